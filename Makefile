@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`. Everything else is set up on the way.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export PORT ?= 8000
+export DATA_DIR ?= var
+export FAKE_OPENROUTER_PORT ?= $(shell echo $$(( $(PORT) + 10 )))
+
+.PHONY: run test venv migrate check clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput
+
+# Web (gunicorn), Celery worker and beat, plus the offline OpenRouter double in demo mode
+# (no OPENROUTER_API_KEY). Ctrl-C stops them all.
+run: migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@if [ -z "$$OPENROUTER_API_KEY" ]; then \
+	  echo "Demo mode: no OPENROUTER_API_KEY, using the offline OpenRouter double on port $(FAKE_OPENROUTER_PORT)"; \
+	  exec $(BIN)/honcho start -f Procfile.demo --port $(PORT) -d .; \
+	else \
+	  exec $(BIN)/honcho start -f Procfile --port $(PORT) -d .; \
+	fi
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: venv
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) $(DATA_DIR)

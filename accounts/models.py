@@ -1,0 +1,89 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+
+def normalize_email(email: str) -> str:
+    """The one stored form of an address: trimmed and lower-cased, so that
+    uniqueness and login are case-insensitive with a plain unique index."""
+    return (email or "").strip().lower()
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        return self.get(email=normalize_email(email))
+
+    def _create(self, email, password, **fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **fields):
+        fields.setdefault("role", User.Role.USER)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        fields["role"] = User.Role.ADMIN
+        return self._create(email, password, **fields)
+
+
+class User(AbstractBaseUser):
+    """A person who signs in with an email address. `role` decides what they may do:
+    admins are staff and superusers in the Django admin, users are neither."""
+
+    class Role(models.TextChoices):
+        USER = "user", "User"
+        ADMIN = "admin", "Admin"
+
+    email = models.EmailField("email address", max_length=254, unique=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.USER, db_index=True)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        db_table = "users"
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+    # The Django admin and permission checks read these; both follow the role.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_admin
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_admin
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_active and self.is_admin
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return self.is_active and self.is_admin
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_active and self.is_admin

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class AdminPanelConfig(AppConfig):
+    name = "admin_panel"

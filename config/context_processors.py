@@ -1,0 +1,6 @@
+from django.conf import settings
+
+
+def site(request):
+    """What every page's header needs: the demo-mode banner flag."""
+    return {"demo_mode": settings.DEMO_MODE}

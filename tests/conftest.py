@@ -1,0 +1,68 @@
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ON_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip when a local service is missing on a developer machine; fail on CI."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError as exc:
+        message = f"{name} is not reachable on {host}:{port} ({exc})"
+        if ON_CI:
+            pytest.fail(message + "; CI must provide it")
+        pytest.skip(message)
+
+
+def run_manage(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run manage.py in a fresh process (own settings, own environment)."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def fresh_store_env(tmp_path):
+    """Environment for a subprocess that gets its own empty store of the kind under test:
+    a new DuckDB file under a temporary DATA_DIR, or a new PostgreSQL database."""
+    import uuid
+
+    from django.conf import settings
+
+    env = {"DATA_DIR": str(tmp_path)}
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django_duckdb":
+        env["DATABASE_URL"] = f"duckdb:///{tmp_path / 'fresh.duckdb'}"
+        yield env
+        return
+    import psycopg
+
+    name = f"studio_fresh_{uuid.uuid4().hex[:10]}"
+    admin_dsn = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} user={db['USER']} dbname=postgres"
+    if db.get("PASSWORD"):
+        admin_dsn += f" password={db['PASSWORD']}"
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
+    )
+    try:
+        yield env
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
