@@ -246,6 +246,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+# The provider's model catalogue, refreshed daily (generation.tasks).
+CELERY_BEAT_SCHEDULE["sync-provider-models"] = {
+    "task": "generation.tasks.sync_provider_models",
+    "schedule": timedelta(days=1),
+}
 
 # --- OpenRouter -------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import root_urlpatterns
 from config.views import healthz
+from generation.urls import api_urlpatterns as generation_api_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("accounts.urls")),
+    path("api/", include((generation_api_urlpatterns, "generation-api"))),
+    path("", include("generation.urls")),
     *root_urlpatterns,
 ]
 

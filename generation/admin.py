@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from generation.models import GeneratedImage, Generation, ProviderModel
+
+
+@admin.register(ProviderModel)
+class ProviderModelAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "kinds", "image_route", "available", "last_seen")
+    list_filter = ("available", "is_text", "is_image", "is_video", "image_route")
+    search_fields = ("id", "name")
+    readonly_fields = ("first_seen", "last_seen", "updated_at")
+
+
+class GeneratedImageInline(admin.TabularInline):
+    model = GeneratedImage
+    extra = 0
+    fields = ("index", "file", "width", "height", "media_type", "size_bytes")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Generation)
+class GenerationAdmin(admin.ModelAdmin):
+    list_display = ("id", "owner", "kind", "model_id", "status", "total_tokens", "cost", "created_at")
+    list_filter = ("kind", "status", "route")
+    search_fields = ("owner__email", "model_id", "prompt")
+    list_select_related = ("owner",)
+    readonly_fields = ("owner", "kind", "model_id", "prompt", "system", "params", "status", "text", "error",
+                       "error_detail", "http_status", "provider_id", "route", "prompt_tokens",
+                       "completion_tokens", "total_tokens", "cost", "created_at", "finished_at")
+    inlines = [GeneratedImageInline]

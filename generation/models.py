@@ -1,0 +1,212 @@
+"""Generation data: the provider's model catalogue, and each user's generations with
+their stored images."""
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from openrouter.types import CatalogueModel
+
+
+class ProviderModel(models.Model):
+    """One model from the provider's catalogues (GET /models, /images/models,
+    /videos/models merged), kept by `manage.py sync_models`.
+
+    The primary key is the provider's model id ("google/veo-3.1"). Models that leave
+    the provider are marked unavailable, never deleted, so history keeps its meaning.
+    List fields are JSON; the kind flags exist so pickers can filter in the database.
+    """
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        IMAGE = "image", "Image"
+        VIDEO = "video", "Video"
+
+    id = models.CharField(primary_key=True, max_length=200)
+    name = models.CharField(max_length=300, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    kinds = models.JSONField(default=list, help_text="text, image and/or video")
+    is_text = models.BooleanField(default=False)
+    is_image = models.BooleanField(default=False)
+    is_video = models.BooleanField(default=False)
+    input_modalities = models.JSONField(default=list)
+    output_modalities = models.JSONField(default=list)
+    image_route = models.CharField(max_length=10, blank=True, default="",
+                                   help_text='"chat" (text+image models) or "images" (image-only)')
+    aspect_ratios = models.JSONField(default=list)
+    resolutions = models.JSONField(default=list, help_text="1K/2K/4K for images, 720p/1080p for videos")
+    sizes = models.JSONField(default=list)
+    durations = models.JSONField(default=list)
+    frame_images = models.JSONField(default=list)
+    max_n = models.PositiveIntegerField(null=True, blank=True)
+    generate_audio = models.BooleanField(null=True, blank=True)
+    context_length = models.PositiveIntegerField(null=True, blank=True)
+    pricing = models.JSONField(default=dict)
+    available = models.BooleanField(default=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "provider_models"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    # Fields copied from a CatalogueModel by the sync (everything but bookkeeping).
+    CATALOGUE_FIELDS = (
+        "name", "description", "kinds", "input_modalities", "output_modalities", "image_route",
+        "aspect_ratios", "resolutions", "sizes", "durations", "frame_images", "max_n",
+        "generate_audio", "context_length", "pricing",
+    )
+
+    def has_kind(self, kind: str) -> bool:
+        return kind in (self.kinds or [])
+
+    def as_catalogue_model(self) -> CatalogueModel:
+        """The entry as openrouter.validation expects it."""
+        return CatalogueModel(
+            id=self.id,
+            name=self.name,
+            kinds=set(self.kinds or []),
+            input_modalities=list(self.input_modalities or []),
+            output_modalities=list(self.output_modalities or []),
+            image_route=self.image_route or None,
+            aspect_ratios=list(self.aspect_ratios or []),
+            resolutions=list(self.resolutions or []),
+            sizes=list(self.sizes or []),
+            durations=[int(d) for d in self.durations or []],
+            max_n=self.max_n,
+            pricing=dict(self.pricing or {}),
+            frame_images=list(self.frame_images or []),
+            generate_audio=self.generate_audio,
+            description=self.description,
+            context_length=self.context_length,
+        )
+
+    @staticmethod
+    def values_from_catalogue(entry: CatalogueModel) -> dict:
+        """Column values for a catalogue entry (JSON-ready, kinds sorted)."""
+        data = entry.as_dict()
+        values = {name: data.get(name) for name in ProviderModel.CATALOGUE_FIELDS}
+        values["image_route"] = values["image_route"] or ""
+        values["name"] = (values["name"] or entry.id)[:300]
+        values["description"] = values["description"] or ""
+        for name in ("kinds", "input_modalities", "output_modalities", "aspect_ratios",
+                     "resolutions", "sizes", "durations", "frame_images"):
+            values[name] = list(values[name] or [])
+        values["pricing"] = dict(values["pricing"] or {})
+        kinds = set(values["kinds"])
+        values["is_text"] = "text" in kinds
+        values["is_image"] = "image" in kinds
+        values["is_video"] = "video" in kinds
+        return values
+
+
+class Generation(models.Model):
+    """One text or image generation attempt, successful or not."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        IMAGE = "image", "Image"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        # A streamed answer cut short (client gone or provider stopped): what arrived is kept.
+        PARTIAL = "partial", "Partial"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    model_id = models.CharField("model", max_length=200)
+    prompt = models.TextField()
+    system = models.TextField(blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    text = models.TextField(blank=True, default="")
+    error = models.TextField(blank=True, default="", help_text="shown to the user")
+    error_detail = models.TextField(blank=True, default="", help_text="for administrators only")
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                   help_text="the status our API answered for a failure")
+    provider_id = models.CharField(max_length=200, blank=True, default="")
+    finish_reason = models.CharField(max_length=40, blank=True, default="")
+    route = models.CharField(max_length=10, blank=True, default="")
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    total_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal("0"))
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "generations"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="generation_owner_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def usage(self) -> dict:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "cost": self.cost,
+        }
+
+    @property
+    def text_html(self) -> str:
+        """The answer as sanitized HTML (markdown rendered, scripts and handlers removed)."""
+        from generation.markdown import render_markdown
+
+        return render_markdown(self.text)
+
+
+def generated_image_path(instance: "GeneratedImage", filename: str) -> str:
+    return f"generations/{instance.generation.owner_id}/{instance.generation_id}/{filename}"
+
+
+class GeneratedImage(models.Model):
+    """An image of a generation, stored through Django's storage API (MEDIA_ROOT under
+    DATA_DIR by default; any storage backend via STORAGES)."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="images")
+    index = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to=generated_image_path, max_length=300)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    media_type = models.CharField(max_length=50)
+    size_bytes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "generated_images"
+        ordering = ["generation_id", "index"]
+
+    def __str__(self) -> str:
+        return f"image {self.pk} of generation {self.generation_id}"
+
+    @property
+    def filename(self) -> str:
+        return self.file.name.rsplit("/", 1)[-1]
+
+    @property
+    def url(self) -> str:
+        """The owner-only URL that serves this image (never a public media mount)."""
+        from django.urls import reverse
+
+        return reverse("generation:image-file", kwargs={"pk": self.pk, "filename": self.filename})
+
+    def read_bytes(self) -> bytes:
+        with self.file.open("rb") as handle:
+            return handle.read()
+
+    def as_data_url(self) -> str:
+        """``data:<media type>;base64,...`` of the stored bytes (e.g. a video's first frame)."""
+        return f"data:{self.media_type};base64,{base64.b64encode(self.read_bytes()).decode('ascii')}"

@@ -1,0 +1,120 @@
+"""Reads shared by the API, the pages and other apps (videos)."""
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet, Sum
+
+from config.exceptions import NotFound
+from generation.models import Generation, GeneratedImage, ProviderModel
+
+KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video"}
+
+
+def catalogue_list(*, kind: str | None = None, include_unavailable: bool = False) -> QuerySet[ProviderModel]:
+    """Catalogue entries, optionally of one kind (text, image or video), by id."""
+    models = ProviderModel.objects.all()
+    if not include_unavailable:
+        models = models.filter(available=True)
+    if kind:
+        models = models.filter(**{KIND_FLAGS[kind]: True})
+    return models.order_by("id")
+
+
+def catalogue_entry(*, model_id: str, kind: str) -> ProviderModel:
+    """The available catalogue entry for ``model_id`` that makes ``kind`` outputs.
+
+    Raises ``generation.services.UnknownModel`` (400 on field "model") otherwise.
+    """
+    from generation.services import UnknownModel
+
+    model_id = (model_id or "").strip()
+    if not model_id:
+        raise UnknownModel("Choose a model.", field="model")
+    entry = ProviderModel.objects.filter(pk=model_id, available=True).first()
+    if entry is None:
+        raise UnknownModel.unknown(model_id=model_id, kind=kind)
+    if not entry.has_kind(kind):
+        raise UnknownModel.wrong_kind(model_id=model_id, kind=kind, kinds=entry.kinds)
+    return entry
+
+
+def catalogue_is_empty() -> bool:
+    return not ProviderModel.objects.exists()
+
+
+def user_generations(*, user, kind: str | None = None) -> QuerySet[Generation]:
+    """The user's own generations, newest first, with their images."""
+    generations = Generation.objects.filter(owner=user)
+    if kind:
+        generations = generations.filter(kind=kind)
+    return generations.order_by("-created_at", "-id").prefetch_related("images")
+
+
+def user_generation(*, user, generation_id) -> Generation:
+    """One of the user's generations; someone else's is NotFound (404), never 403."""
+    generation = (
+        Generation.objects.filter(pk=_int_or_none(generation_id), owner=user)
+        .prefetch_related("images").first()
+        if _int_or_none(generation_id) is not None else None
+    )
+    if generation is None:
+        raise NotFound("Generation not found.")
+    return generation
+
+
+def user_image(*, user, image_id) -> GeneratedImage:
+    """A stored image the user owns (admins may read anyone's); otherwise NotFound."""
+    image_pk = _int_or_none(image_id)
+    images = GeneratedImage.objects.select_related("generation")
+    if image_pk is not None and not getattr(user, "is_admin", False):
+        images = images.filter(generation__owner=user)
+    image = images.filter(pk=image_pk).first() if image_pk is not None else None
+    if image is None or not getattr(user, "is_authenticated", False):
+        raise NotFound("Image not found.")
+    return image
+
+
+def generation_stats() -> dict:
+    """Site-wide counts by kind and status and the total provider cost (admin stats)."""
+    by_kind = {kind: 0 for kind in Generation.Kind.values}
+    for row in Generation.objects.values("kind").annotate(n=Count("id")).order_by():
+        by_kind[row["kind"]] = row["n"]
+    by_status = {status: 0 for status in Generation.Status.values}
+    for row in Generation.objects.values("status").annotate(n=Count("id")).order_by():
+        by_status[row["status"]] = row["n"]
+    totals = Generation.objects.aggregate(cost=Sum("cost"), tokens=Sum("total_tokens"))
+    return {
+        "total": sum(by_kind.values()),
+        "by_kind": by_kind,
+        "by_status": by_status,
+        "total_tokens": totals["tokens"] or 0,
+        "total_cost": totals["cost"] or 0,
+    }
+
+
+def user_usage_summary(*, user) -> dict:
+    """One user's generation counts, tokens and cost (profile page, admin views)."""
+    generations = Generation.objects.filter(owner=user)
+    by_kind = {kind: 0 for kind in Generation.Kind.values}
+    for row in generations.values("kind").annotate(n=Count("id")).order_by():
+        by_kind[row["kind"]] = row["n"]
+    totals = generations.aggregate(
+        cost=Sum("cost"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"),
+        tokens=Sum("total_tokens"),
+    )
+    return {
+        "total": sum(by_kind.values()),
+        "by_kind": by_kind,
+        "failed": generations.filter(status=Generation.Status.FAILED).count(),
+        "images": GeneratedImage.objects.filter(generation__owner=user).count(),
+        "prompt_tokens": totals["prompt"] or 0,
+        "completion_tokens": totals["completion"] or 0,
+        "total_tokens": totals["tokens"] or 0,
+        "total_cost": totals["cost"] or 0,
+    }
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
