@@ -1,0 +1,1 @@
+"""Django database backend for DuckDB: ENGINE = "django_duckdb"."""

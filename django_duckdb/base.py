@@ -1,0 +1,215 @@
+"""
+DuckDB database backend for Django.
+
+Settings::
+
+    DATABASES["default"] = {
+        "ENGINE": "django_duckdb",
+        "NAME": "/path/to/file.duckdb",      # or ":memory:"
+        "OPTIONS": {
+            "lock_timeout": 30,   # seconds to wait for another process's turn
+            "idle_timeout": 1.0,  # seconds before an unused open file is closed
+            "config": {},         # extra duckdb.connect(config=...) settings
+        },
+        "CONN_MAX_AGE": 0,
+    }
+
+See registry.py for how processes share a file and dbapi.py for how Django
+connections map onto DuckDB connections.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils.asyncio import async_unsafe
+from django.utils.functional import cached_property
+
+import duckdb
+
+from . import dbapi as Database
+from . import functions, registry
+from .client import DatabaseClient
+from .creation import DatabaseCreation
+from .features import DatabaseFeatures
+from .introspection import DatabaseIntrospection
+from .operations import DatabaseOperations
+from .schema import DatabaseSchemaEditor
+
+functions.register()
+
+# DuckDB's DECIMAL holds at most 38 digits.
+MAX_DECIMAL_DIGITS = 38
+
+
+def _get_decimal_column(data):
+    if data["max_digits"] is None or data["max_digits"] > MAX_DECIMAL_DIGITS:
+        # Wider than DuckDB can store exactly: fall back to a double.
+        return "DOUBLE"
+    return "DECIMAL(%(max_digits)s, %(decimal_places)s)" % data
+
+
+# Instance-wide settings every database opened by this backend gets. Session
+# settings (time zone, integer division) are applied per DuckDB connection in
+# DatabaseWrapper.setup_session().
+INSTANCE_CONFIG = {
+    # PostgreSQL's NULL ordering: NULLs sort as the largest value.
+    "default_null_order": "nulls_last_on_asc_first_on_desc",
+}
+
+
+class DatabaseWrapper(BaseDatabaseWrapper):
+    vendor = "duckdb"
+    display_name = "DuckDB"
+
+    data_types = {
+        "AutoField": "INTEGER",
+        "BigAutoField": "BIGINT",
+        "BinaryField": "BLOB",
+        "BooleanField": "BOOLEAN",
+        "CharField": "VARCHAR",
+        "DateField": "DATE",
+        "DateTimeField": "TIMESTAMPTZ",
+        "DecimalField": _get_decimal_column,
+        "DurationField": "INTERVAL",
+        "FileField": "VARCHAR",
+        "FilePathField": "VARCHAR",
+        "FloatField": "DOUBLE",
+        "IntegerField": "INTEGER",
+        "BigIntegerField": "BIGINT",
+        "IPAddressField": "VARCHAR",
+        "GenericIPAddressField": "VARCHAR",
+        "JSONField": "JSON",
+        "OneToOneField": "INTEGER",
+        "PositiveBigIntegerField": "BIGINT",
+        "PositiveIntegerField": "INTEGER",
+        "PositiveSmallIntegerField": "SMALLINT",
+        "SlugField": "VARCHAR",
+        "SmallAutoField": "SMALLINT",
+        "SmallIntegerField": "SMALLINT",
+        "TextField": "VARCHAR",
+        "TimeField": "TIME",
+        "UUIDField": "UUID",
+    }
+    data_type_check_constraints = {
+        "PositiveBigIntegerField": '"%(column)s" >= 0',
+        "PositiveIntegerField": '"%(column)s" >= 0',
+        "PositiveSmallIntegerField": '"%(column)s" >= 0',
+    }
+    # AutoFields get "DEFAULT nextval('<table>_<column>_seq')" from the schema
+    # editor, which knows the table name.
+    data_types_suffix = {}
+
+    # LIKE has no default escape character in DuckDB: always name one.
+    operators = {
+        "exact": "= %s",
+        "iexact": "= UPPER(%s)",
+        "contains": "LIKE %s ESCAPE '\\'",
+        "icontains": "LIKE UPPER(%s) ESCAPE '\\'",
+        "gt": "> %s",
+        "gte": ">= %s",
+        "lt": "< %s",
+        "lte": "<= %s",
+        "startswith": "LIKE %s ESCAPE '\\'",
+        "endswith": "LIKE %s ESCAPE '\\'",
+        "istartswith": "LIKE UPPER(%s) ESCAPE '\\'",
+        "iendswith": "LIKE UPPER(%s) ESCAPE '\\'",
+    }
+    # Backslashes are not special in DuckDB string literals.
+    pattern_esc = r"REPLACE(REPLACE(REPLACE({}, '\', '\\'), '%%', '\%%'), '_', '\_')"
+    pattern_ops = {
+        "contains": r"LIKE '%%' || {} || '%%' ESCAPE '\'",
+        "icontains": r"LIKE '%%' || UPPER({}) || '%%' ESCAPE '\'",
+        "startswith": r"LIKE {} || '%%' ESCAPE '\'",
+        "istartswith": r"LIKE UPPER({}) || '%%' ESCAPE '\'",
+        "endswith": r"LIKE '%%' || {} ESCAPE '\'",
+        "iendswith": r"LIKE '%%' || UPPER({}) ESCAPE '\'",
+    }
+
+    Database = Database
+    SchemaEditorClass = DatabaseSchemaEditor
+    client_class = DatabaseClient
+    creation_class = DatabaseCreation
+    features_class = DatabaseFeatures
+    introspection_class = DatabaseIntrospection
+    ops_class = DatabaseOperations
+
+    def get_connection_params(self):
+        settings_dict = self.settings_dict
+        if not settings_dict["NAME"]:
+            raise ImproperlyConfigured(
+                "settings.DATABASES is improperly configured. "
+                "Please supply the NAME value."
+            )
+        options = dict(settings_dict["OPTIONS"])
+        config = {**INSTANCE_CONFIG, **options.pop("config", {})}
+        params = {
+            "name": str(settings_dict["NAME"]),
+            "config": config,
+            "lock_timeout": float(options.pop("lock_timeout", 30)),
+            "idle_timeout": float(options.pop("idle_timeout", 1.0)),
+        }
+        if options:
+            raise ImproperlyConfigured(
+                "Unknown DuckDB OPTIONS: %s (known: lock_timeout, idle_timeout, "
+                "config)" % ", ".join(sorted(options))
+            )
+        return params
+
+    def get_database_version(self):
+        version = duckdb.__version__.split("-")[0]
+        return tuple(int(part) for part in version.split(".")[:3] if part.isdigit())
+
+    @async_unsafe
+    def get_new_connection(self, conn_params):
+        instance = registry.get_instance(
+            conn_params["name"],
+            config=conn_params["config"],
+            lock_timeout=conn_params["lock_timeout"],
+            idle_timeout=conn_params["idle_timeout"],
+        )
+        return Database.Connection(instance, session_setup=self.setup_session)
+
+    def setup_session(self, session):
+        """Apply this connection's session settings to a leased DuckDB session."""
+        wanted = {"TimeZone": self.timezone_name, "integer_division": "true"}
+        if session.settings == wanted:
+            return
+        for name, value in wanted.items():
+            if session.settings.get(name) != value:
+                session.conn.execute(f"SET {name} = '{value}'")
+        session.settings = wanted
+
+    def ensure_timezone(self):
+        # The time zone is applied lazily by setup_session() on every lease;
+        # report whether the next lease will change it.
+        return self.connection is not None
+
+    def create_cursor(self, name=None):
+        return self.connection.cursor()
+
+    @async_unsafe
+    def close(self):
+        self.validate_thread_sharing()
+        # Closing the only connection to an in-memory database must not lose
+        # it: the instance (and its data) lives in the registry until exit.
+        super().close()
+
+    def _set_autocommit(self, autocommit):
+        with self.wrap_database_errors:
+            self.connection.set_autocommit(autocommit)
+
+    def is_usable(self):
+        return self.connection is not None and not self.connection.closed
+
+    # DuckDB has no savepoints (features.uses_savepoints = False); Django then
+    # never calls these, but make misuse loud rather than silently wrong.
+    def _savepoint(self, sid):
+        raise Database.NotSupportedError("DuckDB does not support savepoints.")
+
+    _savepoint_rollback = _savepoint_commit = _savepoint
+
+    def is_in_memory_db(self):
+        return self.creation.is_in_memory_db(self.settings_dict["NAME"])
+
+    @cached_property
+    def duckdb_version(self):
+        return duckdb.__version__

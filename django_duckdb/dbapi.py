@@ -1,0 +1,255 @@
+"""
+A small DB-API 2.0 layer over DuckDB for Django (``DatabaseWrapper.Database``).
+
+* Exceptions are DuckDB's own classes, which already follow the DB-API
+  hierarchy (ConstraintException is an IntegrityError, ConversionException a
+  DataError, Parser/Binder/CatalogException are ProgrammingErrors, IO and
+  TransactionException - "Conflict on update" - are OperationalErrors), so
+  Django's DatabaseErrorWrapper maps them by class.
+* A ``Connection`` does not own a DuckDB connection. It leases one from the
+  process-wide ``registry.Instance`` for each unit of work: one statement in
+  autocommit mode, or a whole transaction (BEGIN .. COMMIT/ROLLBACK). Between
+  units of work the process holds nothing but an idle pooled connection, so
+  other processes can take the file.
+* ``Cursor`` converts Django's ``%s`` / ``%(name)s`` placeholders to DuckDB's
+  ``?`` / ``$name``, and fetches results eagerly: one DuckDB connection has a
+  single pending result, and Django may interleave cursors on one connection.
+"""
+
+import datetime
+import re
+from collections.abc import Mapping
+from itertools import tee
+
+import duckdb
+
+apilevel = "2.0"
+threadsafety = 1
+paramstyle = "qmark"
+
+Warning = duckdb.Warning
+Error = duckdb.Error
+InterfaceError = getattr(duckdb, "InterfaceError", duckdb.Error)
+DatabaseError = duckdb.DatabaseError
+DataError = duckdb.DataError
+OperationalError = duckdb.OperationalError
+IntegrityError = duckdb.IntegrityError
+InternalError = duckdb.InternalError
+ProgrammingError = duckdb.ProgrammingError
+NotSupportedError = duckdb.NotSupportedError
+
+# Type constructors (DB-API); DuckDB binds these Python types natively.
+Binary = bytes
+Date = datetime.date
+Time = datetime.time
+Timestamp = datetime.datetime
+
+FORMAT_QMARK_RE = re.compile(r"(?<!%)%s")
+_DML_RE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+def convert_query(query, param_names=None):
+    if param_names is None:
+        return FORMAT_QMARK_RE.sub("?", query).replace("%%", "%")
+    return query % {name: f"${name}" for name in param_names}
+
+
+class Connection:
+    """
+    DB-API connection backed by leases of a registry.Instance.
+
+    ``session_setup(session)`` is called on every lease, so per-session
+    settings (time zone) can be applied to pooled DuckDB connections.
+    """
+
+    def __init__(self, instance, session_setup=None):
+        self.instance = instance
+        self.session_setup = session_setup
+        self.autocommit = True
+        self.closed = False
+        self._session = None
+        self._in_transaction = False
+
+    # Leasing
+
+    def _lease(self):
+        if self.closed:
+            raise InterfaceError("Connection already closed")
+        if self._session is None:
+            session = self.instance.acquire()
+            try:
+                if self.session_setup is not None:
+                    self.session_setup(session)
+            except BaseException:
+                self.instance.release(session, discard=True)
+                raise
+            self._session = session
+        if not self.autocommit and not self._in_transaction:
+            self._session.conn.execute("BEGIN TRANSACTION")
+            self._in_transaction = True
+        return self._session.conn
+
+    def _release(self, discard=False):
+        session, self._session = self._session, None
+        if session is not None:
+            self.instance.release(session, discard=discard)
+
+    def _end_of_statement(self):
+        if not self._in_transaction:
+            self._release()
+
+    # DB-API
+
+    def cursor(self):
+        return Cursor(self)
+
+    @property
+    def in_transaction(self):
+        return self._in_transaction
+
+    def begin(self):
+        """Start a transaction explicitly, whatever the autocommit mode."""
+        conn = self._lease()
+        if not self._in_transaction:
+            conn.execute("BEGIN TRANSACTION")
+            self._in_transaction = True
+
+    def commit(self):
+        self._finish("COMMIT")
+
+    def rollback(self):
+        self._finish("ROLLBACK")
+
+    def _finish(self, statement):
+        if not self._in_transaction:
+            return
+        self._in_transaction = False
+        discard = False
+        try:
+            self._session.conn.execute(statement)
+        except duckdb.Error:
+            if statement == "COMMIT":
+                # A failed COMMIT (write conflict) leaves nothing to keep.
+                try:
+                    self._session.conn.execute("ROLLBACK")
+                except duckdb.Error:
+                    discard = True
+            else:
+                discard = True
+            raise
+        finally:
+            self._release(discard=discard)
+
+    def set_autocommit(self, autocommit):
+        if autocommit and self._in_transaction:
+            self.commit()
+        self.autocommit = autocommit
+
+    def close(self):
+        if self.closed:
+            return
+        try:
+            if self._in_transaction:
+                self.rollback()
+        finally:
+            self._release()
+            self.closed = True
+
+
+class Cursor:
+    arraysize = 1
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.description = None
+        self.rowcount = -1
+        self.lastrowid = None
+        self._rows = []
+        self._pos = 0
+        self.closed = False
+
+    def _run(self, method, query, params):
+        if self.closed:
+            raise ProgrammingError("Cannot operate on a closed cursor.")
+        connection = self.connection
+        conn = connection._lease()
+        try:
+            if params is None:
+                getattr(conn, method)(query)
+            else:
+                getattr(conn, method)(query, params)
+            description = conn.description
+            rowcount = conn.rowcount
+            if (
+                rowcount != -1
+                and description is not None
+                and len(description) == 1
+                and description[0][0] == "Count"
+                and _DML_RE.match(query)
+            ):
+                # INSERT/UPDATE/DELETE without RETURNING: DuckDB returns the
+                # row count as a one-row result; expose it as rowcount only.
+                self.description = None
+                self.rowcount = rowcount
+                self._rows = []
+            elif description is None:
+                self.description = None
+                self.rowcount = rowcount
+                self._rows = []
+            else:
+                self._rows = conn.fetchall()
+                self.description = description
+                self.rowcount = rowcount if rowcount != -1 else len(self._rows)
+            self._pos = 0
+        finally:
+            connection._end_of_statement()
+        return self
+
+    def execute(self, query, params=None):
+        if params is None:
+            return self._run("execute", query, None)
+        param_names = list(params) if isinstance(params, Mapping) else None
+        return self._run("execute", convert_query(query, param_names), params)
+
+    def executemany(self, query, param_list):
+        peekable, param_list = tee(iter(param_list))
+        first = next(peekable, None)
+        if first is None:
+            self.rowcount = 0
+            return self
+        param_names = list(first) if isinstance(first, Mapping) else None
+        return self._run(
+            "executemany", convert_query(query, param_names), list(param_list)
+        )
+
+    def fetchone(self):
+        if self._pos < len(self._rows):
+            row = self._rows[self._pos]
+            self._pos += 1
+            return row
+        return None
+
+    def fetchmany(self, size=None):
+        size = size or self.arraysize
+        rows = self._rows[self._pos : self._pos + size]
+        self._pos += len(rows)
+        return rows
+
+    def fetchall(self):
+        rows = self._rows[self._pos :]
+        self._pos = len(self._rows)
+        return rows
+
+    def __iter__(self):
+        while (row := self.fetchone()) is not None:
+            yield row
+
+    def close(self):
+        self.closed = True
+        self._rows = []
+
+    def setinputsizes(self, sizes):
+        pass
+
+    def setoutputsize(self, size, column=None):
+        pass

@@ -1,0 +1,235 @@
+import re
+from collections import namedtuple
+
+from django.db.backends.base.introspection import BaseDatabaseIntrospection
+from django.db.backends.base.introspection import FieldInfo as BaseFieldInfo
+from django.db.backends.base.introspection import TableInfo as BaseTableInfo
+from django.db.models import Index
+
+FieldInfo = namedtuple("FieldInfo", BaseFieldInfo._fields + ("is_autofield", "comment"))
+TableInfo = namedtuple("TableInfo", BaseTableInfo._fields + ("comment",))
+
+_NEXTVAL_RE = re.compile(r"nextval\('(?:\"?[^'\".]+\"?\.)*\"?([^'\"]+)\"?'\)", re.I)
+_IDENTIFIER_RE = re.compile(r'^\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*$')
+
+# Only objects of the database and schema the connection is using.
+_HERE = "database_name = current_database() AND schema_name = current_schema()"
+
+
+def _split_top_level(text):
+    """Split "a, lower(b), c" on commas outside parentheses and quotes."""
+    parts, depth, quote, current = [], 0, None, []
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts
+
+
+def _unquote(identifier):
+    identifier = identifier.strip()
+    if identifier.startswith('"') and identifier.endswith('"'):
+        return identifier[1:-1].replace('""', '"')
+    return identifier
+
+
+class DatabaseIntrospection(BaseDatabaseIntrospection):
+    # Keyed by the base type name DuckDB reports (parameters stripped).
+    data_types_reverse = {
+        "BOOLEAN": "BooleanField",
+        "BLOB": "BinaryField",
+        "TINYINT": "SmallIntegerField",
+        "SMALLINT": "SmallIntegerField",
+        "INTEGER": "IntegerField",
+        "BIGINT": "BigIntegerField",
+        "HUGEINT": "DecimalField",
+        "UTINYINT": "PositiveSmallIntegerField",
+        "USMALLINT": "PositiveSmallIntegerField",
+        "UINTEGER": "PositiveIntegerField",
+        "UBIGINT": "PositiveBigIntegerField",
+        "FLOAT": "FloatField",
+        "DOUBLE": "FloatField",
+        "DECIMAL": "DecimalField",
+        "VARCHAR": "TextField",
+        "DATE": "DateField",
+        "TIME": "TimeField",
+        "TIMESTAMP": "DateTimeField",
+        "TIMESTAMP WITH TIME ZONE": "DateTimeField",
+        "INTERVAL": "DurationField",
+        "UUID": "UUIDField",
+        "JSON": "JSONField",
+    }
+
+    def get_field_type(self, data_type, description):
+        base_type = data_type.split("(")[0].strip().upper()
+        field_type = self.data_types_reverse.get(base_type)
+        if field_type is None:
+            # Fall back to the base class's KeyError handling in inspectdb.
+            return super().get_field_type(data_type, description)
+        if description.is_autofield:
+            field_type = {
+                "IntegerField": "AutoField",
+                "BigIntegerField": "BigAutoField",
+                "SmallIntegerField": "SmallAutoField",
+            }.get(field_type, field_type)
+        return field_type
+
+    def get_table_list(self, cursor):
+        cursor.execute(
+            f"""
+            SELECT table_name, 't', comment FROM duckdb_tables()
+            WHERE {_HERE} AND NOT temporary
+            UNION ALL
+            SELECT view_name, 'v', comment FROM duckdb_views()
+            WHERE {_HERE} AND NOT internal AND NOT temporary
+            ORDER BY 1
+            """
+        )
+        return [TableInfo(*row) for row in cursor.fetchall()]
+
+    def get_table_description(self, cursor, table_name):
+        cursor.execute(
+            f"""
+            SELECT column_name, data_type, character_maximum_length,
+                   numeric_precision, numeric_scale, is_nullable, column_default,
+                   comment
+            FROM duckdb_columns()
+            WHERE {_HERE} AND table_name = %s
+            ORDER BY column_index
+            """,
+            [table_name],
+        )
+        fields = []
+        for name, data_type, max_length, precision, scale, null_ok, default, comment in (
+            cursor.fetchall()
+        ):
+            is_decimal = data_type.upper().startswith("DECIMAL")
+            fields.append(
+                FieldInfo(
+                    name,
+                    data_type,
+                    max_length,
+                    max_length,
+                    precision if is_decimal else None,
+                    scale if is_decimal else None,
+                    null_ok,
+                    default,
+                    None,
+                    bool(default and _NEXTVAL_RE.search(default)),
+                    comment,
+                )
+            )
+        return fields
+
+    def get_sequences(self, cursor, table_name, table_fields=()):
+        cursor.execute(
+            f"""
+            SELECT column_name, column_default FROM duckdb_columns()
+            WHERE {_HERE} AND table_name = %s AND column_default IS NOT NULL
+            ORDER BY column_index
+            """,
+            [table_name],
+        )
+        sequences = []
+        for column, default in cursor.fetchall():
+            match = _NEXTVAL_RE.search(default)
+            if match:
+                sequences.append(
+                    {"name": match.group(1), "table": table_name, "column": column}
+                )
+        return sequences
+
+    def get_relations(self, cursor, table_name):
+        # Foreign keys are never created in the database (see features.py),
+        # but report any that exist (e.g. in a database made elsewhere).
+        cursor.execute(
+            f"""
+            SELECT constraint_column_names, referenced_table, referenced_column_names
+            FROM duckdb_constraints()
+            WHERE {_HERE} AND table_name = %s AND constraint_type = 'FOREIGN KEY'
+            """,
+            [table_name],
+        )
+        relations = {}
+        for columns, ref_table, ref_columns in cursor.fetchall():
+            for column, ref_column in zip(columns, ref_columns):
+                relations[column] = (ref_column, ref_table)
+        return relations
+
+    def get_constraints(self, cursor, table_name):
+        constraints = {}
+        cursor.execute(
+            f"""
+            SELECT constraint_name, constraint_type, constraint_column_names,
+                   expression, referenced_table, referenced_column_names
+            FROM duckdb_constraints()
+            WHERE {_HERE} AND table_name = %s
+                AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'CHECK', 'FOREIGN KEY')
+            ORDER BY constraint_index
+            """,
+            [table_name],
+        )
+        for name, kind, columns, expression, ref_table, ref_columns in cursor.fetchall():
+            foreign_key = None
+            if kind == "FOREIGN KEY" and ref_table:
+                foreign_key = (ref_table, ref_columns[0] if ref_columns else None)
+            constraints[name] = {
+                "columns": list(columns or []),
+                "primary_key": kind == "PRIMARY KEY",
+                "unique": kind in ("PRIMARY KEY", "UNIQUE"),
+                "foreign_key": foreign_key,
+                "check": kind == "CHECK",
+                "index": False,
+                "definition": expression,
+                "options": None,
+            }
+        cursor.execute(
+            f"""
+            SELECT index_name, is_unique, is_primary, sql FROM duckdb_indexes()
+            WHERE {_HERE} AND table_name = %s
+            """,
+            [table_name],
+        )
+        for name, unique, primary, sql in cursor.fetchall():
+            columns = self._index_columns(sql)
+            constraints[name] = {
+                "columns": columns,
+                "primary_key": bool(primary),
+                "unique": bool(unique),
+                "foreign_key": None,
+                "check": False,
+                "index": True,
+                "type": Index.suffix,
+                "orders": ["ASC"] * len(columns),
+                "definition": sql,
+                "options": None,
+            }
+        return constraints
+
+    @staticmethod
+    def _index_columns(sql):
+        """Column names of "CREATE INDEX i ON t(a, b);"; None for expressions."""
+        if not sql:
+            return []
+        start = sql.find("(")
+        end = sql.rfind(")")
+        if start == -1 or end <= start:
+            return []
+        columns = []
+        for part in _split_top_level(sql[start + 1 : end]):
+            match = _IDENTIFIER_RE.match(part)
+            columns.append(_unquote(match.group(1)) if match else None)
+        return columns

@@ -1,0 +1,418 @@
+"""
+One DuckDB database instance per process and file, shared by its threads.
+
+DuckDB lets a single process open a database file read-write; inside that
+process any number of threads may use connections ("cursors") of the one
+instance. The web server, the Celery worker and management commands are
+separate processes, so they have to take turns on the file. This module is
+the turn-taking:
+
+* ``Instance.acquire()`` leases a DuckDB connection for one unit of work (a
+  statement in autocommit mode, or a whole transaction); ``release()`` gives
+  it back. The file is opened by the first lease and kept open while leases
+  come and go.
+* When the file is held by another process, the opener announces itself by
+  holding a shared ``flock`` on the side file ``<db>.wait`` and polls the
+  database file's lock (``F_GETLK``, a few microseconds) until it is free,
+  then opens it. It gives up after ``lock_timeout`` seconds with an
+  ``OperationalError`` naming the holding program and PID.
+* The holder notices a waiter (a non-blocking exclusive ``flock`` probe on the
+  side file fails). From then on it "drains": new leases wait (threads that
+  already hold a lease, e.g. inside a transaction, are never blocked), and
+  when the last lease is released the instance is closed so the waiter gets
+  the file. Afterwards the yielding process lets the waiter open first
+  before competing again, so two busy processes alternate instead of one
+  starving the other.
+* Nobody waiting and no lease for ``idle_timeout`` seconds: a janitor thread
+  closes the instance, so an idle process never keeps the file. A busy
+  process with nobody waiting never pays for re-opening the file.
+* Instances are never used across ``fork()``: the child forgets the parent's
+  instance (POSIX record locks are not inherited anyway) and opens its own.
+* At interpreter exit every instance is closed (final checkpoint).
+
+``:memory:`` databases have no file and no other process: they are opened
+once and kept until exit (closing would destroy the data).
+"""
+
+import atexit
+import fcntl
+import os
+import re
+import struct
+import threading
+import time
+from collections import Counter
+
+import duckdb
+
+from . import dbapi
+
+MEMORY = ":memory:"
+
+# struct flock on Linux/x86_64 and aarch64: short l_type, short l_whence,
+# off_t l_start, off_t l_len, pid_t l_pid (+ padding).
+_FLOCK_FMT = "hhqqi4x"
+
+_LOCK_ERROR_RE = re.compile(
+    r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)"
+)
+
+
+def is_lock_conflict(exc):
+    return "Could not set lock on file" in str(exc) or "Conflicting lock" in str(exc)
+
+
+def describe_holder(message, pid=None):
+    """'<program> (PID n)' from DuckDB's lock error text, or from /proc."""
+    match = _LOCK_ERROR_RE.search(message or "")
+    if match:
+        return f"{match['program']} (PID {match['pid']})"
+    if pid:
+        return f"{_program_of(pid)} (PID {pid})"
+    return "another process"
+
+
+def _program_of(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[0].decode(errors="replace") or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def file_lock_holder(path):
+    """
+    PID of the process holding a POSIX write lock on ``path``, 0 if the file
+    is free, None if it can't be told (then just try to open it).
+
+    Only call this while this process does not have the file open through
+    DuckDB: closing any descriptor of a file drops *all* of the process's
+    POSIX locks on it.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return 0
+    except OSError:
+        return None
+    try:
+        query = struct.pack(_FLOCK_FMT, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        l_type, _, _, _, l_pid = struct.unpack(
+            _FLOCK_FMT, fcntl.fcntl(fd, fcntl.F_GETLK, query)
+        )
+    except (OSError, struct.error):
+        return None
+    finally:
+        os.close(fd)
+    return 0 if l_type == fcntl.F_UNLCK else l_pid
+
+
+class Session:
+    """A DuckDB connection of an instance, plus the session settings applied."""
+
+    __slots__ = ("conn", "settings", "generation")
+
+    def __init__(self, conn, generation):
+        self.conn = conn
+        self.settings = {}
+        self.generation = generation
+
+
+class Instance:
+    def __init__(self, path, config=None, lock_timeout=30.0, idle_timeout=1.0):
+        self.path = path
+        self.memory = path == MEMORY
+        self.config = dict(config or {})
+        self.lock_timeout = float(lock_timeout)
+        self.idle_timeout = float(idle_timeout)
+        # How often the holder looks for waiting processes; how often a
+        # waiting process looks at the file lock.
+        self.probe_interval = 0.005
+        self.poll_interval = 0.002
+        # After yielding the file, let the waiter open it first (bounded).
+        self.courtesy_timeout = 1.0
+        self.wait_path = None if self.memory else path + ".wait"
+        self._reset()
+
+    def _reset(self):
+        self._pid = os.getpid()
+        self._cond = threading.Condition(threading.Lock())
+        self._root = None
+        self._generation = 0
+        self._idle = []
+        self._users = 0
+        self._holders = Counter()
+        self._opening = False
+        self._draining = False
+        self._yielded_at = None
+        self._last_release = time.monotonic()
+        self._janitor = None
+        self._last_holder = None
+        self._probe_fd = None
+        self._wait_fd = None
+        # Statistics, for tests and benchmarks.
+        self.opens = 0
+        self.yields = 0
+
+    # -- public API ---------------------------------------------------------
+
+    def acquire(self, timeout=None):
+        """Lease a Session; the caller must release() it."""
+        timeout = self.lock_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        me = threading.get_ident()
+        with self._cond:
+            while True:
+                if self._root is not None and (
+                    not self._draining or self._holders[me]
+                ):
+                    return self._lease_locked(me)
+                if self._root is None and not self._opening:
+                    self._opening = True
+                    break
+                # Another thread is opening the file, or the instance is
+                # being drained for a waiting process: wait our turn.
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise self._timeout_error(timeout, opener=False)
+                self._cond.wait(min(remaining, 0.05))
+        try:
+            root = self._open(deadline, timeout)
+        except BaseException:
+            with self._cond:
+                self._opening = False
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            self._opening = False
+            self._root = root
+            self._generation += 1
+            self._draining = False
+            self._last_release = time.monotonic()
+            self.opens += 1
+            if not self.memory:
+                self._start_janitor()
+            self._cond.notify_all()
+            return self._lease_locked(me)
+
+    def release(self, session, discard=False):
+        me = threading.get_ident()
+        with self._cond:
+            self._users -= 1
+            self._holders[me] -= 1
+            if self._holders[me] <= 0:
+                del self._holders[me]
+            if discard or session.generation != self._generation or self._root is None:
+                _close_quietly(session.conn)
+            else:
+                self._idle.append(session)
+            self._last_release = time.monotonic()
+            if self._users == 0 and not self.memory:
+                if self._draining or self.idle_timeout <= 0:
+                    self._close_locked(yielded=self._draining)
+
+    def close(self):
+        """Close the instance now (at exit, or before deleting the file)."""
+        with self._cond:
+            if self._pid != os.getpid():
+                return
+            self._close_locked(yielded=False)
+
+    @property
+    def is_open(self):
+        return self._root is not None
+
+    @property
+    def users(self):
+        return self._users
+
+    # -- internals ----------------------------------------------------------
+
+    def _lease_locked(self, me):
+        self._users += 1
+        self._holders[me] += 1
+        if self._idle:
+            return self._idle.pop()
+        return Session(self._root.cursor(), self._generation)
+
+    def _close_locked(self, yielded):
+        root, self._root = self._root, None
+        idle, self._idle = self._idle, []
+        self._draining = False
+        if root is None:
+            return
+        self._generation += 1
+        for session in idle:
+            _close_quietly(session.conn)
+        # Closing the root also closes cursors still leased (a thread that
+        # died mid-transaction); they fail with "Connection already closed".
+        _close_quietly(root)
+        if yielded:
+            self.yields += 1
+            self._yielded_at = time.monotonic()
+        self._cond.notify_all()
+
+    def _open(self, deadline, timeout):
+        if self.memory:
+            return duckdb.connect(MEMORY, config=self.config)
+        if self._yielded_at is not None:
+            self._let_waiter_in(deadline)
+        announced = False
+        try:
+            while True:
+                holder = file_lock_holder(self.path)
+                if holder:
+                    self._last_holder = describe_holder(None, holder)
+                else:  # free (0) or unknown (None): try it
+                    try:
+                        return duckdb.connect(self.path, config=self.config)
+                    except duckdb.IOException as exc:
+                        if not is_lock_conflict(exc):
+                            raise
+                        self._last_holder = describe_holder(str(exc))
+                if not announced:
+                    self._announce()
+                    announced = True
+                if time.monotonic() >= deadline:
+                    raise self._timeout_error(timeout, opener=True)
+                time.sleep(self.poll_interval)
+        finally:
+            if announced:
+                self._unannounce()
+
+    def _let_waiter_in(self, deadline):
+        """We just yielded the file: wait until the waiter has taken it."""
+        until = min(deadline, self._yielded_at + self.courtesy_timeout)
+        self._yielded_at = None
+        while time.monotonic() < until and self._waiter_exists():
+            time.sleep(self.poll_interval)
+
+    def _timeout_error(self, timeout, opener):
+        # Never probe the file here: another thread may have it open through
+        # DuckDB, and closing a probe descriptor would drop that lock.
+        if not opener and self._root is not None:
+            holder = (
+                f"this process (PID {os.getpid()}), which is handing it over "
+                "to a waiting process and still has work in progress"
+            )
+        else:
+            holder = self._last_holder or "another process"
+        return dbapi.OperationalError(
+            f"Timed out after {timeout:g}s waiting for the DuckDB database "
+            f"file {self.path!r}, held by {holder}. Raise "
+            "DATABASES[...]['OPTIONS']['lock_timeout'] or keep units of work "
+            "(requests, tasks, transactions) short."
+        )
+
+    # Waiting processes announce themselves with a shared flock on the side
+    # file; the holder probes with a non-blocking exclusive flock.
+
+    def _side_fd(self):
+        return os.open(self.wait_path, os.O_RDWR | os.O_CREAT, 0o666)
+
+    def _announce(self):
+        try:
+            self._wait_fd = self._side_fd()
+            fcntl.flock(self._wait_fd, fcntl.LOCK_SH)
+        except OSError:
+            self._wait_fd = None
+
+    def _unannounce(self):
+        fd, self._wait_fd = self._wait_fd, None
+        if fd is not None:
+            os.close(fd)  # drops the flock
+
+    def _waiter_exists(self):
+        try:
+            if self._probe_fd is None:
+                self._probe_fd = self._side_fd()
+            fcntl.flock(self._probe_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        fcntl.flock(self._probe_fd, fcntl.LOCK_UN)
+        return False
+
+    def _start_janitor(self):
+        if self._janitor is not None and self._janitor.is_alive():
+            return
+        self._janitor = threading.Thread(
+            target=self._janitor_loop,
+            name=f"duckdb-janitor-{os.path.basename(self.path)}",
+            daemon=True,
+        )
+        self._janitor.start()
+
+    def _janitor_loop(self):
+        pid = os.getpid()
+        with self._cond:
+            while self._root is not None and self._pid == pid:
+                waiter = self._waiter_exists()
+                if waiter != self._draining:
+                    self._draining = waiter
+                    if not waiter:
+                        self._cond.notify_all()
+                if self._users == 0 and (
+                    waiter
+                    or time.monotonic() - self._last_release >= self.idle_timeout
+                ):
+                    self._close_locked(yielded=waiter)
+                    break
+                self._cond.wait(self.probe_interval)
+            self._janitor = None
+
+
+def _close_quietly(conn):
+    try:
+        conn.close()
+    except Exception:
+        pass
+
+
+_instances = {}
+_instances_lock = threading.Lock()
+
+
+def get_instance(name, config=None, lock_timeout=30.0, idle_timeout=1.0):
+    """The process-wide Instance for a database file (or ':memory:')."""
+    path = name if name == MEMORY else os.path.realpath(os.fspath(name))
+    with _instances_lock:
+        instance = _instances.get(path)
+        if instance is None:
+            instance = _instances[path] = Instance(
+                path, config, lock_timeout, idle_timeout
+            )
+        else:
+            # Timeouts may be changed by a later settings dict (tests).
+            instance.lock_timeout = float(lock_timeout)
+            instance.idle_timeout = float(idle_timeout)
+        return instance
+
+
+def close_instance(name):
+    """Close the instance for ``name`` now (e.g. before deleting the file)."""
+    path = name if name == MEMORY else os.path.realpath(os.fspath(name))
+    with _instances_lock:
+        instance = _instances.get(path)
+    if instance is not None:
+        instance.close()
+
+
+def close_all():
+    with _instances_lock:
+        instances = list(_instances.values())
+    for instance in instances:
+        instance.close()
+
+
+def _after_fork_in_child():
+    # The parent's instances (and their locks and threads) don't exist here.
+    global _instances_lock
+    _instances_lock = threading.Lock()
+    for instance in _instances.values():
+        instance._reset()
+
+
+atexit.register(close_all)
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,566 @@
+"""
+Schema editor for DuckDB.
+
+DuckDB's ALTER TABLE is limited: a table with any explicit index (which
+Django creates for every db_index field and unique_together) refuses ADD/DROP/
+RENAME COLUMN, SET/DROP NOT NULL and RENAME TO; a column in a UNIQUE or
+PRIMARY KEY constraint can't change type or be dropped; FOREIGN KEY and CHECK
+constraints can't be added later. So, like Django's SQLite backend, most
+changes rebuild the table: create the new table, copy the rows, drop the old
+one, rename the new one, recreate the indexes. Everything runs inside the
+migration's transaction (DuckDB DDL is transactional).
+
+AutoFields use a sequence per column named "<table>_<column>_seq" and a
+DEFAULT nextval(...). DuckDB won't drop a sequence a column default uses, so
+the sequence lives and dies with its table and is carried over (or re-created
+at the right position) when the table is rebuilt or renamed.
+
+Foreign keys are not created in the database (features.supports_foreign_keys
+is False; see features.py for why).
+"""
+
+import copy
+import datetime
+import decimal
+import re
+import uuid
+
+from django.apps.registry import Apps
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.backends.ddl_references import Statement
+from django.db.backends.utils import strip_quotes
+from django.db.models import CompositePrimaryKey, UniqueConstraint
+
+from .operations import sequence_name
+
+AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
+
+
+def quote_value(value):
+    """A SQL literal for value (defaults in DDL, last_executed_query)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, str):
+        return "'%s'" % value.replace("'", "''")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "'%s'::BLOB" % "".join("\\x%02x" % b for b in bytes(value))
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            return "TIMESTAMPTZ '%s'" % value.isoformat(" ")
+        return "TIMESTAMP '%s'" % value.isoformat(" ")
+    if isinstance(value, datetime.date):
+        return "DATE '%s'" % value.isoformat()
+    if isinstance(value, datetime.time):
+        return "TIME '%s'" % value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return "INTERVAL '%d microseconds'" % (
+            (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+        )
+    if isinstance(value, uuid.UUID):
+        return "'%s'::UUID" % value
+    raise ValueError(
+        "Cannot quote parameter value %r of type %s" % (value, type(value))
+    )
+
+
+class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
+    sql_delete_table = "DROP TABLE %(table)s"
+    sql_create_fk = None
+    sql_create_inline_fk = None
+    sql_create_column_inline_fk = None
+    sql_delete_column = "ALTER TABLE %(table)s DROP COLUMN %(column)s"
+    sql_create_unique = "CREATE UNIQUE INDEX %(name)s ON %(table)s (%(columns)s)"
+    sql_delete_unique = "DROP INDEX %(name)s"
+    sql_create_index = "CREATE INDEX %(name)s ON %(table)s (%(columns)s)"
+    sql_create_unique_index = (
+        "CREATE UNIQUE INDEX %(name)s ON %(table)s (%(columns)s)"
+    )
+    sql_delete_index = "DROP INDEX %(name)s"
+    sql_alter_table_comment = None
+    sql_alter_column_comment = None
+    sql_create_sequence = "CREATE SEQUENCE %(sequence)s START %(start)s"
+    sql_delete_sequence = "DROP SEQUENCE IF EXISTS %(sequence)s"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # While rebuilding "X" as "new__X", sequences are named after "X".
+        self._sequence_tables = {}
+
+    def quote_value(self, value):
+        return quote_value(value)
+
+    def prepare_default(self, value):
+        return self.quote_value(value)
+
+    # -- sequences ----------------------------------------------------------
+
+    def _sequence_name(self, model, field):
+        table = model._meta.db_table
+        return sequence_name(self._sequence_tables.get(table, table), field.column)
+
+    def _auto_fields(self, model):
+        return [
+            f
+            for f in model._meta.local_fields
+            if f.get_internal_type() in AUTO_FIELD_TYPES
+        ]
+
+    def _sequence_exists(self, name):
+        if self.collect_sql:
+            return False
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM duckdb_sequences() WHERE sequence_name = %s "
+                "AND database_name = current_database() "
+                "AND schema_name = current_schema()",
+                [name],
+            )
+            return cursor.fetchone() is not None
+
+    def _create_sequence(self, name, start=1):
+        self.execute(
+            self.sql_create_sequence
+            % {"sequence": self.quote_name(name), "start": int(start)}
+        )
+
+    def _drop_sequence(self, name):
+        self.execute(self.sql_delete_sequence % {"sequence": self.quote_name(name)})
+
+    def _table_sequences(self, table):
+        if self.collect_sql:
+            return []
+        with self.connection.cursor() as cursor:
+            return self.connection.introspection.get_sequences(cursor, table)
+
+    def _sequence_next_value(self, name, table=None, column=None):
+        """Where a replacement for sequence `name` must start."""
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_value FROM duckdb_sequences() WHERE sequence_name = %s",
+                [name],
+            )
+            row = cursor.fetchone()
+            start = (row[0] or 0) + 1 if row else 1
+            if table and column:
+                cursor.execute(
+                    "SELECT MAX(%s) FROM %s"
+                    % (self.quote_name(column), self.quote_name(table))
+                )
+                (largest,) = cursor.fetchone()
+                if largest is not None:
+                    start = max(start, int(largest) + 1)
+            return start
+
+    # -- column and table definitions --------------------------------------
+
+    def _iter_column_sql(
+        self, column_db_type, params, model, field, field_db_params, include_default
+    ):
+        yield column_db_type
+        if field.get_internal_type() in AUTO_FIELD_TYPES:
+            yield "DEFAULT nextval('%s')" % self._sequence_name(model, field)
+            # An AutoField has no other default.
+            include_default = False
+        parts = super()._iter_column_sql(
+            column_db_type, params, model, field, field_db_params, include_default
+        )
+        next(parts)  # the type, yielded above
+        yield from parts
+
+    def _unique_sql(self, model, fields, name, *args, **kwargs):
+        # Unique constraints become unique indexes created after the table
+        # (see table_sql), so they can be dropped by name like any index.
+        return None
+
+    def table_sql(self, model):
+        sql, params = super().table_sql(model)
+        for constraint in model._meta.constraints:
+            if isinstance(constraint, UniqueConstraint):
+                statement = constraint.create_sql(model, self)
+                if statement is not None:
+                    self.deferred_sql.append(statement)
+        return sql, params
+
+    def create_model(self, model):
+        for field in self._auto_fields(model):
+            name = self._sequence_name(model, field)
+            if not self._sequence_exists(name):
+                self._create_sequence(name)
+        super().create_model(model)
+
+    def delete_model(self, model, handle_autom2m=True):
+        sequences = self._table_sequences(model._meta.db_table)
+        if handle_autom2m:
+            super().delete_model(model)
+        else:
+            self._drop_table(model)
+        for info in sequences:
+            self._drop_sequence(info["name"])
+
+    def _drop_table(self, model):
+        self.execute(self.sql_delete_table % {"table": self.quote_name(model._meta.db_table)})
+        for sql in list(self.deferred_sql):
+            if isinstance(sql, Statement) and sql.references_table(
+                model._meta.db_table
+            ):
+                self.deferred_sql.remove(sql)
+
+    # -- renaming a table ---------------------------------------------------
+
+    def _table_indexes(self, table):
+        """(name, CREATE INDEX sql) for the explicit indexes of a table."""
+        if self.collect_sql:
+            return []
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT index_name, sql FROM duckdb_indexes() WHERE table_name = %s "
+                "AND database_name = current_database() "
+                "AND schema_name = current_schema() ORDER BY index_oid",
+                [table],
+            )
+            return cursor.fetchall()
+
+    def alter_db_table(self, model, old_db_table, new_db_table):
+        if old_db_table == new_db_table:
+            return
+        # DuckDB won't rename a table that has indexes: drop them around it.
+        indexes = self._table_indexes(old_db_table)
+        for name, _ in indexes:
+            self.execute(self.sql_delete_index % {"name": self.quote_name(name)})
+        super().alter_db_table(model, old_db_table, new_db_table)
+        on_old = re.compile(
+            r"\bON\s+(\"?)%s\1\s*\(" % re.escape(strip_quotes(old_db_table))
+        )
+        for _, sql in indexes:
+            self.execute(
+                on_old.sub(lambda m: "ON %s(" % self.quote_name(new_db_table), sql, 1)
+            )
+        self._rename_sequences(old_db_table, new_db_table)
+
+    def _rename_sequences(self, old_table, new_table):
+        """Give the sequences of a renamed table their new names."""
+        if old_table.startswith("new__"):
+            # A rebuilt table: its sequences already have the final names.
+            return
+        for info in self._table_sequences(new_table):
+            old_name, column = info["name"], info["column"]
+            new_name = sequence_name(new_table, column)
+            if old_name == new_name:
+                continue
+            if self._sequence_exists(new_name):
+                self._drop_sequence(new_name)
+            self._create_sequence(
+                new_name, self._sequence_next_value(old_name, new_table, column)
+            )
+            self.execute(
+                "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval('%s')"
+                % (self.quote_name(new_table), self.quote_name(column), new_name)
+            )
+            self._drop_sequence(old_name)
+
+    # -- rebuilding a table -------------------------------------------------
+
+    def _remake_table(
+        self, model, create_field=None, delete_field=None, alter_fields=None
+    ):
+        """
+        Rebuild the table of `model` with a changed definition, keeping rows.
+
+        Follows django.db.backends.sqlite3.schema's procedure: create
+        "new__<table>", copy, drop the old table, rename, recreate indexes.
+        """
+
+        def is_self_referential(f):
+            return f.is_relation and f.remote_field.model is model
+
+        body = {
+            f.name: f.clone() if is_self_referential(f) else f
+            for f in model._meta.local_concrete_fields
+        }
+        pk = model._meta.pk
+        if isinstance(pk, CompositePrimaryKey):
+            body[pk.name] = pk.clone()
+        # Values of mapping are SQL expressions over the old table's columns.
+        mapping = {
+            f.column: self.quote_name(f.column)
+            for f in model._meta.local_concrete_fields
+            if f.generated is False
+        }
+        rename_mapping = {}
+        restore_pk_field = None
+        alter_fields = alter_fields or []
+        if getattr(create_field, "primary_key", False) or any(
+            getattr(new_field, "primary_key", False) for _, new_field in alter_fields
+        ):
+            for name, field in list(body.items()):
+                if field.primary_key and not any(
+                    name == new_field.name for _, new_field in alter_fields
+                ):
+                    field.primary_key = False
+                    restore_pk_field = field
+                    if field.auto_created:
+                        del body[name]
+                        del mapping[field.column]
+        if create_field:
+            body[create_field.name] = create_field
+            if (
+                not create_field.has_db_default()
+                and not (create_field.many_to_many or create_field.generated)
+                and create_field.concrete
+                and create_field.get_internal_type() not in AUTO_FIELD_TYPES
+            ):
+                mapping[create_field.column] = self.prepare_default(
+                    self.effective_default(create_field)
+                )
+        for old_field, new_field in alter_fields:
+            body.pop(old_field.name, None)
+            mapping.pop(old_field.column, None)
+            body[new_field.name] = new_field
+            rename_mapping[old_field.name] = new_field.name
+            if new_field.generated:
+                continue
+            column_sql = self.quote_name(old_field.column)
+            old_type = old_field.db_type(self.connection)
+            new_type = new_field.db_type(self.connection)
+            if old_type != new_type and new_type:
+                # Let the database convert the values explicitly.
+                column_sql = "CAST(%s AS %s)" % (column_sql, new_type)
+            if old_field.null and not new_field.null:
+                if not new_field.has_db_default():
+                    default = self.prepare_default(self.effective_default(new_field))
+                else:
+                    default, _ = self.db_default_sql(new_field)
+                column_sql = "coalesce(%s, %s)" % (column_sql, default)
+            mapping[new_field.column] = column_sql
+        if delete_field:
+            del body[delete_field.name]
+            mapping.pop(delete_field.column, None)
+            if (
+                delete_field.many_to_many
+                and delete_field.remote_field.through._meta.auto_created
+            ):
+                return self.delete_model(delete_field.remote_field.through)
+
+        apps = Apps()
+        unique_together = [
+            [rename_mapping.get(n, n) for n in unique]
+            for unique in model._meta.unique_together
+        ]
+        indexes = model._meta.indexes
+        if delete_field:
+            indexes = [
+                index for index in indexes if delete_field.name not in index.fields
+            ]
+        constraints = list(model._meta.constraints)
+
+        # A model with the final table name, only for reference resolution.
+        body_copy = copy.deepcopy(body)
+        body_copy["Meta"] = type(
+            "Meta",
+            (),
+            {
+                "app_label": model._meta.app_label,
+                "db_table": model._meta.db_table,
+                "unique_together": unique_together,
+                "indexes": indexes,
+                "constraints": constraints,
+                "apps": apps,
+            },
+        )
+        body_copy["__module__"] = model.__module__
+        type(model._meta.object_name, model.__bases__, body_copy)
+
+        # The model whose table is built.
+        table = model._meta.db_table
+        temp_table = "new__%s" % strip_quotes(table)
+        body_copy = copy.deepcopy(body)
+        body_copy["Meta"] = type(
+            "Meta",
+            (),
+            {
+                "app_label": model._meta.app_label,
+                "db_table": temp_table,
+                "unique_together": unique_together,
+                "indexes": indexes,
+                "constraints": constraints,
+                "apps": apps,
+            },
+        )
+        body_copy["__module__"] = model.__module__
+        new_model = type("New%s" % model._meta.object_name, model.__bases__, body_copy)
+
+        if delete_field and delete_field.attname == new_model._meta.pk.attname:
+            auto_pk = new_model._meta.pk
+            delattr(new_model, auto_pk.attname)
+            new_model._meta.local_fields.remove(auto_pk)
+            new_model.pk = None
+
+        old_sequences = {
+            info["name"]: info["column"] for info in self._table_sequences(table)
+        }
+        # New auto fields whose sequence doesn't exist yet (a renamed column,
+        # a field that became an AutoField) start after the existing keys.
+        self._sequence_tables[temp_table] = strip_quotes(table)
+        try:
+            for field in self._auto_fields(new_model):
+                name = self._sequence_name(new_model, field)
+                if name in old_sequences or self._sequence_exists(name):
+                    continue
+                source = next(
+                    (
+                        old.column
+                        for old, new in alter_fields
+                        if new.column == field.column
+                    ),
+                    field.column if field.column in mapping else None,
+                )
+                start = 1
+                if source is not None and not self.collect_sql:
+                    old_seq = next(
+                        (n for n, c in old_sequences.items() if c == source), None
+                    )
+                    start = self._sequence_next_value(
+                        old_seq or name, table, source
+                    )
+                self._create_sequence(name, start)
+
+            self.create_model(new_model)
+
+            self.execute(
+                "INSERT INTO %s (%s) SELECT %s FROM %s"
+                % (
+                    self.quote_name(temp_table),
+                    ", ".join(self.quote_name(x) for x in mapping),
+                    ", ".join(mapping.values()),
+                    self.quote_name(table),
+                )
+            )
+            # Drop the old table (and its indexes), keep its sequences for now.
+            self._drop_table(model)
+            self.alter_db_table(new_model, temp_table, table)
+        finally:
+            del self._sequence_tables[temp_table]
+
+        # Indexes and unique indexes, now on the final table name.
+        for sql in self.deferred_sql:
+            self.execute(sql)
+        self.deferred_sql = []
+
+        kept = {
+            sequence_name(strip_quotes(table), f.column)
+            for f in self._auto_fields(new_model)
+        }
+        for name in old_sequences:
+            if name not in kept:
+                self._drop_sequence(name)
+
+        if restore_pk_field:
+            restore_pk_field.primary_key = True
+
+    # -- operations ---------------------------------------------------------
+
+    def add_field(self, model, field):
+        if field.many_to_many and field.remote_field.through._meta.auto_created:
+            return self.create_model(field.remote_field.through)
+        if isinstance(field, CompositePrimaryKey):
+            return
+        if field.db_parameters(connection=self.connection)["type"] is None:
+            return
+        self._remake_table(model, create_field=field)
+
+    def remove_field(self, model, field):
+        if field.many_to_many:
+            if field.remote_field.through._meta.auto_created:
+                self.delete_model(field.remote_field.through)
+            return
+        if field.db_parameters(connection=self.connection)["type"] is None:
+            return
+        self._remake_table(model, delete_field=field)
+
+    def _alter_field(
+        self,
+        model,
+        old_field,
+        new_field,
+        old_type,
+        new_type,
+        old_db_params,
+        new_db_params,
+        strict=False,
+    ):
+        self._remake_table(model, alter_fields=[(old_field, new_field)])
+        # Columns pointing at a primary/unique key whose type changed follow it.
+        if new_field.unique and old_type != new_type:
+            related_models = set()
+            opts = new_field.model._meta
+            for remote_field in opts.related_objects:
+                if remote_field.related_model == model:
+                    continue
+                if not remote_field.many_to_many:
+                    if remote_field.field_name == new_field.name:
+                        related_models.add(remote_field.related_model)
+                elif new_field.primary_key and remote_field.through._meta.auto_created:
+                    related_models.add(remote_field.through)
+            if new_field.primary_key:
+                for many_to_many in opts.many_to_many:
+                    if many_to_many.related_model == model:
+                        continue
+                    if many_to_many.remote_field.through._meta.auto_created:
+                        related_models.add(many_to_many.remote_field.through)
+            for related_model in related_models:
+                self._remake_table(related_model)
+
+    def _alter_many_to_many(self, model, old_field, new_field, strict):
+        """Alter M2Ms to repoint their to= endpoints."""
+        old_through = old_field.remote_field.through
+        new_through = new_field.remote_field.through
+        if old_through._meta.db_table == new_through._meta.db_table:
+            self._remake_table(
+                old_through,
+                alter_fields=[
+                    (
+                        old_through._meta.get_field(old_field.m2m_reverse_field_name()),
+                        new_through._meta.get_field(new_field.m2m_reverse_field_name()),
+                    ),
+                    (
+                        old_through._meta.get_field(old_field.m2m_field_name()),
+                        new_through._meta.get_field(new_field.m2m_field_name()),
+                    ),
+                ],
+            )
+            return
+        self.create_model(new_through)
+        self.execute(
+            "INSERT INTO %s (%s) SELECT %s FROM %s"
+            % (
+                self.quote_name(new_through._meta.db_table),
+                ", ".join(
+                    ["id", new_field.m2m_column_name(), new_field.m2m_reverse_name()]
+                ),
+                ", ".join(
+                    ["id", old_field.m2m_column_name(), old_field.m2m_reverse_name()]
+                ),
+                self.quote_name(old_through._meta.db_table),
+            )
+        )
+        self.delete_model(old_through)
+
+    def add_constraint(self, model, constraint):
+        if isinstance(constraint, UniqueConstraint):
+            super().add_constraint(model, constraint)
+        else:
+            self._remake_table(model)
+
+    def remove_constraint(self, model, constraint):
+        if isinstance(constraint, UniqueConstraint):
+            super().remove_constraint(model, constraint)
+        else:
+            self._remake_table(model)
+
+    def alter_unique_together(self, model, old_unique_together, new_unique_together):
+        # unique_together are unique indexes: the base implementation works.
+        super().alter_unique_together(model, old_unique_together, new_unique_together)
