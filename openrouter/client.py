@@ -138,7 +138,8 @@ class OpenRouterClient:
     ) -> Iterator[StreamPiece | StreamEnd]:
         """Stream a chat completion: :class:`StreamPiece` items, then one :class:`StreamEnd`.
 
-        Opening the stream is retried like any request; once text has flowed, a
+        The request is sent by the call itself, so failures to open the stream raise
+        before iteration starts (retried like any request); once text has flowed, a
         dropped connection raises :class:`ProviderUnavailable` (no retry: the pieces
         already given cannot be taken back) and an error event raises its typed error.
         """
@@ -292,7 +293,8 @@ class OpenRouterClient:
         A ``completed`` job that carries no content URL is reported as ``failed``
         with an explanatory error: it is a provider fault the job cannot recover from.
         """
-        payload = self._get_json(polling_url)
+        # A failed job's "error" may be an object: it describes the job, not this request.
+        payload = self._get_json(polling_url, error_means_failure=False)
         status = payload.get("status")
         if status not in VIDEO_RUNNING | VIDEO_TERMINAL:
             raise ProviderMalformedResponse(f"Unknown video job status {status!r}.")
@@ -404,9 +406,11 @@ class OpenRouterClient:
         response = self._request("POST", path, json_body=body)
         return _json_object(response)
 
-    def _get_json(self, path_or_url: str, *, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _get_json(
+        self, path_or_url: str, *, params: dict[str, Any] | None = None, error_means_failure: bool = True
+    ) -> dict[str, Any]:
         response = self._request("GET", path_or_url, params=params)
-        return _json_object(response)
+        return _json_object(response, error_means_failure=error_means_failure)
 
     def _request(
         self,
@@ -458,9 +462,8 @@ class OpenRouterClient:
         backoff = min(self.backoff_cap, self.backoff_base * (2 ** attempt))
         # Equal jitter: at least half the backoff, so attempts stay spread out.
         delay = backoff / 2 + self._rand() * backoff / 2
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            delay = max(delay, retry_after)
+        if error.retry_after is not None:
+            delay = max(delay, error.retry_after)
         if self._clock() - started + delay > self.retry_budget:
             return None
         return delay
@@ -573,7 +576,7 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
-def _json_object(response: requests.Response) -> dict[str, Any]:
+def _json_object(response: requests.Response, *, error_means_failure: bool = True) -> dict[str, Any]:
     try:
         payload = response.json()
     except ValueError as exc:
@@ -582,7 +585,7 @@ def _json_object(response: requests.Response) -> dict[str, Any]:
         response.close()
     if not isinstance(payload, dict):
         raise ProviderMalformedResponse("The provider's answer is not a JSON object.")
-    if isinstance(payload.get("error"), dict) and "choices" not in payload and "data" not in payload:
+    if error_means_failure and isinstance(payload.get("error"), dict) and "choices" not in payload and "data" not in payload:
         # Some failures arrive with HTTP 200 and only an error object.
         raise error_from_payload(None, payload)
     return payload
@@ -599,6 +602,11 @@ def _first_choice(payload: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     choices = payload.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise ProviderMalformedResponse("The provider's answer has no choices.")
+    if isinstance(choices[0].get("error"), dict):
+        # The provider failed after accepting the request; the choice says why.
+        raise error_from_payload(None, {"error": choices[0]["error"]})
+    if choices[0].get("finish_reason") == "error":
+        raise ProviderUnavailable("The provider failed while generating the answer.", code="error")
     message = choices[0].get("message")
     if not isinstance(message, dict):
         raise ProviderMalformedResponse("The provider's answer has no message.")

@@ -42,8 +42,11 @@ class ProviderError(Exception):
         code: Any = None,
         metadata: dict | None = None,
         retryable: bool | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.message = message or self.default_message
+        # The provider's Retry-After advice in seconds (429s, sometimes 503s), or None.
+        self.retry_after = retry_after
         self.status = status
         self.code = code if code is not None else status
         self.metadata = dict(metadata or {})
@@ -142,10 +145,6 @@ class ProviderRateLimited(ProviderError):
     default_message = "The provider is rate limiting our requests."
     retryable = True
 
-    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
     @property
     def user_message(self) -> str:
         if self.retry_after:
@@ -231,12 +230,15 @@ def error_from_payload(
     if numeric is None:
         numeric = code if isinstance(code, int) else _int_or_none(code)
     cls = error_class_for_status(numeric)
-    kwargs: dict[str, Any] = {"status": status, "code": code if code is not None else status, "metadata": metadata}
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": code if code is not None else status,
+        "metadata": metadata,
+        "retry_after": retry_after,
+    }
     if status == 408:
         # The provider gave up waiting: safe to ask again (unlike our own read timeouts).
         kwargs["retryable"] = True
-    if cls is ProviderRateLimited:
-        return ProviderRateLimited(message, retry_after=retry_after, **kwargs)
     return cls(message, **kwargs)
 
 

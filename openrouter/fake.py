@@ -35,7 +35,8 @@ endpoint's kind) or any model with the suffix ``:fault=<name>`` (e.g.
 
 =================  ==========================================================
 ``rate_limit``     429 with ``Retry-After`` (``retry_after`` x time_scale
-                   seconds; header ``X-Fake-Retry-After`` sets it verbatim)
+                   seconds; header ``X-Fake-Retry-After`` sets it verbatim, and
+                   adds it to the other error faults below too)
 ``server_error``   500
 ``bad_gateway``    502
 ``unavailable``    503
@@ -451,6 +452,8 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["Retry-After"] = self.headers.get("X-Fake-Retry-After") or _seconds_text(
                     self.fake.retry_after * self.fake.time_scale
                 )
+            elif self.headers.get("X-Fake-Retry-After"):
+                headers["Retry-After"] = self.headers["X-Fake-Retry-After"]
             if fault == "moderation":
                 metadata = {
                     "reasons": ["violence", "harassment"],
@@ -690,7 +693,8 @@ class _Handler(BaseHTTPRequestHandler):
             payload["usage"] = {"cost": round(seconds * fake_catalogue.BY_ID.get(
                 job.model, fake_catalogue.PERMISSIVE["video"]).price("video_per_second"), 6)}
         elif status == "failed":
-            payload["error"] = "The fake provider failed to generate this video."
+            # An object here and a string for expired jobs: clients must read both shapes.
+            payload["error"] = {"code": "generation_failed", "message": "The fake provider failed to generate this video."}
         elif status == "expired":
             payload["error"] = "The video job expired before it was collected."
         return _json_reply(200, payload)

@@ -87,3 +87,14 @@ def test_suggested_statuses():
     assert errors.ProviderTimeout.suggested_status == 504
     assert errors.ProviderUnavailable.suggested_status == 503
     assert errors.ProviderBadRequest.suggested_status == 400
+
+
+def test_an_error_inside_the_first_choice_is_raised():
+    from openrouter.client import _first_choice
+
+    with pytest.raises(errors.ProviderOutOfCredits):
+        _first_choice({"choices": [{"error": {"code": 402, "message": "no credits"}, "finish_reason": "error"}]})
+    with pytest.raises(errors.ProviderUnavailable):
+        _first_choice({"choices": [{"message": {"content": ""}, "finish_reason": "error"}]})
+    with pytest.raises(errors.ProviderMalformedResponse):
+        _first_choice({"choices": []})

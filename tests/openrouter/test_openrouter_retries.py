@@ -219,3 +219,11 @@ def test_malformed_answers_are_not_retried(make_client, fake):
     with pytest.raises(ProviderMalformedResponse):
         make_client(session=fault_session("malformed")).list_models()
     assert len(fake.received) == 1
+
+
+def test_retry_after_on_a_503_is_honoured_too(make_client, fake, client_clock):
+    client = make_client(session=fault_session("unavailable*1", **{"X-Fake-Retry-After": "4"}))
+
+    client.chat(model="fake/echo", messages=USER_HELLO)
+
+    assert client_clock.sleeps == [4.0] and len(fake.received) == 2

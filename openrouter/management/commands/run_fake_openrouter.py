@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 from django.core.management.base import BaseCommand
 
@@ -37,6 +39,9 @@ class Command(BaseCommand):
             video_duration=options["video_seconds"],
         )
         fake.start()
+        if threading.current_thread() is threading.main_thread():
+            # Process managers (honcho, systemd) stop us with SIGTERM: shut down cleanly.
+            signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         # The first line is machine-readable: scripts read the base URL from it.
         self.stdout.write(f"OPENROUTER_BASE_URL={fake.base_url}")
         self.stdout.flush()
@@ -47,3 +52,7 @@ class Command(BaseCommand):
         finally:
             fake.stop()
             self.stdout.write("Fake OpenRouter stopped.")
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
