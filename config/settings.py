@@ -277,6 +277,12 @@ OPENROUTER_RETRY_BUDGET = env.float("OPENROUTER_RETRY_BUDGET", default=30.0)
 OPENROUTER_IMAGES_PATH = env.str("OPENROUTER_IMAGES_PATH", default="/images")
 OPENROUTER_VIDEO_MAX_BYTES = env.int("OPENROUTER_VIDEO_MAX_BYTES", default=200 * 1024 * 1024)
 
+# --- Generation (text and images) -------------------------------------------------------
+
+GENERATION_PROMPT_MAX_CHARS = env.int("GENERATION_PROMPT_MAX_CHARS", default=8000)
+GENERATION_MAX_TOKENS_LIMIT = env.int("GENERATION_MAX_TOKENS_LIMIT", default=32000)
+GENERATION_MAX_IMAGES = env.int("GENERATION_MAX_IMAGES", default=4)
+
 # --- Logging ----------------------------------------------------------------------------
 
 LOGGING = {

@@ -1,12 +1,26 @@
 """The generation REST API: thin DRF views over services and selectors."""
 from __future__ import annotations
 
+import json
+from typing import Iterator
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils import encoders
 from rest_framework.views import APIView
 
-from generation import selectors
+from config.exceptions import DomainError, NotFound, provider_error_answer
+from generation import selectors, services
+from generation.media import stored_file_response
+from generation.throttles import GenerationThrottle
+from openrouter.errors import ProviderError
 
 KIND_CHOICES = ["text", "image", "video"]
 
@@ -52,3 +66,244 @@ class ModelListApi(APIView):
         query.is_valid(raise_exception=True)
         models = selectors.catalogue_list(kind=query.validated_data.get("kind"))
         return Response(ProviderModelOut(models, many=True).data)
+
+
+# ------------------------------------------------------------------ shared output
+
+
+class UsageOut(serializers.Serializer):
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    total_tokens = serializers.IntegerField()
+    cost = serializers.DecimalField(max_digits=14, decimal_places=8, coerce_to_string=False,
+                                    help_text="provider credits (USD)")
+
+
+class ImageOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField(help_text="owner-only URL of the stored file")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    media_type = serializers.CharField()
+
+    def get_url(self, image) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(image.url) if request else image.url
+
+
+class GenerationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    model = serializers.CharField(source="model_id")
+    status = serializers.CharField()
+    prompt = serializers.CharField()
+    system = serializers.CharField()
+    params = serializers.DictField()
+    text = serializers.CharField()
+    html = serializers.CharField(source="text_html", help_text="the text as sanitized HTML (markdown rendered)")
+    route = serializers.CharField()
+    images = ImageOut(many=True)
+    error = serializers.CharField(help_text="why it failed, for the user")
+    usage = UsageOut()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class TextOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    model = serializers.CharField(source="model_id")
+    status = serializers.CharField()
+    text = serializers.CharField()
+    html = serializers.CharField(source="text_html")
+    finish_reason = serializers.CharField()
+    usage = UsageOut()
+    created_at = serializers.DateTimeField()
+
+
+class ImageGenerationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    model = serializers.CharField(source="model_id")
+    status = serializers.CharField()
+    route = serializers.CharField(help_text='"chat" or "images": the provider endpoint used')
+    images = ImageOut(many=True)
+    text = serializers.CharField()
+    usage = UsageOut()
+    created_at = serializers.DateTimeField()
+
+
+ERRORS = {
+    400: OpenApiResponse(description="bad input: the body names the field and what is accepted"),
+    401: OpenApiResponse(description="not signed in"),
+    429: OpenApiResponse(description="throttled, or the provider rate-limits us (Retry-After says when)"),
+    502: OpenApiResponse(description="the provider failed or answered something unreadable"),
+    503: OpenApiResponse(description="provider account problem, or the images could not be stored"),
+    504: OpenApiResponse(description="the provider took too long"),
+}
+
+
+# ------------------------------------------------------------------ text
+
+
+class TextIn(serializers.Serializer):
+    prompt = serializers.CharField(trim_whitespace=True, allow_blank=True)
+    model = serializers.CharField(allow_blank=True)
+    system = serializers.CharField(required=False, allow_blank=True, default="")
+    max_tokens = serializers.IntegerField(required=False, allow_null=True, default=None)
+    temperature = serializers.FloatField(required=False, allow_null=True, default=None)
+    stream = serializers.BooleanField(required=False, default=False,
+                                      help_text="answer as server-sent events (also with Accept: text/event-stream)")
+
+
+class EventStreamRenderer(BaseRenderer):
+    """Lets clients ask for text/event-stream; a refusal (4xx/5xx) is one `error` event."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return sse_event(data, event="error").encode("utf-8")
+
+
+def sse_event(data, *, event: str | None = None) -> str:
+    payload = json.dumps(data, cls=encoders.JSONEncoder, ensure_ascii=False)
+    return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
+
+
+def _wants_stream(request, data) -> bool:
+    return bool(data.get("stream")) or "text/event-stream" in request.META.get("HTTP_ACCEPT", "")
+
+
+def text_event_stream(stream: services.TextStream, *, context: dict) -> Iterator[str]:
+    """SSE for a text stream: `start`, then `data: {"text": ...}` pieces, then `done`
+    with the saved generation (or `error`). Closed early (client gone), the text that
+    arrived is saved as partial."""
+    try:
+        yield sse_event({"id": stream.generation.pk, "model": stream.generation.model_id}, event="start")
+        for text in stream.pieces():
+            yield sse_event({"text": text})
+    except ProviderError as exc:
+        status_code, message = provider_error_answer(exc)
+        yield sse_event({"id": stream.generation.pk, "status": status_code, "detail": message}, event="error")
+        return
+    except DomainError as exc:
+        yield sse_event({"id": stream.generation.pk, "status": exc.status_code, "detail": exc.message},
+                        event="error")
+        return
+    finally:
+        stream.close()
+    yield sse_event(TextOut(stream.generation, context=context).data, event="done")
+
+
+class TextGenerateApi(APIView):
+    """Generate text with a chat model; whole, or streamed as server-sent events."""
+
+    throttle_classes = [GenerationThrottle]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]
+
+    @extend_schema(
+        operation_id="generate_text",
+        request=TextIn,
+        responses={200: OpenApiResponse(TextOut, description=(
+            "the answer; with stream=true a text/event-stream of `start`, `data: {\"text\": ...}` "
+            "pieces and a final `done` event carrying this object (or an `error` event)")), **ERRORS},
+    )
+    def post(self, request):
+        body = TextIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = {key: body.validated_data[key] for key in ("prompt", "model", "system", "max_tokens", "temperature")}
+        if _wants_stream(request, body.validated_data):
+            stream = services.text_stream_start(user=request.user, **fields)
+            response = StreamingHttpResponse(
+                text_event_stream(stream, context={"request": request}), content_type="text/event-stream")
+            response["Cache-Control"] = "no-cache"
+            response["X-Accel-Buffering"] = "no"  # proxies must pass pieces on at once
+            return response
+        generation = services.text_generate(user=request.user, **fields)
+        return Response(TextOut(generation, context={"request": request}).data)
+
+
+# ------------------------------------------------------------------ images
+
+
+class ImageIn(serializers.Serializer):
+    prompt = serializers.CharField(trim_whitespace=True, allow_blank=True)
+    model = serializers.CharField(allow_blank=True)
+    n = serializers.IntegerField(required=False, allow_null=True, default=1)
+    size = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
+                                 help_text='exact pixels, e.g. "1792x1024" (image-only models that list sizes)')
+    aspect_ratio = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
+                                         help_text='e.g. "16:9"; not together with size')
+    image_size = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
+                                       help_text='resolution, e.g. "1K", "2K", "4K"')
+
+
+class ImageGenerateApi(APIView):
+    """Generate images; the model's catalogue entry decides the route and what it accepts."""
+
+    throttle_classes = [GenerationThrottle]
+
+    @extend_schema(operation_id="generate_image", request=ImageIn,
+                   responses={201: ImageGenerationOut, **ERRORS})
+    def post(self, request):
+        body = ImageIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        generation = services.image_generate(user=request.user, **body.validated_data)
+        return Response(ImageGenerationOut(generation, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+# ------------------------------------------------------------------ history
+
+
+class HistoryQuery(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["text", "image"], required=False)
+
+
+class GenerationListApi(APIView):
+    """The signed-in user's own generations, newest first, paginated."""
+
+    @extend_schema(
+        operation_id="generations_list",
+        parameters=[OpenApiParameter("kind", str, enum=["text", "image"]), OpenApiParameter("page", int)],
+        responses={200: GenerationOut(many=True), 400: ERRORS[400], 401: ERRORS[401]},
+    )
+    def get(self, request):
+        query = HistoryQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        generations = selectors.user_generations(user=request.user, kind=query.validated_data.get("kind"))
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(generations, request, view=self)
+        return paginator.get_paginated_response(GenerationOut(page, many=True, context={"request": request}).data)
+
+
+class GenerationDetailApi(APIView):
+    """One generation: its owner (or an admin) may read it; its owner may delete it."""
+
+    @extend_schema(operation_id="generations_retrieve",
+                   responses={200: GenerationOut, 401: ERRORS[401], 404: OpenApiResponse(description="not yours")})
+    def get(self, request, pk):
+        generation = selectors.user_generation(user=request.user, generation_id=pk, allow_admin=True)
+        return Response(GenerationOut(generation, context={"request": request}).data)
+
+    @extend_schema(operation_id="generations_destroy",
+                   responses={204: None, 401: ERRORS[401], 404: OpenApiResponse(description="not yours")})
+    def delete(self, request, pk):
+        generation = selectors.user_generation(user=request.user, generation_id=pk)
+        services.generation_delete(generation=generation, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImageFileView(APIView):
+    """A stored image's bytes, for its owner and admins; anyone else gets a 404."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="generation_image_file", parameters=[OpenApiParameter("download", bool)],
+                   responses={(200, "image/*"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="not yours")})
+    def get(self, request, pk, filename):
+        image = selectors.user_image(user=request.user, image_id=pk, allow_admin=True)
+        if image.filename != filename:
+            raise NotFound("Image not found.")
+        return stored_file_response(image.file, media_type=image.media_type,
+                                    as_attachment=request.query_params.get("download") in ("1", "true"))

@@ -49,26 +49,32 @@ def user_generations(*, user, kind: str | None = None) -> QuerySet[Generation]:
     return generations.order_by("-created_at", "-id").prefetch_related("images")
 
 
-def user_generation(*, user, generation_id) -> Generation:
-    """One of the user's generations; someone else's is NotFound (404), never 403."""
-    generation = (
-        Generation.objects.filter(pk=_int_or_none(generation_id), owner=user)
-        .prefetch_related("images").first()
-        if _int_or_none(generation_id) is not None else None
-    )
+def user_generation(*, user, generation_id, allow_admin: bool = False) -> Generation:
+    """One of the user's generations (any one for an admin when ``allow_admin``);
+    someone else's is NotFound (404), never 403."""
+    pk = _int_or_none(generation_id)
+    generation = None
+    if pk is not None and getattr(user, "is_authenticated", False):
+        generations = Generation.objects.filter(pk=pk).prefetch_related("images")
+        if not (allow_admin and user.is_admin):
+            generations = generations.filter(owner=user)
+        generation = generations.first()
     if generation is None:
         raise NotFound("Generation not found.")
     return generation
 
 
-def user_image(*, user, image_id) -> GeneratedImage:
-    """A stored image the user owns (admins may read anyone's); otherwise NotFound."""
+def user_image(*, user, image_id, allow_admin: bool = False) -> GeneratedImage:
+    """A stored image the user owns (any image for an admin when ``allow_admin``);
+    otherwise NotFound (404), never revealing that it exists."""
     image_pk = _int_or_none(image_id)
-    images = GeneratedImage.objects.select_related("generation")
-    if image_pk is not None and not getattr(user, "is_admin", False):
-        images = images.filter(generation__owner=user)
-    image = images.filter(pk=image_pk).first() if image_pk is not None else None
-    if image is None or not getattr(user, "is_authenticated", False):
+    image = None
+    if image_pk is not None and getattr(user, "is_authenticated", False):
+        images = GeneratedImage.objects.select_related("generation").filter(pk=image_pk)
+        if not (allow_admin and user.is_admin):
+            images = images.filter(generation__owner=user)
+        image = images.first()
+    if image is None:
         raise NotFound("Image not found.")
     return image
 

@@ -45,3 +45,43 @@ def client_for():
             client.force_authenticate(user)
         return client
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    """Throttle counters live in the cache; every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def fault_model(catalogue):
+    """A catalogue entry that the double answers with a fault: a copy of ``base`` named
+    ``<base>:fault=<fault>`` (the double's model-name marker)."""
+    from generation.models import ProviderModel
+
+    def make(fault: str, *, base: str = "openai/gpt-4o-mini") -> str:
+        entry = ProviderModel.objects.get(pk=base)
+        entry.pk = f"{base}:fault={fault}"
+        entry.save(force_insert=True)
+        return entry.pk
+    return make
+
+
+@pytest.fixture
+def stored_files(media_root):
+    """The files currently under MEDIA_ROOT (relative paths), to check nothing is left over."""
+    def list_files():
+        root = media_root
+        return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()) \
+            if root.exists() else []
+    return list_files
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users here are fixtures, not the subject: skip Argon2's deliberate slowness."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,114 @@
+"""Web pages for text and image generation and the history. Thin: forms in, one
+service call, render; the same services as the API."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from config.exceptions import DomainError, provider_error_answer
+from generation import selectors, services
+from generation.forms import HistoryFilterForm, ImageForm, TextForm
+from generation.throttles import web_throttle_wait
+from openrouter.errors import ProviderError
+
+HISTORY_PAGE_SIZE = 20
+
+
+def _catalogue_json(models) -> list[dict]:
+    """What the image page's controls need to show only the chosen model's values."""
+    return [
+        {"id": m.pk, "name": m.name or m.pk, "route": m.image_route, "aspect_ratios": m.aspect_ratios,
+         "resolutions": m.resolutions, "sizes": m.sizes, "max_n": m.max_n}
+        for m in models
+    ]
+
+
+def _run(request, form, call):
+    """Call a service for a valid form; failures become form errors. Returns
+    (generation or None, HTTP status for the re-rendered page)."""
+    wait = web_throttle_wait(request)
+    if wait is not None:
+        form.add_error(None, f"Too many generation requests; try again in {wait} seconds.")
+        return None, 429
+    try:
+        return call(), 200
+    except ProviderError as exc:
+        status, message = provider_error_answer(exc)
+        form.add_error(None, message)
+        return None, status
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return None, exc.status_code
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def text_page(request):
+    """The text page. With JavaScript the answer streams in through the API; this POST
+    is the plain-form fallback."""
+    models = list(selectors.catalogue_list(kind="text"))
+    form = TextForm(request.POST or None, models=models)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        generation, status = _run(request, form, lambda: services.text_generate(
+            user=request.user, model=data["model"], prompt=data["prompt"], system=data["system"],
+            max_tokens=data["max_tokens"], temperature=data["temperature"]))
+        if generation is not None:
+            return redirect("generation:detail", pk=generation.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(request, "generation/text.html", {"form": form, "models": models}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def image_page(request):
+    models = list(selectors.catalogue_list(kind="image"))
+    form = ImageForm(request.POST or None, models=models)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        generation, status = _run(request, form, lambda: services.image_generate(
+            user=request.user, model=data["model"], prompt=data["prompt"], n=data["n"] or 1,
+            size=data["size"], aspect_ratio=data["aspect_ratio"], image_size=data["image_size"]))
+        if generation is not None:
+            return redirect("generation:detail", pk=generation.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(request, "generation/image.html",
+                  {"form": form, "models": models, "catalogue": _catalogue_json(models)}, status=status)
+
+
+@login_required
+def history_page(request):
+    filters = HistoryFilterForm(request.GET or None)
+    kind = filters.cleaned_data.get("kind") if filters.is_valid() else None
+    page = Paginator(selectors.user_generations(user=request.user, kind=kind or None), HISTORY_PAGE_SIZE) \
+        .get_page(request.GET.get("page"))
+    return render(request, "generation/history.html", {"page": page, "filters": filters, "kind": kind or ""})
+
+
+@login_required
+def generation_page(request, pk):
+    try:
+        generation = selectors.user_generation(user=request.user, generation_id=pk, allow_admin=True)
+    except DomainError:
+        return render(request, "generation/not_found.html", status=404)
+    return render(request, "generation/detail.html", {"generation": generation})
+
+
+@login_required
+@require_POST
+def generation_delete_page(request, pk):
+    try:
+        generation = selectors.user_generation(user=request.user, generation_id=pk)
+    except DomainError:
+        return render(request, "generation/not_found.html", status=404)
+    services.generation_delete(generation=generation, by=request.user)
+    messages.success(request, "The generation and its files were deleted.")
+    return redirect("generation:history")
+

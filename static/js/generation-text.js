@@ -1,0 +1,129 @@
+// Text page: send the prompt to the API as a stream and show the answer as it arrives.
+// Pieces are shown as plain text (textContent, never HTML); at the end the server's
+// sanitized HTML rendering of the markdown replaces them.
+(function () {
+  "use strict";
+  const form = document.getElementById("text-form");
+  if (!form) return;
+  const card = document.getElementById("answer-card");
+  const streamBox = document.getElementById("answer-stream");
+  const answer = document.getElementById("answer");
+  const errorBox = document.getElementById("answer-error");
+  const meta = document.getElementById("answer-meta");
+  const button = form.querySelector("button[type=submit]");
+
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = false;
+  }
+
+  function numberOrNull(value) {
+    return value === "" ? null : Number(value);
+  }
+
+  function errorMessage(body, status) {
+    if (body && typeof body === "object") {
+      if (body.detail) return body.detail;
+      const parts = Object.entries(body).map(([field, errors]) =>
+        field + ": " + (Array.isArray(errors) ? errors.join(" ") : String(errors)));
+      if (parts.length) return parts.join("; ");
+    }
+    return "The request failed (HTTP " + status + ").";
+  }
+
+  function parseEvent(block) {
+    let event = "message";
+    const data = [];
+    for (const line of block.split("\n")) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+    }
+    if (!data.length) return null;
+    try {
+      return { event: event, data: JSON.parse(data.join("\n")) };
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function finish(result) {
+    answer.innerHTML = result.html;  // sanitized on the server (markdown + nh3)
+    answer.hidden = false;
+    streamBox.hidden = true;
+    const usage = result.usage || {};
+    meta.textContent = "";
+    meta.append(
+      "Tokens: " + usage.prompt_tokens + " in, " + usage.completion_tokens + " out · cost $" +
+      Number(usage.cost || 0).toFixed(6) + " · ");
+    const link = document.createElement("a");
+    link.href = "/history/" + result.id;
+    link.textContent = "saved in your history";
+    meta.append(link);
+  }
+
+  form.addEventListener("submit", async function (submitEvent) {
+    submitEvent.preventDefault();
+    const body = {
+      model: form.elements.model.value,
+      prompt: form.elements.prompt.value,
+      system: form.elements.system.value,
+      max_tokens: numberOrNull(form.elements.max_tokens.value),
+      temperature: numberOrNull(form.elements.temperature.value),
+      stream: true,
+    };
+    card.hidden = false;
+    errorBox.hidden = true;
+    answer.hidden = true;
+    answer.textContent = "";
+    streamBox.hidden = false;
+    streamBox.textContent = "";
+    meta.textContent = "Waiting for the model…";
+    card.dataset.state = "streaming";
+    button.disabled = true;
+    try {
+      const response = await fetch(form.dataset.api, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          "Accept": "text/event-stream",
+          "X-CSRFToken": form.elements.csrfmiddlewaretoken.value,
+        },
+        body: JSON.stringify(body),
+      });
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      let done = false;
+      while (!done) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const parsed = parseEvent(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+          if (!parsed) continue;
+          if (parsed.event === "start") {
+            meta.textContent = "Streaming from " + parsed.data.model + "…";
+          } else if (parsed.event === "done") {
+            finish(parsed.data);
+            done = true;
+          } else if (parsed.event === "error") {
+            showError(errorMessage(parsed.data, response.status));
+            meta.textContent = "";
+            done = true;
+          } else if (parsed.data && typeof parsed.data.text === "string") {
+            streamBox.textContent += parsed.data.text;
+          }
+        }
+      }
+      if (!done && !response.ok) showError("The request failed (HTTP " + response.status + ").");
+    } catch (error) {
+      showError("The connection failed: " + error.message);
+    } finally {
+      button.disabled = false;
+      card.dataset.state = "done";
+    }
+  });
+})();
