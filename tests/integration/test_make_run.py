@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_manage
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
@@ -53,6 +55,15 @@ def test_make_run_serves_healthz_and_stops_on_ctrl_c(tmp_path, fresh_store_env):
         # Demo mode: the offline double answers on its own port and pages say so.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as page:
             assert "Demo mode" in page.read().decode()
+        # A fresh install fills its model catalogue from the provider once the worker is up.
+        count_models = "from generation.models import ProviderModel; print(ProviderModel.objects.count())"
+        models = 0
+        while time.monotonic() < deadline + 30 and not models:
+            result = run_manage("shell", "-c", count_models, env=fresh_store_env)
+            assert result.returncode == 0, result.stderr
+            models = int(result.stdout.strip().splitlines()[-1])
+            time.sleep(0.5)
+        assert models > 0
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
