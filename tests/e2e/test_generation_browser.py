@@ -1,0 +1,132 @@
+"""Text and image generation in a real Chromium against the live server, in demo mode
+(the offline OpenRouter double)."""
+import pytest
+
+from generation.models import Generation
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def demo_studio(settings, transactional_db, media_root):
+    """Demo mode as `make run` has it: the double serving the provider API, the catalogue
+    synced from it."""
+    from generation.services import catalogue_sync
+    from openrouter.fake import FakeOpenRouter
+
+    # Pieces a little apart, so the page is seen filling in while the answer streams.
+    with FakeOpenRouter(port=0, stream_delay=0.05) as fake:
+        settings.DEMO_MODE = True
+        settings.OPENROUTER_BASE_URL = fake.base_url
+        settings.OPENROUTER_API_KEY = "demo-key"
+        settings.OPENROUTER_MAX_RETRIES = 0
+        catalogue_sync()
+        yield fake
+
+
+@pytest.fixture
+def signed_in(demo_studio, page, login):
+    user = UserFactory()
+    login(user.email, DEFAULT_PASSWORD)
+    return user
+
+
+def test_text_answer_streams_into_the_page(signed_in, page, shots):
+    page.goto("/generate/text")
+    assert page.locator(".demo-banner").is_visible()
+    page.select_option("#id_model", "openai/gpt-4o-mini")
+    page.fill("#id_prompt", "Write about *rivers* and <img src=x onerror=\"window.__pwned=1\">")
+    # Record every state of the streamed text, to see it grow piece by piece.
+    page.evaluate("""() => {
+        window.__seen = [];
+        const box = document.getElementById('answer-stream');
+        new MutationObserver(() => window.__seen.push(box.textContent))
+            .observe(box, {childList: true, characterData: true, subtree: true});
+    }""")
+
+    page.click("[data-testid=generate]")
+
+    page.wait_for_function("document.getElementById('answer-card').dataset.state === 'done'")
+    answer = page.locator("[data-testid=answer]")
+    assert answer.is_visible()
+    generation = Generation.objects.get(owner=signed_in)
+    assert generation.status == "completed" and generation.text.startswith("Offline answer from openai/gpt-4o-mini")
+    # The final answer is the server's markdown rendering of the saved text.
+    assert answer.inner_text().startswith("Offline answer from openai/gpt-4o-mini")
+    assert answer.locator("em").inner_text() == "rivers"
+    seen = page.evaluate("window.__seen")
+    growing = [text for text in seen if text]
+    assert len(set(growing)) > 3, "the answer should appear piece by piece"
+    assert all(generation.text.startswith(text) for text in growing)
+    # Model output never runs as markup: the prompt's <img onerror> is shown as text.
+    assert page.evaluate("window.__pwned") is None
+    assert answer.locator("img").count() == 0
+    assert "tokens" in page.locator("[data-testid=answer-meta]").inner_text().lower()
+    page.screenshot(path=str(shots / "text-streamed.png"), full_page=True)
+
+
+def _image_shape(page):
+    image = page.locator("[data-testid=generated-image]")
+    assert image.count() == 1
+    page.wait_for_function(
+        "document.querySelector('[data-testid=generated-image]').complete && "
+        "document.querySelector('[data-testid=generated-image]').naturalWidth > 0")
+    return page.evaluate("""() => {
+        const img = document.querySelector('[data-testid=generated-image]');
+        const box = img.getBoundingClientRect();
+        return {naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+                width: box.width, height: box.height};
+    }""")
+
+
+def test_images_have_the_requested_shape_on_the_page(signed_in, page, shots):
+    page.goto("/generate/image")
+
+    # A chat-image model: aspect ratio and resolution, no exact size.
+    page.select_option("#id_model", "google/gemini-2.5-flash-image")
+    assert page.locator("[data-control=aspect_ratio]").is_visible()
+    assert page.locator("[data-control=image_size]").is_visible()
+    assert not page.locator("[data-control=size]").is_visible()
+    page.fill("#id_prompt", "A harbour at dawn")
+    page.select_option("#id_aspect_ratio", "16:9")
+    page.select_option("#id_image_size", "2K")
+    page.click("[data-testid=generate]")
+    page.wait_for_url("**/history/*")
+
+    wide = _image_shape(page)
+    assert (wide["naturalWidth"], wide["naturalHeight"]) == (2048, 1152)
+    assert wide["width"] / wide["height"] == pytest.approx(16 / 9, rel=0.01)
+    assert page.locator("[data-testid=download]").get_attribute("href").endswith("?download=1")
+    page.screenshot(path=str(shots / "image-16x9-2k.png"), full_page=True)
+    chat = Generation.objects.get(owner=signed_in, model_id="google/gemini-2.5-flash-image")
+    assert chat.route == "chat" and chat.params["aspect_ratio"] == "16:9"
+
+    # A DALL-E-style image-only model: exact sizes, no aspect ratio.
+    page.goto("/generate/image")
+    page.select_option("#id_model", "openai/dall-e-3")
+    assert page.locator("[data-control=size]").is_visible()
+    assert not page.locator("[data-control=aspect_ratio]").is_visible()
+    assert not page.locator("[data-control=image_size]").is_visible()
+    page.fill("#id_prompt", "A wide valley")
+    page.select_option("#id_size", "1792x1024")
+    page.screenshot(path=str(shots / "image-form-dalle.png"), full_page=True)
+    page.click("[data-testid=generate]")
+    page.wait_for_url("**/history/*")
+
+    sized = _image_shape(page)
+    assert (sized["naturalWidth"], sized["naturalHeight"]) == (1792, 1024)
+    assert sized["width"] / sized["height"] == pytest.approx(1792 / 1024, rel=0.01)
+    assert Generation.objects.get(owner=signed_in, model_id="openai/dall-e-3").route == "images"
+
+    # The history shows both, with thumbnails.
+    page.goto("/history?kind=image")
+    assert page.locator("[data-testid=history-item]").count() == 2
+    assert page.locator("[data-testid=thumbnail]").count() == 2
+    page.screenshot(path=str(shots / "history.png"), full_page=True)
+
+
+@pytest.fixture
+def shots(tmp_path):
+    """Where screenshots go (kept with the test's temporary files, for a person to look at)."""
+    return tmp_path
