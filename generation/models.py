@@ -101,6 +101,9 @@ class ProviderModel(models.Model):
                      "resolutions", "sizes", "durations", "frame_images"):
             values[name] = list(values[name] or [])
         values["pricing"] = dict(values["pricing"] or {})
+        for name in ("max_n", "context_length"):  # unsigned columns
+            if values[name] is not None and values[name] < 0:
+                values[name] = None
         kinds = set(values["kinds"])
         values["is_text"] = "text" in kinds
         values["is_image"] = "image" in kinds

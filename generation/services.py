@@ -84,7 +84,12 @@ def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueS
         # An empty answer is a provider fault, not "every model was withdrawn".
         raise EmptyCatalogue()
     now = timezone.now()
-    incoming = {entry.id: ProviderModel.values_from_catalogue(entry) for entry in entries}
+    id_limit = ProviderModel._meta.get_field("id").max_length
+    too_long = [entry.id for entry in entries if len(entry.id) > id_limit]
+    if too_long:
+        log.warning("Skipping catalogue models with ids longer than %s characters: %s", id_limit, too_long)
+    incoming = {entry.id: ProviderModel.values_from_catalogue(entry) for entry in entries
+                if len(entry.id) <= id_limit}
     created = updated = unchanged = 0
     with transaction.atomic():
         existing = {model.pk: model for model in ProviderModel.objects.filter(pk__in=list(incoming))}
