@@ -252,6 +252,33 @@ CELERY_BEAT_SCHEDULE["sync-provider-models"] = {
     "schedule": timedelta(days=1),
 }
 
+# Video jobs (videos/). Seconds unless named otherwise.
+VIDEO_MAX_JOBS_IN_FLIGHT = env.int("VIDEO_MAX_JOBS_IN_FLIGHT", default=3)  # per user
+VIDEO_POLL_INTERVAL = env.float("VIDEO_POLL_INTERVAL", default=15.0)  # between polls of one job
+VIDEO_SWEEP_INTERVAL = env.float("VIDEO_SWEEP_INTERVAL", default=15.0)  # beat's safety-net sweep
+# How late a job's own task may be before the sweep sends another (lost message, dead worker).
+VIDEO_SWEEP_GRACE = env.float("VIDEO_SWEEP_GRACE", default=VIDEO_SWEEP_INTERVAL)
+VIDEO_JOB_DEADLINE = env.int("VIDEO_JOB_DEADLINE", default=30 * 60)  # from creation to failed
+# A worker acting on a job holds it this long; longer than the slowest provider call
+# (connect + read timeout + retry budget), so no two workers act on one job at once.
+VIDEO_TASK_LEASE = env.int("VIDEO_TASK_LEASE", default=300)
+VIDEO_RETRY_BACKOFF = env.float("VIDEO_RETRY_BACKOFF", default=5.0)  # first wait after a transient error
+VIDEO_RETRY_BACKOFF_MAX = env.float("VIDEO_RETRY_BACKOFF_MAX", default=300.0)
+VIDEO_SUBMIT_MAX_ATTEMPTS = env.int("VIDEO_SUBMIT_MAX_ATTEMPTS", default=5)
+VIDEO_POLL_MAX_ERRORS = env.int("VIDEO_POLL_MAX_ERRORS", default=10)  # in a row, then failed
+VIDEO_SOURCE_DATA_URL_MAX_BYTES = env.int("VIDEO_SOURCE_DATA_URL_MAX_BYTES", default=5 * 1024 * 1024)
+# A request body must be able to carry such an image as base64 (4/3 of its size) in JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, VIDEO_SOURCE_DATA_URL_MAX_BYTES * 4 // 3 + 65_536)
+VIDEO_FINISHED_RETENTION_DAYS = env.int("VIDEO_FINISHED_RETENTION_DAYS", default=30)  # failed/cancelled rows; 0 keeps them
+VIDEO_SUBMIT_ON_COMMIT = env.bool("VIDEO_SUBMIT_ON_COMMIT", default=True)  # false: the sweep alone submits (benchmark baseline)
+VIDEO_PAGE_POLL_MS = env.int("VIDEO_PAGE_POLL_MS", default=5000)  # how often job pages ask for status
+CELERY_BEAT_SCHEDULE["video-sweep"] = {
+    "task": "videos.tasks.sweep_video_jobs",
+    "schedule": VIDEO_SWEEP_INTERVAL,
+    # Sweeps piled up while no worker ran are dropped: the next one does it all.
+    "options": {"expires": VIDEO_SWEEP_INTERVAL},
+}
+
 # --- OpenRouter -------------------------------------------------------------------------
 
 OPENROUTER_API_KEY = env.str("OPENROUTER_API_KEY", default="")

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.urls import root_urlpatterns
 from config.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
+from videos.urls import api_urlpatterns as videos_api_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("api/", include((generation_api_urlpatterns, "generation-api"))),
     path("", include("generation.urls")),
+    path("api/", include((videos_api_urlpatterns, "videos-api"))),
+    path("", include("videos.urls")),
     *root_urlpatterns,
 ]
 

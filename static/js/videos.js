@@ -1,0 +1,195 @@
+// Video pages: the form's model-dependent controls and tabs, and live job widgets
+// ([data-video-job], on the job page and gallery cards) that poll the status API while the
+// job is active, show progress and elapsed time, play the video once it is ready, and
+// cancel through the API.
+(function () {
+  "use strict";
+
+  const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+
+  function csrfToken(root) {
+    const input = (root || document).querySelector("input[name=csrfmiddlewaretoken]")
+      || document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function formatElapsed(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    const m = Math.floor(seconds / 60);
+    const s = seconds % 60;
+    return (m ? m + " min " : "") + s + " s";
+  }
+
+  // ---------------------------------------------------------------- job widgets
+
+  function watchJob(box) {
+    const parts = {};
+    for (const el of box.querySelectorAll("[data-role]")) parts[el.dataset.role] = el;
+    const created = Date.parse(box.dataset.createdAt);
+    let finished = box.dataset.finishedAt ? Date.parse(box.dataset.finishedAt) : null;
+    let status = box.dataset.status;
+    const pollMs = Number(box.dataset.pollMs) || 5000;
+    let pollTimer = null;
+    let clockTimer = null;
+
+    function showElapsed() {
+      const end = finished || Date.now();
+      const label = TERMINAL.has(status) ? "took " : "elapsed ";
+      parts.elapsed.textContent = label + formatElapsed((end - created) / 1000);
+    }
+
+    function stop() {
+      clearTimeout(pollTimer);
+      clearInterval(clockTimer);
+      pollTimer = clockTimer = null;
+    }
+
+    function render(data) {
+      status = data.status;
+      box.dataset.status = status;
+      parts.status.textContent = status;
+      parts.status.className = "badge status-" + status;
+      const active = !TERMINAL.has(status);
+      parts["progress-box"].hidden = !active;
+      if (data.progress !== null && data.progress !== undefined) {
+        parts.progress.value = data.progress;
+        parts["progress-text"].textContent = data.progress + "%";
+      }
+      parts["cancel-form"].hidden = !active;
+      parts["cancelled-note"].hidden = status !== "cancelled";
+      parts.error.hidden = !(status === "failed" && data.error);
+      if (data.error) parts.error.textContent = data.error;
+      if (status === "completed" && data.video_url && !parts.player.querySelector("video")) {
+        const video = document.createElement("video");
+        video.controls = true;
+        video.preload = "metadata";
+        video.playsInline = true;
+        video.src = data.video_url;
+        video.dataset.testid = "job-video";
+        video.setAttribute("data-testid", "job-video");
+        parts.player.append(video);
+      }
+      if (!active) {
+        finished = finished || (data.updated_at ? Date.parse(data.updated_at) : Date.now());
+        stop();
+      }
+      showElapsed();
+    }
+
+    async function poll() {
+      pollTimer = null;
+      try {
+        const response = await fetch(box.dataset.statusUrl, {
+          headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store",
+        });
+        if (response.ok) render(await response.json());
+        else if (response.status === 404) { stop(); return; }
+      } catch (err) {
+        // A network hiccup: keep polling.
+      }
+      if (!TERMINAL.has(status)) pollTimer = setTimeout(poll, pollMs);
+    }
+
+    parts["cancel-form"].addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const button = parts.cancel;
+      button.disabled = true;
+      try {
+        const response = await fetch(box.dataset.cancelUrl, {
+          method: "POST", credentials: "same-origin",
+          headers: { Accept: "application/json", "X-CSRFToken": csrfToken(box) },
+        });
+        const data = await response.json().catch(function () { return {}; });
+        if (response.ok) {
+          render(data);
+        } else if (response.status === 409) {
+          // It finished first: show how it ended.
+          const fresh = await fetch(box.dataset.statusUrl, { credentials: "same-origin", cache: "no-store" });
+          if (fresh.ok) render(await fresh.json());
+        } else {
+          parts.error.hidden = false;
+          parts.error.textContent = data.detail || "The job could not be cancelled; try again.";
+        }
+      } finally {
+        button.disabled = false;
+      }
+    });
+
+    showElapsed();
+    if (!TERMINAL.has(status)) {
+      clockTimer = setInterval(showElapsed, 1000);
+      pollTimer = setTimeout(poll, Math.min(pollMs, 1000));
+    }
+  }
+
+  for (const box of document.querySelectorAll("[data-video-job]")) watchJob(box);
+
+  // ---------------------------------------------------------------- the form
+
+  const form = document.getElementById("video-form");
+  const catalogue = document.getElementById("video-models");
+  if (!form || !catalogue) return;
+  const models = {};
+  for (const model of JSON.parse(catalogue.textContent)) models[model.id] = model;
+  const controls = { aspect_ratio: "aspect_ratios", resolution: "resolutions", duration: "durations" };
+  const imageSection = form.querySelector('[data-section="image_to_video"]');
+  const note = document.getElementById("model-note");
+
+  function mode() {
+    const checked = form.querySelector("input[name=generation_type]:checked");
+    return checked ? checked.value : "text_to_video";
+  }
+
+  function fill(name, values) {
+    const box = form.querySelector('[data-control="' + name + '"]');
+    const field = form.elements[name];
+    const wanted = field.value || field.dataset.selected || "";
+    field.replaceChildren(new Option("Model default", ""));
+    for (const value of values) {
+      const text = String(value);
+      field.append(new Option(name === "duration" ? text + " s" : text, text, false, text === String(wanted)));
+    }
+    box.hidden = values.length === 0;
+    field.disabled = values.length === 0;
+    field.dataset.selected = "";
+  }
+
+  function update() {
+    const fromImage = mode() === "image_to_video";
+    imageSection.hidden = !fromImage;
+    for (const tab of form.querySelectorAll(".tab")) {
+      tab.classList.toggle("current", tab.querySelector("input").checked);
+    }
+    // Image-to-video: only models that start from an image.
+    const select = form.elements.model;
+    for (const option of select.options) {
+      const model = models[option.value];
+      option.disabled = fromImage && model && !model.from_image;
+    }
+    if (select.selectedOptions[0] && select.selectedOptions[0].disabled) {
+      const usable = Array.from(select.options).find(function (o) { return !o.disabled; });
+      if (usable) select.value = usable.value;
+    }
+    const model = models[select.value];
+    if (!model) return;
+    for (const [name, key] of Object.entries(controls)) fill(name, model[key] || []);
+    note.textContent = model.from_image
+      ? "Starts from text or from an image."
+      : "Starts from text only.";
+  }
+
+  // An image picked from the list and a URL exclude each other.
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "image_id") form.elements.image_url.value = "";
+    if (event.target.name === "generation_type" || event.target.name === "model") update();
+  });
+  form.elements.image_url.addEventListener("input", function () {
+    if (form.elements.image_url.value) {
+      for (const radio of form.querySelectorAll("input[name=image_id]")) radio.checked = false;
+    }
+  });
+  form.addEventListener("submit", function () {
+    form.querySelector("button[type=submit]").disabled = true;
+  });
+  update();
+})();

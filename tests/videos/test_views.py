@@ -1,0 +1,162 @@
+"""The web pages: the form, the job page, the gallery, cancel without JavaScript, and the
+owner-only video file."""
+import json
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from videos.models import VideoJob
+
+S = VideoJob.Status
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_pages_need_a_sign_in(client, user, make_job):
+    job = make_job(user, status=S.COMPLETED)
+    for url in ("/generate/video", f"/generate/video/{job.pk}", "/gallery", f"/generate/video/{job.pk}/file"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response["Location"], url
+    assert client.post(f"/generate/video/{job.pk}/cancel").status_code == 302
+
+
+def test_the_form_offers_video_models_with_what_each_accepts(catalogue, web, user, generated_image):
+    image = generated_image(user)
+    response = web.get("/generate/video")
+    assert response.status_code == 200
+    html = response.content.decode()
+    carried = html.split('<script id="video-models" type="application/json">', 1)[1].split("</script>", 1)[0]
+    models = {m["id"]: m for m in json.loads(carried)}
+    assert set(models) == {"google/veo-3.1", "openai/sora-2"}
+    assert models["google/veo-3.1"]["durations"] == [4, 6, 8] and models["google/veo-3.1"]["from_image"] is True
+    assert models["openai/sora-2"]["from_image"] is False
+    assert 'id="video-models"' in html and 'value="image_to_video"' in html
+    assert f'value="{image.pk}"' in html and image.url in html, "the user's own images to start from"
+
+
+def test_submitting_the_form_shows_the_job_page_at_once(catalogue, web, user, sent_tasks):
+    response = web.post("/generate/video", {"generation_type": "text_to_video", "model": "google/veo-3.1",
+                                            "prompt": "a kite over the sea", "duration": "4"})
+    job = VideoJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/generate/video/{job.pk}"
+    assert job.duration == 4 and job.owner == user
+    page = web.get(response["Location"])
+    assert page.status_code == 200
+    assert b'data-testid="job-status"' in page.content and b"queued" in page.content
+    assert b"Cancel job" in page.content
+
+
+def test_image_to_video_from_the_form_with_one_of_my_images(catalogue, web, user, generated_image, sent_tasks):
+    image = generated_image(user)
+    response = web.post("/generate/video", {"generation_type": "image_to_video", "model": "google/veo-3.1",
+                                            "prompt": "make it move", "image_id": str(image.pk)})
+    assert response.status_code == 302
+    job = VideoJob.objects.get()
+    assert job.generation_type == "image_to_video" and job.source_image == image
+
+
+def test_text_tab_ignores_the_image_fields(catalogue, web, sent_tasks):
+    web.post("/generate/video", {"generation_type": "text_to_video", "model": "openai/sora-2",
+                                 "prompt": "x", "image_url": "http://not-https.example.com"})
+    assert VideoJob.objects.get().generation_type == "text_to_video"
+
+
+def test_form_errors_are_shown_on_the_form(catalogue, web):
+    response = web.post("/generate/video", {"generation_type": "text_to_video", "model": "google/veo-3.1",
+                                            "prompt": "x", "aspect_ratio": "1:1"})
+    assert response.status_code == 400
+    assert "accepted: 16:9, 9:16" in response.content.decode()
+    assert not VideoJob.objects.exists()
+
+
+def test_the_cap_is_explained_on_the_form(catalogue, web, user, make_job, settings):
+    settings.VIDEO_MAX_JOBS_IN_FLIGHT = 1
+    make_job(user, status=S.PROCESSING)
+    response = web.post("/generate/video", {"generation_type": "text_to_video", "model": "google/veo-3.1",
+                                            "prompt": "one more"})
+    assert response.status_code == 429
+    assert "1 video job in progress" in response.content.decode()
+
+
+def test_job_page_of_someone_else_is_404(web, other_user, make_job):
+    job = make_job(other_user, status=S.PROCESSING)
+    assert web.get(f"/generate/video/{job.pk}").status_code == 404
+    assert web.post(f"/generate/video/{job.pk}/cancel").status_code == 404
+    job.refresh_from_db()
+    assert job.status == S.PROCESSING
+
+
+def test_job_page_shows_the_video_when_completed_and_the_error_when_failed(web, user, make_job):
+    done = make_job(user, status=S.COMPLETED, video_file="videos/x.mp4")
+    html = web.get(f"/generate/video/{done.pk}").content.decode()
+    assert f'<video controls preload="metadata" playsinline src="/generate/video/{done.pk}/file"' in html
+    failed = make_job(user, status=S.FAILED, error="The AI provider could not generate this video.")
+    html = web.get(f"/generate/video/{failed.pk}").content.decode()
+    assert "The AI provider could not generate this video." in html and "<video" not in html
+
+
+def test_cancel_without_javascript_cancels_and_returns(web, user, make_job):
+    job = make_job(user, status=S.PROCESSING)
+    response = web.post(f"/generate/video/{job.pk}/cancel", {"next": "/gallery"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/gallery"
+    assert "Job cancelled" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == S.CANCELLED
+
+
+def test_cancel_without_javascript_never_redirects_elsewhere(web, user, make_job):
+    job = make_job(user, status=S.COMPLETED)
+    response = web.post(f"/generate/video/{job.pk}/cancel", {"next": "https://evil.example.com/"})
+    assert response["Location"] == f"/generate/video/{job.pk}"
+
+
+def test_gallery_shows_my_images_and_videos_not_others(web, user, other_user, make_job, generated_image):
+    pending = make_job(user, status=S.PROCESSING)
+    done = make_job(user, status=S.COMPLETED, video_file="videos/y.mp4")
+    image = generated_image(user)
+    theirs = make_job(other_user, status=S.PROCESSING)
+    html = web.get("/gallery").content.decode()
+    assert html.count('data-testid="video-card"') == 2 and html.count('data-testid="image-card"') == 1
+    assert f'data-job-id="{pending.pk}"' in html and f'data-job-id="{theirs.pk}"' not in html
+    assert f'src="/generate/video/{done.pk}/file"' in html and image.url in html
+    assert html.count("Cancel job") >= 1
+
+
+@pytest.fixture
+def stored_video(make_job, user):
+    name = default_storage.save("videos/test.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42fake"))
+    return make_job(user, status=S.COMPLETED, video_file=name)
+
+
+def test_video_file_is_served_to_its_owner(web, stored_video):
+    response = web.get(f"/generate/video/{stored_video.pk}/file")
+    assert response.status_code == 200 and response["Content-Type"] == "video/mp4"
+    assert b"".join(response.streaming_content).startswith(b"\x00\x00\x00\x18ftyp")
+    assert "private" in response["Cache-Control"]
+
+
+def test_video_file_is_served_to_admins(client, admin_user, stored_video):
+    client.force_login(admin_user)
+    assert client.get(f"/generate/video/{stored_video.pk}/file").status_code == 200
+
+
+def test_video_file_is_404_for_anyone_else(client, other_user, stored_video):
+    client.force_login(other_user)
+    assert client.get(f"/generate/video/{stored_video.pk}/file").status_code == 404
+
+
+def test_video_file_is_404_until_completed_or_when_missing(web, user, make_job):
+    assert web.get(f"/generate/video/{make_job(user, status=S.PROCESSING).pk}/file").status_code == 404
+    gone = make_job(user, status=S.COMPLETED, video_file="videos/not-there.mp4")
+    assert web.get(f"/generate/video/{gone.pk}/file").status_code == 404
+
+
+def test_nav_links_to_the_video_pages(web):
+    html = web.get("/gallery").content.decode()
+    assert 'href="/generate/video"' in html and 'href="/gallery"' in html

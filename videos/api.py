@@ -1,0 +1,188 @@
+"""The video REST API: thin DRF views over videos.services and videos.selectors."""
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from generation.throttles import GenerationThrottle
+from videos import selectors, services
+from videos.models import VideoJob
+
+# ------------------------------------------------------------------ documentation pieces
+
+ErrorDetail = inline_serializer("VideoErrorDetail", {"detail": serializers.CharField()})
+NOT_SIGNED_IN = OpenApiResponse(ErrorDetail, description="No valid access token or session.")
+NOT_YOURS = OpenApiResponse(ErrorDetail, description="No job with this id among yours.")
+BAD_INPUT = OpenApiResponse(
+    description="Bad input: errors by field, e.g. {\"aspect_ratio\": [\"aspect_ratio \\\"4:3\\\" is not accepted "
+                "by google/veo-3.1; accepted: 16:9, 9:16\"]}.")
+TOO_MANY = OpenApiResponse(ErrorDetail, description="Too many jobs in flight (VIDEO_MAX_JOBS_IN_FLIGHT) "
+                                                    "or too many requests; Retry-After says when to try again.")
+
+
+# ------------------------------------------------------------------ serializers
+
+
+class VideoCreateIn(serializers.Serializer):
+    prompt = serializers.CharField(max_length=4000, trim_whitespace=True)
+    model = serializers.CharField(max_length=200, help_text="a video model id from GET /api/models?kind=video")
+    aspect_ratio = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+    resolution = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+    duration = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True,
+                                        help_text="seconds")
+
+
+class VideoFromImageIn(VideoCreateIn):
+    image_url = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=True,
+        help_text="https URL of the first frame, or a data:image/...;base64 URL within the size cap")
+    image_id = serializers.IntegerField(required=False, allow_null=True,
+                                        help_text="id of one of your generated images")
+
+
+class VideoCreatedOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=VideoJob.Status.choices)
+    generation_type = serializers.ChoiceField(choices=VideoJob.GenerationType.choices)
+    status_url = serializers.CharField()
+
+
+class VideoStatusOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=VideoJob.Status.choices)
+    progress = serializers.IntegerField(allow_null=True, help_text="percent, when the provider reports it")
+    video_url = serializers.CharField(allow_null=True, help_text="our URL of the stored video once completed")
+    error = serializers.CharField(allow_null=True, help_text="why the job failed")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class VideoJobOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    generation_type = serializers.CharField()
+    model = serializers.CharField()
+    prompt = serializers.CharField()
+    aspect_ratio = serializers.CharField()
+    resolution = serializers.CharField()
+    duration = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    progress = serializers.IntegerField(allow_null=True)
+    video_url = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    cost = serializers.DecimalField(max_digits=14, decimal_places=8, coerce_to_string=False, allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_video_url(self, job: VideoJob) -> str | None:
+        return job.video_url or None
+
+    def get_error(self, job: VideoJob) -> str | None:
+        return job.error or None
+
+
+class VideoPageOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = VideoJobOut(many=True)
+
+
+class VideoListQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=VideoJob.Status.values, required=False)
+
+
+# ------------------------------------------------------------------ views
+
+
+def _created(job: VideoJob) -> Response:
+    status_url = reverse("videos-api:status", kwargs={"pk": job.pk})
+    body = VideoCreatedOut({"id": job.pk, "status": job.status, "generation_type": job.generation_type,
+                            "status_url": status_url}).data
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+
+
+class VideoCreateApi(APIView):
+    """Start a text-to-video job."""
+
+    throttle_classes = [GenerationThrottle]
+
+    @extend_schema(
+        operation_id="video_create",
+        request=VideoCreateIn,
+        responses={202: VideoCreatedOut, 400: BAD_INPUT, 401: NOT_SIGNED_IN, 429: TOO_MANY},
+        description="Queues the job and answers at once; a worker submits it to the provider. "
+                    "Poll the status endpoint for the outcome.",
+    )
+    def post(self, request):
+        data = VideoCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.video_job_create(owner=request.user, **data.validated_data)
+        return _created(job)
+
+
+class VideoFromImageApi(APIView):
+    """Start an image-to-video job: the image becomes the video's first frame."""
+
+    throttle_classes = [GenerationThrottle]
+
+    @extend_schema(
+        operation_id="video_create_from_image",
+        request=VideoFromImageIn,
+        responses={202: VideoCreatedOut, 400: BAD_INPUT, 401: NOT_SIGNED_IN, 429: TOO_MANY},
+        description="Give exactly one of image_url (https, or a data URL) and image_id (one of your "
+                    "generated images).",
+    )
+    def post(self, request):
+        data = VideoFromImageIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.video_job_create(
+            owner=request.user, generation_type=VideoJob.GenerationType.IMAGE_TO_VIDEO, **data.validated_data)
+        return _created(job)
+
+
+class VideoStatusApi(APIView):
+    """A job's status. Pages poll this every few seconds: one indexed query."""
+
+    @extend_schema(operation_id="video_status", responses={200: VideoStatusOut, 401: NOT_SIGNED_IN, 404: NOT_YOURS})
+    def get(self, request, pk: int):
+        return Response(VideoStatusOut(selectors.user_video_status(user=request.user, job_id=pk)).data)
+
+
+class VideoCancelApi(APIView):
+    """Cancel a queued or processing job. Only our polling stops: the provider has no cancel
+    and may still finish (and bill) the video, which is then ignored."""
+
+    @extend_schema(
+        operation_id="video_cancel",
+        request=None,
+        responses={200: VideoStatusOut, 401: NOT_SIGNED_IN, 404: NOT_YOURS,
+                   409: OpenApiResponse(ErrorDetail, description="The job had already finished.")},
+    )
+    def post(self, request, pk: int):
+        job = services.video_job_cancel(job_id=pk, by=request.user)
+        return Response(VideoStatusOut(selectors.status_body(
+            {field: getattr(job, field) for field in selectors.STATUS_FIELDS})).data)
+
+
+class VideoListApi(APIView):
+    """Your video jobs, newest first, 20 a page."""
+
+    @extend_schema(
+        operation_id="video_list",
+        parameters=[OpenApiParameter("status", str, enum=VideoJob.Status.values, description="only jobs in this state"),
+                    OpenApiParameter("page", int, description="page number, from 1")],
+        responses={200: VideoPageOut, 400: BAD_INPUT, 401: NOT_SIGNED_IN,
+                   404: OpenApiResponse(ErrorDetail, description="No such page.")},
+    )
+    def get(self, request):
+        query = VideoListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        jobs = selectors.user_video_jobs(user=request.user, status=query.validated_data.get("status"))
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        return paginator.get_paginated_response(VideoJobOut(page, many=True).data)

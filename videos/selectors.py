@@ -1,0 +1,94 @@
+"""Reads of video jobs shared by the API, the pages, the admin panel and commands."""
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+from django.urls import reverse
+
+from config.exceptions import NotFound
+from videos.models import VideoJob
+
+# What the status endpoint (polled every few seconds by every open page) reads: one
+# indexed query by primary key and owner, no joins, no big columns.
+STATUS_FIELDS = ("id", "status", "progress", "video_file", "error", "created_at", "updated_at")
+
+
+def user_video_job(*, user, job_id) -> VideoJob:
+    """One of the user's jobs; someone else's (or none) is NotFound (404), never 403."""
+    pk = _int_or_none(job_id)
+    job = VideoJob.objects.filter(pk=pk, owner=user).first() if pk is not None else None
+    if job is None:
+        raise NotFound("Video job not found.")
+    return job
+
+
+def user_video_status(*, user, job_id) -> dict:
+    """The status endpoint's answer for one of the user's jobs (NotFound otherwise)."""
+    pk = _int_or_none(job_id)
+    row = (VideoJob.objects.filter(pk=pk, owner=user).values(*STATUS_FIELDS).first()
+           if pk is not None else None)
+    if row is None:
+        raise NotFound("Video job not found.")
+    return status_body(row)
+
+
+def status_body(row: dict) -> dict:
+    completed = row["status"] == VideoJob.Status.COMPLETED and row["video_file"]
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "progress": 100 if completed else row["progress"],
+        "video_url": reverse("videos:file", kwargs={"pk": row["id"]}) if completed else None,
+        "error": row["error"] or None,
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def user_video_jobs(*, user, status: str | None = None) -> QuerySet[VideoJob]:
+    """The user's jobs, newest first, optionally of one status."""
+    jobs = VideoJob.objects.filter(owner=user).defer("usage", "error_detail")
+    if status:
+        jobs = jobs.filter(status=status)
+    return jobs.order_by("-created_at", "-id")
+
+
+def user_active_job_count(*, user) -> int:
+    return VideoJob.objects.filter(owner=user, status__in=VideoJob.ACTIVE).count()
+
+
+def video_stats() -> dict:
+    """Site-wide job counts by status (admin stats), with the total."""
+    counts = {status: 0 for status in VideoJob.Status.values}
+    for row in VideoJob.objects.values("status").annotate(n=Count("id")).order_by():
+        counts[row["status"]] = row["n"]
+    return {"total": sum(counts.values()), "by_status": counts}
+
+
+def user_gallery(*, user, limit: int = 60) -> list[dict]:
+    """The user's images and videos, newest first, as cards for the gallery grid."""
+    from generation.models import GeneratedImage
+
+    cards = [
+        {"kind": "video", "created_at": job.created_at, "job": job}
+        for job in user_video_jobs(user=user)[:limit]
+    ]
+    images = (GeneratedImage.objects.filter(generation__owner=user)
+              .select_related("generation").order_by("-generation__created_at", "-id")[:limit])
+    cards += [{"kind": "image", "created_at": image.generation.created_at, "image": image} for image in images]
+    cards.sort(key=lambda card: card["created_at"], reverse=True)
+    return cards[:limit]
+
+
+def user_source_images(*, user, limit: int = 24):
+    """The user's own generated images, newest first: the image-to-video picker."""
+    from generation.models import GeneratedImage
+
+    return (GeneratedImage.objects.filter(generation__owner=user)
+            .select_related("generation").order_by("-generation__created_at", "-id")[:limit])
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,117 @@
+"""Web pages for video jobs: the form, the job page, the gallery, and the owner-only
+video file. Thin: a form in, one service call, render; the same services as the API."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from config.exceptions import DomainError, NotFound
+from generation.media import stored_file_response
+from generation.selectors import catalogue_list
+from generation.throttles import web_throttle_wait
+from videos import selectors, services
+from videos.forms import VideoForm
+from videos.models import VideoJob
+
+
+def _catalogue_json(models) -> list[dict]:
+    """What the form's controls need to offer only the chosen model's values."""
+    return [
+        {"id": m.pk, "name": m.name or m.pk, "aspect_ratios": m.aspect_ratios, "resolutions": m.resolutions,
+         "durations": m.durations, "from_image": "first_frame" in (m.frame_images or [])}
+        for m in models
+    ]
+
+
+def _not_found(request):
+    return render(request, "videos/not_found.html", status=404)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def video_generate(request):
+    models = list(catalogue_list(kind="video"))
+    form = VideoForm(request.POST or None, models=models)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        wait = web_throttle_wait(request)
+        if wait is not None:
+            form.add_error(None, f"Too many generation requests; try again in {wait} seconds.")
+            status = 429
+        else:
+            try:
+                job = services.video_job_create(
+                    owner=request.user, generation_type=data["generation_type"], model=data["model"],
+                    prompt=data["prompt"], aspect_ratio=data["aspect_ratio"], resolution=data["resolution"],
+                    duration=data["duration"], image_url=data["image_url"], image_id=data["image_id"],
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                status = exc.status_code
+            else:
+                return redirect(job)
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "form": form, "models": models, "catalogue": _catalogue_json(models),
+        "images": selectors.user_source_images(user=request.user),
+        "max_in_flight": settings.VIDEO_MAX_JOBS_IN_FLIGHT,
+    }
+    return render(request, "videos/generate.html", context, status=status)
+
+
+@login_required
+@require_GET
+def video_job_page(request, pk):
+    try:
+        job = selectors.user_video_job(user=request.user, job_id=pk)
+    except NotFound:
+        return _not_found(request)
+    return render(request, "videos/job.html", {"job": job, "poll_ms": settings.VIDEO_PAGE_POLL_MS})
+
+
+@login_required
+@require_POST
+def video_cancel(request, pk):
+    """The cancel button without JavaScript; with it, pages call the API instead."""
+    try:
+        services.video_job_cancel(job_id=pk, by=request.user)
+    except NotFound:
+        return _not_found(request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Job cancelled. Only our polling stopped: the provider may still "
+                                  "finish (and bill) the video, which will not be collected.")
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = VideoJob(pk=pk).get_absolute_url()
+    return redirect(target)
+
+
+@login_required
+@require_GET
+def video_file(request, pk):
+    """The stored video, for its owner and admins; anyone else gets a 404."""
+    jobs = VideoJob.objects.all() if request.user.is_admin else VideoJob.objects.filter(owner=request.user)
+    job = jobs.filter(pk=pk, status=VideoJob.Status.COMPLETED).only("pk", "video_file").first()
+    if job is None or not job.video_file:
+        return _not_found(request)
+    try:
+        return stored_file_response(job.video_file, media_type="video/mp4", filename=f"video-{job.pk}.mp4")
+    except NotFound:
+        return _not_found(request)
+
+
+@login_required
+@require_GET
+def gallery(request):
+    return render(request, "videos/gallery.html", {
+        "cards": selectors.user_gallery(user=request.user), "poll_ms": settings.VIDEO_PAGE_POLL_MS,
+    })
