@@ -87,3 +87,50 @@ class User(AbstractBaseUser):
 
     def has_module_perms(self, app_label) -> bool:
         return self.is_active and self.is_admin
+
+
+class RefreshTokenQuerySet(models.QuerySet):
+    def active(self, *, now=None):
+        """Tokens that would still be accepted: not revoked and not expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+    def expired(self, *, now=None):
+        return self.filter(expires_at__lte=now or timezone.now())
+
+
+class RefreshToken(models.Model):
+    """One issued refresh token (its JTI; the signed token itself is never stored).
+
+    Tokens descend from one login through rotation and share its `family`, so that a
+    replayed (already revoked) token can take its whole family down with it.
+    """
+
+    class RevokeReason(models.TextChoices):
+        ROTATED = "rotated", "Rotated (exchanged for a new token)"
+        LOGOUT = "logout", "Logged out"
+        REUSE_DETECTED = "reuse_detected", "Family revoked: a revoked token was presented again"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        DEACTIVATED = "deactivated", "User deactivated"
+        ADMIN = "admin", "Revoked by an administrator"
+
+    jti = models.CharField("JWT ID", max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    family = models.CharField(max_length=32, db_index=True)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=RevokeReason.choices, blank=True, default="")
+
+    objects = RefreshTokenQuerySet.as_manager()
+
+    class Meta:
+        db_table = "refresh_tokens"
+        ordering = ["-issued_at", "-id"]
+        verbose_name = "refresh token"
+
+    def __str__(self):
+        return f"{self.jti[:12]}… ({self.user_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

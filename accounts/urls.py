@@ -1,15 +1,25 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import api, views
 
 app_name = "accounts"
 
+# Web pages (included at the site root).
 urlpatterns = [
-    path("login", auth_views.LoginView.as_view(template_name="accounts/login.html",
-                                              redirect_authenticated_user=True), name="login"),
-    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("login", views.login_view, name="login"),
+    path("logout", views.logout_view, name="logout"),
+    path("register", views.register_view, name="register"),
+    path("users/profile", views.profile_view, name="profile"),
 ]
 
 # The dashboard lives at the site root, outside the namespace.
 root_urlpatterns = [path("", views.dashboard, name="dashboard")]
+
+# REST API (included under /api/ with the "accounts-api" namespace).
+api_urlpatterns = [
+    path("auth/register", api.RegisterApi.as_view(), name="register"),
+    path("auth/login", api.LoginApi.as_view(), name="login"),
+    path("auth/refresh", api.RefreshApi.as_view(), name="refresh"),
+    path("auth/logout", api.LogoutApi.as_view(), name="logout"),
+    path("users/me", api.MeApi.as_view(), name="me"),
+]

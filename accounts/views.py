@@ -1,7 +1,159 @@
+"""Account web pages (session auth, CSRF on): register, log in/out, dashboard, profile."""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as session_login
+from django.contrib.auth import logout as session_logout
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services
+from accounts.forms import LoginForm, ProfileForm, RegisterForm, add_service_errors
+from accounts.throttles import attempt_record, attempt_wait
+
+logger = logging.getLogger(__name__)
+
+
+def safe_next_path(request) -> str:
+    """?next= (or the form's next) when it is a path on this site, else ""."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    # No allowed hosts: only host-less paths pass ("//evil.example", "https://..." do not).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts=set(), require_https=request.is_secure(),
+    ):
+        return target
+    return ""
+
+
+def _throttled(form, wait: int) -> None:
+    form.is_valid()
+    form.add_error(None, f"Too many attempts. Try again in {wait} seconds.")
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    next_path = safe_next_path(request)
+    if request.user.is_authenticated:
+        return redirect(next_path or settings.LOGIN_REDIRECT_URL)
+    form = LoginForm(request.POST or None)
+    if request.method == "POST":
+        if wait := attempt_wait(request):
+            _throttled(form, wait)
+            response = render(request, "accounts/login.html", {"form": form, "next": next_path}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        if form.is_valid():
+            try:
+                user = services.user_authenticate(
+                    email=form.cleaned_data["username"], password=form.cleaned_data["password"])
+            except services.InvalidCredentials as exc:
+                attempt_record(request)  # only failures count on the web form
+                form.add_error(None, exc.message)
+            else:
+                session_login(request, user)
+                return redirect(next_path or settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/login.html", {"form": form, "next": next_path})
+
+
+@sensitive_post_parameters("password", "password_confirm")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_view(request):
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST":
+        if wait := attempt_wait(request):
+            _throttled(form, wait)
+            response = render(request, "accounts/register.html", {"form": form}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        attempt_record(request)
+        if form.is_valid():
+            try:
+                user = services.user_register(
+                    email=form.cleaned_data["email"], password=form.cleaned_data["password"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Your account {user.email} has been created. Log in to start.")
+                return redirect("accounts:login")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+@require_POST
+def logout_view(request):
+    was_signed_in = request.user.is_authenticated
+    session_logout(request)
+    if was_signed_in:
+        messages.info(request, "You have logged out.")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+def page_sections(setting: str) -> list[str]:
+    """Templates other apps contribute to a page, named in a list setting
+    (DASHBOARD_SECTION_TEMPLATES, PROFILE_SECTION_TEMPLATES); ones that do not exist
+    (an app not installed) are skipped."""
+    found = []
+    for name in getattr(settings, setting, ()):
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            logger.debug("%s: template %s not found; skipped", setting, name)
+            continue
+        found.append(name)
+    return found
+
+
+@sensitive_post_parameters("current_password", "new_password", "new_password_confirm")
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_view(request):
+    user = request.user
+    form = ProfileForm(request.POST or None, initial={"email": user.email})
+    if request.method == "POST" and form.is_valid():
+        old_email, new_password = user.email, form.cleaned_data["new_password"] or None
+        try:
+            user = services.user_update_profile(
+                user=user, current_password=form.cleaned_data["current_password"],
+                email=form.cleaned_data["email"], password=new_password,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc, {"password": "new_password"})
+        else:
+            changes = []
+            if user.email != old_email:
+                changes.append(f"your email is now {user.email}")
+            if new_password:
+                # Keep this session signed in; every other session ends with the old hash.
+                update_session_auth_hash(request, user)
+                changes.append("your password has been changed")
+            if changes:
+                messages.success(request, "Saved: " + " and ".join(changes) + ".")
+            else:
+                messages.info(request, "Nothing to change.")
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {
+        "form": form, "profile_sections": page_sections("PROFILE_SECTION_TEMPLATES"),
+    })
 
 
 @login_required
 def dashboard(request):
-    return render(request, "accounts/dashboard.html")
+    return render(request, "accounts/dashboard.html", {
+        "dashboard_sections": page_sections("DASHBOARD_SECTION_TEMPLATES"),
+    })

@@ -136,6 +136,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Admin stats (GET /api/admin/stats, /admin-panel/): section -> dotted path of a
+# zero-argument callable returning a dict of counts. "" is merged at the top level; a
+# provider whose module or function does not exist is skipped (admin_panel/selectors.py).
+ADMIN_STATS_PROVIDERS = {
+    "": "accounts.selectors.account_stats",
+    "generations": "generation.selectors.generation_stats",
+    "videos": "videos.selectors.video_stats",
+}
+# Sections other apps add to the dashboard and the profile page: template names, each
+# included with the page's context (templates that do not exist are skipped).
+DASHBOARD_SECTION_TEMPLATES = ["generation/_dashboard_recent.html"]
+PROFILE_SECTION_TEMPLATES = ["generation/_usage_summary.html"]
 
 # --- Internationalisation ---------------------------------------------------------------
 
@@ -246,6 +258,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+# Rows of expired refresh tokens serve nothing (their JWTs are refused on expiry alone).
+CELERY_BEAT_SCHEDULE["purge-expired-refresh-tokens"] = {
+    "task": "accounts.tasks.purge_expired_refresh_tokens",
+    "schedule": timedelta(hours=1),
+}
 # The provider's model catalogue, refreshed daily (generation.tasks).
 CELERY_BEAT_SCHEDULE["sync-provider-models"] = {
     "task": "generation.tasks.sync_provider_models",

@@ -3,7 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.urls import api_urlpatterns as accounts_api_urlpatterns
 from accounts.urls import root_urlpatterns
+from admin_panel.urls import api_urlpatterns as admin_api_urlpatterns
 from config.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
 from videos.urls import api_urlpatterns as videos_api_urlpatterns
@@ -14,6 +16,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("accounts.urls")),
+    path("api/", include((accounts_api_urlpatterns, "accounts-api"))),
+    path("api/", include((admin_api_urlpatterns, "admin-api"))),
+    path("admin-panel/", include("admin_panel.urls")),
     path("api/", include((generation_api_urlpatterns, "generation-api"))),
     path("", include("generation.urls")),
     path("api/", include((videos_api_urlpatterns, "videos-api"))),

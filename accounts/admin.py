@@ -1,0 +1,238 @@
+"""Django admin: users (email + role, no groups or permissions) and the refresh-token store.
+
+Role, activation and deletion changes go through the services, so the admin obeys the
+same rules as the API (last active admin, no self-deletion, tokens revoked on deactivation
+and password change).
+"""
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, BaseUserCreationForm, ReadOnlyPasswordHashField
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.html import format_html
+
+from accounts import services, tokens
+from accounts.models import RefreshToken, User, normalize_email
+from accounts.selectors import email_is_taken
+from config.exceptions import DomainError
+
+
+def _clean_unique_email(form) -> str:
+    email = normalize_email(form.cleaned_data.get("email"))
+    if email_is_taken(email=email, exclude=form.instance if form.instance.pk else None):
+        raise ValidationError(services.EMAIL_TAKEN)
+    return email
+
+
+class UserCreationForm(BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "role")
+
+    def clean_email(self):
+        return _clean_unique_email(self)
+
+
+class UserChangeForm(forms.ModelForm):
+    password = ReadOnlyPasswordHashField(
+        label="Password",
+        help_text="Raw passwords are not stored, so there is no way to see the user’s password.",
+    )
+    acting_user: User | None = None  # set per request by UserAdmin.get_form
+
+    class Meta:
+        model = User
+        fields = ("email", "password", "role", "is_active")
+
+    def clean_email(self):
+        return _clean_unique_email(self)
+
+    def clean(self):
+        data = super().clean()
+        user = self.instance  # still the stored values: the form's are applied after clean()
+        demoting = data.get("role") == User.Role.USER
+        deactivating = data.get("is_active") is False
+        if deactivating and user.is_active and self.acting_user and self.acting_user.pk == user.pk:
+            self.add_error("is_active", "You cannot deactivate your own account.")
+        elif (demoting or deactivating) and user.is_admin and user.is_active and not (
+            User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
+        ):
+            self.add_error("role" if demoting else "is_active", services.LastAdmin.default_message)
+        return data
+
+
+class TokenRevokingPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "set password" form; like the profile page, it ends the user's API sessions."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            tokens.refresh_tokens_revoke_for_user(user=user, reason=RefreshToken.RevokeReason.PASSWORD_CHANGED)
+        return user
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    add_form_template = None
+    change_password_form = TokenRevokingPasswordChangeForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Role and status", {"fields": ("role", "is_active")}),
+        ("Dates", {"fields": ("date_joined", "last_login")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),
+    )
+    readonly_fields = ("date_joined", "last_login")
+    list_display = ("email", "role", "is_active", "date_joined", "last_login", "live_tokens")
+    list_filter = ("role", "is_active")
+    search_fields = ("email",)
+    ordering = ("email",)
+    filter_horizontal = ()
+    actions = ("promote", "demote", "deactivate", "activate")
+
+    def get_queryset(self, request):
+        live = Q(refresh_tokens__revoked_at__isnull=True, refresh_tokens__expires_at__gt=timezone.now())
+        return super().get_queryset(request).annotate(live_token_count=Count("refresh_tokens", filter=live))
+
+    @admin.display(description="live refresh tokens", ordering="live_token_count")
+    def live_tokens(self, user):
+        return user.live_token_count
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.acting_user = request.user  # a class made for this request by modelform_factory
+        return form
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Bulk deletion would skip the rules user_delete enforces; delete one at a time.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.pk == request.user.pk:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Refresh tokens are not deletable one by one in the admin, but go with their user.
+        perms_needed.discard(RefreshToken._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+            return
+        stored = User.objects.get(pk=obj.pk)
+        role, is_active = obj.role, obj.is_active
+        obj.role, obj.is_active = stored.role, stored.is_active
+        obj.save()
+        try:
+            services.user_set_role(user=obj, role=role, by=request.user)
+            services.user_set_active(user=obj, is_active=is_active, by=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.user_message, messages.ERROR)
+
+    def delete_model(self, request, obj):
+        try:
+            services.user_delete(user=obj, by=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.user_message, messages.ERROR)
+
+    def _each(self, request, queryset, change, done: str):
+        changed, refused = 0, []
+        for user in queryset:
+            try:
+                change(user)
+                changed += 1
+            except DomainError as exc:
+                refused.append(f"{user.email}: {exc.user_message}")
+        if changed:
+            self.message_user(request, f"{changed} user(s) {done}.", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description="Promote selected users to admin")
+    def promote(self, request, queryset):
+        self._each(request, queryset, lambda u: services.user_set_role(user=u, role=User.Role.ADMIN, by=request.user),
+                   "promoted to admin")
+
+    @admin.action(description="Demote selected admins to user")
+    def demote(self, request, queryset):
+        self._each(request, queryset, lambda u: services.user_set_role(user=u, role=User.Role.USER, by=request.user),
+                   "set to role user")
+
+    @admin.action(description="Deactivate selected users (ends their sessions)")
+    def deactivate(self, request, queryset):
+        self._each(request, queryset, lambda u: services.user_set_active(user=u, is_active=False, by=request.user),
+                   "deactivated")
+
+    @admin.action(description="Activate selected users")
+    def activate(self, request, queryset):
+        self._each(request, queryset, lambda u: services.user_set_active(user=u, is_active=True, by=request.user),
+                   "activated")
+
+
+class TokenStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("active", "Active"), ("revoked", "Revoked"), ("expired", "Expired"))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.active(now=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == "expired":
+            return queryset.expired(now=now)
+        return queryset
+
+
+@admin.register(RefreshToken)
+class RefreshTokenAdmin(admin.ModelAdmin):
+    """The refresh-token store, read-only: rows are written by logins and rotations only,
+    and removed by the hourly purge of expired ones."""
+
+    list_display = ("short_jti", "user", "family_short", "issued_at", "expires_at", "state", "revoked_reason")
+    list_filter = (TokenStateFilter, "revoked_reason")
+    search_fields = ("user__email", "jti", "family")
+    list_select_related = ("user",)
+    date_hierarchy = "issued_at"
+    actions = ("revoke",)
+
+    @admin.display(description="JTI", ordering="jti")
+    def short_jti(self, token):
+        return format_html('<span title="{}">{}…</span>', token.jti, token.jti[:12])
+
+    @admin.display(description="family", ordering="family")
+    def family_short(self, token):
+        return format_html('<span title="{}">{}…</span>', token.family, token.family[:8])
+
+    @admin.display(description="state")
+    def state(self, token):
+        if token.revoked_at is not None:
+            return "revoked"
+        return "active" if token.expires_at > timezone.now() else "expired"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke selected refresh tokens")
+    def revoke(self, request, queryset):
+        revoked = tokens.refresh_tokens_revoke(tokens=queryset, reason=RefreshToken.RevokeReason.ADMIN)
+        self.message_user(request, f"{revoked} refresh token(s) revoked.", messages.SUCCESS)

@@ -1,0 +1,214 @@
+"""The accounts REST API: register, login, refresh, logout and the caller's profile."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services, tokens
+from accounts.throttles import AuthEmailThrottle, AuthIpThrottle
+from accounts.tokens import AuthenticationError
+
+# ------------------------------------------------------------------ shared pieces
+
+
+class AccountsApiView(APIView):
+    """Maps the services' errors the way DRF maps its own: Django ValidationError -> 400
+    with errors by field, AuthenticationError -> 401 with a WWW-Authenticate header."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
+        elif isinstance(exc, AuthenticationError):
+            exc = exceptions.AuthenticationFailed(exc.message, code=exc.code)
+        return super().handle_exception(exc)
+
+
+class PublicApiView(AccountsApiView):
+    """Endpoints for callers without an access token. No authentication classes, so a
+    stale Authorization header (or session) can neither block nor CSRF-check them."""
+
+    authentication_classes: tuple = ()
+    permission_classes = (AllowAny,)
+
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class UserOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=["user", "admin"])
+
+
+class MeOut(UserOut):
+    date_joined = serializers.DateTimeField()
+
+
+class TokenPairOut(serializers.Serializer):
+    access = serializers.CharField(help_text="JWT access token (Authorization: Bearer ...)")
+    refresh = serializers.CharField(help_text="JWT refresh token, usable once")
+
+
+class LoginOut(TokenPairOut):
+    user = UserOut()
+
+
+DetailOut = inline_serializer("AccountsErrorDetail", {
+    "detail": serializers.CharField(),
+})
+FieldErrorsOut = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="Invalid input: an object mapping each offending field (or non_field_errors) "
+                "to a list of messages.",
+)
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(DetailOut, description=description)
+
+
+THROTTLED = _error("Too many attempts from this address or for this email; see Retry-After.")
+NOT_SIGNED_IN = _error("No valid access token or session.")
+
+# ------------------------------------------------------------------ register and tokens
+
+
+class RegisterIn(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
+                                     style={"input_type": "password"})
+
+
+class RegisterApi(PublicApiView):
+    """Create an ordinary user account."""
+
+    throttle_classes = (AuthIpThrottle, AuthEmailThrottle)
+
+    @extend_schema(
+        operation_id="auth_register", request=RegisterIn,
+        responses={201: UserOut, 400: FieldErrorsOut, 429: THROTTLED},
+        description="Create a user (role \"user\"). The email is unique in any letter case; the "
+                    "password must pass the site's password validators.",
+    )
+    def post(self, request):
+        data = _valid(RegisterIn, request)
+        user = services.user_register(email=data["email"], password=data["password"])
+        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginIn(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
+                                     style={"input_type": "password"})
+
+
+class LoginApi(PublicApiView):
+    """Exchange email and password for an access token and a refresh token."""
+
+    throttle_classes = (AuthIpThrottle, AuthEmailThrottle)
+
+    @extend_schema(
+        operation_id="auth_login", request=LoginIn,
+        responses={
+            200: LoginOut, 400: FieldErrorsOut,
+            401: _error("Wrong email or password, or the account is deactivated (one message for all)."),
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        data = _valid(LoginIn, request)
+        user, pair = services.auth_login(email=data["email"], password=data["password"])
+        return Response(LoginOut({"access": pair.access, "refresh": pair.refresh, "user": user}).data)
+
+
+class RefreshIn(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class RefreshApi(PublicApiView):
+    """Rotate: the refresh token is revoked and a new pair returned."""
+
+    @extend_schema(
+        operation_id="auth_refresh", request=RefreshIn,
+        responses={
+            200: TokenPairOut, 400: FieldErrorsOut,
+            401: _error("The token is invalid, expired, unknown or revoked, or its user is inactive. "
+                        "Presenting an already used token also revokes every token descended from "
+                        "the same login."),
+        },
+    )
+    def post(self, request):
+        data = _valid(RefreshIn, request)
+        pair = tokens.refresh_token_rotate(token=data["refresh"])
+        return Response(TokenPairOut(pair).data)
+
+
+class LogoutApi(PublicApiView):
+    """Revoke a refresh token (the access token simply expires)."""
+
+    @extend_schema(
+        operation_id="auth_logout", request=RefreshIn,
+        responses={
+            204: OpenApiResponse(description="Revoked."), 400: FieldErrorsOut,
+            401: _error("The token is invalid, expired or unknown, or was already revoked "
+                        "(then every token of the same login is revoked)."),
+        },
+    )
+    def post(self, request):
+        data = _valid(RefreshIn, request)
+        tokens.refresh_token_revoke(token=data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ------------------------------------------------------------------ the caller's profile
+
+
+class MeUpdateIn(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, required=False)
+    password = serializers.CharField(required=False, trim_whitespace=False, max_length=128,
+                                     write_only=True, style={"input_type": "password"},
+                                     help_text="the new password")
+    current_password = serializers.CharField(trim_whitespace=False, max_length=128, write_only=True,
+                                             style={"input_type": "password"})
+
+
+class MeApi(AccountsApiView):
+    """The signed-in user's own account."""
+
+    @extend_schema(operation_id="users_me", responses={200: MeOut, 401: NOT_SIGNED_IN})
+    def get(self, request):
+        return Response(MeOut(request.user).data)
+
+    @extend_schema(
+        operation_id="users_me_update", request=MeUpdateIn,
+        responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN},
+        description="Change the email and/or the password; current_password is required. "
+                    "A password change revokes all the user's refresh tokens (log in again to "
+                    "get new ones; access tokens already issued run out on their own).",
+    )
+    def put(self, request):
+        data = _valid(MeUpdateIn, request)
+        user = services.user_update_profile(
+            user=request.user, current_password=data["current_password"],
+            email=data.get("email"), password=data.get("password"),
+        )
+        return Response(MeOut(user).data)
+
+    @extend_schema(
+        operation_id="users_me_partial_update", request=MeUpdateIn,
+        responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN},
+        description="Same as PUT.",
+    )
+    def patch(self, request):
+        return self.put(request)
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,75 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+
+from accounts.selectors import email_is_taken
+from accounts.services import EMAIL_TAKEN
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError, field_map: dict | None = None) -> None:
+    """Show a service's ValidationError next to the form's fields (renamed by `field_map`);
+    errors for fields the form lacks go to the top of the form."""
+    field_map = field_map or {}
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        name = field_map.get(field, field)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+class PasswordInput(forms.PasswordInput):
+    def __init__(self, autocomplete: str):
+        super().__init__(attrs={"autocomplete": autocomplete})
+
+
+class LoginForm(forms.Form):
+    # Named "username" as in Django's AuthenticationForm (and the browser tests' fixture).
+    username = forms.EmailField(label="Email", max_length=254,
+                                widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    password = forms.CharField(label="Password", strip=False, widget=PasswordInput("current-password"))
+
+
+class RegisterForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    password = forms.CharField(label="Password", strip=False, widget=PasswordInput("new-password"),
+                               help_text=password_validation.password_validators_help_text_html())
+    password_confirm = forms.CharField(label="Confirm password", strip=False,
+                                       widget=PasswordInput("new-password"))
+
+    def clean_email(self):
+        # Checked here too (user_register checks again), so that it shows with other errors.
+        email = self.cleaned_data["email"]
+        if email_is_taken(email=email):
+            raise ValidationError(EMAIL_TAKEN)
+        return email
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password_confirm") and data["password"] != data["password_confirm"]:
+            self.add_error("password_confirm", "The two passwords differ.")
+        return data
+
+
+class ProfileForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    new_password = forms.CharField(label="New password", required=False, strip=False,
+                                   widget=PasswordInput("new-password"),
+                                   help_text="Leave empty to keep your password.")
+    new_password_confirm = forms.CharField(label="Confirm new password", required=False, strip=False,
+                                           widget=PasswordInput("new-password"))
+    current_password = forms.CharField(label="Current password", strip=False,
+                                       widget=PasswordInput("current-password"),
+                                       help_text="Needed for any change.")
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("new_password") or "") != (data.get("new_password_confirm") or ""):
+            self.add_error("new_password_confirm", "The two passwords differ.")
+        return data
+
+
+class UserSearchForm(forms.Form):
+    q = forms.CharField(label="Search by email", required=False, max_length=254)

@@ -1,0 +1,188 @@
+"""JWTs and the refresh-token store: issue, rotate, revoke, purge.
+
+SimpleJWT signs and verifies the tokens; whether a refresh token may still be used is
+decided by its row in `RefreshToken` (our store), never by the JWT alone:
+
+- every refresh token issued is a row (JTI, user, family, issue/expiry/revocation times);
+- a refresh is accepted only if its row exists, is neither revoked nor expired and its user
+  is active; accepting it revokes that row with a conditional UPDATE and stores the new
+  token in the same family, in one transaction, so of two concurrent refreshes with the
+  same token exactly one wins;
+- presenting a token whose row is already revoked is treated as theft (RFC 6819 5.2.2.3,
+  OAuth 2.0 Security BCP 4.14): every token of its family is revoked and the answer is 401.
+
+Of two concurrent refreshes the one that loses at the conditional UPDATE (it read the
+token while it was still valid) answers 401 without revoking the family; one that reads
+the token after the winner committed is presenting a revoked token, i.e. reuse.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone as dt_timezone
+
+from django.db import OperationalError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt import settings as jwt_settings
+from rest_framework_simplejwt import tokens as jwt
+from rest_framework_simplejwt.exceptions import TokenError
+
+from accounts.models import RefreshToken, User
+from config.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
+
+Reason = RefreshToken.RevokeReason
+
+
+class AuthenticationError(DomainError):
+    """401: the caller could not be identified. The API answers with WWW-Authenticate."""
+
+    status_code = 401
+    code = "authentication_failed"
+    default_message = "Authentication failed."
+
+
+class InvalidRefreshToken(AuthenticationError):
+    code = "token_not_valid"
+    default_message = "The refresh token is invalid, expired or revoked; log in again."
+
+
+class RefreshTokenReused(InvalidRefreshToken):
+    code = "token_reused"
+    default_message = (
+        "This refresh token was already used. For safety every session started from the "
+        "same login has been ended; log in again."
+    )
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def _from_epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=dt_timezone.utc)
+
+
+def access_token_for(*, user: User) -> jwt.AccessToken:
+    """A signed access token carrying user_id, email, role, jti, iat and exp."""
+    token = jwt.AccessToken.for_user(user)
+    # Lifetimes are read at call time (not SimpleJWT's import-time class attribute), so
+    # that SIMPLE_JWT overrides apply.
+    token.set_exp(lifetime=jwt_settings.api_settings.ACCESS_TOKEN_LIFETIME)
+    token["email"] = user.email
+    token["role"] = user.role
+    return token
+
+
+def token_pair_issue(*, user: User, family: str | None = None) -> TokenPair:
+    """A new access token and a new stored refresh token (a new family unless given)."""
+    refresh = jwt.RefreshToken.for_user(user)
+    refresh.set_exp(lifetime=jwt_settings.api_settings.REFRESH_TOKEN_LIFETIME)
+    RefreshToken.objects.create(
+        jti=refresh[jwt_settings.api_settings.JTI_CLAIM],
+        user=user,
+        family=family or uuid.uuid4().hex,
+        issued_at=_from_epoch(refresh["iat"]),
+        expires_at=_from_epoch(refresh["exp"]),
+    )
+    return TokenPair(access=str(access_token_for(user=user)), refresh=str(refresh))
+
+
+def _stored_token(raw: str) -> RefreshToken:
+    """The store's row for a signed, unexpired refresh JWT; InvalidRefreshToken otherwise."""
+    try:
+        payload = jwt.RefreshToken(raw).payload
+    except TokenError as exc:
+        raise InvalidRefreshToken() from exc
+    record = (
+        RefreshToken.objects.select_related("user")
+        .filter(jti=payload.get(jwt_settings.api_settings.JTI_CLAIM))
+        .first()
+    )
+    if record is None:
+        raise InvalidRefreshToken()
+    return record
+
+
+def _revoke(queryset, *, reason: str, now: datetime | None = None) -> int:
+    """Revoke the unrevoked tokens of `queryset`; the count of rows this call revoked.
+
+    A concurrent change of the same rows (DuckDB answers "Conflict on update" instead of
+    waiting) is retried once, then re-read: whatever is left unrevoked gets revoked.
+    """
+    now = now or timezone.now()
+    try:
+        return queryset.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
+    except OperationalError:
+        logger.info("refresh-token revocation raced another update; retrying once")
+        return queryset.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
+
+
+def _reject_reuse(record: RefreshToken) -> None:
+    revoked = _revoke(RefreshToken.objects.filter(family=record.family), reason=Reason.REUSE_DETECTED)
+    logger.warning(
+        "revoked refresh token %s presented again (user %s); revoked %d token(s) of family %s",
+        record.jti, record.user_id, revoked, record.family,
+    )
+    raise RefreshTokenReused()
+
+
+def refresh_token_rotate(*, token: str) -> TokenPair:
+    """Exchange a refresh token for a new pair; the presented token is revoked.
+
+    Raises InvalidRefreshToken (401) for a bad, unknown, expired or lost-the-race token or an
+    inactive user, and RefreshTokenReused (401) after revoking the family of a token that had
+    already been revoked.
+    """
+    record = _stored_token(token)
+    if record.revoked_at is not None:
+        _reject_reuse(record)
+    now = timezone.now()
+    if record.expires_at <= now or not record.user.is_active:
+        raise InvalidRefreshToken()
+    pair = None
+    try:
+        with transaction.atomic():
+            # The conditional UPDATE is the lock: only the request that flips revoked_at
+            # from NULL issues the next token.
+            won = RefreshToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(
+                revoked_at=now, revoked_reason=Reason.ROTATED)
+            if won == 1:
+                pair = token_pair_issue(user=record.user, family=record.family)
+    except OperationalError:
+        # DuckDB: a concurrent refresh of the same token updated the row first.
+        logger.info("concurrent refresh of token %s lost the race", record.jti)
+    if pair is None:
+        # Lost to a concurrent refresh (or logout) of the same token, which was valid when
+        # read: not reuse. Any later presentation of this token is.
+        raise InvalidRefreshToken()
+    return pair
+
+
+def refresh_token_revoke(*, token: str) -> None:
+    """Log out: revoke one refresh token. Presenting an already revoked one is reuse."""
+    record = _stored_token(token)
+    if record.revoked_at is not None:
+        _reject_reuse(record)
+    _revoke(RefreshToken.objects.filter(pk=record.pk), reason=Reason.LOGOUT)
+
+
+def refresh_tokens_revoke_for_user(*, user: User, reason: str) -> int:
+    """Revoke every live refresh token of a user (password change, deactivation)."""
+    return _revoke(RefreshToken.objects.filter(user=user), reason=reason)
+
+
+def refresh_tokens_revoke(*, tokens, reason: str = Reason.ADMIN) -> int:
+    """Revoke the tokens of a queryset; already revoked ones keep their time and reason."""
+    return _revoke(tokens, reason=reason)
+
+
+def refresh_tokens_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete rows of expired tokens: their JWTs are refused on expiry alone, so the rows
+    serve nothing any more (reuse detection included). Returns how many were deleted."""
+    deleted, _ = RefreshToken.objects.expired(now=now).delete()
+    return deleted

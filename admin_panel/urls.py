@@ -1,0 +1,19 @@
+from django.urls import path
+
+from admin_panel import api, views
+
+app_name = "admin_panel"
+
+# Web pages (included under /admin-panel/).
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("users/<int:user_id>/role", views.user_role, name="user-role"),
+    path("users/<int:user_id>/delete", views.user_delete, name="user-delete"),
+]
+
+# REST API (included under /api/ with the "admin-api" namespace).
+api_urlpatterns = [
+    path("admin/stats", api.AdminStatsApi.as_view(), name="stats"),
+    path("users/<int:user_id>", api.UserDeleteApi.as_view(), name="user-delete"),
+    path("users/<int:user_id>/role", api.UserRoleApi.as_view(), name="user-role"),
+]

@@ -1,0 +1,89 @@
+"""The admin pages: stats, a searchable users table, promote/demote and delete."""
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import services
+from accounts.forms import UserSearchForm
+from accounts.models import User
+from accounts.selectors import user_list
+from accounts.views import safe_next_path
+from admin_panel.selectors import admin_stats, stats_for_display
+from config.exceptions import DomainError
+
+USERS_PER_PAGE = 20
+
+
+def admin_required(view):
+    """Anonymous visitors go to the login page; signed-in non-admins get a 403 page."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_admin:
+            return render(request, "admin_panel/403.html", status=403)
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+def _back(request):
+    return redirect(safe_next_path(request) or reverse("admin_panel:index"))
+
+
+@require_GET
+@admin_required
+def index(request):
+    search = UserSearchForm(request.GET or None)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    page = Paginator(user_list(search=query), USERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "admin_panel/index.html", {
+        "stats": stats_for_display(admin_stats()),
+        "search": search,
+        "query": query,
+        "page": page,
+        "here": request.get_full_path(),
+        "roles": User.Role,
+    })
+
+
+@require_POST
+@admin_required
+def user_role(request, user_id: int):
+    user = get_object_or_404(User, pk=user_id)
+    role = request.POST.get("role", "")
+    try:
+        user = services.user_set_role(user=user, role=role, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.user_message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{user.email} is now {'an admin' if user.is_admin else 'a user'}.")
+    return _back(request)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def user_delete(request, user_id: int):
+    user = get_object_or_404(User, pk=user_id)
+    if request.method == "POST":
+        email = user.email
+        try:
+            services.user_delete(user=user, by=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.user_message)
+        else:
+            messages.success(request, f"{email} has been deleted.")
+        return _back(request)
+    return render(request, "admin_panel/user_confirm_delete.html", {
+        "target": user, "next": safe_next_path(request),
+        "is_self": user.pk == request.user.pk,
+    })
