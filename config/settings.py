@@ -206,6 +206,10 @@ REST_FRAMEWORK = {
         "generation": env.str("THROTTLE_GENERATION", default="30/min"),
     },
 }
+# How many reverse proxies in front of the app append to X-Forwarded-For. Throttles take the
+# client address from there only when this is set; 0 (direct) means the connection's peer,
+# so a client cannot choose its own address by sending the header.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Studio API",
     "DESCRIPTION": "Generate text, images and videos through OpenRouter.",

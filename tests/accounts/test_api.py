@@ -311,6 +311,28 @@ def test_login_is_throttled_per_client_address(api, settings):
     assert post(other, "/api/auth/login", {"email": "p9@example.com", "password": "x"}).status_code == 401
 
 
+def test_a_forged_forwarded_for_header_does_not_escape_the_address_throttle(api, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "2/min"}}
+    statuses = [
+        api.post("/api/auth/login", {"email": f"x{n}@example.com", "password": "guess"}, format="json",
+                 HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(3)
+    ]
+    assert statuses == [401, 401, 429]
+
+
+def test_behind_a_proxy_the_forwarded_address_is_used(api, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "1/min"}}
+    statuses = [
+        api.post("/api/auth/login", {"email": f"y{n}@example.com", "password": "guess"}, format="json",
+                 HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        for n in (1, 2, 2)
+    ]
+    assert statuses == [401, 401, 429]
+
+
 def test_login_is_throttled_per_email_across_addresses(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_email": "2/min"}}
