@@ -67,6 +67,8 @@ def user_role(request, user_id: int):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"{user.email} is now {'an admin' if user.is_admin else 'a user'}.")
+        if user.pk == request.user.pk and not user.is_admin:
+            return redirect("dashboard")  # the panel is closed to them now
     return _back(request)
 
 

@@ -73,6 +73,13 @@ def test_demoting_the_last_admin_shows_the_refusal(panel, admin):
     assert admin.is_admin
 
 
+def test_an_admin_who_demotes_themself_lands_on_the_dashboard(panel, admin):
+    AdminFactory()
+    response = panel.post(f"/admin-panel/users/{admin.pk}/role", {"role": "user", "next": "/admin-panel/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert panel.get("/admin-panel/").status_code == 403
+
+
 def test_a_bad_role_is_refused(panel):
     user = UserFactory()
     response = panel.post(f"/admin-panel/users/{user.pk}/role", {"role": "owner"}, follow=True)
