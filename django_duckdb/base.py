@@ -18,6 +18,7 @@ See registry.py for how processes share a file and dbapi.py for how Django
 connections map onto DuckDB connections.
 """
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.asyncio import async_unsafe
@@ -47,13 +48,14 @@ def _get_decimal_column(data):
     return "DECIMAL(%(max_digits)s, %(decimal_places)s)" % data
 
 
-# Instance-wide settings every database opened by this backend gets. Session
-# settings (time zone, integer division) are applied per DuckDB connection in
-# DatabaseWrapper.setup_session().
+# Instance-wide settings every database opened by this backend gets.
 INSTANCE_CONFIG = {
     # PostgreSQL's NULL ordering: NULLs sort as the largest value.
     "default_null_order": "nulls_last_on_asc_first_on_desc",
 }
+# Sessions always work in UTC (see DatabaseWrapper.setup_session()). Needs the
+# ICU extension, which can't be loaded while connecting: set it right after.
+INSTANCE_INIT_SQL = ["SET GLOBAL TimeZone = 'UTC'"]
 
 
 class DatabaseWrapper(BaseDatabaseWrapper):
@@ -165,23 +167,31 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             config=conn_params["config"],
             lock_timeout=conn_params["lock_timeout"],
             idle_timeout=conn_params["idle_timeout"],
+            init_sql=INSTANCE_INIT_SQL,
         )
         return Database.Connection(instance, session_setup=self.setup_session)
 
     def setup_session(self, session):
-        """Apply this connection's session settings to a leased DuckDB session."""
-        wanted = {"TimeZone": self.timezone_name, "integer_division": "true"}
-        if session.settings == wanted:
-            return
-        for name, value in wanted.items():
-            if session.settings.get(name) != value:
-                session.conn.execute(f"SET {name} = '{value}'")
-        session.settings = wanted
+        """
+        Called on every lease of a DuckDB connection.
+
+        DateTimeField is TIMESTAMPTZ and every session runs in UTC. With
+        USE_TZ = True values are real instants and the cursor returns them
+        aware in the connection's time zone (UTC unless DATABASES TIME_ZONE).
+        With USE_TZ = False Django's naive local times are stored as UTC wall
+        clock times and returned naive, so extraction, truncation and
+        arithmetic see exactly the naive values (no DST, no ICU/pytz
+        disagreement about historical offsets).
+        """
+        if settings.USE_TZ:
+            self.connection.timestamptz_mode = "aware"
+            self.connection.timestamptz_zone = self.timezone
+        else:
+            self.connection.timestamptz_mode = "naive"
 
     def ensure_timezone(self):
-        # The time zone is applied lazily by setup_session() on every lease;
-        # report whether the next lease will change it.
-        return self.connection is not None
+        # Applied by setup_session() on the next lease; sessions stay in UTC.
+        return False
 
     def create_cursor(self, name=None):
         return self.connection.cursor()

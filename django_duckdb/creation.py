@@ -15,20 +15,21 @@ def database_files(name):
 class DatabaseCreation(BaseDatabaseCreation):
     @staticmethod
     def is_in_memory_db(database_name):
-        return not isinstance(database_name, Path) and database_name in (
-            None,
-            "",
-            registry.MEMORY,
+        return not isinstance(database_name, Path) and (
+            not database_name or registry.is_memory(database_name)
         )
 
     def _get_test_db_name(self):
-        """TEST NAME, or "test_<basename>" next to the database file."""
+        """
+        TEST NAME, or "test_<basename>" next to the database file, or a named
+        in-memory database per alias (":memory:test_<alias>").
+        """
         test_name = self.connection.settings_dict["TEST"]["NAME"]
         if test_name:
             return str(test_name)
         name = self.connection.settings_dict["NAME"]
         if self.is_in_memory_db(name):
-            return registry.MEMORY
+            return f"{registry.MEMORY}test_{self.connection.alias}"
         name = str(name)
         return os.path.join(os.path.dirname(name), "test_" + os.path.basename(name))
 

@@ -44,6 +44,9 @@ Date = datetime.date
 Time = datetime.time
 Timestamp = datetime.datetime
 
+TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
+UTC = datetime.timezone.utc
+
 FORMAT_QMARK_RE = re.compile(r"(?<!%)%s")
 _DML_RE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
@@ -65,6 +68,11 @@ class Connection:
     def __init__(self, instance, session_setup=None):
         self.instance = instance
         self.session_setup = session_setup
+        # TIMESTAMPTZ values arrive in the session time zone, UTC (as pytz
+        # objects). Return them aware in timestamptz_zone ("aware") or as
+        # naive UTC wall clock times ("naive"; Django's USE_TZ = False).
+        self.timestamptz_mode = "aware"
+        self.timestamptz_zone = UTC
         self.autocommit = True
         self.closed = False
         self._session = None
@@ -164,6 +172,7 @@ class Cursor:
         self.description = None
         self.rowcount = -1
         self.lastrowid = None
+        self.query = None
         self._rows = []
         self._pos = 0
         self.closed = False
@@ -198,6 +207,8 @@ class Cursor:
                 self._rows = []
             else:
                 self._rows = conn.fetchall()
+                if self._rows:
+                    self._convert_timestamptz(description)
                 self.description = description
                 self.rowcount = rowcount if rowcount != -1 else len(self._rows)
             self._pos = 0
@@ -205,7 +216,32 @@ class Cursor:
             connection._end_of_statement()
         return self
 
+    def _convert_timestamptz(self, description):
+        columns = [
+            i for i, column in enumerate(description) if str(column[1]) == TIMESTAMPTZ
+        ]
+        if not columns:
+            return
+        if self.connection.timestamptz_mode == "naive":
+            def convert(value):
+                return value.replace(tzinfo=None)
+        else:
+            zone = self.connection.timestamptz_zone or UTC
+
+            def convert(value):
+                return value.astimezone(zone)
+        rows = []
+        for row in self._rows:
+            row = list(row)
+            for i in columns:
+                value = row[i]
+                if isinstance(value, datetime.datetime):
+                    row[i] = convert(value)
+            rows.append(tuple(row))
+        self._rows = rows
+
     def execute(self, query, params=None):
+        self.query = query
         if params is None:
             return self._run("execute", query, None)
         param_names = list(params) if isinstance(params, Mapping) else None

@@ -11,6 +11,12 @@ JSON is stored as minified text (operations.adapt_json_value), the form
 DuckDB's json_extract() returns, so JSON values compare as text.
 """
 
+import json
+import re
+
+from django.conf import settings
+from django.db.models import DateField, DateTimeField, Sum, TimeField
+from django.db.models.expressions import CombinedExpression
 from django.db.models.fields import json as json_fields
 from django.db.models.fields.json import (
     HasKeyLookup,
@@ -22,28 +28,54 @@ from django.db.models.fields.json import (
 )
 
 
+_QUOTED_KEY_RE = re.compile(r'\."((?:[^"\\]|\\.)*)"')
+
+
+def _duckdb_json_path(path):
+    """
+    Django quotes keys with json.dumps(), which escapes non-ASCII characters
+    as \\uXXXX; DuckDB's path parser wants them literally.
+    """
+    if "\\u" not in path:
+        return path
+    return _QUOTED_KEY_RE.sub(
+        lambda m: "." + json.dumps(json.loads('"%s"' % m.group(1)), ensure_ascii=False),
+        path,
+    )
+
+
 def _key_transform(self, compiler, connection):
     lhs, params, key_transforms = self.preprocess_lhs(compiler, connection)
-    json_path = compile_json_path(key_transforms)
+    json_path = _duckdb_json_path(compile_json_path(key_transforms))
     return "json_extract(%s, %%s)" % lhs, (*params, json_path)
 
 
 def _key_text_transform(self, compiler, connection):
     lhs, params, key_transforms = self.preprocess_lhs(compiler, connection)
-    json_path = compile_json_path(key_transforms)
+    json_path = _duckdb_json_path(compile_json_path(key_transforms))
     return "json_extract_string(%s, %%s)" % lhs, (*params, json_path)
 
 
-def _has_key(self, compiler, connection):
-    return self.as_sql(compiler, connection, template="json_exists(%s, %s)")
+def _fix_paths(params):
+    return tuple(
+        _duckdb_json_path(p) if isinstance(p, str) and p.startswith("$") else p
+        for p in params
+    )
+
+
+def _has_key(self, compiler, connection, template="json_exists(%s, %s)"):
+    sql, params = self.as_sql(compiler, connection, template=template)
+    return sql, _fix_paths(params)
 
 
 def _key_transform_isnull(self, compiler, connection):
-    # key__isnull=True: the key is absent (a JSON null value is present).
-    template = "NOT json_exists(%s, %s)" if self.rhs else "json_exists(%s, %s)"
-    return HasKeyOrArrayIndex(self.lhs.lhs, self.lhs.key_name).as_sql(
-        compiler, connection, template=template
+    # key__isnull=True: the key is absent (a JSON null value is present), or
+    # the whole value is SQL NULL.
+    template = (
+        "json_exists(%s, %s) IS NOT TRUE" if self.rhs else "json_exists(%s, %s)"
     )
+    lookup = HasKeyOrArrayIndex(self.lhs.lhs, self.lhs.key_name)
+    return _has_key(lookup, compiler, connection, template=template)
 
 
 def _key_transform_numeric(self, compiler, connection):
@@ -63,7 +95,138 @@ def _key_transform_numeric(self, compiler, connection):
     return "%s %s" % (lhs_sql, self.get_rhs_op(connection, rhs_sql)), params
 
 
+INTEGER_FIELDS = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+}
+
+
+def _internal_type(expression):
+    try:
+        return expression.output_field.get_internal_type()
+    except Exception:
+        return None
+
+
+def _combined_expression(self, compiler, connection):
+    # DuckDB's "/" is always a true division; Django expects integer
+    # division for integer operands, which DuckDB spells "//". (Subclasses -
+    # temporal subtraction, durations - keep their own as_sql().)
+    if type(self) is not CombinedExpression:
+        return self.as_sql(compiler, connection)
+    lhs_sql, lhs_params = compiler.compile(self.lhs)
+    rhs_sql, rhs_params = compiler.compile(self.rhs)
+    connector = self.connector
+    if (
+        connector == "/"
+        and _internal_type(self.lhs) in INTEGER_FIELDS
+        and _internal_type(self.rhs) in INTEGER_FIELDS
+    ):
+        connector = "//"
+    sql = connection.ops.combine_expression(connector, [lhs_sql, rhs_sql])
+    return "(%s)" % sql, (*lhs_params, *rhs_params)
+
+
+def _sum(self, compiler, connection, **extra_context):
+    # DuckDB has no SUM(INTERVAL): add microseconds up and convert back.
+    if _internal_type(self) == "DurationField":
+        sql, params = self.as_sql(
+            compiler,
+            connection,
+            template="%(function)s(%(distinct)sepoch_us(%(expressions)s))",
+            **extra_context,
+        )
+        return "to_microseconds(CAST(%s AS BIGINT))" % sql, params
+    return self.as_sql(compiler, connection, **extra_context)
+
+
+def _cast(self, compiler, connection, **extra_context):
+    db_type = self.output_field.cast_db_type(connection)
+    source = self.source_expressions[0]
+    max_length = getattr(self.output_field, "max_length", None)
+    if _internal_type(self) == "CharField" and max_length:
+        # VARCHAR(n) doesn't truncate in DuckDB.
+        sql, params = self.as_sql(compiler, connection, **extra_context)
+        return "LEFT(%s, %d)" % (sql, int(max_length)), params
+    if db_type == "TIME" and _internal_type(source) == "DateTimeField":
+        # TIMESTAMPTZ -> TIME goes through the session time zone's TIMESTAMP.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(CAST(%(expressions)s AS TIMESTAMP) AS %(db_type)s)",
+            **extra_context,
+        )
+    return self.as_sql(compiler, connection, **extra_context)
+
+
+def _pad(self, compiler, connection, **extra_context):
+    # lpad()/rpad() take an INTEGER count; LENGTH() etc. return BIGINT.
+    parts, params = [], []
+    for position, expression in enumerate(self.get_source_expressions()):
+        sql, sql_params = compiler.compile(expression)
+        parts.append("CAST(%s AS INTEGER)" % sql if position == 1 else sql)
+        params.extend(sql_params)
+    return "%s(%s)" % (self.function, ", ".join(parts)), params
+
+
+def _now(self, compiler, connection, **extra_context):
+    from django.db.models.functions import Now
+
+    if settings.USE_TZ or type(self).as_sql is not Now.as_sql:
+        return self.as_sql(compiler, connection, **extra_context)
+    # USE_TZ = False stores naive local times as UTC wall clock times.
+    sql, params = self.as_sql(
+        compiler,
+        connection,
+        template="CAST(CURRENT_TIMESTAMP AT TIME ZONE %%s AS TIMESTAMPTZ)",
+        **extra_context,
+    )
+    return sql, (*params, settings.TIME_ZONE or "UTC")
+
+
+def _trunc(self, compiler, connection):
+    # As TruncBase.as_sql(), but a TIMESTAMPTZ truncated to a TIME is first
+    # made a TIMESTAMP (DuckDB has no direct TIMESTAMPTZ -> TIME cast).
+    from django.db.models.functions.datetime import TruncBase
+
+    if type(self).as_sql is not TruncBase.as_sql:  # TruncDate, TruncTime
+        return self.as_sql(compiler, connection)
+    sql, params = compiler.compile(self.lhs)
+    tzname = None
+    if isinstance(self.lhs.output_field, DateTimeField):
+        tzname = self.get_tzname()
+    elif self.tzinfo is not None:
+        raise ValueError("tzinfo can only be used with DateTimeField.")
+    if isinstance(self.output_field, DateTimeField):
+        return connection.ops.datetime_trunc_sql(self.kind, sql, tuple(params), tzname)
+    if isinstance(self.output_field, DateField):
+        return connection.ops.date_trunc_sql(self.kind, sql, tuple(params), tzname)
+    if isinstance(self.output_field, TimeField):
+        if isinstance(self.lhs.output_field, DateTimeField) and not (
+            tzname and settings.USE_TZ
+        ):
+            sql = "CAST(%s AS TIMESTAMP)" % sql
+        return connection.ops.time_trunc_sql(self.kind, sql, tuple(params), tzname)
+    raise ValueError("Trunc only valid on DateField, TimeField, or DateTimeField.")
+
+
 def register():
+    from django.db.models.functions import Cast, LPad, Now, RPad
+    from django.db.models.functions.datetime import TruncBase
+
+    CombinedExpression.as_duckdb = _combined_expression
+    Sum.as_duckdb = _sum
+    Cast.as_duckdb = _cast
+    Now.as_duckdb = _now
+    TruncBase.as_duckdb = _trunc
+    LPad.as_duckdb = RPad.as_duckdb = _pad
     KeyTransform.as_duckdb = _key_transform
     KeyTextTransform.as_duckdb = _key_text_transform
     HasKeyLookup.as_duckdb = _has_key

@@ -63,7 +63,9 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         "FLOAT": "FloatField",
         "DOUBLE": "FloatField",
         "DECIMAL": "DecimalField",
-        "VARCHAR": "TextField",
+        # VARCHAR keeps no length in DuckDB: CharField and TextField look the
+        # same; CharField() without max_length is valid on this backend.
+        "VARCHAR": "CharField",
         "DATE": "DateField",
         "TIME": "TimeField",
         "TIMESTAMP": "DateTimeField",
@@ -131,6 +133,11 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
                     bool(default and _NEXTVAL_RE.search(default)),
                     comment,
                 )
+            )
+        if not fields:
+            # No such table: fail like a query on it would.
+            cursor.execute(
+                "SELECT * FROM %s LIMIT 0" % self.connection.ops.quote_name(table_name)
             )
         return fields
 

@@ -1,11 +1,11 @@
 import datetime
 import decimal
 import json
-import uuid
 from functools import lru_cache, partial
 
 from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.backends.utils import split_tzname_delta, strip_quotes
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.regex_helper import _lazy_re_compile
@@ -20,7 +20,7 @@ def get_json_dumps(encoder):
 
 def sequence_name(table, column):
     """The sequence behind an AutoField column (see schema.py)."""
-    return f"{table}_{column}_seq"
+    return f"{strip_quotes(table)}_{strip_quotes(column)}_seq"
 
 
 class DatabaseOperations(BaseDatabaseOperations):
@@ -35,9 +35,9 @@ class DatabaseOperations(BaseDatabaseOperations):
     _extract_format_re = _lazy_re_compile(r"[A-Z_]+")
 
     # -- dates and times ----------------------------------------------------
-    # DateTimeField is TIMESTAMPTZ; each DuckDB session's TimeZone is the
-    # connection's time zone (UTC when USE_TZ, TIME_ZONE otherwise), so a
-    # value without AT TIME ZONE is seen in that zone, as on PostgreSQL.
+    # DateTimeField is TIMESTAMPTZ and sessions run in UTC (see
+    # DatabaseWrapper.setup_session()): a value without AT TIME ZONE is seen
+    # as UTC, which with USE_TZ = False is Django's naive wall clock.
 
     def date_extract_sql(self, lookup_type, sql, params):
         if lookup_type == "week_day":
@@ -52,16 +52,19 @@ class DatabaseOperations(BaseDatabaseOperations):
             raise ValueError(f"Invalid lookup type: {lookup_type!r}")
         return f"EXTRACT({lookup_type} FROM {sql})", params
 
-    def _tzname_sql(self, tzname):
-        # ICU wants fixed offsets as "UTC+05:00" (not POSIX-inverted).
-        if tzname and tzname[0] in "+-":
-            return "UTC" + tzname
-        return tzname
-
     def _convert_sql_to_tz(self, sql, params, tzname):
         if tzname and settings.USE_TZ:
+            name, sign, offset = split_tzname_delta(tzname)
+            if offset:
+                # A fixed offset ("UTC+05:30", "-04:43"): ICU ignores the
+                # minutes of such names, so shift the UTC wall clock instead.
+                hours, _, minutes = offset.partition(":")
+                return (
+                    f"(({sql} AT TIME ZONE 'UTC') {sign} INTERVAL "
+                    f"'{int(hours)} hours {int(minutes or 0)} minutes')"
+                ), params
             # TIMESTAMPTZ AT TIME ZONE z -> the local TIMESTAMP in z.
-            return f"({sql} AT TIME ZONE %s)", (*params, self._tzname_sql(tzname))
+            return f"({sql} AT TIME ZONE %s)", (*params, name)
         return sql, params
 
     def date_trunc_sql(self, lookup_type, sql, params, tzname=None):
@@ -74,7 +77,8 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     def datetime_cast_time_sql(self, sql, params, tzname):
         sql, params = self._convert_sql_to_tz(sql, params, tzname)
-        return f"CAST({sql} AS TIME)", params
+        # TIMESTAMPTZ has no direct cast to TIME; TIMESTAMP does.
+        return f"CAST(CAST({sql} AS TIMESTAMP) AS TIME)", params
 
     def datetime_extract_sql(self, lookup_type, sql, params, tzname):
         sql, params = self._convert_sql_to_tz(sql, params, tzname)
@@ -101,7 +105,17 @@ class DatabaseOperations(BaseDatabaseOperations):
         params = (*lhs_params, *rhs_params)
         if internal_type == "DateField":
             # DATE - DATE is a number of days.
-            return f"(INTERVAL 1 DAY * ({lhs_sql} - {rhs_sql}))", params
+            return (
+                f"(INTERVAL 1 DAY * (CAST({lhs_sql} AS DATE) - CAST({rhs_sql} AS DATE)))",
+                params,
+            )
+        if internal_type == "TimeField":
+            # No TIME - TIME: put both on the same day.
+            return (
+                f"((DATE '2000-01-01' + CAST({lhs_sql} AS TIME)) - "
+                f"(DATE '2000-01-01' + CAST({rhs_sql} AS TIME)))",
+                params,
+            )
         return f"({lhs_sql} - {rhs_sql})", params
 
     # -- values in and out --------------------------------------------------
@@ -130,28 +144,15 @@ class DatabaseOperations(BaseDatabaseOperations):
     def get_db_converters(self, expression):
         converters = super().get_db_converters(expression)
         internal_type = expression.output_field.get_internal_type()
-        if internal_type == "DateTimeField":
-            converters.append(self.convert_datetimefield_value)
-        elif internal_type == "DecimalField":
+        # TIMESTAMPTZ values are converted by the cursor (dbapi.py); UUID,
+        # BOOLEAN, INTERVAL, BLOB and JSON text come back as Django wants them.
+        if internal_type == "DecimalField":
             converters.append(self.get_decimalfield_converter(expression))
-        elif internal_type == "UUIDField":
-            converters.append(self.convert_uuidfield_value)
-        elif internal_type == "BooleanField":
-            converters.append(self.convert_booleanfield_value)
         elif internal_type == "TimeField":
             converters.append(self.convert_timefield_value)
         elif internal_type == "DateField":
             converters.append(self.convert_datefield_value)
         return converters
-
-    def convert_datetimefield_value(self, value, expression, connection):
-        # TIMESTAMPTZ values arrive aware, in the session zone (a pytz zone).
-        if value is not None and value.tzinfo is not None:
-            if settings.USE_TZ:
-                value = value.astimezone(datetime.timezone.utc)
-            else:
-                value = value.replace(tzinfo=None)
-        return value
 
     def convert_timefield_value(self, value, expression, connection):
         if isinstance(value, datetime.datetime):
@@ -191,14 +192,6 @@ class DatabaseOperations(BaseDatabaseOperations):
                 return value
 
         return converter
-
-    def convert_uuidfield_value(self, value, expression, connection):
-        if value is not None and not isinstance(value, uuid.UUID):
-            value = uuid.UUID(str(value))
-        return value
-
-    def convert_booleanfield_value(self, value, expression, connection):
-        return bool(value) if value in (0, 1) else value
 
     # -- SQL pieces ---------------------------------------------------------
 
@@ -296,6 +289,7 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     def last_executed_query(self, cursor, sql, params):
         # DuckDB doesn't expose the bound statement; show the values quoted.
+        sql = getattr(cursor, "query", None) or sql
         if params:
             from .schema import quote_value
 
@@ -339,18 +333,25 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     def _restart_sequence_sql(self, style, table, column, name, start):
         # DuckDB can't ALTER SEQUENCE ... RESTART and won't drop a sequence a
-        # column default uses, so detach it, recreate it and reattach it.
+        # column default uses, so detach it, recreate it and reattach it: one
+        # string of four statements (DuckDB runs them all), so callers that
+        # execute statement by statement can't leave the column half done.
         qt, qc, qs = (
             self.quote_name(table),
             self.quote_name(column),
             self.quote_name(name),
         )
         return [
-            f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} DROP DEFAULT;",
-            f"{style.SQL_KEYWORD('DROP SEQUENCE')} {qs};",
-            f"{style.SQL_KEYWORD('CREATE SEQUENCE')} {qs} START {int(start)};",
-            f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} "
-            f"SET DEFAULT nextval('{name}');",
+            " ".join(
+                [
+                    f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} "
+                    "DROP DEFAULT;",
+                    f"{style.SQL_KEYWORD('DROP SEQUENCE')} {qs};",
+                    f"{style.SQL_KEYWORD('CREATE SEQUENCE')} {qs} START {int(start)};",
+                    f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} "
+                    f"SET DEFAULT nextval('{name}');",
+                ]
+            )
         ]
 
     def sequence_reset_by_name_sql(self, style, sequences):
@@ -402,10 +403,6 @@ class DatabaseOperations(BaseDatabaseOperations):
         return output
 
     def explain_query_prefix(self, format=None, **options):
-        if options.pop("analyze", False):
-            prefix = "EXPLAIN ANALYZE"
-        else:
-            prefix = "EXPLAIN"
-        if options:
-            prefix = super().explain_query_prefix(format, **options)
-        return prefix
+        analyze = options.pop("analyze", False)
+        prefix = super().explain_query_prefix(format, **options)
+        return prefix + " ANALYZE" if analyze else prefix

@@ -30,8 +30,9 @@ the turn-taking:
   instance (POSIX record locks are not inherited anyway) and opens its own.
 * At interpreter exit every instance is closed (final checkpoint).
 
-``:memory:`` databases have no file and no other process: they are opened
-once and kept until exit (closing would destroy the data).
+In-memory databases (``:memory:`` or ``:memory:<name>``) have no file and no
+other process: they are opened once and kept until exit or an explicit
+close (closing destroys the data).
 """
 
 import atexit
@@ -48,6 +49,10 @@ import duckdb
 from . import dbapi
 
 MEMORY = ":memory:"
+
+
+def is_memory(name):
+    return isinstance(name, str) and name.startswith(MEMORY)
 
 # struct flock on Linux/x86_64 and aarch64: short l_type, short l_whence,
 # off_t l_start, off_t l_len, pid_t l_pid (+ padding).
@@ -119,10 +124,15 @@ class Session:
 
 
 class Instance:
-    def __init__(self, path, config=None, lock_timeout=30.0, idle_timeout=1.0):
+    def __init__(
+        self, path, config=None, lock_timeout=30.0, idle_timeout=1.0, init_sql=()
+    ):
         self.path = path
-        self.memory = path == MEMORY
+        self.memory = is_memory(path)
         self.config = dict(config or {})
+        # Run on every newly opened instance (settings that can't be passed
+        # to connect(), e.g. those needing an extension).
+        self.init_sql = list(init_sql)
         self.lock_timeout = float(lock_timeout)
         self.idle_timeout = float(idle_timeout)
         # How often the holder looks for waiting processes; how often a
@@ -178,6 +188,12 @@ class Instance:
                 self._cond.wait(min(remaining, 0.05))
         try:
             root = self._open(deadline, timeout)
+            try:
+                for statement in self.init_sql:
+                    root.execute(statement)
+            except BaseException:
+                _close_quietly(root)
+                raise
         except BaseException:
             with self._cond:
                 self._opening = False
@@ -254,7 +270,7 @@ class Instance:
 
     def _open(self, deadline, timeout):
         if self.memory:
-            return duckdb.connect(MEMORY, config=self.config)
+            return duckdb.connect(self.path, config=self.config)
         if self._yielded_at is not None:
             self._let_waiter_in(deadline)
         announced = False
@@ -374,14 +390,14 @@ _instances = {}
 _instances_lock = threading.Lock()
 
 
-def get_instance(name, config=None, lock_timeout=30.0, idle_timeout=1.0):
+def get_instance(name, config=None, lock_timeout=30.0, idle_timeout=1.0, init_sql=()):
     """The process-wide Instance for a database file (or ':memory:')."""
-    path = name if name == MEMORY else os.path.realpath(os.fspath(name))
+    path = name if is_memory(name) else os.path.realpath(os.fspath(name))
     with _instances_lock:
         instance = _instances.get(path)
         if instance is None:
             instance = _instances[path] = Instance(
-                path, config, lock_timeout, idle_timeout
+                path, config, lock_timeout, idle_timeout, init_sql
             )
         else:
             # Timeouts may be changed by a later settings dict (tests).
@@ -392,7 +408,7 @@ def get_instance(name, config=None, lock_timeout=30.0, idle_timeout=1.0):
 
 def close_instance(name):
     """Close the instance for ``name`` now (e.g. before deleting the file)."""
-    path = name if name == MEMORY else os.path.realpath(os.fspath(name))
+    path = name if is_memory(name) else os.path.realpath(os.fspath(name))
     with _instances_lock:
         instance = _instances.get(path)
     if instance is not None:

@@ -26,7 +26,11 @@ import re
 import uuid
 
 from django.apps.registry import Apps
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.core.management.color import no_style
+from django.db.backends.base.schema import (
+    BaseDatabaseSchemaEditor,
+    _related_non_m2m_objects,
+)
 from django.db.backends.ddl_references import Statement
 from django.db.backends.utils import strip_quotes
 from django.db.models import CompositePrimaryKey, UniqueConstraint
@@ -89,6 +93,32 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         super().__init__(*args, **kwargs)
         # While rebuilding "X" as "new__X", sequences are named after "X".
         self._sequence_tables = {}
+        # Tables that lost an index in this transaction: DuckDB still counts
+        # the index as a dependency of its columns until commit.
+        self._dropped_index_tables = set()
+
+    def execute(self, sql, params=()):
+        if isinstance(sql, Statement) and str(sql).startswith("DROP INDEX"):
+            table = sql.parts.get("table")
+            if table is not None:
+                self._dropped_index_tables.add(strip_quotes(str(table)))
+        return super().execute(sql, params)
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        # Django's base class runs the deferred SQL and then leaves its
+        # atomic block; if a deferred statement fails, the atomic block would
+        # never be left and the connection would stay in a broken transaction.
+        try:
+            if exc_type is None:
+                for sql in self.deferred_sql:
+                    self.execute(sql, None)
+                self.deferred_sql = []
+        except BaseException as exc:
+            if self.atomic_migration:
+                self.atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        if self.atomic_migration:
+            self.atomic.__exit__(exc_type, exc_value, traceback)
 
     def quote_value(self, value):
         return quote_value(value)
@@ -145,7 +175,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             )
             row = cursor.fetchone()
             start = (row[0] or 0) + 1 if row else 1
-            if table and column:
+            if table and column and self._column_position(table, column) is not None:
                 cursor.execute(
                     "SELECT MAX(%s) FROM %s"
                     % (self.quote_name(column), self.quote_name(table))
@@ -176,7 +206,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         # (see table_sql), so they can be dropped by name like any index.
         return None
 
-    def table_sql(self, model):
+    def _table_sql(self, model):
         sql, params = super().table_sql(model)
         for constraint in model._meta.constraints:
             if isinstance(constraint, UniqueConstraint):
@@ -186,11 +216,25 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         return sql, params
 
     def create_model(self, model):
-        for field in self._auto_fields(model):
-            name = self._sequence_name(model, field)
-            if not self._sequence_exists(name):
-                self._create_sequence(name)
-        super().create_model(model)
+        # The sequences behind AutoFields must exist before the table that
+        # uses them; send them in the same statement as CREATE TABLE (DuckDB
+        # runs several statements without parameters at once).
+        prefix = "".join(
+            "CREATE SEQUENCE IF NOT EXISTS %s START 1; "
+            % self.quote_name(self._sequence_name(model, field))
+            for field in self._auto_fields(model)
+            if model._meta.db_table not in self._sequence_tables
+        )
+        self._create_table_prefix = prefix
+        try:
+            super().create_model(model)
+        finally:
+            self._create_table_prefix = ""
+
+    def table_sql(self, model):
+        sql, params = self._table_sql(model)
+        prefix, self._create_table_prefix = getattr(self, "_create_table_prefix", ""), ""
+        return prefix + sql, params
 
     def delete_model(self, model, handle_autom2m=True):
         sequences = self._table_sequences(model._meta.db_table)
@@ -463,6 +507,42 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     # -- operations ---------------------------------------------------------
 
+    def _table_constraints(self, table):
+        """(type, column indexes) of the table's PK/UNIQUE/CHECK constraints."""
+        if self.collect_sql:
+            return []
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT constraint_type, constraint_column_indexes "
+                "FROM duckdb_constraints() WHERE table_name = %s "
+                "AND database_name = current_database() "
+                "AND schema_name = current_schema() "
+                "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'CHECK', 'FOREIGN KEY')",
+                [table],
+            )
+            return cursor.fetchall()
+
+    def _column_position(self, table, column):
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT column_index - 1 FROM duckdb_columns() WHERE table_name = %s "
+                "AND column_name = %s AND database_name = current_database() "
+                "AND schema_name = current_schema()",
+                [table, column],
+            )
+            row = cursor.fetchone()
+            return row[0] if row else None
+
+    def _simple_column(self, field):
+        """A column with no key, uniqueness, check or sequence of its own."""
+        return not (
+            field.primary_key
+            or field.unique
+            or field.generated
+            or field.get_internal_type() in AUTO_FIELD_TYPES
+            or field.db_parameters(connection=self.connection)["check"]
+        )
+
     def add_field(self, model, field):
         if field.many_to_many and field.remote_field.through._meta.auto_created:
             return self.create_model(field.remote_field.through)
@@ -470,6 +550,18 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return
         if field.db_parameters(connection=self.connection)["type"] is None:
             return
+        from django.db.models.expressions import Value
+
+        table = model._meta.db_table
+        # DuckDB adds a plain column in place, unless an index on the table
+        # (any CREATE INDEX) blocks ALTER TABLE, or a computed default would
+        # have DuckDB rewrite the table's indexes inside the transaction.
+        if (
+            self._simple_column(field)
+            and not (field.has_db_default() and not isinstance(field.db_default, Value))
+            and not self._table_indexes(table)
+        ):
+            return super().add_field(model, field)
         self._remake_table(model, create_field=field)
 
     def remove_field(self, model, field):
@@ -479,7 +571,30 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return
         if field.db_parameters(connection=self.connection)["type"] is None:
             return
+        if self._can_drop_in_place(model, field):
+            return super().remove_field(model, field)
         self._remake_table(model, delete_field=field)
+
+    def _can_drop_in_place(self, model, field):
+        """
+        DROP COLUMN works unless the table has an index, or the column is in
+        a constraint, or a UNIQUE/PRIMARY KEY constraint covers a later column
+        ("an index depends on a column after it").
+        """
+        table = model._meta.db_table
+        if self.collect_sql or not self._simple_column(field) or field.db_index:
+            return False
+        if self._table_indexes(table) or table in self._dropped_index_tables:
+            return False
+        position = self._column_position(table, field.column)
+        if position is None:
+            return False
+        for kind, columns in self._table_constraints(table):
+            if position in columns:
+                return False
+            if kind in ("PRIMARY KEY", "UNIQUE") and max(columns) > position:
+                return False
+        return True
 
     def _alter_field(
         self,
@@ -492,27 +607,47 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         new_db_params,
         strict=False,
     ):
+        table = model._meta.db_table
+        if (
+            old_field.column != new_field.column
+            and self.column_sql(model, old_field) == self.column_sql(model, new_field)
+            and old_field.db_index == new_field.db_index
+            and not self._table_indexes(table)
+        ):
+            # Only the name changed: DuckDB renames a column in place when no
+            # index stands on the table.
+            self.execute(self._rename_field_sql(table, old_field, new_field, new_type))
+            for sql in self.deferred_sql:
+                if isinstance(sql, Statement):
+                    sql.rename_column_references(table, old_field.column, new_field.column)
+            return
         self._remake_table(model, alter_fields=[(old_field, new_field)])
-        # Columns pointing at a primary/unique key whose type changed follow it.
-        if new_field.unique and old_type != new_type:
-            related_models = set()
-            opts = new_field.model._meta
-            for remote_field in opts.related_objects:
-                if remote_field.related_model == model:
+        # Columns pointing at a primary/unique key whose type changed follow
+        # it (foreign keys, multi-table inheritance links, auto M2M tables).
+        if (old_field.primary_key or old_field.unique) and old_type != new_type:
+            for old_rel, new_rel in _related_non_m2m_objects(old_field, new_field):
+                if old_rel.related_model == model:
                     continue
-                if not remote_field.many_to_many:
-                    if remote_field.field_name == new_field.name:
-                        related_models.add(remote_field.related_model)
-                elif new_field.primary_key and remote_field.through._meta.auto_created:
-                    related_models.add(remote_field.through)
+                self._remake_table(
+                    new_rel.related_model, alter_fields=[(old_rel.field, new_rel.field)]
+                )
             if new_field.primary_key:
-                for many_to_many in opts.many_to_many:
-                    if many_to_many.related_model == model:
-                        continue
-                    if many_to_many.remote_field.through._meta.auto_created:
-                        related_models.add(many_to_many.remote_field.through)
-            for related_model in related_models:
-                self._remake_table(related_model)
+                opts = new_field.model._meta
+                related_m2m = {
+                    remote_field.through
+                    for remote_field in opts.related_objects
+                    if remote_field.many_to_many
+                    and remote_field.through._meta.auto_created
+                    and remote_field.related_model != model
+                }
+                related_m2m.update(
+                    m2m.remote_field.through
+                    for m2m in opts.many_to_many
+                    if m2m.remote_field.through._meta.auto_created
+                    and m2m.related_model != model
+                )
+                for through in related_m2m:
+                    self._remake_table(through)
 
     def _alter_many_to_many(self, model, old_field, new_field, strict):
         """Alter M2Ms to repoint their to= endpoints."""
@@ -547,7 +682,25 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 self.quote_name(old_through._meta.db_table),
             )
         )
+        self._advance_sequences(new_through._meta.db_table)
         self.delete_model(old_through)
+
+    def _advance_sequences(self, table):
+        """After copying rows with their keys, move sequences past them."""
+        if self.collect_sql:
+            return
+        for info in self._table_sequences(table):
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT MAX(%s) FROM %s"
+                    % (self.quote_name(info["column"]), self.quote_name(table))
+                )
+                (largest,) = cursor.fetchone()
+            if largest is not None:
+                for sql in self.connection.ops._restart_sequence_sql(
+                    no_style(), table, info["column"], info["name"], largest + 1
+                ):
+                    self.execute(sql)
 
     def add_constraint(self, model, constraint):
         if isinstance(constraint, UniqueConstraint):
