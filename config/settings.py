@@ -293,6 +293,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, VIDEO_SOURCE_DATA_URL_MAX_BYTES * 4
 VIDEO_FINISHED_RETENTION_DAYS = env.int("VIDEO_FINISHED_RETENTION_DAYS", default=30)  # failed/cancelled rows; 0 keeps them
 VIDEO_SUBMIT_ON_COMMIT = env.bool("VIDEO_SUBMIT_ON_COMMIT", default=True)  # false: the sweep alone submits (benchmark baseline)
 VIDEO_PAGE_POLL_MS = env.int("VIDEO_PAGE_POLL_MS", default=5000)  # how often job pages ask for status
+# One queue name per stack lets test and benchmark stacks share a Redis without taking
+# each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE["video-sweep"] = {
     "task": "videos.tasks.sweep_video_jobs",
     "schedule": VIDEO_SWEEP_INTERVAL,

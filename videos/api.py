@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.exceptions import NotFound
+from generation.media import stored_file_response
 from generation.throttles import GenerationThrottle
 from videos import selectors, services
 from videos.models import VideoJob
@@ -186,3 +189,17 @@ class VideoListApi(APIView):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response(VideoJobOut(page, many=True).data)
+
+
+class VideoFileView(APIView):
+    """The stored video of a completed job, for its owner and admins (a session or a
+    token); anyone else gets a 404. This is the status endpoint's ``video_url``."""
+
+    @extend_schema(operation_id="video_file",
+                   responses={(200, "video/mp4"): OpenApiTypes.BINARY, 401: NOT_SIGNED_IN, 404: NOT_YOURS})
+    def get(self, request, pk: int):
+        jobs = VideoJob.objects.all() if request.user.is_admin else VideoJob.objects.filter(owner=request.user)
+        job = jobs.filter(pk=pk, status=VideoJob.Status.COMPLETED).only("pk", "video_file").first()
+        if job is None or not job.video_file:
+            raise NotFound("Video not found.")
+        return stored_file_response(job.video_file, media_type="video/mp4", filename=f"video-{job.pk}.mp4")

@@ -9,7 +9,7 @@ urlpatterns = [
     path("generate/video", views.video_generate, name="generate"),
     path("generate/video/<int:pk>", views.video_job_page, name="job"),
     path("generate/video/<int:pk>/cancel", views.video_cancel, name="cancel"),
-    path("generate/video/<int:pk>/file", views.video_file, name="file"),
+    path("generate/video/<int:pk>/file", api.VideoFileView.as_view(), name="file"),
     path("gallery", views.gallery, name="gallery"),
 ]
 

@@ -10,7 +10,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.exceptions import DomainError, NotFound
-from generation.media import stored_file_response
 from generation.selectors import catalogue_list
 from generation.throttles import web_throttle_wait
 from videos import selectors, services
@@ -93,20 +92,6 @@ def video_cancel(request, pk):
                                            require_https=request.is_secure()):
         target = VideoJob(pk=pk).get_absolute_url()
     return redirect(target)
-
-
-@login_required
-@require_GET
-def video_file(request, pk):
-    """The stored video, for its owner and admins; anyone else gets a 404."""
-    jobs = VideoJob.objects.all() if request.user.is_admin else VideoJob.objects.filter(owner=request.user)
-    job = jobs.filter(pk=pk, status=VideoJob.Status.COMPLETED).only("pk", "video_file").first()
-    if job is None or not job.video_file:
-        return _not_found(request)
-    try:
-        return stored_file_response(job.video_file, media_type="video/mp4", filename=f"video-{job.pk}.mp4")
-    except NotFound:
-        return _not_found(request)
 
 
 @login_required

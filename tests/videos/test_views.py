@@ -19,11 +19,12 @@ def web(client, user):
 
 
 def test_pages_need_a_sign_in(client, user, make_job):
-    job = make_job(user, status=S.COMPLETED)
-    for url in ("/generate/video", f"/generate/video/{job.pk}", "/gallery", f"/generate/video/{job.pk}/file"):
+    job = make_job(user, status=S.COMPLETED, video_file="videos/z.mp4")
+    for url in ("/generate/video", f"/generate/video/{job.pk}", "/gallery"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response["Location"], url
     assert client.post(f"/generate/video/{job.pk}/cancel").status_code == 302
+    assert client.get(f"/generate/video/{job.pk}/file").status_code == 401
 
 
 def test_the_form_offers_video_models_with_what_each_accepts(catalogue, web, user, generated_image):
@@ -139,6 +140,15 @@ def test_video_file_is_served_to_its_owner(web, stored_video):
     assert response.status_code == 200 and response["Content-Type"] == "video/mp4"
     assert b"".join(response.streaming_content).startswith(b"\x00\x00\x00\x18ftyp")
     assert "private" in response["Cache-Control"]
+
+
+def test_video_file_is_served_to_an_api_client_with_a_token(stored_video, user):
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    assert client.get(f"/generate/video/{stored_video.pk}/file").status_code == 200
 
 
 def test_video_file_is_served_to_admins(client, admin_user, stored_video):
