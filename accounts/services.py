@@ -133,6 +133,10 @@ def user_update_profile(
     except IntegrityError:
         user.refresh_from_db()
         raise ValidationError({"email": [EMAIL_TAKEN]}) from None
+    except OperationalError:
+        # DuckDB: one of the user's tokens was being rotated at this very moment.
+        user.refresh_from_db()
+        raise Conflict("Your account was being changed at the same moment; try again.") from None
     return user
 
 

@@ -112,12 +112,15 @@ def _revoke(queryset, *, reason: str, now: datetime | None = None) -> int:
     """Revoke the unrevoked tokens of `queryset`; the count of rows this call revoked.
 
     A concurrent change of the same rows (DuckDB answers "Conflict on update" instead of
-    waiting) is retried once, then re-read: whatever is left unrevoked gets revoked.
+    waiting) is retried once, then re-read: whatever is left unrevoked gets revoked. Inside
+    a caller's transaction the error propagates instead: that transaction is spoilt.
     """
     now = now or timezone.now()
     try:
         return queryset.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
     except OperationalError:
+        if transaction.get_connection(queryset.db).in_atomic_block:
+            raise
         logger.info("refresh-token revocation raced another update; retrying once")
         return queryset.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
 
