@@ -1,4 +1,6 @@
 """OpenAPI: every accounts and admin endpoint is described with its bodies and error codes."""
+import re
+
 import pytest
 import yaml
 from django.test import Client
@@ -54,6 +56,13 @@ def test_login_answer_names_tokens_and_user(schema):
     assert set(component["properties"]) == {"access", "refresh", "user"}
 
 
-def test_interactive_docs_are_served():
-    response = Client().get("/api/docs/")
+def test_interactive_docs_are_served_without_a_cdn():
+    client = Client()
+    response = client.get("/api/docs/")
     assert response.status_code == 200 and b"swagger" in response.content.lower()
+    html = response.content.decode()
+    assert "http://" not in html and "https://" not in html, "docs must not load assets from elsewhere"
+    assets = re.findall(r'"(/static/[^"]+)"', html)
+    assert any(asset.endswith("swagger-ui-bundle.js") for asset in assets)
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset

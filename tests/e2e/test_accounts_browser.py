@@ -1,5 +1,5 @@
 """Accounts in a real Chromium: register, log in, change the email, log out; an admin
-promotes and deletes users from /admin-panel/."""
+promotes and deletes users from /admin-panel/; the API docs render offline."""
 import re
 
 import pytest
@@ -90,3 +90,10 @@ def test_admin_deletes_a_user_after_confirming(page, login):
     expect(page.locator(".message.success")).to_contain_text("leaving@example.com has been deleted.")
     expect(row).to_have_count(0)
     assert not User.objects.filter(email="leaving@example.com").exists()
+
+
+def test_api_docs_render_in_the_browser(page):
+    page.goto("/api/docs/")
+    expect(page.locator(".swagger-ui .opblock-summary-path").first).to_be_visible()
+    expect(page.locator(".swagger-ui")).to_contain_text("/api/auth/login")
+    expect(page.locator(".swagger-ui")).to_contain_text("/api/users/{user_id}/role")
