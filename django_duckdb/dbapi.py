@@ -18,6 +18,7 @@ A small DB-API 2.0 layer over DuckDB for Django (``DatabaseWrapper.Database``).
 
 import datetime
 import re
+import time
 from collections.abc import Mapping
 from itertools import tee
 
@@ -43,6 +44,9 @@ Binary = bytes
 Date = datetime.date
 Time = datetime.time
 Timestamp = datetime.datetime
+
+# Autocommit statements that lose a write-write race are retried this often.
+CONFLICT_RETRIES = 5
 
 TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 UTC = datetime.timezone.utc
@@ -183,10 +187,26 @@ class Cursor:
         connection = self.connection
         conn = connection._lease()
         try:
-            if params is None:
-                getattr(conn, method)(query)
-            else:
-                getattr(conn, method)(query, params)
+            for attempt in range(CONFLICT_RETRIES + 1):
+                try:
+                    if params is None:
+                        getattr(conn, method)(query)
+                    else:
+                        getattr(conn, method)(query, params)
+                    break
+                except duckdb.TransactionException as exc:
+                    # DuckDB's concurrency is optimistic: a statement touching
+                    # a row another transaction changed fails at once with
+                    # "Conflict on update". Outside a transaction the
+                    # statement had no effect and is simply run again; inside
+                    # one, the caller's transaction has to be retried.
+                    if (
+                        connection._in_transaction
+                        or attempt == CONFLICT_RETRIES
+                        or "Conflict" not in str(exc)
+                    ):
+                        raise
+                    time.sleep(0.001 * (attempt + 1))
             description = conn.description
             rowcount = conn.rowcount
             if (

@@ -26,8 +26,13 @@ the turn-taking:
 * Nobody waiting and no lease for ``idle_timeout`` seconds: a janitor thread
   closes the instance, so an idle process never keeps the file. A busy
   process with nobody waiting never pays for re-opening the file.
-* Instances are never used across ``fork()``: the child forgets the parent's
-  instance (POSIX record locks are not inherited anyway) and opens its own.
+* Instances are never used across ``fork()``. DuckDB caches open databases
+  per process, so a child would get the parent's instance back (without the
+  file lock, which isn't inherited) and its writes would go astray. Before
+  a fork the parent therefore closes its file instances (waiting briefly
+  for work in progress to finish); the child starts with none and opens
+  its own. An instance that was still busy at the fork is refused in the
+  child.
 * At interpreter exit every instance is closed (final checkpoint).
 
 In-memory databases (``:memory:`` or ``:memory:<name>``) have no file and no
@@ -42,6 +47,7 @@ import re
 import struct
 import threading
 import time
+import weakref
 from collections import Counter
 
 import duckdb
@@ -133,6 +139,7 @@ class Instance:
         # Run on every newly opened instance (settings that can't be passed
         # to connect(), e.g. those needing an extension).
         self.init_sql = list(init_sql)
+        _all_instances.add(self)
         self.lock_timeout = float(lock_timeout)
         self.idle_timeout = float(idle_timeout)
         # How often the holder looks for waiting processes; how often a
@@ -146,6 +153,10 @@ class Instance:
 
     def _reset(self):
         self._pid = os.getpid()
+        # Set in a child when the parent couldn't close the instance before
+        # fork(): DuckDB would hand the child the parent's copy.
+        self._inherited_open = False
+        self._forking = False
         self._cond = threading.Condition(threading.Lock())
         self._root = None
         self._generation = 0
@@ -168,13 +179,21 @@ class Instance:
 
     def acquire(self, timeout=None):
         """Lease a Session; the caller must release() it."""
+        if self._pid != os.getpid():
+            self._reset()  # inherited through fork(): never use the parent's
+        if self._inherited_open:
+            raise dbapi.OperationalError(
+                f"The DuckDB database {self.path!r} was in use by another thread "
+                "when this process was forked; DuckDB can't reopen it in the "
+                "child. Fork before using the database, or spawn instead."
+            )
         timeout = self.lock_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         me = threading.get_ident()
         with self._cond:
             while True:
                 if self._root is not None and (
-                    not self._draining or self._holders[me]
+                    not (self._draining or self._forking) or self._holders[me]
                 ):
                     return self._lease_locked(me)
                 if self._root is None and not self._opening:
@@ -212,6 +231,8 @@ class Instance:
             return self._lease_locked(me)
 
     def release(self, session, discard=False):
+        if self._pid != os.getpid():
+            return  # a lease taken before fork(); the child's instance is new
         me = threading.get_ident()
         with self._cond:
             self._users -= 1
@@ -236,11 +257,11 @@ class Instance:
 
     @property
     def is_open(self):
-        return self._root is not None
+        return self._pid == os.getpid() and self._root is not None
 
     @property
     def users(self):
-        return self._users
+        return self._users if self._pid == os.getpid() else 0
 
     # -- internals ----------------------------------------------------------
 
@@ -379,6 +400,36 @@ class Instance:
             self._janitor = None
 
 
+    # fork() support (see the module docstring).
+
+    def _before_fork(self, wait=5.0):
+        if self.memory or self._pid != os.getpid():
+            return
+        me = threading.get_ident()
+        with self._cond:
+            if self._root is None:
+                return
+            self._forking = True  # new leases wait
+            deadline = time.monotonic() + wait
+            while self._users > self._holders[me] and time.monotonic() < deadline:
+                self._cond.wait(0.01)
+            if self._users == 0:
+                self._close_locked(yielded=False)
+            else:
+                self._busy_at_fork = True
+
+    def _after_fork_in_parent(self):
+        with self._cond:
+            self._forking = False
+            self._busy_at_fork = False
+            self._cond.notify_all()
+
+    def _after_fork_in_child(self):
+        busy = getattr(self, "_busy_at_fork", False) and not self.memory
+        self._reset()
+        self._inherited_open = busy
+
+
 def _close_quietly(conn):
     try:
         conn.close()
@@ -388,6 +439,8 @@ def _close_quietly(conn):
 
 _instances = {}
 _instances_lock = threading.Lock()
+# Every Instance, registered or not, for the fork handlers.
+_all_instances = weakref.WeakSet()
 
 
 def get_instance(name, config=None, lock_timeout=30.0, idle_timeout=1.0, init_sql=()):
@@ -422,13 +475,27 @@ def close_all():
         instance.close()
 
 
+def _before_fork():
+    for instance in list(_all_instances):
+        instance._before_fork()
+
+
+def _after_fork_in_parent():
+    for instance in list(_all_instances):
+        instance._after_fork_in_parent()
+
+
 def _after_fork_in_child():
     # The parent's instances (and their locks and threads) don't exist here.
     global _instances_lock
     _instances_lock = threading.Lock()
-    for instance in _instances.values():
-        instance._reset()
+    for instance in list(_all_instances):
+        instance._after_fork_in_child()
 
 
 atexit.register(close_all)
-os.register_at_fork(after_in_child=_after_fork_in_child)
+os.register_at_fork(
+    before=_before_fork,
+    after_in_parent=_after_fork_in_parent,
+    after_in_child=_after_fork_in_child,
+)

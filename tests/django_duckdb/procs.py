@@ -3,6 +3,8 @@ Small programs run as separate processes by the multi-process tests:
 
     python -m tests.django_duckdb.procs write <count> <label> [pause]
     python -m tests.django_duckdb.procs hold <seconds>
+    python -m tests.django_duckdb.procs serve <seconds> <threads>
+    python -m tests.django_duckdb.procs idle <seconds>
     python -m tests.django_duckdb.procs count
 
 They use tests.django_duckdb.settings_standalone (DUCKDB_TEST_NAME is the file)
@@ -59,6 +61,54 @@ def hold(seconds):
         time.sleep(seconds)
 
 
+def serve(seconds, threads):
+    """A web server's worth of load: threads running the request mix."""
+    import threading
+
+    from django.test import Client
+
+    from tests.django_duckdb.testapp.models import Person
+
+    user, _ = Person.objects.get_or_create(
+        username="web", defaults={"email": "web@example.org"}
+    )
+    login = Client()
+    login.force_login(user)
+    errors, counts = [], []
+    stop = time.monotonic() + seconds
+
+    def run():
+        client = Client()
+        client.cookies = login.cookies
+        done = 0
+        while time.monotonic() < stop:
+            try:
+                response = client.get("/bench/request/")
+                if response.status_code != 200:
+                    errors.append(f"status {response.status_code}")
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
+            done += 1
+        counts.append(done)
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    print(json.dumps({"pid": os.getpid(), "requests": sum(counts), "errors": errors}))
+
+
+def idle(seconds):
+    """One query, then stay alive without touching the database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM testapp_job")
+    print(json.dumps({"pid": os.getpid(), "queried": True}), flush=True)
+    time.sleep(seconds)
+
+
 def count():
     from django.db import connection
 
@@ -82,6 +132,10 @@ if __name__ == "__main__":
         write(int(args[0]), args[1], float(args[2]) if len(args) > 2 else 0.0)
     elif command == "hold":
         hold(float(args[0]))
+    elif command == "serve":
+        serve(float(args[0]), int(args[1]))
+    elif command == "idle":
+        idle(float(args[0]))
     elif command == "count":
         count()
     else:

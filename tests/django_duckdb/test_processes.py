@@ -80,3 +80,36 @@ def test_a_waiting_process_gets_in_when_the_holder_finishes(migrated_file):
     holder.communicate(timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["jobs"] == 0
+
+
+def test_busy_web_process_lets_a_worker_in_and_nothing_is_lost(migrated_file):
+    """
+    A web-like process keeps the file busy from several threads; a
+    worker-like process writes every 50 ms meanwhile. The web process must
+    hand the file over whenever the worker waits: no errors on either side
+    (nobody runs out of lock_timeout) and every write is there.
+    """
+    web = _spawn(migrated_file, "serve", "6", "4")
+    worker = _spawn(migrated_file, "write", "60", "worker", "0.05")
+    served, written = _result(web), _result(worker)
+    assert served["errors"] == [] and served["requests"] > 0
+    assert written["errors"] == []
+    counts = _result(_spawn(migrated_file, "count"))
+    # Each request inserts one job; the worker inserted 60.
+    assert counts["by_worker"] == {"web": served["requests"], "worker": 60}
+    assert counts["done"] == counts["jobs"]
+
+
+def test_an_idle_process_gives_the_file_back(migrated_file):
+    """A process that stopped using the database doesn't keep the file."""
+    idle = _spawn(migrated_file, "idle", "20")
+    assert json.loads(idle.stdout.readline())["queried"]
+    try:
+        result = run_standalone(
+            ["-m", "tests.django_duckdb.procs", "count"], migrated_file,
+            DUCKDB_LOCK_TIMEOUT=15,
+        )
+        assert result.returncode == 0, result.stderr
+    finally:
+        idle.kill()
+        idle.communicate()
