@@ -50,7 +50,7 @@ def fresh_store(data_dir: Path):
 
     parts = urlsplit(url)
     name = f"studio_video_{uuid.uuid4().hex[:10]}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
+    admin = urlunsplit(parts._replace(path="/postgres", query=""))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -263,3 +263,41 @@ class VideoStack:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def timed_fake(*, poll_delay: float = 0.0, **kwargs):
+    """A FakeOpenRouter that notes when each job was submitted (by prompt) and when each
+    poll arrived (by job id), and answers each poll after ``poll_delay`` seconds."""
+    import threading
+
+    from openrouter.fake import FakeOpenRouter
+
+    class TimedFake(FakeOpenRouter):
+        def __init__(self, **options):
+            super().__init__(**options)
+            self.submitted_at: dict[str, float] = {}
+            self.polled_at: dict[str, list[float]] = {}
+            self._times = threading.Lock()
+
+        def new_job(self, model, fault, body):
+            job = super().new_job(model, fault, body)
+            with self._times:
+                self.submitted_at[body.get("prompt")] = time.monotonic()
+            return job
+
+        def job_state(self, job):
+            with self._times:
+                self.polled_at.setdefault(job.id, []).append(time.monotonic())
+            if poll_delay:
+                time.sleep(poll_delay)
+            return super().job_state(job)
+
+    return TimedFake(**kwargs)
+
+
+def percentile(values, fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]

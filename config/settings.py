@@ -303,6 +303,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, VIDEO_SOURCE_DATA_URL_MAX_BYTES * 4
 VIDEO_FINISHED_RETENTION_DAYS = env.int("VIDEO_FINISHED_RETENTION_DAYS", default=30)  # failed/cancelled rows; 0 keeps them
 VIDEO_SUBMIT_ON_COMMIT = env.bool("VIDEO_SUBMIT_ON_COMMIT", default=True)  # false: the sweep alone submits (benchmark baseline)
 VIDEO_PAGE_POLL_MS = env.int("VIDEO_PAGE_POLL_MS", default=5000)  # how often job pages ask for status
+# Kombu's filesystem transport looks for new messages once a second unless told otherwise;
+# a job's submit should start well within a second of its POST (Redis needs no polling).
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.1)
+    # The stock transport can hand a worker a half-written message file, which stops the
+    # worker (celery/kombu#1551); videos.broker's writes each message whole (see there).
+    import kombu.transport
+
+    kombu.transport.TRANSPORT_ALIASES["filesystem"] = "videos.broker:Transport"
 # One queue name per stack lets test and benchmark stacks share a Redis without taking
 # each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

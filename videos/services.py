@@ -70,6 +70,8 @@ TRANSIENT_ERRORS = (
 CONFLICT_PAUSES = (0.01, 0.03, 0.1, 0.3, None)
 # An ETA task may fire a hair early by the worker's clock; a job this close to due is due.
 CLOCK_SLACK = timedelta(seconds=1)
+# Tries at a free in-flight slot when concurrent requests of one user take the one chosen.
+SLOT_ATTEMPTS = 6
 IMAGE_MEDIA_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 _DATA_URL = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+);base64,(?P<data>.*)$", re.DOTALL)
 
@@ -217,7 +219,7 @@ def video_job_create(
 
 def _insert_with_slot(*, owner, values: dict, source: _Source) -> VideoJob:
     cap = settings.VIDEO_MAX_JOBS_IN_FLIGHT
-    for _ in range(3):
+    for _ in range(SLOT_ATTEMPTS):
         slot = _free_slot(owner=owner, cap=cap)
         stored_name = ""
         try:
@@ -244,13 +246,15 @@ def _insert_with_slot(*, owner, values: dict, source: _Source) -> VideoJob:
 
 
 def _free_slot(*, owner, cap: int) -> int:
+    """A free in-flight slot of the owner's, at random, so that concurrent requests rarely
+    pick the same one; TooManyJobsInFlight when none is free."""
     taken = set(
         VideoJob.objects.filter(owner=owner, in_flight_slot__isnull=False).values_list("in_flight_slot", flat=True)
     )
-    for slot in range(1, cap + 1):
-        if slot not in taken:
-            return slot
-    raise _too_many(cap)
+    free = [slot for slot in range(1, cap + 1) if slot not in taken]
+    if not free:
+        raise _too_many(cap)
+    return random.choice(free)
 
 
 def _too_many(cap: int) -> TooManyJobsInFlight:
@@ -677,7 +681,7 @@ def video_job_retry(*, job_id: int, resubmit: bool = False) -> VideoJob:
     if not resume:
         changes.update(provider_job_id=None, polling_url="", submitted_at=None, progress=None)
     cap = settings.VIDEO_MAX_JOBS_IN_FLIGHT
-    for _ in range(3):
+    for _ in range(SLOT_ATTEMPTS):
         slot = _free_slot(owner=job.owner, cap=cap)
         try:
             moved = transition(job_id=job.pk, from_states=(Status.FAILED,),

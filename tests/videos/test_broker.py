@@ -1,0 +1,75 @@
+"""The filesystem broker transport the embedded setup uses (videos.broker)."""
+import multiprocessing
+
+import pytest
+from kombu import Connection, Queue
+
+QUEUE = "video-broker-test"
+
+
+@pytest.fixture
+def connection(tmp_path):
+    folder = tmp_path / "queue"
+    folder.mkdir()
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "store_processed": False,
+               "polling_interval": 0.01}
+    with Connection("filesystem://", transport_options=options) as conn:
+        conn.folder = folder
+        yield conn
+
+
+def test_settings_select_it_for_filesystem_urls():
+    from config.celery import app
+
+    with Connection("filesystem://") as conn:
+        assert type(conn.transport).__module__ == "videos.broker"
+    with Connection("redis://127.0.0.1:1/0") as conn:
+        assert "redis" in type(conn.transport).__module__
+    assert app.conf.broker_url  # the app reads the same settings
+
+
+def publish(uri, options, start, step, total):
+    """A publisher process (the web server, or another worker). It loads no Django settings,
+    so it names the transport the settings select."""
+    with Connection(uri, transport="videos.broker:Transport", transport_options=options) as conn:
+        queue = conn.SimpleQueue(QUEUE)
+        for n in range(start, total, step):
+            queue.put({"n": n, "padding": "x" * 20000})
+        queue.close()
+
+
+def test_messages_published_by_other_processes_while_consuming_arrive_whole(connection):
+    """Several publisher processes and one consumer at once: every message arrives whole.
+    (Kombu's stock transport fails this within a few hundred messages.)"""
+    total, publishers = 2000, 4
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=publish, args=(connection.as_uri(), connection.transport_options,
+                                                       i, publishers, total)) for i in range(publishers)]
+    consumer = connection.SimpleQueue(QUEUE)
+    for process in processes:
+        process.start()
+    received = []
+    try:
+        while len(received) < total:
+            message = consumer.get(timeout=30)
+            assert len(message.payload["padding"]) == 20000
+            received.append(message.payload["n"])
+            message.ack()
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+    assert sorted(received) == list(range(total))
+    assert not [p for p in connection.folder.iterdir() if p.name.startswith(".")], "no staging files left"
+
+
+def test_an_unreadable_message_file_is_dropped_not_fatal(connection):
+    queue = connection.SimpleQueue(QUEUE)
+    (connection.folder / f"0_broken.{QUEUE}.msg").write_bytes(b"")  # sorts first
+    queue.put({"ok": True})
+    assert queue.get(timeout=5).payload == {"ok": True}
+    queue.close()
+
+
+def test_queue_declarations_are_unaffected(connection):
+    with connection.channel() as channel:
+        Queue(QUEUE, channel=channel).declare()
