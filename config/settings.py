@@ -146,7 +146,7 @@ ADMIN_STATS_PROVIDERS = {
 }
 # Sections other apps add to the dashboard and the profile page: template names, each
 # included with the page's context (templates that do not exist are skipped).
-DASHBOARD_SECTION_TEMPLATES = ["generation/_dashboard_recent.html"]
+DASHBOARD_SECTION_TEMPLATES = ["generation/_dashboard_recent.html", "videos/_dashboard_recent.html"]
 PROFILE_SECTION_TEMPLATES = ["generation/_usage_summary.html"]
 
 # --- Internationalisation ---------------------------------------------------------------

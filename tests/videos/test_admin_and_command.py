@@ -113,3 +113,21 @@ def test_command_cancels_a_job(make_job, user):
 def test_command_runs_the_sweep(make_job, user, capsys, sent_tasks):
     call_command("video_jobs", "sweep")
     assert "failed past deadline" in capsys.readouterr().out
+
+
+def test_admin_stats_api_includes_video_counts(client_for, admin_user, user, make_job):
+    make_job(user, status=S.QUEUED)
+    make_job(user, status=S.COMPLETED)
+    response = client_for(admin_user).get("/api/admin/stats")
+    assert response.status_code == 200
+    assert response.json()["videos"] == {
+        "total": 2, "by_status": {"queued": 1, "processing": 0, "completed": 1, "failed": 0, "cancelled": 0}}
+
+
+def test_admin_stats_page_shows_video_counts(client, admin_user, user, make_job):
+    make_job(user, status=S.FAILED)
+    client.force_login(admin_user)
+    html = client.get("/admin-panel/").content.decode()
+    videos = html.split("<h2>Videos</h2>", 1)[1].split("</dl>", 1)[0]
+    assert 'data-testid="stat-by-status-failed">1<' in videos
+    assert 'data-testid="stat-total">1<' in videos

@@ -170,3 +170,12 @@ def test_video_file_is_404_until_completed_or_when_missing(web, user, make_job):
 def test_nav_links_to_the_video_pages(web):
     html = web.get("/gallery").content.decode()
     assert 'href="/generate/video"' in html and 'href="/gallery"' in html
+
+
+def test_dashboard_lists_my_recent_videos(web, user, other_user, make_job):
+    mine = make_job(user, status=S.PROCESSING, prompt="my sunrise timelapse")
+    make_job(other_user, status=S.PROCESSING, prompt="someone else's video")
+    html = web.get("/").content.decode()
+    assert 'data-testid="dashboard-videos"' in html
+    assert "my sunrise timelapse" in html and f'href="/generate/video/{mine.pk}"' in html
+    assert "someone else" not in html
