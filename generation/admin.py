@@ -29,3 +29,8 @@ class GenerationAdmin(admin.ModelAdmin):
                        "error_detail", "http_status", "provider_id", "route", "prompt_tokens",
                        "completion_tokens", "total_tokens", "cost", "created_at", "finished_at")
     inlines = [GeneratedImageInline]
+
+    def has_add_permission(self, request):
+        # Generations come from the provider through the services; an admin-made row would
+        # have no owner or result (every field here is read-only).
+        return False
