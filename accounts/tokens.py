@@ -9,7 +9,9 @@ decided by its row in `RefreshToken` (our store), never by the JWT alone:
   token in the same family, in one transaction, so of two concurrent refreshes with the
   same token exactly one wins;
 - presenting a token whose row is already revoked is treated as theft (RFC 6819 5.2.2.3,
-  OAuth 2.0 Security BCP 4.14): every token of its family is revoked and the answer is 401.
+  OAuth 2.0 Security BCP 4.14): every token of its family is revoked and the answer is 401;
+  unless it was revoked with all of its user's tokens already (password change,
+  deactivation): then the 401 only says why the session ended.
 
 Of two concurrent refreshes the one that loses at the conditional UPDATE (it read the
 token while it was still valid) answers 401 without revoking the family; one that reads
@@ -55,6 +57,22 @@ class RefreshTokenReused(InvalidRefreshToken):
         "This refresh token was already used. For safety every session started from the "
         "same login has been ended; log in again."
     )
+
+
+class RefreshSessionEnded(InvalidRefreshToken):
+    """A token revoked along with every other token of its user (password change,
+    deactivation): a stale client, not a sign of theft."""
+
+    code = "session_ended"
+    default_message = "This session has ended; log in again."
+
+
+# Why a session ended, for revocations that already ended every session of the user.
+SESSION_ENDED_MESSAGES = {
+    Reason.PASSWORD_CHANGED: "The password of this account was changed, which ended this session; "
+                             "log in again with the new password.",
+    Reason.DEACTIVATED: "This account has been deactivated, which ended this session.",
+}
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,14 @@ def _revoke(queryset, *, reason: str, now: datetime | None = None) -> int:
         return queryset.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
 
 
+def _reject_revoked(record: RefreshToken) -> None:
+    """Refuse a revoked token. Revoked by a rotation or logout, presenting it again is reuse;
+    revoked with every other token of its user, it only answers why the session ended."""
+    if record.revoked_reason in SESSION_ENDED_MESSAGES:
+        raise RefreshSessionEnded(SESSION_ENDED_MESSAGES[record.revoked_reason])
+    _reject_reuse(record)
+
+
 def _reject_reuse(record: RefreshToken) -> None:
     revoked = _revoke(RefreshToken.objects.filter(family=record.family), reason=Reason.REUSE_DETECTED)
     logger.warning(
@@ -143,7 +169,7 @@ def refresh_token_rotate(*, token: str) -> TokenPair:
     """
     record = _stored_token(token)
     if record.revoked_at is not None:
-        _reject_reuse(record)
+        _reject_revoked(record)
     now = timezone.now()
     if record.expires_at <= now or not record.user.is_active:
         raise InvalidRefreshToken()
@@ -170,7 +196,7 @@ def refresh_token_revoke(*, token: str) -> None:
     """Log out: revoke one refresh token. Presenting an already revoked one is reuse."""
     record = _stored_token(token)
     if record.revoked_at is not None:
-        _reject_reuse(record)
+        _reject_revoked(record)
     _revoke(RefreshToken.objects.filter(pk=record.pk), reason=Reason.LOGOUT)
 
 

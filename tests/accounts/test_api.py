@@ -276,6 +276,20 @@ def test_change_password_revokes_all_refresh_tokens_and_the_old_password():
     assert post(api, "/api/auth/login", {"email": user.email, "password": STRONG_PASSWORD}).status_code == 200
 
 
+def test_a_token_ended_by_a_password_change_says_so_and_is_not_called_reuse():
+    user = UserFactory()
+    pair = login_pair(user)
+    bearer_client(user).put(
+        "/api/users/me", {"password": STRONG_PASSWORD, "current_password": DEFAULT_PASSWORD}, format="json")
+    api = APIClient()
+    for path in ("/api/auth/refresh", "/api/auth/logout"):
+        response = post(api, path, {"refresh": pair["refresh"]})
+        assert response.status_code == 401
+        assert "password of this account was changed" in response.json()["detail"]
+        assert "already used" not in response.json()["detail"]
+    assert set(RefreshToken.objects.values_list("revoked_reason", flat=True)) == {"password_changed"}
+
+
 def test_a_weak_new_password_is_400_on_password():
     user = UserFactory()
     response = bearer_client(user).patch(

@@ -156,6 +156,25 @@ def test_password_change_revokes_every_refresh_token_of_that_user_only():
     assert tokens.refresh_token_rotate(token=others.refresh).access
 
 
+def test_tokens_ended_with_all_their_siblings_answer_why_without_counting_as_reuse():
+    user = UserFactory()
+    first, second = tokens.token_pair_issue(user=user), tokens.token_pair_issue(user=user)
+    services.user_update_profile(user=user, current_password=DEFAULT_PASSWORD, password="Lantern-orbit-7-quietly")
+    with pytest.raises(tokens.RefreshSessionEnded, match="password of this account was changed"):
+        tokens.refresh_token_rotate(token=first.refresh)
+    with pytest.raises(tokens.RefreshSessionEnded):
+        tokens.refresh_token_revoke(token=second.refresh)
+    assert set(RefreshToken.objects.values_list("revoked_reason", flat=True)) == {Reason.PASSWORD_CHANGED}
+
+
+def test_a_rotated_token_presented_again_is_still_reuse():
+    pair = tokens.token_pair_issue(user=UserFactory())
+    tokens.refresh_token_rotate(token=pair.refresh)
+    with pytest.raises(tokens.RefreshTokenReused):
+        tokens.refresh_token_rotate(token=pair.refresh)
+    assert not RefreshToken.objects.active().exists()
+
+
 def test_deleting_a_user_deletes_their_refresh_tokens():
     admin, user = AdminFactory(), UserFactory()
     tokens.token_pair_issue(user=user)
