@@ -21,7 +21,9 @@
     const wanted = field.value || field.dataset.selected || "";
     field.replaceChildren(new Option("Model default", ""));
     for (const value of values) field.append(new Option(value, value, false, value === wanted));
-    box.hidden = values.length === 0;
+    // A control the model does not take stays in view while it carries the server's error
+    // (e.g. the catalogue changed since the page loaded); disabled, it is not sent again.
+    box.hidden = values.length === 0 && !box.querySelector(".errorlist");
     field.disabled = values.length === 0;
     field.dataset.selected = "";
   }
@@ -33,7 +35,8 @@
     const n = form.elements.n;
     n.max = model.max_n || 4;
     if (Number(n.value) > Number(n.max)) n.value = n.max;
-    form.querySelector('[data-control="n"]').hidden = (model.max_n || 4) <= 1;
+    const nBox = form.querySelector('[data-control="n"]');
+    nBox.hidden = (model.max_n || 4) <= 1 && !nBox.querySelector(".errorlist");
     route.textContent = model.route === "chat"
       ? "Drawn by a chat model (chat completions): choose an aspect ratio and resolution."
       : "Image-only model (images endpoint).";

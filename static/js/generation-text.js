@@ -17,6 +17,34 @@
     errorBox.hidden = false;
   }
 
+  function clearFieldErrors() {
+    form.querySelectorAll("ul.errorlist[data-field-error]").forEach((list) => list.remove());
+  }
+
+  // A 400 naming form fields ({"prompt": ["..."]}): each message goes under its field, as
+  // the plain-form page shows them. Returns false when the body names no field of the form.
+  function showFieldErrors(body) {
+    if (!body || typeof body !== "object" || body.detail) return false;
+    const fields = Object.keys(body).filter((name) => form.elements[name] instanceof Element);
+    if (!fields.length) return false;
+    for (const name of fields) {
+      const list = document.createElement("ul");
+      list.className = "errorlist";
+      list.dataset.fieldError = name;
+      for (const message of [].concat(body[name])) {
+        const item = document.createElement("li");
+        item.textContent = String(message);
+        list.append(item);
+      }
+      form.elements[name].insertAdjacentElement("afterend", list);
+    }
+    // Options hide some fields: open them when one of those is wrong.
+    const options = form.querySelector("details.options");
+    if (options && fields.some((name) => options.contains(form.elements[name]))) options.open = true;
+    form.elements[fields[0]].focus();
+    return true;
+  }
+
   function numberOrNull(value) {
     return value === "" ? null : Number(value);
   }
@@ -71,6 +99,7 @@
       temperature: numberOrNull(form.elements.temperature.value),
       stream: true,
     };
+    clearFieldErrors();
     card.hidden = false;
     errorBox.hidden = true;
     answer.hidden = true;
@@ -110,7 +139,8 @@
             finish(parsed.data);
             done = true;
           } else if (parsed.event === "error") {
-            showError(errorMessage(parsed.data, response.status));
+            if (showFieldErrors(parsed.data)) card.hidden = true;
+            else showError(errorMessage(parsed.data, response.status));
             meta.textContent = "";
             done = true;
           } else if (parsed.data && typeof parsed.data.text === "string") {

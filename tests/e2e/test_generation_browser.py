@@ -130,3 +130,84 @@ def test_images_have_the_requested_shape_on_the_page(signed_in, page, shots):
 def shots(tmp_path):
     """Where screenshots go (kept with the test's temporary files, for a person to look at)."""
     return tmp_path
+
+
+def _page_overflows(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+
+
+def test_long_unbroken_words_stay_inside_the_page(signed_in, page, shots):
+    # A model may answer with a long URL or hash; neither it nor a long prompt may widen
+    # the page past the window (they did: the answer card and history rows overflowed).
+    word = "x" * 600
+    page.goto("/generate/text")
+    page.select_option("#id_model", "openai/gpt-4o-mini")
+    page.fill("#id_prompt", word)
+    page.click("[data-testid=generate]")
+    page.wait_for_function("document.getElementById('answer-card').dataset.state === 'done'")
+    assert "x" * 200 in page.locator("[data-testid=answer]").inner_text()
+    page.screenshot(path=str(shots / "long-word-answer.png"), full_page=True)
+    assert not _page_overflows(page)
+
+    generation = Generation.objects.get(owner=signed_in)
+    page.goto("/history")
+    assert not _page_overflows(page)
+    page.goto(f"/history/{generation.pk}")
+    page.screenshot(path=str(shots / "long-word-detail.png"), full_page=True)
+    assert not _page_overflows(page)
+
+
+def test_text_page_shows_bad_input_next_to_its_field(signed_in, page, shots):
+    page.goto("/generate/text")
+    page.click("[data-testid=generate]")
+
+    prompt_error = page.locator("#id_prompt + ul.errorlist")
+    prompt_error.wait_for()
+    assert "This field is required." in prompt_error.inner_text()
+    assert not page.locator("#answer-card").is_visible()
+
+    # A field inside the collapsed options: they open to show it.
+    page.fill("#id_prompt", "hello")
+    page.locator("details.options summary").click()
+    page.fill("#id_temperature", "7")
+    page.locator("details.options summary").click()
+    page.click("[data-testid=generate]")
+    temperature_error = page.locator("#id_temperature + ul.errorlist")
+    temperature_error.wait_for()
+    assert temperature_error.is_visible() and "0 to 2" in temperature_error.inner_text()
+    assert page.locator("#id_prompt + ul.errorlist").count() == 0
+    page.screenshot(path=str(shots / "text-field-errors.png"), full_page=True)
+    assert not Generation.objects.filter(owner=signed_in).exists()
+
+    # Fixed input: the errors go and the answer comes.
+    page.fill("#id_temperature", "0.5")
+    page.click("[data-testid=generate]")
+    page.wait_for_function("document.getElementById('answer-card').dataset.state === 'done'")
+    assert page.locator("ul.errorlist").count() == 0
+    assert page.locator("[data-testid=answer]").is_visible()
+
+
+def test_image_error_on_a_control_the_model_does_not_take_is_shown(signed_in, page, shots):
+    # What a page loaded before a catalogue change sends: an aspect ratio to a model that
+    # takes exact sizes only. The server's 400 names aspect_ratio; the picker used to hide
+    # that control again, so the page came back with no visible error at all.
+    page.goto("/generate/image")
+    page.select_option("#id_model", "openai/dall-e-3")
+    page.fill("#id_prompt", "A wide valley")
+    page.evaluate("""() => {
+        const field = document.getElementById('id_aspect_ratio');
+        field.disabled = false;
+        field.append(new Option('16:9', '16:9', true, true));
+    }""")
+    page.click("[data-testid=generate]")
+    page.wait_for_load_state()
+
+    error = page.locator("[data-control=aspect_ratio] .errorlist")
+    assert error.is_visible() and "not accepted by openai/dall-e-3" in error.inner_text()
+    page.screenshot(path=str(shots / "image-hidden-control-error.png"), full_page=True)
+    assert not Generation.objects.filter(owner=signed_in).exists()
+
+    # Sent again as it stands, the disabled control is left out and the image is made.
+    page.click("[data-testid=generate]")
+    page.wait_for_url("**/history/*")
+    assert Generation.objects.get(owner=signed_in).params.get("aspect_ratio") in (None, "")
