@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
+from accounts.models import User
 from accounts.selectors import email_is_taken
 from accounts.services import EMAIL_TAKEN
 
@@ -49,6 +50,14 @@ class RegisterForm(forms.Form):
         data = super().clean()
         if data.get("password") and data.get("password_confirm") and data["password"] != data["password_confirm"]:
             self.add_error("password_confirm", "The two passwords differ.")
+        if data.get("password") and "password" not in self.errors:
+            # Checked here too (user_register checks again), so that a weak password shows
+            # together with a taken email instead of only after the email is fixed.
+            candidate = User(email=data.get("email") or self.data.get("email", ""))
+            try:
+                password_validation.validate_password(data["password"], user=candidate)
+            except ValidationError as exc:
+                self.add_error("password", exc)
         return data
 
 

@@ -56,6 +56,18 @@ def test_register_errors_are_shown_next_to_their_fields():
     assert User.objects.count() == 1
 
 
+def test_register_shows_a_weak_password_together_with_a_taken_email():
+    # Both at once: the password error used to appear only after the email was fixed.
+    UserFactory(email="taken@example.com")
+    response = Client().post("/register", {
+        "email": "taken@example.com", "password": "short", "password_confirm": "short",
+    })
+    html = response.content.decode()
+    assert "already exists" in field_block(html, "email")
+    assert "too short" in field_block(html, "password")
+    assert User.objects.count() == 1
+
+
 def test_register_weak_password_error_is_on_the_password_field():
     response = Client().post("/register", {
         "email": "weak@example.com", "password": "password", "password_confirm": "password",
