@@ -79,11 +79,22 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     supports_column_check_constraints = True
     supports_table_check_constraints = True
     can_introspect_check_constraints = True
-    supports_collation_on_charfield = False
-    supports_collation_on_textfield = False
+    # DuckDB's collations: nocase, noaccent, nfc and ICU's per-language ones.
+    supports_collation_on_charfield = True
+    supports_collation_on_textfield = True
+    supports_non_deterministic_collations = False
+    test_collations = {
+        "ci": "nocase",
+        "cs": "binary",
+        "non_default": "nocase",
+        "swedish_ci": None,
+        "virtual": "nocase",
+    }
     supports_comments = False
-    supports_stored_generated_columns = False
-    # VIRTUAL only: DuckDB can't create STORED generated columns.
+    # DuckDB only has VIRTUAL generated columns; GeneratedField(db_persist=
+    # True) is created VIRTUAL too (computed when read; the same values for
+    # the deterministic expressions Django allows).
+    supports_stored_generated_columns = True
     supports_virtual_generated_columns = True
     supports_tablespaces = False
     can_rename_index = False
@@ -93,6 +104,8 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     requires_literal_defaults = True
     supports_expression_defaults = True
 
+    # "Foo" and "foo" name the same table in DuckDB.
+    ignores_table_name_case = True
     closed_cursor_error_class = ProgrammingError
     # DuckDB's regular expressions are RE2: no backreferences.
     supports_regex_backreferencing = False
@@ -145,6 +158,12 @@ class DatabaseFeatures(BaseDatabaseFeatures):
                 "test_get_table_description_col_lengths",
                 "schema.tests.SchemaTests.test_alter",
                 "schema.tests.SchemaTests.test_rename_keep_null_status",
+                "schema.tests.SchemaTests.test_alter_field_type_and_db_collation",
+            },
+            "DuckDB can't index collated expressions.": {
+                "schema.tests.SchemaTests.test_func_index_collate",
+                "schema.tests.SchemaTests.test_func_index_collate_f_ordered",
+                "schema.tests.SchemaTests.test_func_unique_constraint_collate",
             },
             "The schema editor rebuilds tables where DuckDB can't alter them, "
             "like SQLite's.": {
@@ -179,6 +198,11 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "DuckDB refuses to shift negative numbers left.": {
                 "expressions.tests.ExpressionOperatorTests."
                 "test_lefthand_bitwise_left_shift_operator",
+            },
+            "DuckDB types COALESCE(DECIMAL, DOUBLE) as the DECIMAL: the default "
+            "is rounded to the column's scale.": {
+                "aggregation.tests.AggregateTestCase."
+                "test_aggregation_default_using_decimal_from_database",
             },
             "DuckDB can't match GROUP BY expressions that carry parameters.": {
                 "aggregation.tests.AggregateTestCase."

@@ -10,6 +10,10 @@ FieldInfo = namedtuple("FieldInfo", BaseFieldInfo._fields + ("is_autofield", "co
 TableInfo = namedtuple("TableInfo", BaseTableInfo._fields + ("comment",))
 
 _NEXTVAL_RE = re.compile(r"nextval\('(?:\"?[^'\".]+\"?\.)*\"?([^'\"]+)\"?'\)", re.I)
+_COLUMN_COLLATION_RE = re.compile(
+    r'^\s*("(?:[^"]|"")+"|[^\s"]+)\s.*?\bCOLLATE\s+("(?:[^"]|"")+"|[\w.]+)',
+    re.IGNORECASE | re.DOTALL,
+)
 _IDENTIFIER_RE = re.compile(r'^\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*$')
 
 # Only objects of the database and schema the connection is using.
@@ -102,14 +106,33 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         )
         return [TableInfo(*row) for row in cursor.fetchall()]
 
+    def _column_collations(self, cursor, table_name):
+        """Collations by column, read from the table's CREATE statement."""
+        cursor.execute(
+            f"SELECT sql FROM duckdb_tables() WHERE {_HERE} AND lower(table_name) = lower(%s)",
+            [table_name],
+        )
+        row = cursor.fetchone()
+        if not row or not row[0] or "COLLATE" not in row[0].upper():
+            return {}
+        sql = row[0]
+        body = sql[sql.find("(") + 1 : sql.rfind(")")]
+        collations = {}
+        for part in _split_top_level(body):
+            match = _COLUMN_COLLATION_RE.match(part)
+            if match:
+                collations[_unquote(match.group(1))] = _unquote(match.group(2))
+        return collations
+
     def get_table_description(self, cursor, table_name):
+        collations = self._column_collations(cursor, table_name)
         cursor.execute(
             f"""
             SELECT column_name, data_type, character_maximum_length,
                    numeric_precision, numeric_scale, is_nullable, column_default,
                    comment
             FROM duckdb_columns()
-            WHERE {_HERE} AND table_name = %s
+            WHERE {_HERE} AND lower(table_name) = lower(%s)
             ORDER BY column_index
             """,
             [table_name],
@@ -129,7 +152,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
                     scale if is_decimal else None,
                     null_ok,
                     default,
-                    None,
+                    collations.get(name),
                     bool(default and _NEXTVAL_RE.search(default)),
                     comment,
                 )
@@ -145,7 +168,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         cursor.execute(
             f"""
             SELECT column_name, column_default FROM duckdb_columns()
-            WHERE {_HERE} AND table_name = %s AND column_default IS NOT NULL
+            WHERE {_HERE} AND lower(table_name) = lower(%s) AND column_default IS NOT NULL
             ORDER BY column_index
             """,
             [table_name],
@@ -166,7 +189,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             f"""
             SELECT constraint_column_names, referenced_table, referenced_column_names
             FROM duckdb_constraints()
-            WHERE {_HERE} AND table_name = %s AND constraint_type = 'FOREIGN KEY'
+            WHERE {_HERE} AND lower(table_name) = lower(%s) AND constraint_type = 'FOREIGN KEY'
             """,
             [table_name],
         )
@@ -183,7 +206,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             SELECT constraint_name, constraint_type, constraint_column_names,
                    expression, referenced_table, referenced_column_names
             FROM duckdb_constraints()
-            WHERE {_HERE} AND table_name = %s
+            WHERE {_HERE} AND lower(table_name) = lower(%s)
                 AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'CHECK', 'FOREIGN KEY')
             ORDER BY constraint_index
             """,
@@ -206,7 +229,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         cursor.execute(
             f"""
             SELECT index_name, is_unique, is_primary, sql FROM duckdb_indexes()
-            WHERE {_HERE} AND table_name = %s
+            WHERE {_HERE} AND lower(table_name) = lower(%s)
             """,
             [table_name],
         )

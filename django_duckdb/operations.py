@@ -23,6 +23,12 @@ def sequence_name(table, column):
     return f"{strip_quotes(table)}_{strip_quotes(column)}_seq"
 
 
+def nextval_sql(name):
+    """DEFAULT expression drawing from sequence `name` (any characters)."""
+    quoted = '"%s"' % name.replace('"', '""')
+    return "nextval('%s')" % quoted.replace("'", "''")
+
+
 class DatabaseOperations(BaseDatabaseOperations):
     cast_char_field_without_max_length = "VARCHAR"
     explain_prefix = "EXPLAIN"
@@ -349,7 +355,7 @@ class DatabaseOperations(BaseDatabaseOperations):
                     f"{style.SQL_KEYWORD('DROP SEQUENCE')} {qs};",
                     f"{style.SQL_KEYWORD('CREATE SEQUENCE')} {qs} START {int(start)};",
                     f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} "
-                    f"SET DEFAULT nextval('{name}');",
+                    f"SET DEFAULT {nextval_sql(name)};",
                 ]
             )
         ]
@@ -390,7 +396,7 @@ class DatabaseOperations(BaseDatabaseOperations):
                     start = cursor.fetchone()[0] + 1
                     cursor.execute(
                         "SELECT last_value FROM duckdb_sequences() "
-                        "WHERE sequence_name = %s",
+                        "WHERE lower(sequence_name) = lower(%s)",
                         [name],
                     )
                     row = cursor.fetchone()

@@ -35,7 +35,7 @@ from django.db.backends.ddl_references import Statement
 from django.db.backends.utils import strip_quotes
 from django.db.models import CompositePrimaryKey, UniqueConstraint
 
-from .operations import sequence_name
+from .operations import nextval_sql, sequence_name
 
 AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
 
@@ -123,6 +123,18 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     def quote_value(self, value):
         return quote_value(value)
 
+    def _column_generated_sql(self, field):
+        # DuckDB can't store generated columns: always VIRTUAL.
+        expression_sql, params = field.generated_sql(self.connection)
+        expression_sql = expression_sql % tuple(self.quote_value(p) for p in params)
+        collation = field.db_parameters(connection=self.connection).get("collation")
+        if collation:
+            expression_sql = f"({expression_sql}) {self._collate_sql(collation)}"
+        return f"GENERATED ALWAYS AS ({expression_sql}) VIRTUAL", ()
+
+    def _collate_sql(self, collation, old_collation=None, table_name=None):
+        return "COLLATE " + self.quote_name(collation)
+
     def prepare_default(self, value):
         return self.quote_value(value)
 
@@ -144,7 +156,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return False
         with self.connection.cursor() as cursor:
             cursor.execute(
-                "SELECT 1 FROM duckdb_sequences() WHERE sequence_name = %s "
+                "SELECT 1 FROM duckdb_sequences() WHERE lower(sequence_name) = lower(%s) "
                 "AND database_name = current_database() "
                 "AND schema_name = current_schema()",
                 [name],
@@ -170,7 +182,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         """Where a replacement for sequence `name` must start."""
         with self.connection.cursor() as cursor:
             cursor.execute(
-                "SELECT last_value FROM duckdb_sequences() WHERE sequence_name = %s",
+                "SELECT last_value FROM duckdb_sequences() WHERE lower(sequence_name) = lower(%s)",
                 [name],
             )
             row = cursor.fetchone()
@@ -192,9 +204,12 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     ):
         yield column_db_type
         if field.get_internal_type() in AUTO_FIELD_TYPES:
-            yield "DEFAULT nextval('%s')" % self._sequence_name(model, field)
+            yield "DEFAULT %s" % nextval_sql(self._sequence_name(model, field))
             # An AutoField has no other default.
             include_default = False
+        if field.generated and field_db_params.get("collation"):
+            # DuckDB takes no COLLATE before GENERATED: collate the expression.
+            field_db_params = {**field_db_params, "collation": None}
         parts = super()._iter_column_sql(
             column_db_type, params, model, field, field_db_params, include_default
         )
@@ -261,7 +276,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return []
         with self.connection.cursor() as cursor:
             cursor.execute(
-                "SELECT index_name, sql FROM duckdb_indexes() WHERE table_name = %s "
+                "SELECT index_name, sql FROM duckdb_indexes() WHERE lower(table_name) = lower(%s) "
                 "AND database_name = current_database() "
                 "AND schema_name = current_schema() ORDER BY index_oid",
                 [table],
@@ -269,8 +284,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return cursor.fetchall()
 
     def alter_db_table(self, model, old_db_table, new_db_table):
-        if old_db_table == new_db_table:
-            return
+        if old_db_table.lower() == new_db_table.lower():
+            return  # DuckDB table names ignore case
         # DuckDB won't rename a table that has indexes: drop them around it.
         indexes = self._table_indexes(old_db_table)
         for name, _ in indexes:
@@ -301,8 +316,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 new_name, self._sequence_next_value(old_name, new_table, column)
             )
             self.execute(
-                "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval('%s')"
-                % (self.quote_name(new_table), self.quote_name(column), new_name)
+                "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s"
+                % (self.quote_name(new_table), self.quote_name(column), nextval_sql(new_name))
             )
             self._drop_sequence(old_name)
 
@@ -514,7 +529,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         with self.connection.cursor() as cursor:
             cursor.execute(
                 "SELECT constraint_type, constraint_column_indexes "
-                "FROM duckdb_constraints() WHERE table_name = %s "
+                "FROM duckdb_constraints() WHERE lower(table_name) = lower(%s) "
                 "AND database_name = current_database() "
                 "AND schema_name = current_schema() "
                 "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'CHECK', 'FOREIGN KEY')",
@@ -525,8 +540,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     def _column_position(self, table, column):
         with self.connection.cursor() as cursor:
             cursor.execute(
-                "SELECT column_index - 1 FROM duckdb_columns() WHERE table_name = %s "
-                "AND column_name = %s AND database_name = current_database() "
+                "SELECT column_index - 1 FROM duckdb_columns() WHERE lower(table_name) = lower(%s) "
+                "AND lower(column_name) = lower(%s) AND database_name = current_database() "
                 "AND schema_name = current_schema()",
                 [table, column],
             )
