@@ -96,7 +96,7 @@ class VideoPageOut(serializers.Serializer):
 
 
 class VideoListQuery(serializers.Serializer):
-    status = serializers.ChoiceField(choices=VideoJob.Status.values, required=False)
+    status = serializers.ChoiceField(choices=VideoJob.Status.values, required=False, allow_blank=True)
 
 
 # ------------------------------------------------------------------ views

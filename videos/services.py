@@ -648,16 +648,11 @@ def _delete_old_jobs(*, now) -> int:
         return 0
     old = VideoJob.objects.filter(status__in=(Status.FAILED, Status.CANCELLED),
                                   finished_at__lt=now - timedelta(days=days))
-    rows = list(old.values_list("pk", "video_file", "source_image_file")[:SWEEP_BATCH])
-    if not rows:
+    pks = list(old.values_list("pk", flat=True)[:SWEEP_BATCH])
+    if not pks:
         return 0
-    deleted = VideoJob.objects.filter(pk__in=[pk for pk, _, _ in rows],
-                                      status__in=(Status.FAILED, Status.CANCELLED)).delete()[0]
-    for _, *names in rows:
-        for name in names:
-            if name:
-                default_storage.delete(name)
-    return deleted
+    # Their stored files go with them (videos.signals).
+    return VideoJob.objects.filter(pk__in=pks, status__in=(Status.FAILED, Status.CANCELLED)).delete()[0]
 
 
 # ------------------------------------------------------------------ operators

@@ -3,8 +3,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import UserFactory
-from videos import services
 from videos.models import VideoJob
 
 S = VideoJob.Status
@@ -222,6 +220,7 @@ def test_list_filters_by_status_and_pages(api, user, make_job):
     assert body["results"][0]["status"] == "processing"
     everything = api.get("/api/generate/videos").json()
     assert everything["count"] == 4 and everything["results"][0]["id"] == running.pk  # newest first
+    assert api.get("/api/generate/videos", {"status": "", "page": 1}).json()["count"] == 4
 
 
 def test_list_pages_are_twenty(api, user, make_job):

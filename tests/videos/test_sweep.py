@@ -70,7 +70,8 @@ def test_a_job_whose_message_was_lost_is_carried_to_the_end_by_sweeps(
     assert [name for name, _, _ in eager_tasks][:2] == ["submit_video_job", "poll_video_job"]
 
 
-def test_old_failed_and_cancelled_jobs_are_deleted_with_their_files(make_job, user, settings):
+def test_old_failed_and_cancelled_jobs_are_deleted_with_their_files(make_job, user, settings,
+                                                                    django_capture_on_commit_callbacks):
     settings.VIDEO_FINISHED_RETENTION_DAYS = 30
     month = 31 * 24 * 3600
     source = default_storage.save("videos/sources/x.png", ContentFile(b"png"))
@@ -78,7 +79,8 @@ def test_old_failed_and_cancelled_jobs_are_deleted_with_their_files(make_job, us
     old_cancelled = make_job(user, status=S.CANCELLED, finished_at=ago(month))
     old_completed = make_job(user, status=S.COMPLETED, finished_at=ago(month))
     recent_failed = make_job(user, status=S.FAILED, finished_at=ago(3600))
-    assert services.video_jobs_sweep().deleted == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.video_jobs_sweep().deleted == 2
     remaining = set(VideoJob.objects.values_list("pk", flat=True))
     assert remaining == {old_completed.pk, recent_failed.pk}
     assert not default_storage.exists(source)
@@ -90,3 +92,13 @@ def test_retention_zero_keeps_everything(make_job, user, settings):
     make_job(user, status=S.FAILED, finished_at=ago(400 * 24 * 3600))
     assert services.video_jobs_sweep().deleted == 0
     assert VideoJob.objects.count() == 1
+
+
+def test_deleting_an_owner_deletes_their_jobs_and_stored_files(make_job, user, django_capture_on_commit_callbacks):
+    video = default_storage.save("videos/owner/v.mp4", ContentFile(b"mp4"))
+    source = default_storage.save("videos/owner/sources/s.png", ContentFile(b"png"))
+    make_job(user, status=S.COMPLETED, video_file=video, source_image_file=source)
+    with django_capture_on_commit_callbacks(execute=True):
+        user.delete()
+    assert not VideoJob.objects.exists()
+    assert not default_storage.exists(video) and not default_storage.exists(source)
