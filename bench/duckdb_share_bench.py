@@ -147,7 +147,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--interval", type=float, default=1.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--role")
     args = parser.parse_args()
     if args.role == "prepare":
@@ -167,12 +167,17 @@ def main():
         collect_prepare = spawn(env, "--role", "prepare")
         collect_prepare.communicate(timeout=300)
         common = ["--seconds", str(args.seconds), "--threads", str(args.threads)]
-        alone, shared, waits, errors = [], [], [], 0
-        for round_ in range(args.rounds):
+        alone, shared = [], []
+        waits, errors = [], 0
+        def run_alone(round_):
+            nonlocal errors
             r = collect(spawn(env, "--role", "web", *common))
             alone.append(r["rps"])
             errors += r["error_count"]
             print(f"round {round_ + 1} web alone:       {r['rps']:7.1f} requests/s, errors {r['error_count']}")
+
+        def run_shared(round_):
+            nonlocal errors, waits
             web_proc = spawn(env, "--role", "web", *common)
             worker_proc = spawn(
                 env, "--role", "worker", "--seconds", str(args.seconds),
@@ -190,6 +195,15 @@ def main():
             )
             for e in (r["errors"] + w["errors"])[:5]:
                 print("   ", e)
+
+        # Alternate the order so drift in the machine's load cancels out.
+        for round_ in range(args.rounds):
+            if round_ % 2 == 0:
+                run_alone(round_)
+                run_shared(round_)
+            else:
+                run_shared(round_)
+                run_alone(round_)
         ratio = statistics.median(shared) / statistics.median(alone)
         print(f"\nweb requests/s alone {statistics.median(alone):.1f}, with worker {statistics.median(shared):.1f}")
         print(f"throughput ratio with/without worker: {ratio:.2f} (goal >= 0.8)")

@@ -1,0 +1,139 @@
+"""
+Migrations DuckDB can't do in place (its ALTER TABLE refuses most changes to
+a table with an index): the schema editor rebuilds the table, keeping rows,
+indexes and the primary key sequence.
+"""
+import decimal
+
+import pytest
+from django.db import IntegrityError, connection, migrations, models, transaction
+from django.db.migrations.migration import Migration
+from django.db.migrations.state import ProjectState
+
+from .conftest import duckdb_only
+
+pytestmark = [duckdb_only, pytest.mark.django_db(transaction=True)]
+
+APP = "duckschema"
+
+
+def apply(state, *operations):
+    migration = Migration("step", APP)
+    migration.operations = list(operations)
+    with connection.schema_editor() as editor:
+        return migration.apply(state, editor)
+
+
+def columns(table):
+    with connection.cursor() as cursor:
+        return {
+            c.name: c for c in connection.introspection.get_table_description(cursor, table)
+        }
+
+
+def indexes(table):
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {tuple(c["columns"]) for c in constraints.values() if c["index"]}
+
+
+@pytest.fixture
+def pony_state():
+    state = apply(
+        ProjectState(),
+        migrations.CreateModel(
+            "Pony",
+            [
+                ("id", models.BigAutoField(primary_key=True)),
+                ("name", models.CharField(max_length=20, db_index=True)),
+                ("weight", models.FloatField()),
+            ],
+        ),
+    )
+    Pony = state.apps.get_model(APP, "Pony")
+    Pony.objects.bulk_create([Pony(name=f"p{i}", weight=i + 0.5) for i in range(5)])
+    yield state
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            if table.startswith(APP):
+                cursor.execute(f'DROP TABLE "{table}"')
+        cursor.execute(
+            "SELECT sequence_name FROM duckdb_sequences() WHERE sequence_name LIKE %s",
+            [APP + "%"],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP SEQUENCE "{name}"')
+
+
+def test_every_kind_of_change_keeps_rows_indexes_and_ids(pony_state):
+    state = pony_state
+    table = f"{APP}_pony"
+
+    # A column on a table with an index (rebuild), with a default for old rows.
+    state = apply(
+        state, migrations.AddField("Pony", "color", models.CharField(max_length=10, default="red"))
+    )
+    assert {"id", "name", "weight", "color"} <= set(columns(table))
+    assert ("name",) in indexes(table)
+
+    # Rename an indexed column, change a column's type.
+    state = apply(state, migrations.RenameField("Pony", "name", "title"))
+    state = apply(
+        state,
+        migrations.AlterField(
+            "Pony", "weight", models.DecimalField(max_digits=8, decimal_places=2)
+        ),
+    )
+    assert ("title",) in indexes(table)
+
+    # A check constraint, a unique constraint and an index.
+    state = apply(
+        state,
+        migrations.AddConstraint(
+            "Pony",
+            models.CheckConstraint(condition=models.Q(weight__gte=0), name="pony_weight_gte_0"),
+        ),
+        migrations.AddConstraint(
+            "Pony", models.UniqueConstraint(fields=["title"], name="pony_title_uniq")
+        ),
+        migrations.AddIndex("Pony", models.Index(fields=["color"], name="pony_color_idx")),
+    )
+    assert ("color",) in indexes(table)
+
+    # Drop a column that carries an index, make one nullable.
+    state = apply(
+        state,
+        migrations.RemoveIndex("Pony", "pony_color_idx"),
+        migrations.RemoveField("Pony", "color"),
+        migrations.AlterField("Pony", "title", models.CharField(max_length=30, null=True)),
+    )
+    assert "color" not in columns(table)
+    assert columns(table)["title"].null_ok
+
+    # Rename the table (indexes and sequences follow).
+    state = apply(state, migrations.RenameModel("Pony", "Horse"))
+    Horse = state.apps.get_model(APP, "Horse")
+    rows = list(Horse.objects.order_by("id").values_list("id", "title", "weight"))
+    assert rows == [
+        (i + 1, f"p{i}", decimal.Decimal(f"{i}.50")) for i in range(5)
+    ]
+    assert Horse.objects.create(title="new", weight=1).id == 6
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Horse.objects.create(title="negative", weight=-1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Horse.objects.create(title="new", weight=2)
+
+
+def test_a_failed_migration_rolls_back(pony_state):
+    """DDL is transactional: a failing migration leaves the schema as it was."""
+    before = columns(f"{APP}_pony")
+    with pytest.raises(IntegrityError):
+        apply(
+            pony_state,
+            migrations.AddField("Pony", "code", models.CharField(max_length=5, default="x")),
+            migrations.AlterField(
+                "Pony", "code", models.CharField(max_length=5, default="x", unique=True)
+            ),
+        )
+    assert columns(f"{APP}_pony").keys() == before.keys()
+
