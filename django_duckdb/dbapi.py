@@ -45,14 +45,30 @@ Date = datetime.date
 Time = datetime.time
 Timestamp = datetime.datetime
 
-# Autocommit statements that lose a write-write race are retried this often.
-CONFLICT_RETRIES = 5
+# Autocommit statements that lose a write-write race are retried this often,
+# backing off 1, 2, 4, ... ms (about a quarter of a second in all).
+CONFLICT_RETRIES = 8
 
 TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 UTC = datetime.timezone.utc
 
 FORMAT_QMARK_RE = re.compile(r"(?<!%)%s")
 _DML_RE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+def translate_error(exc):
+    """
+    DuckDB finds a unique violation between concurrent transactions only at
+    COMMIT, and reports it as a TransactionException ("Failed to commit:
+    PRIMARY KEY or UNIQUE constraint violation"). It is an IntegrityError.
+    """
+    if isinstance(exc, duckdb.TransactionException) and (
+        "constraint violation" in str(exc) or "duplicate key" in str(exc)
+    ):
+        error = IntegrityError(str(exc))
+        error.__cause__ = exc
+        return error
+    return exc
 
 
 def convert_query(query, param_names=None):
@@ -138,7 +154,13 @@ class Connection:
         self._in_transaction = False
         discard = False
         try:
-            self._session.conn.execute(statement)
+            try:
+                self._session.conn.execute(statement)
+            except duckdb.Error as exc:
+                translated = translate_error(exc)
+                if translated is not exc:
+                    raise translated from exc
+                raise
         except duckdb.Error:
             if statement == "COMMIT":
                 # A failed COMMIT (write conflict) leaves nothing to keep.
@@ -205,8 +227,11 @@ class Cursor:
                         or attempt == CONFLICT_RETRIES
                         or "Conflict" not in str(exc)
                     ):
+                        translated = translate_error(exc)
+                        if translated is not exc:
+                            raise translated from exc
                         raise
-                    time.sleep(0.001 * (attempt + 1))
+                    time.sleep(0.001 * 2**attempt)
             description = conn.description
             rowcount = conn.rowcount
             if (

@@ -121,12 +121,13 @@ def file_lock_holder(path):
 class Session:
     """A DuckDB connection of an instance, plus the session settings applied."""
 
-    __slots__ = ("conn", "settings", "generation")
+    __slots__ = ("conn", "settings", "generation", "holder")
 
     def __init__(self, conn, generation):
         self.conn = conn
         self.settings = {}
         self.generation = generation
+        self.holder = None  # the thread that leased it
 
 
 class Instance:
@@ -233,12 +234,13 @@ class Instance:
     def release(self, session, discard=False):
         if self._pid != os.getpid():
             return  # a lease taken before fork(); the child's instance is new
-        me = threading.get_ident()
+        # The lease may be given back from another thread than took it.
+        holder = session.holder
         with self._cond:
             self._users -= 1
-            self._holders[me] -= 1
-            if self._holders[me] <= 0:
-                del self._holders[me]
+            self._holders[holder] -= 1
+            if self._holders[holder] <= 0:
+                del self._holders[holder]
             if discard or session.generation != self._generation or self._root is None:
                 _close_quietly(session.conn)
             else:
@@ -268,9 +270,11 @@ class Instance:
     def _lease_locked(self, me):
         self._users += 1
         self._holders[me] += 1
-        if self._idle:
-            return self._idle.pop()
-        return Session(self._root.cursor(), self._generation)
+        session = self._idle.pop() if self._idle else Session(
+            self._root.cursor(), self._generation
+        )
+        session.holder = me
+        return session
 
     def _close_locked(self, yielded):
         root, self._root = self._root, None

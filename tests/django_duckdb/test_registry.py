@@ -121,3 +121,32 @@ def test_lock_error_text_names_the_holder():
     )
     assert registry.is_lock_conflict(Exception(message))
     assert registry.describe_holder(message) == "/usr/bin/python3.11 (PID 4242)"
+
+
+def test_unique_violation_found_at_commit_is_an_integrity_error(instance):
+    """DuckDB reports it as a transaction error; it is an IntegrityError."""
+    first, second = dbapi.Connection(instance), dbapi.Connection(instance)
+    first.cursor().execute("CREATE TABLE u (k VARCHAR UNIQUE)")
+    for connection in (first, second):
+        connection.set_autocommit(False)
+        connection.cursor().execute("INSERT INTO u VALUES (%s)", ["same"])
+    first.commit()
+    with pytest.raises(dbapi.IntegrityError):
+        second.commit()
+    assert instance.users == 0
+
+
+def test_autocommit_statement_losing_a_write_race_is_retried(instance):
+    first, second = dbapi.Connection(instance), dbapi.Connection(instance)
+    first.cursor().execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER)")
+    first.cursor().execute("INSERT INTO c VALUES (1, 0)")
+    first.set_autocommit(False)
+    first.cursor().execute("UPDATE c SET n = n + 1 WHERE id = 1")
+    timer = threading.Timer(0.002, first.commit)
+    timer.start()
+    # Conflicts with the open transaction until it commits, then succeeds.
+    cursor = second.cursor()
+    cursor.execute("UPDATE c SET n = n + 10 WHERE id = 1")
+    timer.join()
+    cursor.execute("SELECT n FROM c")
+    assert cursor.fetchone() == (11,)
