@@ -195,10 +195,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
                 "db_functions.text.test_sha512.SHA512Tests.test_basic",
                 "db_functions.text.test_sha512.SHA512Tests.test_transform",
             },
-            "DuckDB refuses to shift negative numbers left.": {
-                "expressions.tests.ExpressionOperatorTests."
-                "test_lefthand_bitwise_left_shift_operator",
-            },
             "DuckDB types COALESCE(DECIMAL, DOUBLE) as the DECIMAL: the default "
             "is rounded to the column's scale.": {
                 "aggregation.tests.AggregateTestCase."

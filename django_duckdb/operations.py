@@ -276,6 +276,11 @@ class DatabaseOperations(BaseDatabaseOperations):
             return "xor(%s)" % ", ".join(sub_expressions)
         if connector == "^":
             return "POWER(%s)" % ", ".join(sub_expressions)
+        if connector == "<<":
+            # DuckDB refuses to shift negative numbers left; multiplying by a
+            # power of two gives the same result.
+            lhs, rhs = sub_expressions
+            return "%s * (CAST(1 AS BIGINT) << %s)" % (lhs, rhs)
         return super().combine_expression(connector, sub_expressions)
 
     def on_conflict_suffix_sql(self, fields, on_conflict, update_fields, unique_fields):
