@@ -6,7 +6,9 @@ from django.db.backends.base.introspection import FieldInfo as BaseFieldInfo
 from django.db.backends.base.introspection import TableInfo as BaseTableInfo
 from django.db.models import Index
 
-FieldInfo = namedtuple("FieldInfo", BaseFieldInfo._fields + ("is_autofield", "comment"))
+FieldInfo = namedtuple(
+    "FieldInfo", BaseFieldInfo._fields + ("is_autofield", "comment", "is_positive")
+)
 TableInfo = namedtuple("TableInfo", BaseTableInfo._fields + ("comment",))
 
 _NEXTVAL_RE = re.compile(r"nextval\('(?:\"?[^'\".]+\"?\.)*\"?([^'\"]+)\"?'\)", re.I)
@@ -91,7 +93,35 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
                 "BigIntegerField": "BigAutoField",
                 "SmallIntegerField": "SmallAutoField",
             }.get(field_type, field_type)
+        elif getattr(description, "is_positive", False):
+            # The CHECK (col >= 0) the Positive*Fields carry.
+            field_type = {
+                "IntegerField": "PositiveIntegerField",
+                "BigIntegerField": "PositiveBigIntegerField",
+                "SmallIntegerField": "PositiveSmallIntegerField",
+            }.get(field_type, field_type)
         return field_type
+
+    def _non_negative_columns(self, cursor, table_name):
+        cursor.execute(
+            f"""
+            SELECT constraint_column_names, expression FROM duckdb_constraints()
+            WHERE {_HERE} AND lower(table_name) = lower(%s)
+                AND constraint_type = 'CHECK'
+            """,
+            [table_name],
+        )
+        columns = set()
+        for names, expression in cursor.fetchall():
+            if len(names or []) == 1:
+                column = names[0]
+                quoted = '"%s"' % column.replace('"', '""')
+                if (expression or "").strip() in (
+                    f"({column} >= 0)",
+                    f"({quoted} >= 0)",
+                ):
+                    columns.add(column)
+        return columns
 
     def get_table_list(self, cursor):
         cursor.execute(
@@ -126,6 +156,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
 
     def get_table_description(self, cursor, table_name):
         collations = self._column_collations(cursor, table_name)
+        non_negative = self._non_negative_columns(cursor, table_name)
         cursor.execute(
             f"""
             SELECT column_name, data_type, character_maximum_length,
@@ -155,6 +186,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
                     collations.get(name),
                     bool(default and _NEXTVAL_RE.search(default)),
                     comment,
+                    name in non_negative,
                 )
             )
         if not fields:
