@@ -171,10 +171,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
                 "schema.tests.SchemaTests."
                 "test_alter_field_default_doesnt_perform_queries",
                 "schema.tests.SchemaTests.test_autofield_to_o2o",
-                # Table rebuilds keep the indexes the model declares; an
-                # index only a historical index_together made is lost.
-                "migrations.test_operations.OperationTests."
-                "test_rename_field_index_together",
             },
             "DuckDB can't index json_extract() expressions.": {
                 "schema.tests.SchemaTests.test_func_index_json_key_transform",

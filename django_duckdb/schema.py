@@ -71,6 +71,35 @@ def quote_value(value):
     )
 
 
+def _rename_index_columns(sql, renamed, quote_name):
+    """
+    Rewrite "CREATE INDEX i ON t(a, b);" for renamed columns ({old: new}); None
+    if the index covers a dropped column ({old: None}) or an expression
+    naming a changed column.
+    """
+    from .introspection import _IDENTIFIER_RE, _split_top_level, _unquote
+
+    start, end = sql.find("("), sql.rfind(")")
+    if start == -1 or end <= start or not renamed:
+        return sql
+    parts = []
+    for part in _split_top_level(sql[start + 1 : end]):
+        match = _IDENTIFIER_RE.match(part)
+        if match:
+            column = _unquote(match.group(1)).lower()
+            if column in renamed:
+                if renamed[column] is None:
+                    return None
+                part = quote_name(renamed[column])
+        elif any(
+            re.search(r'(?<![\w"])"?%s"?(?![\w"])' % re.escape(old), part, re.I)
+            for old in renamed
+        ):
+            return None
+        parts.append(part)
+    return "%s(%s)%s" % (sql[:start], ", ".join(parts), sql[end + 1 :].rstrip().rstrip(";"))
+
+
 class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     sql_delete_table = "DROP TABLE %(table)s"
     sql_create_fk = None
@@ -461,6 +490,9 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         old_sequences = {
             info["name"]: info["column"] for info in self._table_sequences(table)
         }
+        # Indexes the model doesn't declare (a historical index_together, a
+        # RunSQL) would be lost with the old table: note them to recreate.
+        foreign_indexes = self._undeclared_indexes(model, table, alter_fields, delete_field)
         # New auto fields whose sequence doesn't exist yet (a renamed column,
         # a field that became an AutoField) start after the existing keys.
         self._sequence_tables[temp_table] = strip_quotes(table)
@@ -508,6 +540,13 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         for sql in self.deferred_sql:
             self.execute(sql)
         self.deferred_sql = []
+        renamed = {old.column.lower(): new.column for old, new in alter_fields}
+        if delete_field is not None and delete_field.column:
+            renamed[delete_field.column.lower()] = None
+        for sql in foreign_indexes:
+            sql = _rename_index_columns(sql, renamed, self.quote_name)
+            if sql is not None:
+                self.execute(sql)
 
         kept = {
             sequence_name(strip_quotes(table), f.column)
@@ -519,6 +558,51 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
         if restore_pk_field:
             restore_pk_field.primary_key = True
+
+    def _undeclared_indexes(self, model, table, alter_fields=(), delete_field=None):
+        """CREATE INDEX statements of indexes Django doesn't know the model has."""
+        from .introspection import DatabaseIntrospection
+
+        existing = self._table_indexes(table)
+        if not existing:
+            return []
+        declared = set()
+        statements = list(self._model_indexes_sql(model))
+        # Like Django's own alter_field, an altered field that loses db_index
+        # takes any single-column index on it along.
+        dropped_columns, dropped_unique_columns = set(), set()
+        for old_field, new_field in alter_fields:
+            statements.extend(self._field_indexes_sql(model, old_field))
+            if old_field.db_index and not new_field.db_index:
+                dropped_columns.add(old_field.column.lower())
+            if old_field.unique and not new_field.unique:
+                dropped_unique_columns.add(old_field.column.lower())
+        if delete_field is not None:
+            statements.extend(self._field_indexes_sql(model, delete_field))
+        for fields in model._meta.unique_together:
+            statements.append(
+                self._create_unique_sql(model, [model._meta.get_field(f) for f in fields])
+            )
+        for constraint in model._meta.constraints:
+            if isinstance(constraint, UniqueConstraint):
+                statements.append(constraint.create_sql(model, self))
+        for statement in statements:
+            name = getattr(statement, "parts", {}).get("name") if statement else None
+            if name is not None:
+                declared.add(strip_quotes(str(name)).lower())
+        undeclared = []
+        for name, sql in existing:
+            if name.lower() in declared:
+                continue
+            columns = DatabaseIntrospection._index_columns(sql)
+            column = (columns[0] or "").lower() if len(columns) == 1 else None
+            if column in dropped_columns or (
+                column in dropped_unique_columns
+                and sql.upper().startswith("CREATE UNIQUE")
+            ):
+                continue
+            undeclared.append(sql)
+        return undeclared
 
     # -- operations ---------------------------------------------------------
 

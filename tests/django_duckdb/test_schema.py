@@ -137,3 +137,17 @@ def test_a_failed_migration_rolls_back(pony_state):
         )
     assert columns(f"{APP}_pony").keys() == before.keys()
 
+
+
+def test_a_rebuild_keeps_indexes_the_model_does_not_declare(pony_state):
+    """An index made by RunSQL survives table rebuilds and follows renames."""
+    table = f"{APP}_pony"
+    state = apply(
+        pony_state,
+        migrations.RunSQL(f'CREATE INDEX pony_weight_raw ON "{table}" ("weight")'),
+    )
+    state = apply(state, migrations.RenameField("Pony", "weight", "mass"))
+    state = apply(state, migrations.AddField("Pony", "age", models.IntegerField(default=1)))
+    assert ("mass",) in indexes(table)
+    state = apply(state, migrations.RemoveField("Pony", "mass"))
+    assert not any("mass" in columns_ for columns_ in indexes(table))
