@@ -46,7 +46,8 @@ def measure(*, jobs: int, spread: float, env: dict) -> list[float]:
             sent[prompt] = time.monotonic()
             response = api.post(stack.url("/api/generate/video"),
                                 json={"model": "google/veo-3.1", "prompt": prompt}, timeout=30)
-            response.raise_for_status()
+            if response.status_code != 202:
+                raise SystemExit(f"HTTP {response.status_code}: {response.text[:500]}\n{stack.log_tail('web')}")
         deadline = time.monotonic() + 120
         while len(fake.submitted_at) < jobs and time.monotonic() < deadline:
             time.sleep(0.1)

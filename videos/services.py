@@ -72,6 +72,8 @@ CONFLICT_PAUSES = (0.01, 0.03, 0.1, 0.3, None)
 CLOCK_SLACK = timedelta(seconds=1)
 # Tries at a free in-flight slot when concurrent requests of one user take the one chosen.
 SLOT_ATTEMPTS = 6
+# The slot column is a small integer: a cap above this is as good as no cap.
+MAX_SLOT = 32767
 IMAGE_MEDIA_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 _DATA_URL = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+);base64,(?P<data>.*)$", re.DOTALL)
 
@@ -251,7 +253,12 @@ def _free_slot(*, owner, cap: int) -> int:
     taken = set(
         VideoJob.objects.filter(owner=owner, in_flight_slot__isnull=False).values_list("in_flight_slot", flat=True)
     )
-    free = [slot for slot in range(1, cap + 1) if slot not in taken]
+    slots = min(cap, MAX_SLOT)
+    if len(taken) < slots // 2:  # mostly free (a large cap): draw until a free one comes up
+        while (slot := random.randint(1, slots)) in taken:
+            pass
+        return slot
+    free = [slot for slot in range(1, slots + 1) if slot not in taken]
     if not free:
         raise _too_many(cap)
     return random.choice(free)

@@ -184,3 +184,9 @@ def test_a_model_that_cannot_start_from_an_image_is_400_on_model(catalogue, user
     with pytest.raises(DomainError) as caught:
         create(user, model="openai/sora-2", generation_type=I2V, image_url="https://example.com/a.png")
     assert caught.value.field == "model" and "cannot start a video from an image" in caught.value.message
+
+
+def test_a_huge_cap_works_like_no_cap(catalogue, user, settings):
+    settings.VIDEO_MAX_JOBS_IN_FLIGHT = 10 ** 6
+    slots = {create(user).in_flight_slot for _ in range(5)}
+    assert len(slots) == 5 and all(1 <= slot <= services.MAX_SLOT for slot in slots)
