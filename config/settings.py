@@ -309,10 +309,10 @@ VIDEO_PAGE_POLL_MS = env.int("VIDEO_PAGE_POLL_MS", default=5000)  # how often jo
 if CELERY_BROKER_URL.startswith("filesystem:"):
     CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.1)
     # The stock transport can hand a worker a half-written message file, which stops the
-    # worker (celery/kombu#1551); videos.broker's writes each message whole (see there).
+    # worker (celery/kombu#1551); config.broker's writes each message whole (see there).
     import kombu.transport
 
-    kombu.transport.TRANSPORT_ALIASES["filesystem"] = "videos.broker:Transport"
+    kombu.transport.TRANSPORT_ALIASES["filesystem"] = "config.broker:Transport"
 # One queue name per stack lets test and benchmark stacks share a Redis without taking
 # each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

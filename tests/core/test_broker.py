@@ -1,4 +1,4 @@
-"""The filesystem broker transport the embedded setup uses (videos.broker)."""
+"""The filesystem broker transport the embedded setup uses (config.broker)."""
 import multiprocessing
 
 import pytest
@@ -6,15 +6,17 @@ from kombu import Connection, Queue
 
 from tests.conftest import run_manage
 
-QUEUE = "video-broker-test"
-TRANSPORT = "videos.broker:Transport"
+QUEUE = "broker-test"
+TRANSPORT = "config.broker:Transport"
 
 
 @pytest.fixture
 def connection(tmp_path):
     folder = tmp_path / "queue"
     folder.mkdir()
+    (tmp_path / "control").mkdir()
     options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "store_processed": False,
+               "control_folder": str(tmp_path / "control"),
                "polling_interval": 0.01}
     with Connection("filesystem://", transport=TRANSPORT, transport_options=options) as conn:
         conn.folder = folder
@@ -24,7 +26,7 @@ def connection(tmp_path):
 def test_settings_select_it_for_the_filesystem_broker_only(tmp_path):
     script = ("from config.celery import app; c = app.connection_for_write(); "
               "print(type(c.transport).__module__); c.release()")
-    for url, expected in (("filesystem://", "videos.broker"), ("redis://127.0.0.1:1/0", "kombu.transport.redis")):
+    for url, expected in (("filesystem://", "config.broker"), ("redis://127.0.0.1:1/0", "kombu.transport.redis")):
         result = run_manage("shell", "-c", script, env={"DATA_DIR": str(tmp_path), "CELERY_BROKER_URL": url})
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip().splitlines()[-1] == expected
@@ -65,8 +67,11 @@ def test_messages_published_by_other_processes_while_consuming_arrive_whole(conn
 
 
 def test_an_unreadable_message_file_is_dropped_not_fatal(connection):
-    queue = connection.SimpleQueue(QUEUE)
-    (connection.folder / f"0_broken.{QUEUE}.msg").write_bytes(b"")  # sorts first
+    # A queue of its own: Kombu caches declared bindings per process, and each test has
+    # its own control folder.
+    name = QUEUE + "-unreadable"
+    queue = connection.SimpleQueue(name)
+    (connection.folder / f"0_broken.{name}.msg").write_bytes(b"")  # sorts first
     queue.put({"ok": True})
     assert queue.get(timeout=5).payload == {"ok": True}
     queue.close()
