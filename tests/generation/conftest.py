@@ -1,6 +1,5 @@
 import pytest
 
-from tests.factories import AdminFactory, UserFactory
 from tests.provider_fixtures import catalogue, fake_openrouter  # noqa: F401
 
 
@@ -8,21 +7,6 @@ from tests.provider_fixtures import catalogue, fake_openrouter  # noqa: F401
 def _media_in_tmp(media_root):
     """Every generation test stores its files in its own temporary MEDIA_ROOT."""
     return media_root
-
-
-@pytest.fixture
-def user(db):
-    return UserFactory()
-
-
-@pytest.fixture
-def other_user(db):
-    return UserFactory()
-
-
-@pytest.fixture
-def admin_user(db):
-    return AdminFactory()
 
 
 @pytest.fixture

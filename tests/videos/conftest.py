@@ -2,7 +2,6 @@ import threading
 
 import pytest
 
-from tests.factories import AdminFactory, UserFactory
 from tests.provider_fixtures import catalogue, fake_openrouter  # noqa: F401
 
 
@@ -71,21 +70,6 @@ def eager_tasks(sent_tasks):
     """Tasks sent run at once in the sending thread."""
     sent_tasks.run_inline = True
     return sent_tasks
-
-
-@pytest.fixture
-def user(db):
-    return UserFactory()
-
-
-@pytest.fixture
-def other_user(db):
-    return UserFactory()
-
-
-@pytest.fixture
-def admin_user(db):
-    return AdminFactory()
 
 
 @pytest.fixture
