@@ -19,6 +19,8 @@ def test_healthz_reports_database_and_broker_reachable(client):
 
 def test_healthz_names_an_unreachable_broker(client, monkeypatch):
     # A real broker URL with nothing listening behind it.
+    # Celery prefers the CELERY_BROKER_URL variable (set on CI's Redis pass) to its config.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
     response = client.get("/healthz")
     assert response.status_code == 503
