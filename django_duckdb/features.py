@@ -144,14 +144,6 @@ class DatabaseFeatures(BaseDatabaseFeatures):
                 "model_fields.test_floatfield.TestFloatField."
                 "test_float_validates_object",
             },
-            "DuckDB doesn't keep the names of CHECK constraints.": {
-                "introspection.tests.IntrospectionTests.test_get_constraints",
-                "schema.tests.SchemaTests.test_check_constraint_exact_jsonfield",
-                "schema.tests.SchemaTests.test_check_constraint_timedelta_param",
-                "schema.tests.SchemaTests.test_composed_check_constraint_with_fk",
-                "schema.tests.SchemaTests."
-                "test_remove_field_check_does_not_remove_meta_constraints",
-            },
             "DuckDB's VARCHAR keeps no length: CharField and TextField both "
             "introspect as CharField without max_length.": {
                 "introspection.tests.IntrospectionTests."

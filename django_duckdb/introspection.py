@@ -22,6 +22,19 @@ _IDENTIFIER_RE = re.compile(r'^\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*$')
 _HERE = "database_name = current_database() AND schema_name = current_schema()"
 
 
+# A named CHECK constraint as schema.py creates it, once DuckDB has printed it:
+# "(('<name>' != '') AND <condition> [AND <condition>...])".
+_NAMED_CHECK_RE = re.compile(r"^\(\('((?:[^']|'')+)' != ''\) AND (.*)\)$", re.DOTALL)
+
+
+def named_check(expression):
+    """(name, condition) of a named CHECK expression, else (None, expression)."""
+    match = _NAMED_CHECK_RE.match(expression or "")
+    if not match:
+        return None, expression
+    return match.group(1).replace("''", "'"), "(%s)" % match.group(2)
+
+
 def _split_top_level(text):
     """Split "a, lower(b), c" on commas outside parentheses and quotes."""
     parts, depth, quote, current = [], 0, None, []
@@ -248,6 +261,9 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             foreign_key = None
             if kind == "FOREIGN KEY" and ref_table:
                 foreign_key = (ref_table, ref_columns[0] if ref_columns else None)
+            if kind == "CHECK":
+                check_name, expression = named_check(expression)
+                name = check_name or name
             constraints[name] = {
                 "columns": list(columns or []),
                 "primary_key": kind == "PRIMARY KEY",

@@ -161,6 +161,15 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             expression_sql = f"({expression_sql}) {self._collate_sql(collation)}"
         return f"GENERATED ALWAYS AS ({expression_sql}) VIRTUAL", ()
 
+    def _check_sql(self, name, check):
+        # DuckDB drops the names of CHECK constraints (it names them
+        # "<table>_<columns>_check"). Keep the name in the expression as an
+        # always-true first term, which introspection reads back (see
+        # introspection.named_check()); TRUE AND x is x for NULL too.
+        if name:
+            check = "%s != '' AND (%s)" % (quote_value(str(name)), check)
+        return super()._check_sql(name, check)
+
     def _collate_sql(self, collation, old_collation=None, table_name=None):
         return "COLLATE " + self.quote_name(collation)
 

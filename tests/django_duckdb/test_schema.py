@@ -151,3 +151,59 @@ def test_a_rebuild_keeps_indexes_the_model_does_not_declare(pony_state):
     assert ("mass",) in indexes(table)
     state = apply(state, migrations.RemoveField("Pony", "mass"))
     assert not any("mass" in columns_ for columns_ in indexes(table))
+
+
+def checks(table):
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {name: c for name, c in constraints.items() if c["check"]}
+
+
+def test_check_constraints_keep_their_names(pony_state):
+    """
+    DuckDB names every CHECK constraint "<table>_<columns>_check"; the schema
+    editor keeps Django's name inside the expression and introspection reads
+    it back, so a named constraint can be found, and removed, by its name.
+    """
+    table = f"{APP}_pony"
+    state = apply(
+        pony_state,
+        migrations.AddConstraint(
+            "Pony",
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=0) & models.Q(name__startswith="p"),
+                name="pony's_sane",
+            ),
+        ),
+        migrations.AddConstraint(
+            "Pony",
+            models.CheckConstraint(condition=models.Q(weight__lt=100), name="pony_light"),
+        ),
+    )
+    found = checks(table)
+    assert {"pony's_sane", "pony_light"} <= found.keys()
+    assert set(found["pony's_sane"]["columns"]) == {"name", "weight"}
+    assert "!= ''" not in found["pony_light"]["definition"]
+    assert "weight" in found["pony_light"]["definition"]
+    Pony = state.apps.get_model(APP, "Pony")
+    # The marker is always true: the condition alone decides, NULLs included.
+    Pony.objects.create(name="p9", weight=1)
+    with pytest.raises(IntegrityError):
+        Pony.objects.create(name="p9", weight=-1)
+    with pytest.raises(IntegrityError):
+        Pony.objects.create(name="q9", weight=1)
+    state = apply(state, migrations.RemoveConstraint("Pony", "pony_light"))
+    assert "pony_light" not in checks(table)
+    assert "pony's_sane" in checks(table)
+    Pony.objects.create(name="p10", weight=500)
+    assert Pony.objects.count() == 7
+
+
+def test_unnamed_check_keeps_duckdbs_name():
+    from django_duckdb.introspection import named_check
+
+    assert named_check("(a > 0)") == (None, "(a > 0)")
+    assert named_check("(('it''s' != '') AND (a > 0) AND (b < 3))") == (
+        "it's",
+        "((a > 0) AND (b < 3))",
+    )
