@@ -63,6 +63,29 @@ def admin_user(db):
 
 
 @pytest.fixture
+def client_for():
+    """An API client signed in as the given user (None: anonymous)."""
+    from rest_framework.test import APIClient
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+    return make
+
+
+@pytest.fixture
+def stored_files(media_root):
+    """The files currently under MEDIA_ROOT (relative paths), to check nothing is left over."""
+    def list_files():
+        if not media_root.exists():
+            return []
+        return sorted(str(path.relative_to(media_root)) for path in media_root.rglob("*") if path.is_file())
+    return list_files
+
+
+@pytest.fixture
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT

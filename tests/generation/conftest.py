@@ -18,27 +18,6 @@ def api(user):
     return client
 
 
-@pytest.fixture
-def client_for():
-    """An API client signed in as the given user (None: anonymous)."""
-    from rest_framework.test import APIClient
-
-    def make(user=None):
-        client = APIClient()
-        if user is not None:
-            client.force_authenticate(user)
-        return client
-    return make
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    """Throttle counters live in the cache; every test starts with none."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -54,15 +33,6 @@ def fault_model(catalogue):
         return entry.pk
     return make
 
-
-@pytest.fixture
-def stored_files(media_root):
-    """The files currently under MEDIA_ROOT (relative paths), to check nothing is left over."""
-    def list_files():
-        root = media_root
-        return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()) \
-            if root.exists() else []
-    return list_files
 
 
 @pytest.fixture(autouse=True)

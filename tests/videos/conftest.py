@@ -25,14 +25,6 @@ def _video_settings(settings):
     return settings
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
 
 class SentTasks(list):
     """Video tasks sent during a test, as (task, args, countdown). Nothing reaches a broker:
@@ -72,18 +64,6 @@ def eager_tasks(sent_tasks):
     return sent_tasks
 
 
-@pytest.fixture
-def client_for():
-    """An API client signed in as the given user (None: anonymous)."""
-    from rest_framework.test import APIClient
-
-    def make(user=None):
-        client = APIClient()
-        if user is not None:
-            client.force_authenticate(user)
-        return client
-    return make
-
 
 @pytest.fixture
 def fake(fake_openrouter):
@@ -111,14 +91,6 @@ def fault_video_model(catalogue):
         return entry.pk
     return make
 
-
-@pytest.fixture
-def stored_files(media_root):
-    def list_files():
-        root = media_root
-        return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()) \
-            if root.exists() else []
-    return list_files
 
 
 @pytest.fixture
