@@ -2,11 +2,15 @@
 A DiscoverRunner that records every test's outcome as JSON (for
 bench/django_suite.sh, which compares django_duckdb with sqlite3 test by
 test). The file is named by the DJANGO_SUITE_RESULTS environment variable.
+
+DJANGO_SUITE_UNSKIP="<test id>,<test id>" runs tests the backend declares as
+skipped (DatabaseFeatures.django_test_skips), to see whether they pass yet.
 """
 import json
 import os
 import unittest
 
+from django.db import connections
 from django.test.runner import DiscoverRunner
 
 
@@ -65,3 +69,11 @@ class RecordingResult(unittest.TextTestResult):
 class RecordingRunner(DiscoverRunner):
     def get_resultclass(self):
         return RecordingResult
+
+    def setup_databases(self, **kwargs):
+        unskip = {t for t in os.environ.get("DJANGO_SUITE_UNSKIP", "").split(",") if t}
+        if unskip:
+            for connection in connections.all():
+                for tests in connection.features.django_test_skips.values():
+                    tests -= unskip
+        return super().setup_databases(**kwargs)

@@ -27,7 +27,7 @@ from django.utils.functional import cached_property
 import duckdb
 
 from . import dbapi as Database
-from . import functions, registry
+from . import functions, registry, udfs
 from .client import DatabaseClient
 from .creation import DatabaseCreation
 from .features import DatabaseFeatures
@@ -48,6 +48,25 @@ def _get_decimal_column(data):
     return "DECIMAL(%(max_digits)s, %(decimal_places)s)" % data
 
 
+class MaxLengthCheck:
+    """
+    The CHECK that stands in for VARCHAR(n), which DuckDB accepts but
+    ignores: length() counts characters, as Python's len() and PostgreSQL's
+    varchar(n) do. None (no CHECK) for a CharField without max_length.
+    Introspection reads the length back from it (introspection.py).
+    """
+
+    template = 'length("%(column)s") <= %(max_length)s'
+
+    def __mod__(self, data):
+        if data["max_length"] is None:
+            return None
+        return self.template % data
+
+
+_MAX_LENGTH_CHECK = MaxLengthCheck()
+
+
 # Instance-wide settings every database opened by this backend gets.
 INSTANCE_CONFIG = {
     # PostgreSQL's NULL ordering: NULLs sort as the largest value.
@@ -59,7 +78,7 @@ INSTANCE_CONFIG = {
 }
 # Sessions always work in UTC (see DatabaseWrapper.setup_session()). Needs the
 # ICU extension, which can't be loaded while connecting: set it right after.
-INSTANCE_INIT_SQL = ["SET GLOBAL TimeZone = 'UTC'"]
+INSTANCE_ON_OPEN = ["SET GLOBAL TimeZone = 'UTC'", udfs.register]
 
 
 class DatabaseWrapper(BaseDatabaseWrapper):
@@ -99,6 +118,13 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "PositiveBigIntegerField": '"%(column)s" >= 0',
         "PositiveIntegerField": '"%(column)s" >= 0',
         "PositiveSmallIntegerField": '"%(column)s" >= 0',
+        # DuckDB's VARCHAR keeps no length: VARCHAR(n) is a CHECK instead.
+        "CharField": _MAX_LENGTH_CHECK,
+        "FileField": _MAX_LENGTH_CHECK,
+        "FilePathField": _MAX_LENGTH_CHECK,
+        "GenericIPAddressField": _MAX_LENGTH_CHECK,
+        "IPAddressField": _MAX_LENGTH_CHECK,
+        "SlugField": _MAX_LENGTH_CHECK,
     }
     # AutoFields get "DEFAULT nextval('<table>_<column>_seq')" from the schema
     # editor, which knows the table name.
@@ -171,7 +197,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             config=conn_params["config"],
             lock_timeout=conn_params["lock_timeout"],
             idle_timeout=conn_params["idle_timeout"],
-            init_sql=INSTANCE_INIT_SQL,
+            on_open=INSTANCE_ON_OPEN,
         )
         return Database.Connection(instance, session_setup=self.setup_session)
 

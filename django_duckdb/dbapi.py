@@ -56,19 +56,38 @@ FORMAT_QMARK_RE = re.compile(r"(?<!%)%s")
 _DML_RE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 
+# The CHECK standing in for VARCHAR(n) (base.MaxLengthCheck) as DuckDB
+# reports its violation.
+_LENGTH_CHECK_FAILED_RE = re.compile(
+    r'CHECK constraint failed on table "(?P<table>[^"]+)" with expression '
+    r"CHECK\(\(length\((?P<column>.+)\) <= (?P<length>\d+)\)\)\s*$"
+)
+
+
 def translate_error(exc):
     """
-    DuckDB finds a unique violation between concurrent transactions only at
-    COMMIT, and reports it as a TransactionException ("Failed to commit:
-    PRIMARY KEY or UNIQUE constraint violation"). It is an IntegrityError.
+    * DuckDB finds a unique violation between concurrent transactions only at
+      COMMIT, and reports it as a TransactionException ("Failed to commit:
+      PRIMARY KEY or UNIQUE constraint violation"). It is an IntegrityError.
+    * A value too long for a CharField breaks the CHECK that stands in for
+      VARCHAR(n); like PostgreSQL's "value too long", that is a DataError.
     """
+    message = str(exc)
     if isinstance(exc, duckdb.TransactionException) and (
-        "constraint violation" in str(exc) or "duplicate key" in str(exc)
+        "constraint violation" in message or "duplicate key" in message
     ):
-        error = IntegrityError(str(exc))
-        error.__cause__ = exc
-        return error
-    return exc
+        error = IntegrityError(message)
+    elif isinstance(exc, duckdb.ConstraintException) and (
+        match := _LENGTH_CHECK_FAILED_RE.search(message)
+    ):
+        error = DataError(
+            f"Value too long for {match['table']}.{match['column'].strip(chr(34))}: "
+            f"at most {match['length']} characters. ({message})"
+        )
+    else:
+        return exc
+    error.__cause__ = exc
+    return error
 
 
 def convert_query(query, param_names=None):
@@ -232,6 +251,11 @@ class Cursor:
                             raise translated from exc
                         raise
                     time.sleep(0.001 * 2**attempt)
+                except duckdb.ConstraintException as exc:
+                    translated = translate_error(exc)
+                    if translated is not exc:
+                        raise translated from exc
+                    raise
             description = conn.description
             rowcount = conn.rowcount
             if (

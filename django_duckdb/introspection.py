@@ -35,6 +35,26 @@ def named_check(expression):
     return match.group(1).replace("''", "'"), "(%s)" % match.group(2)
 
 
+# The CHECK that stands in for VARCHAR(n) (base.MaxLengthCheck), as printed.
+_LENGTH_CHECK_RE = re.compile(r"^\(length\((?P<column>.+)\) <= (?P<length>\d+)\)$")
+
+
+def column_type_check(column, expression):
+    """
+    ("max_length", n) or ("non_negative", None) when a single-column CHECK is
+    part of the column's type rather than a constraint of its own, else
+    (None, None).
+    """
+    expression = (expression or "").strip()
+    quoted = '"%s"' % column.replace('"', '""')
+    if expression in (f"({column} >= 0)", f"({quoted} >= 0)"):
+        return "non_negative", None
+    match = _LENGTH_CHECK_RE.match(expression)
+    if match and match["column"] in (column, quoted):
+        return "max_length", int(match["length"])
+    return None, None
+
+
 def _split_top_level(text):
     """Split "a, lower(b), c" on commas outside parentheses and quotes."""
     parts, depth, quote, current = [], 0, None, []
@@ -82,8 +102,8 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         "FLOAT": "FloatField",
         "DOUBLE": "FloatField",
         "DECIMAL": "DecimalField",
-        # VARCHAR keeps no length in DuckDB: CharField and TextField look the
-        # same; CharField() without max_length is valid on this backend.
+        # CharField if a length CHECK goes with it, else TextField (see
+        # get_field_type()).
         "VARCHAR": "CharField",
         "DATE": "DateField",
         "TIME": "TimeField",
@@ -100,7 +120,9 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         if field_type is None:
             # Fall back to the base class's KeyError handling in inspectdb.
             return super().get_field_type(data_type, description)
-        if description.is_autofield:
+        if field_type == "CharField" and not description.internal_size:
+            field_type = "TextField"
+        elif description.is_autofield:
             field_type = {
                 "IntegerField": "AutoField",
                 "BigIntegerField": "BigAutoField",
@@ -115,7 +137,11 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             }.get(field_type, field_type)
         return field_type
 
-    def _non_negative_columns(self, cursor, table_name):
+    def _column_checks(self, cursor, table_name):
+        """
+        What the CHECKs that stand in for column types say: the columns that
+        are non-negative (Positive*Fields) and the VARCHAR lengths.
+        """
         cursor.execute(
             f"""
             SELECT constraint_column_names, expression FROM duckdb_constraints()
@@ -124,17 +150,17 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             """,
             [table_name],
         )
-        columns = set()
+        non_negative, lengths = set(), {}
         for names, expression in cursor.fetchall():
-            if len(names or []) == 1:
-                column = names[0]
-                quoted = '"%s"' % column.replace('"', '""')
-                if (expression or "").strip() in (
-                    f"({column} >= 0)",
-                    f"({quoted} >= 0)",
-                ):
-                    columns.add(column)
-        return columns
+            if len(names or []) != 1:
+                continue
+            column = names[0]
+            kind, value = column_type_check(column, expression)
+            if kind == "non_negative":
+                non_negative.add(column)
+            elif kind == "max_length":
+                lengths[column] = value
+        return non_negative, lengths
 
     def get_table_list(self, cursor):
         cursor.execute(
@@ -169,7 +195,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
 
     def get_table_description(self, cursor, table_name):
         collations = self._column_collations(cursor, table_name)
-        non_negative = self._non_negative_columns(cursor, table_name)
+        non_negative, lengths = self._column_checks(cursor, table_name)
         cursor.execute(
             f"""
             SELECT column_name, data_type, character_maximum_length,
@@ -186,6 +212,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             cursor.fetchall()
         ):
             is_decimal = data_type.upper().startswith("DECIMAL")
+            max_length = lengths.get(name, max_length)
             fields.append(
                 FieldInfo(
                     name,
@@ -263,6 +290,10 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
                 foreign_key = (ref_table, ref_columns[0] if ref_columns else None)
             if kind == "CHECK":
                 check_name, expression = named_check(expression)
+                if not check_name and len(columns or []) == 1:
+                    type_check, _ = column_type_check(columns[0], expression)
+                    if type_check == "max_length":
+                        continue  # part of the column's type, like VARCHAR(n)
                 name = check_name or name
             constraints[name] = {
                 "columns": list(columns or []),

@@ -132,14 +132,17 @@ class Session:
 
 class Instance:
     def __init__(
-        self, path, config=None, lock_timeout=30.0, idle_timeout=1.0, init_sql=()
+        self, path, config=None, lock_timeout=30.0, idle_timeout=1.0, on_open=()
     ):
         self.path = path
         self.memory = is_memory(path)
         self.config = dict(config or {})
-        # Run on every newly opened instance (settings that can't be passed
-        # to connect(), e.g. those needing an extension).
-        self.init_sql = list(init_sql)
+        # Run on every newly opened instance: SQL statements (settings that
+        # can't be passed to connect(), e.g. those needing an extension) or
+        # callables taking the root connection (Python functions, which
+        # belong to the root: a function registered through a cursor dies
+        # with that cursor).
+        self.on_open = list(on_open)
         _all_instances.add(self)
         self.lock_timeout = float(lock_timeout)
         self.idle_timeout = float(idle_timeout)
@@ -209,8 +212,11 @@ class Instance:
         try:
             root = self._open(deadline, timeout)
             try:
-                for statement in self.init_sql:
-                    root.execute(statement)
+                for step in self.on_open:
+                    if callable(step):
+                        step(root)
+                    else:
+                        root.execute(step)
             except BaseException:
                 _close_quietly(root)
                 raise
@@ -447,14 +453,14 @@ _instances_lock = threading.Lock()
 _all_instances = weakref.WeakSet()
 
 
-def get_instance(name, config=None, lock_timeout=30.0, idle_timeout=1.0, init_sql=()):
+def get_instance(name, config=None, lock_timeout=30.0, idle_timeout=1.0, on_open=()):
     """The process-wide Instance for a database file (or ':memory:')."""
     path = name if is_memory(name) else os.path.realpath(os.fspath(name))
     with _instances_lock:
         instance = _instances.get(path)
         if instance is None:
             instance = _instances[path] = Instance(
-                path, config, lock_timeout, idle_timeout, init_sql
+                path, config, lock_timeout, idle_timeout, on_open
             )
         else:
             # Timeouts may be changed by a later settings dict (tests).

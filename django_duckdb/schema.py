@@ -261,6 +261,17 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     def _table_sql(self, model):
         sql, params = super().table_sql(model)
+        for field in model._meta.local_fields:
+            check = field.generated and field.db_parameters(connection=self.connection)[
+                "check"
+            ]
+            if check:
+                # A GeneratedField gets its output field's CHECK (the length
+                # of a CharField); DuckDB allows no constraint on generated
+                # columns.
+                sql = sql.replace(
+                    " " + self.sql_check_constraint % {"check": check}, "", 1
+                )
         for constraint in model._meta.constraints:
             if isinstance(constraint, UniqueConstraint):
                 statement = constraint.create_sql(model, self)
@@ -641,14 +652,17 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             row = cursor.fetchone()
             return row[0] if row else None
 
-    def _simple_column(self, field):
-        """A column with no key, uniqueness, check or sequence of its own."""
+    def _simple_column(self, field, checked=False):
+        """
+        A column with no key, uniqueness, sequence or (unless ``checked``)
+        check of its own.
+        """
         return not (
             field.primary_key
             or field.unique
             or field.generated
             or field.get_internal_type() in AUTO_FIELD_TYPES
-            or field.db_parameters(connection=self.connection)["check"]
+            or (not checked and field.db_parameters(connection=self.connection)["check"])
         )
 
     def add_field(self, model, field):
@@ -690,7 +704,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         ("an index depends on a column after it").
         """
         table = model._meta.db_table
-        if self.collect_sql or not self._simple_column(field) or field.db_index:
+        # A column's own CHECKs (its length, its sign) go with it.
+        if self.collect_sql or not self._simple_column(field, checked=True) or field.db_index:
             return False
         if self._table_indexes(table) or table in self._dropped_index_tables:
             return False
@@ -698,6 +713,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         if position is None:
             return False
         for kind, columns in self._table_constraints(table):
+            if kind == "CHECK" and list(columns) == [position]:
+                continue
             if position in columns:
                 return False
             if kind in ("PRIMARY KEY", "UNIQUE") and max(columns) > position:
@@ -716,6 +733,16 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         strict=False,
     ):
         table = model._meta.db_table
+        if (
+            old_field.column == new_field.column
+            and old_db_params == new_db_params
+            and self.column_sql(model, old_field) == self.column_sql(model, new_field)
+            and old_field.db_index == new_field.db_index
+            and old_field.unique == new_field.unique
+        ):
+            # Nothing the table stores changed (e.g. only the Python-side
+            # default): no rebuild.
+            return
         if (
             old_field.column != new_field.column
             and self.column_sql(model, old_field) == self.column_sql(model, new_field)

@@ -26,6 +26,7 @@ from django.db.models.functions import (
     TruncMonth,
     Upper,
 )
+from django.test.utils import register_lookup
 from django.utils import timezone
 
 from .conftest import duckdb_only
@@ -312,3 +313,20 @@ def test_select_for_update_takes_no_lock(models):
     with transaction.atomic():
         list(qs)
     assert "FOR UPDATE" not in str(qs.query)
+
+
+def test_sha_functions_duckdb_lacks_come_from_python(models):
+    import hashlib
+
+    from django.db.models.functions import SHA224, SHA256, SHA384, SHA512
+
+    models.Tag.objects.create(name="héllo")
+    row = models.Tag.objects.annotate(
+        **{f.__name__.lower(): f("name") for f in (SHA224, SHA256, SHA384, SHA512)}
+    ).get()
+    for algorithm in ("sha224", "sha256", "sha384", "sha512"):
+        assert getattr(row, algorithm) == hashlib.new(algorithm, b"h\xc3\xa9llo").hexdigest()
+    digest = hashlib.sha512("héllo".encode()).hexdigest()
+    with register_lookup(CharField, SHA512):
+        assert models.Tag.objects.filter(name__sha512=digest).count() == 1
+    assert models.Tag.objects.annotate(h=SHA384(Value(None, CharField()))).get().h is None

@@ -6,7 +6,8 @@ indexes and the primary key sequence.
 import decimal
 
 import pytest
-from django.db import IntegrityError, connection, migrations, models, transaction
+from django.db import DataError, IntegrityError, connection, migrations, models, transaction
+from django.db.models.functions import Upper
 from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 
@@ -207,3 +208,54 @@ def test_unnamed_check_keeps_duckdbs_name():
         "it's",
         "((a > 0) AND (b < 3))",
     )
+
+
+def test_char_lengths_are_enforced_introspected_and_altered(pony_state):
+    """
+    DuckDB's VARCHAR keeps no length: a CHECK stands in for VARCHAR(n). It is
+    enforced (a DataError, as on PostgreSQL), introspected as max_length, not
+    listed as a constraint of its own, and follows max_length changes.
+    """
+    table = f"{APP}_pony"
+    Pony = pony_state.apps.get_model(APP, "Pony")
+    assert columns(table)["name"].internal_size == 20
+    assert not any(
+        "length" in (c["definition"] or "") for c in checks(table).values()
+    )
+    Pony.objects.create(name="é" * 20, weight=1)  # characters, not bytes
+    with pytest.raises(DataError, match=r"name: at most 20 characters"):
+        with transaction.atomic():
+            Pony.objects.create(name="x" * 21, weight=1)
+
+    state = apply(
+        pony_state,
+        migrations.AlterField("Pony", "name", models.CharField(max_length=40)),
+        migrations.AddField("Pony", "notes", models.TextField(default="")),
+        migrations.AddField("Pony", "anything", models.CharField(null=True)),
+    )
+    described = columns(table)
+    assert described["name"].internal_size == 40
+    assert described["notes"].internal_size is None
+    field_type = connection.introspection.get_field_type
+    assert field_type(described["name"].type_code, described["name"]) == "CharField"
+    assert field_type(described["notes"].type_code, described["notes"]) == "TextField"
+    Pony = state.apps.get_model(APP, "Pony")
+    Pony.objects.create(name="x" * 40, weight=1, notes="n" * 10_000, anything="a" * 500)
+    assert Pony.objects.count() == 7
+
+
+def test_generated_char_column_takes_no_length_check(pony_state):
+    state = apply(
+        pony_state,
+        migrations.AddField(
+            "Pony",
+            "shout",
+            models.GeneratedField(
+                expression=Upper("name"),
+                output_field=models.CharField(max_length=20),
+                db_persist=True,
+            ),
+        ),
+    )
+    Pony = state.apps.get_model(APP, "Pony")
+    assert Pony.objects.get(name="p1").shout == "P1"
