@@ -112,8 +112,9 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     # "Foo" and "foo" name the same table in DuckDB.
     ignores_table_name_case = True
     closed_cursor_error_class = ProgrammingError
-    # DuckDB's regular expressions are RE2: no backreferences.
-    supports_regex_backreferencing = False
+    # DuckDB's regular expressions are RE2; patterns with backreferences or
+    # lookaround go to Python's re (functions._regex).
+    supports_regex_backreferencing = True
     supports_paramstyle_pyformat = True
     test_db_allows_multiple_connections = True
     can_clone_databases = False
@@ -173,21 +174,5 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "DuckDB can't index json_extract() expressions.": {
                 "schema.tests.SchemaTests.test_func_index_json_key_transform",
                 "schema.tests.SchemaTests.test_func_index_json_key_transform_cast",
-            },
-            "JSON values are ordered and compared as JSON text.": {
-                "model_fields.test_jsonfield.TestQuerying.test_ordering_by_transform",
-            },
-            "DISTINCT ON without ORDER BY returns rows in no particular order "
-            "in DuckDB (PostgreSQL sorts them).": {
-                "model_fields.test_jsonfield.TestQuerying.test_deep_distinct",
-            },
-            "DuckDB types COALESCE(DECIMAL, DOUBLE) as the DECIMAL: the default "
-            "is rounded to the column's scale.": {
-                "aggregation.tests.AggregateTestCase."
-                "test_aggregation_default_using_decimal_from_database",
-            },
-            "DuckDB can't match GROUP BY expressions that carry parameters.": {
-                "aggregation.tests.AggregateTestCase."
-                "test_group_by_nested_expression_with_params",
             },
         }

@@ -217,7 +217,74 @@ def _trunc(self, compiler, connection):
     raise ValueError("Trunc only valid on DateField, TimeField, or DateTimeField.")
 
 
+_JSON_SORT_KEY = (
+    "CASE WHEN {j} IS NULL THEN NULL ELSE struct_pack("
+    "t := CASE json_type({j}) WHEN 'NULL' THEN 0 WHEN 'VARCHAR' THEN 1 "
+    "WHEN 'BOOLEAN' THEN 3 WHEN 'ARRAY' THEN 4 WHEN 'OBJECT' THEN 5 ELSE 2 END, "
+    "n := CASE WHEN json_type({j}) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') "
+    "THEN CAST({j} AS DOUBLE) END, "
+    "s := json_extract_string({j}, '$')) END"
+)
+
+
+def _json_sort_key(compiler, expression):
+    """
+    A sort key for a JSON value: by type (null < string < number < boolean <
+    array < object, jsonb's order), numbers by value, strings by their text.
+    JSON text alone would put "-1" before "-100" and "10" before "9".
+    """
+    sql, params = compiler.compile(expression)
+    uses = _JSON_SORT_KEY.count("{j}")
+    return _JSON_SORT_KEY.format(j=sql), tuple(params) * uses
+
+
+def _order_by(self, compiler, connection, **extra_context):
+    from django.db.models.expressions import RawSQL, Ref
+    from django.db.models.sql.compiler import PositionRef
+
+    expression = self.expression
+    if isinstance(expression, PositionRef):
+        # An ordinal can't be wrapped: use the selected expression itself
+        # (or its alias in a compound query, where DuckDB resolves it).
+        if not compiler.query.combinator:
+            expression = expression.source
+        elif expression.refs:
+            expression = Ref(expression.refs, expression.source)
+        else:
+            return self.as_sql(compiler, connection, **extra_context)
+    if not isinstance(
+        getattr(expression, "_output_field_or_none", None), json_fields.JSONField
+    ):
+        return self.as_sql(compiler, connection, **extra_context)
+    ordered = self.copy()
+    ordered.expression = RawSQL(
+        *_json_sort_key(compiler, expression), output_field=expression.output_field
+    )
+    return ordered.as_sql(compiler, connection, **extra_context)
+
+
+# Python-only regular expression syntax that RE2, DuckDB's engine, refuses:
+# backreferences and lookaround.
+_PYTHON_ONLY_REGEX_RE = re.compile(r"\\[1-9]|\(\?P=|\(\?<?[=!]")
+
+
+def _regex(self, compiler, connection):
+    # RE2 (regexp_matches) is fast; a pattern only Python's re understands
+    # goes to the django_regexp() Python function instead (see udfs.py).
+    if not (isinstance(self.rhs, str) and _PYTHON_ONLY_REGEX_RE.search(self.rhs)):
+        return self.as_sql(compiler, connection)
+    lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+    rhs_sql, rhs_params = self.process_rhs(compiler, connection)
+    return "django_regexp(%s, %s, %%s)" % (lhs_sql, rhs_sql), (
+        *lhs_params,
+        *rhs_params,
+        self.lookup_name == "iregex",
+    )
+
+
 def register():
+    from django.db.models.expressions import OrderBy
+    from django.db.models.lookups import IRegex, Regex
     from django.db.models.functions import Cast, LPad, Now, RPad
     from django.db.models.functions.datetime import TruncBase
 
@@ -227,6 +294,8 @@ def register():
     Now.as_duckdb = _now
     TruncBase.as_duckdb = _trunc
     LPad.as_duckdb = RPad.as_duckdb = _pad
+    OrderBy.as_duckdb = _order_by
+    Regex.as_duckdb = IRegex.as_duckdb = _regex
     KeyTransform.as_duckdb = _key_transform
     KeyTextTransform.as_duckdb = _key_text_transform
     HasKeyLookup.as_duckdb = _has_key

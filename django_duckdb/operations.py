@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.utils import split_tzname_delta, strip_quotes
 from django.db.models.constants import OnConflict
+from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.regex_helper import _lazy_re_compile
 
@@ -30,6 +31,7 @@ def nextval_sql(name):
 
 
 class DatabaseOperations(BaseDatabaseOperations):
+    compiler_module = "django_duckdb.compiler"
     cast_char_field_without_max_length = "VARCHAR"
     explain_prefix = "EXPLAIN"
     cast_data_types = {
@@ -172,7 +174,10 @@ class DatabaseOperations(BaseDatabaseOperations):
 
     def get_decimalfield_converter(self, expression):
         create_decimal = decimal.Context(prec=38).create_decimal_from_float
-        if hasattr(expression.output_field, "decimal_places") and (
+        # A float for a column is a DecimalField stored as DOUBLE: round it
+        # to the field's scale. A computed value (an average, a COALESCE with
+        # a float, ...) keeps its precision, as on other backends.
+        if isinstance(expression, Col) and (
             expression.output_field.decimal_places is not None
         ):
             quantize_value = decimal.Decimal(1).scaleb(
@@ -192,7 +197,9 @@ class DatabaseOperations(BaseDatabaseOperations):
 
             def converter(value, expression, connection):
                 if isinstance(value, float):
-                    return create_decimal(value)
+                    # The shortest decimal that reads back as this double,
+                    # without the binary expansion's trailing digits.
+                    return decimal.Decimal(repr(value))
                 if isinstance(value, int):
                     return decimal.Decimal(value)
                 return value

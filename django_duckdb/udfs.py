@@ -5,7 +5,9 @@ SQLite's gaps). DuckDB's Python functions need numpy; without it these
 functions are missing and queries using them fail with a CatalogException.
 """
 
+import functools
 import hashlib
+import re
 
 import duckdb
 
@@ -22,7 +24,20 @@ def _hexdigest(algorithm):
     return digest
 
 
-def _missing_functions(root):
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern, ignore_case):
+    return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+
+
+def regexp(string, pattern, ignore_case):
+    """
+    django_regexp(): a regex lookup with Python's syntax, for the patterns
+    DuckDB's RE2 engine refuses (see functions._regex).
+    """
+    return _compiled(pattern, ignore_case).search(string) is not None
+
+
+def _missing_hash_functions(root):
     global _missing
     if _missing is None:
         present = {
@@ -38,16 +53,17 @@ def _missing_functions(root):
 
 
 def register(root):
-    """Register the missing functions on a newly opened instance's root."""
-    missing = _missing_functions(root)
-    if not missing:
-        return
+    """Register the functions on a newly opened instance's root connection."""
     try:
         import numpy  # noqa: F401
     except ImportError:
         return
     varchar = duckdb.sqltype("VARCHAR")
-    for name in missing:
+    boolean = duckdb.sqltype("BOOLEAN")
+    for name in _missing_hash_functions(root):
         root.create_function(
             name, _hexdigest(name), [varchar], varchar, side_effects=False
         )
+    root.create_function(
+        "django_regexp", regexp, [varchar, varchar, boolean], boolean, side_effects=False
+    )

@@ -127,6 +127,10 @@ def test_lookups(models):
     assert M.objects.filter(text__istartswith="hello w").count() == 1
     assert M.objects.filter(text__regex=r"^[Hh]ello\s").count() == 2
     assert M.objects.filter(text__iregex=r"^HELLO T").count() == 1
+    # Backreferences and lookaround: beyond RE2, handled by Python's re.
+    assert M.objects.filter(text__regex=r"(l)\1o W").count() == 1
+    assert M.objects.filter(text__iregex=r"^HELLO (?!there)").count() == 1
+    assert M.objects.filter(name__regex=r"(?<=100)%").count() == 1
     assert M.objects.filter(pk__in=list(range(5000))).count() == 2
     assert M.objects.filter(name__in=[]).count() == 0
     assert M.objects.filter(Q(name__startswith="100") & ~Q(slug="underscore")).count() == 1
@@ -330,3 +334,51 @@ def test_sha_functions_duckdb_lacks_come_from_python(models):
     with register_lookup(CharField, SHA512):
         assert models.Tag.objects.filter(name__sha512=digest).count() == 1
     assert models.Tag.objects.annotate(h=SHA384(Value(None, CharField()))).get().h is None
+
+
+def test_json_values_sort_by_type_then_value(models):
+    M = models.Thing
+    for name, n in [("a", 9), ("b", -100), ("c", "x"), ("d", 10), ("e", -1), ("f", None)]:
+        M.objects.create(name=name, data={"n": n})
+    M.objects.create(name="g", data={})
+    # JSON null < strings < numbers by value; a missing key is SQL NULL (last).
+    ordered = M.objects.order_by(F("data__n").asc(nulls_last=True)).values_list("name", flat=True)
+    assert list(ordered) == ["f", "c", "b", "e", "a", "d", "g"]
+
+
+def test_group_by_an_expression_with_parameters(models):
+    from django.db.models.functions import Greatest
+
+    for small in (1, 2, 5, 7):
+        models.Thing.objects.create(name=f"n{small}", small=small)
+    rows = (
+        models.Thing.objects.values(floor=Greatest("small", Value(4)))
+        .annotate(n=Count("pk"))
+        .order_by("floor")
+    )
+    assert list(rows) == [{"floor": 4, "n": 2}, {"floor": 5, "n": 1}, {"floor": 7, "n": 1}]
+
+
+def test_distinct_on_without_ordering_keeps_the_first_row_by_key(models):
+    for name, owner_name in [("b1", "b"), ("a1", "a"), ("b2", "b"), ("a2", "a")]:
+        owner, _ = models.Owner.objects.get_or_create(name=owner_name)
+        models.Thing.objects.create(name=name, owner=owner)
+    kept = models.Thing.objects.distinct("owner__name").values_list("name", flat=True)
+    assert list(kept) == ["a1", "b1"]
+
+
+def test_computed_decimals_keep_their_precision(models):
+    import math
+
+    from django.db.models.functions import Pi
+
+    for amount in ("1.00", "2.00", "2.00"):
+        models.Thing.objects.create(name=amount, amount=decimal.Decimal(amount))
+    agg = models.Thing.objects.aggregate(
+        avg=Avg("amount"),
+        # An empty sum's default computed by the database, not rounded to the
+        # column's two places.
+        pi=Sum("amount", filter=Q(name="none"), default=Pi()),
+    )
+    assert agg["avg"].quantize(decimal.Decimal("0.0001")) == decimal.Decimal("1.6667")
+    assert abs(agg["pi"] - decimal.Decimal(math.pi)) < decimal.Decimal("1e-9")
