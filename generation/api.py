@@ -306,4 +306,5 @@ class ImageFileView(APIView):
         if image.filename != filename:
             raise NotFound("Image not found.")
         return stored_file_response(image.file, media_type=image.media_type,
-                                    as_attachment=request.query_params.get("download") in ("1", "true"))
+                                    as_attachment=request.query_params.get("download") in ("1", "true"),
+                                    range_header=request.headers.get("Range"))

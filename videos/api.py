@@ -196,10 +196,14 @@ class VideoFileView(APIView):
     token); anyone else gets a 404. This is the status endpoint's ``video_url``."""
 
     @extend_schema(operation_id="video_file",
-                   responses={(200, "video/mp4"): OpenApiTypes.BINARY, 401: NOT_SIGNED_IN, 404: NOT_YOURS})
+                   responses={(200, "video/mp4"): OpenApiTypes.BINARY,
+                              (206, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="the bytes a Range header asked for"),
+                              401: NOT_SIGNED_IN, 404: NOT_YOURS,
+                              416: OpenApiResponse(description="the Range starts past the end of the file")})
     def get(self, request, pk: int):
         jobs = VideoJob.objects.all() if request.user.is_admin else VideoJob.objects.filter(owner=request.user)
         job = jobs.filter(pk=pk, status=VideoJob.Status.COMPLETED).only("pk", "video_file").first()
         if job is None or not job.video_file:
             raise NotFound("Video not found.")
-        return stored_file_response(job.video_file, media_type="video/mp4", filename=f"video-{job.pk}.mp4")
+        return stored_file_response(job.video_file, media_type="video/mp4", filename=f"video-{job.pk}.mp4",
+                                    range_header=request.headers.get("Range"))

@@ -179,3 +179,39 @@ def test_dashboard_lists_my_recent_videos(web, user, other_user, make_job):
     assert 'data-testid="dashboard-videos"' in html
     assert "my sunrise timelapse" in html and f'href="/generate/video/{mine.pk}"' in html
     assert "someone else" not in html
+
+
+def test_video_file_answers_byte_ranges_so_players_can_seek(web, stored_video):
+    url = f"/generate/video/{stored_video.pk}/file"
+    whole = b"\x00\x00\x00\x18ftypmp42fake"
+    full = web.get(url)
+    assert full["Accept-Ranges"] == "bytes"
+    cases = {
+        "bytes=0-": (0, len(whole) - 1),
+        "bytes=4-7": (4, 7),
+        "bytes=-4": (len(whole) - 4, len(whole) - 1),
+        "bytes=10-1000": (10, len(whole) - 1),
+    }
+    for header, (first, last) in cases.items():
+        response = web.get(url, HTTP_RANGE=header)
+        assert response.status_code == 206, header
+        assert response["Content-Range"] == f"bytes {first}-{last}/{len(whole)}"
+        body = b"".join(response.streaming_content)
+        assert body == whole[first : last + 1] and response["Content-Length"] == str(len(body))
+        assert response["Content-Type"] == "video/mp4" and "private" in response["Cache-Control"]
+
+
+def test_video_file_range_past_the_end_is_416_and_odd_ranges_get_everything(web, stored_video):
+    url = f"/generate/video/{stored_video.pk}/file"
+    size = len(b"\x00\x00\x00\x18ftypmp42fake")
+    past = web.get(url, HTTP_RANGE=f"bytes={size}-")
+    assert past.status_code == 416 and past["Content-Range"] == f"bytes */{size}"
+    for header in ("bytes=0-1,4-5", "items=0-3", "bytes=5-2", "nonsense"):
+        response = web.get(url, HTTP_RANGE=header)
+        assert response.status_code == 200, header
+        assert len(b"".join(response.streaming_content)) == size
+
+
+def test_another_users_video_is_404_even_with_a_range(client, other_user, stored_video):
+    client.force_login(other_user)
+    assert client.get(f"/generate/video/{stored_video.pk}/file", HTTP_RANGE="bytes=0-").status_code == 404
