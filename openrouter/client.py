@@ -150,8 +150,10 @@ class OpenRouterClient:
 
     def _stream_events(self, response: requests.Response, model: str) -> Iterator[StreamPiece | StreamEnd]:
         state = {"id": "", "model": model, "usage": Usage(), "finish_reason": None}
+        events = 0
         try:
             for data in _sse_data_lines(response):
+                events += 1
                 if data == "[DONE]":
                     yield StreamEnd(
                         id=state["id"], model=state["model"], usage=state["usage"],
@@ -163,6 +165,9 @@ class OpenRouterClient:
                     yield StreamPiece(piece)
         finally:
             response.close()
+        if not events:
+            # Not a single event: the answer isn't an event stream at all.
+            raise ProviderMalformedResponse("The provider's streamed answer has no events.")
         raise ProviderUnavailable("The stream ended before the provider finished the answer.")
 
     # ---------------------------------------------------------------- images

@@ -209,6 +209,15 @@ def test_stream_bad_input_with_accept_event_stream_is_a_400(catalogue, api):
     assert "prompt" in response.content.decode()
 
 
+def test_stream_answer_that_is_no_stream_says_so_like_the_whole_answer(fault_model, api):
+    events = _events(api.post(URL, {"prompt": "hi", "model": fault_model("malformed"), "stream": True},
+                              format="json"))
+
+    name, error = events[-1]
+    assert name == "error" and error["status"] == 502 and "could not read" in error["detail"]
+    assert Generation.objects.get().status == "failed"
+
+
 def test_stream_failing_midway_keeps_what_arrived(fault_model, api):
     model = fault_model("stream_error")
 

@@ -106,6 +106,15 @@ def test_stream_ending_without_done_raises_unavailable(make_client, fake):
     assert seen == ["a ", "b "] and len(fake.received) == 1
 
 
+def test_a_streamed_answer_without_events_is_malformed_not_unavailable(make_client, fake):
+    client = make_client(session=fault_session("malformed"))
+
+    with pytest.raises(ProviderMalformedResponse, match="no events"):
+        list(client.chat_stream(model="fake/echo", messages=USER_HELLO))
+
+    assert len(fake.received) == 1
+
+
 def test_a_json_answer_cut_short_is_malformed(make_client):
     with pytest.raises(ProviderMalformedResponse):
         make_client(session=fault_session("truncated")).chat(model="fake/echo", messages=USER_HELLO)
