@@ -97,6 +97,10 @@ def video_cancel(request, pk):
 @login_required
 @require_GET
 def gallery(request):
+    page = request.GET.get("page", "1")
+    # Anything odd is the first page; the cap keeps the query's LIMIT sane.
+    page = min(int(page), 10_000) if page.isdigit() and int(page) > 0 else 1
+    cards, has_older = selectors.user_gallery(user=request.user, page=page, per_page=settings.GALLERY_PAGE_SIZE)
     return render(request, "videos/gallery.html", {
-        "cards": selectors.user_gallery(user=request.user), "poll_ms": settings.VIDEO_PAGE_POLL_MS,
+        "cards": cards, "page": page, "has_older": has_older, "poll_ms": settings.VIDEO_PAGE_POLL_MS,
     })

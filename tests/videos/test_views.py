@@ -1,10 +1,13 @@
 """The web pages: the form, the job page, the gallery, cancel without JavaScript, and the
 owner-only video file."""
+import datetime
 import json
+import re
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from videos.models import VideoJob
 
@@ -215,3 +218,34 @@ def test_video_file_range_past_the_end_is_416_and_odd_ranges_get_everything(web,
 def test_another_users_video_is_404_even_with_a_range(client, other_user, stored_video):
     client.force_login(other_user)
     assert client.get(f"/generate/video/{stored_video.pk}/file", HTTP_RANGE="bytes=0-").status_code == 404
+
+
+def test_gallery_pages_through_older_items_newest_first(web, user, make_job, generated_image, settings):
+    settings.GALLERY_PAGE_SIZE = 3
+    jobs = [make_job(user, status=S.PROCESSING) for _ in range(4)]
+    images = [generated_image(user) for _ in range(3)]
+    now = timezone.now()
+    # A known timeline: job 0 oldest ... image 2 newest, kinds interleaved.
+    timeline = [jobs[0], images[0], jobs[1], images[1], jobs[2], images[2], jobs[3]]
+    for age, item in enumerate(reversed(timeline)):
+        moment = now - datetime.timedelta(minutes=age)
+        if isinstance(item, type(jobs[0])):
+            type(item).objects.filter(pk=item.pk).update(created_at=moment)
+        else:
+            type(item.generation).objects.filter(pk=item.generation_id).update(created_at=moment)
+
+    def shown(page):
+        html = web.get(f"/gallery?page={page}").content.decode()
+        return [int(n) for n in dict.fromkeys(re.findall(r'data-job-id="(\d+)"', html))], html
+
+    first, html = shown(1)
+    assert first == [jobs[3].pk, jobs[2].pk] and html.count('data-testid="image-card"') == 1
+    assert 'href="?page=2"' in html and "?page=0" not in html
+    second, html = shown(2)
+    assert second == [jobs[1].pk] and html.count('data-testid="image-card"') == 2
+    assert 'href="?page=1"' in html and 'href="?page=3"' in html
+    third, html = shown(3)
+    assert third == [jobs[0].pk] and 'href="?page=4"' not in html
+    assert "No more items" in web.get("/gallery?page=9").content.decode()
+    assert web.get("/gallery?page=nonsense").status_code == 200
+    assert web.get("/gallery?page=" + "9" * 40).status_code == 200
