@@ -82,7 +82,8 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     # DuckDB's collations: nocase, noaccent, nfc and ICU's per-language ones.
     supports_collation_on_charfield = True
     supports_collation_on_textfield = True
-    supports_non_deterministic_collations = False
+    # nocase compares case-insensitively: a non-deterministic collation.
+    supports_non_deterministic_collations = True
     test_collations = {
         "ci": "nocase",
         "cs": "binary",

@@ -259,3 +259,24 @@ def test_generated_char_column_takes_no_length_check(pony_state):
     )
     Pony = state.apps.get_model(APP, "Pony")
     assert Pony.objects.get(name="p1").shout == "P1"
+
+
+def test_db_collation_nocase_compares_case_insensitively_and_can_be_changed(pony_state):
+    table = f"{APP}_pony"
+    state = apply(
+        pony_state,
+        migrations.AlterField(
+            "Pony", "name", models.CharField(max_length=20, db_collation="nocase")
+        ),
+    )
+    Pony = state.apps.get_model(APP, "Pony")
+    Pony.objects.create(name="ANDREW", weight=1)
+    assert Pony.objects.filter(name="Andrew").exists()
+    assert columns(table)["name"].collation == "nocase"
+    assert columns(table)["name"].internal_size == 20
+    state = apply(
+        state,
+        migrations.AlterField("Pony", "name", models.CharField(max_length=20)),
+    )
+    assert not state.apps.get_model(APP, "Pony").objects.filter(name="Andrew").exists()
+    assert columns(table)["name"].collation is None
