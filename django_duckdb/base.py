@@ -32,6 +32,7 @@ from .client import DatabaseClient
 from .creation import DatabaseCreation
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
+from .lengths import MaxLengthCheck
 from .operations import DatabaseOperations
 from .schema import DatabaseSchemaEditor
 
@@ -46,22 +47,6 @@ def _get_decimal_column(data):
         # Wider than DuckDB can store exactly: fall back to a double.
         return "DOUBLE"
     return "DECIMAL(%(max_digits)s, %(decimal_places)s)" % data
-
-
-class MaxLengthCheck:
-    """
-    The CHECK that stands in for VARCHAR(n), which DuckDB accepts but
-    ignores: length() counts characters, as Python's len() and PostgreSQL's
-    varchar(n) do. None (no CHECK) for a CharField without max_length.
-    Introspection reads the length back from it (introspection.py).
-    """
-
-    template = 'length("%(column)s") <= %(max_length)s'
-
-    def __mod__(self, data):
-        if data["max_length"] is None:
-            return None
-        return self.template % data
 
 
 _MAX_LENGTH_CHECK = MaxLengthCheck()

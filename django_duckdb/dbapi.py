@@ -24,6 +24,8 @@ from itertools import tee
 
 import duckdb
 
+from .lengths import parse_length_check
+
 apilevel = "2.0"
 threadsafety = 1
 paramstyle = "qmark"
@@ -56,11 +58,10 @@ FORMAT_QMARK_RE = re.compile(r"(?<!%)%s")
 _DML_RE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 
-# The CHECK standing in for VARCHAR(n) (base.MaxLengthCheck) as DuckDB
-# reports its violation.
-_LENGTH_CHECK_FAILED_RE = re.compile(
+# How DuckDB reports a failed CHECK.
+_CHECK_FAILED_RE = re.compile(
     r'CHECK constraint failed on table "(?P<table>[^"]+)" with expression '
-    r"CHECK\(\(length\((?P<column>.+)\) <= (?P<length>\d+)\)\)\s*$"
+    r"CHECK\((?P<expression>.+)\)\s*$"
 )
 
 
@@ -78,16 +79,33 @@ def translate_error(exc):
     ):
         error = IntegrityError(message)
     elif isinstance(exc, duckdb.ConstraintException) and (
-        match := _LENGTH_CHECK_FAILED_RE.search(message)
+        length_check := _failed_length_check(message)
     ):
+        table, column, length = length_check
         error = DataError(
-            f"Value too long for {match['table']}.{match['column'].strip(chr(34))}: "
-            f"at most {match['length']} characters. ({message})"
+            f"Value too long for {table}.{column}: at most {length} characters. ({message})"
         )
     else:
         return exc
     error.__cause__ = exc
     return error
+
+
+def _failed_length_check(message):
+    """(table, column, n) when a length CHECK (lengths.py) failed, else None."""
+    match = _CHECK_FAILED_RE.search(message)
+    length_check = match and parse_length_check(match["expression"])
+    if not length_check:
+        return None
+    column, length = length_check
+    return match["table"], column.strip('"'), length
+
+
+def _raise_translated(exc):
+    translated = translate_error(exc)
+    if translated is exc:
+        raise exc
+    raise translated from exc
 
 
 def convert_query(query, param_names=None):
@@ -246,16 +264,10 @@ class Cursor:
                         or attempt == CONFLICT_RETRIES
                         or "Conflict" not in str(exc)
                     ):
-                        translated = translate_error(exc)
-                        if translated is not exc:
-                            raise translated from exc
-                        raise
+                        _raise_translated(exc)
                     time.sleep(0.001 * 2**attempt)
                 except duckdb.ConstraintException as exc:
-                    translated = translate_error(exc)
-                    if translated is not exc:
-                        raise translated from exc
-                    raise
+                    _raise_translated(exc)
             description = conn.description
             rowcount = conn.rowcount
             if (

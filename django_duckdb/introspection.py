@@ -6,6 +6,8 @@ from django.db.backends.base.introspection import FieldInfo as BaseFieldInfo
 from django.db.backends.base.introspection import TableInfo as BaseTableInfo
 from django.db.models import Index
 
+from .lengths import parse_length_check
+
 FieldInfo = namedtuple(
     "FieldInfo", BaseFieldInfo._fields + ("is_autofield", "comment", "is_positive")
 )
@@ -35,10 +37,6 @@ def named_check(expression):
     return match.group(1).replace("''", "'"), "(%s)" % match.group(2)
 
 
-# The CHECK that stands in for VARCHAR(n) (base.MaxLengthCheck), as printed.
-_LENGTH_CHECK_RE = re.compile(r"^\(length\((?P<column>.+)\) <= (?P<length>\d+)\)$")
-
-
 def column_type_check(column, expression):
     """
     ("max_length", n) or ("non_negative", None) when a single-column CHECK is
@@ -49,9 +47,9 @@ def column_type_check(column, expression):
     quoted = '"%s"' % column.replace('"', '""')
     if expression in (f"({column} >= 0)", f"({quoted} >= 0)"):
         return "non_negative", None
-    match = _LENGTH_CHECK_RE.match(expression)
-    if match and match["column"] in (column, quoted):
-        return "max_length", int(match["length"])
+    length_check = parse_length_check(expression)
+    if length_check and length_check[0] in (column, quoted):
+        return "max_length", length_check[1]
     return None, None
 
 
