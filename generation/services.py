@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Iterator
@@ -197,6 +198,20 @@ def _record_unexpected_failure(generation: Generation, exc: BaseException, **fie
                    error_detail=f"{type(exc).__name__}: {exc}"[:4000], http_status=500, **fields)
 
 
+@contextmanager
+def _failures_recorded(generation: Generation):
+    """Around a provider call: a failure fails the row with its reason, then the provider
+    error goes on (an unexpected one as GenerationFailed)."""
+    try:
+        yield
+    except ProviderError as exc:
+        _record_provider_failure(generation, exc)
+        raise
+    except Exception as exc:
+        _record_unexpected_failure(generation, exc)
+        raise GenerationFailed() from exc
+
+
 def _messages(prompt: str, system: str) -> list[dict]:
     messages = [{"role": "system", "content": system}] if system else []
     return messages + [{"role": "user", "content": prompt}]
@@ -255,15 +270,9 @@ def text_generate(*, user, model: str, prompt: str, system: str = "", max_tokens
                                     temperature=temperature)
     generation = _text_pending(user=user, request=request, stream=False)
     _release_db_connection()
-    try:
+    with _failures_recorded(generation):
         result = get_client().chat(model=request.model.pk, messages=_messages(request.prompt, request.system),
                                    max_tokens=request.max_tokens, temperature=request.temperature)
-    except ProviderError as exc:
-        _record_provider_failure(generation, exc)
-        raise
-    except Exception as exc:
-        _record_unexpected_failure(generation, exc)
-        raise GenerationFailed() from exc
     return _finish(generation, status=Generation.Status.COMPLETED, text=result.text,
                    provider_id=result.id[:200], finish_reason=(result.finish_reason or "")[:40],
                    **_usage_fields(result.usage))
@@ -337,16 +346,10 @@ def text_stream_start(*, user, model: str, prompt: str, system: str = "", max_to
                                     temperature=temperature)
     generation = _text_pending(user=user, request=request, stream=True)
     _release_db_connection()
-    try:
+    with _failures_recorded(generation):
         provider_stream = get_client().chat_stream(
             model=request.model.pk, messages=_messages(request.prompt, request.system),
             max_tokens=request.max_tokens, temperature=request.temperature)
-    except ProviderError as exc:
-        _record_provider_failure(generation, exc)
-        raise
-    except Exception as exc:
-        _record_unexpected_failure(generation, exc)
-        raise GenerationFailed() from exc
     return TextStream(generation, provider_stream)
 
 
@@ -422,16 +425,10 @@ def image_generate(*, user, model: str, prompt: str, n: int | None = 1, size: st
         owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
         params=request.params, route=route, status=Generation.Status.PENDING)
     _release_db_connection()
-    try:
+    with _failures_recorded(generation):
         result = get_client().generate_image(
             model=request.model.pk, prompt=request.prompt, n=request.n, size=request.size,
             aspect_ratio=request.aspect_ratio, image_size=request.image_size, route=route)
-    except ProviderError as exc:
-        _record_provider_failure(generation, exc)
-        raise
-    except Exception as exc:
-        _record_unexpected_failure(generation, exc)
-        raise GenerationFailed() from exc
     usage = _usage_fields(result.usage)
     stored: list[str] = []
     try:
