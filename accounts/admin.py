@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from accounts import services, tokens
 from accounts.models import RefreshToken, User, normalize_email
 from accounts.selectors import email_is_taken
-from config.exceptions import DomainError
+from core.errors import DomainError
 
 
 def _clean_unique_email(form) -> str:

@@ -1,31 +1,21 @@
 """The accounts REST API: register, login, refresh, logout and the caller's profile."""
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services, tokens
 from accounts.throttles import AuthEmailThrottle, AuthIpThrottle
-from accounts.tokens import AuthenticationError
 
 # ------------------------------------------------------------------ shared pieces
 
 
 class AccountsApiView(APIView):
-    """Maps the services' errors the way DRF maps its own: Django ValidationError -> 400
-    with errors by field, AuthenticationError -> 401 with a WWW-Authenticate header."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
-        elif isinstance(exc, AuthenticationError):
-            exc = exceptions.AuthenticationFailed(exc.message, code=exc.code)
-        return super().handle_exception(exc)
+    """The accounts API's base view (errors become answers in core.http)."""
 
 
 class PublicApiView(AccountsApiView):

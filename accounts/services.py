@@ -2,7 +2,7 @@
 
 Called alike by the API, the web pages, the Django admin and tests. Bad input raises
 Django's `ValidationError` keyed by field (the API answers 400 naming the field, forms show
-it next to the field); refusals that depend on state raise `config.exceptions` errors.
+it next to the field); refusals that depend on state raise `core.errors` errors.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from accounts import tokens
 from accounts.models import RefreshToken, User, normalize_email
 from accounts.selectors import email_is_taken
 from accounts.tokens import AuthenticationError, TokenPair
-from config.exceptions import Conflict
+from core.errors import Conflict
 
 EMAIL_TAKEN = "An account with this email address already exists."
 

@@ -31,7 +31,8 @@ from rest_framework_simplejwt import tokens as jwt
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.models import RefreshToken, User
-from config.exceptions import DomainError
+from core.db import retry_on_write_conflict
+from core.errors import DomainError, ErrorKind
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ Reason = RefreshToken.RevokeReason
 class AuthenticationError(DomainError):
     """401: the caller could not be identified. The API answers with WWW-Authenticate."""
 
-    status_code = 401
+    kind = ErrorKind.UNAUTHENTICATED
     code = "authentication_failed"
     default_message = "Authentication failed."
 
@@ -134,13 +135,9 @@ def _revoke(queryset, *, reason: str, now: datetime | None = None) -> int:
     a caller's transaction the error propagates instead: that transaction is spoilt.
     """
     now = now or timezone.now()
-    try:
-        return queryset.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
-    except OperationalError:
-        if transaction.get_connection(queryset.db).in_atomic_block:
-            raise
-        logger.info("refresh-token revocation raced another update; retrying once")
-        return queryset.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
+    return retry_on_write_conflict(
+        lambda: queryset.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason),
+        what="refresh-token revocation")
 
 
 def _reject_revoked(record: RefreshToken) -> None:

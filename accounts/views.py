@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,19 +20,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm, RegisterForm, add_service_errors
 from accounts.throttles import attempt_record, attempt_wait
+from core.redirects import safe_next_path
 
 logger = logging.getLogger(__name__)
-
-
-def safe_next_path(request) -> str:
-    """?next= (or the form's next) when it is a path on this site, else ""."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    # No allowed hosts: only host-less paths pass ("//evil.example", "https://..." do not).
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts=set(), require_https=request.is_secure(),
-    ):
-        return target
-    return ""
 
 
 def _throttled(form, wait: int) -> None:

@@ -15,9 +15,9 @@ from accounts import services
 from accounts.forms import UserSearchForm
 from accounts.models import User
 from accounts.selectors import user_list
-from accounts.views import safe_next_path
 from admin_panel.selectors import admin_stats, stats_for_display
-from config.exceptions import DomainError
+from core.errors import DomainError
+from core.redirects import safe_next_path
 
 USERS_PER_PAGE = 20
 

@@ -118,7 +118,7 @@ class VideoStack:
         on DuckDB one process at a time holds the file."""
         self.manage("migrate", "--noinput", "--verbosity", "0")
         self.manage("sync_models")
-        script = ["from accounts.models import User", "from generation.models import ProviderModel"]
+        script = ["from accounts.models import User", "from catalogue.models import ProviderModel"]
         for email, password in users:
             script.append(f"User.objects.create_user({email!r}, {password!r})")
         for new_id, base in (extra_models or {}).items():

@@ -53,8 +53,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "core",
     "accounts",
     "openrouter",
+    "catalogue",
     "generation",
     "videos",
     "admin_panel",
@@ -85,7 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "config.context_processors.site",
+                "core.context_processors.site",
             ],
         },
     },
@@ -199,7 +201,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.http.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "auth_ip": env.str("THROTTLE_AUTH_IP", default="30/min"),
         "auth_email": env.str("THROTTLE_AUTH_EMAIL", default="10/min"),
@@ -278,9 +280,9 @@ CELERY_BEAT_SCHEDULE["purge-expired-refresh-tokens"] = {
     "task": "accounts.tasks.purge_expired_refresh_tokens",
     "schedule": timedelta(hours=1),
 }
-# The provider's model catalogue, refreshed daily (generation.tasks).
+# The provider's model catalogue, refreshed daily (catalogue.tasks).
 CELERY_BEAT_SCHEDULE["sync-provider-models"] = {
-    "task": "generation.tasks.sync_provider_models",
+    "task": "catalogue.tasks.sync_provider_models",
     "schedule": timedelta(days=1),
 }
 

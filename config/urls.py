@@ -8,7 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.urls import api_urlpatterns as accounts_api_urlpatterns
 from accounts.urls import root_urlpatterns
 from admin_panel.urls import api_urlpatterns as admin_api_urlpatterns
-from config.views import healthz
+from catalogue.urls import api_urlpatterns as catalogue_api_urlpatterns
+from core.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
 from videos.urls import api_urlpatterns as videos_api_urlpatterns
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api/", include((accounts_api_urlpatterns, "accounts-api"))),
     path("api/", include((admin_api_urlpatterns, "admin-api"))),
     path("admin-panel/", include("admin_panel.urls")),
+    path("api/", include((catalogue_api_urlpatterns, "catalogue-api"))),
     path("api/", include((generation_api_urlpatterns, "generation-api"))),
     path("", include("generation.urls")),
     path("api/", include((videos_api_urlpatterns, "videos-api"))),

@@ -1,14 +1,6 @@
 from django.contrib import admin
 
-from generation.models import GeneratedImage, Generation, ProviderModel
-
-
-@admin.register(ProviderModel)
-class ProviderModelAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "kinds", "image_route", "available", "last_seen")
-    list_filter = ("available", "is_text", "is_image", "is_video", "image_route")
-    search_fields = ("id", "name")
-    readonly_fields = ("first_seen", "last_seen", "updated_at")
+from generation.models import GeneratedImage, Generation
 
 
 class GeneratedImageInline(admin.TabularInline):
@@ -26,7 +18,7 @@ class GenerationAdmin(admin.ModelAdmin):
     search_fields = ("owner__email", "model_id", "prompt")
     list_select_related = ("owner",)
     readonly_fields = ("owner", "kind", "model_id", "prompt", "system", "params", "status", "text", "error",
-                       "error_detail", "http_status", "provider_id", "route", "prompt_tokens",
+                       "error_detail", "error_kind", "provider_id", "route", "prompt_tokens",
                        "completion_tokens", "total_tokens", "cost", "created_at", "finished_at")
     inlines = [GeneratedImageInline]
 

@@ -16,57 +16,11 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import encoders
 from rest_framework.views import APIView
 
-from config.exceptions import DomainError, NotFound, provider_error_answer
+from core.errors import NotFound
+from core.files import stored_file_response
+from core.http import error_answer
+from core.throttles import GenerationThrottle
 from generation import selectors, services
-from generation.media import stored_file_response
-from generation.throttles import GenerationThrottle
-from openrouter.errors import ProviderError
-
-KIND_CHOICES = ["text", "image", "video"]
-
-
-# ------------------------------------------------------------------ catalogue
-
-
-class ProviderModelOut(serializers.Serializer):
-    id = serializers.CharField()
-    name = serializers.CharField()
-    description = serializers.CharField()
-    kinds = serializers.ListField(child=serializers.CharField())
-    input_modalities = serializers.ListField(child=serializers.CharField())
-    output_modalities = serializers.ListField(child=serializers.CharField())
-    image_route = serializers.CharField(allow_blank=True, help_text='"chat", "images" or empty')
-    aspect_ratios = serializers.ListField(child=serializers.CharField())
-    resolutions = serializers.ListField(child=serializers.CharField())
-    sizes = serializers.ListField(child=serializers.CharField())
-    durations = serializers.ListField(child=serializers.IntegerField())
-    frame_images = serializers.ListField(child=serializers.CharField())
-    max_n = serializers.IntegerField(allow_null=True)
-    generate_audio = serializers.BooleanField(allow_null=True)
-    context_length = serializers.IntegerField(allow_null=True)
-    pricing = serializers.DictField()
-    last_seen = serializers.DateTimeField()
-
-
-class ModelsQuery(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=KIND_CHOICES, required=False)
-
-
-class ModelListApi(APIView):
-    """The model catalogue the pickers and API clients choose from (available models only)."""
-
-    @extend_schema(
-        operation_id="models_list",
-        parameters=[OpenApiParameter("kind", str, enum=KIND_CHOICES, description="only models of this kind")],
-        responses={200: ProviderModelOut(many=True), 400: OpenApiResponse(description="unknown kind"),
-                   401: OpenApiResponse(description="not signed in")},
-    )
-    def get(self, request):
-        query = ModelsQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        models = selectors.catalogue_list(kind=query.validated_data.get("kind"))
-        return Response(ProviderModelOut(models, many=True).data)
-
 
 # ------------------------------------------------------------------ shared output
 
@@ -182,12 +136,11 @@ def text_event_stream(stream: services.TextStream, *, context: dict) -> Iterator
         yield sse_event({"id": stream.generation.pk, "model": stream.generation.model_id}, event="start")
         for text in stream.pieces():
             yield sse_event({"text": text})
-    except ProviderError as exc:
-        status_code, message = provider_error_answer(exc)
-        yield sse_event({"id": stream.generation.pk, "status": status_code, "detail": message}, event="error")
-        return
-    except DomainError as exc:
-        yield sse_event({"id": stream.generation.pk, "status": exc.status_code, "detail": exc.message},
+    except Exception as exc:
+        answer = error_answer(exc)
+        if answer is None:
+            raise
+        yield sse_event({"id": stream.generation.pk, "status": answer.status, "detail": answer.message},
                         event="error")
         return
     finally:

@@ -1,44 +1,11 @@
-"""Reads shared by the API, the pages and other apps (videos)."""
+"""Reads of generations shared by the API, the pages and other apps (videos)."""
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet, Sum
 
-from config.exceptions import NotFound
-from generation.models import Generation, GeneratedImage, ProviderModel
-
-KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video"}
-
-
-def catalogue_list(*, kind: str | None = None, include_unavailable: bool = False) -> QuerySet[ProviderModel]:
-    """Catalogue entries, optionally of one kind (text, image or video), by id."""
-    models = ProviderModel.objects.all()
-    if not include_unavailable:
-        models = models.filter(available=True)
-    if kind:
-        models = models.filter(**{KIND_FLAGS[kind]: True})
-    return models.order_by("id")
-
-
-def catalogue_entry(*, model_id: str, kind: str) -> ProviderModel:
-    """The available catalogue entry for ``model_id`` that makes ``kind`` outputs.
-
-    Raises ``generation.services.UnknownModel`` (400 on field "model") otherwise.
-    """
-    from generation.services import UnknownModel
-
-    model_id = (model_id or "").strip()
-    if not model_id:
-        raise UnknownModel("Choose a model.", field="model")
-    entry = ProviderModel.objects.filter(pk=model_id, available=True).first()
-    if entry is None:
-        raise UnknownModel.unknown(model_id=model_id, kind=kind)
-    if not entry.has_kind(kind):
-        raise UnknownModel.wrong_kind(model_id=model_id, kind=kind, kinds=entry.kinds)
-    return entry
-
-
-def catalogue_is_empty() -> bool:
-    return not ProviderModel.objects.exists()
+from core.errors import NotFound
+from core.parsing import int_or_none
+from generation.models import Generation, GeneratedImage
 
 
 def user_generations(*, user, kind: str | None = None) -> QuerySet[Generation]:
@@ -52,7 +19,7 @@ def user_generations(*, user, kind: str | None = None) -> QuerySet[Generation]:
 def user_generation(*, user, generation_id, allow_admin: bool = False) -> Generation:
     """One of the user's generations (any one for an admin when ``allow_admin``);
     someone else's is NotFound (404), never 403."""
-    pk = _int_or_none(generation_id)
+    pk = int_or_none(generation_id)
     generation = None
     if pk is not None and getattr(user, "is_authenticated", False):
         generations = Generation.objects.filter(pk=pk).prefetch_related("images")
@@ -67,7 +34,7 @@ def user_generation(*, user, generation_id, allow_admin: bool = False) -> Genera
 def user_image(*, user, image_id, allow_admin: bool = False) -> GeneratedImage:
     """A stored image the user owns (any image for an admin when ``allow_admin``);
     otherwise NotFound (404), never revealing that it exists."""
-    image_pk = _int_or_none(image_id)
+    image_pk = int_or_none(image_id)
     image = None
     if image_pk is not None and getattr(user, "is_authenticated", False):
         images = GeneratedImage.objects.select_related("generation").filter(pk=image_pk)
@@ -117,10 +84,3 @@ def user_usage_summary(*, user) -> dict:
         "total_tokens": totals["tokens"] or 0,
         "total_cost": totals["cost"] or 0,
     }
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -1,5 +1,5 @@
-"""State changes and provider calls for generation: the model catalogue sync, text and
-image generation, deleting generations."""
+"""State changes and provider calls for generation: text and image generation, deleting
+generations."""
 from __future__ import annotations
 
 import logging
@@ -7,136 +7,40 @@ import mimetypes
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterator
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from config.exceptions import DomainError, provider_error_answer
-from generation.models import GeneratedImage, Generation, ProviderModel
+from catalogue.models import ProviderModel
+from catalogue.selectors import catalogue_entry
+from core.db import release_db_connection
+from core.errors import ErrorKind, InvalidInput, NotFound, OperationFailed, Unavailable, describe_failure
+from core.files import delete_stored_file
+from core.parsing import cost_or_none
+from generation.models import GeneratedImage, Generation
 from openrouter.client import get_client
 from openrouter.errors import ProviderError, ProviderMalformedResponse
-from openrouter.types import CatalogueModel, StreamEnd, Usage
+from openrouter.types import StreamEnd, Usage
 from openrouter.validation import ParameterNotAccepted, validate_image_params
 
 log = logging.getLogger(__name__)
 
 
-# ------------------------------------------------------------------ catalogue
-
-
-class UnknownModel(DomainError):
-    """The model is not in the catalogue, no longer available, or not of the wanted kind."""
-
-    default_message = "Unknown model."
-
-    @classmethod
-    def unknown(cls, *, model_id: str, kind: str) -> "UnknownModel":
-        return cls(
-            f'"{model_id}" is not a known {kind} model; choose one from GET /api/models?kind={kind}.',
-            field="model",
-        )
-
-    @classmethod
-    def wrong_kind(cls, *, model_id: str, kind: str, kinds) -> "UnknownModel":
-        made = ", ".join(sorted(kinds)) or "nothing we can use"
-        return cls(
-            f'"{model_id}" is not {_article(kind)} {kind} model (it makes: {made}); '
-            f"choose one from GET /api/models?kind={kind}.",
-            field="model",
-        )
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
-
-
-class EmptyCatalogue(DomainError):
-    status_code = 502
-    default_message = "The provider returned an empty model catalogue; nothing was changed."
-
-
-@dataclass(frozen=True)
-class CatalogueSyncResult:
-    created: int
-    updated: int
-    unchanged: int
-    marked_unavailable: int
-
-    def __str__(self) -> str:
-        return (f"{self.created} new, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.marked_unavailable} marked unavailable")
-
-
-def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueSyncResult:
-    """Bring the ProviderModel table in line with the provider's three catalogues.
-
-    Idempotent: a second run with the same catalogue changes nothing but ``last_seen``.
-    Models the provider no longer lists are marked unavailable, not deleted; a model that
-    comes back is available again. The provider is asked before any transaction opens.
-    """
-    if entries is None:
-        entries = get_client().fetch_catalogue()
-    if not entries:
-        # An empty answer is a provider fault, not "every model was withdrawn".
-        raise EmptyCatalogue()
-    now = timezone.now()
-    id_limit = ProviderModel._meta.get_field("id").max_length
-    too_long = [entry.id for entry in entries if len(entry.id) > id_limit]
-    if too_long:
-        log.warning("Skipping catalogue models with ids longer than %s characters: %s", id_limit, too_long)
-    incoming = {entry.id: ProviderModel.values_from_catalogue(entry) for entry in entries
-                if len(entry.id) <= id_limit}
-    created = updated = unchanged = 0
-    with transaction.atomic():
-        existing = {model.pk: model for model in ProviderModel.objects.filter(pk__in=list(incoming))}
-        new_rows = []
-        for model_id, values in incoming.items():
-            model = existing.get(model_id)
-            if model is None:
-                new_rows.append(ProviderModel(id=model_id, first_seen=now, last_seen=now, updated_at=now,
-                                              available=True, **values))
-                created += 1
-                continue
-            changed = {name: value for name, value in values.items() if getattr(model, name) != value}
-            if changed or not model.available:
-                ProviderModel.objects.filter(pk=model_id).update(
-                    **changed, available=True, last_seen=now, updated_at=now)
-                updated += 1
-            else:
-                unchanged += 1
-        if new_rows:
-            ProviderModel.objects.bulk_create(new_rows)
-        # One statement for every model seen again: its last_seen moves on.
-        if existing:
-            ProviderModel.objects.filter(pk__in=list(existing)).update(last_seen=now)
-        gone = ProviderModel.objects.filter(available=True).exclude(pk__in=list(incoming)).update(
-            available=False, updated_at=now)
-    result = CatalogueSyncResult(created=created, updated=updated, unchanged=unchanged, marked_unavailable=gone)
-    log.info("Model catalogue synced: %s", result)
-    return result
-
-
 # ------------------------------------------------------------------ generation: shared
 
 
-class InvalidInput(DomainError):
-    """A request field with a value we refuse before calling the provider (400 on that field)."""
-
-
-class StorageFailed(DomainError):
-    status_code = 503
+class StorageFailed(Unavailable):
     default_message = "The generated images could not be stored; nothing was kept. Try again."
 
 
-class GenerationFailed(DomainError):
+class GenerationFailed(OperationFailed):
     """An unexpected failure after the provider call; the attempt is recorded as failed."""
 
-    status_code = 502
     default_message = "The generation failed; try again."
 
 
@@ -152,28 +56,12 @@ def _clean_prompt(prompt, *, field: str = "prompt", required: bool = True) -> st
     return text
 
 
-def _release_db_connection() -> None:
-    """Give the database back while we wait on the provider: on DuckDB another process
-    (the worker) may take the file meanwhile. Inside a transaction we keep it."""
-    if not connection.in_atomic_block:
-        connection.close()
-
-
-def _cost(value) -> Decimal:
-    if value is None:
-        return Decimal("0")
-    try:
-        return Decimal(str(value)).quantize(Decimal("0.00000001"))
-    except (InvalidOperation, ValueError):
-        return Decimal("0")
-
-
 def _usage_fields(usage: Usage) -> dict:
     return {
         "prompt_tokens": max(0, int(usage.prompt_tokens or 0)),
         "completion_tokens": max(0, int(usage.completion_tokens or 0)),
         "total_tokens": max(0, int(usage.total_tokens or 0)),
-        "cost": _cost(usage.cost),
+        "cost": cost_or_none(usage.cost) or Decimal("0"),
     }
 
 
@@ -187,15 +75,15 @@ def _finish(generation: Generation, *, status: str, **fields) -> Generation:
 
 
 def _record_provider_failure(generation: Generation, exc: ProviderError, **fields) -> Generation:
-    status_code, message = provider_error_answer(exc)
-    return _finish(generation, status=Generation.Status.FAILED, error=message,
-                   error_detail=str(exc)[:4000], http_status=status_code, **fields)
+    failure = describe_failure(exc)
+    return _finish(generation, status=Generation.Status.FAILED, error=failure.message,
+                   error_detail=str(exc)[:4000], error_kind=failure.kind, **fields)
 
 
 def _record_unexpected_failure(generation: Generation, exc: BaseException, **fields) -> Generation:
     log.exception("Generation %s failed unexpectedly", generation.pk)
     return _finish(generation, status=Generation.Status.FAILED, error=GenerationFailed.default_message,
-                   error_detail=f"{type(exc).__name__}: {exc}"[:4000], http_status=500, **fields)
+                   error_detail=f"{type(exc).__name__}: {exc}"[:4000], error_kind=ErrorKind.FAILED, **fields)
 
 
 @contextmanager
@@ -249,8 +137,6 @@ def text_request_validate(*, model: str, prompt: str, system: str = "", max_toke
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
             raise InvalidInput("Must be a number from 0 to 2.", field="temperature")
         temperature = float(temperature)
-    from generation.selectors import catalogue_entry
-
     entry = catalogue_entry(model_id=model, kind="text")
     return TextRequest(model=entry, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
 
@@ -269,7 +155,7 @@ def text_generate(*, user, model: str, prompt: str, system: str = "", max_tokens
     request = text_request_validate(model=model, prompt=prompt, system=system, max_tokens=max_tokens,
                                     temperature=temperature)
     generation = _text_pending(user=user, request=request, stream=False)
-    _release_db_connection()
+    release_db_connection()
     with _failures_recorded(generation):
         result = get_client().chat(model=request.model.pk, messages=_messages(request.prompt, request.system),
                                    max_tokens=request.max_tokens, temperature=request.temperature)
@@ -345,7 +231,7 @@ def text_stream_start(*, user, model: str, prompt: str, system: str = "", max_to
     request = text_request_validate(model=model, prompt=prompt, system=system, max_tokens=max_tokens,
                                     temperature=temperature)
     generation = _text_pending(user=user, request=request, stream=True)
-    _release_db_connection()
+    release_db_connection()
     with _failures_recorded(generation):
         provider_stream = get_client().chat_stream(
             model=request.model.pk, messages=_messages(request.prompt, request.system),
@@ -383,8 +269,6 @@ def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: 
     size, aspect_ratio, image_size = ((value or "").strip() or None for value in (size, aspect_ratio, image_size))
     if size and aspect_ratio:
         raise InvalidInput("Send either size or aspect_ratio, not both.", field="size")
-    from generation.selectors import catalogue_entry
-
     entry = catalogue_entry(model_id=model, kind="image")
     try:
         validate_image_params(entry.as_catalogue_model(), n=n, size=size, aspect_ratio=aspect_ratio,
@@ -404,8 +288,6 @@ def _image_name(generation: Generation, index: int, media_type: str) -> str:
 
 
 def _delete_files(names: list[str]) -> None:
-    from generation.signals import delete_stored_file
-
     for name in names:
         delete_stored_file(default_storage, name)
 
@@ -424,7 +306,7 @@ def image_generate(*, user, model: str, prompt: str, n: int | None = 1, size: st
     generation = Generation.objects.create(
         owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
         params=request.params, route=route, status=Generation.Status.PENDING)
-    _release_db_connection()
+    release_db_connection()
     with _failures_recorded(generation):
         result = get_client().generate_image(
             model=request.model.pk, prompt=request.prompt, n=request.n, size=request.size,
@@ -451,8 +333,7 @@ def image_generate(*, user, model: str, prompt: str, n: int | None = 1, size: st
         GeneratedImage.objects.filter(generation=generation).delete()
         log.exception("Storing the images of generation %s failed", generation.pk)
         _finish(generation, status=Generation.Status.FAILED, error=StorageFailed.default_message,
-                error_detail=f"storing images failed: {type(exc).__name__}: {exc}"[:4000], http_status=503,
-                **usage)
+                error_detail=f"storing images failed: {type(exc).__name__}: {exc}"[:4000], error_kind=ErrorKind.UNAVAILABLE, **usage)
         raise StorageFailed() from exc
     generation.refresh_from_db()
     return generation
@@ -464,8 +345,6 @@ def image_generate(*, user, model: str, prompt: str, n: int | None = 1, size: st
 def generation_delete(*, generation: Generation, by) -> None:
     """Delete one of the user's generations and its stored files (after the commit, so a
     failed delete loses nothing). Another user's generation is NotFound."""
-    from config.exceptions import NotFound
-
     if generation.owner_id != by.id:
         raise NotFound("Generation not found.")
     # The images' files go through GeneratedImage's post_delete handler (signals.py).

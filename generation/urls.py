@@ -16,7 +16,6 @@ urlpatterns = [
 
 # REST API (included under /api/ with the "generation-api" namespace).
 api_urlpatterns = [
-    path("models", api.ModelListApi.as_view(), name="models"),
     path("generate/text", api.TextGenerateApi.as_view(), name="generate-text"),
     path("generate/image", api.ImageGenerateApi.as_view(), name="generate-image"),
     path("generations", api.GenerationListApi.as_view(), name="generations"),

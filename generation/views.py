@@ -8,22 +8,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.exceptions import DomainError, provider_error_answer
+from catalogue.selectors import catalogue_list, picker_options
+from core.errors import DomainError
+from core.http import page_error
+from core.throttles import web_throttle_wait
 from generation import selectors, services
 from generation.forms import HistoryFilterForm, ImageForm, TextForm
-from generation.throttles import web_throttle_wait
 from openrouter.errors import ProviderError
 
 HISTORY_PAGE_SIZE = 20
-
-
-def _catalogue_json(models) -> list[dict]:
-    """What the image page's controls need to show only the chosen model's values."""
-    return [
-        {"id": m.pk, "name": m.name or m.pk, "route": m.image_route, "aspect_ratios": m.aspect_ratios,
-         "resolutions": m.resolutions, "sizes": m.sizes, "max_n": m.max_n}
-        for m in models
-    ]
 
 
 def _run(request, form, call):
@@ -35,13 +28,10 @@ def _run(request, form, call):
         return None, 429
     try:
         return call(), 200
-    except ProviderError as exc:
-        status, message = provider_error_answer(exc)
-        form.add_error(None, message)
-        return None, status
-    except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        return None, exc.status_code
+    except (ProviderError, DomainError) as exc:
+        answer = page_error(exc)
+        form.add_error(answer.field if answer.field in form.fields else None, answer.message)
+        return None, answer.status
 
 
 @login_required
@@ -49,7 +39,7 @@ def _run(request, form, call):
 def text_page(request):
     """The text page. With JavaScript the answer streams in through the API; this POST
     is the plain-form fallback."""
-    models = list(selectors.catalogue_list(kind="text"))
+    models = list(catalogue_list(kind="text"))
     form = TextForm(request.POST or None, models=models)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -67,7 +57,7 @@ def text_page(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def image_page(request):
-    models = list(selectors.catalogue_list(kind="image"))
+    models = list(catalogue_list(kind="image"))
     form = ImageForm(request.POST or None, models=models)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -80,7 +70,7 @@ def image_page(request):
     elif request.method == "POST":
         status = 400
     return render(request, "generation/image.html",
-                  {"form": form, "models": models, "catalogue": _catalogue_json(models)}, status=status)
+                  {"form": form, "models": models, "catalogue": picker_options(models)}, status=status)
 
 
 @login_required

@@ -32,8 +32,8 @@ def fake_openrouter(settings):
 def catalogue(fake_openrouter, db):
     """The double's catalogue synced into ProviderModel; the double's request log is
     cleared afterwards so tests see only their own requests."""
-    from generation.models import ProviderModel
-    from generation.services import catalogue_sync
+    from catalogue.models import ProviderModel
+    from catalogue.services import catalogue_sync
 
     catalogue_sync()
     fake_openrouter.received.clear()

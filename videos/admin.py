@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from config.exceptions import DomainError
+from core.errors import DomainError
 from videos import services
 from videos.models import VideoJob
 

@@ -9,9 +9,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import NotFound
-from generation.media import stored_file_response
-from generation.throttles import GenerationThrottle
+from core.errors import NotFound
+from core.files import stored_file_response
+from core.throttles import GenerationThrottle
 from videos import selectors, services
 from videos.models import VideoJob
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 from django.urls import reverse
 
-from config.exceptions import NotFound
+from core.errors import NotFound
 from videos.models import VideoJob
 
 # What the status endpoint (polled every few seconds by every open page) reads: one

@@ -21,10 +21,8 @@ import logging
 import random
 import re
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,11 +34,16 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.exceptions import Conflict, DomainError, NotFound, TooManyRequests, provider_error_answer
+from catalogue.selectors import catalogue_entry
+from core.db import is_unique_clash, release_db_connection, retry_on_write_conflict
+from core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, describe_failure
+from core.parsing import cost_or_none, int_or_none
+from generation.selectors import user_image
 from openrouter import errors as provider
 from openrouter.client import get_client
 from openrouter.types import VIDEO_RUNNING, VideoJobStatus
 from openrouter.validation import ParameterNotAccepted, validate_video_params
+from videos import dispatch
 from videos.models import VideoJob
 
 log = logging.getLogger(__name__)
@@ -65,9 +68,6 @@ TRANSIENT_ERRORS = (
     provider.ProviderRateLimited, provider.ProviderUnavailable, provider.ProviderTimeout,
     provider.ProviderMalformedResponse,
 )
-# Waits before trying a conflicting write again (DuckDB answers a concurrent write to the
-# same row with an error while the other transaction commits); None: give up.
-CONFLICT_PAUSES = (0.01, 0.03, 0.1, 0.3, None)
 # An ETA task may fire a hair early by the worker's clock; a job this close to due is due.
 CLOCK_SLACK = timedelta(seconds=1)
 # Tries at a free in-flight slot when concurrent requests of one user take the one chosen.
@@ -89,7 +89,7 @@ class TooManyJobsInFlight(TooManyRequests):
     default_message = "You have too many video jobs in progress."
 
 
-class VideoParameterError(DomainError):
+class VideoParameterError(InvalidInput):
     """A value the chosen model (or this API) does not accept; 400 naming the field."""
 
 
@@ -126,38 +126,7 @@ def _update_if(*, job_id: int, statuses, condition: Q | None = None, touch: bool
     rows = VideoJob.objects.filter(pk=job_id, status__in=tuple(statuses))
     if condition is not None:
         rows = rows.filter(condition)
-    for pause in CONFLICT_PAUSES:
-        try:
-            return rows.update(**changes)
-        except OperationalError as exc:
-            if connection.in_atomic_block or not is_write_conflict(exc) or pause is None:
-                raise
-            log.info("video job %s: write conflict, trying again", job_id)
-            time.sleep(pause * (1 + random.random()))
-    raise AssertionError("unreachable")
-
-
-def is_write_conflict(exc: BaseException) -> bool:
-    return "conflict" in str(exc).lower()
-
-
-def is_slot_clash(exc: BaseException) -> bool:
-    """A unique-slot violation (IntegrityError; on DuckDB an OperationalError when found
-    at commit) or a write conflict with a concurrent insert."""
-    text = str(exc).lower()
-    return isinstance(exc, IntegrityError) or "constraint" in text or "duplicate key" in text \
-        or is_write_conflict(exc)
-
-
-def release_db_connection() -> None:
-    """Give the database connection back before waiting on the provider.
-
-    On DuckDB the web server, worker and beat take turns on one file, and a process
-    lets go of it when its last connection closes; on PostgreSQL this frees a slot.
-    Inside a transaction (a caller's atomic block, or a test's) nothing is closed.
-    """
-    if not connection.in_atomic_block:
-        connection.close()
+    return retry_on_write_conflict(lambda: rows.update(**changes), what=f"video job {job_id}")
 
 
 # ------------------------------------------------------------------ create
@@ -190,8 +159,6 @@ def video_job_create(
     answer is 429. Image-to-video takes ``image_url`` (https, or a data URL within
     VIDEO_SOURCE_DATA_URL_MAX_BYTES) or ``image_id`` (one of the owner's images).
     """
-    from generation.selectors import catalogue_entry
-
     prompt = (prompt or "").strip()
     if not prompt:
         raise VideoParameterError("Describe the video you want.", field="prompt")
@@ -238,7 +205,7 @@ def _insert_with_slot(*, owner, values: dict, source: _Source) -> VideoJob:
                 default_storage.delete(stored_name)
             # Another request took this slot a moment ago: look again (not possible inside
             # an outer transaction, which the failed INSERT has spoilt on DuckDB).
-            if connection.in_atomic_block or not is_slot_clash(exc):
+            if connection.in_atomic_block or not is_unique_clash(exc):
                 raise
         except BaseException:
             if stored_name:
@@ -277,8 +244,6 @@ def _source_for(*, owner, image_url: str | None, image_id) -> _Source:
     if bool(image_url) == (image_id not in (None, "")):
         raise VideoParameterError("Give either image_url or image_id (one of them).", field="image_url")
     if image_id not in (None, ""):
-        from generation.selectors import user_image
-
         try:
             image = user_image(user=owner, image_id=image_id)
         except NotFound:
@@ -329,30 +294,9 @@ def _decode_data_url(value: str) -> tuple[str, bytes]:
 def _submit_after_commit(*, job_id: int) -> None:
     # Pickup at once rather than on the next sweep (off only to measure the seed's tick).
     if settings.VIDEO_SUBMIT_ON_COMMIT:
-        enqueue_submit(job_id=job_id)
+        dispatch.enqueue_submit(job_id=job_id)
 
 
-def enqueue_submit(*, job_id: int, countdown: float | None = None) -> None:
-    """Send the submit task. A broker that is down only delays the job: the sweep finds it."""
-    from videos.tasks import submit_video_job
-
-    _send(submit_video_job, job_id, countdown)
-
-
-def enqueue_poll(*, job_id: int, countdown: float | None = None) -> None:
-    from videos.tasks import poll_video_job
-
-    _send(poll_video_job, job_id, countdown)
-
-
-def _send(task, job_id: int, countdown: float | None) -> None:
-    try:
-        task.apply_async(
-            (job_id,), countdown=countdown if countdown and countdown > 0 else None,
-            retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
-        )
-    except Exception:  # noqa: BLE001 - any broker failure; the sweep is the safety net
-        log.warning("video job %s: could not send %s; the sweep will pick it up", job_id, task.name, exc_info=True)
 
 
 # ------------------------------------------------------------------ cancel
@@ -367,7 +311,7 @@ def video_job_cancel(*, job_id: int, by=None) -> VideoJob:
     completion won a race with this cancel.
     """
     jobs = VideoJob.objects.all() if by is None else VideoJob.objects.filter(owner=by)
-    if not jobs.filter(pk=_int_or_none(job_id)).exists():
+    if not jobs.filter(pk=int_or_none(job_id)).exists():
         raise NotFound("Video job not found.")
     now = timezone.now()
     if transition(job_id=job_id, from_states=VideoJob.ACTIVE, to=Status.CANCELLED,
@@ -421,7 +365,7 @@ def video_job_submit(*, job_id: int) -> bool:
     if transition(job_id=job_id, from_states=(Status.QUEUED,), to=Status.PROCESSING,
                   provider_job_id=submission.id, polling_url=submission.polling_url,
                   submitted_at=now, next_poll_at=next_poll, attempts=0, error_detail=""):
-        enqueue_poll(job_id=job_id, countdown=settings.VIDEO_POLL_INTERVAL)
+        dispatch.enqueue_poll(job_id=job_id, countdown=settings.VIDEO_POLL_INTERVAL)
     else:
         # Cancelled (or past its deadline) while the provider took it: the status stands;
         # only note the provider's id, since the provider may still bill for it.
@@ -455,7 +399,7 @@ def _after_submit_error(job: VideoJob, exc: provider.ProviderError) -> None:
         # issue asks for a retry, and the provider offers no idempotency key to avoid it.
         if _update_if(job_id=job.pk, statuses=(Status.QUEUED,), attempts=attempts,
                       next_poll_at=timezone.now() + timedelta(seconds=delay), error_detail=str(exc)):
-            enqueue_submit(job_id=job.pk, countdown=delay)
+            dispatch.enqueue_submit(job_id=job.pk, countdown=delay)
         return
     message = _provider_message(exc)
     if isinstance(exc, TRANSIENT_ERRORS):
@@ -512,7 +456,7 @@ def _schedule_next_poll(job: VideoJob, *, progress: int | None) -> None:
     if progress is not None:
         changes["progress"] = max(0, min(100, progress))
     if _update_if(job_id=job.pk, statuses=(Status.PROCESSING,), **changes):
-        enqueue_poll(job_id=job.pk, countdown=settings.VIDEO_POLL_INTERVAL)
+        dispatch.enqueue_poll(job_id=job.pk, countdown=settings.VIDEO_POLL_INTERVAL)
 
 
 def _complete(job: VideoJob, result: VideoJobStatus) -> None:
@@ -554,11 +498,8 @@ def _video_name(job: VideoJob) -> str:
 def _cost_fields(result: VideoJobStatus) -> dict:
     usage = result.raw.get("usage") if isinstance(result.raw.get("usage"), dict) else {}
     fields: dict = {"usage": usage}
-    if result.cost is not None:
-        try:
-            fields["cost"] = Decimal(str(result.cost))
-        except InvalidOperation:
-            pass
+    if (cost := cost_or_none(result.cost)) is not None:
+        fields["cost"] = cost
     return fields
 
 
@@ -578,7 +519,7 @@ def _after_poll_error(job: VideoJob, exc: provider.ProviderError) -> None:
     log.info("video job %s: poll failed (%s), retry %s in %.1fs", job.pk, exc, attempts, delay)
     if _update_if(job_id=job.pk, statuses=(Status.PROCESSING,), attempts=attempts,
                   next_poll_at=timezone.now() + timedelta(seconds=delay), error_detail=str(exc)):
-        enqueue_poll(job_id=job.pk, countdown=delay)
+        dispatch.enqueue_poll(job_id=job.pk, countdown=delay)
 
 
 def _backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -589,7 +530,7 @@ def _backoff(attempts: int, retry_after: float | None = None) -> float:
 
 
 def _provider_message(exc: provider.ProviderError) -> str:
-    return provider_error_answer(exc)[1]
+    return describe_failure(exc).message
 
 
 def _fail(job: VideoJob, *, from_states, error: str, detail: str = "", **changes) -> bool:
@@ -640,9 +581,9 @@ def video_jobs_sweep(*, now=None) -> SweepResult:
     deleted = _delete_old_jobs(now=now)
     release_db_connection()
     for pk in queued:
-        enqueue_submit(job_id=pk)
+        dispatch.enqueue_submit(job_id=pk)
     for pk in processing:
-        enqueue_poll(job_id=pk)
+        dispatch.enqueue_poll(job_id=pk)
     result = SweepResult(failed, len(queued), len(processing), deleted)
     if any((failed, queued, processing, deleted)):
         log.info("video sweep: %s", result)
@@ -689,18 +630,12 @@ def video_job_retry(*, job_id: int, resubmit: bool = False) -> VideoJob:
             moved = transition(job_id=job.pk, from_states=(Status.FAILED,),
                                to=Status.PROCESSING if resume else Status.QUEUED, in_flight_slot=slot, **changes)
         except (IntegrityError, OperationalError) as exc:
-            if connection.in_atomic_block or not is_slot_clash(exc):
+            if connection.in_atomic_block or not is_unique_clash(exc):
                 raise
             continue
         if not moved:
             raise Conflict("The job changed meanwhile; look again.")
-        (enqueue_poll if resume else enqueue_submit)(job_id=job.pk)
+        (dispatch.enqueue_poll if resume else dispatch.enqueue_submit)(job_id=job.pk)
         return VideoJob.objects.get(pk=job.pk)
     raise _too_many(cap)
 
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from generation.signals import delete_stored_file
+from core.files import delete_stored_file
 from videos.models import VideoJob
 
 

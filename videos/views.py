@@ -6,24 +6,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.exceptions import DomainError, NotFound
-from generation.selectors import catalogue_list
-from generation.throttles import web_throttle_wait
+from catalogue.selectors import catalogue_list, picker_options
+from core.errors import DomainError, NotFound
+from core.http import page_error
+from core.redirects import safe_next_path
+from core.throttles import web_throttle_wait
 from videos import selectors, services
 from videos.forms import VideoForm
 from videos.models import VideoJob
-
-
-def _catalogue_json(models) -> list[dict]:
-    """What the form's controls need to offer only the chosen model's values."""
-    return [
-        {"id": m.pk, "name": m.name or m.pk, "aspect_ratios": m.aspect_ratios, "resolutions": m.resolutions,
-         "durations": m.durations, "from_image": "first_frame" in (m.frame_images or [])}
-        for m in models
-    ]
 
 
 def _not_found(request):
@@ -50,14 +42,15 @@ def video_generate(request):
                     duration=data["duration"], image_url=data["image_url"], image_id=data["image_id"],
                 )
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-                status = exc.status_code
+                answer = page_error(exc)
+                form.add_error(answer.field if answer.field in form.fields else None, answer.message)
+                status = answer.status
             else:
                 return redirect(job)
     elif request.method == "POST":
         status = 400
     context = {
-        "form": form, "models": models, "catalogue": _catalogue_json(models),
+        "form": form, "models": models, "catalogue": picker_options(models),
         "images": selectors.user_source_images(user=request.user),
         "max_in_flight": settings.VIDEO_MAX_JOBS_IN_FLIGHT,
     }
@@ -87,11 +80,7 @@ def video_cancel(request, pk):
     else:
         messages.success(request, "Job cancelled. Only our polling stopped: the provider may still "
                                   "finish (and bill) the video, which will not be collected.")
-    target = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = VideoJob(pk=pk).get_absolute_url()
-    return redirect(target)
+    return redirect(safe_next_path(request, default=VideoJob(pk=pk).get_absolute_url()))
 
 
 @login_required

@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 
 from accounts import services, tokens
 from accounts.models import RefreshToken, User
-from config.exceptions import Conflict
+from core.errors import Conflict
 from tests.accounts.helpers import run_at_once
 from tests.accounts.factories import AdminFactory, UserFactory
 

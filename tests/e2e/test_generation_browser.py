@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 def demo_studio(settings, transactional_db, media_root):
     """Demo mode as `make run` has it: the double serving the provider API, the catalogue
     synced from it."""
-    from generation.services import catalogue_sync
+    from catalogue.services import catalogue_sync
     from openrouter.fake import FakeOpenRouter
 
     # Pieces a little apart, so the page is seen filling in while the answer streams.

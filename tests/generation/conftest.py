@@ -24,7 +24,7 @@ def api(user):
 def fault_model(catalogue):
     """A catalogue entry that the double answers with a fault: a copy of ``base`` named
     ``<base>:fault=<fault>`` (the double's model-name marker)."""
-    from generation.models import ProviderModel
+    from catalogue.models import ProviderModel
 
     def make(fault: str, *, base: str = "openai/gpt-4o-mini") -> str:
         entry = ProviderModel.objects.get(pk=base)

@@ -3,6 +3,8 @@ catalogue, stored images served to their owner only, failures leaving nothing be
 import io
 
 import pytest
+
+from core.http import STATUS_FOR_KIND
 from PIL import Image
 
 from generation.models import GeneratedImage, Generation
@@ -136,7 +138,7 @@ def test_provider_failures_are_recorded_and_leave_no_files(fault_model, api, sto
 
     assert response.status_code == status, response.content
     row = Generation.objects.get()
-    assert row.status == "failed" and row.error == response.json()["detail"] and row.http_status == status
+    assert row.status == "failed" and row.error == response.json()["detail"] and STATUS_FOR_KIND[row.error_kind] == status
     assert row.route == ("chat" if "gemini" in base else "images")
     assert stored_files() == [] and not GeneratedImage.objects.exists()
 
@@ -207,7 +209,7 @@ def test_media_is_not_served_from_a_public_mount(owned_image, client_for, stored
 def test_user_image_selector_and_data_url_for_other_apps(owned_image, user, other_user, admin_user):
     import base64
 
-    from config.exceptions import NotFound
+    from core.errors import NotFound
     from generation.selectors import user_image
 
     image = GeneratedImage.objects.get()

@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+from core.http import STATUS_FOR_KIND
+
 from generation.models import Generation
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +113,7 @@ def test_provider_failures_map_to_answers_and_are_recorded(fault_model, api, fau
     detail = response.json()["detail"]
     assert says in detail
     row = Generation.objects.get()
-    assert row.status == "failed" and row.error == detail and row.http_status == status
+    assert row.status == "failed" and row.error == detail and STATUS_FOR_KIND[row.error_kind] == status
     assert row.error_detail and row.finished_at is not None
     if fault in ("auth", "out_of_credits"):
         # The provider's own words (and anything about our key) stay with the admins.

@@ -56,7 +56,7 @@ def test_make_run_serves_healthz_and_stops_on_ctrl_c(tmp_path, fresh_store_env):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as page:
             assert "Demo mode" in page.read().decode()
         # A fresh install fills its model catalogue from the provider once the worker is up.
-        count_models = "from generation.models import ProviderModel; print(ProviderModel.objects.count())"
+        count_models = "from catalogue.models import ProviderModel; print(ProviderModel.objects.count())"
         models = 0
         while time.monotonic() < deadline + 30 and not models:
             result = run_manage("shell", "-c", count_models, env=fresh_store_env)

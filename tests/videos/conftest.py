@@ -82,7 +82,7 @@ def fake(fake_openrouter):
 def fault_video_model(catalogue):
     """A catalogue entry the double answers with a fault: a copy of google/veo-3.1 named
     ``google/veo-3.1:fault=<fault>``."""
-    from generation.models import ProviderModel
+    from catalogue.models import ProviderModel
 
     def make(fault: str, *, base: str = "google/veo-3.1") -> str:
         entry = ProviderModel.objects.get(pk=base)

@@ -6,8 +6,8 @@ import io
 import pytest
 from PIL import Image
 
-from config.exceptions import DomainError
-from generation.services import UnknownModel
+from catalogue.errors import UnknownModel
+from core.errors import DomainError
 from videos import services
 from videos.models import VideoJob
 
@@ -74,7 +74,7 @@ def test_values_the_model_does_not_accept_are_400_naming_field_and_accepted_valu
         catalogue, user, field, value, accepted):
     with pytest.raises(DomainError) as caught:
         create(user, **{field: value})
-    assert caught.value.field == field and caught.value.status_code == 400
+    assert caught.value.field == field and caught.value.kind == "invalid"
     assert accepted in caught.value.message
     assert not VideoJob.objects.exists(), "no half-written row"
 
@@ -100,7 +100,7 @@ def test_in_flight_cap_is_429_with_a_message_and_frees_up_when_a_job_ends(catalo
     create(user)
     with pytest.raises(services.TooManyJobsInFlight) as caught:
         create(user)
-    assert caught.value.status_code == 429
+    assert caught.value.kind == "rate_limited"
     assert "2 video jobs in progress" in caught.value.message
     assert VideoJob.objects.filter(owner=user).count() == 2
     create(other_user)  # the cap is per user
@@ -169,7 +169,7 @@ def test_image_id_must_be_one_of_the_callers_images(catalogue, user, other_user,
     for image_id in (theirs.pk, 999999):
         with pytest.raises(DomainError) as caught:
             create(user, generation_type=I2V, image_id=image_id)
-        assert caught.value.field == "image_id" and caught.value.status_code == 400
+        assert caught.value.field == "image_id" and caught.value.kind == "invalid"
 
 
 def test_image_to_video_needs_exactly_one_source(catalogue, user, generated_image):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.exceptions import DomainError
+from core.errors import DomainError
 from videos import services
 from videos.models import VideoJob
 

@@ -1,8 +1,8 @@
-"""Celery tasks of the generation app: thin wrappers around services."""
+"""Celery tasks of the catalogue: thin wrappers around services."""
 from celery import shared_task
 
-from generation import services
-from openrouter.errors import ProviderUnavailable, ProviderTimeout, ProviderRateLimited
+from catalogue import services
+from openrouter.errors import ProviderRateLimited, ProviderTimeout, ProviderUnavailable
 
 
 @shared_task(acks_late=True, time_limit=300, autoretry_for=(ProviderUnavailable, ProviderTimeout, ProviderRateLimited),

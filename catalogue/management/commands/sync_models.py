@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from config.exceptions import DomainError
-from generation import selectors, services
+from catalogue import selectors, services
+from core.errors import DomainError
 from openrouter.errors import ProviderError
 
 

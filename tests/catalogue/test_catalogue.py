@@ -4,8 +4,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from generation import selectors, services
-from generation.models import ProviderModel
+from catalogue import selectors, services
+from catalogue.errors import EmptyCatalogue, UnknownModel
+from catalogue.models import ProviderModel
 from openrouter.validation import ParameterNotAccepted, validate_image_params, validate_video_params
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,7 @@ def test_models_gone_from_the_provider_are_marked_unavailable_not_deleted(catalo
     retired = ProviderModel.objects.get(pk="retired/old-model")
     assert retired.available is False
     assert not selectors.catalogue_list(kind="text").filter(pk="retired/old-model").exists()
-    with pytest.raises(services.UnknownModel):
+    with pytest.raises(UnknownModel):
         selectors.catalogue_entry(model_id="retired/old-model", kind="text")
 
 
@@ -77,7 +78,7 @@ def test_a_model_that_returns_is_available_again_and_changes_are_applied(catalog
 
 def test_an_empty_catalogue_changes_nothing(catalogue):
     before = _snapshot()
-    with pytest.raises(services.EmptyCatalogue):
+    with pytest.raises(EmptyCatalogue):
         services.catalogue_sync(entries=[])
     assert _snapshot() == before
 
@@ -110,14 +111,14 @@ def test_beat_runs_the_sync_daily():
     from config.celery import app
 
     entry = settings.CELERY_BEAT_SCHEDULE["sync-provider-models"]
-    assert entry["task"] == "generation.tasks.sync_provider_models"
+    assert entry["task"] == "catalogue.tasks.sync_provider_models"
     assert entry["schedule"].total_seconds() == 24 * 3600
     app.loader.import_default_modules()
-    assert "generation.tasks.sync_provider_models" in app.tasks
+    assert "catalogue.tasks.sync_provider_models" in app.tasks
 
 
 def test_sync_task_runs_the_service(fake_openrouter):
-    from generation.tasks import sync_provider_models
+    from catalogue.tasks import sync_provider_models
 
     assert "new" in sync_provider_models.apply().get()
     assert ProviderModel.objects.filter(pk="openai/sora-2", is_video=True).exists()
@@ -128,14 +129,14 @@ def test_sync_task_runs_the_service(fake_openrouter):
 
 def test_catalogue_entry_refuses_unknown_and_wrong_kind_models(catalogue):
     assert selectors.catalogue_entry(model_id="google/veo-3.1", kind="video").pk == "google/veo-3.1"
-    with pytest.raises(services.UnknownModel) as unknown:
+    with pytest.raises(UnknownModel) as unknown:
         selectors.catalogue_entry(model_id="nobody/nothing", kind="image")
-    assert unknown.value.field == "model" and unknown.value.status_code == 400
+    assert unknown.value.field == "model" and unknown.value.kind == "invalid"
     assert "nobody/nothing" in unknown.value.message and "image" in unknown.value.message
-    with pytest.raises(services.UnknownModel) as wrong:
+    with pytest.raises(UnknownModel) as wrong:
         selectors.catalogue_entry(model_id="openai/gpt-4o-mini", kind="video")
     assert "not a video model" in wrong.value.message and "text" in wrong.value.message
-    with pytest.raises(services.UnknownModel):
+    with pytest.raises(UnknownModel):
         selectors.catalogue_entry(model_id="", kind="text")
 
 

@@ -1,17 +1,22 @@
-"""Serving stored media (generated images, videos) to the people allowed to see them.
+"""Stored media (generated images, videos): serving them to the people allowed to see
+them, and deleting them with their rows.
 
 Files live in Django's storage (MEDIA_ROOT under DATA_DIR by default) and are never
 mounted publicly: a view checks ownership first, then answers with this helper.
 """
 from __future__ import annotations
 
+import logging
+import os
 import re
 
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from config.exceptions import NotFound
+from core.errors import NotFound
+
+log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 64 * 1024
 _SINGLE_RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
@@ -103,3 +108,22 @@ def stored_file_response(file: FieldFile, *, media_type: str, filename: str | No
     response["Content-Range"] = f"bytes {first}-{last}/{size}"
     response["Content-Disposition"] = content_disposition_header(as_attachment, name)
     return _secure(response, media_type)
+
+
+def delete_stored_file(storage, name: str) -> None:
+    """Delete a stored file and, on a filesystem storage, its folder once empty."""
+    if not name:
+        return
+    try:
+        storage.delete(name)
+    except Exception:
+        log.exception("Could not delete stored file %s", name)
+        return
+    try:
+        folder = os.path.dirname(storage.path(name))
+    except NotImplementedError:  # remote storages have no folders to tidy
+        return
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass  # not empty (other images of the generation) or already gone

@@ -1,0 +1,34 @@
+"""Refusals of the catalogue: a model we cannot offer, a catalogue we cannot take."""
+from __future__ import annotations
+
+from core.errors import InvalidInput, ProviderFailed
+
+
+class UnknownModel(InvalidInput):
+    """The model is not in the catalogue, no longer available, or not of the wanted kind."""
+
+    default_message = "Unknown model."
+
+    @classmethod
+    def unknown(cls, *, model_id: str, kind: str) -> "UnknownModel":
+        return cls(
+            f'"{model_id}" is not a known {kind} model; choose one from GET /api/models?kind={kind}.',
+            field="model",
+        )
+
+    @classmethod
+    def wrong_kind(cls, *, model_id: str, kind: str, kinds) -> "UnknownModel":
+        made = ", ".join(sorted(kinds)) or "nothing we can use"
+        return cls(
+            f'"{model_id}" is not {_article(kind)} {kind} model (it makes: {made}); '
+            f"choose one from GET /api/models?kind={kind}.",
+            field="model",
+        )
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+class EmptyCatalogue(ProviderFailed):
+    default_message = "The provider returned an empty model catalogue; nothing was changed."

@@ -1,0 +1,47 @@
+"""Reads of the model catalogue shared by the API, the pages and the other apps."""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from catalogue.errors import UnknownModel
+from catalogue.models import ProviderModel
+
+KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video"}
+
+
+def catalogue_list(*, kind: str | None = None, include_unavailable: bool = False) -> QuerySet[ProviderModel]:
+    """Catalogue entries, optionally of one kind (text, image or video), by id."""
+    models = ProviderModel.objects.all()
+    if not include_unavailable:
+        models = models.filter(available=True)
+    if kind:
+        models = models.filter(**{KIND_FLAGS[kind]: True})
+    return models.order_by("id")
+
+
+def catalogue_entry(*, model_id: str, kind: str) -> ProviderModel:
+    """The available catalogue entry for ``model_id`` that makes ``kind`` outputs;
+    UnknownModel (400 on field "model") otherwise."""
+    model_id = (model_id or "").strip()
+    if not model_id:
+        raise UnknownModel("Choose a model.", field="model")
+    entry = ProviderModel.objects.filter(pk=model_id, available=True).first()
+    if entry is None:
+        raise UnknownModel.unknown(model_id=model_id, kind=kind)
+    if not entry.has_kind(kind):
+        raise UnknownModel.wrong_kind(model_id=model_id, kind=kind, kinds=entry.kinds)
+    return entry
+
+
+def catalogue_is_empty() -> bool:
+    return not ProviderModel.objects.exists()
+
+
+def picker_options(models) -> list[dict]:
+    """What a page's model picker needs to offer only the chosen model's values."""
+    return [
+        {"id": m.pk, "name": m.name or m.pk, "route": m.image_route, "aspect_ratios": m.aspect_ratios,
+         "resolutions": m.resolutions, "sizes": m.sizes, "durations": m.durations, "max_n": m.max_n,
+         "from_image": "first_frame" in (m.frame_images or [])}
+        for m in models
+    ]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from catalogue import api
+
+# REST API (included under /api/ with the "catalogue-api" namespace).
+api_urlpatterns = [
+    path("models", api.ModelListApi.as_view(), name="models"),
+]

@@ -1,0 +1,66 @@
+"""Database helpers every app needs: letting go of the connection while waiting on the
+provider, and trying a write again after a concurrent writer's conflict (DuckDB)."""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Callable, TypeVar
+
+from django.db import IntegrityError, OperationalError, connection
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Waits before trying a conflicting write again: DuckDB answers a concurrent write to the
+# same row with an error (instead of waiting) while the other transaction commits.
+CONFLICT_PAUSES = (0.01, 0.03, 0.1, 0.3)
+
+
+def release_db_connection() -> None:
+    """Give the database connection back before waiting on the provider.
+
+    On DuckDB the web server, worker and beat take turns on one file, and a process lets
+    go of it when its last connection closes; on PostgreSQL this frees a slot. Inside a
+    transaction (a caller's atomic block, or a test's) nothing is closed.
+    """
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """A concurrent transaction changed the same rows (DuckDB's "Conflict on update")."""
+    try:
+        from django_duckdb.errors import WriteConflict
+    except ImportError:  # pragma: no cover - the backend always ships it
+        WriteConflict = ()  # noqa: N806
+    if WriteConflict and isinstance(exc, WriteConflict):
+        return True
+    return isinstance(exc, OperationalError) and "conflict" in str(exc).lower()
+
+
+def is_unique_clash(exc: BaseException) -> bool:
+    """A unique index refused a concurrent insert (IntegrityError; on DuckDB an
+    OperationalError when found at commit, or a write conflict)."""
+    text = str(exc).lower()
+    return (isinstance(exc, IntegrityError) or "constraint" in text or "duplicate key" in text
+            or is_write_conflict(exc))
+
+
+def retry_on_write_conflict(write: Callable[[], T], *, what: str = "write") -> T:
+    """Run ``write``; after a write conflict wait a moment and run it again (a few times).
+
+    Outside a transaction only: inside one, the failed statement has spoilt it, so the
+    conflict goes to the caller. ``write`` must be safe to repeat (a conditional UPDATE
+    that re-reads its condition).
+    """
+    for pause in (*CONFLICT_PAUSES, None):
+        try:
+            return write()
+        except OperationalError as exc:
+            if pause is None or connection.in_atomic_block or not is_write_conflict(exc):
+                raise
+            log.info("%s: write conflict, trying again", what)
+            time.sleep(pause * (1 + random.random()))
+    raise AssertionError("unreachable")

@@ -1,0 +1,130 @@
+"""The dependency rules of docs/DESIGN.md, checked on the source: no import cycles among
+the project's modules, and the arrows pointing one way."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("accounts", "admin_panel", "catalogue", "config", "core", "django_duckdb", "generation",
+            "openrouter", "videos")
+APPS = {"accounts", "admin_panel", "catalogue", "core", "generation", "videos"}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" not in path.parts:
+                found[_module_name(path)] = path
+    return found
+
+
+def _imports(path: Path, module: str, known: set[str]) -> set[str]:
+    """Project modules that ``module`` imports anywhere in its file (functions included)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    targets = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(filter(None, [*anchor, base]))
+            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            # The longest known module the name refers to ("a.b.c" -> "a.b" if that is a module).
+            while name and name not in known:
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                targets.add(name)
+    return targets
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    known = set(modules)
+    return {name: _imports(path, name, known) for name, path in modules.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(node):
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            # A package's __init__ importing its own submodules is not a cycle of behaviour.
+            if target.startswith(node + "."):
+                continue
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_no_import_cycles_among_project_modules():
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_openrouter_and_django_duckdb_import_no_app():
+    graph = _graph()
+    for name, targets in graph.items():
+        if _top(name) in ("openrouter", "django_duckdb"):
+            assert not {_top(t) for t in targets} & (APPS | {"config"}), name
+
+
+def test_config_imports_app_code_only_in_urls():
+    graph = _graph()
+    for name, targets in graph.items():
+        if _top(name) == "config" and name != "config.urls":
+            assert not {_top(t) for t in targets} & APPS, (name, targets)
+
+
+def test_core_and_catalogue_do_not_depend_on_the_apps_above_them():
+    graph = _graph()
+    above = {"accounts", "admin_panel", "generation", "videos"}
+    for name, targets in graph.items():
+        if _top(name) in ("core", "catalogue"):
+            assert not {_top(t) for t in targets} & above, (name, targets)
+        if _top(name) == "core":
+            assert "catalogue" not in {_top(t) for t in targets}, (name, targets)
