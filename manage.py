@@ -6,7 +6,10 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from config import startup
     from django.core.management import execute_from_command_line
+
+    startup.prepare()
 
     execute_from_command_line(sys.argv)
 

@@ -5,39 +5,25 @@ DuckDB file and Kombu's filesystem broker under DATA_DIR, and demo mode against 
 offline OpenRouter double when no OPENROUTER_API_KEY is set.
 """
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlparse
 
 import environ
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from config import startup
+
+BASE_DIR = startup.BASE_DIR
 
 env = environ.Env()
+_resolve = startup.resolve
 
-
-def _resolve(path: str) -> Path:
-    p = Path(path).expanduser()
-    return p if p.is_absolute() else BASE_DIR / p
-
-
-DATA_DIR = _resolve(env.str("DATA_DIR", default="var"))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once into DATA_DIR."""
-    if value := env.str("SECRET_KEY", default=""):
-        return value
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        from django.core.management.utils import get_random_secret_key
-
-        key_file.write_text(get_random_secret_key() + get_random_secret_key())
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# Made, with the generated secret key, by the start-up step (config/startup.py) that every
+# entry point runs first; reading settings changes nothing on disk.
+DATA_DIR = startup.data_dir()
+SECRET_KEY = env.str("SECRET_KEY", default="") or startup.read_secret_key(DATA_DIR)
+if not SECRET_KEY:
+    raise environ.ImproperlyConfigured(
+        "No SECRET_KEY: set it, or start Studio through manage.py / the ASGI app / Celery, "
+        "which generate one into DATA_DIR.")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -162,7 +148,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
@@ -250,8 +235,9 @@ CACHES = {"default": env.cache_url_config(CACHE_URL) if CACHE_URL else {
 BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem:"):
-    for sub in ("queue", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    # The stock transport can hand a worker a half-written message file, which stops the
+    # worker (celery/kombu#1551); config.broker's writes each message whole (see there).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -274,18 +260,6 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
-# Rows of expired refresh tokens serve nothing (their JWTs are refused on expiry alone).
-CELERY_BEAT_SCHEDULE["purge-expired-refresh-tokens"] = {
-    "task": "accounts.tasks.purge_expired_refresh_tokens",
-    "schedule": timedelta(hours=1),
-}
-# The provider's model catalogue, refreshed daily (catalogue.tasks).
-CELERY_BEAT_SCHEDULE["sync-provider-models"] = {
-    "task": "catalogue.tasks.sync_provider_models",
-    "schedule": timedelta(days=1),
-}
-
 # Video jobs (videos/). Seconds unless named otherwise.
 VIDEO_MAX_JOBS_IN_FLIGHT = env.int("VIDEO_MAX_JOBS_IN_FLIGHT", default=3)  # per user
 VIDEO_POLL_INTERVAL = env.float("VIDEO_POLL_INTERVAL", default=15.0)  # between polls of one job
@@ -311,19 +285,27 @@ GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=60)  # images and video
 # a job's submit should start well within a second of its POST (Redis needs no polling).
 if CELERY_BROKER_URL.startswith("filesystem:"):
     CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.1)
-    # The stock transport can hand a worker a half-written message file, which stops the
-    # worker (celery/kombu#1551); config.broker's writes each message whole (see there).
-    import kombu.transport
-
-    kombu.transport.TRANSPORT_ALIASES["filesystem"] = "config.broker:Transport"
 # One queue name per stack lets test and benchmark stacks share a Redis without taking
 # each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
-CELERY_BEAT_SCHEDULE["video-sweep"] = {
-    "task": "videos.tasks.sweep_video_jobs",
-    "schedule": VIDEO_SWEEP_INTERVAL,
-    # Sweeps piled up while no worker ran are dropped: the next one does it all.
-    "options": {"expires": VIDEO_SWEEP_INTERVAL},
+# Every periodic task, in one place (beat reads this; its file scheduler keeps no rows).
+CELERY_BEAT_SCHEDULE = {
+    # Rows of expired refresh tokens serve nothing (their JWTs are refused on expiry alone).
+    "purge-expired-refresh-tokens": {
+        "task": "accounts.tasks.purge_expired_refresh_tokens",
+        "schedule": timedelta(hours=1),
+    },
+    # The provider's model catalogue, refreshed daily.
+    "sync-provider-models": {
+        "task": "catalogue.tasks.sync_provider_models",
+        "schedule": timedelta(days=1),
+    },
+    "video-sweep": {
+        "task": "videos.tasks.sweep_video_jobs",
+        "schedule": VIDEO_SWEEP_INTERVAL,
+        # Sweeps piled up while no worker ran are dropped: the next one does it all.
+        "options": {"expires": VIDEO_SWEEP_INTERVAL},
+    },
 }
 
 # --- OpenRouter -------------------------------------------------------------------------

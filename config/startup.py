@@ -1,0 +1,57 @@
+"""The start-up step every entry point runs before Django loads its settings
+(manage.py, the ASGI/WSGI application, the Celery app, the test run).
+
+It makes the data folder (private to the user running Studio) and, unless SECRET_KEY is
+set, generates the secret key file once. Settings only read what this step made, so
+importing them has no side effects.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SECRET_KEY_FILE = "secret_key"
+# Folders under DATA_DIR that the processes write to.
+DATA_FOLDERS = ("media", "static", "broker/queue", "broker/processed", "broker/control")
+
+
+def resolve(path: str) -> Path:
+    """A path from the environment: relative ones are relative to the project folder."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else BASE_DIR / p
+
+
+def data_dir() -> Path:
+    return resolve(os.environ.get("DATA_DIR") or "var")
+
+
+def prepare(folder: Path | None = None) -> Path:
+    """Make DATA_DIR and its folders (mode 0700) and the secret key file (0600) if missing."""
+    folder = folder or data_dir()
+    for sub in ("", *DATA_FOLDERS):
+        path = folder / sub
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not os.environ.get("SECRET_KEY"):
+        _create_secret_key(folder / SECRET_KEY_FILE)
+    return folder
+
+
+def _create_secret_key(path: Path) -> None:
+    """Written once, atomically: of two processes starting together, one creates the
+    file with its final mode and content; the other finds it and keeps it."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(64))
+
+
+def read_secret_key(folder: Path) -> str:
+    """The generated secret key; empty when the start-up step has not run."""
+    try:
+        return (folder / SECRET_KEY_FILE).read_text().strip()
+    except FileNotFoundError:
+        return ""
