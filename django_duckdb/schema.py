@@ -20,10 +20,7 @@ is False; see features.py for why).
 """
 
 import copy
-import datetime
-import decimal
 import re
-import uuid
 
 from django.apps.registry import Apps
 from django.core.management.color import no_style
@@ -35,69 +32,16 @@ from django.db.backends.ddl_references import Statement
 from django.db.backends.utils import strip_quotes
 from django.db.models import CompositePrimaryKey, UniqueConstraint
 
-from .operations import nextval_sql, sequence_name
+from .sql import (
+    index_columns,
+    nextval_sql,
+    quote_value,
+    rename_index_columns,
+    restart_sequence_sql,
+    sequence_name,
+)
 
 AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
-
-
-def quote_value(value):
-    """A SQL literal for value (defaults in DDL, last_executed_query)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float, decimal.Decimal)):
-        return str(value)
-    if isinstance(value, str):
-        return "'%s'" % value.replace("'", "''")
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "'%s'::BLOB" % "".join("\\x%02x" % b for b in bytes(value))
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is not None:
-            return "TIMESTAMPTZ '%s'" % value.isoformat(" ")
-        return "TIMESTAMP '%s'" % value.isoformat(" ")
-    if isinstance(value, datetime.date):
-        return "DATE '%s'" % value.isoformat()
-    if isinstance(value, datetime.time):
-        return "TIME '%s'" % value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return "INTERVAL '%d microseconds'" % (
-            (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
-        )
-    if isinstance(value, uuid.UUID):
-        return "'%s'::UUID" % value
-    raise ValueError(
-        "Cannot quote parameter value %r of type %s" % (value, type(value))
-    )
-
-
-def _rename_index_columns(sql, renamed, quote_name):
-    """
-    Rewrite "CREATE INDEX i ON t(a, b);" for renamed columns ({old: new}); None
-    if the index covers a dropped column ({old: None}) or an expression
-    naming a changed column.
-    """
-    from .introspection import _IDENTIFIER_RE, _split_top_level, _unquote
-
-    start, end = sql.find("("), sql.rfind(")")
-    if start == -1 or end <= start or not renamed:
-        return sql
-    parts = []
-    for part in _split_top_level(sql[start + 1 : end]):
-        match = _IDENTIFIER_RE.match(part)
-        if match:
-            column = _unquote(match.group(1)).lower()
-            if column in renamed:
-                if renamed[column] is None:
-                    return None
-                part = quote_name(renamed[column])
-        elif any(
-            re.search(r'(?<![\w"])"?%s"?(?![\w"])' % re.escape(old), part, re.I)
-            for old in renamed
-        ):
-            return None
-        parts.append(part)
-    return "%s(%s)%s" % (sql[:start], ", ".join(parts), sql[end + 1 :].rstrip().rstrip(";"))
 
 
 class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
@@ -564,7 +508,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         if delete_field is not None and delete_field.column:
             renamed[delete_field.column.lower()] = None
         for sql in foreign_indexes:
-            sql = _rename_index_columns(sql, renamed, self.quote_name)
+            sql = rename_index_columns(sql, renamed, self.quote_name)
             if sql is not None:
                 self.execute(sql)
 
@@ -581,8 +525,6 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     def _undeclared_indexes(self, model, table, alter_fields=(), delete_field=None):
         """CREATE INDEX statements of indexes Django doesn't know the model has."""
-        from .introspection import DatabaseIntrospection
-
         existing = self._table_indexes(table)
         if not existing:
             return []
@@ -614,7 +556,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         for name, sql in existing:
             if name.lower() in declared:
                 continue
-            columns = DatabaseIntrospection._index_columns(sql)
+            columns = index_columns(sql)
             column = (columns[0] or "").lower() if len(columns) == 1 else None
             if column in dropped_columns or (
                 column in dropped_unique_columns
@@ -832,7 +774,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 )
                 (largest,) = cursor.fetchone()
             if largest is not None:
-                for sql in self.connection.ops._restart_sequence_sql(
+                for sql in restart_sequence_sql(
                     no_style(), table, info["column"], info["name"], largest + 1
                 ):
                     self.execute(sql)
