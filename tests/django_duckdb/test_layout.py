@@ -83,3 +83,14 @@ def test_no_private_names_imported_between_modules():
     ]
     assert borrowed == []
 
+
+
+def test_errors_module_imports_nothing_from_the_project():
+    tree = ast.parse((PACKAGE / "errors.py").read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            imported.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert all(name.split(".")[0] in ("django", "duckdb") for name in imported), imported
