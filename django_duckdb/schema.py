@@ -361,32 +361,37 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
                     sql.rename_column_references(table, old_field.column, new_field.column)
             return
         self._remake_table(model, alter_fields=[(old_field, new_field)])
-        # Columns pointing at a primary/unique key whose type changed follow
-        # it (foreign keys, multi-table inheritance links, auto M2M tables).
         if (old_field.primary_key or old_field.unique) and old_type != new_type:
-            for old_rel, new_rel in _related_non_m2m_objects(old_field, new_field):
-                if old_rel.related_model == model:
-                    continue
-                self._remake_table(
-                    new_rel.related_model, alter_fields=[(old_rel.field, new_rel.field)]
-                )
-            if new_field.primary_key:
-                opts = new_field.model._meta
-                related_m2m = {
-                    remote_field.through
-                    for remote_field in opts.related_objects
-                    if remote_field.many_to_many
-                    and remote_field.through._meta.auto_created
-                    and remote_field.related_model != model
-                }
-                related_m2m.update(
-                    m2m.remote_field.through
-                    for m2m in opts.many_to_many
-                    if m2m.remote_field.through._meta.auto_created
-                    and m2m.related_model != model
-                )
-                for through in related_m2m:
-                    self._remake_table(through)
+            self._rebuild_related(model, old_field, new_field)
+
+    def _rebuild_related(self, model, old_field, new_field):
+        """
+        Columns pointing at a primary/unique key whose type changed follow it
+        (foreign keys, multi-table inheritance links, auto M2M tables).
+        """
+        for old_rel, new_rel in _related_non_m2m_objects(old_field, new_field):
+            if old_rel.related_model == model:
+                continue
+            self._remake_table(
+                new_rel.related_model, alter_fields=[(old_rel.field, new_rel.field)]
+            )
+        if new_field.primary_key:
+            opts = new_field.model._meta
+            related_m2m = {
+                remote_field.through
+                for remote_field in opts.related_objects
+                if remote_field.many_to_many
+                and remote_field.through._meta.auto_created
+                and remote_field.related_model != model
+            }
+            related_m2m.update(
+                m2m.remote_field.through
+                for m2m in opts.many_to_many
+                if m2m.remote_field.through._meta.auto_created
+                and m2m.related_model != model
+            )
+            for through in related_m2m:
+                self._remake_table(through)
 
     def _alter_many_to_many(self, model, old_field, new_field, strict):
         """Alter M2Ms to repoint their to= endpoints."""
