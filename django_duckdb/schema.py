@@ -15,6 +15,8 @@ DEFAULT nextval(...). DuckDB won't drop a sequence a column default uses, so
 the sequence lives and dies with its table and is carried over (or re-created
 at the right position) when the table is rebuilt or renamed.
 
+The rebuild itself is rebuild.py; sequence handling is sequences.py.
+
 Foreign keys are not created in the database (features.supports_foreign_keys
 is False; see features.py for why).
 """
