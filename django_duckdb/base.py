@@ -30,6 +30,7 @@ from . import dbapi as Database
 from . import functions, registry, udfs
 from .client import DatabaseClient
 from .creation import DatabaseCreation
+from .errors import ErrorWrapper
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
 from .lengths import MaxLengthCheck
@@ -207,6 +208,11 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     def ensure_timezone(self):
         # Applied by setup_session() on the next lease; sessions stay in UTC.
         return False
+
+    @cached_property
+    def wrap_database_errors(self):
+        # Django's wrapper, except that a WriteConflict stays one.
+        return ErrorWrapper(self)
 
     def create_cursor(self, name=None):
         return self.connection.cursor()

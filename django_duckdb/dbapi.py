@@ -4,8 +4,10 @@ A small DB-API 2.0 layer over DuckDB for Django (``DatabaseWrapper.Database``).
 * Exceptions are DuckDB's own classes, which already follow the DB-API
   hierarchy (ConstraintException is an IntegrityError, ConversionException a
   DataError, Parser/Binder/CatalogException are ProgrammingErrors, IO and
-  TransactionException - "Conflict on update" - are OperationalErrors), so
-  Django's DatabaseErrorWrapper maps them by class.
+  TransactionException are OperationalErrors), so Django's
+  DatabaseErrorWrapper maps them by class. A write-write conflict ("Conflict
+  on update") is raised as errors.WriteConflict, a Django OperationalError
+  the wrapper leaves as it is (see errors.py).
 * A ``Connection`` does not own a DuckDB connection. It leases one from the
   process-wide ``registry.Instance`` for each unit of work: one statement in
   autocommit mode, or a whole transaction (BEGIN .. COMMIT/ROLLBACK). Between
@@ -24,6 +26,7 @@ from itertools import tee
 
 import duckdb
 
+from .errors import WriteConflict, reports_write_conflict
 from .lengths import parse_length_check
 
 apilevel = "2.0"
@@ -72,12 +75,18 @@ def translate_error(exc):
       PRIMARY KEY or UNIQUE constraint violation"). It is an IntegrityError.
     * A value too long for a CharField breaks the CHECK that stands in for
       VARCHAR(n); like PostgreSQL's "value too long", that is a DataError.
+    * Any other conflict between transactions ("Conflict on update", a
+      catalog write-write conflict) is an errors.WriteConflict.
     """
     message = str(exc)
     if isinstance(exc, duckdb.TransactionException) and (
         "constraint violation" in message or "duplicate key" in message
     ):
         error = IntegrityError(message)
+    elif isinstance(exc, duckdb.TransactionException) and reports_write_conflict(
+        message
+    ):
+        error = WriteConflict(message)
     elif isinstance(exc, duckdb.ConstraintException) and (
         length_check := _failed_length_check(message)
     ):
@@ -101,7 +110,8 @@ def _failed_length_check(message):
     return match["table"], column.strip('"'), length
 
 
-def _raise_translated(exc):
+def raise_translated(exc):
+    """Raise exc as translate_error() translates it."""
     translated = translate_error(exc)
     if translated is exc:
         raise exc
@@ -191,25 +201,21 @@ class Connection:
         self._in_transaction = False
         discard = False
         try:
-            try:
-                self._session.conn.execute(statement)
-            except duckdb.Error as exc:
-                translated = translate_error(exc)
-                if translated is not exc:
-                    raise translated from exc
-                raise
-        except duckdb.Error:
-            if statement == "COMMIT":
-                # A failed COMMIT (write conflict) leaves nothing to keep.
-                try:
-                    self._session.conn.execute("ROLLBACK")
-                except duckdb.Error:
-                    discard = True
-            else:
-                discard = True
-            raise
+            self._session.conn.execute(statement)
+        except duckdb.Error as exc:
+            # A failed COMMIT (write conflict) leaves nothing to keep; a
+            # connection that can't even roll back is not pooled again.
+            discard = statement != "COMMIT" or not self._rolled_back()
+            raise_translated(exc)
         finally:
             self._release(discard=discard)
+
+    def _rolled_back(self):
+        try:
+            self._session.conn.execute("ROLLBACK")
+        except duckdb.Error:
+            return False
+        return True
 
     def set_autocommit(self, autocommit):
         if autocommit and self._in_transaction:
@@ -264,10 +270,10 @@ class Cursor:
                         or attempt == CONFLICT_RETRIES
                         or "Conflict" not in str(exc)
                     ):
-                        _raise_translated(exc)
+                        raise_translated(exc)
                     time.sleep(0.001 * 2**attempt)
                 except duckdb.ConstraintException as exc:
-                    _raise_translated(exc)
+                    raise_translated(exc)
             description = conn.description
             rowcount = conn.rowcount
             if (

@@ -7,6 +7,7 @@ from django.db.backends.base.introspection import TableInfo as BaseTableInfo
 from django.db.models import Index
 
 from .lengths import parse_length_check
+from .sql import index_columns, split_top_level, unquote
 
 FieldInfo = namedtuple(
     "FieldInfo", BaseFieldInfo._fields + ("is_autofield", "comment", "is_positive")
@@ -18,7 +19,6 @@ _COLUMN_COLLATION_RE = re.compile(
     r'^\s*("(?:[^"]|"")+"|[^\s"]+)\s.*?\bCOLLATE\s+("(?:[^"]|"")+"|[\w.]+)',
     re.IGNORECASE | re.DOTALL,
 )
-_IDENTIFIER_RE = re.compile(r'^\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*$')
 
 # Only objects of the database and schema the connection is using.
 _HERE = "database_name = current_database() AND schema_name = current_schema()"
@@ -51,36 +51,6 @@ def column_type_check(column, expression):
     if length_check and length_check[0] in (column, quoted):
         return "max_length", length_check[1]
     return None, None
-
-
-def _split_top_level(text):
-    """Split "a, lower(b), c" on commas outside parentheses and quotes."""
-    parts, depth, quote, current = [], 0, None, []
-    for char in text:
-        if quote:
-            if char == quote:
-                quote = None
-        elif char in "\"'":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-            continue
-        current.append(char)
-    if "".join(current).strip():
-        parts.append("".join(current).strip())
-    return parts
-
-
-def _unquote(identifier):
-    identifier = identifier.strip()
-    if identifier.startswith('"') and identifier.endswith('"'):
-        return identifier[1:-1].replace('""', '"')
-    return identifier
 
 
 class DatabaseIntrospection(BaseDatabaseIntrospection):
@@ -185,10 +155,10 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         sql = row[0]
         body = sql[sql.find("(") + 1 : sql.rfind(")")]
         collations = {}
-        for part in _split_top_level(body):
+        for part in split_top_level(body):
             match = _COLUMN_COLLATION_RE.match(part)
             if match:
-                collations[_unquote(match.group(1))] = _unquote(match.group(2))
+                collations[unquote(match.group(1))] = unquote(match.group(2))
         return collations
 
     def get_table_description(self, cursor, table_name):
@@ -311,7 +281,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             [table_name],
         )
         for name, unique, primary, sql in cursor.fetchall():
-            columns = self._index_columns(sql)
+            columns = index_columns(sql)
             constraints[name] = {
                 "columns": columns,
                 "primary_key": bool(primary),
@@ -325,18 +295,3 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
                 "options": None,
             }
         return constraints
-
-    @staticmethod
-    def _index_columns(sql):
-        """Column names of "CREATE INDEX i ON t(a, b);"; None for expressions."""
-        if not sql:
-            return []
-        start = sql.find("(")
-        end = sql.rfind(")")
-        if start == -1 or end <= start:
-            return []
-        columns = []
-        for part in _split_top_level(sql[start + 1 : end]):
-            match = _IDENTIFIER_RE.match(part)
-            columns.append(_unquote(match.group(1)) if match else None)
-        return columns

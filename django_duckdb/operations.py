@@ -5,11 +5,14 @@ from functools import lru_cache, partial
 
 from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
-from django.db.backends.utils import split_tzname_delta, strip_quotes
+from django.db.backends.utils import split_tzname_delta
 from django.db.models.constants import OnConflict
 from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.regex_helper import _lazy_re_compile
+
+from . import sql as sqltext
+from .sql import quote_value, restart_sequence_sql, sequence_name
 
 
 @lru_cache
@@ -17,17 +20,6 @@ def get_json_dumps(encoder):
     # Minified UTF-8 text: the form DuckDB's json_extract() produces, so JSON
     # values (and key lookups) compare equal as text.
     return partial(json.dumps, cls=encoder, separators=(",", ":"), ensure_ascii=False)
-
-
-def sequence_name(table, column):
-    """The sequence behind an AutoField column (see schema.py)."""
-    return f"{strip_quotes(table)}_{strip_quotes(column)}_seq"
-
-
-def nextval_sql(name):
-    """DEFAULT expression drawing from sequence `name` (any characters)."""
-    quoted = '"%s"' % name.replace('"', '""')
-    return "nextval('%s')" % quoted.replace("'", "''")
 
 
 class DatabaseOperations(BaseDatabaseOperations):
@@ -209,9 +201,7 @@ class DatabaseOperations(BaseDatabaseOperations):
     # -- SQL pieces ---------------------------------------------------------
 
     def quote_name(self, name):
-        if name.startswith('"') and name.endswith('"'):
-            return name  # Quoting once is enough.
-        return '"%s"' % name.replace('"', '""')
+        return sqltext.quote_name(name)
 
     def no_limit_value(self):
         return None
@@ -309,8 +299,6 @@ class DatabaseOperations(BaseDatabaseOperations):
         # DuckDB doesn't expose the bound statement; show the values quoted.
         sql = getattr(cursor, "query", None) or sql
         if params:
-            from .schema import quote_value
-
             try:
                 if isinstance(params, (list, tuple)):
                     return sql % tuple(quote_value(p) for p in params)
@@ -349,36 +337,13 @@ class DatabaseOperations(BaseDatabaseOperations):
                 for info in self.connection.introspection.get_sequences(cursor, table)
             ]
 
-    def _restart_sequence_sql(self, style, table, column, name, start):
-        # DuckDB can't ALTER SEQUENCE ... RESTART and won't drop a sequence a
-        # column default uses, so detach it, recreate it and reattach it: one
-        # string of four statements (DuckDB runs them all), so callers that
-        # execute statement by statement can't leave the column half done.
-        qt, qc, qs = (
-            self.quote_name(table),
-            self.quote_name(column),
-            self.quote_name(name),
-        )
-        return [
-            " ".join(
-                [
-                    f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} "
-                    "DROP DEFAULT;",
-                    f"{style.SQL_KEYWORD('DROP SEQUENCE')} {qs};",
-                    f"{style.SQL_KEYWORD('CREATE SEQUENCE')} {qs} START {int(start)};",
-                    f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} "
-                    f"SET DEFAULT {nextval_sql(name)};",
-                ]
-            )
-        ]
-
     def sequence_reset_by_name_sql(self, style, sequences):
         sql = []
         for info in sequences:
             table = info["table"]
             column = info["column"] or "id"
             name = info.get("name") or sequence_name(table, column)
-            sql.extend(self._restart_sequence_sql(style, table, column, name, 1))
+            sql.extend(restart_sequence_sql(style, table, column, name, 1))
         return sql
 
     def sequence_reset_sql(self, style, model_list):
@@ -415,7 +380,7 @@ class DatabaseOperations(BaseDatabaseOperations):
                     if row and row[0] is not None and row[0] >= start:
                         break  # already past every key
                     output.extend(
-                        self._restart_sequence_sql(style, table, f.column, name, start)
+                        restart_sequence_sql(style, table, f.column, name, start)
                     )
                     break
         return output

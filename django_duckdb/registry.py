@@ -38,13 +38,12 @@ the turn-taking:
 In-memory databases (``:memory:`` or ``:memory:<name>``) have no file and no
 other process: they are opened once and kept until exit or an explicit
 close (closing destroys the data).
+
+The file-lock probe and the side file live in filelock.py.
 """
 
 import atexit
-import fcntl
 import os
-import re
-import struct
 import threading
 import time
 import weakref
@@ -53,69 +52,13 @@ from collections import Counter
 import duckdb
 
 from . import dbapi
+from .filelock import WaitFile, describe_holder, file_lock_holder, is_lock_conflict
 
 MEMORY = ":memory:"
 
 
 def is_memory(name):
     return isinstance(name, str) and name.startswith(MEMORY)
-
-# struct flock on Linux/x86_64 and aarch64: short l_type, short l_whence,
-# off_t l_start, off_t l_len, pid_t l_pid (+ padding).
-_FLOCK_FMT = "hhqqi4x"
-
-_LOCK_ERROR_RE = re.compile(
-    r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)"
-)
-
-
-def is_lock_conflict(exc):
-    return "Could not set lock on file" in str(exc) or "Conflicting lock" in str(exc)
-
-
-def describe_holder(message, pid=None):
-    """'<program> (PID n)' from DuckDB's lock error text, or from /proc."""
-    match = _LOCK_ERROR_RE.search(message or "")
-    if match:
-        return f"{match['program']} (PID {match['pid']})"
-    if pid:
-        return f"{_program_of(pid)} (PID {pid})"
-    return "another process"
-
-
-def _program_of(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().split(b"\0")[0].decode(errors="replace") or "unknown"
-    except OSError:
-        return "unknown"
-
-
-def file_lock_holder(path):
-    """
-    PID of the process holding a POSIX write lock on ``path``, 0 if the file
-    is free, None if it can't be told (then just try to open it).
-
-    Only call this while this process does not have the file open through
-    DuckDB: closing any descriptor of a file drops *all* of the process's
-    POSIX locks on it.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return 0
-    except OSError:
-        return None
-    try:
-        query = struct.pack(_FLOCK_FMT, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
-        l_type, _, _, _, l_pid = struct.unpack(
-            _FLOCK_FMT, fcntl.fcntl(fd, fcntl.F_GETLK, query)
-        )
-    except (OSError, struct.error):
-        return None
-    finally:
-        os.close(fd)
-    return 0 if l_type == fcntl.F_UNLCK else l_pid
 
 
 class Session:
@@ -173,8 +116,7 @@ class Instance:
         self._last_release = time.monotonic()
         self._janitor = None
         self._last_holder = None
-        self._probe_fd = None
-        self._wait_fd = None
+        self._wait_file = WaitFile(self.wait_path)
         # Statistics, for tests and benchmarks.
         self.opens = 0
         self.yields = 0
@@ -318,20 +260,20 @@ class Instance:
                             raise
                         self._last_holder = describe_holder(str(exc))
                 if not announced:
-                    self._announce()
+                    self._wait_file.announce()
                     announced = True
                 if time.monotonic() >= deadline:
                     raise self._timeout_error(timeout, opener=True)
                 time.sleep(self.poll_interval)
         finally:
             if announced:
-                self._unannounce()
+                self._wait_file.unannounce()
 
     def _let_waiter_in(self, deadline):
         """We just yielded the file: wait until the waiter has taken it."""
         until = min(deadline, self._yielded_at + self.courtesy_timeout)
         self._yielded_at = None
-        while time.monotonic() < until and self._waiter_exists():
+        while time.monotonic() < until and self._wait_file.waiter_exists():
             time.sleep(self.poll_interval)
 
     def _timeout_error(self, timeout, opener):
@@ -351,36 +293,6 @@ class Instance:
             "(requests, tasks, transactions) short."
         )
 
-    # Waiting processes announce themselves with a shared flock on the side
-    # file; the holder probes with a non-blocking exclusive flock.
-
-    def _side_fd(self):
-        return os.open(self.wait_path, os.O_RDWR | os.O_CREAT, 0o666)
-
-    def _announce(self):
-        try:
-            self._wait_fd = self._side_fd()
-            fcntl.flock(self._wait_fd, fcntl.LOCK_SH)
-        except OSError:
-            self._wait_fd = None
-
-    def _unannounce(self):
-        fd, self._wait_fd = self._wait_fd, None
-        if fd is not None:
-            os.close(fd)  # drops the flock
-
-    def _waiter_exists(self):
-        try:
-            if self._probe_fd is None:
-                self._probe_fd = self._side_fd()
-            fcntl.flock(self._probe_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        fcntl.flock(self._probe_fd, fcntl.LOCK_UN)
-        return False
-
     def _start_janitor(self):
         if self._janitor is not None and self._janitor.is_alive():
             return
@@ -395,7 +307,7 @@ class Instance:
         pid = os.getpid()
         with self._cond:
             while self._root is not None and self._pid == pid:
-                waiter = self._waiter_exists()
+                waiter = self._wait_file.waiter_exists()
                 if waiter != self._draining:
                     self._draining = waiter
                     if not waiter:

@@ -15,18 +15,14 @@ DEFAULT nextval(...). DuckDB won't drop a sequence a column default uses, so
 the sequence lives and dies with its table and is carried over (or re-created
 at the right position) when the table is rebuilt or renamed.
 
+The rebuild itself is rebuild.py; sequence handling is sequences.py.
+
 Foreign keys are not created in the database (features.supports_foreign_keys
 is False; see features.py for why).
 """
 
-import copy
-import datetime
-import decimal
 import re
-import uuid
 
-from django.apps.registry import Apps
-from django.core.management.color import no_style
 from django.db.backends.base.schema import (
     BaseDatabaseSchemaEditor,
     _related_non_m2m_objects,
@@ -35,72 +31,12 @@ from django.db.backends.ddl_references import Statement
 from django.db.backends.utils import strip_quotes
 from django.db.models import CompositePrimaryKey, UniqueConstraint
 
-from .operations import nextval_sql, sequence_name
-
-AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
-
-
-def quote_value(value):
-    """A SQL literal for value (defaults in DDL, last_executed_query)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float, decimal.Decimal)):
-        return str(value)
-    if isinstance(value, str):
-        return "'%s'" % value.replace("'", "''")
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "'%s'::BLOB" % "".join("\\x%02x" % b for b in bytes(value))
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is not None:
-            return "TIMESTAMPTZ '%s'" % value.isoformat(" ")
-        return "TIMESTAMP '%s'" % value.isoformat(" ")
-    if isinstance(value, datetime.date):
-        return "DATE '%s'" % value.isoformat()
-    if isinstance(value, datetime.time):
-        return "TIME '%s'" % value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return "INTERVAL '%d microseconds'" % (
-            (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
-        )
-    if isinstance(value, uuid.UUID):
-        return "'%s'::UUID" % value
-    raise ValueError(
-        "Cannot quote parameter value %r of type %s" % (value, type(value))
-    )
+from .rebuild import TableRebuild
+from .sequences import AUTO_FIELD_TYPES, SequenceMixin
+from .sql import nextval_sql, quote_value
 
 
-def _rename_index_columns(sql, renamed, quote_name):
-    """
-    Rewrite "CREATE INDEX i ON t(a, b);" for renamed columns ({old: new}); None
-    if the index covers a dropped column ({old: None}) or an expression
-    naming a changed column.
-    """
-    from .introspection import _IDENTIFIER_RE, _split_top_level, _unquote
-
-    start, end = sql.find("("), sql.rfind(")")
-    if start == -1 or end <= start or not renamed:
-        return sql
-    parts = []
-    for part in _split_top_level(sql[start + 1 : end]):
-        match = _IDENTIFIER_RE.match(part)
-        if match:
-            column = _unquote(match.group(1)).lower()
-            if column in renamed:
-                if renamed[column] is None:
-                    return None
-                part = quote_name(renamed[column])
-        elif any(
-            re.search(r'(?<![\w"])"?%s"?(?![\w"])' % re.escape(old), part, re.I)
-            for old in renamed
-        ):
-            return None
-        parts.append(part)
-    return "%s(%s)%s" % (sql[:start], ", ".join(parts), sql[end + 1 :].rstrip().rstrip(";"))
-
-
-class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
+class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
     sql_delete_table = "DROP TABLE %(table)s"
     sql_create_fk = None
     sql_create_inline_fk = None
@@ -115,8 +51,6 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     sql_delete_index = "DROP INDEX %(name)s"
     sql_alter_table_comment = None
     sql_alter_column_comment = None
-    sql_create_sequence = "CREATE SEQUENCE %(sequence)s START %(start)s"
-    sql_delete_sequence = "DROP SEQUENCE IF EXISTS %(sequence)s"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,65 +109,6 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     def prepare_default(self, value):
         return self.quote_value(value)
-
-    # -- sequences ----------------------------------------------------------
-
-    def _sequence_name(self, model, field):
-        table = model._meta.db_table
-        return sequence_name(self._sequence_tables.get(table, table), field.column)
-
-    def _auto_fields(self, model):
-        return [
-            f
-            for f in model._meta.local_fields
-            if f.get_internal_type() in AUTO_FIELD_TYPES
-        ]
-
-    def _sequence_exists(self, name):
-        if self.collect_sql:
-            return False
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT 1 FROM duckdb_sequences() WHERE lower(sequence_name) = lower(%s) "
-                "AND database_name = current_database() "
-                "AND schema_name = current_schema()",
-                [name],
-            )
-            return cursor.fetchone() is not None
-
-    def _create_sequence(self, name, start=1):
-        self.execute(
-            self.sql_create_sequence
-            % {"sequence": self.quote_name(name), "start": int(start)}
-        )
-
-    def _drop_sequence(self, name):
-        self.execute(self.sql_delete_sequence % {"sequence": self.quote_name(name)})
-
-    def _table_sequences(self, table):
-        if self.collect_sql:
-            return []
-        with self.connection.cursor() as cursor:
-            return self.connection.introspection.get_sequences(cursor, table)
-
-    def _sequence_next_value(self, name, table=None, column=None):
-        """Where a replacement for sequence `name` must start."""
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT last_value FROM duckdb_sequences() WHERE lower(sequence_name) = lower(%s)",
-                [name],
-            )
-            row = cursor.fetchone()
-            start = (row[0] or 0) + 1 if row else 1
-            if table and column and self._column_position(table, column) is not None:
-                cursor.execute(
-                    "SELECT MAX(%s) FROM %s"
-                    % (self.quote_name(column), self.quote_name(table))
-                )
-                (largest,) = cursor.fetchone()
-                if largest is not None:
-                    start = max(start, int(largest) + 1)
-            return start
 
     # -- column and table definitions --------------------------------------
 
@@ -349,280 +224,11 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             )
         self._rename_sequences(old_db_table, new_db_table)
 
-    def _rename_sequences(self, old_table, new_table):
-        """Give the sequences of a renamed table their new names."""
-        if old_table.startswith("new__"):
-            # A rebuilt table: its sequences already have the final names.
-            return
-        for info in self._table_sequences(new_table):
-            old_name, column = info["name"], info["column"]
-            new_name = sequence_name(new_table, column)
-            if old_name == new_name:
-                continue
-            if self._sequence_exists(new_name):
-                self._drop_sequence(new_name)
-            self._create_sequence(
-                new_name, self._sequence_next_value(old_name, new_table, column)
-            )
-            self.execute(
-                "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s"
-                % (self.quote_name(new_table), self.quote_name(column), nextval_sql(new_name))
-            )
-            self._drop_sequence(old_name)
-
-    # -- rebuilding a table -------------------------------------------------
-
     def _remake_table(
         self, model, create_field=None, delete_field=None, alter_fields=None
     ):
-        """
-        Rebuild the table of `model` with a changed definition, keeping rows.
-
-        Follows django.db.backends.sqlite3.schema's procedure: create
-        "new__<table>", copy, drop the old table, rename, recreate indexes.
-        """
-
-        def is_self_referential(f):
-            return f.is_relation and f.remote_field.model is model
-
-        body = {
-            f.name: f.clone() if is_self_referential(f) else f
-            for f in model._meta.local_concrete_fields
-        }
-        pk = model._meta.pk
-        if isinstance(pk, CompositePrimaryKey):
-            body[pk.name] = pk.clone()
-        # Values of mapping are SQL expressions over the old table's columns.
-        mapping = {
-            f.column: self.quote_name(f.column)
-            for f in model._meta.local_concrete_fields
-            if f.generated is False
-        }
-        rename_mapping = {}
-        restore_pk_field = None
-        alter_fields = alter_fields or []
-        if getattr(create_field, "primary_key", False) or any(
-            getattr(new_field, "primary_key", False) for _, new_field in alter_fields
-        ):
-            for name, field in list(body.items()):
-                if field.primary_key and not any(
-                    name == new_field.name for _, new_field in alter_fields
-                ):
-                    field.primary_key = False
-                    restore_pk_field = field
-                    if field.auto_created:
-                        del body[name]
-                        del mapping[field.column]
-        if create_field:
-            body[create_field.name] = create_field
-            if (
-                not create_field.has_db_default()
-                and not (create_field.many_to_many or create_field.generated)
-                and create_field.concrete
-                and create_field.get_internal_type() not in AUTO_FIELD_TYPES
-            ):
-                mapping[create_field.column] = self.prepare_default(
-                    self.effective_default(create_field)
-                )
-        for old_field, new_field in alter_fields:
-            body.pop(old_field.name, None)
-            mapping.pop(old_field.column, None)
-            body[new_field.name] = new_field
-            rename_mapping[old_field.name] = new_field.name
-            if new_field.generated:
-                continue
-            column_sql = self.quote_name(old_field.column)
-            old_type = old_field.db_type(self.connection)
-            new_type = new_field.db_type(self.connection)
-            if old_type != new_type and new_type:
-                # Let the database convert the values explicitly.
-                column_sql = "CAST(%s AS %s)" % (column_sql, new_type)
-            if old_field.null and not new_field.null:
-                if not new_field.has_db_default():
-                    default = self.prepare_default(self.effective_default(new_field))
-                else:
-                    default, _ = self.db_default_sql(new_field)
-                column_sql = "coalesce(%s, %s)" % (column_sql, default)
-            mapping[new_field.column] = column_sql
-        if delete_field:
-            del body[delete_field.name]
-            mapping.pop(delete_field.column, None)
-            if (
-                delete_field.many_to_many
-                and delete_field.remote_field.through._meta.auto_created
-            ):
-                return self.delete_model(delete_field.remote_field.through)
-
-        apps = Apps()
-        unique_together = [
-            [rename_mapping.get(n, n) for n in unique]
-            for unique in model._meta.unique_together
-        ]
-        indexes = model._meta.indexes
-        if delete_field:
-            indexes = [
-                index for index in indexes if delete_field.name not in index.fields
-            ]
-        constraints = list(model._meta.constraints)
-
-        # A model with the final table name, only for reference resolution.
-        body_copy = copy.deepcopy(body)
-        body_copy["Meta"] = type(
-            "Meta",
-            (),
-            {
-                "app_label": model._meta.app_label,
-                "db_table": model._meta.db_table,
-                "unique_together": unique_together,
-                "indexes": indexes,
-                "constraints": constraints,
-                "apps": apps,
-            },
-        )
-        body_copy["__module__"] = model.__module__
-        type(model._meta.object_name, model.__bases__, body_copy)
-
-        # The model whose table is built.
-        table = model._meta.db_table
-        temp_table = "new__%s" % strip_quotes(table)
-        body_copy = copy.deepcopy(body)
-        body_copy["Meta"] = type(
-            "Meta",
-            (),
-            {
-                "app_label": model._meta.app_label,
-                "db_table": temp_table,
-                "unique_together": unique_together,
-                "indexes": indexes,
-                "constraints": constraints,
-                "apps": apps,
-            },
-        )
-        body_copy["__module__"] = model.__module__
-        new_model = type("New%s" % model._meta.object_name, model.__bases__, body_copy)
-
-        if delete_field and delete_field.attname == new_model._meta.pk.attname:
-            auto_pk = new_model._meta.pk
-            delattr(new_model, auto_pk.attname)
-            new_model._meta.local_fields.remove(auto_pk)
-            new_model.pk = None
-
-        old_sequences = {
-            info["name"]: info["column"] for info in self._table_sequences(table)
-        }
-        # Indexes the model doesn't declare (a historical index_together, a
-        # RunSQL) would be lost with the old table: note them to recreate.
-        foreign_indexes = self._undeclared_indexes(model, table, alter_fields, delete_field)
-        # New auto fields whose sequence doesn't exist yet (a renamed column,
-        # a field that became an AutoField) start after the existing keys.
-        self._sequence_tables[temp_table] = strip_quotes(table)
-        try:
-            for field in self._auto_fields(new_model):
-                name = self._sequence_name(new_model, field)
-                if name in old_sequences or self._sequence_exists(name):
-                    continue
-                source = next(
-                    (
-                        old.column
-                        for old, new in alter_fields
-                        if new.column == field.column
-                    ),
-                    field.column if field.column in mapping else None,
-                )
-                start = 1
-                if source is not None and not self.collect_sql:
-                    old_seq = next(
-                        (n for n, c in old_sequences.items() if c == source), None
-                    )
-                    start = self._sequence_next_value(
-                        old_seq or name, table, source
-                    )
-                self._create_sequence(name, start)
-
-            self.create_model(new_model)
-
-            self.execute(
-                "INSERT INTO %s (%s) SELECT %s FROM %s"
-                % (
-                    self.quote_name(temp_table),
-                    ", ".join(self.quote_name(x) for x in mapping),
-                    ", ".join(mapping.values()),
-                    self.quote_name(table),
-                )
-            )
-            # Drop the old table (and its indexes), keep its sequences for now.
-            self._drop_table(model)
-            self.alter_db_table(new_model, temp_table, table)
-        finally:
-            del self._sequence_tables[temp_table]
-
-        # Indexes and unique indexes, now on the final table name.
-        for sql in self.deferred_sql:
-            self.execute(sql)
-        self.deferred_sql = []
-        renamed = {old.column.lower(): new.column for old, new in alter_fields}
-        if delete_field is not None and delete_field.column:
-            renamed[delete_field.column.lower()] = None
-        for sql in foreign_indexes:
-            sql = _rename_index_columns(sql, renamed, self.quote_name)
-            if sql is not None:
-                self.execute(sql)
-
-        kept = {
-            sequence_name(strip_quotes(table), f.column)
-            for f in self._auto_fields(new_model)
-        }
-        for name in old_sequences:
-            if name not in kept:
-                self._drop_sequence(name)
-
-        if restore_pk_field:
-            restore_pk_field.primary_key = True
-
-    def _undeclared_indexes(self, model, table, alter_fields=(), delete_field=None):
-        """CREATE INDEX statements of indexes Django doesn't know the model has."""
-        from .introspection import DatabaseIntrospection
-
-        existing = self._table_indexes(table)
-        if not existing:
-            return []
-        declared = set()
-        statements = list(self._model_indexes_sql(model))
-        # Like Django's own alter_field, an altered field that loses db_index
-        # takes any single-column index on it along.
-        dropped_columns, dropped_unique_columns = set(), set()
-        for old_field, new_field in alter_fields:
-            statements.extend(self._field_indexes_sql(model, old_field))
-            if old_field.db_index and not new_field.db_index:
-                dropped_columns.add(old_field.column.lower())
-            if old_field.unique and not new_field.unique:
-                dropped_unique_columns.add(old_field.column.lower())
-        if delete_field is not None:
-            statements.extend(self._field_indexes_sql(model, delete_field))
-        for fields in model._meta.unique_together:
-            statements.append(
-                self._create_unique_sql(model, [model._meta.get_field(f) for f in fields])
-            )
-        for constraint in model._meta.constraints:
-            if isinstance(constraint, UniqueConstraint):
-                statements.append(constraint.create_sql(model, self))
-        for statement in statements:
-            name = getattr(statement, "parts", {}).get("name") if statement else None
-            if name is not None:
-                declared.add(strip_quotes(str(name)).lower())
-        undeclared = []
-        for name, sql in existing:
-            if name.lower() in declared:
-                continue
-            columns = DatabaseIntrospection._index_columns(sql)
-            column = (columns[0] or "").lower() if len(columns) == 1 else None
-            if column in dropped_columns or (
-                column in dropped_unique_columns
-                and sql.upper().startswith("CREATE UNIQUE")
-            ):
-                continue
-            undeclared.append(sql)
-        return undeclared
+        """Rebuild the table of `model` with a changed definition, keeping rows."""
+        return TableRebuild(self, model, create_field, delete_field, alter_fields).run()
 
     # -- operations ---------------------------------------------------------
 
@@ -757,32 +363,37 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                     sql.rename_column_references(table, old_field.column, new_field.column)
             return
         self._remake_table(model, alter_fields=[(old_field, new_field)])
-        # Columns pointing at a primary/unique key whose type changed follow
-        # it (foreign keys, multi-table inheritance links, auto M2M tables).
         if (old_field.primary_key or old_field.unique) and old_type != new_type:
-            for old_rel, new_rel in _related_non_m2m_objects(old_field, new_field):
-                if old_rel.related_model == model:
-                    continue
-                self._remake_table(
-                    new_rel.related_model, alter_fields=[(old_rel.field, new_rel.field)]
-                )
-            if new_field.primary_key:
-                opts = new_field.model._meta
-                related_m2m = {
-                    remote_field.through
-                    for remote_field in opts.related_objects
-                    if remote_field.many_to_many
-                    and remote_field.through._meta.auto_created
-                    and remote_field.related_model != model
-                }
-                related_m2m.update(
-                    m2m.remote_field.through
-                    for m2m in opts.many_to_many
-                    if m2m.remote_field.through._meta.auto_created
-                    and m2m.related_model != model
-                )
-                for through in related_m2m:
-                    self._remake_table(through)
+            self._rebuild_related(model, old_field, new_field)
+
+    def _rebuild_related(self, model, old_field, new_field):
+        """
+        Columns pointing at a primary/unique key whose type changed follow it
+        (foreign keys, multi-table inheritance links, auto M2M tables).
+        """
+        for old_rel, new_rel in _related_non_m2m_objects(old_field, new_field):
+            if old_rel.related_model == model:
+                continue
+            self._remake_table(
+                new_rel.related_model, alter_fields=[(old_rel.field, new_rel.field)]
+            )
+        if new_field.primary_key:
+            opts = new_field.model._meta
+            related_m2m = {
+                remote_field.through
+                for remote_field in opts.related_objects
+                if remote_field.many_to_many
+                and remote_field.through._meta.auto_created
+                and remote_field.related_model != model
+            }
+            related_m2m.update(
+                m2m.remote_field.through
+                for m2m in opts.many_to_many
+                if m2m.remote_field.through._meta.auto_created
+                and m2m.related_model != model
+            )
+            for through in related_m2m:
+                self._remake_table(through)
 
     def _alter_many_to_many(self, model, old_field, new_field, strict):
         """Alter M2Ms to repoint their to= endpoints."""
@@ -819,23 +430,6 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         )
         self._advance_sequences(new_through._meta.db_table)
         self.delete_model(old_through)
-
-    def _advance_sequences(self, table):
-        """After copying rows with their keys, move sequences past them."""
-        if self.collect_sql:
-            return
-        for info in self._table_sequences(table):
-            with self.connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT MAX(%s) FROM %s"
-                    % (self.quote_name(info["column"]), self.quote_name(table))
-                )
-                (largest,) = cursor.fetchone()
-            if largest is not None:
-                for sql in self.connection.ops._restart_sequence_sql(
-                    no_style(), table, info["column"], info["name"], largest + 1
-                ):
-                    self.execute(sql)
 
     def add_constraint(self, model, constraint):
         if isinstance(constraint, UniqueConstraint):
