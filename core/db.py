@@ -9,6 +9,8 @@ from typing import Callable, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection
 
+from django_duckdb.errors import WriteConflict
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -30,22 +32,15 @@ def release_db_connection() -> None:
 
 
 def is_write_conflict(exc: BaseException) -> bool:
-    """A concurrent transaction changed the same rows (DuckDB's "Conflict on update")."""
-    try:
-        from django_duckdb.errors import WriteConflict
-    except ImportError:  # pragma: no cover - the backend always ships it
-        WriteConflict = ()  # noqa: N806
-    if WriteConflict and isinstance(exc, WriteConflict):
-        return True
-    return isinstance(exc, OperationalError) and "conflict" in str(exc).lower()
+    """A concurrent transaction changed the same rows (DuckDB refuses instead of waiting;
+PostgreSQL waits, so there it never happens)."""
+    return isinstance(exc, WriteConflict)
 
 
 def is_unique_clash(exc: BaseException) -> bool:
-    """A unique index refused a concurrent insert (IntegrityError; on DuckDB an
-    OperationalError when found at commit, or a write conflict)."""
-    text = str(exc).lower()
-    return (isinstance(exc, IntegrityError) or "constraint" in text or "duplicate key" in text
-            or is_write_conflict(exc))
+    """A unique index refused a concurrent insert (IntegrityError), or on DuckDB the
+    insert met a concurrent writer of the same key (a write conflict)."""
+    return isinstance(exc, IntegrityError) or is_write_conflict(exc)
 
 
 def retry_on_write_conflict(write: Callable[[], T], *, what: str = "write") -> T:
