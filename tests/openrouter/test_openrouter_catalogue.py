@@ -2,7 +2,7 @@
 
 import pytest
 
-from openrouter import fake_catalogue
+from openrouter.fake import catalogue as fake_catalogue
 from openrouter.catalogue import (
     merge_catalogue,
     parse_image_models_payload,
@@ -10,10 +10,10 @@ from openrouter.catalogue import (
     parse_video_models_payload,
 )
 from openrouter.errors import ProviderMalformedResponse
-from openrouter.fake_catalogue import GEMINI_ASPECT_RATIOS
+from openrouter.fake.catalogue import GEMINI_ASPECT_RATIOS
 from openrouter.types import CatalogueModel
 
-TEXT_IDS = {"openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "fake/echo"}
+TEXT_IDS = {"openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "fake/echo", "fake/long-stream"}
 CHAT_IMAGE_IDS = {"google/gemini-2.5-flash-image", "openai/gpt-5-image-mini"}
 IMAGE_ONLY_IDS = {"openai/dall-e-3", "black-forest-labs/flux-1.1-pro", "openai/gpt-image-1", "bytedance-seed/seedream-4.5"}
 VIDEO_IDS = {"google/veo-3.1", "openai/sora-2"}
