@@ -169,7 +169,7 @@ class AsyncOpenRouterClient(ClientCore):
                 response = await self._request("GET", url, stream=True)
                 try:
                     meter.check_headers(response.headers)
-                    async for chunk in response.aiter_bytes(transport.DOWNLOAD_CHUNK):
+                    async for chunk in response.aiter_bytes():
                         meter.add(chunk)
                         dest.write(chunk)
                     return response.headers.get("Content-Type", "").split(";")[0].strip()

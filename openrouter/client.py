@@ -177,7 +177,7 @@ class OpenRouterClient(ClientCore):
         response = self._request("GET", url, stream=True)
         try:
             meter.check_headers(response.headers)
-            for chunk in response.iter_bytes(transport.DOWNLOAD_CHUNK):
+            for chunk in response.iter_bytes():
                 meter.add(chunk)
                 dest.write(chunk)
             return response.headers.get("Content-Type", "").split(";")[0].strip()
