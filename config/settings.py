@@ -332,6 +332,9 @@ OPENROUTER_MAX_RETRIES = env.int("OPENROUTER_MAX_RETRIES", default=3)
 OPENROUTER_RETRY_BUDGET = env.float("OPENROUTER_RETRY_BUDGET", default=30.0)
 OPENROUTER_IMAGES_PATH = env.str("OPENROUTER_IMAGES_PATH", default="/images")
 OPENROUTER_VIDEO_MAX_BYTES = env.int("OPENROUTER_VIDEO_MAX_BYTES", default=200 * 1024 * 1024)
+# Overall limits on downloading a provider-hosted video / image, whatever the read timeout allows.
+OPENROUTER_DOWNLOAD_DEADLINE = env.float("OPENROUTER_DOWNLOAD_DEADLINE", default=300.0)
+OPENROUTER_IMAGE_DOWNLOAD_DEADLINE = env.float("OPENROUTER_IMAGE_DOWNLOAD_DEADLINE", default=60.0)
 
 # --- Generation (text and images) -------------------------------------------------------
 

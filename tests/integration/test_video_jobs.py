@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from bench.video_stack import VideoStack
-from openrouter import fake_media
+from openrouter.fake import media as fake_media
 from openrouter.fake import FakeOpenRouter
 
 pytestmark = pytest.mark.integration

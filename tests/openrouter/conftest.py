@@ -1,11 +1,21 @@
-"""Fixtures for the provider boundary's tests: the offline double over real HTTP and a
-client whose sleeping and clock are observable. No database, no Django settings needed."""
+"""Fixtures for the provider boundary's tests: the offline double over real HTTP and
+clients whose sleeping and clock are observable. No database, no Django settings needed.
+
+``make_client`` and ``client`` come in two flavours, ``sync`` (OpenRouterClient) and
+``async`` (AsyncOpenRouterClient driven from the test through :class:`AsyncDriver`), so
+every client test runs against both.
+"""
 
 from __future__ import annotations
 
-import pytest
-import requests
+import asyncio
+import inspect
+from typing import Any
 
+import httpx
+import pytest
+
+from openrouter.aclient import AsyncOpenRouterClient
 from openrouter.client import OpenRouterClient
 from openrouter.fake import FakeOpenRouter
 
@@ -26,6 +36,41 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class AsyncDriver:
+    """An AsyncOpenRouterClient seen from synchronous test code: every coroutine method
+    runs to completion on the test's own event loop; ``chat_stream`` gives an iterator
+    whose ``close()`` is the async stream's ``aclose()``."""
+
+    def __init__(self, client: AsyncOpenRouterClient, loop: asyncio.AbstractEventLoop) -> None:
+        self.aclient = client
+        self.loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.aclient, name)
+        if name == "chat_stream":
+            return lambda **kw: _DrivenStream(self.loop.run_until_complete(attr(**kw)), self.loop)
+        if inspect.iscoroutinefunction(attr):
+            return lambda *a, **kw: self.loop.run_until_complete(attr(*a, **kw))
+        return attr
+
+
+class _DrivenStream:
+    def __init__(self, stream, loop) -> None:
+        self.stream, self.loop = stream, loop
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return self.loop.run_until_complete(self.stream.__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.stream.aclose())
 
 
 @pytest.fixture
@@ -52,29 +97,54 @@ def client_clock():
 
 
 @pytest.fixture
-def make_client(fake, client_clock):
-    """Build clients for the double; keyword arguments override the test defaults."""
+def event_loop_for_test():
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
 
-    def make(**overrides) -> OpenRouterClient:
-        options = dict(
-            base_url=fake.base_url,
-            api_key="test-key",
-            app_url="https://studio.example",
-            app_title="Studio Tests",
-            connect_timeout=2.0,
-            read_timeout=5.0,
-            max_retries=3,
-            retry_budget=30.0,
-            backoff_base=0.1,
-            backoff_cap=1.0,
-            sleep=client_clock.sleep,
-            clock=client_clock,
-            rand=lambda: 0.5,
+
+@pytest.fixture(params=["sync", "async"])
+def flavour(request):
+    return request.param
+
+
+@pytest.fixture
+def make_client(fake, client_clock, flavour, event_loop_for_test):
+    """Build clients for the double; keyword arguments override the test defaults.
+    ``headers`` are sent with every request (e.g. ``fault_headers(...)``);
+    ``real_time=True`` keeps the real clock and sleep."""
+    made: list[Any] = []
+
+    def make(*, headers: dict[str, str] | None = None, real_time: bool = False, **overrides):
+        options: dict[str, Any] = dict(
+            base_url=fake.base_url, api_key="test-key", app_url="https://studio.example",
+            app_title="Studio Tests", connect_timeout=2.0, read_timeout=5.0, max_retries=3,
+            retry_budget=30.0, backoff_base=0.1, backoff_cap=1.0,
         )
+        if not real_time:
+            options.update(sleep=client_clock.sleep, clock=client_clock, rand=lambda: 0.5)
         options.update(overrides)
-        return OpenRouterClient(**options)
+        if flavour == "sync":
+            client = OpenRouterClient(http=httpx.Client(headers=headers), **options)
+            made.append(client)
+            return client
+        if "sleep" in options:
+            sync_sleep = options["sleep"]
 
-    return make
+            async def sleep(seconds: float) -> None:
+                sync_sleep(seconds)
+
+            options["sleep"] = sleep
+        client = AsyncOpenRouterClient(http=httpx.AsyncClient(headers=headers), **options)
+        made.append(client)
+        return AsyncDriver(client, event_loop_for_test)
+
+    yield make
+    for client in made:
+        if isinstance(client, AsyncOpenRouterClient):
+            event_loop_for_test.run_until_complete(client.aclose())
+        else:
+            client.close()
 
 
 @pytest.fixture
@@ -82,12 +152,9 @@ def client(make_client):
     return make_client()
 
 
-def fault_session(fault: str, **headers: str) -> requests.Session:
-    """A session whose every request asks the double for ``fault``."""
-    session = requests.Session()
-    session.headers["X-Fake-Fault"] = fault
-    session.headers.update(headers)
-    return session
+def fault_headers(fault: str, **headers: str) -> dict[str, str]:
+    """Headers that ask the double for ``fault`` on every request."""
+    return {"X-Fake-Fault": fault, **headers}
 
 
 USER_HELLO = [{"role": "user", "content": "hello there"}]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from openrouter import fake_catalogue
+from openrouter.fake import catalogue as fake_catalogue
 from openrouter.catalogue import (
     merge_catalogue,
     parse_image_models_payload,
@@ -10,10 +10,10 @@ from openrouter.catalogue import (
     parse_video_models_payload,
 )
 from openrouter.errors import ProviderMalformedResponse
-from openrouter.fake_catalogue import GEMINI_ASPECT_RATIOS
+from openrouter.fake.catalogue import GEMINI_ASPECT_RATIOS
 from openrouter.types import CatalogueModel
 
-TEXT_IDS = {"openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "fake/echo"}
+TEXT_IDS = {"openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "fake/echo", "fake/long-stream"}
 CHAT_IMAGE_IDS = {"google/gemini-2.5-flash-image", "openai/gpt-5-image-mini"}
 IMAGE_ONLY_IDS = {"openai/dall-e-3", "black-forest-labs/flux-1.1-pro", "openai/gpt-image-1", "bytedance-seed/seedream-4.5"}
 VIDEO_IDS = {"google/veo-3.1", "openai/sora-2"}
@@ -75,8 +75,9 @@ def test_video_models_carry_their_parameters(client, fake):
 def test_fetch_catalogue_merges_one_entry_per_model(client, fake):
     entries = client.fetch_catalogue()
 
-    assert [r.path for r in fake.received] == [
-        "/api/v1/models?output_modalities=all", "/api/v1/images/models", "/api/v1/videos/models",
+    # the async client fetches the three concurrently, so only the set is fixed
+    assert sorted(r.path for r in fake.received) == [
+        "/api/v1/images/models", "/api/v1/models?output_modalities=all", "/api/v1/videos/models",
     ]
     ids = [e.id for e in entries]
     assert len(ids) == len(set(ids)) and set(ids) == TEXT_IDS | CHAT_IMAGE_IDS | IMAGE_ONLY_IDS | VIDEO_IDS

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
+import httpx
 from PIL import Image
 
-from openrouter import fake_media
+from openrouter.fake import media as fake_media
 from openrouter.fake import ALL_FAULTS, FakeOpenRouter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,38 +20,38 @@ AUTH = {"Authorization": "Bearer anything"}
 
 
 def test_everything_under_the_api_needs_a_bearer_key(fake):
-    for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Basic abc"}):
-        answer = requests.get(f"{fake.base_url}/models", headers=headers)
+    for headers in ({}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}):
+        answer = httpx.get(f"{fake.base_url}/models", headers=headers)
         assert answer.status_code == 401
         assert answer.json() == {"error": {"code": 401, "message": "No auth credentials found"}}
-    assert requests.get(f"{fake.base_url}/models", headers=AUTH).status_code == 200
+    assert httpx.get(f"{fake.base_url}/models", headers=AUTH).status_code == 200
 
 
 def test_auth_can_be_switched_off_for_manual_use():
     with FakeOpenRouter(api_key_required=False) as open_fake:
-        assert requests.get(f"{open_fake.base_url}/key").json()["data"]["label"] == "fake-openrouter"
+        assert httpx.get(f"{open_fake.base_url}/key").json()["data"]["label"] == "fake-openrouter"
 
 
 def test_unknown_routes_methods_and_faults_are_explained(fake):
-    assert requests.get(f"{fake.base_url}/nothing", headers=AUTH).status_code == 404
-    assert requests.get(f"{fake.base_url}/chat/completions", headers=AUTH).status_code == 405
-    typo = requests.get(f"{fake.base_url}/models", headers={**AUTH, "X-Fake-Fault": "rate_limt"})
+    assert httpx.get(f"{fake.base_url}/nothing", headers=AUTH).status_code == 404
+    assert httpx.get(f"{fake.base_url}/chat/completions", headers=AUTH).status_code == 405
+    typo = httpx.get(f"{fake.base_url}/models", headers={**AUTH, "X-Fake-Fault": "rate_limt"})
     assert typo.status_code == 400 and "Unknown fake fault 'rate_limt'" in typo.json()["error"]["message"]
-    broken = requests.post(f"{fake.base_url}/chat/completions", data=b"{nope", headers=AUTH)
+    broken = httpx.post(f"{fake.base_url}/chat/completions", content=b"{nope", headers=AUTH)
     assert broken.status_code == 400
 
 
 def test_fault_counts_fail_the_first_identical_requests_only(fake):
     url, headers = f"{fake.base_url}/models", {**AUTH, "X-Fake-Fault": "unavailable", "X-Fake-Fault-Count": "2"}
-    assert [requests.get(url, headers=headers).status_code for _ in range(3)] == [503, 503, 200]
+    assert [httpx.get(url, headers=headers).status_code for _ in range(3)] == [503, 503, 200]
     # another request (other path) has its own count
-    assert requests.get(f"{fake.base_url}/key", headers=headers).status_code == 503
+    assert httpx.get(f"{fake.base_url}/key", headers=headers).status_code == 503
     fake.reset()
-    assert requests.get(url, headers=headers).status_code == 503
+    assert httpx.get(url, headers=headers).status_code == 503
 
 
 def test_rate_limit_answers_carry_retry_after_scaled_by_time(fake):
-    answer = requests.get(f"{fake.base_url}/models", headers={**AUTH, "X-Fake-Fault": "rate_limit"})
+    answer = httpx.get(f"{fake.base_url}/models", headers={**AUTH, "X-Fake-Fault": "rate_limit"})
     assert answer.status_code == 429 and answer.headers["Retry-After"] == "1"  # 10 s x 0.1
     assert answer.json()["error"]["code"] == 429
 
@@ -124,10 +124,10 @@ def test_stop_cuts_a_slow_answer_short(fake):
 
     def slow_call():
         try:
-            result["status"] = requests.get(
+            result["status"] = httpx.get(
                 f"{fake.base_url}/models", headers={**AUTH, "X-Fake-Fault": "slow"}, timeout=10
             ).status_code
-        except requests.RequestException as exc:
+        except httpx.HTTPError as exc:
             result["error"] = exc
 
     thread = threading.Thread(target=slow_call)
@@ -155,7 +155,7 @@ def test_management_command_serves_and_prints_the_base_url():
         assert first_line.startswith("OPENROUTER_BASE_URL=http://127.0.0.1:"), process.stderr.read()
         base_url = first_line.split("=", 1)[1]
         assert base_url.endswith("/api/v1")
-        models = requests.get(f"{base_url}/videos/models", headers=AUTH, timeout=5).json()
+        models = httpx.get(f"{base_url}/videos/models", headers=AUTH, timeout=5).json()
         assert {m["id"] for m in models["data"]} == {"google/veo-3.1", "openai/sora-2"}
     finally:
         process.terminate()

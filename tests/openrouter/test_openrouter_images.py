@@ -188,11 +188,11 @@ def test_images_are_deterministic_from_the_prompt(client):
     assert first == again != other
 
 
-def test_the_key_is_never_sent_to_another_origin(fake, client):
+def test_the_key_is_never_sent_to_another_origin(fake, client, make_client):
     """A hosted URL on another host gets no Authorization header (here: another double,
     which therefore answers 401)."""
     with FakeOpenRouter() as elsewhere:
-        job = type(client)(base_url=elsewhere.base_url, api_key="k").video_submit(model="openai/sora-2", prompt="x")
+        job = make_client(base_url=elsewhere.base_url, api_key="k").video_submit(model="openai/sora-2", prompt="x")
         foreign_url = f"{elsewhere.base_url}/videos/{job.id}/content?index=0"
 
         with pytest.raises(ProviderAuthError):

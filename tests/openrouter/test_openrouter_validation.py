@@ -2,7 +2,7 @@
 
 import pytest
 
-from openrouter import fake_catalogue
+from openrouter.fake import catalogue as fake_catalogue
 from openrouter.catalogue import (
     merge_catalogue,
     parse_image_models_payload,

@@ -5,12 +5,11 @@ import time
 
 import pytest
 
-from openrouter.client import OpenRouterClient
 from openrouter.errors import ProviderBadRequest, ProviderMalformedResponse, ProviderNotFound, ProviderUnavailable
 from openrouter.fake import FakeOpenRouter
-from openrouter.fake_media import sample_video_bytes
+from openrouter.fake.media import sample_video_bytes
 
-from .conftest import fault_session
+from .conftest import fault_headers
 
 # The double's jobs take video_duration (10) x time_scale (0.1) = 1 s on its manual clock.
 JOB_SECONDS = 1.0
@@ -68,9 +67,9 @@ def test_a_job_goes_pending_in_progress_completed_and_downloads(client, fake, fa
     assert fake.received[-1].headers["authorization"] == "Bearer test-key"
 
 
-def test_jobs_progress_in_real_time_too():
+def test_jobs_progress_in_real_time_too(make_client):
     with FakeOpenRouter(video_duration=0.15) as fake:
-        client = OpenRouterClient(base_url=fake.base_url, api_key="k")
+        client = make_client(base_url=fake.base_url, api_key="k", real_time=True)
         job = client.video_submit(model="google/veo-3.1", prompt="rain")
         statuses = []
         while not statuses or statuses[-1] != "completed":
@@ -97,11 +96,9 @@ def test_job_faults_end_in_their_terminal_state(client, fake_clock, fault, statu
     assert polled.is_terminal
 
 
-def test_no_urls_keeps_the_providers_raw_status(client, fake_clock):
+def test_no_urls_keeps_the_providers_raw_status(client, make_client, fake_clock):
     # the fault chosen by header at submit time
-    job = OpenRouterClient(
-        base_url=client.base_url, api_key="k", session=fault_session("no_urls")
-    ).video_submit(model="google/veo-3.1", prompt="x")
+    job = make_client(headers=fault_headers("no_urls")).video_submit(model="google/veo-3.1", prompt="x")
     fake_clock.advance(JOB_SECONDS * 2)
 
     polled = client.video_poll(polling_url=job.polling_url)
@@ -134,7 +131,7 @@ def test_polling_is_retried_through_transient_failures(make_client, fake, client
     job = make_client().video_submit(model="google/veo-3.1", prompt="x")
     fake_clock.advance(JOB_SECONDS)
 
-    polled = make_client(session=fault_session("unavailable*2")).video_poll(polling_url=job.polling_url)
+    polled = make_client(headers=fault_headers("unavailable*2")).video_poll(polling_url=job.polling_url)
 
     assert polled.status == "completed"
     assert len(fake.received) == 4 and len(client_clock.sleeps) == 2
@@ -161,7 +158,7 @@ def test_download_over_the_size_cap_is_refused_while_streaming(make_client, fake
     job = make_client().video_submit(model="google/veo-3.1", prompt="x")
     fake_clock.advance(JOB_SECONDS)
     # chunked: no Content-Length to check up front
-    client = make_client(video_max_bytes=CAP, session=fault_session("chunked"))
+    client = make_client(video_max_bytes=CAP, headers=fault_headers("chunked"))
     dest = io.BytesIO()
 
     with pytest.raises(ProviderMalformedResponse, match="70000-byte limit"):
@@ -175,7 +172,7 @@ def test_download_without_content_length_still_works(make_client, fake_clock):
     fake_clock.advance(JOB_SECONDS)
     dest = io.BytesIO()
 
-    size = make_client(session=fault_session("chunked")).video_download(
+    size = make_client(headers=fault_headers("chunked")).video_download(
         url=make_client().video_content_url(job.id), dest=dest)
 
     assert size == len(sample_video_bytes()) and dest.getvalue() == sample_video_bytes()
@@ -184,7 +181,7 @@ def test_download_without_content_length_still_works(make_client, fake_clock):
 def test_download_cut_short_raises_unavailable(make_client, fake_clock, fake):
     job = make_client().video_submit(model="google/veo-3.1", prompt="x")
     fake_clock.advance(JOB_SECONDS)
-    client = make_client(session=fault_session("drop_stream"), max_retries=0)
+    client = make_client(headers=fault_headers("drop_stream"), max_retries=0)
 
     with pytest.raises(ProviderUnavailable, match="downloading the video"):
         client.video_download(url=client.video_content_url(job.id), dest=io.BytesIO())

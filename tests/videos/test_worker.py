@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from openrouter import fake_media
+from openrouter.fake import media as fake_media
 from videos import services
 from videos.models import VideoJob
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Streams a long answer at a set pace (see the package docstring).
+LONG_STREAM_MODEL = "fake/long-stream"
 GEMINI_ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 
 
@@ -70,6 +72,10 @@ MODELS: tuple[FakeModel, ...] = (
     FakeModel(
         "fake/echo", "Fake: Echo", TEXT, TEXT,
         {"prompt": "0", "completion": "0"}, "Answers with the last user message (offline double).", 32768,
+    ),
+    FakeModel(
+        LONG_STREAM_MODEL, "Fake: Long stream", TEXT, TEXT,
+        {"prompt": "0", "completion": "0"}, "Streams many pieces at a set pace (offline double, load tests).", 32768,
     ),
     FakeModel(
         "google/gemini-2.5-flash-image", "Google: Gemini 2.5 Flash Image", TEXT_IMAGE, ("image", "text"),

@@ -11,9 +11,9 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
-from .catalogue import parse_size
+from ..catalogue import parse_size
 
-SAMPLE_VIDEO_PATH = Path(__file__).with_name("fake_assets") / "sample.mp4"
+SAMPLE_VIDEO_PATH = Path(__file__).with_name("assets") / "sample.mp4"
 
 # Long side in pixels for each image_size / resolution value.
 LONG_SIDE = {"0.5K": 512, "1K": 1024, "2K": 2048, "4K": 4096}

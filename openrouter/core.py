@@ -1,0 +1,110 @@
+"""What a client instance holds, sync or async: its configuration, retry policy and URL
+guard, and the settings-keyed cache that hands out one client per process (or loop)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import replace
+from typing import Any, Callable, Generic, TypeVar
+
+from . import transport
+from .config import ClientConfig, client_settings
+from .urlguard import Resolver, UrlGuard, system_resolve
+
+
+class ClientCore:
+    """Configuration and policy shared by :class:`OpenRouterClient` and
+    :class:`AsyncOpenRouterClient`. ``clock``, ``rand`` and ``resolve`` exist so tests
+    can observe backoff and the URL guard without waiting or resolving names."""
+
+    def __init__(
+        self,
+        config: ClientConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        rand: Callable[[], float] = random.random,
+        resolve: Resolver = system_resolve,
+        **options: Any,
+    ) -> None:
+        self.config = replace(config or ClientConfig(), **options)
+        self.retry_policy = transport.RetryPolicy.from_config(self.config, clock=clock, rand=rand)
+        self.guard = UrlGuard(self.config, resolve=resolve)
+        self._clock = clock
+        self._timeout = transport.timeouts(self.config)
+
+    @property
+    def base_url(self) -> str:
+        return self.config.base_url
+
+    @property
+    def api_key(self) -> str:
+        return self.config.api_key
+
+    @property
+    def app_url(self) -> str:
+        return self.config.app_url
+
+    @property
+    def app_title(self) -> str:
+        return self.config.app_title
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """(connect, read) seconds."""
+        return (self.config.connect_timeout, self.config.read_timeout)
+
+    @property
+    def max_retries(self) -> int:
+        return self.config.max_retries
+
+    @property
+    def retry_budget(self) -> float:
+        return self.config.retry_budget
+
+    @property
+    def images_path(self) -> str:
+        return self.config.images_path
+
+    @property
+    def video_max_bytes(self) -> int:
+        return self.config.video_max_bytes
+
+    def video_content_url(self, job_id: str, index: int = 0) -> str:
+        """The content URL of a job's ``index``-th video on this client's provider."""
+        return f"{self.base_url}/videos/{job_id}/content?index={index}"
+
+    def _url(self, path_or_url: str) -> str:
+        return transport.resolve_url(self.config, path_or_url)
+
+    def _headers_for(self, url: str) -> dict[str, str]:
+        return transport.headers_for(self.config, url)
+
+
+C = TypeVar("C", bound=ClientCore)
+
+
+class ClientCache(Generic[C]):
+    """One client per key (the process, or an event loop), rebuilt when the OPENROUTER_*
+    settings change, e.g. under ``override_settings`` in tests."""
+
+    def __init__(self, factory: Callable[[ClientConfig], C], on_replace: Callable[[C], None] | None = None,
+                 store: Any = None) -> None:
+        self._factory = factory
+        self._on_replace = on_replace
+        self._store = {} if store is None else store
+        self._lock = threading.Lock()
+
+    def get(self, key: Any = None) -> C:
+        from django.conf import settings
+
+        config = client_settings(settings)
+        with self._lock:
+            client = self._store.get(key)
+            if client is None or client.config != config:
+                if client is not None and self._on_replace is not None:
+                    self._on_replace(client)
+                client = self._factory(config)
+                self._store[key] = client
+            return client

@@ -1,0 +1,152 @@
+"""``POST /chat/completions`` of the double: text (whole or streamed) and chat-route images."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Iterator
+
+from . import media
+from .catalogue import LONG_STREAM_MODEL, FakeModel
+from .faults import STREAM_ERROR_AFTER, body_model_options
+from .replies import BadRequest, Reply, check_listed, json_reply, lookup, require_object
+
+if TYPE_CHECKING:
+    from .handler import Handler
+
+
+def chat(req: "Handler", body: Any, fault: str | None) -> Reply:
+    body = require_object(body)
+    model_id, model = lookup(body.get("model"), "chat-image" if _wants_image(body) else "text")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest("messages must be a non-empty list.")
+    if _wants_image(body):
+        return chat_image(req, body, model_id, model)
+    if "text" not in model.outputs:
+        raise BadRequest(f"{model_id} does not produce text; use its own endpoint.")
+    pieces, interval = _pieces(req, body, model_id, messages)
+    finish_reason = "stop"
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, int) and 0 < max_tokens < len(pieces):
+        pieces, finish_reason = pieces[:max_tokens], "length"
+        pieces[-1] = pieces[-1].rstrip(" ")
+    text = "".join(pieces)
+    usage = text_usage(req, model, messages, text)
+    completion_id = f"gen-{uuid.uuid4().hex[:20]}"
+    if body.get("stream"):
+        return Reply(
+            200, _stream(req, completion_id, model_id, pieces, usage, finish_reason, fault, interval),
+            content_type="text/event-stream", headers={"Cache-Control": "no-cache"},
+        )
+    if fault == "stream_error":
+        return json_reply(200, {"error": {"code": 502, "message": "The upstream provider failed."}})
+    return json_reply(200, {
+        "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model_id,
+        "provider": "Fake",
+        "choices": [{
+            "index": 0, "message": {"role": "assistant", "content": text},
+            "finish_reason": finish_reason, "native_finish_reason": finish_reason,
+        }],
+        "usage": usage,
+    })
+
+
+def _pieces(req: "Handler", body: dict, model_id: str, messages: list) -> tuple[list[str], float]:
+    """The answer's pieces and the seconds between streamed pieces."""
+    if model_id != LONG_STREAM_MODEL:
+        return media.words_of(media.reply_text(model_id, messages)), req.fake.stream_delay
+    options = body_model_options(body)
+    count = req.headers.get("X-Fake-Stream-Pieces") or options.get("pieces") or req.fake.stream_pieces
+    interval = req.headers.get("X-Fake-Stream-Interval") or options.get("interval") or req.fake.stream_interval
+    try:
+        count, interval = int(count), float(interval)
+    except ValueError as exc:
+        raise BadRequest("pieces must be an integer and interval a number of seconds.") from exc
+    if count < 1 or interval < 0:
+        raise BadRequest("pieces must be at least 1 and interval not negative.")
+    pieces = [f"word{i} " for i in range(1, count + 1)]
+    pieces[-1] = pieces[-1].rstrip(" ")
+    return pieces, interval
+
+
+def text_usage(req: "Handler", model: FakeModel, messages: list, text: str) -> dict[str, Any]:
+    prompt_tokens = sum(
+        media.count_tokens(m.get("content") if isinstance(m.get("content"), str) else "")
+        for m in messages if isinstance(m, dict)
+    )
+    completion_tokens = media.count_tokens(text)
+    cost = prompt_tokens * model.price("prompt") + completion_tokens * model.price("completion")
+    req.fake.add_cost(cost)
+    return {
+        "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens, "cost": round(cost, 10),
+    }
+
+
+def _stream(
+    req: "Handler", completion_id: str, model_id: str, pieces: list[str], usage: dict, finish_reason: str,
+    fault: str | None, interval: float,
+) -> Iterator[bytes]:
+    def event(choice: dict, **extra: Any) -> bytes:
+        chunk = {
+            "id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
+            "model": model_id, "provider": "Fake", "choices": [choice], **extra,
+        }
+        return f"data: {json.dumps(chunk)}\n\n".encode("utf-8")
+
+    yield b": OPENROUTER PROCESSING\n\n"
+    for index, piece in enumerate(pieces):
+        if fault == "stream_error" and index == STREAM_ERROR_AFTER:
+            yield event(
+                {"index": 0, "delta": {"content": ""}, "finish_reason": "error"},
+                error={"code": 502, "message": "The upstream provider failed mid-stream."},
+            )
+            yield b"data: [DONE]\n\n"
+            return
+        if index and index % 4 == 0:
+            yield b": OPENROUTER PROCESSING\n\n"
+        req.fake.wait(interval)
+        yield event({"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None})
+    yield event({"index": 0, "delta": {}, "finish_reason": finish_reason}, usage=usage)
+    yield b"data: [DONE]\n\n"
+
+
+def chat_image(req: "Handler", body: dict, model_id: str, model: FakeModel) -> Reply:
+    if not model.is_image:
+        raise BadRequest(f"{model_id} does not support image output.")
+    config = body.get("image_config") or {}
+    if not isinstance(config, dict):
+        raise BadRequest("image_config must be an object.")
+    aspect_ratio, image_size = config.get("aspect_ratio"), config.get("image_size")
+    check_listed(model_id, "aspect_ratio", aspect_ratio, model.aspect_ratios)
+    check_listed(model_id, "image_size", image_size, model.image_sizes)
+    prompt = media.last_user_text(body["messages"])
+    width, height = media.chat_image_dimensions(aspect_ratio, image_size)
+    png = media.png_bytes(width, height, prompt, 0)
+    url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    usage = text_usage(req, model, body["messages"], "")
+    usage["completion_tokens"] = 1290
+    usage["total_tokens"] = usage["prompt_tokens"] + 1290
+    usage["cost"] = round(usage["cost"] + model.price("image"), 10)
+    req.fake.add_cost(model.price("image"))
+    return json_reply(200, {
+        "id": f"gen-{uuid.uuid4().hex[:20]}", "object": "chat.completion", "created": int(time.time()),
+        "model": model_id,
+        "choices": [{
+            "index": 0,
+            "message": {
+                "role": "assistant", "content": f"Here is an image of: {prompt[:80]}",
+                "images": [{"type": "image_url", "image_url": {"url": url}}],
+            },
+            "finish_reason": "stop",
+        }],
+        "usage": usage,
+    })
+
+
+def _wants_image(body: dict) -> bool:
+    modalities = body.get("modalities")
+    return isinstance(modalities, list) and "image" in modalities
