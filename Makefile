@@ -20,7 +20,7 @@ $(VENV)/.installed: requirements.txt
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput
 
-# Web (gunicorn), Celery worker and beat, plus the offline OpenRouter double in demo mode
+# Web (uvicorn, ASGI), Celery worker and beat, plus the offline OpenRouter double in demo mode
 # (no OPENROUTER_API_KEY). Ctrl-C stops them all.
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0

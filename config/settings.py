@@ -341,6 +341,10 @@ OPENROUTER_IMAGE_DOWNLOAD_DEADLINE = env.float("OPENROUTER_IMAGE_DOWNLOAD_DEADLI
 GENERATION_PROMPT_MAX_CHARS = env.int("GENERATION_PROMPT_MAX_CHARS", default=8000)
 GENERATION_MAX_TOKENS_LIMIT = env.int("GENERATION_MAX_TOKENS_LIMIT", default=32000)
 GENERATION_MAX_IMAGES = env.int("GENERATION_MAX_IMAGES", default=4)
+# Generations one person may have running at once (the rest get 429), and the longest a
+# whole generation request may take, streaming included.
+GENERATION_MAX_IN_FLIGHT = env.int("GENERATION_MAX_IN_FLIGHT", default=4)
+GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
 
 # --- Logging ----------------------------------------------------------------------------
 

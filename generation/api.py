@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from typing import AsyncIterator
+
+from asgiref.sync import sync_to_async
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import encoders
 from rest_framework.views import APIView
 
+from core.async_views import AsyncApiView
 from core.errors import NotFound
 from core.files import stored_file_response
 from core.http import error_answer
@@ -128,13 +131,13 @@ def _wants_stream(request, data) -> bool:
     return bool(data.get("stream")) or "text/event-stream" in request.META.get("HTTP_ACCEPT", "")
 
 
-def text_event_stream(stream: services.TextStream, *, context: dict) -> Iterator[str]:
+async def text_event_stream(stream: services.TextStream, *, context: dict) -> AsyncIterator[str]:
     """SSE for a text stream: `start`, then `data: {"text": ...}` pieces, then `done`
-    with the saved generation (or `error`). Closed early (client gone), the text that
-    arrived is saved as partial."""
+    with the saved generation (or `error`). Cut short (client gone, server stopping),
+    the text that arrived is saved as partial and the provider's stream is closed."""
     try:
         yield sse_event({"id": stream.generation.pk, "model": stream.generation.model_id}, event="start")
-        for text in stream.pieces():
+        async for text in stream.pieces():
             yield sse_event({"text": text})
     except Exception as exc:
         answer = error_answer(exc)
@@ -144,11 +147,12 @@ def text_event_stream(stream: services.TextStream, *, context: dict) -> Iterator
                         event="error")
         return
     finally:
-        stream.close()
-    yield sse_event(TextOut(stream.generation, context=context).data, event="done")
+        await stream.aclose()
+    done = await sync_to_async(lambda: TextOut(stream.generation, context=context).data)()
+    yield sse_event(done, event="done")
 
 
-class TextGenerateApi(APIView):
+class TextGenerateApi(AsyncApiView):
     """Generate text with a chat model; whole, or streamed as server-sent events."""
 
     throttle_classes = [GenerationThrottle]
@@ -161,19 +165,19 @@ class TextGenerateApi(APIView):
             "the answer; with stream=true a text/event-stream of `start`, `data: {\"text\": ...}` "
             "pieces and a final `done` event carrying this object (or an `error` event)")), **ERRORS},
     )
-    def post(self, request):
+    async def post(self, request):
         body = TextIn(data=request.data)
         body.is_valid(raise_exception=True)
         fields = {key: body.validated_data[key] for key in ("prompt", "model", "system", "max_tokens", "temperature")}
         if _wants_stream(request, body.validated_data):
-            stream = services.text_stream_start(user=request.user, **fields)
+            stream = await services.text_stream_start(user=request.user, **fields)
             response = StreamingHttpResponse(
                 text_event_stream(stream, context={"request": request}), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"  # proxies must pass pieces on at once
             return response
-        generation = services.text_generate(user=request.user, **fields)
-        return Response(TextOut(generation, context={"request": request}).data)
+        generation = await services.text_generate(user=request.user, **fields)
+        return Response(await sync_to_async(lambda: TextOut(generation, context={"request": request}).data)())
 
 
 # ------------------------------------------------------------------ images
@@ -191,19 +195,19 @@ class ImageIn(serializers.Serializer):
                                        help_text='resolution, e.g. "1K", "2K", "4K"')
 
 
-class ImageGenerateApi(APIView):
+class ImageGenerateApi(AsyncApiView):
     """Generate images; the model's catalogue entry decides the route and what it accepts."""
 
     throttle_classes = [GenerationThrottle]
 
     @extend_schema(operation_id="generate_image", request=ImageIn,
                    responses={201: ImageGenerationOut, **ERRORS})
-    def post(self, request):
+    async def post(self, request):
         body = ImageIn(data=request.data)
         body.is_valid(raise_exception=True)
-        generation = services.image_generate(user=request.user, **body.validated_data)
-        return Response(ImageGenerationOut(generation, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        generation = await services.image_generate(user=request.user, **body.validated_data)
+        data = await sync_to_async(lambda: ImageGenerationOut(generation, context={"request": request}).data)()
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 # ------------------------------------------------------------------ history

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import base64
+import mimetypes
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -95,6 +97,15 @@ class GeneratedImage(models.Model):
 
     def __str__(self) -> str:
         return f"image {self.pk} of generation {self.generation_id}"
+
+    # The extension each stored image type gets (others: what mimetypes knows, else .bin).
+    EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+
+    @classmethod
+    def file_name(cls, index: int, media_type: str) -> str:
+        """The name of a new image's file in its generation's folder (see upload_to)."""
+        extension = cls.EXTENSIONS.get(media_type) or (mimetypes.guess_extension(media_type) or ".bin").lstrip(".")
+        return f"{index}-{uuid.uuid4().hex[:12]}.{extension}"
 
     @property
     def filename(self) -> str:

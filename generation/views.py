@@ -2,6 +2,7 @@
 service call, render; the same services as the API."""
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -19,58 +20,61 @@ from openrouter.errors import ProviderError
 HISTORY_PAGE_SIZE = 20
 
 
-def _run(request, form, call):
-    """Call a service for a valid form; failures become form errors. Returns
+async def _run(request, form, call):
+    """Await a service for a valid form; failures become form errors. Returns
     (generation or None, HTTP status for the re-rendered page)."""
-    wait = web_throttle_wait(request)
+    wait = await sync_to_async(web_throttle_wait)(request)
     if wait is not None:
         form.add_error(None, f"Too many generation requests; try again in {wait} seconds.")
         return None, 429
     try:
-        return call(), 200
+        return await call(), 200
     except (ProviderError, DomainError) as exc:
         answer = page_error(exc)
         form.add_error(answer.field if answer.field in form.fields else None, answer.message)
         return None, answer.status
 
 
+def _bound_form(request, form_class, kind: str):
+    """The kind's models and the form (bound on POST, and checked), made in a worker thread."""
+    models = list(catalogue_list(kind=kind))
+    form = form_class(request.POST or None, models=models)
+    return models, form, request.method == "POST" and form.is_valid()
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def text_page(request):
+async def text_page(request):
     """The text page. With JavaScript the answer streams in through the API; this POST
-    is the plain-form fallback."""
-    models = list(catalogue_list(kind="text"))
-    form = TextForm(request.POST or None, models=models)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        generation, status = _run(request, form, lambda: services.text_generate(
-            user=request.user, model=data["model"], prompt=data["prompt"], system=data["system"],
+    is the plain-form fallback (it waits for the whole answer)."""
+    models, form, valid = await sync_to_async(_bound_form)(request, TextForm, "text")
+    status = 400 if request.method == "POST" and not valid else 200
+    if valid:
+        data, user = form.cleaned_data, await request.auser()
+        generation, status = await _run(request, form, lambda: services.text_generate(
+            user=user, model=data["model"], prompt=data["prompt"], system=data["system"],
             max_tokens=data["max_tokens"], temperature=data["temperature"]))
         if generation is not None:
             return redirect("generation:detail", pk=generation.pk)
-    elif request.method == "POST":
-        status = 400
-    return render(request, "generation/text.html", {"form": form, "models": models}, status=status)
+    return await sync_to_async(render)(request, "generation/text.html", {"form": form, "models": models},
+                                       status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def image_page(request):
-    models = list(catalogue_list(kind="image"))
-    form = ImageForm(request.POST or None, models=models)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        generation, status = _run(request, form, lambda: services.image_generate(
-            user=request.user, model=data["model"], prompt=data["prompt"], n=data["n"] or 1,
+async def image_page(request):
+    models, form, valid = await sync_to_async(_bound_form)(request, ImageForm, "image")
+    status = 400 if request.method == "POST" and not valid else 200
+    if valid:
+        data, user = form.cleaned_data, await request.auser()
+        generation, status = await _run(request, form, lambda: services.image_generate(
+            user=user, model=data["model"], prompt=data["prompt"], n=data["n"] or 1,
             size=data["size"], aspect_ratio=data["aspect_ratio"], image_size=data["image_size"]))
         if generation is not None:
             return redirect("generation:detail", pk=generation.pk)
-    elif request.method == "POST":
-        status = 400
-    return render(request, "generation/image.html",
-                  {"form": form, "models": models, "catalogue": picker_options(models)}, status=status)
+    return await sync_to_async(render)(request, "generation/image.html",
+                                       {"form": form, "models": models, "catalogue": picker_options(models)},
+                                       status=status)
 
 
 @login_required

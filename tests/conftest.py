@@ -121,3 +121,14 @@ def fresh_store_env(tmp_path):
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def asgi_server(transactional_db, settings):
+    """Studio served by uvicorn (as `make run` serves it) on the test database."""
+    from tests.support.asgi import AsgiTestServer
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+    with AsgiTestServer() as server:
+        yield server
+

@@ -39,3 +39,26 @@ def fault_model(catalogue):
 def _fast_password_hashing(settings):
     """Users here are fixtures, not the subject: skip Argon2's deliberate slowness."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def stream_post(user):
+    """POST to an endpoint as ``user`` through Django's async client and read the whole
+    answer on the same event loop (a streamed answer's iterator is bound to it).
+    Returns (status, headers, body text)."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    def post(url, body, **headers):
+        async def go():
+            headers["Authorization"] = f"Bearer {AccessToken.for_user(user)}"
+            response = await AsyncClient().post(url, body, content_type="application/json", headers=headers)
+            if response.streaming:
+                content = b"".join([chunk async for chunk in response.streaming_content])
+            else:
+                content = response.content
+            return response.status_code, response.headers, content.decode()
+        return async_to_sync(go)()
+    return post
+

@@ -1,0 +1,39 @@
+"""DRF views whose handlers are coroutines, for endpoints that await the provider.
+
+DRF's request cycle (authentication, permissions, throttles, content negotiation) stays
+as DRF writes it and runs in the request's worker thread; only the handler is awaited
+on the event loop, so a request waiting on the provider holds no thread. Exceptions
+become answers through the same handler as every other view (core.http).
+"""
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from rest_framework.views import APIView
+
+
+class AsyncApiView(APIView):
+    """An APIView whose ``get``/``post``/... are ``async def``."""
+
+    async def dispatch(self, request, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            # Authentication and throttles may read the database: a worker thread does.
+            await sync_to_async(self.initial)(request, *args, **kwargs)
+            method = request.method.lower()
+            handler = getattr(self, method, None) if method in self.http_method_names else None
+            if handler is None:
+                handler = self._not_allowed
+            response = await handler(request, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+    async def _not_allowed(self, request, *args, **kwargs):
+        self.http_method_not_allowed(request, *args, **kwargs)
+
+    async def options(self, request, *args, **kwargs):
+        return super().options(request, *args, **kwargs)

@@ -1,0 +1,94 @@
+"""Fair use of the web process's capacity: a cap on each person's generations in flight,
+and a deadline on every generation request, streaming included.
+
+The in-flight count lives in the cache (one process's memory on the embedded setup,
+Redis when several web processes share it). It expires on its own a while after the
+deadline, so a process killed mid-request cannot leave anyone locked out.
+"""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+
+from core.errors import TooManyRequests
+from openrouter.errors import ProviderTimeout
+
+# How long after the deadline a count nobody released (a killed process) still counts.
+COUNT_EXPIRY_MARGIN = 60
+
+
+class TooManyInFlight(TooManyRequests):
+    default_message = "You have too many generations running at once."
+
+
+def _key(user_id: int) -> str:
+    return f"generation-in-flight:{user_id}"
+
+
+def _acquire(user_id: int) -> int | None:
+    """Take one of the user's slots; the count now held, or None when all are taken."""
+    key, expiry = _key(user_id), settings.GENERATION_DEADLINE + COUNT_EXPIRY_MARGIN
+    cache.add(key, 0, expiry)
+    try:
+        held = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 0, expiry)
+        held = cache.incr(key)
+    cache.touch(key, expiry)
+    if held > settings.GENERATION_MAX_IN_FLIGHT:
+        _release(user_id)
+        return None
+    return held
+
+
+def _release(user_id: int) -> None:
+    key = _key(user_id)
+    try:
+        if cache.decr(key) < 0:  # the count expired and came back: never below zero
+            cache.set(key, 0, settings.GENERATION_DEADLINE + COUNT_EXPIRY_MARGIN)
+    except ValueError:  # already expired
+        pass
+
+
+def try_acquire_slot(user_id: int) -> None:
+    """Take a slot or refuse with 429 and a message a person can act on."""
+    if _acquire(user_id) is None:
+        cap = settings.GENERATION_MAX_IN_FLIGHT
+        raise TooManyInFlight(
+            f"You already have {cap} generation{'s' if cap != 1 else ''} running, the most allowed at once. "
+            "Wait for one to finish (or stop one), then try again.",
+            retry_after=5,
+        )
+
+
+release_slot = _release
+
+
+@asynccontextmanager
+async def in_flight_slot(user_id: int):
+    """One of the user's GENERATION_MAX_IN_FLIGHT slots for the body's duration."""
+    await sync_to_async(try_acquire_slot)(user_id)
+    try:
+        yield
+    finally:
+        await sync_to_async(_release)(user_id)
+
+
+def deadline_reached() -> ProviderTimeout:
+    seconds = settings.GENERATION_DEADLINE
+    return ProviderTimeout(f"The generation did not finish within {seconds:g} seconds (GENERATION_DEADLINE).")
+
+
+@asynccontextmanager
+async def within_deadline(seconds: float | None = None):
+    """Bound the body by GENERATION_DEADLINE: past it, ProviderTimeout (504), whatever the
+    provider does."""
+    try:
+        async with asyncio.timeout(seconds if seconds is not None else settings.GENERATION_DEADLINE):
+            yield
+    except TimeoutError:
+        raise deadline_reached() from None

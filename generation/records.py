@@ -1,0 +1,134 @@
+"""The history rows of generations: recorded before a provider call, finished after it.
+
+Plain synchronous steps, each a unit of database work that gives the connection back
+when it ends (`core.db.release_db_connection`): the async services run them in a
+worker thread and await the provider in between with no connection held, so on DuckDB
+other processes can take the file meanwhile.
+"""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from core.db import release_db_connection
+from core.errors import ErrorKind, OperationFailed, Unavailable, describe_failure
+from core.files import delete_stored_file
+from core.parsing import cost_or_none
+from generation.models import GeneratedImage, Generation
+from generation.validation import ImageRequest, TextRequest
+from openrouter.errors import ProviderError
+from openrouter.types import ImageResult, Usage
+
+log = logging.getLogger(__name__)
+
+Status = Generation.Status
+CUT_SHORT = "The answer was cut short: the connection closed before it was complete."
+
+
+class StorageFailed(Unavailable):
+    default_message = "The generated images could not be stored; nothing was kept. Try again."
+
+
+class GenerationFailed(OperationFailed):
+    """An unexpected failure after the provider call; the attempt is recorded as failed."""
+
+    default_message = "The generation failed; try again."
+
+
+def usage_fields(usage: Usage) -> dict:
+    return {
+        "prompt_tokens": max(0, int(usage.prompt_tokens or 0)),
+        "completion_tokens": max(0, int(usage.completion_tokens or 0)),
+        "total_tokens": max(0, int(usage.total_tokens or 0)),
+        "cost": cost_or_none(usage.cost) or Decimal("0"),
+    }
+
+
+def text_pending(*, user, request: TextRequest, stream: bool) -> Generation:
+    params = {**request.params, **({"stream": True} if stream else {})}
+    generation = Generation.objects.create(
+        owner=user, kind=Generation.Kind.TEXT, model_id=request.model.pk, prompt=request.prompt,
+        system=request.system, params=params, status=Status.PENDING)
+    release_db_connection()
+    return generation
+
+
+def image_pending(*, user, request: ImageRequest, route: str) -> Generation:
+    generation = Generation.objects.create(
+        owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
+        params=request.params, route=route, status=Status.PENDING)
+    release_db_connection()
+    return generation
+
+
+def finish(generation: Generation, *, status: str, **fields) -> Generation:
+    """Move a pending generation to its final state and return the fresh row.
+
+    A conditional update: a row that already finished is left as it is. A row its owner
+    deleted meanwhile stays deleted: the in-memory generation is returned as finished.
+    """
+    fields = {"status": status, "finished_at": timezone.now(), **fields}
+    Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(**fields)
+    fresh = Generation.objects.filter(pk=generation.pk).prefetch_related("images").first()
+    release_db_connection()
+    if fresh is None:
+        for name, value in fields.items():
+            setattr(generation, name, value)
+        return generation
+    return fresh
+
+
+def complete_text(generation: Generation, *, text: str, provider_id: str, finish_reason: str | None,
+                  usage: Usage) -> Generation:
+    return finish(generation, status=Status.COMPLETED, text=text, provider_id=provider_id[:200],
+                  finish_reason=(finish_reason or "")[:40], **usage_fields(usage))
+
+
+def record_failure(generation: Generation, exc: BaseException, **fields) -> Generation:
+    """Fail the row with the reason a person can act on (the provider's, or ours)."""
+    if not isinstance(exc, ProviderError):
+        log.error("Generation %s failed unexpectedly", generation.pk, exc_info=exc)
+    failure = describe_failure(exc)
+    detail = str(exc) if isinstance(exc, ProviderError) else f"{type(exc).__name__}: {exc}"
+    return finish(generation, status=Status.FAILED, error=failure.message, error_detail=detail[:4000],
+                  error_kind=failure.kind, **fields)
+
+
+def record_cut_short(generation: Generation, *, text: str, why: str) -> Generation:
+    """The client went away (or the server is stopping): keep what arrived as partial."""
+    return finish(generation, status=Status.PARTIAL, text=text, error=CUT_SHORT, error_detail=why[:4000])
+
+
+def store_images(generation: Generation, result: ImageResult) -> Generation:
+    """Store every image and complete the row, or store none and fail it (StorageFailed)."""
+    usage = usage_fields(result.usage)
+    stored: list[str] = []
+    try:
+        rows = []
+        for index, image in enumerate(result.images):
+            row = GeneratedImage(generation=generation, index=index, width=image.width, height=image.height,
+                                 media_type=image.media_type[:50], size_bytes=len(image.data))
+            row.file.save(GeneratedImage.file_name(index, image.media_type), ContentFile(image.data), save=False)
+            stored.append(row.file.name)
+            rows.append(row)
+        with transaction.atomic():
+            GeneratedImage.objects.bulk_create(rows)
+            finished = Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(
+                status=Status.COMPLETED, finished_at=timezone.now(), text=result.text, route=result.route, **usage)
+            if not finished:
+                raise GenerationFailed("The generation was finished (or deleted) elsewhere.")
+    except Exception as exc:
+        for name in stored:
+            delete_stored_file(default_storage, name)
+        GeneratedImage.objects.filter(generation=generation).delete()
+        log.exception("Storing the images of generation %s failed", generation.pk)
+        finish(generation, status=Status.FAILED, error=StorageFailed.default_message,
+               error_detail=f"storing images failed: {type(exc).__name__}: {exc}"[:4000],
+               error_kind=ErrorKind.UNAVAILABLE, **usage)
+        raise StorageFailed() from exc
+    return finish(generation, status=Status.COMPLETED)

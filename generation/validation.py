@@ -1,0 +1,94 @@
+"""Checks of text and image requests, made before anything is recorded or sent: the
+prompt's bounds, the numbers' ranges and what the chosen catalogue model accepts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from catalogue.models import ProviderModel
+from catalogue.selectors import catalogue_entry
+from core.errors import InvalidInput
+from openrouter.validation import ParameterNotAccepted, validate_image_params
+
+
+def clean_prompt(prompt, *, field: str = "prompt", required: bool = True) -> str:
+    text = (prompt or "").strip() if isinstance(prompt, str) or prompt is None else None
+    if text is None:
+        raise InvalidInput("Must be text.", field=field)
+    if required and not text:
+        raise InvalidInput("This field is required.", field=field)
+    limit = settings.GENERATION_PROMPT_MAX_CHARS
+    if len(text) > limit:
+        raise InvalidInput(f"At most {limit} characters (this has {len(text)}).", field=field)
+    return text
+
+
+@dataclass(frozen=True)
+class TextRequest:
+    """A validated text request: everything checked before any provider call."""
+
+    model: ProviderModel
+    prompt: str
+    system: str
+    max_tokens: int | None
+    temperature: float | None
+
+    @property
+    def params(self) -> dict:
+        return {key: value for key, value in
+                (("max_tokens", self.max_tokens), ("temperature", self.temperature)) if value is not None}
+
+
+def text_request_validate(*, model: str, prompt: str, system: str = "", max_tokens: int | None = None,
+                          temperature: float | None = None) -> TextRequest:
+    """Check a text request (prompt, model, bounds) without calling the provider."""
+    prompt = clean_prompt(prompt)
+    system = clean_prompt(system, field="system", required=False)
+    if max_tokens is not None:
+        limit = settings.GENERATION_MAX_TOKENS_LIMIT
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 1 <= max_tokens <= limit:
+            raise InvalidInput(f"Must be a whole number from 1 to {limit}.", field="max_tokens")
+    if temperature is not None:
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
+            raise InvalidInput("Must be a number from 0 to 2.", field="temperature")
+        temperature = float(temperature)
+    entry = catalogue_entry(model_id=model, kind="text")
+    return TextRequest(model=entry, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    model: ProviderModel
+    prompt: str
+    n: int
+    size: str | None
+    aspect_ratio: str | None
+    image_size: str | None
+
+    @property
+    def params(self) -> dict:
+        values = (("n", self.n), ("size", self.size), ("aspect_ratio", self.aspect_ratio),
+                  ("image_size", self.image_size))
+        return {key: value for key, value in values if value is not None}
+
+
+def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: str | None = None,
+                           aspect_ratio: str | None = None, image_size: str | None = None) -> ImageRequest:
+    """Check an image request against the model's catalogue entry, before any call."""
+    prompt = clean_prompt(prompt)
+    n = 1 if n is None else n
+    limit = settings.GENERATION_MAX_IMAGES
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= limit:
+        raise InvalidInput(f"Must be a whole number from 1 to {limit}.", field="n")
+    size, aspect_ratio, image_size = ((value or "").strip() or None for value in (size, aspect_ratio, image_size))
+    if size and aspect_ratio:
+        raise InvalidInput("Send either size or aspect_ratio, not both.", field="size")
+    entry = catalogue_entry(model_id=model, kind="image")
+    try:
+        validate_image_params(entry.as_catalogue_model(), n=n, size=size, aspect_ratio=aspect_ratio,
+                              image_size=image_size)
+    except ParameterNotAccepted as exc:
+        raise InvalidInput(str(exc), field=exc.field) from exc
+    return ImageRequest(model=entry, prompt=prompt, n=n, size=size, aspect_ratio=aspect_ratio,
+                        image_size=image_size)

@@ -1,0 +1,42 @@
+"""Studio's ASGI application served by uvicorn in a background thread of the test
+process, for browser tests: the same server `make run` uses, on the test database."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import uvicorn
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AsgiTestServer:
+    """``with AsgiTestServer() as server: server.url``; stops when the block ends."""
+
+    def __init__(self) -> None:
+        from django.core.asgi import get_asgi_application
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="off", timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="asgi-test-server", daemon=True)
+
+    def __enter__(self) -> "AsgiTestServer":
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the ASGI test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
