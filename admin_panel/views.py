@@ -87,5 +87,6 @@ def user_delete(request, user_id: int):
         return _back(request)
     return render(request, "admin_panel/user_confirm_delete.html", {
         "target": user, "next": safe_next_path(request),
+        "back": safe_next_path(request) or reverse("admin_panel:index"),
         "is_self": user.pk == request.user.pk,
     })
