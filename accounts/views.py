@@ -9,7 +9,6 @@ from django.contrib.auth import login as session_login
 from django.contrib.auth import logout as session_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm, RegisterForm, add_service_errors
 from accounts.throttles import attempt_record, attempt_wait
+from core.errors import InvalidInput
 from core.redirects import safe_next_path
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def register_view(request):
             try:
                 user = services.user_register(
                     email=form.cleaned_data["email"], password=form.cleaned_data["password"])
-            except ValidationError as exc:
+            except InvalidInput as exc:
                 add_service_errors(form, exc)
             else:
                 messages.success(request, f"Your account {user.email} has been created. Log in to start.")
@@ -121,7 +121,7 @@ def profile_view(request):
                 user=user, current_password=form.cleaned_data["current_password"],
                 email=form.cleaned_data["email"], password=new_password,
             )
-        except ValidationError as exc:
+        except InvalidInput as exc:
             add_service_errors(form, exc, {"password": "new_password"})
         else:
             changes = []
