@@ -18,9 +18,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm, RegisterForm, add_service_errors
-from accounts.throttles import attempt_record, attempt_wait
+from accounts.throttles import AUTH_THROTTLES
 from core.errors import InvalidInput
 from core.redirects import safe_next_path
+from core.throttles import web_throttle_wait
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def login_view(request):
         return redirect(next_path or settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST or None)
     if request.method == "POST":
-        if wait := attempt_wait(request):
+        if wait := web_throttle_wait(request, AUTH_THROTTLES, record=False):
             _throttled(form, wait)
             response = render(request, "accounts/login.html", {"form": form, "next": next_path}, status=429)
             response["Retry-After"] = str(wait)
@@ -49,7 +50,7 @@ def login_view(request):
                 user = services.user_authenticate(
                     email=form.cleaned_data["username"], password=form.cleaned_data["password"])
             except services.InvalidCredentials as exc:
-                attempt_record(request)  # only failures count on the web form
+                web_throttle_wait(request, AUTH_THROTTLES)  # only failures count on the web form
                 form.add_error(None, exc.message)
             else:
                 session_login(request, user)
@@ -65,12 +66,11 @@ def register_view(request):
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = RegisterForm(request.POST or None)
     if request.method == "POST":
-        if wait := attempt_wait(request):
+        if wait := web_throttle_wait(request, AUTH_THROTTLES):  # every attempt counts
             _throttled(form, wait)
             response = render(request, "accounts/register.html", {"form": form}, status=429)
             response["Retry-After"] = str(wait)
             return response
-        attempt_record(request)
         if form.is_valid():
             try:
                 user = services.user_register(
