@@ -1,8 +1,6 @@
 """Account web pages (session auth, CSRF on): register, log in/out, dashboard, profile."""
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as session_login
@@ -10,8 +8,6 @@ from django.contrib.auth import logout as session_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,10 +17,8 @@ from accounts.forms import LoginForm, ProfileForm, RegisterForm, add_service_err
 from accounts.throttles import AUTH_THROTTLES
 from core.errors import InvalidInput
 from core.redirects import safe_next_path
+from core.sections import page_sections
 from core.throttles import web_throttle_wait
-
-logger = logging.getLogger(__name__)
-
 
 def _throttled(form, wait: int) -> None:
     form.is_valid()
@@ -92,21 +86,6 @@ def logout_view(request):
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
-def page_sections(setting: str) -> list[str]:
-    """Templates other apps contribute to a page, named in a list setting
-    (DASHBOARD_SECTION_TEMPLATES, PROFILE_SECTION_TEMPLATES); ones that do not exist
-    (an app not installed) are skipped."""
-    found = []
-    for name in getattr(settings, setting, ()):
-        try:
-            get_template(name)
-        except TemplateDoesNotExist:
-            logger.debug("%s: template %s not found; skipped", setting, name)
-            continue
-        found.append(name)
-    return found
-
-
 @sensitive_post_parameters("current_password", "new_password", "new_password_confirm")
 @never_cache
 @login_required
@@ -137,12 +116,12 @@ def profile_view(request):
                 messages.info(request, "Nothing to change.")
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {
-        "form": form, "profile_sections": page_sections("PROFILE_SECTION_TEMPLATES"),
+        "form": form, "profile_sections": page_sections("profile"),
     })
 
 
 @login_required
 def dashboard(request):
     return render(request, "accounts/dashboard.html", {
-        "dashboard_sections": page_sections("DASHBOARD_SECTION_TEMPLATES"),
+        "dashboard_sections": page_sections("dashboard"),
     })

@@ -37,7 +37,7 @@ class AdminStatsApi(AdminApiView):
         responses={200: AdminStatsOut, 401: NOT_SIGNED_IN, 403: NOT_ADMIN},
         description="User and refresh-token counts at the top level; other apps add their own "
                     "sections (e.g. \"generations\", \"videos\": objects of counts) through "
-                    "settings.ADMIN_STATS_PROVIDERS.",
+                    "core.sections.register_admin_stats.",
     )
     def get(self, request):
         return Response(admin_stats())
