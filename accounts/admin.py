@@ -1,6 +1,6 @@
 """Django admin: users (email + role, no groups or permissions) and the refresh-token store.
 
-Role, activation and deletion changes go through the services, so the admin obeys the
+Email, role, activation and deletion changes go through the services, so the admin obeys the
 same rules as the API (last active admin, no self-deletion, tokens revoked on deactivation
 and password change).
 """
@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import services, tokens
+from accounts.forms import add_service_errors
 from accounts.models import RefreshToken, User, normalize_email
 from accounts.selectors import email_is_taken
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 
 
 def _clean_unique_email(form) -> str:
@@ -36,6 +37,11 @@ class UserCreationForm(BaseUserCreationForm):
 
 
 class UserChangeForm(forms.ModelForm):
+    """The change form. Its clean() makes the change through `services.user_update`, inside
+    the admin's transaction, so a refusal (taken email, last admin, self-deactivation) shows
+    on the form and no part of the change is saved; UserAdmin.save_model has nothing left
+    to write."""
+
     password = ReadOnlyPasswordHashField(
         label="Password",
         help_text="Raw passwords are not stored, so there is no way to see the user’s password.",
@@ -46,20 +52,22 @@ class UserChangeForm(forms.ModelForm):
         model = User
         fields = ("email", "password", "role", "is_active")
 
-    def clean_email(self):
-        return _clean_unique_email(self)
-
     def clean(self):
         data = super().clean()
+        if self.errors:
+            return data
         user = self.instance  # still the stored values: the form's are applied after clean()
-        demoting = data.get("role") == User.Role.USER
-        deactivating = data.get("is_active") is False
-        if deactivating and user.is_active and self.acting_user and self.acting_user.pk == user.pk:
-            self.add_error("is_active", "You cannot deactivate your own account.")
-        elif (demoting or deactivating) and user.is_admin and user.is_active and not (
-            User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
-        ):
-            self.add_error("role" if demoting else "is_active", services.LastAdmin.default_message)
+        try:
+            services.user_update(user=user, by=self.acting_user, email=data.get("email"),
+                                 role=data.get("role"), is_active=data.get("is_active"))
+        except InvalidInput as exc:
+            add_service_errors(self, exc)
+        except (services.LastAdmin, services.SelfChangeRefused) as exc:
+            demoting = data.get("role") == User.Role.USER and user.is_admin
+            refused_field = "is_active" if isinstance(exc, services.SelfChangeRefused) or not demoting else "role"
+            self.add_error(refused_field, exc.user_message)
+        except DomainError as exc:
+            self.add_error(None, exc.user_message)
         return data
 
 
@@ -126,18 +134,9 @@ class UserAdmin(DjangoUserAdmin):
         return deleted, counts, perms_needed, protected
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.save()
-            return
-        stored = User.objects.get(pk=obj.pk)
-        role, is_active = obj.role, obj.is_active
-        obj.role, obj.is_active = stored.role, stored.is_active
+        if change:
+            return  # UserChangeForm.clean() has made the change through services.user_update
         obj.save()
-        try:
-            services.user_set_role(user=obj, role=role, by=request.user)
-            services.user_set_active(user=obj, is_active=is_active, by=request.user)
-        except DomainError as exc:
-            self.message_user(request, exc.user_message, messages.ERROR)
 
     def delete_model(self, request, obj):
         try:
@@ -158,25 +157,24 @@ class UserAdmin(DjangoUserAdmin):
         for message in refused:
             self.message_user(request, message, messages.ERROR)
 
+    def _update_each(self, request, queryset, done: str, **change):
+        self._each(request, queryset, lambda u: services.user_update(user=u, by=request.user, **change), done)
+
     @admin.action(description="Promote selected users to admin")
     def promote(self, request, queryset):
-        self._each(request, queryset, lambda u: services.user_set_role(user=u, role=User.Role.ADMIN, by=request.user),
-                   "promoted to admin")
+        self._update_each(request, queryset, "promoted to admin", role=User.Role.ADMIN)
 
     @admin.action(description="Demote selected admins to user")
     def demote(self, request, queryset):
-        self._each(request, queryset, lambda u: services.user_set_role(user=u, role=User.Role.USER, by=request.user),
-                   "set to role user")
+        self._update_each(request, queryset, "set to role user", role=User.Role.USER)
 
     @admin.action(description="Deactivate selected users (ends their sessions)")
     def deactivate(self, request, queryset):
-        self._each(request, queryset, lambda u: services.user_set_active(user=u, is_active=False, by=request.user),
-                   "deactivated")
+        self._update_each(request, queryset, "deactivated", is_active=False)
 
     @admin.action(description="Activate selected users")
     def activate(self, request, queryset):
-        self._each(request, queryset, lambda u: services.user_set_active(user=u, is_active=True, by=request.user),
-                   "activated")
+        self._update_each(request, queryset, "activated", is_active=True)
 
 
 class TokenStateFilter(admin.SimpleListFilter):

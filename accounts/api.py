@@ -1,24 +1,22 @@
 """The accounts REST API: register, login, refresh, logout and the caller's profile."""
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services, tokens
+from accounts.serializers import (
+    NOT_SIGNED_IN, THROTTLED, FieldErrorsOut, LoginOut, MeOut, TokenPairOut, UserOut, detail_response,
+)
 from accounts.throttles import AuthEmailThrottle, AuthIpThrottle
 
 # ------------------------------------------------------------------ shared pieces
 
 
-class AccountsApiView(APIView):
-    """The accounts API's base view (errors become answers in core.http)."""
-
-
-class PublicApiView(AccountsApiView):
+class PublicApiView(APIView):
     """Endpoints for callers without an access token. No authentication classes, so a
     stale Authorization header (or session) can neither block nor CSRF-check them."""
 
@@ -28,42 +26,6 @@ class PublicApiView(AccountsApiView):
     def get_authenticate_header(self, request):
         return 'Bearer realm="api"'
 
-
-class UserOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-    role = serializers.ChoiceField(choices=["user", "admin"])
-
-
-class MeOut(UserOut):
-    date_joined = serializers.DateTimeField()
-
-
-class TokenPairOut(serializers.Serializer):
-    access = serializers.CharField(help_text="JWT access token (Authorization: Bearer ...)")
-    refresh = serializers.CharField(help_text="JWT refresh token, usable once")
-
-
-class LoginOut(TokenPairOut):
-    user = UserOut()
-
-
-DetailOut = inline_serializer("AccountsErrorDetail", {
-    "detail": serializers.CharField(),
-})
-FieldErrorsOut = OpenApiResponse(
-    OpenApiTypes.OBJECT,
-    description="Invalid input: an object mapping each offending field (or non_field_errors) "
-                "to a list of messages.",
-)
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(DetailOut, description=description)
-
-
-THROTTLED = _error("Too many attempts from this address or for this email; see Retry-After.")
-NOT_SIGNED_IN = _error("No valid access token or session.")
 
 # ------------------------------------------------------------------ register and tokens
 
@@ -106,7 +68,7 @@ class LoginApi(PublicApiView):
         operation_id="auth_login", request=LoginIn,
         responses={
             200: LoginOut, 400: FieldErrorsOut,
-            401: _error("Wrong email or password, or the account is deactivated (one message for all)."),
+            401: detail_response("Wrong email or password, or the account is deactivated (one message for all)."),
             429: THROTTLED,
         },
     )
@@ -127,7 +89,7 @@ class RefreshApi(PublicApiView):
         operation_id="auth_refresh", request=RefreshIn,
         responses={
             200: TokenPairOut, 400: FieldErrorsOut,
-            401: _error("The token is invalid, expired, unknown or revoked, or its user is inactive. "
+            401: detail_response("The token is invalid, expired, unknown or revoked, or its user is inactive. "
                         "Presenting an already used token also revokes every token descended from "
                         "the same login."),
         },
@@ -145,7 +107,7 @@ class LogoutApi(PublicApiView):
         operation_id="auth_logout", request=RefreshIn,
         responses={
             204: OpenApiResponse(description="Revoked."), 400: FieldErrorsOut,
-            401: _error("The token is invalid, expired or unknown, or was already revoked "
+            401: detail_response("The token is invalid, expired or unknown, or was already revoked "
                         "(then every token of the same login is revoked)."),
         },
     )
@@ -167,7 +129,7 @@ class MeUpdateIn(serializers.Serializer):
                                              style={"input_type": "password"})
 
 
-class MeApi(AccountsApiView):
+class MeApi(APIView):
     """The signed-in user's own account."""
 
     @extend_schema(operation_id="users_me", responses={200: MeOut, 401: NOT_SIGNED_IN})

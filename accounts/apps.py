@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from accounts.selectors import account_stats
+        from core.sections import register_admin_stats
+
+        register_admin_stats("", account_stats)  # users, admins, ... at the top level

@@ -5,18 +5,16 @@ from django.core.exceptions import ValidationError
 from accounts.models import User
 from accounts.selectors import email_is_taken
 from accounts.services import EMAIL_TAKEN
+from core.errors import InvalidInput
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError, field_map: dict | None = None) -> None:
-    """Show a service's ValidationError next to the form's fields (renamed by `field_map`);
+def add_service_errors(form: forms.Form, exc: InvalidInput, field_map: dict | None = None) -> None:
+    """Show a service's InvalidInput next to the form's fields (renamed by `field_map`);
     errors for fields the form lacks go to the top of the form."""
     field_map = field_map or {}
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
+    for field, messages in (exc.errors or {None: [exc.message]}).items():
         name = field_map.get(field, field)
-        form.add_error(name if name in form.fields else None, errors)
+        form.add_error(name if name in form.fields else None, messages)
 
 
 class PasswordInput(forms.PasswordInput):
@@ -78,7 +76,3 @@ class ProfileForm(forms.Form):
         if (data.get("new_password") or "") != (data.get("new_password_confirm") or ""):
             self.add_error("new_password_confirm", "The two passwords differ.")
         return data
-
-
-class UserSearchForm(forms.Form):
-    q = forms.CharField(label="Search by email", required=False, max_length=254)

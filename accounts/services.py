@@ -1,12 +1,17 @@
 """Account state changes: registration, login, profile, role, activation, deletion.
 
 Called alike by the API, the web pages, the Django admin and tests. Bad input raises
-Django's `ValidationError` keyed by field (the API answers 400 naming the field, forms show
-it next to the field); refusals that depend on state raise `core.errors` errors.
+`core.errors.InvalidInput` naming the field or fields (the API answers 400 with
+``{"email": [...], ...}``, forms show each message next to its field); refusals that depend
+on state raise the other `core.errors` errors.
+
+Refusals are raised outside the services' atomic blocks: DuckDB has no savepoints, so an
+error leaving a nested block would spoil the caller's transaction (the Django admin's).
 """
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -17,9 +22,11 @@ from accounts import tokens
 from accounts.models import RefreshToken, User, normalize_email
 from accounts.selectors import email_is_taken
 from accounts.tokens import AuthenticationError, TokenPair
-from core.errors import Conflict
+from core.db import is_write_conflict
+from core.errors import Conflict, InvalidInput
 
 EMAIL_TAKEN = "An account with this email address already exists."
+WRONG_CURRENT_PASSWORD = "Your current password is not correct."
 
 
 class InvalidCredentials(AuthenticationError):
@@ -45,6 +52,7 @@ def _email_errors(email: str, *, exclude: User | None = None) -> list[str]:
 
 
 def _password_errors(password: str, *, user: User) -> list[str]:
+    """Django's password validators' messages (they raise ValidationError; we collect)."""
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
@@ -52,10 +60,16 @@ def _password_errors(password: str, *, user: User) -> list[str]:
     return []
 
 
+def _role_errors(role: str | None) -> list[str]:
+    if role is None or role in User.Role.values:
+        return []
+    return [f'Choose "{User.Role.USER}" or "{User.Role.ADMIN}".']
+
+
 def _raise_if(errors: dict[str, list[str]]) -> None:
     errors = {field: messages for field, messages in errors.items() if messages}
     if errors:
-        raise ValidationError(errors)
+        raise InvalidInput(errors=errors)
 
 
 def user_register(*, email: str, password: str) -> User:
@@ -71,7 +85,7 @@ def user_register(*, email: str, password: str) -> User:
             return User.objects.create_user(email, password)
     except IntegrityError:
         # A concurrent registration of the same address won the unique index.
-        raise ValidationError({"email": [EMAIL_TAKEN]}) from None
+        raise InvalidInput(EMAIL_TAKEN, field="email") from None
 
 
 def user_authenticate(*, email: str, password: str) -> User:
@@ -92,52 +106,93 @@ def auth_login(*, email: str, password: str) -> tuple[User, TokenPair]:
     return user, pair
 
 
+def _changes_errors(user: User, *, email: str | None, password: str | None, role: str | None) -> dict:
+    """Field errors of a change (``email`` already normalised and different, or None)."""
+    errors = {"email": _email_errors(email, exclude=user) if email else []}
+    if password:
+        errors["password"] = _password_errors(password, user=User(pk=user.pk, email=email or user.email))
+    errors["role"] = _role_errors(role)
+    return errors
+
+
+def user_update(
+    *, user: User, by: User | None = None, email: str | None = None, password: str | None = None,
+    role: str | None = None, is_active: bool | None = None,
+) -> User:
+    """Change a user's email, password, role and/or activation: all of it or nothing.
+
+    Arguments left None are kept; values equal to the stored ones change nothing, and a
+    call that changes nothing writes nothing. Refused with InvalidInput (a taken or bad
+    email, a weak password, an unknown role), SelfChangeRefused (``by`` deactivating
+    themself) or LastAdmin (demoting or deactivating the last active admin); a refused
+    call saves no part of the change. A password change or a deactivation revokes the
+    user's refresh tokens. Returns ``user``, re-read from the database.
+    """
+    changes: dict = {}
+    new_email = normalize_email(email) if email is not None else None
+    if new_email is not None and new_email != user.email:
+        changes["email"] = new_email
+    if role is not None and role != user.role:
+        changes["role"] = role
+    if is_active is not None and is_active != user.is_active:
+        changes["is_active"] = is_active
+    _raise_if(_changes_errors(user, email=changes.get("email"), password=password, role=role))
+    if password:
+        changes["password"] = make_password(password)
+    if not changes:
+        return user
+    deactivating = changes.get("is_active") is False
+    if deactivating and by is not None and by.pk == user.pk:
+        raise SelfChangeRefused("You cannot deactivate your own account.")
+    if deactivating:
+        revoke_reason = RefreshToken.RevokeReason.DEACTIVATED
+    elif password:
+        revoke_reason = RefreshToken.RevokeReason.PASSWORD_CHANGED
+    else:
+        revoke_reason = None
+
+    def write():
+        User.objects.filter(pk=user.pk).update(**changes)
+        if revoke_reason:
+            tokens.refresh_tokens_revoke_for_user(user=user, reason=revoke_reason)
+
+    try:
+        if deactivating or changes.get("role") == User.Role.USER:
+            _reduce_admins(user, write)
+        else:
+            with transaction.atomic():
+                write()
+    except IntegrityError:
+        # A concurrent change took the address first (the unique index decides).
+        user.refresh_from_db()
+        raise InvalidInput(EMAIL_TAKEN, field="email") from None
+    except OperationalError as exc:
+        if not is_write_conflict(exc):
+            raise
+        # DuckDB: one of the user's tokens (or the row) was being changed at this moment.
+        user.refresh_from_db()
+        whose = "Your" if by is not None and by.pk == user.pk else "This"
+        raise Conflict(f"{whose} account was being changed at the same moment; try again.") from None
+    user.refresh_from_db()
+    return user
+
+
 def user_update_profile(
     *, user: User, current_password: str, email: str | None = None, password: str | None = None,
 ) -> User:
-    """Change the user's own email and/or password; both need the current password.
+    """The user changes their own email and/or password; both need the current password.
 
     A password change revokes all the user's refresh tokens (every API session ends;
     web sessions other than the caller's end through Django's session hash).
     Giving neither (or the same email) changes nothing and is not an error.
     """
-    new_email = normalize_email(email) if email else None
-    if new_email == user.email:
-        new_email = None
-    errors = {
-        "current_password": (
-            [] if current_password and user.check_password(current_password)
-            else ["Your current password is not correct."]
-        ),
-        "email": _email_errors(new_email, exclude=user) if new_email else [],
-    }
-    if password:
-        candidate = User(pk=user.pk, email=new_email or user.email)
-        errors["password"] = _password_errors(password, user=candidate)
-    _raise_if(errors)
-    if not new_email and not password:
-        return user
-
-    changed = []
-    if new_email:
-        user.email = new_email
-        changed.append("email")
-    if password:
-        user.set_password(password)
-        changed.append("password")
-    try:
-        with transaction.atomic():
-            user.save(update_fields=changed)
-            if password:
-                tokens.refresh_tokens_revoke_for_user(user=user, reason=RefreshToken.RevokeReason.PASSWORD_CHANGED)
-    except IntegrityError:
-        user.refresh_from_db()
-        raise ValidationError({"email": [EMAIL_TAKEN]}) from None
-    except OperationalError:
-        # DuckDB: one of the user's tokens was being rotated at this very moment.
-        user.refresh_from_db()
-        raise Conflict("Your account was being changed at the same moment; try again.") from None
-    return user
+    if not (current_password and user.check_password(current_password)):
+        # Shown together with whatever else is wrong with the change.
+        new_email = normalize_email(email) if email else None
+        errors = _changes_errors(user, email=new_email if new_email != user.email else None,
+                                 password=password, role=None)
+        _raise_if({"current_password": [WRONG_CURRENT_PASSWORD], **errors})
+    return user_update(user=user, by=user, email=email or None, password=password or None)
 
 
 def _other_active_admin_exists(user: User) -> bool:
@@ -164,7 +219,9 @@ def _reduce_admins(user: User, change) -> None:
                 else:
                     allowed = True
                     change()
-        except OperationalError:
+        except OperationalError as exc:
+            if not is_write_conflict(exc):
+                raise
             if attempt == 2:
                 raise Conflict("Another administrator change is in progress; try again.") from None
             user.refresh_from_db()
@@ -174,45 +231,9 @@ def _reduce_admins(user: User, change) -> None:
         return
 
 
-def user_set_role(*, user: User, role: str, by: User | None = None) -> User:
-    """Promote or demote. A no-op when the role does not change; demoting the last
-    active admin raises LastAdmin (409)."""
-    if role not in User.Role.values:
-        raise ValidationError({"role": [f'Choose "{User.Role.USER}" or "{User.Role.ADMIN}".']})
-    if user.role == role:
-        return user
-    if role == User.Role.ADMIN:
-        User.objects.filter(pk=user.pk).update(role=role)
-    else:
-        _reduce_admins(user, lambda: User.objects.filter(pk=user.pk).update(role=role))
-    user.refresh_from_db()
-    return user
-
-
-def user_set_active(*, user: User, is_active: bool, by: User | None = None) -> User:
-    """Activate or deactivate. Deactivating revokes the user's refresh tokens; nobody can
-    deactivate themself or the last active admin."""
-    if user.is_active == is_active:
-        return user
-    if is_active:
-        User.objects.filter(pk=user.pk).update(is_active=True)
-    else:
-        if by is not None and by.pk == user.pk:
-            raise SelfChangeRefused("You cannot deactivate your own account.")
-
-        def deactivate():
-            User.objects.filter(pk=user.pk).update(is_active=False)
-            tokens.refresh_tokens_revoke_for_user(user=user, reason=RefreshToken.RevokeReason.DEACTIVATED)
-
-        _reduce_admins(user, deactivate)
-    user.refresh_from_db()
-    return user
-
-
 def user_delete(*, user: User, by: User | None = None) -> None:
     """Delete a user with everything they own (their refresh tokens included).
     An admin cannot delete themself; the last active admin cannot be deleted."""
     if by is not None and by.pk == user.pk:
         raise SelfChangeRefused("You cannot delete your own account.")
     _reduce_admins(user, user.delete)
-

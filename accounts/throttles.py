@@ -1,9 +1,9 @@
 """Login and registration throttles: per client address and per email address.
 
 DRF throttles for the API (every attempt counts; 429 with Retry-After). The web forms use
-the same counters and rates through `attempt_wait` / `attempt_record`: registration counts
-every attempt, login only failed ones, so people behind one address are not locked out by
-each other's successful logins.
+the same counters and rates through `core.throttles.web_throttle_wait(request,
+AUTH_THROTTLES, record=...)`: registration counts every attempt, login only failed ones, so
+people behind one address are not locked out by each other's successful logins.
 
 Rates are DEFAULT_THROTTLE_RATES["auth_ip"] and ["auth_email"], read on each request
 (not at import, as DRF's class attribute would), so settings overrides apply.
@@ -53,29 +53,3 @@ class AuthEmailThrottle(_SettingsRateThrottle):
 
 
 AUTH_THROTTLES = (AuthIpThrottle, AuthEmailThrottle)
-
-
-def attempt_wait(request) -> int | None:
-    """For web forms: seconds to wait when the address or email is over its rate, else None.
-    Only looks; records nothing."""
-    waits = []
-    for throttle_class in AUTH_THROTTLES:
-        throttle = throttle_class()
-        if throttle.rate is None:
-            continue
-        key = throttle.get_cache_key(request, None)
-        if key is None:
-            continue
-        now = throttle.timer()
-        history = [t for t in throttle.cache.get(key, []) if t > now - throttle.duration]
-        if len(history) >= throttle.num_requests:
-            waits.append(history[-1] + throttle.duration - now)
-    return max(1, int(max(waits)) + 1) if waits else None
-
-
-def attempt_record(request) -> None:
-    """For web forms: count one attempt against the address and the email."""
-    for throttle_class in AUTH_THROTTLES:
-        throttle = throttle_class()
-        if throttle.rate is not None:
-            throttle.allow_request(request, None)

@@ -31,7 +31,7 @@ from rest_framework_simplejwt import tokens as jwt
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.models import RefreshToken, User
-from core.db import retry_on_write_conflict
+from core.db import is_write_conflict, retry_on_write_conflict
 from core.errors import DomainError, ErrorKind
 
 logger = logging.getLogger(__name__)
@@ -179,7 +179,9 @@ def refresh_token_rotate(*, token: str) -> TokenPair:
                 revoked_at=now, revoked_reason=Reason.ROTATED)
             if won == 1:
                 pair = token_pair_issue(user=record.user, family=record.family)
-    except OperationalError:
+    except OperationalError as exc:
+        if not is_write_conflict(exc):
+            raise
         # DuckDB: a concurrent refresh of the same token updated the row first.
         logger.info("concurrent refresh of token %s lost the race", record.jti)
     if pair is None:

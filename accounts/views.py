@@ -1,29 +1,24 @@
 """Account web pages (session auth, CSRF on): register, log in/out, dashboard, profile."""
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as session_login
 from django.contrib.auth import logout as session_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm, RegisterForm, add_service_errors
-from accounts.throttles import attempt_record, attempt_wait
+from accounts.throttles import AUTH_THROTTLES
+from core.errors import InvalidInput
 from core.redirects import safe_next_path
-
-logger = logging.getLogger(__name__)
-
+from core.sections import page_sections
+from core.throttles import web_throttle_wait
 
 def _throttled(form, wait: int) -> None:
     form.is_valid()
@@ -39,7 +34,7 @@ def login_view(request):
         return redirect(next_path or settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST or None)
     if request.method == "POST":
-        if wait := attempt_wait(request):
+        if wait := web_throttle_wait(request, AUTH_THROTTLES, record=False):
             _throttled(form, wait)
             response = render(request, "accounts/login.html", {"form": form, "next": next_path}, status=429)
             response["Retry-After"] = str(wait)
@@ -49,7 +44,7 @@ def login_view(request):
                 user = services.user_authenticate(
                     email=form.cleaned_data["username"], password=form.cleaned_data["password"])
             except services.InvalidCredentials as exc:
-                attempt_record(request)  # only failures count on the web form
+                web_throttle_wait(request, AUTH_THROTTLES)  # only failures count on the web form
                 form.add_error(None, exc.message)
             else:
                 session_login(request, user)
@@ -65,17 +60,16 @@ def register_view(request):
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = RegisterForm(request.POST or None)
     if request.method == "POST":
-        if wait := attempt_wait(request):
+        if wait := web_throttle_wait(request, AUTH_THROTTLES):  # every attempt counts
             _throttled(form, wait)
             response = render(request, "accounts/register.html", {"form": form}, status=429)
             response["Retry-After"] = str(wait)
             return response
-        attempt_record(request)
         if form.is_valid():
             try:
                 user = services.user_register(
                     email=form.cleaned_data["email"], password=form.cleaned_data["password"])
-            except ValidationError as exc:
+            except InvalidInput as exc:
                 add_service_errors(form, exc)
             else:
                 messages.success(request, f"Your account {user.email} has been created. Log in to start.")
@@ -92,21 +86,6 @@ def logout_view(request):
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
-def page_sections(setting: str) -> list[str]:
-    """Templates other apps contribute to a page, named in a list setting
-    (DASHBOARD_SECTION_TEMPLATES, PROFILE_SECTION_TEMPLATES); ones that do not exist
-    (an app not installed) are skipped."""
-    found = []
-    for name in getattr(settings, setting, ()):
-        try:
-            get_template(name)
-        except TemplateDoesNotExist:
-            logger.debug("%s: template %s not found; skipped", setting, name)
-            continue
-        found.append(name)
-    return found
-
-
 @sensitive_post_parameters("current_password", "new_password", "new_password_confirm")
 @never_cache
 @login_required
@@ -121,7 +100,7 @@ def profile_view(request):
                 user=user, current_password=form.cleaned_data["current_password"],
                 email=form.cleaned_data["email"], password=new_password,
             )
-        except ValidationError as exc:
+        except InvalidInput as exc:
             add_service_errors(form, exc, {"password": "new_password"})
         else:
             changes = []
@@ -137,12 +116,12 @@ def profile_view(request):
                 messages.info(request, "Nothing to change.")
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {
-        "form": form, "profile_sections": page_sections("PROFILE_SECTION_TEMPLATES"),
+        "form": form, "profile_sections": page_sections("profile"),
     })
 
 
 @login_required
 def dashboard(request):
     return render(request, "accounts/dashboard.html", {
-        "dashboard_sections": page_sections("DASHBOARD_SECTION_TEMPLATES"),
+        "dashboard_sections": page_sections("dashboard"),
     })

@@ -5,11 +5,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts import services
-from accounts.api import NOT_SIGNED_IN, AccountsApiView, FieldErrorsOut, UserOut
 from accounts.models import User
 from accounts.permissions import IsAdmin
+from accounts.serializers import NOT_SIGNED_IN, FieldErrorsOut, UserOut
 from admin_panel.selectors import admin_stats
 
 AdminErrorDetail = inline_serializer("AdminErrorDetail", {"detail": serializers.CharField()})
@@ -17,7 +18,7 @@ NOT_ADMIN = OpenApiResponse(AdminErrorDetail, description="Signed in, but not an
 NO_SUCH_USER = OpenApiResponse(AdminErrorDetail, description="No user with this id.")
 
 
-class AdminApiView(AccountsApiView):
+class AdminApiView(APIView):
     permission_classes = (IsAdmin,)
 
 
@@ -36,7 +37,7 @@ class AdminStatsApi(AdminApiView):
         responses={200: AdminStatsOut, 401: NOT_SIGNED_IN, 403: NOT_ADMIN},
         description="User and refresh-token counts at the top level; other apps add their own "
                     "sections (e.g. \"generations\", \"videos\": objects of counts) through "
-                    "settings.ADMIN_STATS_PROVIDERS.",
+                    "core.sections.register_admin_stats.",
     )
     def get(self, request):
         return Response(admin_stats())
@@ -78,5 +79,5 @@ class UserRoleApi(AdminApiView):
         user = get_object_or_404(User, pk=user_id)
         data = RoleIn(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_set_role(user=user, role=data.validated_data["role"], by=request.user)
+        user = services.user_update(user=user, role=data.validated_data["role"], by=request.user)
         return Response(UserOut(user).data)

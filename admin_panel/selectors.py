@@ -1,42 +1,26 @@
 """The admin stats, collected from every app that contributes counts.
 
-settings.ADMIN_STATS_PROVIDERS maps a section name to the dotted path of a zero-argument
-callable returning a JSON-serialisable dict. The "" section is merged at the top level
-(accounts: users, admins, active_users, active_refresh_tokens); every other section is
-nested under its name ({"generations": {...}, "videos": {...}}). A provider whose module
-or function does not exist (an app not installed or not written yet) is skipped.
+Apps register a zero-argument callable returning a JSON-serialisable dict per section
+(`core.sections.register_admin_stats`, in their AppConfig.ready()). The "" section is
+merged at the top level (accounts: users, admins, active_users, active_refresh_tokens);
+every other section is nested under its name ({"generations": {...}, "videos": {...}}).
 """
 from __future__ import annotations
 
-import logging
-
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.module_loading import import_string
 
-logger = logging.getLogger(__name__)
-
-
-def _provider(path: str):
-    try:
-        return import_string(path)
-    except ImportError:
-        logger.debug("admin stats provider %s is not available; skipped", path)
-        return None
+from core.sections import admin_stats_providers
 
 
 def admin_stats() -> dict:
     stats: dict = {}
-    for section, path in getattr(settings, "ADMIN_STATS_PROVIDERS", {}).items():
-        provider = _provider(path)
-        if provider is None:
-            continue
+    for section, provider in admin_stats_providers().items():
         values = provider()
         if section:
             values = {section: values}
         clash = stats.keys() & values.keys()
         if clash:
-            raise ImproperlyConfigured(f"ADMIN_STATS_PROVIDERS: {path} repeats {sorted(clash)}")
+            raise ImproperlyConfigured(f"admin stats: section {section!r} repeats {sorted(clash)}")
         stats.update(values)
     return stats
 

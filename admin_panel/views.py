@@ -5,16 +5,15 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
-from accounts.forms import UserSearchForm
 from accounts.models import User
 from accounts.selectors import user_list
+from admin_panel.forms import UserSearchForm
 from admin_panel.selectors import admin_stats, stats_for_display
 from core.errors import DomainError
 from core.redirects import safe_next_path
@@ -60,11 +59,9 @@ def user_role(request, user_id: int):
     user = get_object_or_404(User, pk=user_id)
     role = request.POST.get("role", "")
     try:
-        user = services.user_set_role(user=user, role=role, by=request.user)
+        user = services.user_update(user=user, role=role, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.user_message)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"{user.email} is now {'an admin' if user.is_admin else 'a user'}.")
         if user.pk == request.user.pk and not user.is_admin:
@@ -87,5 +84,6 @@ def user_delete(request, user_id: int):
         return _back(request)
     return render(request, "admin_panel/user_confirm_delete.html", {
         "target": user, "next": safe_next_path(request),
+        "back": safe_next_path(request) or reverse("admin_panel:index"),
         "is_self": user.pk == request.user.pk,
     })

@@ -124,18 +124,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Admin stats (GET /api/admin/stats, /admin-panel/): section -> dotted path of a
-# zero-argument callable returning a dict of counts. "" is merged at the top level; a
-# provider whose module or function does not exist is skipped (admin_panel/selectors.py).
-ADMIN_STATS_PROVIDERS = {
-    "": "accounts.selectors.account_stats",
-    "generations": "generation.selectors.generation_stats",
-    "videos": "videos.selectors.video_stats",
-}
-# Sections other apps add to the dashboard and the profile page: template names, each
-# included with the page's context (templates that do not exist are skipped).
-DASHBOARD_SECTION_TEMPLATES = ["generation/_dashboard_recent.html", "videos/_dashboard_recent.html"]
-PROFILE_SECTION_TEMPLATES = ["generation/_usage_summary.html"]
+# Sections other apps add to the dashboard, the profile page and the admin stats are
+# registered in their AppConfig.ready() (core/sections.py), not set here.
 
 # --- Internationalisation ---------------------------------------------------------------
 

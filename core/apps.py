@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Studio core"
+
+    def ready(self) -> None:
+        from core import sections  # noqa: F401  (registers the section-template check)

@@ -1,5 +1,10 @@
+"""Throttles shared by the apps, and the one helper that applies DRF throttles to web forms."""
+from __future__ import annotations
+
+import math
+
 from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 
 class GenerationThrottle(UserRateThrottle):
@@ -13,9 +18,34 @@ class GenerationThrottle(UserRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
-def web_throttle_wait(request) -> int | None:
-    """For web views: None when the request may go ahead, else seconds to wait."""
-    throttle = GenerationThrottle()
-    if throttle.allow_request(request, None):
+def _seconds_over(throttle: SimpleRateThrottle, request) -> float | None:
+    """Seconds until ``throttle`` lets ``request`` through again; None when it would now."""
+    if throttle.rate is None:
         return None
-    return max(1, int(throttle.wait() or 1))
+    key = throttle.get_cache_key(request, None)
+    if key is None:
+        return None
+    now = throttle.timer()
+    history = [t for t in throttle.cache.get(key, []) if t > now - throttle.duration]
+    if len(history) < throttle.num_requests:
+        return None
+    return history[-1] + throttle.duration - now  # when the oldest counted request expires
+
+
+def web_throttle_wait(request, throttle_classes=(GenerationThrottle,), *, record: bool = True) -> int | None:
+    """For web views: None when the request may go ahead, else whole seconds to wait.
+
+    The same counters and rates as the API's throttles (``throttle_classes``). With
+    ``record`` an allowed request is counted, as DRF counts API requests; without it the
+    helper only looks, so a view can count only some outcomes (failed logins) by calling
+    it again with ``record=True`` afterwards. A refused request is never counted.
+    """
+    throttles = [throttle_class() for throttle_class in throttle_classes]
+    waits = [wait for throttle in throttles if (wait := _seconds_over(throttle, request)) is not None]
+    if waits:
+        return max(1, math.ceil(max(waits)))
+    if record:
+        for throttle in throttles:
+            if throttle.rate is not None:
+                throttle.allow_request(request, None)
+    return None

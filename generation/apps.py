@@ -5,4 +5,10 @@ class GenerationConfig(AppConfig):
     name = "generation"
 
     def ready(self) -> None:
+        from core.sections import register_admin_stats, register_page_section
         from generation import signals  # noqa: F401  (file clean-up on delete)
+        from generation.selectors import generation_stats
+
+        register_admin_stats("generations", generation_stats)
+        register_page_section("dashboard", "generation/_dashboard_recent.html")
+        register_page_section("profile", "generation/_usage_summary.html")

@@ -5,4 +5,9 @@ class VideosConfig(AppConfig):
     name = "videos"
 
     def ready(self) -> None:
+        from core.sections import register_admin_stats, register_page_section
         from videos import signals  # noqa: F401  (file clean-up on delete)
+        from videos.selectors import video_stats
+
+        register_admin_stats("videos", video_stats)
+        register_page_section("dashboard", "videos/_dashboard_recent.html")

@@ -179,3 +179,20 @@ def test_token_store_refuses_deletions(console):
     tokens.token_pair_issue(user=UserFactory())
     row = RefreshToken.objects.get()
     assert console.get(f"{TOKENS}{row.pk}/delete/").status_code == 403
+
+
+def test_changing_the_last_admins_email_and_demoting_them_at_once_saves_nothing(console, admin_user):
+    response = _change(console, admin_user, email="renamed@example.com", role="user")
+    assert response.status_code == 200
+    assert "last active administrator" in str(response.context["adminform"].form.errors["role"])
+    admin_user.refresh_from_db()
+    assert admin_user.email == "root@example.com" and admin_user.role == "admin"
+
+
+def test_change_form_refuses_a_taken_email_on_the_email_field(console):
+    UserFactory(email="taken@example.com")
+    user = UserFactory(email="mine@example.com")
+    response = _change(console, user, email="Taken@example.com", role="admin")
+    assert "already exists" in str(response.context["adminform"].form.errors["email"])
+    user.refresh_from_db()
+    assert user.email == "mine@example.com" and user.role == "user"

@@ -52,8 +52,8 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin():
         User.objects.all().delete()
         first, second = AdminFactory(), AdminFactory()
         results = run_at_once(
-            lambda: services.user_set_role(user=User.objects.get(pk=second.pk), role="user", by=first),
-            lambda: services.user_set_role(user=User.objects.get(pk=first.pk), role="user", by=second),
+            lambda: services.user_update(user=User.objects.get(pk=second.pk), role="user", by=first),
+            lambda: services.user_update(user=User.objects.get(pk=first.pk), role="user", by=second),
         )
         assert User.objects.filter(role="admin").count() == 1, results
         refused = [r for r in results if isinstance(r, BaseException)]

@@ -141,3 +141,11 @@ def test_core_and_catalogue_do_not_depend_on_the_apps_above_them():
             assert not {_top(t) for t in targets} & above, (name, targets)
         if _top(name) == "core":
             assert "catalogue" not in {_top(t) for t in targets}, (name, targets)
+
+
+def test_admin_panel_uses_no_view_api_or_form_module_of_accounts():
+    graph = _graph()
+    internal = {"accounts.api", "accounts.views", "accounts.forms", "accounts.urls"}
+    for name, targets in graph.items():
+        if _top(name) == "admin_panel":
+            assert not targets & internal, (name, targets & internal)

@@ -1,0 +1,75 @@
+"""Sections an app adds to pages and stats that other apps own, so that the owners
+(accounts' dashboard and profile, admin_panel's stats) never import the contributors.
+
+Each app registers its sections in its ``AppConfig.ready()``:
+
+    register_admin_stats("videos", video_stats)          # nested under "videos"
+    register_page_section("dashboard", "videos/_dashboard_recent.html")
+
+A misregistration fails at start-up, never silently: an unknown page, a provider that is
+not callable or a section registered twice raise ImproperlyConfigured at once, and a
+template that does not exist is an error of the system check below (``manage.py check``,
+run by runserver and migrate).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+
+# The pages that include sections: the dashboard and the profile page (accounts).
+PAGES = ("dashboard", "profile")
+
+_admin_stats: dict[str, Callable[[], dict]] = {}
+_page_sections: dict[str, list[str]] = {page: [] for page in PAGES}
+
+
+def register_admin_stats(section: str, provider: Callable[[], dict]) -> None:
+    """Add ``provider`` (no arguments, returns a JSON-serialisable dict of counts) to the
+    admin stats. Section "" merges its counts at the top level; any other section nests
+    them under its name."""
+    if not callable(provider):
+        raise ImproperlyConfigured(f"admin stats section {section!r}: {provider!r} is not callable")
+    known = _admin_stats.get(section)
+    if known is not None and known is not provider:
+        raise ImproperlyConfigured(f"admin stats section {section!r} is registered twice")
+    _admin_stats[section] = provider
+
+
+def admin_stats_providers() -> dict[str, Callable[[], dict]]:
+    """Section name -> provider, in the order of registration."""
+    return dict(_admin_stats)
+
+
+def register_page_section(page: str, template_name: str) -> None:
+    """Include ``template_name`` (with the page's context) on ``page``, after the sections
+    registered before it."""
+    if page not in PAGES:
+        raise ImproperlyConfigured(f"no page {page!r} takes sections; choose one of {', '.join(PAGES)}")
+    if template_name not in _page_sections[page]:
+        _page_sections[page].append(template_name)
+
+
+def page_sections(page: str) -> list[str]:
+    """The template names registered for ``page``, in the order of registration."""
+    return list(_page_sections[page])
+
+
+@checks.register()
+def check_page_section_templates(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Every registered section template exists."""
+    errors = []
+    for page, names in _page_sections.items():
+        for name in names:
+            try:
+                get_template(name)
+            except TemplateDoesNotExist:
+                errors.append(checks.Error(
+                    f"The {page} section template {name!r} does not exist.",
+                    hint="Fix the name given to core.sections.register_page_section().",
+                    obj=name, id="core.E001",
+                ))
+    return errors
