@@ -21,6 +21,7 @@ from catalogue.selectors import catalogue_entry
 from core.db import release_db_connection
 from core.errors import ErrorKind, InvalidInput, NotFound, OperationFailed, Unavailable, describe_failure
 from core.files import delete_stored_file
+from core.images import IMAGE_EXTENSIONS
 from core.parsing import cost_or_none
 from generation.models import GeneratedImage, Generation
 from openrouter.client import get_client
@@ -279,7 +280,7 @@ def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: 
                         image_size=image_size)
 
 
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+_EXTENSIONS = IMAGE_EXTENSIONS
 
 
 def _image_name(generation: Generation, index: int, media_type: str) -> str:
