@@ -111,8 +111,13 @@ def test_command_cancels_a_job(make_job, user):
 
 
 def test_command_runs_the_sweep(make_job, user, capsys, sent_tasks):
+    from django.utils import timezone
+
+    job = make_job(user, status=S.PROCESSING, deadline_at=timezone.now())
     call_command("video_jobs", "sweep")
-    assert "failed past deadline" in capsys.readouterr().out
+    assert "1 failed past deadline" in capsys.readouterr().out
+    job.refresh_from_db()
+    assert job.status == S.FAILED
 
 
 def test_admin_stats_api_includes_video_counts(client_for, admin_user, user, make_job):
