@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.errors import ErrorKind
+from core.images import IMAGE_EXTENSIONS
 
 
 class Generation(models.Model):
@@ -98,13 +99,11 @@ class GeneratedImage(models.Model):
     def __str__(self) -> str:
         return f"image {self.pk} of generation {self.generation_id}"
 
-    # The extension each stored image type gets (others: what mimetypes knows, else .bin).
-    EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
-
     @classmethod
     def file_name(cls, index: int, media_type: str) -> str:
-        """The name of a new image's file in its generation's folder (see upload_to)."""
-        extension = cls.EXTENSIONS.get(media_type) or (mimetypes.guess_extension(media_type) or ".bin").lstrip(".")
+        """The name of a new image's file in its generation's folder (see upload_to); types
+        other than the usual four get what mimetypes knows, else .bin."""
+        extension = IMAGE_EXTENSIONS.get(media_type) or (mimetypes.guess_extension(media_type) or ".bin").lstrip(".")
         return f"{index}-{uuid.uuid4().hex[:12]}.{extension}"
 
     @property

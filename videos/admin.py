@@ -10,7 +10,7 @@ class VideoJobAdmin(admin.ModelAdmin):
     """Jobs are changed only through their lifecycle (services): everything is read-only
     here, and the one action cancels through the same service as the API."""
 
-    list_display = ("id", "owner", "generation_type", "model", "status", "progress", "attempts",
+    list_display = ("id", "owner", "generation_type", "model", "status", "progress", "consecutive_failures",
                     "cost", "created_at", "finished_at")
     list_filter = ("status", "generation_type", "model", "created_at")
     search_fields = ("=id", "owner__email", "prompt", "provider_job_id")
@@ -21,7 +21,7 @@ class VideoJobAdmin(admin.ModelAdmin):
         (None, {"fields": ("owner", "generation_type", "model", "prompt", "status", "progress", "error")}),
         ("Parameters", {"fields": ("aspect_ratio", "resolution", "duration", "source_image_url",
                                    "source_image", "source_image_file")}),
-        ("Provider", {"fields": ("provider_job_id", "polling_url", "attempts", "next_poll_at", "deadline_at",
+        ("Provider", {"fields": ("provider_job_id", "polling_url", "consecutive_failures", "next_action_at", "deadline_at",
                                  "provider_video_url", "error_detail", "usage", "cost")}),
         ("Result", {"fields": ("video_file", "video_bytes")}),
         ("Times", {"fields": ("created_at", "updated_at", "submitted_at", "finished_at", "cancelled_at")}),

@@ -9,7 +9,6 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import NotFound
 from core.files import stored_file_response
 from core.throttles import GenerationThrottle
 from videos import selectors, services
@@ -201,9 +200,6 @@ class VideoFileView(APIView):
                               401: NOT_SIGNED_IN, 404: NOT_YOURS,
                               416: OpenApiResponse(description="the Range starts past the end of the file")})
     def get(self, request, pk: int):
-        jobs = VideoJob.objects.all() if request.user.is_admin else VideoJob.objects.filter(owner=request.user)
-        job = jobs.filter(pk=pk, status=VideoJob.Status.COMPLETED).only("pk", "video_file").first()
-        if job is None or not job.video_file:
-            raise NotFound("Video not found.")
+        job = selectors.user_video_file_job(user=request.user, job_id=pk, allow_admin=True)
         return stored_file_response(job.video_file, media_type="video/mp4", filename=f"video-{job.pk}.mp4",
                                     range_header=request.headers.get("Range"))

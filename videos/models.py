@@ -5,7 +5,7 @@
        +----cancel---------+--------------> cancelled
 
 Every change of ``status`` is a conditional UPDATE from the states it may leave
-(videos.services.transition); nothing reads a job, edits it in Python and saves it.
+(videos.transitions.transition); nothing reads a job, edits it in Python and saves it.
 """
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+
+# The only places that name a job's stored files: save through the field
+# (``job.video_file.save(name, file, save=False)``) and these choose the name.
 
 
 def video_file_path(instance: "VideoJob", filename: str) -> str:
@@ -68,11 +72,11 @@ class VideoJob(models.Model):
 
     provider_job_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
     polling_url = models.CharField(max_length=2048, blank=True, default="")
-    attempts = models.PositiveIntegerField(
+    consecutive_failures = models.PositiveIntegerField(
         default=0, help_text="provider calls that failed in a row and were retried (drives backoff)")
     # When a worker should next act on the job: submit it (queued) or poll it (processing).
     # A worker that takes the job pushes it forward by a lease, so no other worker acts at once.
-    next_poll_at = models.DateTimeField(null=True, blank=True)
+    next_action_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField()
     progress = models.PositiveSmallIntegerField(null=True, blank=True, help_text="percent, when reported")
 
@@ -96,7 +100,7 @@ class VideoJob(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="video_owner_recent"),
-            models.Index(fields=["status", "next_poll_at"], name="video_status_due"),
+            models.Index(fields=["status", "next_action_at"], name="video_status_due"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["owner", "in_flight_slot"], name="video_owner_in_flight_slot"),

@@ -5,6 +5,7 @@ from django.db.models import Count, QuerySet
 from django.urls import reverse
 
 from core.errors import NotFound
+from core.parsing import int_or_none
 from videos.models import VideoJob
 
 # What the status endpoint (polled every few seconds by every open page) reads: one
@@ -14,16 +15,31 @@ STATUS_FIELDS = ("id", "status", "progress", "video_file", "error", "created_at"
 
 def user_video_job(*, user, job_id) -> VideoJob:
     """One of the user's jobs; someone else's (or none) is NotFound (404), never 403."""
-    pk = _int_or_none(job_id)
+    pk = int_or_none(job_id)
     job = VideoJob.objects.filter(pk=pk, owner=user).first() if pk is not None else None
     if job is None:
         raise NotFound("Video job not found.")
     return job
 
 
+def user_video_file_job(*, user, job_id, allow_admin: bool = False) -> VideoJob:
+    """A completed job with a stored video that the user owns (any such job for an admin
+    when ``allow_admin``); otherwise NotFound (404), never revealing that it exists."""
+    pk = int_or_none(job_id)
+    job = None
+    if pk is not None and getattr(user, "is_authenticated", False):
+        jobs = VideoJob.objects.filter(pk=pk, status=VideoJob.Status.COMPLETED)
+        if not (allow_admin and user.is_admin):
+            jobs = jobs.filter(owner=user)
+        job = jobs.only("pk", "video_file").first()
+    if job is None or not job.video_file:
+        raise NotFound("Video not found.")
+    return job
+
+
 def user_video_status(*, user, job_id) -> dict:
     """The status endpoint's answer for one of the user's jobs (NotFound otherwise)."""
-    pk = _int_or_none(job_id)
+    pk = int_or_none(job_id)
     row = (VideoJob.objects.filter(pk=pk, owner=user).values(*STATUS_FIELDS).first()
            if pk is not None else None)
     if row is None:
@@ -88,10 +104,3 @@ def user_source_images(*, user, limit: int = 24):
 
     return (GeneratedImage.objects.filter(generation__owner=user)
             .select_related("generation").order_by("-generation__created_at", "-id")[:limit])
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

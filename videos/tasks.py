@@ -1,4 +1,4 @@
-"""Celery tasks for video jobs: thin wrappers around videos.services.
+"""Celery tasks for video jobs: thin wrappers around videos.worker and videos.sweep.
 
 Each is idempotent (the service takes the job with a conditional UPDATE first, so a
 task delivered twice does nothing the second time) and acknowledged late. Time limits
@@ -8,7 +8,7 @@ cannot interrupt a thread, and there the provider client's own timeouts bound a 
 from celery import shared_task
 from django.conf import settings
 
-from videos import services
+from videos import sweep, worker
 
 # Stop before the lease ends, so no second worker acts on the job while this one still does.
 HARD_LIMIT = max(30, settings.VIDEO_TASK_LEASE - 10)
@@ -17,14 +17,14 @@ SOFT_LIMIT = max(20, HARD_LIMIT - 20)
 
 @shared_task(acks_late=True, ignore_result=True, time_limit=HARD_LIMIT, soft_time_limit=SOFT_LIMIT)
 def submit_video_job(job_id: int) -> None:
-    services.video_job_submit(job_id=job_id)
+    worker.video_job_submit(job_id=job_id)
 
 
 @shared_task(acks_late=True, ignore_result=True, time_limit=HARD_LIMIT, soft_time_limit=SOFT_LIMIT)
 def poll_video_job(job_id: int) -> None:
-    services.video_job_poll(job_id=job_id)
+    worker.video_job_poll(job_id=job_id)
 
 
 @shared_task(acks_late=True, ignore_result=True, time_limit=120, soft_time_limit=100)
 def sweep_video_jobs() -> None:
-    services.video_jobs_sweep()
+    sweep.video_jobs_sweep()

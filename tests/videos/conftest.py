@@ -109,7 +109,7 @@ def make_job(db):
         now = timezone.now()
         values = dict(
             owner=owner, model="google/veo-3.1", prompt=f"a test video {counter[0]}", status=status,
-            next_poll_at=now, deadline_at=now + timedelta(minutes=30), created_at=now, updated_at=now,
+            next_action_at=now, deadline_at=now + timedelta(minutes=30), created_at=now, updated_at=now,
         )
         if status in VideoJob.ACTIVE:
             taken = set(VideoJob.objects.filter(owner=owner, in_flight_slot__isnull=False)

@@ -66,10 +66,10 @@ def test_command_shows_a_job(make_job, user, capsys):
 
 
 def test_command_retries_a_failed_job_never_submitted(make_job, user, sent_tasks, capsys):
-    job = make_job(user, status=S.FAILED, error="provider down", attempts=5)
+    job = make_job(user, status=S.FAILED, error="provider down", consecutive_failures=5)
     call_command("video_jobs", "retry", str(job.pk))
     job.refresh_from_db()
-    assert job.status == S.QUEUED and job.attempts == 0 and job.error == "" and job.in_flight_slot
+    assert job.status == S.QUEUED and job.consecutive_failures == 0 and job.error == "" and job.in_flight_slot
     assert sent_tasks == [("submit_video_job", (job.pk,), None)]
 
 
@@ -111,8 +111,13 @@ def test_command_cancels_a_job(make_job, user):
 
 
 def test_command_runs_the_sweep(make_job, user, capsys, sent_tasks):
+    from django.utils import timezone
+
+    job = make_job(user, status=S.PROCESSING, deadline_at=timezone.now())
     call_command("video_jobs", "sweep")
-    assert "failed past deadline" in capsys.readouterr().out
+    assert "1 failed past deadline" in capsys.readouterr().out
+    job.refresh_from_db()
+    assert job.status == S.FAILED
 
 
 def test_admin_stats_api_includes_video_counts(client_for, admin_user, user, make_job):

@@ -105,6 +105,36 @@ def test_create_from_image_bad_input_is_400_naming_the_field(catalogue, api, bod
     assert field in response.json()
 
 
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny real PNG whose IHDR says it is ``width`` x ``height`` pixels (CRC fixed)."""
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, format="PNG")
+    png = bytearray(buffer.getvalue())
+    assert png[12:16] == b"IHDR"
+    png[16:24] = struct.pack(">II", width, height)
+    png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
+    return bytes(png)
+
+
+@pytest.mark.parametrize("pixels", [(30000, 30000), (8000, 8000)])
+def test_create_from_image_refuses_a_decompression_bomb_with_400_on_image_url(
+        catalogue, api, stored_files, pixels):
+    # 30000x30000 trips Pillow's own bomb check; 8000x8000 (64 MP) only our 50 MP cap.
+    import base64
+
+    url = "data:image/png;base64," + base64.b64encode(png_claiming(*pixels)).decode()
+    response = api.post("/api/generate/video/from-image", {**TEXT, "image_url": url}, format="json")
+    assert response.status_code == 400, response.content
+    assert "too large" in " ".join(response.json()["image_url"])
+    assert not VideoJob.objects.exists() and stored_files() == []
+
+
 def test_create_from_image_refuses_someone_elses_image(catalogue, api, other_user, generated_image):
     image = generated_image(other_user)
     response = api.post("/api/generate/video/from-image", {**TEXT, "image_id": image.pk}, format="json")

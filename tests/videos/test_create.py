@@ -8,7 +8,8 @@ from PIL import Image
 
 from catalogue.errors import UnknownModel
 from core.errors import DomainError
-from videos import services
+from videos import errors, services
+from videos.slots import MAX_SLOT
 from videos.models import VideoJob
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +33,8 @@ def test_creates_a_queued_text_to_video_job_due_at_once(catalogue, user, setting
     assert job.status == VideoJob.Status.QUEUED
     assert job.generation_type == VideoJob.GenerationType.TEXT_TO_VIDEO
     assert (job.aspect_ratio, job.resolution, job.duration) == ("16:9", "720p", 4)
-    assert job.provider_job_id is None and job.attempts == 0
-    assert job.next_poll_at <= job.created_at
+    assert job.provider_job_id is None and job.consecutive_failures == 0
+    assert job.next_action_at <= job.created_at
     assert (job.deadline_at - job.created_at).total_seconds() == settings.VIDEO_JOB_DEADLINE
     assert 1 <= job.in_flight_slot <= settings.VIDEO_MAX_JOBS_IN_FLIGHT
 
@@ -98,7 +99,7 @@ def test_in_flight_cap_is_429_with_a_message_and_frees_up_when_a_job_ends(catalo
     settings.VIDEO_MAX_JOBS_IN_FLIGHT = 2
     first = create(user)
     create(user)
-    with pytest.raises(services.TooManyJobsInFlight) as caught:
+    with pytest.raises(errors.TooManyJobsInFlight) as caught:
         create(user)
     assert caught.value.kind == "rate_limited"
     assert "2 video jobs in progress" in caught.value.message
@@ -189,4 +190,4 @@ def test_a_model_that_cannot_start_from_an_image_is_400_on_model(catalogue, user
 def test_a_huge_cap_works_like_no_cap(catalogue, user, settings):
     settings.VIDEO_MAX_JOBS_IN_FLIGHT = 10 ** 6
     slots = {create(user).in_flight_slot for _ in range(5)}
-    assert len(slots) == 5 and all(1 <= slot <= services.MAX_SLOT for slot in slots)
+    assert len(slots) == 5 and all(1 <= slot <= MAX_SLOT for slot in slots)

@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from videos import services
+from videos import services, sweep
 from videos.models import VideoJob
 
 S = VideoJob.Status
@@ -22,7 +22,7 @@ def test_jobs_past_their_deadline_fail_with_a_clear_reason(make_job, user, other
     late_processing = make_job(other_user, status=S.PROCESSING, deadline_at=ago(1), created_at=ago(1801))
     on_time = make_job(user, status=S.PROCESSING)
     finished = make_job(user, status=S.COMPLETED, deadline_at=ago(1))
-    result = services.video_jobs_sweep()
+    result = sweep.video_jobs_sweep()
     assert result.failed_past_deadline == 2
     for job in (late_queued, late_processing):
         job.refresh_from_db()
@@ -36,19 +36,19 @@ def test_jobs_past_their_deadline_fail_with_a_clear_reason(make_job, user, other
 
 def test_a_cancelled_job_past_its_deadline_stays_cancelled(make_job, user):
     job = make_job(user, status=S.CANCELLED, deadline_at=ago(1))
-    services.video_jobs_sweep()
+    sweep.video_jobs_sweep()
     job.refresh_from_db()
     assert job.status == S.CANCELLED and job.error == ""
 
 
 def test_sends_the_task_of_jobs_whose_own_task_is_late(make_job, user, sent_tasks, settings):
     grace = settings.VIDEO_SWEEP_GRACE
-    stuck_queued = make_job(user, status=S.QUEUED, next_poll_at=ago(grace + 1))
-    fresh_queued = make_job(user, status=S.QUEUED, next_poll_at=ago(1))
-    stuck_processing = make_job(user, status=S.PROCESSING, next_poll_at=ago(grace + 30))
-    held = make_job(user, status=S.PROCESSING, next_poll_at=timezone.now() + timedelta(minutes=4))  # a worker's lease
-    make_job(user, status=S.FAILED, next_poll_at=ago(999))
-    result = services.video_jobs_sweep()
+    stuck_queued = make_job(user, status=S.QUEUED, next_action_at=ago(grace + 1))
+    fresh_queued = make_job(user, status=S.QUEUED, next_action_at=ago(1))
+    stuck_processing = make_job(user, status=S.PROCESSING, next_action_at=ago(grace + 30))
+    held = make_job(user, status=S.PROCESSING, next_action_at=timezone.now() + timedelta(minutes=4))  # a worker's lease
+    make_job(user, status=S.FAILED, next_action_at=ago(999))
+    result = sweep.video_jobs_sweep()
     assert (result.submits_sent, result.polls_sent) == (1, 1)
     assert sorted(sent_tasks) == sorted([("submit_video_job", (stuck_queued.pk,), None),
                                          ("poll_video_job", (stuck_processing.pk,), None)])
@@ -64,7 +64,7 @@ def test_a_job_whose_message_was_lost_is_carried_to_the_end_by_sweeps(
     with django_capture_on_commit_callbacks(execute=False):  # the broker never got the submit
         job = services.video_job_create(owner=user, model="google/veo-3.1", prompt="lost and found")
     eager_tasks.clear()
-    services.video_jobs_sweep()
+    sweep.video_jobs_sweep()
     job.refresh_from_db()
     assert job.status == S.COMPLETED
     assert [name for name, _, _ in eager_tasks][:2] == ["submit_video_job", "poll_video_job"]
@@ -80,7 +80,7 @@ def test_old_failed_and_cancelled_jobs_are_deleted_with_their_files(make_job, us
     old_completed = make_job(user, status=S.COMPLETED, finished_at=ago(month))
     recent_failed = make_job(user, status=S.FAILED, finished_at=ago(3600))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.video_jobs_sweep().deleted == 2
+        assert sweep.video_jobs_sweep().deleted == 2
     remaining = set(VideoJob.objects.values_list("pk", flat=True))
     assert remaining == {old_completed.pk, recent_failed.pk}
     assert not default_storage.exists(source)
@@ -90,7 +90,7 @@ def test_old_failed_and_cancelled_jobs_are_deleted_with_their_files(make_job, us
 def test_retention_zero_keeps_everything(make_job, user, settings):
     settings.VIDEO_FINISHED_RETENTION_DAYS = 0
     make_job(user, status=S.FAILED, finished_at=ago(400 * 24 * 3600))
-    assert services.video_jobs_sweep().deleted == 0
+    assert sweep.video_jobs_sweep().deleted == 0
     assert VideoJob.objects.count() == 1
 
 

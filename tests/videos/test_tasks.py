@@ -3,7 +3,7 @@ time-limited within the job lease."""
 import pytest
 from django.utils import timezone
 
-from videos import services, tasks
+from videos import tasks
 from videos.models import VideoJob
 
 S = VideoJob.Status
@@ -31,9 +31,9 @@ def test_poll_task_run_twice_downloads_once(make_job, user, catalogue, fake_open
     fake_openrouter.video_duration = 0
     job = make_job(user, status=S.QUEUED)
     tasks.submit_video_job(job.pk)
-    VideoJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
+    VideoJob.objects.filter(pk=job.pk).update(next_action_at=timezone.now())
     tasks.poll_video_job(job.pk)
-    VideoJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
+    VideoJob.objects.filter(pk=job.pk).update(next_action_at=timezone.now())
     tasks.poll_video_job(job.pk)
     job.refresh_from_db()
     assert job.status == S.COMPLETED
@@ -48,7 +48,7 @@ def test_tasks_for_a_job_that_is_gone_do_nothing(catalogue, fake_openrouter):
 
 
 def test_sweep_task_runs_the_sweep(make_job, user, sent_tasks):
-    job = make_job(user, status=S.QUEUED, next_poll_at=timezone.now() - timezone.timedelta(minutes=5))
+    job = make_job(user, status=S.QUEUED, next_action_at=timezone.now() - timezone.timedelta(minutes=5))
     tasks.sweep_video_jobs()
     assert sent_tasks == [("submit_video_job", (job.pk,), None)]
 
@@ -57,4 +57,3 @@ def test_beat_schedules_the_sweep_every_sweep_interval(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["video-sweep"]
     assert entry["task"] == tasks.sweep_video_jobs.name
     assert entry["schedule"] == settings.VIDEO_SWEEP_INTERVAL
-    assert services.video_jobs_sweep  # the task is a thin wrapper around it

@@ -4,7 +4,7 @@ import itertools
 import pytest
 
 from videos.models import VideoJob
-from videos.services import ALLOWED_TRANSITIONS, transition
+from videos.transitions import ALLOWED_TRANSITIONS, transition
 
 S = VideoJob.Status
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def test_allowed_transition_moves_the_job(make_job, user, source, target):
     if target in VideoJob.TERMINAL:
         assert job.finished_at is not None
         assert job.in_flight_slot is None, "a finished job frees its in-flight slot"
-        assert job.next_poll_at is None
+        assert job.next_action_at is None
 
 
 @pytest.mark.parametrize(("source", "target"), FORBIDDEN)

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from openrouter.fake import media as fake_media
-from videos import services
+from videos import services, worker
 from videos.models import VideoJob
 
 S = VideoJob.Status
@@ -37,7 +37,7 @@ def queued(catalogue, user, django_capture_on_commit_callbacks):
 
 
 def make_due(job):
-    VideoJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
+    VideoJob.objects.filter(pk=job.pk).update(next_action_at=timezone.now())
 
 
 # ------------------------------------------------------------------ submit
@@ -46,7 +46,7 @@ def make_due(job):
 def test_submit_sends_the_job_and_stores_the_provider_id_at_once(queued, fake, sent_tasks, settings):
     job = queued(aspect_ratio="16:9", resolution="720p", duration=4)
     before = timezone.now()
-    assert services.video_job_submit(job_id=job.pk) is True
+    assert worker.video_job_submit(job_id=job.pk) is True
     job.refresh_from_db()
     [request] = submits(fake)
     assert request.body == {"model": "google/veo-3.1", "prompt": "waves on a beach at dusk",
@@ -55,35 +55,35 @@ def test_submit_sends_the_job_and_stores_the_provider_id_at_once(queued, fake, s
     assert job.provider_job_id in fake.jobs
     assert job.polling_url.endswith(f"/videos/{job.provider_job_id}")
     assert job.submitted_at >= before
-    assert job.next_poll_at >= before + timedelta(seconds=settings.VIDEO_POLL_INTERVAL)
+    assert job.next_action_at >= before + timedelta(seconds=settings.VIDEO_POLL_INTERVAL)
     assert sent_tasks == [("poll_video_job", (job.pk,), settings.VIDEO_POLL_INTERVAL)]
 
 
 def test_submit_run_twice_submits_once(queued, fake):
     job = queued()
-    assert services.video_job_submit(job_id=job.pk) is True
+    assert worker.video_job_submit(job_id=job.pk) is True
     make_due(job)  # even when due again, a job with a provider id is never sent twice
     VideoJob.objects.filter(pk=job.pk).update(status=S.QUEUED)
-    assert services.video_job_submit(job_id=job.pk) is False
+    assert worker.video_job_submit(job_id=job.pk) is False
     assert len(submits(fake)) == 1
 
 
 def test_submit_leaves_a_job_another_worker_holds(queued, fake):
     job = queued()
-    VideoJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now() + timedelta(minutes=4))
-    assert services.video_job_submit(job_id=job.pk) is False
+    VideoJob.objects.filter(pk=job.pk).update(next_action_at=timezone.now() + timedelta(minutes=4))
+    assert worker.video_job_submit(job_id=job.pk) is False
     assert submits(fake) == []
 
 
 def test_submit_ignores_jobs_that_are_not_queued(make_job, user, fake, catalogue):
     for status in (S.PROCESSING, S.COMPLETED, S.FAILED, S.CANCELLED):
         job = make_job(user, status=status, provider_job_id=None)
-        assert services.video_job_submit(job_id=job.pk) is False
+        assert worker.video_job_submit(job_id=job.pk) is False
     assert submits(fake) == []
 
 
 def test_submit_of_a_job_that_no_longer_exists_does_nothing(fake, catalogue):
-    assert services.video_job_submit(job_id=987654) is False
+    assert worker.video_job_submit(job_id=987654) is False
 
 
 @pytest.mark.parametrize(("fault", "message"), [
@@ -96,7 +96,7 @@ def test_submit_of_a_job_that_no_longer_exists_does_nothing(fake, catalogue):
 def test_provider_4xx_on_submit_fails_the_job_with_the_providers_message(
         queued, fake, fault_video_model, fault, message, sent_tasks):
     job = queued(model=fault_video_model(fault))
-    services.video_job_submit(job_id=job.pk)
+    worker.video_job_submit(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == S.FAILED
     assert message in job.error
@@ -113,15 +113,15 @@ def test_transient_submit_errors_are_retried_with_backoff_then_fail(
     job = queued(model=fault_video_model(fault))
     for attempt in (1, 2):
         before = timezone.now()
-        services.video_job_submit(job_id=job.pk)
+        worker.video_job_submit(job_id=job.pk)
         job.refresh_from_db()
-        assert job.status == S.QUEUED and job.attempts == attempt
-        assert job.next_poll_at > before, "not before the backoff has passed"
+        assert job.status == S.QUEUED and job.consecutive_failures == attempt
+        assert job.next_action_at > before, "not before the backoff has passed"
         assert job.error_detail and job.error == ""
         assert sent_tasks[-1][0] == "submit_video_job" and sent_tasks[-1][2] > 0
-        assert services.video_job_submit(job_id=job.pk) is False, "waits out the backoff"
+        assert worker.video_job_submit(job_id=job.pk) is False, "waits out the backoff"
         make_due(job)
-    services.video_job_submit(job_id=job.pk)
+    worker.video_job_submit(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == S.FAILED
     assert "after 3 attempts" in job.error
@@ -130,26 +130,26 @@ def test_transient_submit_errors_are_retried_with_backoff_then_fail(
 
 def test_a_transient_error_then_success_processes_the_job(queued, fake, fault_video_model):
     job = queued(model=fault_video_model("server_error*1"))  # only the first request fails
-    services.video_job_submit(job_id=job.pk)
+    worker.video_job_submit(job_id=job.pk)
     make_due(job)
-    services.video_job_submit(job_id=job.pk)
+    worker.video_job_submit(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == S.PROCESSING and job.attempts == 0 and job.error_detail == ""
+    assert job.status == S.PROCESSING and job.consecutive_failures == 0 and job.error_detail == ""
 
 
 def test_a_submit_timeout_is_retried(queued, fake, fault_video_model, settings):
     settings.OPENROUTER_READ_TIMEOUT = 0.3
     fake.slow_seconds = 3
     job = queued(model=fault_video_model("slow"))
-    services.video_job_submit(job_id=job.pk)
+    worker.video_job_submit(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == S.QUEUED and job.attempts == 1
+    assert job.status == S.QUEUED and job.consecutive_failures == 1
     assert "ProviderTimeout" in job.error_detail
 
 
 def test_image_to_video_sends_an_https_url_as_the_first_frame(queued, fake):
     job = queued(generation_type="image_to_video", image_url="https://example.com/first.png")
-    services.video_job_submit(job_id=job.pk)
+    worker.video_job_submit(job_id=job.pk)
     [request] = submits(fake)
     assert request.body["frame_images"] == [
         {"type": "image_url", "frame_type": "first_frame", "image_url": {"url": "https://example.com/first.png"}}]
@@ -160,7 +160,7 @@ def test_image_to_video_sends_a_data_url_image_as_sent(queued, fake):
 
     url = png_data_url()
     job = queued(generation_type="image_to_video", image_url=url)
-    services.video_job_submit(job_id=job.pk)
+    worker.video_job_submit(job_id=job.pk)
     assert submits(fake)[0].body["frame_images"][0]["image_url"]["url"] == url
     job.refresh_from_db()
     assert job.status == S.PROCESSING
@@ -169,7 +169,7 @@ def test_image_to_video_sends_a_data_url_image_as_sent(queued, fake):
 def test_image_to_video_sends_the_users_own_image(queued, fake, user, generated_image):
     image = generated_image(user)
     job = queued(generation_type="image_to_video", image_id=image.pk)
-    services.video_job_submit(job_id=job.pk)
+    worker.video_job_submit(job_id=job.pk)
     assert submits(fake)[0].body["frame_images"][0]["image_url"]["url"] == image.as_data_url()
 
 
@@ -177,7 +177,7 @@ def test_a_source_image_deleted_before_submit_fails_the_job(queued, fake, user, 
     image = generated_image(user)
     job = queued(generation_type="image_to_video", image_id=image.pk)
     image.generation.delete()
-    services.video_job_submit(job_id=job.pk)
+    worker.video_job_submit(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == S.FAILED and "source image" in job.error
     assert submits(fake) == []
@@ -190,7 +190,7 @@ def test_a_source_image_deleted_before_submit_fails_the_job(queued, fake, user, 
 def processing(queued, fake, sent_tasks):
     def make(**kwargs):
         job = queued(**kwargs)
-        services.video_job_submit(job_id=job.pk)
+        worker.video_job_submit(job_id=job.pk)
         make_due(job)
         sent_tasks.clear()
         fake.received.clear()
@@ -201,18 +201,18 @@ def processing(queued, fake, sent_tasks):
 
 def test_poll_waits_until_the_job_is_due(processing, fake):
     job = processing()
-    VideoJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now() + timedelta(seconds=10))
-    assert services.video_job_poll(job_id=job.pk) is False
+    VideoJob.objects.filter(pk=job.pk).update(next_action_at=timezone.now() + timedelta(seconds=10))
+    assert worker.video_job_poll(job_id=job.pk) is False
     assert polls(fake) == []
 
 
 def test_poll_of_a_running_job_saves_progress_and_schedules_the_next(processing, fake, sent_tasks, settings):
     job = processing()
     fake.advance(5)  # half of the double's 10 s
-    assert services.video_job_poll(job_id=job.pk) is True
+    assert worker.video_job_poll(job_id=job.pk) is True
     job.refresh_from_db()
     assert job.status == S.PROCESSING and job.progress == 50
-    assert job.next_poll_at > timezone.now() + timedelta(seconds=settings.VIDEO_POLL_INTERVAL - 2)
+    assert job.next_action_at > timezone.now() + timedelta(seconds=settings.VIDEO_POLL_INTERVAL - 2)
     assert sent_tasks == [("poll_video_job", (job.pk,), settings.VIDEO_POLL_INTERVAL)]
     assert len(polls(fake)) == 1
 
@@ -221,7 +221,7 @@ def test_completed_job_is_downloaded_into_storage_and_completes_with_our_url_and
         processing, fake, stored_files):
     job = processing(duration=4)
     fake.advance(11)
-    services.video_job_poll(job_id=job.pk)
+    worker.video_job_poll(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == S.COMPLETED
     assert job.progress == 100 and job.in_flight_slot is None and job.finished_at
@@ -238,9 +238,9 @@ def test_completed_job_is_downloaded_into_storage_and_completes_with_our_url_and
 def test_poll_run_twice_after_completion_downloads_once(processing, fake):
     job = processing()
     fake.advance(11)
-    assert services.video_job_poll(job_id=job.pk) is True
+    assert worker.video_job_poll(job_id=job.pk) is True
     make_due(job)
-    assert services.video_job_poll(job_id=job.pk) is False
+    assert worker.video_job_poll(job_id=job.pk) is False
     assert len(downloads(fake)) == 1 and len(polls(fake)) == 1
 
 
@@ -252,10 +252,10 @@ def test_poll_run_twice_after_completion_downloads_once(processing, fake):
 def test_a_job_the_provider_ends_without_a_video_fails_with_its_reason(
         queued, fake, fault_video_model, fault, words, sent_tasks, stored_files):
     job = queued(model=fault_video_model(fault))
-    services.video_job_submit(job_id=job.pk)
+    worker.video_job_submit(job_id=job.pk)
     make_due(job)
     fake.advance(11)
-    services.video_job_poll(job_id=job.pk)
+    worker.video_job_poll(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == S.FAILED and words in job.error
     assert job.in_flight_slot is None
@@ -265,7 +265,7 @@ def test_a_job_the_provider_ends_without_a_video_fails_with_its_reason(
 def test_a_job_the_provider_forgot_fails(processing, fake):
     job = processing()
     fake.reset()  # the double no longer knows the job: 404
-    services.video_job_poll(job_id=job.pk)
+    worker.video_job_poll(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == S.FAILED and "no longer knows this job" in job.error
 
@@ -276,30 +276,30 @@ def test_poll_errors_back_off_then_fail(processing, fake, sent_tasks, settings):
     # A provider that does not answer at all (nothing listens on port 9).
     VideoJob.objects.filter(pk=job.pk).update(polling_url="http://127.0.0.1:9/api/v1/videos/x")
     for attempt in (1, 2):
-        services.video_job_poll(job_id=job.pk)
+        worker.video_job_poll(job_id=job.pk)
         job.refresh_from_db()
-        assert job.status == S.PROCESSING and job.attempts == attempt
-        assert job.next_poll_at >= timezone.now() + timedelta(seconds=settings.VIDEO_POLL_INTERVAL - 2)
+        assert job.status == S.PROCESSING and job.consecutive_failures == attempt
+        assert job.next_action_at >= timezone.now() + timedelta(seconds=settings.VIDEO_POLL_INTERVAL - 2)
         assert sent_tasks[-1][0] == "poll_video_job" and sent_tasks[-1][2] >= settings.VIDEO_POLL_INTERVAL
         make_due(job)
-    services.video_job_poll(job_id=job.pk)
+    worker.video_job_poll(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == S.FAILED and "3 times in a row" in job.error
 
 
 def test_a_successful_poll_resets_the_error_count(processing, fake):
     job = processing()
-    VideoJob.objects.filter(pk=job.pk).update(attempts=2)
-    services.video_job_poll(job_id=job.pk)
+    VideoJob.objects.filter(pk=job.pk).update(consecutive_failures=2)
+    worker.video_job_poll(job_id=job.pk)
     job.refresh_from_db()
-    assert job.attempts == 0
+    assert job.consecutive_failures == 0
 
 
 def test_a_video_larger_than_we_accept_fails_the_job(processing, fake, settings, stored_files):
     settings.OPENROUTER_VIDEO_MAX_BYTES = 100
     job = processing()
     fake.advance(11)
-    services.video_job_poll(job_id=job.pk)
+    worker.video_job_poll(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == S.FAILED and "could not be stored" in job.error
     assert stored_files() == []
@@ -312,12 +312,12 @@ def test_cancel_stops_polling(processing, fake):
     job = processing()
     services.video_job_cancel(job_id=job.pk, by=job.owner)
     fake.advance(11)
-    assert services.video_job_poll(job_id=job.pk) is False
+    assert worker.video_job_poll(job_id=job.pk) is False
     assert polls(fake) == [] and downloads(fake) == []
 
 
 def test_cancel_before_submit_means_no_submit(queued, fake):
     job = queued()
     services.video_job_cancel(job_id=job.pk, by=job.owner)
-    assert services.video_job_submit(job_id=job.pk) is False
+    assert worker.video_job_submit(job_id=job.pk) is False
     assert submits(fake) == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
-from videos import services
+from videos import services, sweep
 from videos.models import VideoJob
 
 
@@ -51,13 +51,13 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("No video jobs.")
             return
-        self.stdout.write(f"{'id':>6}  {'status':<10} {'progress':>8}  {'attempts':>8}  {'created (UTC)':<19}  "
+        self.stdout.write(f"{'id':>6}  {'status':<10} {'progress':>8}  {'failures':>8}  {'created (UTC)':<19}  "
                           f"{'type':<14}  {'owner':<28}  model / error")
         for job in rows:
             progress = "" if job.progress is None else f"{job.progress}%"
             tail = job.model + (f"  -- {job.error}" if job.error else "")
             self.stdout.write(
-                f"{job.pk:>6}  {job.status:<10} {progress:>8}  {job.attempts:>8}  "
+                f"{job.pk:>6}  {job.status:<10} {progress:>8}  {job.consecutive_failures:>8}  "
                 f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.generation_type:<14}  {job.owner.email:<28}  {tail}")
 
     def _show(self, *, job_id, **_):
@@ -78,4 +78,4 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Job {job.pk} cancelled."))
 
     def _sweep(self, **_):
-        self.stdout.write(str(services.video_jobs_sweep()))
+        self.stdout.write(str(sweep.video_jobs_sweep()))
