@@ -41,8 +41,12 @@ def is_write_conflict(exc):
 
 
 def reports_write_conflict(message):
-    """Whether DuckDB's TransactionException text reports a conflict."""
-    return "conflict" in message.lower()
+    """Whether DuckDB's TransactionException text reports a conflict between transactions
+    ("Conflict on update", "write-write conflict", ...). A lock on the file held by
+    another process ("Conflicting lock is held in ...") is not one: that is the process
+    model's business (registry), and retrying the statement cannot help."""
+    text = message.lower()
+    return "conflict" in text and "conflicting lock" not in text and "could not set lock" not in text
 
 
 class ErrorWrapper(DatabaseErrorWrapper):

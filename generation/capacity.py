@@ -14,8 +14,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
-from core.errors import TooManyRequests
-from openrouter.errors import ProviderTimeout
+from core.errors import DomainError, ErrorKind, TooManyRequests
 
 # How long after the deadline a count nobody released (a killed process) still counts.
 COUNT_EXPIRY_MARGIN = 60
@@ -78,14 +77,22 @@ async def in_flight_slot(user_id: int):
         await sync_to_async(_release)(user_id)
 
 
-def deadline_reached() -> ProviderTimeout:
+class DeadlineExceeded(DomainError):
+    """The whole request took longer than GENERATION_DEADLINE (504, like a provider timeout)."""
+
+    kind = ErrorKind.PROVIDER_TIMEOUT
+
+
+def deadline_reached() -> DeadlineExceeded:
     seconds = settings.GENERATION_DEADLINE
-    return ProviderTimeout(f"The generation did not finish within {seconds:g} seconds (GENERATION_DEADLINE).")
+    return DeadlineExceeded(
+        f"The generation did not finish within {seconds:g} seconds, the most one may take "
+        "(GENERATION_DEADLINE); try again, or ask for a shorter answer.")
 
 
 @asynccontextmanager
 async def within_deadline(seconds: float | None = None):
-    """Bound the body by GENERATION_DEADLINE: past it, ProviderTimeout (504), whatever the
+    """Bound the body by GENERATION_DEADLINE: past it, DeadlineExceeded (504), whatever the
     provider does."""
     try:
         async with asyncio.timeout(seconds if seconds is not None else settings.GENERATION_DEADLINE):

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.db import release_db_connection
-from core.errors import ErrorKind, OperationFailed, Unavailable, describe_failure
+from core.errors import DomainError, ErrorKind, OperationFailed, Unavailable, describe_failure
 from core.files import delete_stored_file
 from core.parsing import cost_or_none
 from generation.models import GeneratedImage, Generation
@@ -91,10 +91,11 @@ def complete_text(generation: Generation, *, text: str, provider_id: str, finish
 
 def record_failure(generation: Generation, exc: BaseException, **fields) -> Generation:
     """Fail the row with the reason a person can act on (the provider's, or ours)."""
-    if not isinstance(exc, ProviderError):
+    expected = isinstance(exc, (ProviderError, DomainError))
+    if not expected:
         log.error("Generation %s failed unexpectedly", generation.pk, exc_info=exc)
     failure = describe_failure(exc)
-    detail = str(exc) if isinstance(exc, ProviderError) else f"{type(exc).__name__}: {exc}"
+    detail = str(exc) if expected else f"{type(exc).__name__}: {exc}"
     return finish(generation, status=Status.FAILED, error=failure.message, error_detail=detail[:4000],
                   error_kind=failure.kind, **fields)
 

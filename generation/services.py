@@ -17,7 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
 
-from core.errors import NotFound
+from core.errors import DomainError, NotFound
 from generation import capacity, records
 from generation.models import Generation
 from generation.records import GenerationFailed, StorageFailed  # noqa: F401  (raised to callers)
@@ -40,7 +40,7 @@ def _messages(prompt: str, system: str) -> list[dict]:
 async def _failed(generation: Generation, exc: BaseException) -> BaseException:
     """Record a failed attempt; the error for the caller (an unexpected one as GenerationFailed)."""
     await in_db(records.record_failure)(generation, exc)
-    if isinstance(exc, ProviderError):
+    if isinstance(exc, (ProviderError, DomainError)):
         return exc
     return GenerationFailed()
 
@@ -115,7 +115,7 @@ class TextStream:
             raise  # aclose() records what arrived
         except Exception as exc:
             self.generation = await in_db(records.record_failure)(self.generation, exc, text=self.text)
-            if isinstance(exc, ProviderError):
+            if isinstance(exc, (ProviderError, DomainError)):
                 raise
             raise GenerationFailed() from exc
         finally:

@@ -41,6 +41,11 @@ def test_duckdb_conflicts_translate_to_write_conflict():
     assert isinstance(dbapi.translate_error(unique), dbapi.IntegrityError)
     other = duckdb.TransactionException("cannot rollback - no transaction is active")
     assert dbapi.translate_error(other) is other
+    # Another process holding the file is the process model's business, not a write conflict.
+    locked = duckdb.TransactionException(
+        'TransactionContext Error: Failed to commit: Could not set lock on file "x.duckdb.wal": '
+        "Conflicting lock is held in /usr/bin/python3 (PID 1)")
+    assert not isinstance(dbapi.translate_error(locked), WriteConflict)
 
 
 def test_overlapping_transactions_updating_one_row_dbapi(instance):
