@@ -164,7 +164,7 @@ class RssSampler(threading.Thread):
 
 
 class StreamResult:
-    __slots__ = ("done", "error", "first_piece", "duration", "pieces")
+    __slots__ = ("done", "error", "first_piece", "duration", "pieces", "started")
 
     def __init__(self) -> None:
         self.done = False
@@ -172,11 +172,12 @@ class StreamResult:
         self.first_piece: float | None = None
         self.duration = 0.0
         self.pieces = 0
+        self.started = 0.0
 
 
 async def one_stream(client: httpx.AsyncClient, url: str, token: str, model: str, prompt: str) -> StreamResult:
     result = StreamResult()
-    started = time.monotonic()
+    started = result.started = time.monotonic()
     try:
         async with client.stream("POST", url, json={"model": model, "prompt": prompt, "stream": True},
                                  headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}) as response:
@@ -342,6 +343,13 @@ def main() -> None:
     failed = [r for r in results if not r.done]
     reasons = Counter(r.error or "no done event" for r in failed)
     first = [r.first_piece for r in results if r.first_piece is not None]
+    # Streams the server was actually serving at once: between a stream's first piece and its end.
+    edges = sorted([(r.started + r.first_piece, 1) for r in results if r.first_piece is not None]
+                   + [(r.started + r.duration, -1) for r in results if r.first_piece is not None])
+    serving = peak_serving = 0
+    for _, step in edges:
+        serving += step
+        peak_serving = max(peak_serving, serving)
 
     print(f"phase 2: {args.streams} concurrent streams of {args.pieces} pieces x {args.interval:g} s")
     print(f"  completed {len(completed)}, failed {len(failed)}")
@@ -351,6 +359,7 @@ def main() -> None:
     if first:
         print(f"  first piece: p50 {ms(percentile(first, .5))}, p95 {ms(percentile(first, .95))}, "
               f"max {ms(max(first))} (alone: {ms(alone.first_piece or 0)})")
+    print(f"  peak streams receiving pieces at once: {peak_serving} of {args.streams}")
     for path in PROBED:
         values, failures = latencies[path], probe_failures[path]
         if values:
@@ -361,7 +370,8 @@ def main() -> None:
         base, peak = max(before), max(during)
         growth = peak - base
         print(f"  web RSS (process tree): before {base / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, "
-              f"growth {growth / 1024:.1f} MiB = {growth / args.streams:.1f} KiB/stream")
+              f"growth {growth / 1024:.1f} MiB = {growth / args.streams:.1f} KiB/stream"
+              + (f" ({growth / peak_serving:.1f} KiB per stream served at once)" if peak_serving else ""))
     if failed:
         print(f"  the web log ends:\n{web_log}")
 
