@@ -1,6 +1,7 @@
 """A whole Studio stack as real processes, for the video integration tests and benchmarks.
 
-The web app (gunicorn, gthread), a Celery worker (threads pool) and Celery beat run as
+The web app (started with the command of the Procfile's ``web:`` line, so the stack runs
+what ``make run`` runs), a Celery worker (threads pool) and Celery beat run as
 separate processes on one store (a DuckDB file they take turns on, or a PostgreSQL
 database) and one broker (Kombu's filesystem transport under the stack's DATA_DIR, or
 the Redis of CELERY_BROKER_URL with a queue of the stack's own). The offline OpenRouter
@@ -16,6 +17,8 @@ Callers talk to the stack over HTTP only.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -29,6 +32,36 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}"
+                       r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def procfile_command(name: str, env: dict, procfile: Path = ROOT / "Procfile") -> list[str]:
+    """The argv of the Procfile line ``name:``, with ``$VAR``, ``${VAR}`` and
+    ``${VAR:-default}`` taken from ``env`` (as the shell honcho runs it would), and a
+    relative program path made absolute under the project root."""
+    for line in procfile.read_text().splitlines():
+        key, sep, command = line.partition(":")
+        if sep and key.strip() == name and not key.lstrip().startswith("#"):
+            break
+    else:
+        raise RuntimeError(f"{procfile} has no {name!r} line")
+
+    def substitute(match: re.Match) -> str:
+        variable = match["braced"] or match["plain"]
+        value = env.get(variable, "")
+        if value == "" and match["default"] is not None:
+            return match["default"]
+        if variable not in env:
+            raise RuntimeError(f"{procfile} line {name!r} needs ${variable}, which is not set")
+        return value
+
+    args = shlex.split(_VARIABLE.sub(substitute, command))
+    if "/" in args[0] and not os.path.isabs(args[0]):
+        args[0] = str(ROOT / args[0])
+    return args
 
 
 def free_port() -> int:
@@ -64,7 +97,7 @@ class VideoStack:
     """Web, worker and beat processes of one Studio installation (see the module docstring)."""
 
     def __init__(self, data_dir: Path, *, fake, store_env: dict | None = None, env: dict | None = None,
-                 worker_concurrency: int = 4, web_threads: int = 8) -> None:
+                 worker_concurrency: int = 4, web_threads: int = 8, web_concurrency: int = 1) -> None:
         self.data_dir = Path(data_dir)
         self.logs = self.data_dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -73,6 +106,7 @@ class VideoStack:
         self.queue = f"studio-video-{uuid.uuid4().hex[:8]}"
         self.worker_concurrency = worker_concurrency
         self.web_threads = web_threads
+        self.web_concurrency = web_concurrency
         self.processes: dict[str, subprocess.Popen] = {}
         self._log_files: list = []
         self._store_cm = None
@@ -88,6 +122,9 @@ class VideoStack:
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PORT": str(self.port),
+            # Read by the Procfile's web line (gunicorn: processes and threads per process).
+            "WEB_CONCURRENCY": str(web_concurrency),
+            "WEB_THREADS": str(web_threads),
             "OPENROUTER_BASE_URL": fake.base_url,
             "OPENROUTER_API_KEY": "stack-test-key",
             "OPENROUTER_READ_TIMEOUT": "30",
@@ -142,9 +179,17 @@ class VideoStack:
         self.wait_until_healthy()
 
     def start_web(self) -> None:
-        self._spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                            "--worker-class", "gthread", "--workers", "1", "--threads", str(self.web_threads),
-                            "--timeout", "120"])
+        """The web server exactly as the Procfile's ``web:`` line starts it, on this stack's
+        PORT, WEB_CONCURRENCY and WEB_THREADS (from the constructor, or ``env``)."""
+        self._spawn("web", self.web_command())
+
+    def web_command(self) -> list[str]:
+        return procfile_command("web", self.env)
+
+    def start_web_only(self) -> None:
+        """Only the web process (no worker, no beat): enough for text and images."""
+        self.start_web()
+        self.wait_until_healthy()
 
     def start_worker(self, name: str = "worker") -> None:
         log_path = self.logs / f"{name}.log"

@@ -1,0 +1,387 @@
+"""How many streamed text generations one web process holds in flight, as users load it.
+
+    .venv/bin/python bench/concurrent_generations.py [--streams 500] [--pieces 20] [--interval 0.5]
+        [--users N] [--prober-interval 0.2]
+
+The web server is started with the command of the Procfile's ``web:`` line (whatever
+``make run`` runs: gunicorn gthread today, an ASGI server later), through
+``bench/video_stack.py``'s VideoStack, web process only, on a fresh store: a DuckDB file
+by default (one web process), or, when DATABASE_URL is postgres (with CELERY_BROKER_URL
+and CACHE_URL on Redis), a new PostgreSQL database and WEB_CONCURRENCY web processes
+(default 2). The offline OpenRouter double runs in a process of its own
+(``manage.py run_fake_openrouter``), so this process's GIL does not slow the provider's
+pace; its ``fake/long-stream`` model sends ``--pieces`` pieces ``--interval`` seconds
+apart, and the catalogue gets the entry ``fake/long-stream:pieces=P:interval=S``.
+
+Users: ``--users`` (default streams / 4, as GENERATION_MAX_IN_FLIGHT allows 4 streams per
+user at once) are created in one ``manage.py shell`` script, which also mints each user's
+JWT access token with ``accounts.tokens.access_token_for`` (what login hands out), rather
+than logging 125 users in through POST /api/auth/login with Argon2 on a 2-core machine.
+THROTTLE_GENERATION is raised for the run.
+
+Phase 1: one stream alone; its duration is the ideal. Phase 2: all streams at once, each
+``POST /api/generate/text`` with ``"stream": true``, read as server-sent events to the end
+(a stream counts as completed only with its ``done`` event), from one asyncio
+httpx.AsyncClient; meanwhile a prober asks for ``/login`` and ``/healthz`` every
+``--prober-interval`` seconds each, and the resident memory (VmRSS) of the web process and
+its children is sampled every 0.2 s.
+
+Prints completed/failed streams (and the first error reasons), wall time against the
+ideal, time to the first piece, probe latencies, RSS growth per stream in flight, and a
+"goal met/not met" line per goal. The exit code is 0 whether goals are met or not.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.video_stack import ROOT, VideoStack, free_port, percentile  # noqa: E402
+
+BASE_MODEL = "fake/long-stream"
+PASSWORD = "correct-horse-battery-staple"
+PROBED = ("/login", "/healthz")
+
+
+class FakeOpenRouterProcess:
+    """``manage.py run_fake_openrouter`` in a process of its own; quacks like the
+    in-process double as far as VideoStack needs (``base_url``)."""
+
+    def __init__(self, data_dir: Path, *, pieces: int, interval: float) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/api/v1"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = data_dir / "fake-openrouter.log"
+        env = {**os.environ, "DATA_DIR": str(data_dir), "SECRET_KEY": "fake-" + uuid.uuid4().hex * 2,
+               "DATABASE_URL": f"duckdb:///{data_dir / 'unused.duckdb'}", "DEBUG": "false",
+               "FAKE_OPENROUTER_STREAM_PIECES": str(pieces), "FAKE_OPENROUTER_STREAM_INTERVAL": str(interval),
+               "PYTHONUNBUFFERED": "1"}
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "run_fake_openrouter", "--port", str(self.port), "--quiet"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"fake OpenRouter exited:\n{self.log_path.read_text(errors='replace')}")
+            if "OPENROUTER_BASE_URL=" in self.log_path.read_text(errors="replace"):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"fake OpenRouter not ready:\n{self.log_path.read_text(errors='replace')}")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        self._log.close()
+
+    def __enter__(self) -> "FakeOpenRouterProcess":
+        self.wait_ready()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------ memory
+
+
+def _process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
+def tree_rss_kib(root: int) -> int:
+    total = 0
+    for pid in _process_tree(root):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, int]] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.samples.append((time.monotonic(), tree_rss_kib(self.pid)))
+            self._halt.wait(self.every)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+    def between(self, start: float, end: float) -> list[int]:
+        return [rss for t, rss in self.samples if start <= t <= end]
+
+
+# ------------------------------------------------------------------ streams and probes
+
+
+class StreamResult:
+    __slots__ = ("done", "error", "first_piece", "duration", "pieces", "started")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.error: str | None = None
+        self.first_piece: float | None = None
+        self.duration = 0.0
+        self.pieces = 0
+        self.started = 0.0
+
+
+async def one_stream(client: httpx.AsyncClient, url: str, token: str, model: str, prompt: str) -> StreamResult:
+    result = StreamResult()
+    started = result.started = time.monotonic()
+    try:
+        async with client.stream("POST", url, json={"model": model, "prompt": prompt, "stream": True},
+                                 headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}) as response:
+            if response.status_code != 200:
+                body = (await response.aread()).decode(errors="replace")
+                result.error = f"HTTP {response.status_code}: {body[:200]}"
+                return result
+            event, data = None, []
+            async for line in response.aiter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].strip())
+                elif line == "" and (event or data):
+                    if event == "done":
+                        result.done = True
+                    elif event == "error":
+                        result.error = "error event: " + "\n".join(data)[:200]
+                    elif event is None:
+                        result.pieces += 1
+                        if result.first_piece is None:
+                            result.first_piece = time.monotonic() - started
+                    event, data = None, []
+            if not result.done and result.error is None:
+                result.error = f"stream ended without done after {result.pieces} pieces"
+    except Exception as exc:  # noqa: BLE001 - every failure is a result
+        result.error = f"{type(exc).__name__}: {exc}"[:200]
+    finally:
+        result.duration = time.monotonic() - started
+    return result
+
+
+async def probe(client: httpx.AsyncClient, url: str, every: float, stop: asyncio.Event,
+                latencies: list[float], failures: Counter) -> None:
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            response = await client.get(url)
+            if response.status_code != 200:
+                failures[f"HTTP {response.status_code}"] += 1
+        except Exception as exc:  # noqa: BLE001
+            failures[type(exc).__name__] += 1
+        latencies.append(time.monotonic() - started)
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def run_streams(stack: VideoStack, tokens: list[str], model: str, streams: int, *,
+                      prober_interval: float, timeout: float, probes: bool):
+    limits = httpx.Limits(max_connections=streams + 10, max_keepalive_connections=streams + 10)
+    timeouts = httpx.Timeout(connect=timeout, read=timeout, write=timeout, pool=timeout)
+    latencies = {path: [] for path in PROBED}
+    probe_failures = {path: Counter() for path in PROBED}
+    async with httpx.AsyncClient(limits=limits, timeout=timeouts) as client, \
+            httpx.AsyncClient(timeout=httpx.Timeout(timeout)) as prober:
+        stop = asyncio.Event()
+        probers = [asyncio.create_task(probe(prober, stack.url(path), prober_interval, stop,
+                                             latencies[path], probe_failures[path]))
+                   for path in PROBED] if probes else []
+        started = time.monotonic()
+        results = await asyncio.gather(*(
+            one_stream(client, stack.url("/api/generate/text"), tokens[i % len(tokens)], model,
+                       f"stream {i}: tell me a long story") for i in range(streams)))
+        ended = time.monotonic()
+        stop.set()
+        await asyncio.gather(*probers)
+    return results, started, ended, latencies, probe_failures
+
+
+# ------------------------------------------------------------------ set-up
+
+
+def make_users(stack: VideoStack, count: int) -> list[str]:
+    """Create ``count`` users in one script and return an access token for each."""
+    script = "\n".join([
+        "import json",
+        "from django.contrib.auth.hashers import make_password",
+        "from accounts.models import User",
+        "from accounts.tokens import access_token_for",
+        f"hashed = make_password({PASSWORD!r})",
+        f"emails = [f'load{{i}}@example.com' for i in range({count})]",
+        "User.objects.bulk_create([User(email=e, password=hashed, role=User.Role.USER) for e in emails])",
+        "users = {u.email: u for u in User.objects.filter(email__in=emails)}",
+        "print('TOKENS=' + json.dumps([str(access_token_for(user=users[e])) for e in emails]))",
+    ])
+    output = stack.manage("shell", "-c", script).stdout
+    line = next(line for line in output.splitlines() if line.startswith("TOKENS="))
+    return json.loads(line[len("TOKENS="):])
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def goal(name: str, met: bool, detail: str) -> None:
+    print(f"goal {'met' if met else 'not met'}: {name} ({detail})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--streams", type=int, default=500, help="concurrent streamed generations")
+    parser.add_argument("--pieces", type=int, default=20, help="pieces per stream")
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between pieces")
+    parser.add_argument("--users", type=int, default=None, help="users the streams are spread over (default streams/4)")
+    parser.add_argument("--prober-interval", type=float, default=0.2, help="seconds between probes of each URL")
+    parser.add_argument("--timeout", type=float, default=1800, help="client timeouts, seconds")
+    args = parser.parse_args()
+
+    users = args.users or max(1, math.ceil(args.streams / 4))
+    per_user = math.ceil(args.streams / users)
+    model = f"{BASE_MODEL}:pieces={args.pieces}:interval={args.interval:g}"
+    postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    web_concurrency = int(os.environ.get("WEB_CONCURRENCY") or 2) if postgres else 1
+
+    with tempfile.TemporaryDirectory(prefix="concurrent-generations-") as tmp:
+        data_dir = Path(tmp)
+        with FakeOpenRouterProcess(data_dir / "fake", pieces=args.pieces, interval=args.interval) as fake, \
+                VideoStack(data_dir / "stack", fake=fake, web_concurrency=web_concurrency, env={
+                    "GENERATION_MAX_IN_FLIGHT": str(max(4, per_user)),
+                    "THROTTLE_GENERATION": "10000000/min",
+                    "JWT_ACCESS_MINUTES": "600",
+                    "OPENROUTER_READ_TIMEOUT": "120",
+                    "LOG_LEVEL": "WARNING",
+                }) as stack:
+            setup_started = time.monotonic()
+            stack.prepare(extra_models={model: BASE_MODEL})
+            tokens = make_users(stack, users)
+            stack.start_web_only()
+            web_pid = stack.processes["web"].pid
+            print(f"web: {' '.join(stack.web_command())}")
+            print(f"store: {'PostgreSQL' if postgres else 'DuckDB'}, {web_concurrency} web process(es); "
+                  f"provider double in its own process; {users} users (tokens minted in a shell script), "
+                  f"up to {per_user} streams each; model {model}; set-up {time.monotonic() - setup_started:.1f} s")
+
+            sampler = RssSampler(web_pid)
+            sampler.start()
+            # Warm up the pages, then the ideal: one stream alone.
+            for path in PROBED:
+                httpx.get(stack.url(path), timeout=60)
+            (alone,), *_ = asyncio.run(run_streams(stack, tokens, model, 1, prober_interval=args.prober_interval,
+                                                   timeout=args.timeout, probes=False))
+            if not alone.done:
+                print(f"the baseline stream failed: {alone.error}\n{stack.log_tail('web')}")
+            ideal = alone.duration
+            print(f"phase 1: one stream alone took {ideal:.2f} s (first piece after {ms(alone.first_piece or 0)}, "
+                  f"{alone.pieces} pieces) -> the ideal")
+
+            time.sleep(1.0)
+            before_at = time.monotonic()
+            results, started, ended, latencies, probe_failures = asyncio.run(run_streams(
+                stack, tokens, model, args.streams, prober_interval=args.prober_interval, timeout=args.timeout,
+                probes=True))
+            time.sleep(0.5)
+            sampler.stop()
+            web_log = stack.log_tail("web", chars=3000)
+
+    before = sampler.between(before_at - 1.0, started)
+    during = sampler.between(started, ended + 0.5)
+    wall = ended - started
+    completed = [r for r in results if r.done]
+    failed = [r for r in results if not r.done]
+    reasons = Counter(r.error or "no done event" for r in failed)
+    first = [r.first_piece for r in results if r.first_piece is not None]
+    # Streams the server was actually serving at once: between a stream's first piece and its end.
+    edges = sorted([(r.started + r.first_piece, 1) for r in results if r.first_piece is not None]
+                   + [(r.started + r.duration, -1) for r in results if r.first_piece is not None])
+    serving = peak_serving = 0
+    for _, step in edges:
+        serving += step
+        peak_serving = max(peak_serving, serving)
+
+    print(f"phase 2: {args.streams} concurrent streams of {args.pieces} pieces x {args.interval:g} s")
+    print(f"  completed {len(completed)}, failed {len(failed)}")
+    for reason, count in reasons.most_common(5):
+        print(f"    {count} x {reason}")
+    print(f"  wall {wall:.2f} s = {wall / ideal:.2f} x the ideal ({ideal:.2f} s)")
+    if first:
+        print(f"  first piece: p50 {ms(percentile(first, .5))}, p95 {ms(percentile(first, .95))}, "
+              f"max {ms(max(first))} (alone: {ms(alone.first_piece or 0)})")
+    print(f"  peak streams receiving pieces at once: {peak_serving} of {args.streams}")
+    for path in PROBED:
+        values, failures = latencies[path], probe_failures[path]
+        if values:
+            print(f"  probe {path}: {len(values)} requests, p50 {ms(percentile(values, .5))}, "
+                  f"p95 {ms(percentile(values, .95))}, max {ms(max(values))}"
+                  + (f"; failed {dict(failures)}" if failures else ""))
+    if before and during:
+        base, peak = max(before), max(during)
+        growth = peak - base
+        print(f"  web RSS (process tree): before {base / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, "
+              f"growth {growth / 1024:.1f} MiB = {growth / args.streams:.1f} KiB/stream"
+              + (f" ({growth / peak_serving:.1f} KiB per stream served at once)" if peak_serving else ""))
+    if failed:
+        print(f"  the web log ends:\n{web_log}")
+
+    probe_p95 = max((percentile(v, .95) for v in latencies.values() if v), default=float("nan"))
+    goal("all streams complete", len(completed) == args.streams, f"{len(completed)}/{args.streams}")
+    goal("wall <= 1.5 x ideal", wall <= 1.5 * ideal, f"{wall / ideal:.2f} x")
+    goal("zero errors", not failed and not any(probe_failures.values()),
+         f"{len(failed)} streams, {sum(sum(c.values()) for c in probe_failures.values())} probes")
+    goal("probe p95 <= 250 ms", probe_p95 <= 0.25, f"worst p95 {ms(probe_p95)}")
+
+
+if __name__ == "__main__":
+    main()
