@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import AsyncIterator
 
 from asgiref.sync import sync_to_async
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 
 # Every database step runs in the request's worker thread, then gives the connection back.
 in_db = sync_to_async
+# Streams being served by this process, so a stopping server can save them (close_open_streams).
+_open_streams: "weakref.WeakSet[TextStream]" = weakref.WeakSet()
+SERVER_STOPPED = "the server stopped before the provider finished"
 
 
 def _messages(prompt: str, system: str) -> list[dict]:
@@ -92,6 +96,7 @@ class TextStream:
         self._user_id = user_id
         self._deadline = deadline
         self._closed = False
+        _open_streams.add(self)
 
     @property
     def text(self) -> str:
@@ -114,6 +119,8 @@ class TextStream:
         except (asyncio.CancelledError, GeneratorExit):
             raise  # aclose() records what arrived
         except Exception as exc:
+            if self._closed:
+                raise  # closed under us (server stopping): aclose() records what arrived
             self.generation = await in_db(records.record_failure)(self.generation, exc, text=self.text)
             if isinstance(exc, (ProviderError, DomainError)):
                 raise
@@ -136,6 +143,7 @@ class TextStream:
         if self._closed:
             return
         self._closed = True
+        _open_streams.discard(self)
         try:
             await self._close_upstream()
             if self.generation.status == Generation.Status.PENDING:
@@ -145,6 +153,12 @@ class TextStream:
 
     async def _close_upstream(self) -> None:
         await self._provider_stream.aclose()
+
+
+async def close_open_streams() -> None:
+    """On server shutdown: save every stream still being served as partial."""
+    await asyncio.gather(*(stream.aclose(why=SERVER_STOPPED) for stream in list(_open_streams)),
+                         return_exceptions=True)
 
 
 async def text_stream_start(*, user, model: str, prompt: str, system: str = "", max_tokens: int | None = None,

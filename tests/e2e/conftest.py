@@ -1,4 +1,4 @@
-"""Browser tests: Playwright driving Debian's Chromium against pytest-django's live server."""
+"""Browser tests: Playwright driving Debian's Chromium against Studio served by uvicorn."""
 import os
 from pathlib import Path
 
@@ -15,7 +15,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Package-scoped: Playwright's sync API keeps an event loop running in this thread, which
+# later (non-browser) tests that run their own loop must not find.
+@pytest.fixture(scope="package")
 def browser():
     if not Path(CHROMIUM).exists():
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"

@@ -19,12 +19,12 @@ class AsgiTestServer:
     """``with AsgiTestServer() as server: server.url``; stops when the block ends."""
 
     def __init__(self) -> None:
-        from django.core.asgi import get_asgi_application
+        from core.asgi import application
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(application, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="asgi-test-server", daemon=True)
 

@@ -1,0 +1,29 @@
+"""The ASGI application the web server serves: Django, plus the lifespan protocol, so
+that when the server stops, work still in flight (streamed answers cut by the grace
+period) is saved before the process exits (core/shutdown.py)."""
+import os
+
+from config import startup
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+startup.prepare()
+
+from django.core.asgi import get_asgi_application  # noqa: E402  (after the start-up step)
+
+from core.shutdown import server_stopping  # noqa: E402
+
+django_application = get_asgi_application()
+
+
+async def application(scope, receive, send):
+    if scope["type"] != "lifespan":
+        await django_application(scope, receive, send)
+        return
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await server_stopping()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
