@@ -2,7 +2,6 @@
 should, and JWTs signed with a key of their own."""
 import hashlib
 import hmac
-import json
 import logging
 import threading
 import time
