@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from accounts import services, tokens
 from accounts.forms import add_service_errors
+from accounts.views import admin_login_view
 from accounts.models import RefreshToken, User, normalize_email
 from accounts.selectors import email_is_taken
 from core.errors import DomainError, InvalidInput
@@ -71,13 +72,18 @@ class UserChangeForm(forms.ModelForm):
         return data
 
 
+# Admin sign-in goes through the site's login page and its failed-attempt limits; the
+# admin's own form (no limits, an Argon2 hash per guess) is never served.
+admin.site.login = admin_login_view
+
+
 class TokenRevokingPasswordChangeForm(AdminPasswordChangeForm):
-    """The admin's "set password" form; like the profile page, it ends the user's API sessions."""
+    """The admin's "set password" form; like the profile page, it ends every session of the user."""
 
     def save(self, commit=True):
         user = super().save(commit=commit)
         if commit:
-            tokens.refresh_tokens_revoke_for_user(user=user, reason=RefreshToken.RevokeReason.PASSWORD_CHANGED)
+            tokens.user_sessions_end(user=user, reason=RefreshToken.RevokeReason.PASSWORD_CHANGED)
         return user
 
 

@@ -11,9 +11,15 @@ from accounts import services, tokens
 from accounts.serializers import (
     NOT_SIGNED_IN, THROTTLED, FieldErrorsOut, LoginOut, MeOut, TokenPairOut, UserOut, detail_response,
 )
-from accounts.throttles import AuthEmailThrottle, AuthIpThrottle
+from accounts.throttles import (
+    AuthEmailThrottle, AuthIpThrottle, ProfileThrottle, TokenThrottle, login_failed, login_wait,
+)
+from core.errors import TooManyRequests
 
 # ------------------------------------------------------------------ shared pieces
+
+TOKEN_THROTTLED = detail_response("Too many refreshes or logouts from this address; see Retry-After.")
+PROFILE_THROTTLED = detail_response("Too many account changes by this user; see Retry-After.")
 
 
 class PublicApiView(APIView):
@@ -62,7 +68,9 @@ class LoginIn(serializers.Serializer):
 class LoginApi(PublicApiView):
     """Exchange email and password for an access token and a refresh token."""
 
-    throttle_classes = (AuthIpThrottle, AuthEmailThrottle)
+    # Failed attempts are counted (accounts.throttles.login_wait / login_failed), not DRF's
+    # every-request throttles: the right password gets through an email's lock.
+    throttle_classes = ()
 
     @extend_schema(
         operation_id="auth_login", request=LoginIn,
@@ -71,10 +79,22 @@ class LoginApi(PublicApiView):
             401: detail_response("Wrong email or password, or the account is deactivated (one message for all)."),
             429: THROTTLED,
         },
+        description="Failed attempts are limited per client address (then every attempt is refused "
+                    "until Retry-After) and per email (then wrong passwords answer 429; the right "
+                    "one still logs in).",
     )
     def post(self, request):
+        if wait := login_wait(request):
+            raise TooManyRequests(f"Too many failed logins from this address; try again in {wait} seconds.",
+                                  retry_after=wait)
         data = _valid(LoginIn, request)
-        user, pair = services.auth_login(email=data["email"], password=data["password"])
+        try:
+            user, pair = services.auth_login(email=data["email"], password=data["password"])
+        except services.InvalidCredentials:
+            if wait := login_failed(request):
+                raise TooManyRequests(f"Too many failed logins for this email; try again in {wait} seconds.",
+                                      retry_after=wait) from None
+            raise
         return Response(LoginOut({"access": pair.access, "refresh": pair.refresh, "user": user}).data)
 
 
@@ -85,6 +105,8 @@ class RefreshIn(serializers.Serializer):
 class RefreshApi(PublicApiView):
     """Rotate: the refresh token is revoked and a new pair returned."""
 
+    throttle_classes = (TokenThrottle,)
+
     @extend_schema(
         operation_id="auth_refresh", request=RefreshIn,
         responses={
@@ -92,6 +114,7 @@ class RefreshApi(PublicApiView):
             401: detail_response("The token is invalid, expired, unknown or revoked, or its user is inactive. "
                         "Presenting an already used token also revokes every token descended from "
                         "the same login."),
+            429: TOKEN_THROTTLED,
         },
     )
     def post(self, request):
@@ -103,12 +126,15 @@ class RefreshApi(PublicApiView):
 class LogoutApi(PublicApiView):
     """Revoke a refresh token (the access token simply expires)."""
 
+    throttle_classes = (TokenThrottle,)
+
     @extend_schema(
         operation_id="auth_logout", request=RefreshIn,
         responses={
             204: OpenApiResponse(description="Revoked."), 400: FieldErrorsOut,
             401: detail_response("The token is invalid, expired or unknown, or was already revoked "
                         "(then every token of the same login is revoked)."),
+            429: TOKEN_THROTTLED,
         },
     )
     def post(self, request):
@@ -132,16 +158,20 @@ class MeUpdateIn(serializers.Serializer):
 class MeApi(APIView):
     """The signed-in user's own account."""
 
+    def get_throttles(self):
+        # A change checks the current password (an Argon2 hash each): limited per user.
+        return [ProfileThrottle()] if self.request.method in ("PUT", "PATCH") else []
+
     @extend_schema(operation_id="users_me", responses={200: MeOut, 401: NOT_SIGNED_IN})
     def get(self, request):
         return Response(MeOut(request.user).data)
 
     @extend_schema(
         operation_id="users_me_update", request=MeUpdateIn,
-        responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN},
+        responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 429: PROFILE_THROTTLED},
         description="Change the email and/or the password; current_password is required. "
-                    "A password change revokes all the user's refresh tokens (log in again to "
-                    "get new ones; access tokens already issued run out on their own).",
+                    "A password change ends every session of the account: all its refresh tokens "
+                    "are revoked and the access tokens already issued are refused (log in again).",
     )
     def put(self, request):
         data = _valid(MeUpdateIn, request)
@@ -153,11 +183,25 @@ class MeApi(APIView):
 
     @extend_schema(
         operation_id="users_me_partial_update", request=MeUpdateIn,
-        responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN},
+        responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 429: PROFILE_THROTTLED},
         description="Same as PUT.",
     )
     def patch(self, request):
         return self.put(request)
+
+
+class LogoutAllApi(APIView):
+    """Log out everywhere: end every session of the signed-in user."""
+
+    @extend_schema(
+        operation_id="users_me_logout_all", request=None,
+        responses={204: OpenApiResponse(description="Every session ended."), 401: NOT_SIGNED_IN},
+        description="Revokes every refresh token of the account and makes every access token "
+                    "issued so far (this one included) and every web session invalid.",
+    )
+    def post(self, request):
+        tokens.user_sessions_end(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _valid(serializer_class, request) -> dict:

@@ -6,6 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from accounts import checks  # noqa: F401 - registers the system checks
         from accounts.selectors import account_stats
         from core.sections import register_admin_stats
 

@@ -1,5 +1,6 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils import timezone
 
 
@@ -44,6 +45,9 @@ class User(AbstractBaseUser):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.USER, db_index=True)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Carried in every JWT as "ver": raising it (password change, deactivation, "log out
+    # everywhere") makes every token issued before refused at once.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -65,6 +69,16 @@ class User(AbstractBaseUser):
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's session hash, which also changes with the token version, so that
+        "log out everywhere" ends web sessions too (version 0 keeps Django's own hash,
+        so existing sessions survive the upgrade)."""
+        if not self.token_version:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.token_version}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def is_admin(self) -> bool:
@@ -108,6 +122,7 @@ class RefreshToken(models.Model):
     class RevokeReason(models.TextChoices):
         ROTATED = "rotated", "Rotated (exchanged for a new token)"
         LOGOUT = "logout", "Logged out"
+        LOGOUT_ALL = "logout_all", "Logged out everywhere"
         REUSE_DETECTED = "reuse_detected", "Family revoked: a revoked token was presented again"
         PASSWORD_CHANGED = "password_changed", "Password changed"
         DEACTIVATED = "deactivated", "User deactivated"

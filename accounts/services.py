@@ -17,6 +17,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F
 
 from accounts import tokens
 from accounts.models import RefreshToken, User, normalize_email
@@ -125,8 +126,10 @@ def user_update(
     call that changes nothing writes nothing. Refused with InvalidInput (a taken or bad
     email, a weak password, an unknown role), SelfChangeRefused (``by`` deactivating
     themself) or LastAdmin (demoting or deactivating the last active admin); a refused
-    call saves no part of the change. A password change or a deactivation revokes the
-    user's refresh tokens. Returns ``user``, re-read from the database.
+    call saves no part of the change. A password change or a deactivation ends every session
+    of the user: the token version goes up (access tokens already issued are refused, web
+    sessions end) and the refresh tokens are revoked. Returns ``user``, re-read from the
+    database.
     """
     changes: dict = {}
     new_email = normalize_email(email) if email is not None else None
@@ -150,6 +153,10 @@ def user_update(
         revoke_reason = RefreshToken.RevokeReason.PASSWORD_CHANGED
     else:
         revoke_reason = None
+    if revoke_reason:
+        # In the same UPDATE, before the revocation: a concurrent rotation holds this row
+        # (tokens._hold_user_at_version), so the two never interleave.
+        changes["token_version"] = F("token_version") + 1
 
     def write():
         User.objects.filter(pk=user.pk).update(**changes)
@@ -182,8 +189,8 @@ def user_update_profile(
 ) -> User:
     """The user changes their own email and/or password; both need the current password.
 
-    A password change revokes all the user's refresh tokens (every API session ends;
-    web sessions other than the caller's end through Django's session hash).
+    A password change ends every session of the user (API tokens and web sessions; the web
+    view keeps the caller's own session with `update_session_auth_hash`).
     Giving neither (or the same email) changes nothing and is not an error.
     """
     if not (current_password and user.check_password(current_password)):

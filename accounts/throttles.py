@@ -1,21 +1,35 @@
-"""Login and registration throttles: per client address and per email address.
+"""Throttles of the accounts endpoints: logins, registration, tokens and profile changes.
 
-DRF throttles for the API (every attempt counts; 429 with Retry-After). The web forms use
-the same counters and rates through `core.throttles.web_throttle_wait(request,
-AUTH_THROTTLES, record=...)`: registration counts every attempt, login only failed ones, so
-people behind one address are not locked out by each other's successful logins.
+Logins (API, web form and the Django admin's form alike, through `login_wait` and
+`login_failed`) count FAILED attempts only, per client address and per email address:
 
-Rates are DEFAULT_THROTTLE_RATES["auth_ip"] and ["auth_email"], read on each request
-(not at import, as DRF's class attribute would), so settings overrides apply.
+- an address with too many failures is refused before any password is checked (429 with
+  Retry-After, no Argon2 hash spent);
+- an email with too many failures is not refused: the right password still logs in (so
+  nobody can lock a named user out by failing on purpose); a wrong one answers 429 instead
+  of 401 until the failures run out, and counts against its address as always. Guessing at
+  one account is thus bounded by the per-address limit of every address the guesser has.
+
+Registration counts every attempt (DRF throttles on the API, `web_throttle_wait` on the
+form). Refresh and logout have a per-address rate ("token"), profile changes a per-user one
+("profile": each checks the current password).
+
+Rates are DEFAULT_THROTTLE_RATES[scope], read on each request (not at import, as DRF's class
+attribute would), so settings overrides apply.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import normalize_email
+from core.throttles import web_throttle_wait
+
+logger = logging.getLogger(__name__)
+_warned_unused_forwarded_for = False
 
 
 def _posted_email(request) -> str:
@@ -33,11 +47,28 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
-class AuthIpThrottle(_SettingsRateThrottle):
-    scope = "auth_ip"
+class _AddressThrottle(_SettingsRateThrottle):
+    """Keyed by the client address (NUM_PROXIES decides where it comes from)."""
+
+    def get_ident(self, request):
+        global _warned_unused_forwarded_for
+        if not api_settings.NUM_PROXIES and not _warned_unused_forwarded_for and (
+                request.META.get("HTTP_X_FORWARDED_FOR")):
+            # Behind a proxy with NUM_PROXIES=0 every client shares the proxy's address.
+            _warned_unused_forwarded_for = True
+            logger.warning(
+                "a request carries X-Forwarded-For but NUM_PROXIES is 0: the throttles use the "
+                "connection's address (%s). Behind a reverse proxy, set NUM_PROXIES to the "
+                "number of proxies, or all clients share one login limit.",
+                request.META.get("REMOTE_ADDR"))
+        return super().get_ident(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class AuthIpThrottle(_AddressThrottle):
+    scope = "auth_ip"
 
 
 class AuthEmailThrottle(_SettingsRateThrottle):
@@ -52,4 +83,39 @@ class AuthEmailThrottle(_SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class TokenThrottle(_AddressThrottle):
+    """Refresh and logout, per client address."""
+
+    scope = "token"
+
+
+class ProfileThrottle(_SettingsRateThrottle):
+    """Changes of one's own account, per user: each checks the current password."""
+
+    scope = "profile"
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": user.pk}
+
+
 AUTH_THROTTLES = (AuthIpThrottle, AuthEmailThrottle)
+
+
+def login_wait(request) -> int | None:
+    """Before a password is checked: seconds the client address must wait after too many
+    failed logins; None when it may try. The email's failures do not stop a login here."""
+    return web_throttle_wait(request, (AuthIpThrottle,), record=False)
+
+
+def login_failed(request) -> int | None:
+    """Count a failed login against its address and email. Returns the seconds the email
+    was already locked for (answer 429 rather than 401 then), or None."""
+    email_wait = web_throttle_wait(request, (AuthEmailThrottle,), record=False)
+    for throttle in (AuthIpThrottle(), AuthEmailThrottle()):
+        throttle.allow_request(request, None)  # counts it, unless already at its limit
+    if email_wait is None and web_throttle_wait(request, (AuthEmailThrottle,), record=False):
+        logger.warning("too many failed logins for %s: further failures answer 429", _posted_email(request))
+    return email_wait

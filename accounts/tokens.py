@@ -16,15 +16,27 @@ decided by its row in `RefreshToken` (our store), never by the JWT alone:
 Of two concurrent refreshes the one that loses at the conditional UPDATE (it read the
 token while it was still valid) answers 401 without revoking the family; one that reads
 the token after the winner committed is presenting a revoked token, i.e. reuse.
+
+Every token (access and refresh) carries the user's `token_version` as "ver". Ending all of
+a user's sessions (password change, deactivation, "log out everywhere") raises the version
+and revokes the refresh tokens in one transaction that writes the user row first; access
+tokens with an older "ver" are refused by `accounts.authentication`, refresh tokens by the
+rotation, which holds the user row (at the token's version) for its whole transaction. So a
+rotation and a revocation of all sessions never interleave: either the rotation commits
+first and the revocation sees (and revokes) its new token, or the revocation commits first
+and the rotation finds the version changed.
 """
 from __future__ import annotations
 
 import logging
+import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
 
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt import tokens as jwt
@@ -73,7 +85,12 @@ SESSION_ENDED_MESSAGES = {
     Reason.PASSWORD_CHANGED: "The password of this account was changed, which ended this session; "
                              "log in again with the new password.",
     Reason.DEACTIVATED: "This account has been deactivated, which ended this session.",
+    Reason.LOGOUT_ALL: "Every session of this account was ended (log out everywhere); log in again.",
 }
+STALE_VERSION_MESSAGE = "Every session of this account was ended after this token was issued; log in again."
+
+# The claim carrying the user's token_version, in access and refresh tokens alike.
+VERSION_CLAIM = "ver"
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,7 @@ def access_token_for(*, user: User) -> jwt.AccessToken:
     token.set_exp(lifetime=jwt_settings.api_settings.ACCESS_TOKEN_LIFETIME)
     token["email"] = user.email
     token["role"] = user.role
+    token[VERSION_CLAIM] = user.token_version
     return token
 
 
@@ -101,6 +119,7 @@ def token_pair_issue(*, user: User, family: str | None = None) -> TokenPair:
     """A new access token and a new stored refresh token (a new family unless given)."""
     refresh = jwt.RefreshToken.for_user(user)
     refresh.set_exp(lifetime=jwt_settings.api_settings.REFRESH_TOKEN_LIFETIME)
+    refresh[VERSION_CLAIM] = user.token_version
     RefreshToken.objects.create(
         jti=refresh[jwt_settings.api_settings.JTI_CLAIM],
         user=user,
@@ -111,8 +130,9 @@ def token_pair_issue(*, user: User, family: str | None = None) -> TokenPair:
     return TokenPair(access=str(access_token_for(user=user)), refresh=str(refresh))
 
 
-def _stored_token(raw: str) -> RefreshToken:
-    """The store's row for a signed, unexpired refresh JWT; InvalidRefreshToken otherwise."""
+def _stored_token(raw: str) -> tuple[RefreshToken, int]:
+    """The store's row for a signed, unexpired refresh JWT and the token version it carries
+    (0 for tokens issued before versions existed); InvalidRefreshToken otherwise."""
     try:
         payload = jwt.RefreshToken(raw).payload
     except TokenError as exc:
@@ -124,7 +144,8 @@ def _stored_token(raw: str) -> RefreshToken:
     )
     if record is None:
         raise InvalidRefreshToken()
-    return record
+    version = payload.get(VERSION_CLAIM, 0)
+    return record, version if isinstance(version, int) else -1
 
 
 def _revoke(queryset, *, reason: str, now: datetime | None = None) -> int:
@@ -157,33 +178,59 @@ def _reject_reuse(record: RefreshToken) -> None:
     raise RefreshTokenReused()
 
 
+def _hold_user_at_version(*, user_id: int, version: int) -> bool:
+    """Inside the rotation's transaction: is the user still active at this token version?
+
+    Holds the user row until the transaction ends, so that ending the user's sessions (which
+    writes that row before revoking) waits for the rotation (PostgreSQL: a row lock) or
+    collides with it (DuckDB, which has no row locks: the conditional UPDATE makes the later
+    writer of the row get a write conflict).
+    """
+    users = User.objects.filter(pk=user_id, is_active=True, token_version=version)
+    if connection.features.has_select_for_update:
+        return bool(list(users.select_for_update().values_list("pk", flat=True)))
+    return users.update(token_version=F("token_version")) == 1
+
+
 def refresh_token_rotate(*, token: str) -> TokenPair:
     """Exchange a refresh token for a new pair; the presented token is revoked.
 
     Raises InvalidRefreshToken (401) for a bad, unknown, expired or lost-the-race token or an
-    inactive user, and RefreshTokenReused (401) after revoking the family of a token that had
-    already been revoked.
+    inactive user, RefreshSessionEnded (401) when the user's sessions were ended after the
+    token was issued, and RefreshTokenReused (401) after revoking the family of a token that
+    had already been revoked.
     """
-    record = _stored_token(token)
+    record, version = _stored_token(token)
     if record.revoked_at is not None:
         _reject_revoked(record)
     now = timezone.now()
     if record.expires_at <= now or not record.user.is_active:
         raise InvalidRefreshToken()
-    pair = None
-    try:
-        with transaction.atomic():
-            # The conditional UPDATE is the lock: only the request that flips revoked_at
-            # from NULL issues the next token.
-            won = RefreshToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(
-                revoked_at=now, revoked_reason=Reason.ROTATED)
-            if won == 1:
-                pair = token_pair_issue(user=record.user, family=record.family)
-    except OperationalError as exc:
-        if not is_write_conflict(exc):
-            raise
-        # DuckDB: a concurrent refresh of the same token updated the row first.
-        logger.info("concurrent refresh of token %s lost the race", record.jti)
+    if version != record.user.token_version:
+        raise RefreshSessionEnded(STALE_VERSION_MESSAGE)
+    pair, current = None, True
+    for pause in (0.01, 0.05, None):
+        try:
+            with transaction.atomic():
+                current = _hold_user_at_version(user_id=record.user_id, version=version)
+                # The conditional UPDATE decides between refreshes of the same token: only
+                # the request that flips revoked_at from NULL issues the next token.
+                if current and RefreshToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(
+                        revoked_at=now, revoked_reason=Reason.ROTATED):
+                    pair = token_pair_issue(user=record.user, family=record.family)
+            break
+        except OperationalError as exc:
+            if not is_write_conflict(exc) or connection.in_atomic_block:
+                raise
+            # DuckDB: a concurrent refresh (of this token, or another of the user's) or a
+            # change of the user wrote the same row first. Tried again, the conditional
+            # UPDATEs say which it was.
+            logger.info("refresh of token %s met a concurrent write", record.jti)
+            if pause is None:
+                break
+            time.sleep(pause * (1 + random.random()))
+    if not current:
+        raise RefreshSessionEnded(STALE_VERSION_MESSAGE)
     if pair is None:
         # Lost to a concurrent refresh (or logout) of the same token, which was valid when
         # read: not reuse. Any later presentation of this token is.
@@ -193,7 +240,7 @@ def refresh_token_rotate(*, token: str) -> TokenPair:
 
 def refresh_token_revoke(*, token: str) -> None:
     """Log out: revoke one refresh token. Presenting an already revoked one is reuse."""
-    record = _stored_token(token)
+    record, _version = _stored_token(token)
     if record.revoked_at is not None:
         _reject_revoked(record)
     _revoke(RefreshToken.objects.filter(pk=record.pk), reason=Reason.LOGOUT)
@@ -202,6 +249,25 @@ def refresh_token_revoke(*, token: str) -> None:
 def refresh_tokens_revoke_for_user(*, user: User, reason: str) -> int:
     """Revoke every live refresh token of a user (password change, deactivation)."""
     return _revoke(RefreshToken.objects.filter(user=user), reason=reason)
+
+
+def user_sessions_end(*, user: User, reason: str = Reason.LOGOUT_ALL) -> int:
+    """End every session of a user: raise the token version, so that every access and
+    refresh token issued so far is refused (web sessions end too: the session hash follows
+    the version), and revoke the refresh tokens. Returns how many tokens were revoked.
+
+    The user row is written first, as `_hold_user_at_version` expects. Inside a caller's
+    transaction (the Django admin's) that transaction decides; outside one, a DuckDB write
+    conflict with a concurrent rotation is retried.
+    """
+    def end() -> int:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+            return refresh_tokens_revoke_for_user(user=user, reason=reason)
+
+    revoked = retry_on_write_conflict(end, what="ending a user's sessions")
+    user.refresh_from_db(fields=["token_version"])
+    return revoked
 
 
 def refresh_tokens_revoke(*, tokens, reason: str = Reason.ADMIN) -> int:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout", views.logout_view, name="logout"),
     path("register", views.register_view, name="register"),
     path("users/profile", views.profile_view, name="profile"),
+    path("users/profile/logout-all", views.logout_all_view, name="logout-all"),
 ]
 
 # The dashboard lives at the site root, outside the namespace.
@@ -22,4 +23,5 @@ api_urlpatterns = [
     path("auth/refresh", api.RefreshApi.as_view(), name="refresh"),
     path("auth/logout", api.LogoutApi.as_view(), name="logout"),
     path("users/me", api.MeApi.as_view(), name="me"),
+    path("users/me/logout-all", api.LogoutAllApi.as_view(), name="logout-all"),
 ]

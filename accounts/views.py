@@ -8,21 +8,31 @@ from django.contrib.auth import logout as session_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services
+from accounts import services, tokens
 from accounts.forms import LoginForm, ProfileForm, RegisterForm, add_service_errors
-from accounts.throttles import AUTH_THROTTLES
+from accounts.throttles import AUTH_THROTTLES, ProfileThrottle, login_failed, login_wait
 from core.errors import InvalidInput
 from core.redirects import safe_next_path
 from core.sections import page_sections
 from core.throttles import web_throttle_wait
 
+
 def _throttled(form, wait: int) -> None:
     form.is_valid()
     form.add_error(None, f"Too many attempts. Try again in {wait} seconds.")
+
+
+def _throttled_page(request, template: str, context: dict, wait: int):
+    _throttled(context["form"], wait)
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 @sensitive_post_parameters("password")
@@ -33,23 +43,40 @@ def login_view(request):
     if request.user.is_authenticated:
         return redirect(next_path or settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST or None)
+    context = {"form": form, "next": next_path}
     if request.method == "POST":
-        if wait := web_throttle_wait(request, AUTH_THROTTLES, record=False):
-            _throttled(form, wait)
-            response = render(request, "accounts/login.html", {"form": form, "next": next_path}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+        # The API's and the admin's login count the same failures (accounts.throttles).
+        if wait := login_wait(request):
+            return _throttled_page(request, "accounts/login.html", context, wait)
         if form.is_valid():
             try:
                 user = services.user_authenticate(
                     email=form.cleaned_data["username"], password=form.cleaned_data["password"])
             except services.InvalidCredentials as exc:
-                web_throttle_wait(request, AUTH_THROTTLES)  # only failures count on the web form
+                if wait := login_failed(request):
+                    return _throttled_page(request, "accounts/login.html", context, wait)
                 form.add_error(None, exc.message)
             else:
                 session_login(request, user)
                 return redirect(next_path or settings.LOGIN_REDIRECT_URL)
-    return render(request, "accounts/login.html", {"form": form, "next": next_path})
+    return render(request, "accounts/login.html", context)
+
+
+@never_cache
+def admin_login_view(request, extra_context=None):
+    """The Django admin's login (installed as `admin.site.login` in accounts/admin.py): the
+    site's login page, so that one form with one set of failed-attempt limits checks every
+    password. Nothing posted here is checked."""
+    from django.contrib import admin
+
+    next_path = safe_next_path(request) or reverse("admin:index")
+    if request.user.is_authenticated:
+        if admin.site.has_permission(request):
+            return redirect(next_path)
+        # The site's login would send a signed-in visitor straight back here: say why instead.
+        messages.error(request, "Your account has no access to the administration.")
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return redirect(f"{reverse('accounts:login')}?{urlencode({'next': next_path})}")
 
 
 @sensitive_post_parameters("password", "password_confirm")
@@ -93,6 +120,10 @@ def logout_view(request):
 def profile_view(request):
     user = request.user
     form = ProfileForm(request.POST or None, initial={"email": user.email})
+    context = {"form": form, "profile_sections": page_sections("profile")}
+    if request.method == "POST" and (wait := web_throttle_wait(request, (ProfileThrottle,))):
+        # Each change checks the current password: the API's per-user rate applies.
+        return _throttled_page(request, "accounts/profile.html", context, wait)
     if request.method == "POST" and form.is_valid():
         old_email, new_password = user.email, form.cleaned_data["new_password"] or None
         try:
@@ -115,9 +146,17 @@ def profile_view(request):
             else:
                 messages.info(request, "Nothing to change.")
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {
-        "form": form, "profile_sections": page_sections("profile"),
-    })
+    return render(request, "accounts/profile.html", context)
+
+
+@login_required
+@require_POST
+def logout_all_view(request):
+    """Log out everywhere: every web session (this one too) and every API token ends."""
+    tokens.user_sessions_end(user=request.user)
+    session_logout(request)
+    messages.info(request, "You have been logged out everywhere: on every device and in every app.")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
 @login_required

@@ -4,6 +4,8 @@ Defaults make a fresh machine work with nothing installed but Python: an embedde
 DuckDB file and Kombu's filesystem broker under DATA_DIR, and demo mode against the
 offline OpenRouter double when no OPENROUTER_API_KEY is set.
 """
+import hashlib
+import hmac
 from datetime import timedelta
 from urllib.parse import urlparse
 
@@ -158,7 +160,8 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
-if env.bool("SECURE_PROXY_SSL", default=False):
+SECURE_PROXY_SSL = env.bool("SECURE_PROXY_SSL", default=False)
+if SECURE_PROXY_SSL:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -169,7 +172,8 @@ SESSION_COOKIE_HTTPONLY = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # SimpleJWT's, refusing tokens older than the user's token version.
+        "accounts.authentication.VersionedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -180,13 +184,18 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth_ip": env.str("THROTTLE_AUTH_IP", default="30/min"),
         "auth_email": env.str("THROTTLE_AUTH_EMAIL", default="10/min"),
+        "token": env.str("THROTTLE_TOKEN", default="60/min"),
+        "profile": env.str("THROTTLE_PROFILE", default="10/min"),
         "generation": env.str("THROTTLE_GENERATION", default="30/min"),
     },
 }
 # How many reverse proxies in front of the app append to X-Forwarded-For. Throttles take the
 # client address from there only when this is set; 0 (direct) means the connection's peer,
-# so a client cannot choose its own address by sending the header.
-REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+# so a client cannot choose its own address by sending the header. The web server binds
+# 127.0.0.1 and speaks no TLS, so HTTPS (or a trusted X-Forwarded-Proto) means a proxy: one
+# by default then, else every client would share the proxy's address in the throttles.
+# `check --deploy` warns when HTTPS is on and this is 0 (accounts.W001).
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=1 if HTTPS or SECURE_PROXY_SSL else 0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Studio API",
     "DESCRIPTION": "Generate text, images and videos through OpenRouter.",
@@ -209,7 +218,10 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "ROTATE_REFRESH_TOKENS": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": SECRET_KEY,
+    # Not SECRET_KEY itself: a key of its own, or one derived from SECRET_KEY for this
+    # purpose only, so that no other use of SECRET_KEY can produce a valid token.
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or hmac.new(
+        SECRET_KEY.encode(), b"studio jwt signing", hashlib.sha256).hexdigest(),
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
