@@ -160,7 +160,9 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
-SECURE_PROXY_SSL = env.bool("SECURE_PROXY_SSL", default=False)
+# The app listens on 127.0.0.1 only, so HTTPS means a TLS proxy in front: trust its
+# X-Forwarded-Proto by default, or SECURE_SSL_REDIRECT would loop.
+SECURE_PROXY_SSL = env.bool("SECURE_PROXY_SSL", default=HTTPS)
 if SECURE_PROXY_SSL:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
@@ -65,16 +64,6 @@ def try_acquire_slot(user_id: int) -> None:
 
 
 release_slot = _release
-
-
-@asynccontextmanager
-async def in_flight_slot(user_id: int):
-    """One of the user's GENERATION_MAX_IN_FLIGHT slots for the body's duration."""
-    await sync_to_async(try_acquire_slot)(user_id)
-    try:
-        yield
-    finally:
-        await sync_to_async(_release)(user_id)
 
 
 class DeadlineExceeded(DomainError):

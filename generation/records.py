@@ -58,10 +58,11 @@ def text_pending(*, user, request: TextRequest, stream: bool) -> Generation:
     return generation
 
 
-def image_pending(*, user, request: ImageRequest, route: str) -> Generation:
+def image_pending(*, user, request: ImageRequest) -> Generation:
+    """The pending row of an image request, with the route its model's entry decides."""
     generation = Generation.objects.create(
         owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
-        params=request.params, route=route, status=Status.PENDING)
+        params=request.params, route=request.model.image_route or "images", status=Status.PENDING)
     release_db_connection()
     return generation
 

@@ -10,6 +10,7 @@ GENERATION_DEADLINE (`generation.capacity`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from typing import AsyncIterator
@@ -41,6 +42,23 @@ def _messages(prompt: str, system: str) -> list[dict]:
     return messages + [{"role": "user", "content": prompt}]
 
 
+def _open_record(validate, record, *, user, **fields):
+    """One unit of database work before the provider is called: check the request, take
+    one of the owner's in-flight slots, record the pending row. The caller releases the
+    slot when the generation ends."""
+    request = validate(**fields)
+    capacity.try_acquire_slot(user.pk)
+    try:
+        return request, record(user=user, request=request)
+    except BaseException:
+        capacity.release_slot(user.pk)
+        raise
+
+
+async def _release(user_id: int) -> None:
+    await asyncio.shield(in_db(capacity.release_slot)(user_id))
+
+
 async def _failed(generation: Generation, exc: BaseException) -> BaseException:
     """Record a failed attempt; the error for the caller (an unexpected one as GenerationFailed)."""
     await in_db(records.record_failure)(generation, exc)
@@ -61,10 +79,10 @@ async def _cut_short(generation: Generation, *, text: str, why: str) -> Generati
 async def text_generate(*, user, model: str, prompt: str, system: str = "", max_tokens: int | None = None,
                         temperature: float | None = None) -> Generation:
     """Generate a whole text answer (the provider error re-raised after it is recorded)."""
-    request = await in_db(text_request_validate)(
+    request, generation = await in_db(_open_record)(
+        text_request_validate, functools.partial(records.text_pending, stream=False), user=user,
         model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
-    async with capacity.in_flight_slot(user.pk):
-        generation = await in_db(records.text_pending)(user=user, request=request, stream=False)
+    try:
         try:
             async with capacity.within_deadline():
                 result = await get_async_client().chat(
@@ -78,6 +96,8 @@ async def text_generate(*, user, model: str, prompt: str, system: str = "", max_
         return await in_db(records.complete_text)(
             generation, text=result.text, provider_id=result.id, finish_reason=result.finish_reason,
             usage=result.usage)
+    finally:
+        await _release(user.pk)
 
 
 class TextStream:
@@ -149,7 +169,7 @@ class TextStream:
             if self.generation.status == Generation.Status.PENDING:
                 self.generation = await _cut_short(self.generation, text=self.text, why=why)
         finally:
-            await asyncio.shield(in_db(capacity.release_slot)(self._user_id))
+            await _release(self._user_id)
 
     async def _close_upstream(self) -> None:
         await self._provider_stream.aclose()
@@ -167,12 +187,11 @@ async def text_stream_start(*, user, model: str, prompt: str, system: str = "", 
     before the first piece (refusals, rate limits, account problems) are raised here, so
     the caller can still answer with a plain HTTP error; the row is then failed. The
     caller must ``aclose()`` the stream it gets (that releases the slot)."""
-    request = await in_db(text_request_validate)(
-        model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
-    await in_db(capacity.try_acquire_slot)(user.pk)
     deadline = asyncio.get_running_loop().time() + settings.GENERATION_DEADLINE
+    request, generation = await in_db(_open_record)(
+        text_request_validate, functools.partial(records.text_pending, stream=True), user=user,
+        model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
     try:
-        generation = await in_db(records.text_pending)(user=user, request=request, stream=True)
         try:
             async with asyncio.timeout_at(deadline):
                 provider_stream = await get_async_client().chat_stream(
@@ -186,7 +205,7 @@ async def text_stream_start(*, user, model: str, prompt: str, system: str = "", 
         except Exception as exc:
             raise await _failed(generation, exc) from exc
     except BaseException:
-        await asyncio.shield(in_db(capacity.release_slot)(user.pk))
+        await _release(user.pk)
         raise
     return TextStream(generation, provider_stream, user_id=user.pk, deadline=deadline)
 
@@ -200,11 +219,11 @@ async def image_generate(*, user, model: str, prompt: str, n: int | None = 1, si
     the images endpoint for image-only ones; a chat route's ``n`` calls run at once) and
     store them. All or nothing: completed with every image stored, or failed with no
     file left behind."""
-    request = await in_db(image_request_validate)(
+    request, generation = await in_db(_open_record)(
+        image_request_validate, records.image_pending, user=user,
         model=model, prompt=prompt, n=n, size=size, aspect_ratio=aspect_ratio, image_size=image_size)
-    route = request.model.image_route or "images"
-    async with capacity.in_flight_slot(user.pk):
-        generation = await in_db(records.image_pending)(user=user, request=request, route=route)
+    route = generation.route
+    try:
         try:
             async with capacity.within_deadline():
                 result = await get_async_client().generate_image(
@@ -216,6 +235,8 @@ async def image_generate(*, user, model: str, prompt: str, n: int | None = 1, si
         except Exception as exc:
             raise await _failed(generation, exc) from exc
         return await in_db(records.store_images)(generation, result)
+    finally:
+        await _release(user.pk)
 
 
 # ------------------------------------------------------------------ history
