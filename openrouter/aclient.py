@@ -147,10 +147,6 @@ class AsyncOpenRouterClient(ClientCore):
             self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models())
         return catalogue_parsers.merge_catalogue(models, images, videos)
 
-    async def key_info(self) -> dict[str, Any]:
-        """``GET /key``: the key's usage and limit."""
-        return parsing.key_info(await self._get_json("/key"))
-
     # ------------------------------------------------------------- transport
 
     async def _post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:

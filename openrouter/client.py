@@ -158,10 +158,6 @@ class OpenRouterClient(ClientCore):
         return catalogue_parsers.merge_catalogue(
             self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models())
 
-    def key_info(self) -> dict[str, Any]:
-        """``GET /key``: the key's usage and limit (for health and admin views)."""
-        return parsing.key_info(self._get_json("/key"))
-
     # ------------------------------------------------------------- transport
 
     def _post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -306,13 +302,6 @@ def _read_quietly(response: httpx.Response) -> bytes:
 # ---------------------------------------------------------------- settings
 
 _cache: ClientCache[OpenRouterClient] = ClientCache(lambda config: OpenRouterClient(config))
-
-
-def client_from_settings(settings: Any) -> OpenRouterClient:
-    """A new client configured from ``settings`` (any object with OPENROUTER_* attributes)."""
-    from .config import client_settings
-
-    return OpenRouterClient(client_settings(settings))
 
 
 def get_client() -> OpenRouterClient:

@@ -211,11 +211,6 @@ def video_status(payload: dict[str, Any]) -> VideoJobStatus:
     )
 
 
-def key_info(payload: dict[str, Any]) -> dict[str, Any]:
-    data = payload.get("data")
-    return data if isinstance(data, dict) else payload
-
-
 # ------------------------------------------------------------------ stream
 
 
