@@ -23,9 +23,9 @@ from .errors import ProviderError
 from .types import (
     CatalogueModel,
     ChatResult,
-    GeneratedImage,
     ImageResult,
     ImageRoute,
+    ProviderImage,
     StreamEnd,
     StreamPiece,
     Usage,
@@ -96,17 +96,17 @@ class OpenRouterClient(ClientCore):
         sources, usage = parsing.images_answer(self._post_json(self.images_path, body))
         return ImageResult(model=model, route="images", images=[self._image(s) for s in sources], usage=usage)
 
-    def _chat_image(self, body: dict[str, Any]) -> tuple[list[GeneratedImage], Usage, str]:
+    def _chat_image(self, body: dict[str, Any]) -> tuple[list[ProviderImage], Usage, str]:
         sources, usage, text = parsing.chat_image_answer(self._post_json("/chat/completions", body))
         return [self._image(source) for source in sources], usage, text
 
-    def _image(self, source: parsing.ImageSource) -> GeneratedImage:
-        if isinstance(source, GeneratedImage):
+    def _image(self, source: parsing.ImageSource) -> ProviderImage:
+        if isinstance(source, ProviderImage):
             return source
         meter = DownloadMeter("image", transport.IMAGE_MAX_BYTES, self.config.image_download_deadline, self._clock)
         writer = _Buffer()
         media_type = self._download(source, writer, meter)
-        return parsing.generated_image(writer.getvalue(), media_type)
+        return parsing.provider_image(writer.getvalue(), media_type)
 
     # ----------------------------------------------------------------- video
 
