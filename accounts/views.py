@@ -17,7 +17,7 @@ from accounts.forms import LoginForm, ProfileForm, RegisterForm, add_service_err
 from accounts.throttles import AUTH_THROTTLES
 from core.errors import InvalidInput
 from core.redirects import safe_next_path
-from core.sections import page_sections
+from core.sections import render_page_sections
 from core.throttles import web_throttle_wait
 
 def _throttled(form, wait: int) -> None:
@@ -115,13 +115,13 @@ def profile_view(request):
             else:
                 messages.info(request, "Nothing to change.")
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {
-        "form": form, "profile_sections": page_sections("profile"),
-    })
+    context = {"form": form}
+    context["profile_sections"] = render_page_sections("profile", request, context)
+    return render(request, "accounts/profile.html", context)
 
 
 @login_required
 def dashboard(request):
     return render(request, "accounts/dashboard.html", {
-        "dashboard_sections": page_sections("dashboard"),
+        "dashboard_sections": render_page_sections("dashboard", request),
     })

@@ -6,9 +6,9 @@ class GenerationConfig(AppConfig):
 
     def ready(self) -> None:
         from core.sections import register_admin_stats, register_page_section
-        from generation import signals  # noqa: F401  (file clean-up on delete)
+        from generation import sections, signals  # noqa: F401  (signals: file clean-up on delete)
         from generation.selectors import generation_stats
 
         register_admin_stats("generations", generation_stats)
-        register_page_section("dashboard", "generation/_dashboard_recent.html")
-        register_page_section("profile", "generation/_usage_summary.html")
+        register_page_section("dashboard", "generation/_dashboard_recent.html", context=sections.dashboard_context)
+        register_page_section("profile", "generation/_usage_summary.html", context=sections.profile_context)
