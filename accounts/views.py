@@ -7,6 +7,7 @@ from django.contrib.auth import login as session_login
 from django.contrib.auth import logout as session_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -20,9 +21,14 @@ from core.redirects import safe_next_path
 from core.sections import render_page_sections
 from core.throttles import web_throttle_wait
 
-def _throttled(form, wait: int) -> None:
+def _throttled(request, template_name: str, context: dict, wait: int) -> HttpResponse:
+    """The page again, its form saying to wait ``wait`` seconds: a 429 with Retry-After."""
+    form = context["form"]
     form.is_valid()
     form.add_error(None, f"Too many attempts. Try again in {wait} seconds.")
+    response = render(request, template_name, context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 @sensitive_post_parameters("password")
@@ -35,10 +41,7 @@ def login_view(request):
     form = LoginForm(request.POST or None)
     if request.method == "POST":
         if wait := web_throttle_wait(request, AUTH_THROTTLES, record=False):
-            _throttled(form, wait)
-            response = render(request, "accounts/login.html", {"form": form, "next": next_path}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+            return _throttled(request, "accounts/login.html", {"form": form, "next": next_path}, wait)
         if form.is_valid():
             try:
                 user = services.user_authenticate(
@@ -61,10 +64,7 @@ def register_view(request):
     form = RegisterForm(request.POST or None)
     if request.method == "POST":
         if wait := web_throttle_wait(request, AUTH_THROTTLES):  # every attempt counts
-            _throttled(form, wait)
-            response = render(request, "accounts/register.html", {"form": form}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+            return _throttled(request, "accounts/register.html", {"form": form}, wait)
         if form.is_valid():
             try:
                 user = services.user_register(

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ProviderError, ProviderMalformedResponse, ProviderUnavailable, error_from_payload
+from .numbers import int_or_none
 from .types import (
     VIDEO_RUNNING,
     VIDEO_TERMINAL,
@@ -313,10 +314,7 @@ def _loads(text: str, what: str) -> Any:
 
 
 def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return int_or_none(value) or 0
 
 
 def _float_or_none(value: Any) -> float | None:
