@@ -36,10 +36,16 @@ class PublicApiView(APIView):
 # ------------------------------------------------------------------ register and tokens
 
 
-class RegisterIn(serializers.Serializer):
+class CredentialsIn(serializers.Serializer):
+    """An email and a password (register and login have the same body)."""
+
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
                                      style={"input_type": "password"})
+
+
+class RegisterIn(CredentialsIn):
+    pass
 
 
 class RegisterApi(PublicApiView):
@@ -59,10 +65,8 @@ class RegisterApi(PublicApiView):
         return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
 
 
-class LoginIn(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
-                                     style={"input_type": "password"})
+class LoginIn(CredentialsIn):
+    pass
 
 
 class LoginApi(PublicApiView):

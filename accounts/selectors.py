@@ -31,13 +31,6 @@ def user_list(*, search: str = "") -> QuerySet[User]:
     return users
 
 
-def user_get(*, user_id) -> User | None:
-    try:
-        return User.objects.filter(pk=int(user_id)).first()
-    except (TypeError, ValueError):
-        return None
-
-
 def email_is_taken(*, email: str, exclude: User | None = None) -> bool:
     """Whether another account uses this address (in any letter case)."""
     taken = User.objects.filter(email=normalize_email(email))

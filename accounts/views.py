@@ -7,6 +7,7 @@ from django.contrib.auth import login as session_login
 from django.contrib.auth import logout as session_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -19,18 +20,16 @@ from accounts.forms import LoginForm, ProfileForm, RegisterForm, add_service_err
 from accounts.throttles import AUTH_THROTTLES, ProfileThrottle, login_failed, login_wait
 from core.errors import InvalidInput
 from core.redirects import safe_next_path
-from core.sections import page_sections
+from core.sections import render_page_sections
 from core.throttles import web_throttle_wait
 
 
-def _throttled(form, wait: int) -> None:
+def _throttled(request, template_name: str, context: dict, wait: int) -> HttpResponse:
+    """The page again, its form saying to wait ``wait`` seconds: a 429 with Retry-After."""
+    form = context["form"]
     form.is_valid()
     form.add_error(None, f"Too many attempts. Try again in {wait} seconds.")
-
-
-def _throttled_page(request, template: str, context: dict, wait: int):
-    _throttled(context["form"], wait)
-    response = render(request, template, context, status=429)
+    response = render(request, template_name, context, status=429)
     response["Retry-After"] = str(wait)
     return response
 
@@ -47,14 +46,14 @@ def login_view(request):
     if request.method == "POST":
         # The API's and the admin's login count the same failures (accounts.throttles).
         if wait := login_wait(request):
-            return _throttled_page(request, "accounts/login.html", context, wait)
+            return _throttled(request, "accounts/login.html", context, wait)
         if form.is_valid():
             try:
                 user = services.user_authenticate(
                     email=form.cleaned_data["username"], password=form.cleaned_data["password"])
             except services.InvalidCredentials as exc:
                 if wait := login_failed(request):
-                    return _throttled_page(request, "accounts/login.html", context, wait)
+                    return _throttled(request, "accounts/login.html", context, wait)
                 form.add_error(None, exc.message)
             else:
                 session_login(request, user)
@@ -88,10 +87,7 @@ def register_view(request):
     form = RegisterForm(request.POST or None)
     if request.method == "POST":
         if wait := web_throttle_wait(request, AUTH_THROTTLES):  # every attempt counts
-            _throttled(form, wait)
-            response = render(request, "accounts/register.html", {"form": form}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+            return _throttled(request, "accounts/register.html", {"form": form}, wait)
         if form.is_valid():
             try:
                 user = services.user_register(
@@ -120,10 +116,10 @@ def logout_view(request):
 def profile_view(request):
     user = request.user
     form = ProfileForm(request.POST or None, initial={"email": user.email})
-    context = {"form": form, "profile_sections": page_sections("profile")}
+    context = {"form": form}
     if request.method == "POST" and (wait := web_throttle_wait(request, (ProfileThrottle,))):
         # Each change checks the current password: the API's per-user rate applies.
-        return _throttled_page(request, "accounts/profile.html", context, wait)
+        return _throttled(request, "accounts/profile.html", context, wait)
     if request.method == "POST" and form.is_valid():
         old_email, new_password = user.email, form.cleaned_data["new_password"] or None
         try:
@@ -146,6 +142,7 @@ def profile_view(request):
             else:
                 messages.info(request, "Nothing to change.")
             return redirect("accounts:profile")
+    context["profile_sections"] = render_page_sections("profile", request, context)
     return render(request, "accounts/profile.html", context)
 
 
@@ -162,5 +159,5 @@ def logout_all_view(request):
 @login_required
 def dashboard(request):
     return render(request, "accounts/dashboard.html", {
-        "dashboard_sections": page_sections("dashboard"),
+        "dashboard_sections": render_page_sections("dashboard", request),
     })

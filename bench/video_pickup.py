@@ -4,8 +4,8 @@ Two runs of the same stack (web, worker, beat as real processes; the offline dou
 this process, noting when each submit arrives):
 
 * ours: the submit task is sent when the job's row commits (VIDEO_SUBMIT_ON_COMMIT);
-* the seed's design: nothing is sent, a worker picks queued jobs up every 15 s (the
-  beat's sweep alone, with no grace), as the original video_worker.py did.
+* sweep only: nothing is sent, a worker picks queued jobs up every 15 s (the beat's
+  sweep alone, with no grace).
 
 Jobs are created one at a time at random moments, so they land anywhere in the tick.
 Prints p50 / p95 / max of both and the ratio. Goal: ours p95 <= 1 s.
@@ -68,16 +68,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=40)
     parser.add_argument("--baseline-jobs", type=int, default=20)
-    parser.add_argument("--tick", type=float, default=15.0, help="the seed's pickup interval, seconds")
+    parser.add_argument("--tick", type=float, default=15.0, help="the sweep-only pickup interval, seconds")
     args = parser.parse_args()
 
     ours = measure(jobs=args.jobs, spread=10, env={"VIDEO_SUBMIT_ON_COMMIT": "true"})
-    seed = measure(jobs=args.baseline_jobs, spread=3 * args.tick, env={
+    sweep_only = measure(jobs=args.baseline_jobs, spread=3 * args.tick, env={
         "VIDEO_SUBMIT_ON_COMMIT": "false", "VIDEO_SWEEP_INTERVAL": str(args.tick), "VIDEO_SWEEP_GRACE": "0"})
     print()
     o50, o95 = report("submit on commit (ours)", ours)
-    s50, s95 = report(f"{args.tick:g} s tick (seed's design)", seed)
-    print(f"\nours / seed: p50 {o50 / s50:.3f}x, p95 {o95 / s95:.3f}x   "
+    s50, s95 = report(f"{args.tick:g} s tick (sweep only)", sweep_only)
+    print(f"\nours / sweep only: p50 {o50 / s50:.3f}x, p95 {o95 / s95:.3f}x   "
           f"(goal p95 <= 1 s: {'met' if o95 <= 1 else 'NOT met'})")
 
 

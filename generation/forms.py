@@ -1,36 +1,49 @@
+"""The page forms. Bounds that come from settings are read when a form is built, so the
+fields they bound are made in ``__init__``: each gets its validators and its HTML
+``min``/``max``/``maxlength`` from the constructor."""
 from django import forms
 from django.conf import settings
 
 
+def prompt_field(rows: int, **kwargs) -> forms.CharField:
+    """A prompt box bounded like the service's prompts: the limit is both checked and
+    sent to the browser as ``maxlength``."""
+    return forms.CharField(max_length=settings.GENERATION_PROMPT_MAX_CHARS,
+                           widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
+
+
+def model_choices(models) -> list[tuple[str, str]]:
+    return [(m.pk, m.name or m.pk) for m in models]
+
+
 class TextForm(forms.Form):
     model = forms.ChoiceField(choices=())
-    prompt = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
-    system = forms.CharField(required=False, label="System prompt", widget=forms.Textarea(attrs={"rows": 2}))
-    max_tokens = forms.IntegerField(required=False, min_value=1, label="Max tokens")
     temperature = forms.FloatField(required=False, min_value=0, max_value=2, label="Temperature")
 
     def __init__(self, *args, models=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [(m.pk, m.name or m.pk) for m in models]
-        self.fields["prompt"].widget.attrs["maxlength"] = settings.GENERATION_PROMPT_MAX_CHARS
-        self.fields["max_tokens"].max_value = settings.GENERATION_MAX_TOKENS_LIMIT
+        self.fields["model"].choices = model_choices(models)
+        self.fields["prompt"] = prompt_field(5)
+        self.fields["system"] = prompt_field(2, required=False, label="System prompt")
+        self.fields["max_tokens"] = forms.IntegerField(
+            required=False, min_value=1, max_value=settings.GENERATION_MAX_TOKENS_LIMIT, label="Max tokens")
 
 
 class ImageForm(forms.Form):
     model = forms.ChoiceField(choices=())
-    prompt = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
     # The choices depend on the model: the page offers only the chosen model's values,
     # and the service checks them against its catalogue entry.
     aspect_ratio = forms.CharField(required=False, label="Aspect ratio")
     image_size = forms.CharField(required=False, label="Resolution")
     size = forms.CharField(required=False, label="Size")
-    n = forms.IntegerField(required=False, min_value=1, initial=1, label="Number of images")
 
     def __init__(self, *args, models=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [(m.pk, m.name or m.pk) for m in models]
-        self.fields["prompt"].widget.attrs["maxlength"] = settings.GENERATION_PROMPT_MAX_CHARS
-        self.fields["n"].max_value = settings.GENERATION_MAX_IMAGES
+        self.fields["model"].choices = model_choices(models)
+        self.fields["prompt"] = prompt_field(4)
+        self.fields["n"] = forms.IntegerField(
+            required=False, min_value=1, max_value=settings.GENERATION_MAX_IMAGES, initial=1,
+            label="Number of images")
 
 
 class HistoryFilterForm(forms.Form):

@@ -19,31 +19,29 @@ def user_generations(*, user, kind: str | None = None) -> QuerySet[Generation]:
 def user_generation(*, user, generation_id, allow_admin: bool = False) -> Generation:
     """One of the user's generations (any one for an admin when ``allow_admin``);
     someone else's is NotFound (404), never 403."""
-    pk = int_or_none(generation_id)
-    generation = None
-    if pk is not None and getattr(user, "is_authenticated", False):
-        generations = Generation.objects.filter(pk=pk).prefetch_related("images")
-        if not (allow_admin and user.is_admin):
-            generations = generations.filter(owner=user)
-        generation = generations.first()
-    if generation is None:
-        raise NotFound("Generation not found.")
-    return generation
+    return _one_visible_to(user, Generation.objects.prefetch_related("images"), pk=int_or_none(generation_id),
+                           owner_lookup="owner", allow_admin=allow_admin, not_found="Generation not found.")
 
 
 def user_image(*, user, image_id, allow_admin: bool = False) -> GeneratedImage:
     """A stored image the user owns (any image for an admin when ``allow_admin``);
     otherwise NotFound (404), never revealing that it exists."""
-    image_pk = int_or_none(image_id)
-    image = None
-    if image_pk is not None and getattr(user, "is_authenticated", False):
-        images = GeneratedImage.objects.select_related("generation").filter(pk=image_pk)
+    return _one_visible_to(user, GeneratedImage.objects.select_related("generation"), pk=int_or_none(image_id),
+                           owner_lookup="generation__owner", allow_admin=allow_admin, not_found="Image not found.")
+
+
+def _one_visible_to(user, rows: QuerySet, *, pk: int | None, owner_lookup: str, allow_admin: bool, not_found: str):
+    """The row ``pk`` of ``rows`` if ``user`` owns it (or is an admin, when ``allow_admin``);
+    otherwise NotFound, whether or not it exists."""
+    row = None
+    if pk is not None and getattr(user, "is_authenticated", False):
+        rows = rows.filter(pk=pk)
         if not (allow_admin and user.is_admin):
-            images = images.filter(generation__owner=user)
-        image = images.first()
-    if image is None:
-        raise NotFound("Image not found.")
-    return image
+            rows = rows.filter(**{owner_lookup: user})
+        row = rows.first()
+    if row is None:
+        raise NotFound(not_found)
+    return row
 
 
 def generation_stats() -> dict:

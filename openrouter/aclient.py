@@ -27,9 +27,9 @@ from .errors import ProviderError
 from .types import (
     CatalogueModel,
     ChatResult,
-    GeneratedImage,
     ImageResult,
     ImageRoute,
+    ProviderImage,
     StreamEnd,
     StreamPiece,
     Usage,
@@ -93,17 +93,17 @@ class AsyncOpenRouterClient(ClientCore):
         images = await _all(self._image(source) for source in sources)
         return ImageResult(model=model, route="images", images=images, usage=usage)
 
-    async def _chat_image(self, body: dict[str, Any]) -> tuple[list[GeneratedImage], Usage, str]:
+    async def _chat_image(self, body: dict[str, Any]) -> tuple[list[ProviderImage], Usage, str]:
         sources, usage, text = parsing.chat_image_answer(await self._post_json("/chat/completions", body))
         return await _all(self._image(source) for source in sources), usage, text
 
-    async def _image(self, source: parsing.ImageSource) -> GeneratedImage:
-        if isinstance(source, GeneratedImage):
+    async def _image(self, source: parsing.ImageSource) -> ProviderImage:
+        if isinstance(source, ProviderImage):
             return source
         meter = DownloadMeter("image", transport.IMAGE_MAX_BYTES, self.config.image_download_deadline, self._clock)
         buffer = bytearray()
         media_type = await self._download(source, _Appender(buffer), meter)
-        return parsing.generated_image(bytes(buffer), media_type)
+        return parsing.provider_image(bytes(buffer), media_type)
 
     # ----------------------------------------------------------------- video
 
@@ -146,10 +146,6 @@ class AsyncOpenRouterClient(ClientCore):
         models, images, videos = await asyncio.gather(
             self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models())
         return catalogue_parsers.merge_catalogue(models, images, videos)
-
-    async def key_info(self) -> dict[str, Any]:
-        """``GET /key``: the key's usage and limit."""
-        return parsing.key_info(await self._get_json("/key"))
 
     # ------------------------------------------------------------- transport
 

@@ -13,6 +13,7 @@ import re
 from typing import Any, Iterable
 
 from .errors import ProviderMalformedResponse
+from .numbers import int_or_none
 from .types import CatalogueModel, ImageRoute
 
 # Image-only model families that the images endpoint serves. Used only when the
@@ -83,7 +84,7 @@ def parse_models_payload(payload: Any) -> list[CatalogueModel]:
                 image_route=route_from_modalities(outputs),
                 pricing=dict(item.get("pricing") or {}),
                 description=str(item.get("description") or ""),
-                context_length=_int_or_none(item.get("context_length")),
+                context_length=int_or_none(item.get("context_length")),
             )
         )
     return entries
@@ -141,7 +142,7 @@ def parse_video_models_payload(payload: Any) -> list[CatalogueModel]:
                 resolutions=_str_list(item.get("supported_resolutions")),
                 aspect_ratios=_str_list(item.get("supported_aspect_ratios")),
                 sizes=_str_list(item.get("supported_sizes")),
-                durations=[int(d) for d in item.get("supported_durations") or [] if _int_or_none(d) is not None],
+                durations=[int(d) for d in item.get("supported_durations") or [] if int_or_none(d) is not None],
                 frame_images=frame_images,
                 generate_audio=item.get("generate_audio") if isinstance(item.get("generate_audio"), bool) else None,
                 pricing=dict(pricing) if isinstance(pricing, dict) else {},
@@ -206,12 +207,12 @@ def _enum_values(descriptor: Any) -> list[str]:
 def _range_max(descriptor: Any) -> int | None:
     if isinstance(descriptor, dict):
         if descriptor.get("type") == "range":
-            return _int_or_none(descriptor.get("max"))
+            return int_or_none(descriptor.get("max"))
         if descriptor.get("type") == "enum":
-            values = [_int_or_none(v) for v in descriptor.get("values") or []]
+            values = [int_or_none(v) for v in descriptor.get("values") or []]
             values = [v for v in values if v is not None]
             return max(values) if values else None
-    return _int_or_none(descriptor) if not isinstance(descriptor, bool) else None
+    return int_or_none(descriptor)
 
 
 def _str_list(value: Any) -> list[str]:
@@ -222,15 +223,6 @@ def _str_list(value: Any) -> list[str]:
 
 def _union(first: list[str], second: list[str]) -> list[str]:
     return first + [item for item in second if item not in first]
-
-
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 _SIZE_PATTERN = re.compile(r"^(\d{2,5})x(\d{2,5})$")

@@ -23,9 +23,9 @@ from .errors import ProviderError
 from .types import (
     CatalogueModel,
     ChatResult,
-    GeneratedImage,
     ImageResult,
     ImageRoute,
+    ProviderImage,
     StreamEnd,
     StreamPiece,
     Usage,
@@ -96,17 +96,17 @@ class OpenRouterClient(ClientCore):
         sources, usage = parsing.images_answer(self._post_json(self.images_path, body))
         return ImageResult(model=model, route="images", images=[self._image(s) for s in sources], usage=usage)
 
-    def _chat_image(self, body: dict[str, Any]) -> tuple[list[GeneratedImage], Usage, str]:
+    def _chat_image(self, body: dict[str, Any]) -> tuple[list[ProviderImage], Usage, str]:
         sources, usage, text = parsing.chat_image_answer(self._post_json("/chat/completions", body))
         return [self._image(source) for source in sources], usage, text
 
-    def _image(self, source: parsing.ImageSource) -> GeneratedImage:
-        if isinstance(source, GeneratedImage):
+    def _image(self, source: parsing.ImageSource) -> ProviderImage:
+        if isinstance(source, ProviderImage):
             return source
         meter = DownloadMeter("image", transport.IMAGE_MAX_BYTES, self.config.image_download_deadline, self._clock)
         writer = _Buffer()
         media_type = self._download(source, writer, meter)
-        return parsing.generated_image(writer.getvalue(), media_type)
+        return parsing.provider_image(writer.getvalue(), media_type)
 
     # ----------------------------------------------------------------- video
 
@@ -157,10 +157,6 @@ class OpenRouterClient(ClientCore):
         """All three catalogues merged into one entry per model id, with its kinds."""
         return catalogue_parsers.merge_catalogue(
             self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models())
-
-    def key_info(self) -> dict[str, Any]:
-        """``GET /key``: the key's usage and limit (for health and admin views)."""
-        return parsing.key_info(self._get_json("/key"))
 
     # ------------------------------------------------------------- transport
 
@@ -306,13 +302,6 @@ def _read_quietly(response: httpx.Response) -> bytes:
 # ---------------------------------------------------------------- settings
 
 _cache: ClientCache[OpenRouterClient] = ClientCache(lambda config: OpenRouterClient(config))
-
-
-def client_from_settings(settings: Any) -> OpenRouterClient:
-    """A new client configured from ``settings`` (any object with OPENROUTER_* attributes)."""
-    from .config import client_settings
-
-    return OpenRouterClient(client_settings(settings))
 
 
 def get_client() -> OpenRouterClient:

@@ -39,41 +39,12 @@ class ClientCore:
         return self.config.base_url
 
     @property
-    def api_key(self) -> str:
-        return self.config.api_key
-
-    @property
-    def app_url(self) -> str:
-        return self.config.app_url
-
-    @property
-    def app_title(self) -> str:
-        return self.config.app_title
-
-    @property
-    def timeout(self) -> tuple[float, float]:
-        """(connect, read) seconds."""
-        return (self.config.connect_timeout, self.config.read_timeout)
-
-    @property
-    def max_retries(self) -> int:
-        return self.config.max_retries
-
-    @property
-    def retry_budget(self) -> float:
-        return self.config.retry_budget
-
-    @property
     def images_path(self) -> str:
         return self.config.images_path
 
     @property
     def video_max_bytes(self) -> int:
         return self.config.video_max_bytes
-
-    def video_content_url(self, job_id: str, index: int = 0) -> str:
-        """The content URL of a job's ``index``-th video on this client's provider."""
-        return f"{self.base_url}/videos/{job_id}/content?index={index}"
 
     def _url(self, path_or_url: str) -> str:
         return transport.resolve_url(self.config, path_or_url)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .numbers import int_or_none
+
+
 class ProviderError(Exception):
     """Base class: something went wrong talking to the provider."""
 
@@ -160,7 +163,7 @@ def error_from_payload(
     metadata = error.get("metadata") if isinstance(error.get("metadata"), dict) else {}
     numeric = status
     if numeric is None:
-        numeric = code if isinstance(code, int) else _int_or_none(code)
+        numeric = code if isinstance(code, int) else int_or_none(code)
     cls = error_class_for_status(numeric)
     kwargs: dict[str, Any] = {
         "status": status,
@@ -172,10 +175,3 @@ def error_from_payload(
         # The provider gave up waiting: safe to ask again (unlike our own read timeouts).
         kwargs["retryable"] = True
     return cls(message, **kwargs)
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

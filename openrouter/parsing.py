@@ -11,12 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ProviderError, ProviderMalformedResponse, ProviderUnavailable, error_from_payload
+from .numbers import int_or_none
 from .types import (
     VIDEO_RUNNING,
     VIDEO_TERMINAL,
     ChatResult,
-    GeneratedImage,
     ImageResult,
+    ProviderImage,
     StreamEnd,
     StreamPiece,
     Usage,
@@ -25,7 +26,7 @@ from .types import (
 )
 
 # An image the answer carried inline (decoded) or a URL still to fetch.
-ImageSource = GeneratedImage | str
+ImageSource = ProviderImage | str
 
 
 def json_object(content: bytes, *, error_means_failure: bool = True) -> dict[str, Any]:
@@ -100,9 +101,9 @@ def chat_image_answer(payload: dict[str, Any]) -> tuple[list[ImageSource], Usage
     return sources, usage(payload.get("usage")), message_text(message)
 
 
-def combined_chat_images(model: str, answers: list[tuple[list[GeneratedImage], Usage, str]]) -> ImageResult:
+def combined_chat_images(model: str, answers: list[tuple[list[ProviderImage], Usage, str]]) -> ImageResult:
     """One result from the chat route's per-image answers: images in order, usage summed."""
-    images: list[GeneratedImage] = []
+    images: list[ProviderImage] = []
     total = Usage()
     texts: list[str] = []
     for answer_images, answer_usage, text in answers:
@@ -127,13 +128,13 @@ def image_source(url: Any) -> ImageSource:
         raise ProviderMalformedResponse("An image entry has no URL.")
     if url.startswith("data:"):
         media_type, data = _decode_data_url(url)
-        return generated_image(data, media_type)
+        return provider_image(data, media_type)
     if urlsplit(url).scheme not in ("http", "https"):
         raise ProviderMalformedResponse("An image URL is neither a data URL nor http(s).")
     return url
 
 
-def generated_image(data: bytes, media_type: str | None) -> GeneratedImage:
+def provider_image(data: bytes, media_type: str | None) -> ProviderImage:
     """Bytes checked to be an image, with their pixel size read from them."""
     from PIL import Image, UnidentifiedImageError
 
@@ -145,14 +146,14 @@ def generated_image(data: bytes, media_type: str | None) -> GeneratedImage:
         raise ProviderMalformedResponse("The provider sent image bytes that are not an image.") from exc
     if not media_type or not media_type.startswith("image/"):
         media_type = detected or "application/octet-stream"
-    return GeneratedImage(data=data, media_type=media_type, width=width, height=height)
+    return ProviderImage(data=data, media_type=media_type, width=width, height=height)
 
 
 def _image_item(item: Any) -> ImageSource:
     if not isinstance(item, dict):
         raise ProviderMalformedResponse("An image entry is not an object.")
     if item.get("b64_json"):
-        return generated_image(_b64decode(item["b64_json"]), item.get("media_type"))
+        return provider_image(_b64decode(item["b64_json"]), item.get("media_type"))
     if item.get("url"):
         return image_source(item["url"])
     raise ProviderMalformedResponse("An image entry has neither b64_json nor url.")
@@ -209,11 +210,6 @@ def video_status(payload: dict[str, Any]) -> VideoJobStatus:
         id=str(payload.get("id") or ""), status=status, progress=_progress(payload.get("progress")),
         content_urls=urls, error=error, cost=_float_or_none(job_usage.get("cost")), raw=payload,
     )
-
-
-def key_info(payload: dict[str, Any]) -> dict[str, Any]:
-    data = payload.get("data")
-    return data if isinstance(data, dict) else payload
 
 
 # ------------------------------------------------------------------ stream
@@ -318,10 +314,7 @@ def _loads(text: str, what: str) -> Any:
 
 
 def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return int_or_none(value) or 0
 
 
 def _float_or_none(value: Any) -> float | None:

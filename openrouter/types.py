@@ -63,7 +63,7 @@ class StreamEnd:
 
 
 @dataclass(frozen=True)
-class GeneratedImage:
+class ProviderImage:
     """One generated image: its bytes, media type and pixel size (read from the bytes)."""
 
     data: bytes = field(repr=False)
@@ -78,7 +78,7 @@ class ImageResult:
 
     model: str
     route: ImageRoute
-    images: list[GeneratedImage]
+    images: list[ProviderImage]
     usage: Usage
     text: str = ""
 

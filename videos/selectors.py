@@ -68,10 +68,6 @@ def user_video_jobs(*, user, status: str | None = None) -> QuerySet[VideoJob]:
     return jobs.order_by("-created_at", "-id")
 
 
-def user_active_job_count(*, user) -> int:
-    return VideoJob.objects.filter(owner=user, status__in=VideoJob.ACTIVE).count()
-
-
 def video_stats() -> dict:
     """Site-wide job counts by status (admin stats), with the total."""
     counts = {status: 0 for status in VideoJob.Status.values}

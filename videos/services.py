@@ -93,7 +93,7 @@ def _insert(*, values: dict, slot: int, source: Source) -> VideoJob:
 
 
 def _submit_after_commit(*, job_id: int) -> None:
-    # Pickup at once rather than on the next sweep (off only to measure the seed's tick).
+    # Pickup at once rather than on the next sweep (off only to measure pickup by the periodic sweep alone).
     if settings.VIDEO_SUBMIT_ON_COMMIT:
         dispatch.enqueue_submit(job_id=job_id)
 

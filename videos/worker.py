@@ -105,8 +105,8 @@ def _after_submit_error(job: VideoJob, exc: provider.ProviderError) -> None:
     if isinstance(exc, TRANSIENT_ERRORS) and failures < settings.VIDEO_SUBMIT_MAX_ATTEMPTS:
         delay = _backoff(failures, getattr(exc, "retry_after", None))
         log.info("video job %s: submit failed (%s), retry %s in %.1fs", job.pk, exc, failures, delay)
-        # Note: after a read timeout the provider may have taken the job anyway; the
-        # issue asks for a retry, and the provider offers no idempotency key to avoid it.
+        # Note: after a read timeout the provider may have taken the job anyway; a transient
+        # failure is still retried, and the provider offers no idempotency key to avoid a duplicate.
         if update_if(job_id=job.pk, statuses=(Status.QUEUED,), consecutive_failures=failures,
                      next_action_at=timezone.now() + timedelta(seconds=delay), error_detail=str(exc)):
             dispatch.enqueue_submit(job_id=job.pk, countdown=delay)

@@ -16,16 +16,7 @@
   };
 
   function fill(name, values) {
-    const box = form.querySelector('[data-control="' + name + '"]');
-    const field = form.elements[name];
-    const wanted = field.value || field.dataset.selected || "";
-    field.replaceChildren(new Option("Model default", ""));
-    for (const value of values) field.append(new Option(value, value, false, value === wanted));
-    // A control the model does not take stays in view while it carries the server's error
-    // (e.g. the catalogue changed since the page loaded); disabled, it is not sent again.
-    box.hidden = values.length === 0 && !box.querySelector(".errorlist");
-    field.disabled = values.length === 0;
-    field.dataset.selected = "";
+    window.StudioPickers.fill(form, name, values);  // static/js/pickers.js
   }
 
   function update() {

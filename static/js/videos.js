@@ -141,17 +141,8 @@
   }
 
   function fill(name, values) {
-    const box = form.querySelector('[data-control="' + name + '"]');
-    const field = form.elements[name];
-    const wanted = field.value || field.dataset.selected || "";
-    field.replaceChildren(new Option("Model default", ""));
-    for (const value of values) {
-      const text = String(value);
-      field.append(new Option(name === "duration" ? text + " s" : text, text, false, text === String(wanted)));
-    }
-    box.hidden = values.length === 0;
-    field.disabled = values.length === 0;
-    field.dataset.selected = "";
+    const seconds = function (text) { return text + " s"; };
+    window.StudioPickers.fill(form, name, values, name === "duration" ? seconds : null);  // static/js/pickers.js
   }
 
   function update() {

@@ -128,26 +128,3 @@ def test_web_forms_share_the_generation_throttle(catalogue, web, settings):
     assert web.post("/generate/text", {"model": "fake/echo", "prompt": "one"}).status_code == 302
     throttled = web.post("/generate/text", {"model": "fake/echo", "prompt": "two"})
     assert throttled.status_code == 429 and "Too many" in throttled.content.decode()
-
-
-def test_dashboard_section_links_everything_and_shows_recent(catalogue, web):
-    from django.template.loader import render_to_string
-    from django.test import RequestFactory
-
-    web.post("/generate/text", {"model": "fake/echo", "prompt": "my recent prompt"})
-    request = RequestFactory().get("/")
-    request.user = Generation.objects.get().owner
-    html = render_to_string("generation/_dashboard_recent.html", {"user": request.user}, request=request)
-    for link in ("/generate/text", "/generate/image", "/history"):
-        assert f'href="{link}"' in html
-    assert "my recent prompt" in html
-
-
-def test_usage_summary_section(catalogue, web, user):
-    from django.template.loader import render_to_string
-
-    web.post("/generate/text", {"model": "openai/gpt-4o-mini", "prompt": "count me"})
-    html = render_to_string("generation/_usage_summary.html", {"user": user})
-    cost = Generation.objects.get().cost
-    assert 'data-testid="usage-summary"' in html and f"${cost:.6f}" in html
-

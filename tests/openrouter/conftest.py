@@ -158,3 +158,8 @@ def fault_headers(fault: str, **headers: str) -> dict[str, str]:
 
 
 USER_HELLO = [{"role": "user", "content": "hello there"}]
+
+
+def content_url(client, job_id: str, index: int = 0) -> str:
+    """Where the double serves a completed job's ``index``-th video."""
+    return f"{client.base_url}/videos/{job_id}/content?index={index}"

@@ -4,17 +4,21 @@ import asyncio
 from types import SimpleNamespace
 
 from openrouter.aclient import AsyncOpenRouterClient, get_async_client
-from openrouter.client import client_from_settings, get_client
+from openrouter.client import OpenRouterClient, get_client
 from openrouter.config import DEMO_API_KEY, ClientConfig, client_settings
+
+
+def client_from_settings(settings) -> OpenRouterClient:
+    return OpenRouterClient(client_settings(settings))
 
 
 def test_missing_settings_fall_back_to_the_config_defaults():
     client = client_from_settings(SimpleNamespace(OPENROUTER_API_KEY=""))
 
     assert client.base_url == ClientConfig().base_url == "https://openrouter.ai/api/v1"
-    assert client.api_key == DEMO_API_KEY
-    assert client.images_path == "/images" and client.timeout == (5.0, 120.0)
-    assert client.max_retries == 3 and client.retry_budget == 30.0
+    assert client.config.api_key == DEMO_API_KEY
+    assert client.images_path == "/images" and (client.config.connect_timeout, client.config.read_timeout) == (5.0, 120.0)
+    assert client.config.max_retries == 3 and client.config.retry_budget == 30.0
     assert client.video_max_bytes == 200 * 1024 * 1024
     assert (client.config.video_download_deadline, client.config.image_download_deadline) == (300.0, 60.0)
 
@@ -38,9 +42,10 @@ def test_settings_are_applied():
         OPENROUTER_VIDEO_MAX_BYTES=1000, OPENROUTER_DOWNLOAD_DEADLINE=9,
     ))
 
-    assert client.base_url == "http://127.0.0.1:9/api/v1" and client.api_key == "sk"
-    assert (client.app_url, client.app_title, client.timeout) == ("https://s.example", "S", (2.0, 7.0))
-    assert (client.max_retries, client.retry_budget) == (1, 4.0)
+    config = client.config
+    assert client.base_url == "http://127.0.0.1:9/api/v1" and config.api_key == "sk"
+    assert (config.app_url, config.app_title, config.connect_timeout, config.read_timeout) == ("https://s.example", "S", 2.0, 7.0)
+    assert (config.max_retries, config.retry_budget) == (1, 4.0)
     assert (client.images_path, client.video_max_bytes) == ("/images/generations", 1000)
     assert client.config.video_download_deadline == 9.0
 
@@ -49,7 +54,7 @@ def test_both_clients_read_the_same_config():
     config = client_settings(SimpleNamespace(OPENROUTER_API_KEY="sk", OPENROUTER_READ_TIMEOUT=7))
     aclient = AsyncOpenRouterClient(config)
     assert aclient.config == client_from_settings(SimpleNamespace(OPENROUTER_API_KEY="sk", OPENROUTER_READ_TIMEOUT=7)).config
-    assert aclient.timeout == (5.0, 7.0)
+    assert (aclient.config.connect_timeout, aclient.config.read_timeout) == (5.0, 7.0)
 
 
 def _configure():
@@ -91,5 +96,5 @@ def test_get_async_client_is_one_per_loop_until_the_settings_change():
         c, _ = asyncio.run(twice())
         assert c is not a  # another loop, another client
         first, second = asyncio.run(changed())
-        assert first is not second and (first.api_key, second.api_key) == ("k1", "k2")
+        assert first is not second and (first.config.api_key, second.config.api_key) == ("k1", "k2")
         assert first.http.is_closed

@@ -11,7 +11,7 @@ from openrouter.config import ClientConfig
 from openrouter.errors import ProviderMalformedResponse, ProviderTimeout, ProviderUnsafeURL
 from openrouter.urlguard import UrlGuard
 
-from .conftest import fault_headers
+from .conftest import content_url, fault_headers
 
 PUBLIC = ClientConfig(base_url="https://openrouter.ai/api/v1")
 
@@ -106,7 +106,7 @@ def test_a_trickling_download_stops_at_the_overall_deadline(make_client, fake, f
     dest = io.BytesIO()
 
     with pytest.raises(ProviderTimeout, match="took longer than 0.2 s"):
-        client.video_download(url=client.video_content_url(job.id), dest=dest)
+        client.video_download(url=content_url(client, job.id), dest=dest)
 
     assert 0 < len(dest.getvalue()) < 79_000
 
@@ -119,4 +119,4 @@ def test_a_trickling_download_within_the_deadline_completes(make_client, fake, f
     fake.trickle_interval = 0.0
     client = make_client(headers=fault_headers("trickle"), real_time=True, video_download_deadline=30)
     dest = io.BytesIO()
-    assert client.video_download(url=client.video_content_url(job.id), dest=dest) == len(sample_video_bytes())
+    assert client.video_download(url=content_url(client, job.id), dest=dest) == len(sample_video_bytes())

@@ -9,7 +9,7 @@ from openrouter.errors import ProviderBadRequest, ProviderMalformedResponse, Pro
 from openrouter.fake import FakeOpenRouter
 from openrouter.fake.media import sample_video_bytes
 
-from .conftest import fault_headers
+from .conftest import content_url, fault_headers
 
 # The double's jobs take video_duration (10) x time_scale (0.1) = 1 s on its manual clock.
 JOB_SECONDS = 1.0
@@ -124,7 +124,7 @@ def test_polling_an_unknown_job_is_not_found_and_not_retried(client, fake):
 def test_content_before_completion_is_not_found(client):
     job = client.video_submit(model="google/veo-3.1", prompt="x")
     with pytest.raises(ProviderNotFound):
-        client.video_download(url=client.video_content_url(job.id), dest=io.BytesIO())
+        client.video_download(url=content_url(client, job.id), dest=io.BytesIO())
 
 
 def test_polling_is_retried_through_transient_failures(make_client, fake, client_clock, fake_clock):
@@ -149,7 +149,7 @@ def test_download_over_the_size_cap_is_refused_from_content_length(make_client, 
     dest = io.BytesIO()
 
     with pytest.raises(ProviderMalformedResponse, match="70000-byte limit"):
-        client.video_download(url=client.video_content_url(job.id), dest=dest)
+        client.video_download(url=content_url(client, job.id), dest=dest)
 
     assert dest.getvalue() == b""
 
@@ -162,7 +162,7 @@ def test_download_over_the_size_cap_is_refused_while_streaming(make_client, fake
     dest = io.BytesIO()
 
     with pytest.raises(ProviderMalformedResponse, match="70000-byte limit"):
-        client.video_download(url=client.video_content_url(job.id), dest=dest)
+        client.video_download(url=content_url(client, job.id), dest=dest)
 
     assert 0 < len(dest.getvalue()) <= CAP
 
@@ -173,7 +173,7 @@ def test_download_without_content_length_still_works(make_client, fake_clock):
     dest = io.BytesIO()
 
     size = make_client(headers=fault_headers("chunked")).video_download(
-        url=make_client().video_content_url(job.id), dest=dest)
+        url=content_url(make_client(), job.id), dest=dest)
 
     assert size == len(sample_video_bytes()) and dest.getvalue() == sample_video_bytes()
 
@@ -184,7 +184,7 @@ def test_download_cut_short_raises_unavailable(make_client, fake_clock, fake):
     client = make_client(headers=fault_headers("drop_stream"), max_retries=0)
 
     with pytest.raises(ProviderUnavailable, match="downloading the video"):
-        client.video_download(url=client.video_content_url(job.id), dest=io.BytesIO())
+        client.video_download(url=content_url(client, job.id), dest=io.BytesIO())
 
 
 def test_submit_outside_the_catalogue_is_the_providers_400(client):
