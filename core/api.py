@@ -10,10 +10,10 @@ from django.conf import settings
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import URLPattern, URLResolver, get_resolver, get_script_prefix, resolve
 from django.urls.exceptions import Resolver404
-from django.views import defaults
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -65,9 +65,8 @@ class ApiRootView(APIView):
 
     @extend_schema(
         operation_id="api_root",
-        responses={200: inline_serializer("ApiRoot", {
-            "<namespace:name>": serializers.CharField(help_text="absolute link; {...} marks a path parameter"),
-        })},
+        responses={200: {"type": "object", "additionalProperties": {
+            "type": "string", "description": "absolute link; {...} marks a path parameter"}}},
         description="Links to every endpoint, the schema and the docs. JSON for API clients, the "
                     "browsable API for browsers.",
     )
@@ -90,6 +89,7 @@ def _not_found_body() -> dict:
     return {"detail": "Not found."}
 
 
+@csrf_exempt  # it changes nothing, and a POST must get the JSON 404, not a CSRF page
 def api_not_found(request, *args, **kwargs):
     """The last /api/ pattern: any method, JSON 404. As CommonMiddleware would, a GET
     for a path that exists with a trailing slash is redirected there."""
@@ -105,7 +105,8 @@ def api_not_found(request, *args, **kwargs):
     return JsonResponse(_not_found_body(), status=404)
 
 
-# Django's error handlers (config.urls): JSON under /api/, the site's pages elsewhere.
+# Django's error handlers (config.urls, CSRF_FAILURE_VIEW): JSON under /api/, the site's
+# pages elsewhere.
 
 
 def bad_request(request, exception, *args, **kwargs):
@@ -124,6 +125,26 @@ def page_not_found(request, exception, *args, **kwargs):
     if is_api_path(request):
         return JsonResponse(_not_found_body(), status=404)
     return defaults.page_not_found(request, exception, *args, **kwargs)
+
+
+def csrf_failure(request, reason="", **kwargs):
+    """CSRF_FAILURE_VIEW: a session-authenticated unsafe request without its token."""
+    if is_api_path(request):
+        return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)
+    return csrf.csrf_failure(request, reason, **kwargs)
+
+
+def reject_repeated_query_parameters(get_response):
+    """Middleware: under /api/ a query parameter given more than once is a 400 (every
+    documented one takes one value; Django would silently use the last)."""
+    def middleware(request):
+        if is_api_path(request):
+            repeated = sorted(key for key, values in request.GET.lists() if len(values) > 1)
+            if repeated:
+                return JsonResponse({"detail": f"Query parameter given more than once: {', '.join(repeated)}."},
+                                    status=400)
+        return get_response(request)
+    return middleware
 
 
 def server_error(request, *args, **kwargs):

@@ -51,7 +51,16 @@ _CSRF = "Signed in with a session cookie but without its CSRF token (token clien
 _THROTTLED = "Too many requests; Retry-After says when to try again."
 _NOT_ACCEPTABLE = ("The Accept header or the `format` query parameter names a format this endpoint "
                    "does not render (JSON is always available).")
+_REPEATED = "A query parameter given more than once."
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _sse_event_schema(*, error: bool) -> dict:
+    """One server-sent event: its name and its data (a JSON document); a refusal is a
+    single `error` event whose data is {"detail": ...}."""
+    event = {"type": "string", "enum": ["error"]} if error else {"type": "string"}
+    return {"type": "object", "required": ["event", "data"] if error else ["data"], "properties": {
+        "event": event, "data": {"type": "string", "description": "a JSON document"}, "id": {"type": "string"}}}
 
 
 class StudioAutoSchema(AutoSchema):
@@ -84,4 +93,26 @@ class StudioAutoSchema(AutoSchema):
                 responses[code] = self._get_response_for_code(body, code, direction=direction)
                 if described:
                     responses[code]["description"] = described
+        if not self.path.startswith("/api/") and "404" in responses:
+            # Outside /api/ a path that matches no URL at all gets the site's HTML page.
+            responses["404"]["content"]["text/html"] = {"schema": {"type": "string"}}
+        for code, response in responses.items():
+            if "text/event-stream" in response.get("content", {}):
+                # A server-sent event stream: described event by event, not as one JSON body.
+                response["content"]["text/event-stream"] = {"schema": _sse_event_schema(error=code >= "400")}
+        if self.path.startswith("/api/") and self._query_parameter_names() and "400" not in responses:
+            responses["400"] = self._get_response_for_code(ErrorDetailOut, "400", direction=direction)
+            responses["400"]["description"] = _REPEATED
         return dict(sorted(responses.items()))
+
+    def _query_parameter_names(self) -> list[str]:
+        return [p["name"] for p in self._get_parameters() if p.get("in") == "query"]
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter.get("in") == "query" and not parameter.get("required"):
+                # Query strings are read by serializers (and the paginator), where an empty
+                # optional value counts as absent: "?kind=" lists every kind.
+                parameter["allowEmptyValue"] = True
+        return parameters

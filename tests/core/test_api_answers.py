@@ -195,3 +195,34 @@ def test_error_answers_have_bodies_and_common_ones_are_documented(schema):
                 assert "401" in operation["responses"], (method, path)
     for path in ("/api/generate/text", "/api/generate/image", "/api/generate/video", "/api/auth/login"):
         assert "429" in schema["paths"][path]["post"]["responses"], path
+
+
+# ------------------------------------------------------------------ found by schemathesis
+
+
+def test_unsafe_request_with_a_session_but_no_csrf_token_is_json_under_api():
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(UserFactory())
+    for path in ("/api/generations/abc", "/api/generations/1"):
+        response = client.delete(path)
+        assert response.status_code in (403, 404), path
+        assert "detail" in _json(response)
+
+
+def test_a_query_parameter_given_twice_is_a_json_400():
+    client = Client()
+    client.force_login(UserFactory())
+    response = client.get("/api/generations?page=1&page=2")
+    assert response.status_code == 400 and "page" in _json(response)["detail"]
+    assert client.get("/api/generations?page=").status_code == 200  # empty counts as absent
+
+
+def test_schema_states_empty_optional_query_values_sse_events_and_html_404s(schema):
+    generations = schema["paths"]["/api/generations"]["get"]
+    assert all(p.get("allowEmptyValue") for p in generations["parameters"] if p["in"] == "query")
+    assert "400" in generations["responses"]
+    text = schema["paths"]["/api/generate/text"]["post"]["responses"]
+    event = text["401"]["content"]["text/event-stream"]["schema"]
+    assert event["properties"]["event"]["enum"] == ["error"] and "data" in event["required"]
+    video_file = schema["paths"]["/generate/video/{id}/file"]["get"]["responses"]["404"]["content"]
+    assert {"application/json", "text/html"} <= set(video_file)
