@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.api.reject_repeated_query_parameters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+CSRF_FAILURE_VIEW = "core.api.csrf_failure"  # JSON under /api/, Django's page elsewhere
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "core.asgi.application"
 
@@ -179,7 +181,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.StudioAutoSchema",
+    # An unknown ?format= is a 406 like an unsatisfiable Accept header (DRF's own: a 404).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.negotiation.ApiContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "core.http.api_exception_handler",
@@ -204,6 +208,20 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations are tagged by product area from their path (core.schema.StudioAutoSchema).
+    "TAGS": [
+        {"name": "api", "description": "The API root: links to every endpoint, the schema and these docs."},
+        {"name": "auth", "description": "Accounts and tokens: register, log in for a JWT pair, refresh "
+                                        "(rotating) and log out. Send `Authorization: Bearer <access>`."},
+        {"name": "users", "description": "Your own account (/api/users/me) and, for administrators, other "
+                                         "users' roles and deletion."},
+        {"name": "models", "description": "The model catalogue: which models generate text, images or videos, "
+                                          "and what each accepts."},
+        {"name": "generations", "description": "Text and image generation, and your generation history."},
+        {"name": "videos", "description": "Video jobs: start (from text or an image), poll, cancel, list, and "
+                                          "download the file."},
+        {"name": "admin", "description": "Site-wide figures for administrators."},
+    ],
 }
 # /api/docs/ serves Swagger UI's files from drf-spectacular-sidecar (no CDN at run time);
 # without that package installed it falls back to drf-spectacular's CDN links.

@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from accounts.urls import api_urlpatterns as accounts_api_urlpatterns
 from accounts.urls import root_urlpatterns
 from admin_panel.urls import api_urlpatterns as admin_api_urlpatterns
 from catalogue.urls import api_urlpatterns as catalogue_api_urlpatterns
+from core.api import ApiRootView, SchemaView, api_not_found
 from core.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
 from videos.urls import api_urlpatterns as videos_api_urlpatterns
@@ -18,7 +19,8 @@ urlpatterns = [
     # For pages without the <link rel="icon"> (the API's browsable pages, direct probes).
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/", ApiRootView.as_view(), name="api-root"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("accounts.urls")),
     path("api/", include((accounts_api_urlpatterns, "accounts-api"))),
@@ -30,7 +32,15 @@ urlpatterns = [
     path("api/", include((videos_api_urlpatterns, "videos-api"))),
     path("", include("videos.urls")),
     *root_urlpatterns,
+    # Last: whatever no API endpoint took is a JSON 404, never the site's HTML page.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
 ]
+
+# JSON for /api/ paths, the site's pages (templates/404.html, 500.html...) elsewhere.
+handler400 = "core.api.bad_request"
+handler403 = "core.api.permission_denied"
+handler404 = "core.api.page_not_found"
+handler500 = "core.api.server_error"
 
 admin.site.site_header = "Studio administration"
 admin.site.site_title = "Studio admin"

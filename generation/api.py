@@ -220,16 +220,20 @@ class HistoryQuery(serializers.Serializer):
 class GenerationListApi(APIView):
     """The signed-in user's own generations, newest first, paginated."""
 
+    # drf-spectacular documents the 200 as this paginator's page object (count/next/previous/results).
+    pagination_class = PageNumberPagination
+
     @extend_schema(
         operation_id="generations_list",
         parameters=[OpenApiParameter("kind", str, enum=["text", "image"]), OpenApiParameter("page", int)],
-        responses={200: GenerationOut(many=True), 400: ERRORS[400], 401: ERRORS[401]},
+        responses={200: GenerationOut(many=True), 400: ERRORS[400], 401: ERRORS[401],
+                   404: OpenApiResponse(description="no such page")},
     )
     def get(self, request):
         query = HistoryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         generations = selectors.user_generations(user=request.user, kind=query.validated_data.get("kind"))
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(generations, request, view=self)
         return paginator.get_paginated_response(GenerationOut(page, many=True, context={"request": request}).data)
 
