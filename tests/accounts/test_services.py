@@ -5,8 +5,9 @@ from django.db import OperationalError
 from accounts import services, tokens
 from accounts.models import RefreshToken, User
 from core.errors import Conflict, InvalidInput
-from tests.accounts.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
-from tests.accounts.helpers import STRONG_PASSWORD
+from django_duckdb.errors import WriteConflict
+from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from tests.support.accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -66,15 +67,15 @@ def test_profile_update_names_a_wrong_current_password_with_the_other_errors():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("message, expected", [
-    ("Conflict on update of tuple", Conflict),
-    ("disk I/O error", OperationalError),
+@pytest.mark.parametrize("error, expected", [
+    (WriteConflict("Conflict on update of tuple"), Conflict),
+    (OperationalError("disk I/O error"), OperationalError),
 ])
-def test_only_a_write_conflict_becomes_a_conflict(monkeypatch, message, expected):
+def test_only_a_write_conflict_becomes_a_conflict(monkeypatch, error, expected):
     user = UserFactory()
 
     def fail(**kwargs):
-        raise OperationalError(message)
+        raise error
 
     monkeypatch.setattr(services.tokens, "refresh_tokens_revoke_for_user", fail)
     with pytest.raises(expected):

@@ -8,7 +8,7 @@ from rest_framework_simplejwt import tokens as jwt
 from accounts import services, tokens
 from accounts.models import RefreshToken
 from accounts.tasks import purge_expired_refresh_tokens
-from tests.accounts.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

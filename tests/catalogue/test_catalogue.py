@@ -156,10 +156,10 @@ def test_as_catalogue_model_feeds_the_validation_helpers(catalogue):
 # ------------------------------------------------------------------ GET /api/models
 
 
-def test_models_api_lists_available_models_of_a_kind(catalogue, api):
+def test_models_api_lists_available_models_of_a_kind(catalogue, user_api):
     ProviderModel.objects.filter(pk="openai/gpt-image-1").update(available=False)
 
-    images = api.get("/api/models", {"kind": "image"})
+    images = user_api.get("/api/models", {"kind": "image"})
 
     assert images.status_code == 200
     by_id = {model["id"]: model for model in images.json()}
@@ -167,15 +167,15 @@ def test_models_api_lists_available_models_of_a_kind(catalogue, api):
     assert by_id["openai/dall-e-3"]["sizes"] == ["1024x1024", "1792x1024", "1024x1792"]
     assert by_id["google/gemini-2.5-flash-image"]["image_route"] == "chat"
     assert all("image" in model["kinds"] for model in by_id.values())
-    videos = api.get("/api/models?kind=video").json()
+    videos = user_api.get("/api/models?kind=video").json()
     assert {m["id"] for m in videos} == {"google/veo-3.1", "openai/sora-2"}
     assert videos[0]["durations"]
-    every = api.get("/api/models").json()
+    every = user_api.get("/api/models").json()
     assert len(every) == ProviderModel.objects.filter(available=True).count()
 
 
-def test_models_api_refuses_an_unknown_kind(catalogue, api):
-    response = api.get("/api/models?kind=audio")
+def test_models_api_refuses_an_unknown_kind(catalogue, user_api):
+    response = user_api.get("/api/models?kind=audio")
     assert response.status_code == 400 and "kind" in response.json()
 
 

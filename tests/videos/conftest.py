@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from tests.provider_fixtures import catalogue, fake_openrouter  # noqa: F401
+from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
