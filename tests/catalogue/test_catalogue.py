@@ -3,6 +3,7 @@ API the pickers use, and the lookup other apps validate against."""
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from catalogue import selectors, services
 from catalogue.errors import EmptyCatalogue, UnknownModel
@@ -22,6 +23,7 @@ def _snapshot():
 
 
 def test_sync_fills_the_table_from_the_three_catalogues(fake_openrouter):
+    started = timezone.now()
     result = services.catalogue_sync()
 
     paths = {request[1].split("?")[0] for request in fake_openrouter.received}
@@ -37,7 +39,8 @@ def test_sync_fills_the_table_from_the_three_catalogues(fake_openrouter):
     assert dalle.image_route == "images" and "1792x1024" in dalle.sizes and dalle.max_n == 1
     veo = ProviderModel.objects.get(pk="google/veo-3.1")
     assert veo.is_video and veo.durations == [4, 6, 8] and "first_frame" in veo.frame_images
-    assert veo.resolutions == ["720p", "1080p"] and veo.available and veo.last_seen
+    assert veo.resolutions == ["720p", "1080p"] and veo.available
+    assert veo.first_seen == veo.last_seen >= started
 
 
 def test_sync_twice_is_idempotent(fake_openrouter):
@@ -50,7 +53,7 @@ def test_sync_twice_is_idempotent(fake_openrouter):
     assert again.created == 0 and again.updated == 0 and again.marked_unavailable == 0
     assert again.unchanged == len(first)
     assert _snapshot() == first
-    assert ProviderModel.objects.get(pk="openai/dall-e-3").last_seen >= seen
+    assert ProviderModel.objects.get(pk="openai/dall-e-3").last_seen > seen
 
 
 def test_models_gone_from_the_provider_are_marked_unavailable_not_deleted(catalogue):
