@@ -9,6 +9,7 @@ from catalogue import selectors, services
 from catalogue.errors import EmptyCatalogue, UnknownModel
 from catalogue.models import ProviderModel
 from openrouter.validation import ParameterNotAccepted, validate_image_params, validate_video_params
+from tests.factories import ProviderModelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def test_sync_twice_is_idempotent(fake_openrouter):
 
 
 def test_models_gone_from_the_provider_are_marked_unavailable_not_deleted(catalogue):
-    ProviderModel.objects.create(id="retired/old-model", name="Old", kinds=["text"], is_text=True)
+    ProviderModelFactory(id="retired/old-model", name="Old")
 
     result = services.catalogue_sync()
 

@@ -7,15 +7,14 @@ from django.utils import timezone
 
 from generation import selectors
 from generation.models import GeneratedImage, Generation
-from tests.factories import UserFactory
+from tests.factories import GenerationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _make(owner, *, kind="text", status="completed", cost="0.001", minutes_ago=0, **fields):
-    return Generation.objects.create(
-        owner=owner, kind=kind, model_id="fake/echo", prompt=f"{kind} prompt", status=status,
-        cost=Decimal(cost), total_tokens=10, created_at=timezone.now() - timedelta(minutes=minutes_ago), **fields)
+    return GenerationFactory(owner=owner, kind=kind, prompt=f"{kind} prompt", status=status, cost=Decimal(cost),
+                             total_tokens=10, created_at=timezone.now() - timedelta(minutes=minutes_ago), **fields)
 
 
 def test_history_lists_own_generations_newest_first(user_api, user, other_user):
