@@ -8,6 +8,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ON_CI = os.environ.get("CI", "").lower() == "true"
+# The test process runs on tests.settings (pytest.ini), which pytest-django also puts in
+# the environment; processes the tests start run on Studio's own settings, as in production.
+SUBPROCESS_ENV = {"DJANGO_SETTINGS_MODULE": "config.settings"}
 
 
 def require_service(name: str, host: str, port: int) -> None:
@@ -23,7 +26,7 @@ def require_service(name: str, host: str, port: int) -> None:
 
 def run_manage(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run manage.py in a fresh process (own settings, own environment)."""
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**os.environ, **SUBPROCESS_ENV, **(env or {})}
     full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
@@ -39,6 +42,15 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def production_hashers(settings):
+    """Studio's own PASSWORD_HASHERS (Argon2 first) instead of the test settings' fast one."""
+    from config import settings as studio_settings
+
+    settings.PASSWORD_HASHERS = studio_settings.PASSWORD_HASHERS
+    return settings.PASSWORD_HASHERS
 
 
 @pytest.fixture
@@ -73,6 +85,18 @@ def client_for():
             client.force_authenticate(user)
         return client
     return make
+
+
+@pytest.fixture
+def anon_api(client_for):
+    """An API client that is not signed in."""
+    return client_for()
+
+
+@pytest.fixture
+def user_api(client_for, user):
+    """An API client signed in as ``user``."""
+    return client_for(user)
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from django.test import Client
 
 from accounts import tokens
 from accounts.models import RefreshToken, User
-from tests.accounts.helpers import STRONG_PASSWORD
-from tests.accounts.factories import AdminFactory, UserFactory
+from tests.support.accounts import STRONG_PASSWORD
+from tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_user_list_searches_by_email_and_filters_by_role_and_activity(console):
     assert emails_listed(console.get(USERS, {"is_active__exact": "0"})) == {"bob@example.com"}
 
 
-def test_add_user_with_email_role_and_password(console):
+def test_add_user_with_email_role_and_password(console, production_hashers):
     response = console.post(f"{USERS}add/", {
         "email": "Added@Example.com", "role": "admin", "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD,
     })

@@ -8,15 +8,10 @@ from rest_framework_simplejwt import tokens as jwt
 
 from accounts import tokens
 from accounts.models import RefreshToken, User
-from tests.accounts.helpers import STRONG_PASSWORD, bearer_client, login_pair
-from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.accounts import STRONG_PASSWORD, bearer_client, login_pair
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api():
-    return APIClient()
 
 
 def post(client, url, body):
@@ -26,17 +21,17 @@ def post(client, url, body):
 # ------------------------------------------------------------------ register
 
 
-def test_register_creates_an_ordinary_user(api):
-    response = post(api, "/api/auth/register", {"email": "New.Person@Example.com", "password": STRONG_PASSWORD})
+def test_register_creates_an_ordinary_user(anon_api, production_hashers):
+    response = post(anon_api, "/api/auth/register", {"email": "New.Person@Example.com", "password": STRONG_PASSWORD})
     assert response.status_code == 201
     user = User.objects.get()
     assert response.json() == {"id": user.pk, "email": "new.person@example.com", "role": "user"}
     assert user.password.startswith("argon2$") and user.check_password(STRONG_PASSWORD)
 
 
-def test_register_refuses_an_email_taken_in_another_letter_case(api):
+def test_register_refuses_an_email_taken_in_another_letter_case(anon_api):
     UserFactory(email="taken@example.com")
-    response = post(api, "/api/auth/register", {"email": "TAKEN@example.COM", "password": STRONG_PASSWORD})
+    response = post(anon_api, "/api/auth/register", {"email": "TAKEN@example.COM", "password": STRONG_PASSWORD})
     assert response.status_code == 400
     assert list(response.json()) == ["email"]
     assert User.objects.count() == 1
@@ -48,8 +43,8 @@ def test_register_refuses_an_email_taken_in_another_letter_case(api):
     ("83749261539", "entirely numeric"),
     ("lovelace-example", "too similar"),
 ])
-def test_register_applies_the_password_validators(api, password, fragment):
-    response = post(api, "/api/auth/register", {"email": "lovelace@example.com", "password": password})
+def test_register_applies_the_password_validators(anon_api, password, fragment):
+    response = post(anon_api, "/api/auth/register", {"email": "lovelace@example.com", "password": password})
     assert response.status_code == 400
     assert fragment in " ".join(response.json()["password"])
     assert not User.objects.exists()
@@ -60,22 +55,22 @@ def test_register_applies_the_password_validators(api, password, fragment):
     ({"email": "a@example.com"}, "password"),
     ({"email": "not-an-email", "password": STRONG_PASSWORD}, "email"),
 ])
-def test_register_names_the_bad_field(api, body, field):
-    response = post(api, "/api/auth/register", body)
+def test_register_names_the_bad_field(anon_api, body, field):
+    response = post(anon_api, "/api/auth/register", body)
     assert response.status_code == 400 and field in response.json()
 
 
-def test_register_refuses_a_non_object_body(api):
-    response = post(api, "/api/auth/register", ["a", "b"])
+def test_register_refuses_a_non_object_body(anon_api):
+    response = post(anon_api, "/api/auth/register", ["a", "b"])
     assert response.status_code == 400
 
 
 # ------------------------------------------------------------------ login
 
 
-def test_login_returns_tokens_and_the_user(api):
+def test_login_returns_tokens_and_the_user(anon_api):
     user = UserFactory(email="grace@example.com")
-    response = post(api, "/api/auth/login", {"email": "Grace@Example.com", "password": DEFAULT_PASSWORD})
+    response = post(anon_api, "/api/auth/login", {"email": "Grace@Example.com", "password": DEFAULT_PASSWORD})
     assert response.status_code == 200
     body = response.json()
     assert body["user"] == {"id": user.pk, "email": "grace@example.com", "role": "user"}
@@ -85,13 +80,13 @@ def test_login_returns_tokens_and_the_user(api):
     assert user.last_login is not None
 
 
-def test_login_failures_all_answer_the_same_401(api):
+def test_login_failures_all_answer_the_same_401(anon_api):
     UserFactory(email="known@example.com")
     UserFactory(email="gone@example.com", is_active=False)
     answers = [
-        post(api, "/api/auth/login", {"email": "known@example.com", "password": "wrong-password"}),
-        post(api, "/api/auth/login", {"email": "nobody@example.com", "password": DEFAULT_PASSWORD}),
-        post(api, "/api/auth/login", {"email": "gone@example.com", "password": DEFAULT_PASSWORD}),
+        post(anon_api, "/api/auth/login", {"email": "known@example.com", "password": "wrong-password"}),
+        post(anon_api, "/api/auth/login", {"email": "nobody@example.com", "password": DEFAULT_PASSWORD}),
+        post(anon_api, "/api/auth/login", {"email": "gone@example.com", "password": DEFAULT_PASSWORD}),
     ]
     assert {r.status_code for r in answers} == {401}
     assert len({r.content for r in answers}) == 1
@@ -100,73 +95,73 @@ def test_login_failures_all_answer_the_same_401(api):
     assert not RefreshToken.objects.exists()
 
 
-def test_login_with_missing_fields_is_400(api):
-    response = post(api, "/api/auth/login", {"email": "a@example.com"})
+def test_login_with_missing_fields_is_400(anon_api):
+    response = post(anon_api, "/api/auth/login", {"email": "a@example.com"})
     assert response.status_code == 400 and "password" in response.json()
 
 
-def test_a_stale_authorization_header_does_not_block_login(api):
+def test_a_stale_authorization_header_does_not_block_login(anon_api):
     UserFactory(email="stale@example.com")
-    api.credentials(HTTP_AUTHORIZATION="Bearer expired.or.garbage")
-    response = post(api, "/api/auth/login", {"email": "stale@example.com", "password": DEFAULT_PASSWORD})
+    anon_api.credentials(HTTP_AUTHORIZATION="Bearer expired.or.garbage")
+    response = post(anon_api, "/api/auth/login", {"email": "stale@example.com", "password": DEFAULT_PASSWORD})
     assert response.status_code == 200
 
 
 # ------------------------------------------------------------------ refresh and logout
 
 
-def test_refresh_rotates(api):
+def test_refresh_rotates(anon_api):
     first = login_pair(UserFactory())
-    response = post(api, "/api/auth/refresh", {"refresh": first["refresh"]})
+    response = post(anon_api, "/api/auth/refresh", {"refresh": first["refresh"]})
     assert response.status_code == 200
     second = response.json()
     assert set(second) == {"access", "refresh"} and second["refresh"] != first["refresh"]
-    assert post(api, "/api/auth/refresh", {"refresh": second["refresh"]}).status_code == 200
+    assert post(anon_api, "/api/auth/refresh", {"refresh": second["refresh"]}).status_code == 200
 
 
-def test_refresh_with_a_used_token_is_401_and_ends_the_family(api):
+def test_refresh_with_a_used_token_is_401_and_ends_the_family(anon_api):
     first = login_pair(UserFactory())
-    second = post(api, "/api/auth/refresh", {"refresh": first["refresh"]}).json()
-    replay = post(api, "/api/auth/refresh", {"refresh": first["refresh"]})
+    second = post(anon_api, "/api/auth/refresh", {"refresh": first["refresh"]}).json()
+    replay = post(anon_api, "/api/auth/refresh", {"refresh": first["refresh"]})
     assert replay.status_code == 401
     assert "already used" in replay.json()["detail"]
-    assert post(api, "/api/auth/refresh", {"refresh": second["refresh"]}).status_code == 401
+    assert post(anon_api, "/api/auth/refresh", {"refresh": second["refresh"]}).status_code == 401
 
 
 @pytest.mark.parametrize("token", ["garbage", "a.b.c"])
-def test_refresh_with_garbage_is_401(api, token):
-    response = post(api, "/api/auth/refresh", {"refresh": token})
+def test_refresh_with_garbage_is_401(anon_api, token):
+    response = post(anon_api, "/api/auth/refresh", {"refresh": token})
     assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_refresh_with_an_access_token_is_401(api):
+def test_refresh_with_an_access_token_is_401(anon_api):
     pair = login_pair(UserFactory())
-    assert post(api, "/api/auth/refresh", {"refresh": pair["access"]}).status_code == 401
+    assert post(anon_api, "/api/auth/refresh", {"refresh": pair["access"]}).status_code == 401
 
 
-def test_refresh_without_the_field_is_400(api):
-    response = post(api, "/api/auth/refresh", {})
+def test_refresh_without_the_field_is_400(anon_api):
+    response = post(anon_api, "/api/auth/refresh", {})
     assert response.status_code == 400 and "refresh" in response.json()
 
 
-def test_refresh_for_a_deactivated_user_is_401(api):
+def test_refresh_for_a_deactivated_user_is_401(anon_api):
     user = UserFactory()
     pair = login_pair(user)
     User.objects.filter(pk=user.pk).update(is_active=False)
-    assert post(api, "/api/auth/refresh", {"refresh": pair["refresh"]}).status_code == 401
+    assert post(anon_api, "/api/auth/refresh", {"refresh": pair["refresh"]}).status_code == 401
 
 
-def test_logout_revokes_the_refresh_token(api):
+def test_logout_revokes_the_refresh_token(anon_api):
     pair = login_pair(UserFactory())
-    response = post(api, "/api/auth/logout", {"refresh": pair["refresh"]})
+    response = post(anon_api, "/api/auth/logout", {"refresh": pair["refresh"]})
     assert response.status_code == 204 and response.content == b""
     assert RefreshToken.objects.get().revoked_reason == "logout"
-    assert post(api, "/api/auth/refresh", {"refresh": pair["refresh"]}).status_code == 401
+    assert post(anon_api, "/api/auth/refresh", {"refresh": pair["refresh"]}).status_code == 401
 
 
-def test_logout_with_a_bad_token_is_401_and_without_one_400(api):
-    assert post(api, "/api/auth/logout", {"refresh": "garbage"}).status_code == 401
-    assert post(api, "/api/auth/logout", {}).status_code == 400
+def test_logout_with_a_bad_token_is_401_and_without_one_400(anon_api):
+    assert post(anon_api, "/api/auth/logout", {"refresh": "garbage"}).status_code == 401
+    assert post(anon_api, "/api/auth/logout", {}).status_code == 400
 
 
 # ------------------------------------------------------------------ /api/users/me
@@ -181,10 +176,10 @@ def test_me_returns_the_callers_account():
     assert body["date_joined"].startswith(str(user.date_joined.year))
 
 
-def test_me_requires_a_valid_access_token(api):
-    assert api.get("/api/users/me").status_code == 401
-    api.credentials(HTTP_AUTHORIZATION="Bearer garbage")
-    assert api.get("/api/users/me").status_code == 401
+def test_me_requires_a_valid_access_token(anon_api):
+    assert anon_api.get("/api/users/me").status_code == 401
+    anon_api.credentials(HTTP_AUTHORIZATION="Bearer garbage")
+    assert anon_api.get("/api/users/me").status_code == 401
 
 
 def test_an_expired_access_token_is_401():
@@ -269,11 +264,11 @@ def test_change_password_revokes_all_refresh_tokens_and_the_old_password():
     response = bearer_client(user).put(
         "/api/users/me", {"password": STRONG_PASSWORD, "current_password": DEFAULT_PASSWORD}, format="json")
     assert response.status_code == 200
-    api = APIClient()
+    anon_api = APIClient()
     for pair in sessions:
-        assert post(api, "/api/auth/refresh", {"refresh": pair["refresh"]}).status_code == 401
-    assert post(api, "/api/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 401
-    assert post(api, "/api/auth/login", {"email": user.email, "password": STRONG_PASSWORD}).status_code == 200
+        assert post(anon_api, "/api/auth/refresh", {"refresh": pair["refresh"]}).status_code == 401
+    assert post(anon_api, "/api/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 401
+    assert post(anon_api, "/api/auth/login", {"email": user.email, "password": STRONG_PASSWORD}).status_code == 200
 
 
 def test_a_token_ended_by_a_password_change_says_so_and_is_not_called_reuse():
@@ -281,9 +276,9 @@ def test_a_token_ended_by_a_password_change_says_so_and_is_not_called_reuse():
     pair = login_pair(user)
     bearer_client(user).put(
         "/api/users/me", {"password": STRONG_PASSWORD, "current_password": DEFAULT_PASSWORD}, format="json")
-    api = APIClient()
+    anon_api = APIClient()
     for path in ("/api/auth/refresh", "/api/auth/logout"):
-        response = post(api, path, {"refresh": pair["refresh"]})
+        response = post(anon_api, path, {"refresh": pair["refresh"]})
         assert response.status_code == 401
         assert "password of this account was changed" in response.json()["detail"]
         assert "already used" not in response.json()["detail"]
@@ -311,13 +306,13 @@ def test_nothing_to_change_is_a_200_no_op():
 # ------------------------------------------------------------------ throttles
 
 
-def test_login_is_throttled_per_client_address(api, settings):
+def test_login_is_throttled_per_client_address(anon_api, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "3/min"}}
     for n in range(3):
         body = {"email": f"p{n}@example.com", "password": "whatever-it-is"}
-        assert post(api, "/api/auth/login", body).status_code == 401
-    response = post(api, "/api/auth/login", {"email": "p9@example.com", "password": "whatever-it-is"})
+        assert post(anon_api, "/api/auth/login", body).status_code == 401
+    response = post(anon_api, "/api/auth/login", {"email": "p9@example.com", "password": "whatever-it-is"})
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 60
     # Another address is not affected.
@@ -325,22 +320,22 @@ def test_login_is_throttled_per_client_address(api, settings):
     assert post(other, "/api/auth/login", {"email": "p9@example.com", "password": "x"}).status_code == 401
 
 
-def test_a_forged_forwarded_for_header_does_not_escape_the_address_throttle(api, settings):
+def test_a_forged_forwarded_for_header_does_not_escape_the_address_throttle(anon_api, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "2/min"}}
     statuses = [
-        api.post("/api/auth/login", {"email": f"x{n}@example.com", "password": "guess"}, format="json",
+        anon_api.post("/api/auth/login", {"email": f"x{n}@example.com", "password": "guess"}, format="json",
                  HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
         for n in range(3)
     ]
     assert statuses == [401, 401, 429]
 
 
-def test_behind_a_proxy_the_forwarded_address_is_used(api, settings):
+def test_behind_a_proxy_the_forwarded_address_is_used(anon_api, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1, "DEFAULT_THROTTLE_RATES": {
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "1/min"}}
     statuses = [
-        api.post("/api/auth/login", {"email": f"y{n}@example.com", "password": "guess"}, format="json",
+        anon_api.post("/api/auth/login", {"email": f"y{n}@example.com", "password": "guess"}, format="json",
                  HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
         for n in (1, 2, 2)
     ]
@@ -364,11 +359,11 @@ def test_login_is_throttled_per_email_across_addresses(settings):
     assert other.status_code == 401
 
 
-def test_register_is_throttled_per_client_address(api, settings):
+def test_register_is_throttled_per_client_address(anon_api, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "2/min"}}
     for n in range(2):
-        assert post(api, "/api/auth/register", {"email": f"r{n}@example.com", "password": STRONG_PASSWORD}).status_code == 201
-    response = post(api, "/api/auth/register", {"email": "r9@example.com", "password": STRONG_PASSWORD})
+        assert post(anon_api, "/api/auth/register", {"email": f"r{n}@example.com", "password": STRONG_PASSWORD}).status_code == 201
+    response = post(anon_api, "/api/auth/register", {"email": "r9@example.com", "password": STRONG_PASSWORD})
     assert response.status_code == 429 and "Retry-After" in response
     assert not User.objects.filter(email="r9@example.com").exists()

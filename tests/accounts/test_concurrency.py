@@ -5,8 +5,8 @@ from rest_framework.test import APIClient
 from accounts import services, tokens
 from accounts.models import RefreshToken, User
 from core.errors import Conflict
-from tests.accounts.helpers import run_at_once
-from tests.accounts.factories import AdminFactory, UserFactory
+from tests.support.accounts import run_at_once
+from tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

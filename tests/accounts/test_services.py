@@ -7,8 +7,9 @@ from django_duckdb.errors import WriteConflict
 from accounts import services, tokens
 from accounts.models import RefreshToken, User
 from core.errors import Conflict, InvalidInput
-from tests.accounts.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
-from tests.accounts.helpers import STRONG_PASSWORD
+from django_duckdb.errors import WriteConflict
+from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from tests.support.accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

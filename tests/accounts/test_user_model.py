@@ -47,7 +47,7 @@ def test_inactive_admin_has_no_permissions():
     assert not admin.has_perm("accounts.change_user")
 
 
-def test_password_is_hashed_with_argon2():
+def test_password_is_hashed_with_argon2(production_hashers):
     user = UserFactory()
     assert user.password.startswith("argon2")
     assert user.check_password("correct-horse-battery-staple")

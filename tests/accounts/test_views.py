@@ -6,8 +6,8 @@ from django.test import Client
 
 from accounts import tokens
 from accounts.models import RefreshToken, User
-from tests.accounts.helpers import STRONG_PASSWORD
-from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.accounts import STRONG_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ from rest_framework.test import APIClient
 
 from accounts import tokens
 from accounts.models import RefreshToken, User
-from tests.accounts.helpers import bearer_client
-from tests.accounts.factories import AdminFactory, UserFactory
+from tests.support.accounts import bearer_client
+from tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from rest_framework.test import APIClient
 
 from accounts import tokens
 from accounts.models import User
-from tests.accounts.helpers import STRONG_PASSWORD, bearer_client
-from tests.accounts.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from tests.support.accounts import STRONG_PASSWORD, bearer_client
+from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from accounts.selectors import account_stats
 from admin_panel.selectors import admin_stats, stats_for_display
 from core import sections
-from tests.accounts.factories import UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

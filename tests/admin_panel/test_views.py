@@ -4,7 +4,7 @@ from django.test import Client
 
 from accounts import tokens
 from accounts.models import RefreshToken, User
-from tests.accounts.factories import AdminFactory, UserFactory
+from tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,11 +3,13 @@ API the pickers use, and the lookup other apps validate against."""
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from catalogue import selectors, services
 from catalogue.errors import EmptyCatalogue, UnknownModel
 from catalogue.models import ProviderModel
 from openrouter.validation import ParameterNotAccepted, validate_image_params, validate_video_params
+from tests.factories import ProviderModelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +24,7 @@ def _snapshot():
 
 
 def test_sync_fills_the_table_from_the_three_catalogues(fake_openrouter):
+    started = timezone.now()
     result = services.catalogue_sync()
 
     paths = {request[1].split("?")[0] for request in fake_openrouter.received}
@@ -37,7 +40,8 @@ def test_sync_fills_the_table_from_the_three_catalogues(fake_openrouter):
     assert dalle.image_route == "images" and "1792x1024" in dalle.sizes and dalle.max_n == 1
     veo = ProviderModel.objects.get(pk="google/veo-3.1")
     assert veo.is_video and veo.durations == [4, 6, 8] and "first_frame" in veo.frame_images
-    assert veo.resolutions == ["720p", "1080p"] and veo.available and veo.last_seen
+    assert veo.resolutions == ["720p", "1080p"] and veo.available
+    assert veo.first_seen == veo.last_seen >= started
 
 
 def test_sync_twice_is_idempotent(fake_openrouter):
@@ -50,11 +54,11 @@ def test_sync_twice_is_idempotent(fake_openrouter):
     assert again.created == 0 and again.updated == 0 and again.marked_unavailable == 0
     assert again.unchanged == len(first)
     assert _snapshot() == first
-    assert ProviderModel.objects.get(pk="openai/dall-e-3").last_seen >= seen
+    assert ProviderModel.objects.get(pk="openai/dall-e-3").last_seen > seen
 
 
 def test_models_gone_from_the_provider_are_marked_unavailable_not_deleted(catalogue):
-    ProviderModel.objects.create(id="retired/old-model", name="Old", kinds=["text"], is_text=True)
+    ProviderModelFactory(id="retired/old-model", name="Old")
 
     result = services.catalogue_sync()
 
@@ -156,10 +160,10 @@ def test_as_catalogue_model_feeds_the_validation_helpers(catalogue):
 # ------------------------------------------------------------------ GET /api/models
 
 
-def test_models_api_lists_available_models_of_a_kind(catalogue, api):
+def test_models_api_lists_available_models_of_a_kind(catalogue, user_api):
     ProviderModel.objects.filter(pk="openai/gpt-image-1").update(available=False)
 
-    images = api.get("/api/models", {"kind": "image"})
+    images = user_api.get("/api/models", {"kind": "image"})
 
     assert images.status_code == 200
     by_id = {model["id"]: model for model in images.json()}
@@ -167,15 +171,15 @@ def test_models_api_lists_available_models_of_a_kind(catalogue, api):
     assert by_id["openai/dall-e-3"]["sizes"] == ["1024x1024", "1792x1024", "1024x1792"]
     assert by_id["google/gemini-2.5-flash-image"]["image_route"] == "chat"
     assert all("image" in model["kinds"] for model in by_id.values())
-    videos = api.get("/api/models?kind=video").json()
+    videos = user_api.get("/api/models?kind=video").json()
     assert {m["id"] for m in videos} == {"google/veo-3.1", "openai/sora-2"}
     assert videos[0]["durations"]
-    every = api.get("/api/models").json()
+    every = user_api.get("/api/models").json()
     assert len(every) == ProviderModel.objects.filter(available=True).count()
 
 
-def test_models_api_refuses_an_unknown_kind(catalogue, api):
-    response = api.get("/api/models?kind=audio")
+def test_models_api_refuses_an_unknown_kind(catalogue, user_api):
+    response = user_api.get("/api/models?kind=audio")
     assert response.status_code == 400 and "kind" in response.json()
 
 

@@ -2,7 +2,7 @@
 import multiprocessing
 
 import pytest
-from kombu import Connection, Queue
+from kombu import Connection, Exchange, Producer, Queue
 
 from tests.conftest import run_manage
 
@@ -78,5 +78,15 @@ def test_an_unreadable_message_file_is_dropped_not_fatal(connection):
 
 
 def test_queue_declarations_are_unaffected(connection):
+    """Declaring a queue bound to an exchange works as with the stock transport: the binding
+    lands in the control folder's exchange table, and a message routed through it arrives."""
+    name = QUEUE + "-declared"
+    exchange = Exchange(name + "-exchange", type="direct")
     with connection.channel() as channel:
-        Queue(QUEUE, channel=channel).declare()
+        queue = Queue(name, exchange=exchange, routing_key="declared", channel=channel)
+        queue.declare()
+        assert [(row.routing_key, row.queue) for row in channel.get_table(exchange.name)] == [("declared", name)]
+        Producer(channel).publish({"declared": True}, exchange=exchange, routing_key="declared")
+        message = queue.get(no_ack=True)
+        assert message is not None and message.payload == {"declared": True}
+        assert queue.get(no_ack=True) is None

@@ -77,5 +77,7 @@ def test_a_provider_must_be_callable_and_registered_once(registry):
         sections.register_admin_stats("videos", "videos.selectors.video_stats")
     sections.register_admin_stats("videos", dict)
     sections.register_admin_stats("videos", dict)  # the same again (ready() run twice) is fine
+    assert sections.admin_stats_providers() == {"videos": dict}
     with pytest.raises(ImproperlyConfigured, match="twice"):
         sections.register_admin_stats("videos", list)
+    assert sections.admin_stats_providers() == {"videos": dict}

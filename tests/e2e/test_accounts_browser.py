@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
-from tests.accounts.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

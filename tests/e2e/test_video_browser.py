@@ -7,6 +7,7 @@ import pytest
 
 from bench.video_stack import VideoStack
 from openrouter.fake import FakeOpenRouter
+from tests.conftest import SUBPROCESS_ENV
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -18,7 +19,7 @@ PASSWORD = "correct-horse-battery-staple"
 def stack(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("video-browser")
     with FakeOpenRouter(video_duration=3) as fake, \
-            VideoStack(data_dir, fake=fake, env={"VIDEO_PAGE_POLL_MS": "1000"}) as stack:
+            VideoStack(data_dir, fake=fake, env={**SUBPROCESS_ENV, "VIDEO_PAGE_POLL_MS": "1000"}) as stack:
         stack.prepare(users=[(EMAIL, PASSWORD)],
                       extra_models={"google/veo-3.1:fault=never_finish": "google/veo-3.1"})
         stack.start()
@@ -85,15 +86,15 @@ def test_submit_a_video_and_watch_it_complete(page, stack):
 
 
 def test_cancel_a_pending_job_from_the_gallery(page, stack):
-    api = stack.api(EMAIL, PASSWORD)
-    response = api.post(stack.url("/api/generate/video"), json={
+    stack_api = stack.api(EMAIL, PASSWORD)
+    response = stack_api.post(stack.url("/api/generate/video"), json={
         "model": "google/veo-3.1:fault=never_finish", "prompt": "a job that never ends"}, timeout=30)
     assert response.status_code == 202, response.text
     job_id = response.json()["id"]
-    finished = api.post(stack.url("/api/generate/video"), json={
+    finished = stack_api.post(stack.url("/api/generate/video"), json={
         "model": "google/veo-3.1", "prompt": "a finished one", "duration": 4}, timeout=30).json()["id"]
-    stack.wait_for_status(api, finished, "completed", timeout=60)
-    stack.wait_for_status(api, job_id, "processing")
+    stack.wait_for_status(stack_api, finished, "completed", timeout=60)
+    stack.wait_for_status(stack_api, job_id, "processing")
 
     page.goto("/gallery")
     card = page.locator(f'[data-testid="video-card"][data-job-id="{job_id}"]')
@@ -103,7 +104,7 @@ def test_cancel_a_pending_job_from_the_gallery(page, stack):
     assert card.locator('[data-testid="job-status"]').inner_text() == "cancelled"
     assert "Job cancelled" in card.locator('[data-testid="job-cancelled"]').inner_text()
     assert card.locator('[data-testid="cancel-job"]').is_hidden()
-    assert api.get(stack.url(f"/api/generate/video/{job_id}/status"), timeout=30).json()["status"] == "cancelled"
+    assert stack_api.get(stack.url(f"/api/generate/video/{job_id}/status"), timeout=30).json()["status"] == "cancelled"
     # Finished videos in the gallery play inline.
     done = page.locator(f'[data-testid="video-card"][data-job-id="{finished}"] video')
     assert done.get_attribute("src") == f"/generate/video/{finished}/file" and done.get_attribute("controls") is not None

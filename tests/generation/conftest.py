@@ -1,23 +1,12 @@
 import pytest
 
-from tests.provider_fixtures import catalogue, fake_openrouter  # noqa: F401
+from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(media_root):
     """Every generation test stores its files in its own temporary MEDIA_ROOT."""
     return media_root
-
-
-@pytest.fixture
-def api(user):
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 
 
 @pytest.fixture
@@ -33,12 +22,6 @@ def fault_model(catalogue):
         return entry.pk
     return make
 
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Users here are fixtures, not the subject: skip Argon2's deliberate slowness."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

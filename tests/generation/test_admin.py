@@ -2,6 +2,7 @@
 import pytest
 
 from generation.models import Generation
+from tests.factories import GenerationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_the_generation_list_offers_no_add_link(admin_web):
 
 
 def test_a_generation_can_still_be_viewed_and_deleted(admin_web, user):
-    generation = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="hi")
+    generation = GenerationFactory(owner=user, prompt="hi")
     assert admin_web.get(f"/admin/generation/generation/{generation.pk}/change/").status_code == 200
     response = admin_web.post(f"/admin/generation/generation/{generation.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302 and not Generation.objects.exists()

@@ -7,23 +7,22 @@ from django.utils import timezone
 
 from generation import selectors
 from generation.models import GeneratedImage, Generation
-from tests.factories import UserFactory
+from tests.factories import GenerationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _make(owner, *, kind="text", status="completed", cost="0.001", minutes_ago=0, **fields):
-    return Generation.objects.create(
-        owner=owner, kind=kind, model_id="fake/echo", prompt=f"{kind} prompt", status=status,
-        cost=Decimal(cost), total_tokens=10, created_at=timezone.now() - timedelta(minutes=minutes_ago), **fields)
+    return GenerationFactory(owner=owner, kind=kind, prompt=f"{kind} prompt", status=status, cost=Decimal(cost),
+                             total_tokens=10, created_at=timezone.now() - timedelta(minutes=minutes_ago), **fields)
 
 
-def test_history_lists_own_generations_newest_first(api, user, other_user):
+def test_history_lists_own_generations_newest_first(user_api, user, other_user):
     old = _make(user, minutes_ago=10)
     new = _make(user, kind="image", minutes_ago=1)
     _make(other_user)
 
-    body = api.get("/api/generations").json()
+    body = user_api.get("/api/generations").json()
 
     assert body["count"] == 2
     assert [item["id"] for item in body["results"]] == [new.pk, old.pk]
@@ -32,40 +31,40 @@ def test_history_lists_own_generations_newest_first(api, user, other_user):
     assert "error_detail" not in item
 
 
-def test_history_filters_by_kind_and_paginates(api, user):
+def test_history_filters_by_kind_and_paginates(user_api, user):
     for minutes in range(21):
         _make(user, kind="image", minutes_ago=minutes)
     _make(user, kind="text", minutes_ago=100)
 
-    images = api.get("/api/generations?kind=image").json()
+    images = user_api.get("/api/generations?kind=image").json()
     assert images["count"] == 21 and len(images["results"]) == 20 and images["next"]
-    assert api.get("/api/generations?kind=image&page=2").json()["results"][0]["kind"] == "image"
-    texts = api.get("/api/generations", {"kind": "text"}).json()
+    assert user_api.get("/api/generations?kind=image&page=2").json()["results"][0]["kind"] == "image"
+    texts = user_api.get("/api/generations", {"kind": "text"}).json()
     assert [item["kind"] for item in texts["results"]] == ["text"]
-    assert api.get("/api/generations?kind=video").status_code == 400
-    assert api.get("/api/generations?page=99").status_code == 404
+    assert user_api.get("/api/generations?kind=video").status_code == 400
+    assert user_api.get("/api/generations?page=99").status_code == 404
 
 
-def test_generation_detail_and_delete_remove_files(catalogue, api, user, stored_files,
+def test_generation_detail_and_delete_remove_files(catalogue, user_api, user, stored_files,
                                                    django_capture_on_commit_callbacks):
-    created = api.post("/api/generate/image", {"prompt": "Fox", "model": "openai/gpt-image-1", "n": 2},
+    created = user_api.post("/api/generate/image", {"prompt": "Fox", "model": "openai/gpt-image-1", "n": 2},
                        format="json").json()
     assert len(stored_files()) == 2
     url = f"/api/generations/{created['id']}"
 
-    detail = api.get(url).json()
+    detail = user_api.get(url).json()
     assert detail["kind"] == "image" and len(detail["images"]) == 2 and detail["status"] == "completed"
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert api.delete(url).status_code == 204
-    assert api.get(url).status_code == 404
+        assert user_api.delete(url).status_code == 204
+    assert user_api.get(url).status_code == 404
     assert not GeneratedImage.objects.exists()
     assert stored_files() == []
 
 
-def test_deleting_a_user_removes_their_files(catalogue, api, user, stored_files,
+def test_deleting_a_user_removes_their_files(catalogue, user_api, user, stored_files,
                                             django_capture_on_commit_callbacks):
-    api.post("/api/generate/image", {"prompt": "Fox", "model": "openai/dall-e-3"}, format="json")
+    user_api.post("/api/generate/image", {"prompt": "Fox", "model": "openai/dall-e-3"}, format="json")
     assert stored_files()
     with django_capture_on_commit_callbacks(execute=True):
         user.delete()
@@ -114,10 +113,10 @@ def test_history_list_never_shows_others(client_for, user, other_user, admin_use
 # ------------------------------------------------------------------ usage and stats
 
 
-def test_generation_stats_and_user_usage_summary(catalogue, api, user, other_user, fault_model):
-    api.post("/api/generate/text", {"prompt": "hi", "model": "openai/gpt-4o-mini"}, format="json")
-    api.post("/api/generate/image", {"prompt": "Fox", "model": "openai/dall-e-3"}, format="json")
-    api.post("/api/generate/text", {"prompt": "hi", "model": fault_model("server_error")}, format="json")
+def test_generation_stats_and_user_usage_summary(catalogue, user_api, user, other_user, fault_model):
+    user_api.post("/api/generate/text", {"prompt": "hi", "model": "openai/gpt-4o-mini"}, format="json")
+    user_api.post("/api/generate/image", {"prompt": "Fox", "model": "openai/dall-e-3"}, format="json")
+    user_api.post("/api/generate/text", {"prompt": "hi", "model": fault_model("server_error")}, format="json")
     _make(other_user, cost="0.5")
 
     stats = selectors.generation_stats()
@@ -136,15 +135,15 @@ def test_generation_stats_and_user_usage_summary(catalogue, api, user, other_use
 # ------------------------------------------------------------------ throttling
 
 
-def test_generation_is_throttled_per_user(catalogue, api, client_for, other_user, settings):
+def test_generation_is_throttled_per_user(catalogue, user_api, client_for, other_user, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "2/min"}}
     body = {"prompt": "hi", "model": "fake/echo"}
 
-    answers = [api.post("/api/generate/text", body, format="json").status_code for _ in range(2)]
-    throttled = api.post("/api/generate/image", {"prompt": "x", "model": "openai/dall-e-3"}, format="json")
+    answers = [user_api.post("/api/generate/text", body, format="json").status_code for _ in range(2)]
+    throttled = user_api.post("/api/generate/image", {"prompt": "x", "model": "openai/dall-e-3"}, format="json")
 
     assert answers == [200, 200]
     assert throttled.status_code == 429 and int(throttled["Retry-After"]) >= 1
     assert client_for(other_user).post("/api/generate/text", body, format="json").status_code == 200
-    assert api.get("/api/generations").status_code == 200  # reading history is not throttled
+    assert user_api.get("/api/generations").status_code == 200  # reading history is not throttled

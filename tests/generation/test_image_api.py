@@ -23,9 +23,9 @@ def _fetch(client, url):
     return response, b"".join(response.streaming_content) if response.status_code == 200 else b""
 
 
-def test_chat_image_model_goes_through_chat_completions_with_image_config(catalogue, fake_openrouter, api, user,
+def test_chat_image_model_goes_through_chat_completions_with_image_config(catalogue, fake_openrouter, user_api, user,
                                                                           stored_files):
-    response = api.post(URL, {"prompt": "A lighthouse at dusk", "model": "google/gemini-2.5-flash-image",
+    response = user_api.post(URL, {"prompt": "A lighthouse at dusk", "model": "google/gemini-2.5-flash-image",
                               "aspect_ratio": "16:9", "image_size": "2K"}, format="json")
 
     assert response.status_code == 201, response.content
@@ -41,7 +41,7 @@ def test_chat_image_model_goes_through_chat_completions_with_image_config(catalo
     }
     [image] = body["images"]
     assert (image["width"], image["height"], image["media_type"]) == (2048, 1152, "image/png")
-    served, data = _fetch(api, image["url"])
+    served, data = _fetch(user_api, image["url"])
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
     assert Image.open(io.BytesIO(data)).size == (2048, 1152)
     row = Generation.objects.get(pk=body["id"])
@@ -52,8 +52,8 @@ def test_chat_image_model_goes_through_chat_completions_with_image_config(catalo
     assert len(stored_files()) == 1 and stored_files()[0].startswith(f"generations/{user.pk}/{row.pk}/")
 
 
-def test_image_only_model_goes_through_the_images_endpoint_with_size(catalogue, fake_openrouter, api):
-    response = api.post(URL, {"prompt": "A wide valley", "model": "openai/dall-e-3", "size": "1792x1024"},
+def test_image_only_model_goes_through_the_images_endpoint_with_size(catalogue, fake_openrouter, user_api):
+    response = user_api.post(URL, {"prompt": "A wide valley", "model": "openai/dall-e-3", "size": "1792x1024"},
                         format="json")
 
     assert response.status_code == 201, response.content
@@ -64,12 +64,12 @@ def test_image_only_model_goes_through_the_images_endpoint_with_size(catalogue, 
     assert sent.body == {"model": "openai/dall-e-3", "prompt": "A wide valley", "n": 1, "size": "1792x1024"}
     [image] = body["images"]
     assert (image["width"], image["height"]) == (1792, 1024)
-    _, data = _fetch(api, image["url"])
+    _, data = _fetch(user_api, image["url"])
     assert Image.open(io.BytesIO(data)).size == (1792, 1024)
 
 
-def test_image_only_model_with_aspect_ratio_and_resolution(catalogue, fake_openrouter, api):
-    response = api.post(URL, {"prompt": "Tall tower", "model": "bytedance-seed/seedream-4.5", "aspect_ratio": "9:16",
+def test_image_only_model_with_aspect_ratio_and_resolution(catalogue, fake_openrouter, user_api):
+    response = user_api.post(URL, {"prompt": "Tall tower", "model": "bytedance-seed/seedream-4.5", "aspect_ratio": "9:16",
                               "image_size": "1K"}, format="json")
 
     assert response.status_code == 201, response.content
@@ -80,8 +80,8 @@ def test_image_only_model_with_aspect_ratio_and_resolution(catalogue, fake_openr
     assert image["height"] > image["width"]
 
 
-def test_several_images_and_hosted_urls_are_stored(catalogue, fake_openrouter, api, stored_files):
-    response = api.post(URL, {"prompt": "Two foxes", "model": "black-forest-labs/flux-1.1-pro", "n": 2,
+def test_several_images_and_hosted_urls_are_stored(catalogue, fake_openrouter, user_api, stored_files):
+    response = user_api.post(URL, {"prompt": "Two foxes", "model": "black-forest-labs/flux-1.1-pro", "n": 2,
                               "aspect_ratio": "1:1"}, format="json")
 
     assert response.status_code == 201, response.content
@@ -91,7 +91,7 @@ def test_several_images_and_hosted_urls_are_stored(catalogue, fake_openrouter, a
     # FLUX answers with URLs: the client fetched them from the double.
     assert any(r.path.startswith("/files/") for r in fake_openrouter.received)
     for image in images:
-        served, data = _fetch(api, image["url"])
+        served, data = _fetch(user_api, image["url"])
         assert served.status_code == 200 and Image.open(io.BytesIO(data)).size == (1024, 1024)
 
 
@@ -114,9 +114,9 @@ def test_several_images_and_hosted_urls_are_stored(catalogue, fake_openrouter, a
     ({"model": "openai/dall-e-3", "prompt": "p" * 41}, "prompt", "40"),
 ])
 def test_parameters_are_checked_against_the_catalogue_before_any_call(
-        catalogue, fake_openrouter, api, settings, body, field, mentions):
+        catalogue, fake_openrouter, user_api, settings, body, field, mentions):
     settings.GENERATION_PROMPT_MAX_CHARS = 40
-    response = api.post(URL, {"prompt": "A cat", **body}, format="json")
+    response = user_api.post(URL, {"prompt": "A cat", **body}, format="json")
 
     assert response.status_code == 400, response.content
     errors = response.json()
@@ -131,10 +131,10 @@ def test_parameters_are_checked_against_the_catalogue_before_any_call(
     ("unavailable", 502), ("malformed", 502), ("drop_stream", 502),
 ])
 @pytest.mark.parametrize("base", ["google/gemini-2.5-flash-image", "openai/dall-e-3"])
-def test_provider_failures_are_recorded_and_leave_no_files(fault_model, api, stored_files, fault, status, base):
+def test_provider_failures_are_recorded_and_leave_no_files(fault_model, user_api, stored_files, fault, status, base):
     model = fault_model(fault, base=base)
 
-    response = api.post(URL, {"prompt": "A cat", "model": model}, format="json")
+    response = user_api.post(URL, {"prompt": "A cat", "model": model}, format="json")
 
     assert response.status_code == status, response.content
     row = Generation.objects.get()
@@ -143,17 +143,17 @@ def test_provider_failures_are_recorded_and_leave_no_files(fault_model, api, sto
     assert stored_files() == [] and not GeneratedImage.objects.exists()
 
 
-def test_provider_timeout_on_images_is_a_504(fault_model, api, settings):
+def test_provider_timeout_on_images_is_a_504(fault_model, user_api, settings):
     model = fault_model("slow", base="openai/dall-e-3")
     settings.OPENROUTER_READ_TIMEOUT = 0.5
-    assert api.post(URL, {"prompt": "A cat", "model": model}, format="json").status_code == 504
+    assert user_api.post(URL, {"prompt": "A cat", "model": model}, format="json").status_code == 504
 
 
-def test_a_storage_failure_fails_the_generation_and_leaves_no_orphan_files(catalogue, api, settings, stored_files):
+def test_a_storage_failure_fails_the_generation_and_leaves_no_orphan_files(catalogue, user_api, settings, stored_files):
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "tests.generation.storage_doubles.FailingSecondSaveStorage"}}
 
-    response = api.post(URL, {"prompt": "Two foxes", "model": "openai/gpt-image-1", "n": 2, "size": "1024x1024"},
+    response = user_api.post(URL, {"prompt": "Two foxes", "model": "openai/gpt-image-1", "n": 2, "size": "1024x1024"},
                         format="json")
 
     assert response.status_code == 503
@@ -168,8 +168,8 @@ def test_a_storage_failure_fails_the_generation_and_leaves_no_orphan_files(catal
 
 
 @pytest.fixture
-def owned_image(catalogue, api):
-    response = api.post(URL, {"prompt": "A cat", "model": "openai/dall-e-3"}, format="json")
+def owned_image(catalogue, user_api):
+    response = user_api.post(URL, {"prompt": "A cat", "model": "openai/dall-e-3"}, format="json")
     assert response.status_code == 201
     return response.json()["images"][0]["url"].replace("http://testserver", "")
 
@@ -185,20 +185,22 @@ def test_images_are_served_to_their_owner_and_admins_only(owned_image, client_fo
         assert "private" in response["Cache-Control"]
 
 
-def test_image_url_with_a_wrong_file_name_is_404(owned_image, api):
-    assert api.get(owned_image.rsplit("/", 1)[0] + "/other.png").status_code == 404
+def test_image_url_with_a_wrong_file_name_is_404(owned_image, user_api):
+    assert user_api.get(owned_image.rsplit("/", 1)[0] + "/other.png").status_code == 404
 
 
-def test_download_link_is_an_attachment(owned_image, api):
-    response = api.get(owned_image + "?download=1")
+def test_download_link_is_an_attachment(owned_image, user_api):
+    response = user_api.get(owned_image + "?download=1")
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
 
 
-def test_image_missing_from_storage_is_404_not_500(owned_image, api, stored_files, media_root):
-    for name in stored_files():
+def test_image_missing_from_storage_is_404_not_500(owned_image, user_api, stored_files, media_root):
+    names = stored_files()
+    assert names, "the image was stored"
+    for name in names:
         (media_root / name).unlink()
-    assert api.get(owned_image).status_code == 404
+    assert user_api.get(owned_image).status_code == 404
 
 
 def test_media_is_not_served_from_a_public_mount(owned_image, client_for, stored_files):

@@ -6,6 +6,7 @@ import pytest
 
 from generation.markdown import render_markdown
 from generation.models import Generation
+from tests.factories import GenerationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +94,7 @@ def test_image_form_refusal_lists_accepted_values(catalogue, web):
 def test_history_page_filters_and_shows_thumbnails(catalogue, web, client_for, other_user):
     web.post("/generate/text", {"model": "fake/echo", "prompt": "a text prompt"})
     web.post("/generate/image", {"model": "openai/dall-e-3", "prompt": "an image prompt", "size": "1024x1024"})
-    other = Generation.objects.create(owner=other_user, kind="text", model_id="fake/echo", prompt="not yours")
+    other = GenerationFactory(owner=other_user, prompt="not yours")
 
     everything = web.get("/history").content.decode()
     assert "a text prompt" in everything and "an image prompt" in everything and "not yours" not in everything
@@ -104,7 +105,7 @@ def test_history_page_filters_and_shows_thumbnails(catalogue, web, client_for, o
 
 
 def test_admin_can_open_anyones_generation_page(catalogue, client, admin_user, user):
-    generation = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="p", text="t")
+    generation = GenerationFactory(owner=user, prompt="p", text="t")
     client.force_login(admin_user)
     page = client.get(f"/history/{generation.pk}")
     assert page.status_code == 200 and 'data-testid="delete"' not in page.content.decode()
@@ -113,7 +114,7 @@ def test_admin_can_open_anyones_generation_page(catalogue, client, admin_user, u
 def test_delete_from_the_page(catalogue, web, other_user):
     web.post("/generate/text", {"model": "fake/echo", "prompt": "bye"})
     generation = Generation.objects.get()
-    theirs = Generation.objects.create(owner=other_user, kind="text", model_id="fake/echo", prompt="keep")
+    theirs = GenerationFactory(owner=other_user, prompt="keep")
 
     assert web.post(f"/history/{theirs.pk}/delete").status_code == 404
     response = web.post(f"/history/{generation.pk}/delete")

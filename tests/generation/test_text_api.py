@@ -16,8 +16,8 @@ def _chat_requests(fake):
     return [r for r in fake.received if r.method == "POST" and r.path == "/api/v1/chat/completions"]
 
 
-def test_text_answer_with_usage_is_recorded(catalogue, fake_openrouter, api, user):
-    response = api.post(URL, {"prompt": "Say hi", "model": "openai/gpt-4o-mini", "system": "Be brief.",
+def test_text_answer_with_usage_is_recorded(catalogue, fake_openrouter, user_api, user):
+    response = user_api.post(URL, {"prompt": "Say hi", "model": "openai/gpt-4o-mini", "system": "Be brief.",
                               "max_tokens": 200, "temperature": 0.5}, format="json")
 
     assert response.status_code == 200, response.content
@@ -44,8 +44,8 @@ def test_text_answer_with_usage_is_recorded(catalogue, fake_openrouter, api, use
     assert row.params == {"max_tokens": 200, "temperature": 0.5}
 
 
-def test_optional_fields_are_left_out_of_the_provider_request(catalogue, fake_openrouter, api):
-    response = api.post(URL, {"prompt": "  echo me  ", "model": "fake/echo"}, format="json")
+def test_optional_fields_are_left_out_of_the_provider_request(catalogue, fake_openrouter, user_api):
+    response = user_api.post(URL, {"prompt": "  echo me  ", "model": "fake/echo"}, format="json")
 
     assert response.status_code == 200
     assert response.json()["text"] == "echo me"
@@ -69,10 +69,10 @@ def test_optional_fields_are_left_out_of_the_provider_request(catalogue, fake_op
     ({"prompt": "hi", "model": "fake/echo", "temperature": 2.5}, "temperature"),
     ({"prompt": "hi", "model": "fake/echo", "temperature": "warm"}, "temperature"),
 ])
-def test_bad_input_is_a_400_naming_the_field_before_any_call(catalogue, fake_openrouter, api, settings, body, field):
+def test_bad_input_is_a_400_naming_the_field_before_any_call(catalogue, fake_openrouter, user_api, settings, body, field):
     settings.GENERATION_PROMPT_MAX_CHARS = 40
 
-    response = api.post(URL, body, format="json")
+    response = user_api.post(URL, body, format="json")
 
     assert response.status_code == 400, response.content
     assert field in response.json(), response.json()
@@ -80,14 +80,14 @@ def test_bad_input_is_a_400_naming_the_field_before_any_call(catalogue, fake_ope
     assert not Generation.objects.exists()
 
 
-def test_prompt_limit_message_names_the_limit(catalogue, api, settings):
+def test_prompt_limit_message_names_the_limit(catalogue, user_api, settings):
     settings.GENERATION_PROMPT_MAX_CHARS = 10
-    response = api.post(URL, {"prompt": "x" * 11, "model": "fake/echo"}, format="json")
+    response = user_api.post(URL, {"prompt": "x" * 11, "model": "fake/echo"}, format="json")
     assert "10" in response.json()["prompt"][0]
 
 
-def test_wrong_kind_model_message_says_why(catalogue, api):
-    response = api.post(URL, {"prompt": "hi", "model": "openai/dall-e-3"}, format="json")
+def test_wrong_kind_model_message_says_why(catalogue, user_api):
+    response = user_api.post(URL, {"prompt": "hi", "model": "openai/dall-e-3"}, format="json")
     assert "not a text model" in response.json()["model"][0]
 
 
@@ -104,10 +104,10 @@ def test_wrong_kind_model_message_says_why(catalogue, api):
     ("disconnect", 502, "unavailable"),
     ("stream_error", 502, "unavailable"),
 ])
-def test_provider_failures_map_to_answers_and_are_recorded(fault_model, api, fault, status, says):
+def test_provider_failures_map_to_answers_and_are_recorded(fault_model, user_api, fault, status, says):
     model = fault_model(fault)
 
-    response = api.post(URL, {"prompt": "hi", "model": model}, format="json")
+    response = user_api.post(URL, {"prompt": "hi", "model": model}, format="json")
 
     assert response.status_code == status, response.content
     detail = response.json()["detail"]
@@ -123,21 +123,21 @@ def test_provider_failures_map_to_answers_and_are_recorded(fault_model, api, fau
         assert int(response["Retry-After"]) >= 1
 
 
-def test_provider_timeout_is_a_504(fault_model, api, settings):
+def test_provider_timeout_is_a_504(fault_model, user_api, settings):
     model = fault_model("slow")
     settings.OPENROUTER_READ_TIMEOUT = 0.5
 
-    response = api.post(URL, {"prompt": "hi", "model": model}, format="json")
+    response = user_api.post(URL, {"prompt": "hi", "model": model}, format="json")
 
     assert response.status_code == 504
     assert Generation.objects.get().status == "failed"
 
 
-def test_every_attempt_is_a_history_row(catalogue, fault_model, api):
+def test_every_attempt_is_a_history_row(catalogue, fault_model, user_api):
     failing = fault_model("server_error")
-    api.post(URL, {"prompt": "one", "model": "fake/echo"}, format="json")
-    api.post(URL, {"prompt": "two", "model": failing}, format="json")
-    api.post(URL, {"prompt": "", "model": "fake/echo"}, format="json")  # refused before any call
+    user_api.post(URL, {"prompt": "one", "model": "fake/echo"}, format="json")
+    user_api.post(URL, {"prompt": "two", "model": failing}, format="json")
+    user_api.post(URL, {"prompt": "", "model": "fake/echo"}, format="json")  # refused before any call
 
     rows = list(Generation.objects.order_by("id").values_list("prompt", "status"))
     assert rows == [("one", "completed"), ("two", "failed")]
@@ -203,8 +203,8 @@ def test_stream_refused_before_it_starts_answers_with_a_status(fault_model, stre
     assert Generation.objects.get().status == "failed"
 
 
-def test_stream_bad_input_with_accept_event_stream_is_a_400(catalogue, api):
-    response = api.post(URL, {"prompt": "", "model": "fake/echo"}, format="json", HTTP_ACCEPT="text/event-stream")
+def test_stream_bad_input_with_accept_event_stream_is_a_400(catalogue, user_api):
+    response = user_api.post(URL, {"prompt": "", "model": "fake/echo"}, format="json", HTTP_ACCEPT="text/event-stream")
     assert response.status_code == 400
     assert "prompt" in response.content.decode()
 

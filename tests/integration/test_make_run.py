@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_manage
+from tests.conftest import SUBPROCESS_ENV, run_manage
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ def test_make_run_serves_healthz_and_stops_on_ctrl_c(tmp_path, fresh_store_env):
     port = free_port()
     fake_port = free_port()
     env = {
-        **os.environ, **fresh_store_env,
+        **os.environ, **SUBPROCESS_ENV, **fresh_store_env,
         "PORT": str(port), "FAKE_OPENROUTER_PORT": str(fake_port), "OPENROUTER_API_KEY": "",
     }
     env.pop("OPENROUTER_BASE_URL", None)

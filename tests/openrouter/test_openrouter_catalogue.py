@@ -141,6 +141,7 @@ def test_entries_survive_a_round_trip_through_a_json_column():
         parse_image_models_payload(fake_catalogue.image_models_payload()),
         parse_video_models_payload(fake_catalogue.video_models_payload()),
     )
+    assert {"text", "image", "video"} <= set().union(*(entry.kinds for entry in entries))
     for entry in entries:
         data = entry.as_dict()
         assert data["kinds"] == sorted(entry.kinds)

@@ -59,6 +59,7 @@ def test_rate_limit_answers_carry_retry_after_scaled_by_time(fake):
 def test_the_fault_list_is_documented():
     import openrouter.fake as module
 
+    assert len(ALL_FAULTS) > 10
     for name in ALL_FAULTS:
         assert f"``{name}``" in module.__doc__
 

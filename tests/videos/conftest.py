@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from tests.provider_fixtures import catalogue, fake_openrouter  # noqa: F401
+from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -95,53 +95,20 @@ def fault_video_model(catalogue):
 
 @pytest.fixture
 def make_job(db):
-    """A job row in any state, written directly (the state under test, not how it got there)."""
-    from datetime import timedelta
+    """A job row in any state, written directly (the state under test, not how it got there):
+    ``make_job(owner, status=..., **fields)``, see tests.factories.VideoJobFactory."""
+    from tests.factories import VideoJobFactory
 
-    from django.utils import timezone
-
-    from videos.models import VideoJob
-
-    counter = [0]
-
-    def make(owner, *, status=VideoJob.Status.QUEUED, **fields):
-        counter[0] += 1
-        now = timezone.now()
-        values = dict(
-            owner=owner, model="google/veo-3.1", prompt=f"a test video {counter[0]}", status=status,
-            next_action_at=now, deadline_at=now + timedelta(minutes=30), created_at=now, updated_at=now,
-        )
-        if status in VideoJob.ACTIVE:
-            taken = set(VideoJob.objects.filter(owner=owner, in_flight_slot__isnull=False)
-                        .values_list("in_flight_slot", flat=True))
-            values["in_flight_slot"] = next(n for n in range(1, 1000) if n not in taken)
-        else:
-            values["finished_at"] = now
-        if status in (VideoJob.Status.PROCESSING, VideoJob.Status.COMPLETED) and "provider_job_id" not in fields:
-            values["provider_job_id"] = f"test-{owner.pk}-{counter[0]}-{now.timestamp()}"
-        values.update(fields)
-        return VideoJob.objects.create(**values)
+    def make(owner, **fields):
+        return VideoJobFactory(owner=owner, **fields)
     return make
 
 
 @pytest.fixture
 def generated_image(db):
     """A stored generated image owned by the given user (a real PNG in storage)."""
-    import io
-
-    from django.core.files.base import ContentFile
-    from PIL import Image
-
-    from generation.models import GeneratedImage, Generation
+    from tests.factories import GeneratedImageFactory
 
     def make(owner):
-        generation = Generation.objects.create(owner=owner, kind="image", model_id="google/gemini-2.5-flash-image",
-                                               prompt="a lighthouse", status="completed")
-        buffer = io.BytesIO()
-        Image.new("RGB", (16, 9), (10, 120, 200)).save(buffer, format="PNG")
-        image = GeneratedImage(generation=generation, width=16, height=9, media_type="image/png",
-                               size_bytes=len(buffer.getvalue()))
-        image.file.save("image-0.png", ContentFile(buffer.getvalue()), save=False)
-        image.save()
-        return image
+        return GeneratedImageFactory(generation__owner=owner)
     return make

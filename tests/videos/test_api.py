@@ -11,11 +11,6 @@ pytestmark = pytest.mark.django_db
 TEXT = {"prompt": "a paper boat on a stream", "model": "google/veo-3.1"}
 
 
-@pytest.fixture
-def api(client_for, user):
-    return client_for(user)
-
-
 # ------------------------------------------------------------------ authorization matrix
 
 
@@ -54,8 +49,8 @@ def test_listing_shows_only_the_callers_jobs(client_for, user, other_user, make_
 # ------------------------------------------------------------------ create
 
 
-def test_create_answers_202_queued_at_once(catalogue, api, user, sent_tasks):
-    response = api.post("/api/generate/video", {**TEXT, "aspect_ratio": "9:16", "resolution": "1080p",
+def test_create_answers_202_queued_at_once(catalogue, user_api, user, sent_tasks):
+    response = user_api.post("/api/generate/video", {**TEXT, "aspect_ratio": "9:16", "resolution": "1080p",
                                                 "duration": 6}, format="json")
     assert response.status_code == 202
     body = response.json()
@@ -66,9 +61,9 @@ def test_create_answers_202_queued_at_once(catalogue, api, user, sent_tasks):
     assert (job.owner, job.aspect_ratio, job.resolution, job.duration) == (user, "9:16", "1080p", 6)
 
 
-def test_create_from_image_answers_202_image_to_video(catalogue, api, user, generated_image, sent_tasks):
+def test_create_from_image_answers_202_image_to_video(catalogue, user_api, user, generated_image, sent_tasks):
     image = generated_image(user)
-    response = api.post("/api/generate/video/from-image", {**TEXT, "image_id": image.pk}, format="json")
+    response = user_api.post("/api/generate/video/from-image", {**TEXT, "image_id": image.pk}, format="json")
     assert response.status_code == 202
     assert response.json()["generation_type"] == "image_to_video"
     assert VideoJob.objects.get().source_image == image
@@ -84,8 +79,8 @@ def test_create_from_image_answers_202_image_to_video(catalogue, api, user, gene
     ({**TEXT, "duration": "soon"}, "duration", "valid integer"),
     ({**TEXT, "duration": 0}, "duration", "greater than or equal to 1"),
 ])
-def test_create_bad_input_is_400_naming_the_field(catalogue, api, body, field, words):
-    response = api.post("/api/generate/video", body, format="json")
+def test_create_bad_input_is_400_naming_the_field(catalogue, user_api, body, field, words):
+    response = user_api.post("/api/generate/video", body, format="json")
     assert response.status_code == 400, response.content
     assert words in " ".join(response.json()[field])
     assert not VideoJob.objects.exists()
@@ -99,8 +94,8 @@ def test_create_bad_input_is_400_naming_the_field(catalogue, api, body, field, w
     ({**TEXT, "image_id": "abc"}, "image_id"),
     ({**TEXT, "model": "openai/sora-2", "image_url": "https://example.com/a.png"}, "model"),
 ])
-def test_create_from_image_bad_input_is_400_naming_the_field(catalogue, api, body, field):
-    response = api.post("/api/generate/video/from-image", body, format="json")
+def test_create_from_image_bad_input_is_400_naming_the_field(catalogue, user_api, body, field):
+    response = user_api.post("/api/generate/video/from-image", body, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()
 
@@ -124,28 +119,28 @@ def png_claiming(width: int, height: int) -> bytes:
 
 @pytest.mark.parametrize("pixels", [(30000, 30000), (8000, 8000)])
 def test_create_from_image_refuses_a_decompression_bomb_with_400_on_image_url(
-        catalogue, api, stored_files, pixels):
+        catalogue, user_api, stored_files, pixels):
     # 30000x30000 trips Pillow's own bomb check; 8000x8000 (64 MP) only our 50 MP cap.
     import base64
 
     url = "data:image/png;base64," + base64.b64encode(png_claiming(*pixels)).decode()
-    response = api.post("/api/generate/video/from-image", {**TEXT, "image_url": url}, format="json")
+    response = user_api.post("/api/generate/video/from-image", {**TEXT, "image_url": url}, format="json")
     assert response.status_code == 400, response.content
     assert "too large" in " ".join(response.json()["image_url"])
     assert not VideoJob.objects.exists() and stored_files() == []
 
 
-def test_create_from_image_refuses_someone_elses_image(catalogue, api, other_user, generated_image):
+def test_create_from_image_refuses_someone_elses_image(catalogue, user_api, other_user, generated_image):
     image = generated_image(other_user)
-    response = api.post("/api/generate/video/from-image", {**TEXT, "image_id": image.pk}, format="json")
+    response = user_api.post("/api/generate/video/from-image", {**TEXT, "image_id": image.pk}, format="json")
     assert response.status_code == 400
     assert response.json() == {"image_id": ["You have no image with this id."]}
 
 
-def test_jobs_beyond_the_in_flight_cap_are_429_with_a_message(catalogue, api, settings, sent_tasks):
+def test_jobs_beyond_the_in_flight_cap_are_429_with_a_message(catalogue, user_api, settings, sent_tasks):
     settings.VIDEO_MAX_JOBS_IN_FLIGHT = 1
-    assert api.post("/api/generate/video", TEXT, format="json").status_code == 202
-    response = api.post("/api/generate/video", TEXT, format="json")
+    assert user_api.post("/api/generate/video", TEXT, format="json").status_code == 202
+    response = user_api.post("/api/generate/video", TEXT, format="json")
     assert response.status_code == 429
     assert "1 video job in progress" in response.json()["detail"]
     assert int(response["Retry-After"]) > 0
@@ -154,32 +149,32 @@ def test_jobs_beyond_the_in_flight_cap_are_429_with_a_message(catalogue, api, se
 # ------------------------------------------------------------------ status
 
 
-def test_status_of_a_running_job(api, user, make_job):
+def test_status_of_a_running_job(user_api, user, make_job):
     job = make_job(user, status=S.PROCESSING, progress=40)
-    body = api.get(f"/api/generate/video/{job.pk}/status").json()
+    body = user_api.get(f"/api/generate/video/{job.pk}/status").json()
     assert set(body) == {"id", "status", "progress", "video_url", "error", "created_at", "updated_at"}
     assert (body["id"], body["status"], body["progress"], body["video_url"], body["error"]) == \
         (job.pk, "processing", 40, None, None)
 
 
-def test_status_of_a_completed_job_gives_our_own_video_url(api, user, make_job):
+def test_status_of_a_completed_job_gives_our_own_video_url(user_api, user, make_job):
     job = make_job(user, status=S.COMPLETED, video_file="videos/1/x.mp4", progress=100)
-    body = api.get(f"/api/generate/video/{job.pk}/status").json()
+    body = user_api.get(f"/api/generate/video/{job.pk}/status").json()
     assert body["status"] == "completed" and body["video_url"] == f"/generate/video/{job.pk}/file"
 
 
-def test_status_of_a_failed_job_says_why(api, user, make_job):
+def test_status_of_a_failed_job_says_why(user_api, user, make_job):
     job = make_job(user, status=S.FAILED, error="The AI provider could not generate this video.",
                    error_detail="secret provider details")
-    body = api.get(f"/api/generate/video/{job.pk}/status").json()
+    body = user_api.get(f"/api/generate/video/{job.pk}/status").json()
     assert body["error"] == "The AI provider could not generate this video."
     assert "secret" not in str(body)
 
 
-def test_status_is_one_indexed_query(api, user, make_job):
+def test_status_is_one_indexed_query(user_api, user, make_job):
     job = make_job(user, status=S.PROCESSING)
     with CaptureQueriesContext(connection) as queries:
-        assert api.get(f"/api/generate/video/{job.pk}/status").status_code == 200
+        assert user_api.get(f"/api/generate/video/{job.pk}/status").status_code == 200
     # force_authenticate skips the token's user lookup, which real requests add (one more).
     assert len(queries) == 1, [q["sql"] for q in queries]
     assert '"id" = ' in queries[0]["sql"] and '"owner_id" = ' in queries[0]["sql"]
@@ -197,16 +192,16 @@ def test_status_with_a_real_token_is_two_queries(catalogue, user, make_job):
     assert len(queries) <= 2, [q["sql"] for q in queries]
 
 
-def test_status_of_an_unknown_job_is_404(api):
-    assert api.get("/api/generate/video/999999/status").status_code == 404
+def test_status_of_an_unknown_job_is_404(user_api):
+    assert user_api.get("/api/generate/video/999999/status").status_code == 404
 
 
 # ------------------------------------------------------------------ cancel
 
 
-def test_cancel_answers_200_cancelled(api, user, make_job):
+def test_cancel_answers_200_cancelled(user_api, user, make_job):
     job = make_job(user, status=S.QUEUED)
-    response = api.post(f"/api/generate/video/{job.pk}/cancel")
+    response = user_api.post(f"/api/generate/video/{job.pk}/cancel")
     assert response.status_code == 200
     assert response.json()["id"] == job.pk and response.json()["status"] == "cancelled"
     job.refresh_from_db()
@@ -214,17 +209,17 @@ def test_cancel_answers_200_cancelled(api, user, make_job):
 
 
 @pytest.mark.parametrize("status", [S.COMPLETED, S.FAILED, S.CANCELLED])
-def test_cancel_of_a_finished_job_is_409(api, user, make_job, status):
+def test_cancel_of_a_finished_job_is_409(user_api, user, make_job, status):
     job = make_job(user, status=status)
-    response = api.post(f"/api/generate/video/{job.pk}/cancel")
+    response = user_api.post(f"/api/generate/video/{job.pk}/cancel")
     assert response.status_code == 409
     assert "cannot be cancelled" in response.json()["detail"]
     job.refresh_from_db()
     assert job.status == status
 
 
-def test_cancel_of_an_unknown_job_is_404(api):
-    assert api.post("/api/generate/video/999999/cancel").status_code == 404
+def test_cancel_of_an_unknown_job_is_404(user_api):
+    assert user_api.post("/api/generate/video/999999/cancel").status_code == 404
 
 
 def test_session_callers_need_the_csrf_token_to_cancel(user, make_job):
@@ -241,29 +236,29 @@ def test_session_callers_need_the_csrf_token_to_cancel(user, make_job):
 # ------------------------------------------------------------------ list
 
 
-def test_list_filters_by_status_and_pages(api, user, make_job):
+def test_list_filters_by_status_and_pages(user_api, user, make_job):
     for _ in range(3):
         make_job(user, status=S.FAILED)
     running = make_job(user, status=S.PROCESSING)
-    body = api.get("/api/generate/videos", {"status": "processing"}).json()
+    body = user_api.get("/api/generate/videos", {"status": "processing"}).json()
     assert body["count"] == 1 and body["results"][0]["id"] == running.pk
     assert body["results"][0]["status"] == "processing"
-    everything = api.get("/api/generate/videos").json()
+    everything = user_api.get("/api/generate/videos").json()
     assert everything["count"] == 4 and everything["results"][0]["id"] == running.pk  # newest first
-    assert api.get("/api/generate/videos", {"status": "", "page": 1}).json()["count"] == 4
+    assert user_api.get("/api/generate/videos", {"status": "", "page": 1}).json()["count"] == 4
 
 
-def test_list_pages_are_twenty(api, user, make_job):
+def test_list_pages_are_twenty(user_api, user, make_job):
     for _ in range(21):
         make_job(user, status=S.FAILED)
-    first = api.get("/api/generate/videos").json()
+    first = user_api.get("/api/generate/videos").json()
     assert len(first["results"]) == 20 and first["next"]
-    assert len(api.get("/api/generate/videos", {"page": 2}).json()["results"]) == 1
-    assert api.get("/api/generate/videos", {"page": 9}).status_code == 404
+    assert len(user_api.get("/api/generate/videos", {"page": 2}).json()["results"]) == 1
+    assert user_api.get("/api/generate/videos", {"page": 9}).status_code == 404
 
 
-def test_list_with_an_unknown_status_is_400(api):
-    response = api.get("/api/generate/videos", {"status": "exploded"})
+def test_list_with_an_unknown_status_is_400(user_api):
+    response = user_api.get("/api/generate/videos", {"status": "exploded"})
     assert response.status_code == 400 and "status" in response.json()
 
 

@@ -1,0 +1,10 @@
+"""Settings for the test process: Studio's own (config.settings) with a fast password
+hasher, since users are made by the hundred and hashing is rarely the subject. Tests about
+hashing put the real hashers back (the ``production_hashers`` fixture in tests/conftest.py).
+
+Processes the tests start (manage.py, make run, the integration stack) are given
+config.settings, as in production (tests/conftest.py: SUBPROCESS_ENV).
+"""
+from config.settings import *  # noqa: F401,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
