@@ -116,6 +116,8 @@ class VideoStack:
             store_env = self._store_cm.__enter__()
         self.env = {
             **os.environ,
+            # The processes run as `make run` runs them, whatever settings the caller uses.
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATA_DIR": str(self.data_dir),
             **store_env,
             "SECRET_KEY": "video-stack-" + uuid.uuid4().hex * 2,

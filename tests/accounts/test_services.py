@@ -7,7 +7,6 @@ from django_duckdb.errors import WriteConflict
 from accounts import services, tokens
 from accounts.models import RefreshToken, User
 from core.errors import Conflict, InvalidInput
-from django_duckdb.errors import WriteConflict
 from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 from tests.support.accounts import STRONG_PASSWORD
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.provider_fixtures import catalogue, fake_openrouter  # noqa: F401
+from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
