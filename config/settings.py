@@ -335,6 +335,8 @@ GENERATION_MAX_IMAGES = env.int("GENERATION_MAX_IMAGES", default=4)
 # whole generation request may take, streaming included.
 GENERATION_MAX_IN_FLIGHT = env.int("GENERATION_MAX_IN_FLIGHT", default=4)
 GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
+# Answers longer than this are stored as escaped plain text instead of rendered markdown.
+GENERATION_MARKDOWN_MAX_CHARS = env.int("GENERATION_MARKDOWN_MAX_CHARS", default=100_000)
 
 # --- Logging ----------------------------------------------------------------------------
 

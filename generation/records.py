@@ -19,6 +19,7 @@ from core.db import release_db_connection
 from core.errors import DomainError, ErrorKind, OperationFailed, Unavailable, describe_failure
 from core.files import delete_stored_file
 from core.parsing import cost_or_none
+from generation import markdown
 from generation.models import GeneratedImage, Generation
 from generation.validation import ImageRequest, TextRequest
 from openrouter.errors import ProviderError
@@ -71,8 +72,12 @@ def finish(generation: Generation, *, status: str, **fields) -> Generation:
 
     A conditional update: a row that already finished is left as it is. A row its owner
     deleted meanwhile stays deleted: the in-memory generation is returned as finished.
+    A final ``text`` is rendered to its sanitized ``html`` here, once, before any
+    database work (reads never render).
     """
     fields = {"status": status, "finished_at": timezone.now(), **fields}
+    if "text" in fields:
+        fields["html"] = markdown.render_markdown(fields["text"])
     Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(**fields)
     fresh = Generation.objects.filter(pk=generation.pk).prefetch_related("images").first()
     release_db_connection()
@@ -108,6 +113,7 @@ def record_cut_short(generation: Generation, *, text: str, why: str) -> Generati
 def store_images(generation: Generation, result: ImageResult) -> Generation:
     """Store every image and complete the row, or store none and fail it (StorageFailed)."""
     usage = usage_fields(result.usage)
+    html = markdown.render_markdown(result.text)
     stored: list[str] = []
     try:
         rows = []
@@ -120,7 +126,8 @@ def store_images(generation: Generation, result: ImageResult) -> Generation:
         with transaction.atomic():
             GeneratedImage.objects.bulk_create(rows)
             finished = Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(
-                status=Status.COMPLETED, finished_at=timezone.now(), text=result.text, route=result.route, **usage)
+                status=Status.COMPLETED, finished_at=timezone.now(), text=result.text, html=html,
+                route=result.route, **usage)
             if not finished:
                 raise GenerationFailed("The generation was finished (or deleted) elsewhere.")
     except Exception as exc:

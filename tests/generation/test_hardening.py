@@ -1,0 +1,162 @@
+"""Hardening of generations: answers rendered once when saved (never on a read, linear in
+their length), and rows that a killed process or a deletion left behind."""
+import importlib
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from generation import markdown, records
+from generation.models import Generation
+from openrouter.types import Usage
+
+pytestmark = pytest.mark.django_db
+
+TEXT_URL = "/api/generate/text"
+
+
+@pytest.fixture
+def render_calls(monkeypatch):
+    """Every text the renderer is asked to render, in order."""
+    calls = []
+    real = markdown.render_markdown
+
+    def counting(text):
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(markdown, "render_markdown", counting)
+    return calls
+
+
+@pytest.fixture
+def no_rendering(monkeypatch):
+    """From now on any rendering (the function or the parser itself) fails the test."""
+    def boom(*args, **kwargs):
+        raise AssertionError("markdown rendered on a read")
+
+    def forbid():
+        monkeypatch.setattr(markdown, "render_markdown", boom)
+        monkeypatch.setattr(getattr(markdown, "_parser", markdown), "parse", boom, raising=False)
+    return forbid
+
+
+def _sse(text):
+    events = []
+    for block in text.strip().split("\n\n"):
+        name, data = "message", []
+        for line in block.splitlines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+        events.append((name, json.loads("\n".join(data))))
+    return events
+
+
+def test_answer_is_rendered_once_when_saved_and_never_on_a_read(catalogue, api, client, user, render_calls,
+                                                                no_rendering):
+    created = api.post(TEXT_URL, {"prompt": "some **bold** words", "model": "fake/echo"}, format="json")
+
+    assert created.status_code == 200, created.content
+    assert created.json()["html"] == "<p>some <strong>bold</strong> words</p>\n"
+    assert render_calls == ["some **bold** words"]
+    row = Generation.objects.get()
+    assert row.html == "<p>some <strong>bold</strong> words</p>\n"
+
+    no_rendering()
+    listed = api.get("/api/generations")
+    detail = api.get(f"/api/generations/{row.pk}")
+    client.force_login(user)
+    page = client.get(f"/history/{row.pk}")
+    history = client.get("/history")
+
+    assert listed.status_code == 200 and listed.json()["results"][0]["html"] == row.html
+    assert detail.status_code == 200 and detail.json()["html"] == row.html
+    assert page.status_code == 200 and "<strong>bold</strong>" in page.content.decode()
+    assert history.status_code == 200
+
+
+def test_streamed_answer_is_rendered_once_and_the_done_event_carries_it(catalogue, stream_post, render_calls):
+    status, _, body = stream_post(TEXT_URL, {"prompt": "a *b* c", "model": "fake/echo", "stream": True})
+
+    assert status == 200
+    name, final = _sse(body)[-1]
+    assert name == "done" and final["html"] == "<p>a <em>b</em> c</p>\n"
+    assert render_calls == ["a *b* c"]
+
+
+@pytest.mark.timeout(60)
+def test_twenty_thousand_brackets_render_once(catalogue, api, settings, render_calls, no_rendering):
+    """The old renderer took seconds per read on 8,000 brackets (quadratic); now one
+    linear render at save time, and reads only load the stored HTML."""
+    settings.GENERATION_PROMPT_MAX_CHARS = 30_000
+    brackets = "[" * 20_000
+
+    created = api.post(TEXT_URL, {"prompt": brackets, "model": "fake/echo"}, format="json")
+
+    assert created.status_code == 200, created.content
+    assert created.json()["html"] == f"<p>{brackets}</p>\n"
+    assert render_calls == [brackets]
+    no_rendering()
+    for _ in range(3):
+        assert api.get(f"/api/generations/{created.json()['id']}").json()["html"] == f"<p>{brackets}</p>\n"
+
+
+def test_text_beyond_the_limit_is_shown_escaped_not_parsed(settings, monkeypatch):
+    settings.GENERATION_MARKDOWN_MAX_CHARS = 40
+    text = "**not bold** <script>x()</script> " * 3
+
+    def boom(*args, **kwargs):
+        raise AssertionError("parsed past the limit")
+
+    monkeypatch.setattr(markdown._parser, "parse", boom)
+    html = markdown.render_markdown(text)
+
+    assert html.startswith("<pre>") and html.endswith("</pre>")
+    assert "<strong>" not in html and "<script" not in html and "&lt;script&gt;" in html
+
+
+def test_markdown_features_of_the_old_renderer_are_kept():
+    html = markdown.render_markdown(
+        "~~gone~~ [ok](https://example.com) [bad](javascript:alert(1))\n\n"
+        "| a | b |\n|:-|-:|\n| 1 | 2 |\n\n3. three\n4. four\n\n```py\n<b>x</b>\n```")
+
+    assert "<del>gone</del>" in html
+    assert '<a href="https://example.com" rel="noopener noreferrer nofollow">ok</a>' in html
+    assert 'href="javascript:' not in html
+    assert '<th align="left">a</th>' in html and '<td align="right">2</td>' in html and "style=" not in html
+    assert '<ol start="3">' in html and "<pre><code>&lt;b&gt;x&lt;/b&gt;" in html
+
+
+def test_records_render_partial_and_failed_text(user, render_calls):
+    partial = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="p")
+    failed = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="p")
+
+    records.record_cut_short(partial, text="half *an*", why="client gone")
+    records.record_failure(failed, RuntimeError("boom"), text="some `code`")
+
+    assert Generation.objects.get(pk=partial.pk).html == "<p>half <em>an</em></p>\n"
+    assert Generation.objects.get(pk=failed.pk).html == "<p>some <code>code</code></p>\n"
+
+
+def test_migration_renders_the_answers_already_stored(user):
+    from django.apps import apps
+    from django.db import connection
+
+    done = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="p", text="# Hi")
+    empty = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="p")
+    migration = importlib.import_module("generation.migrations.0003_generation_html")
+
+    migration.render_existing(apps, SimpleNamespace(connection=connection))
+
+    assert Generation.objects.get(pk=done.pk).html == "<h1>Hi</h1>\n"
+    assert Generation.objects.get(pk=empty.pk).html == ""
+
+
+def test_finishing_a_row_renders_its_text(user, render_calls):
+    row = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="p")
+
+    finished = records.complete_text(row, text="**x**", provider_id="id", finish_reason="stop", usage=Usage())
+
+    assert finished.html == "<p><strong>x</strong></p>\n" and render_calls == ["**x**"]
