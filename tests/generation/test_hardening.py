@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import pytest
 
 from generation import markdown, records
-from generation.models import Generation
+from generation.models import GeneratedImage, Generation
 from openrouter.types import Usage
+from tests.openrouter.test_hardening import BOMB
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +161,22 @@ def test_finishing_a_row_renders_its_text(user, render_calls):
     finished = records.complete_text(row, text="**x**", provider_id="id", finish_reason="stop", usage=Usage())
 
     assert finished.html == "<p><strong>x</strong></p>\n" and render_calls == ["**x**"]
+
+
+# ------------------------------------------------------------------ oversized provider images
+
+
+@pytest.mark.parametrize("model", ["google/gemini-2.5-flash-image", "black-forest-labs/flux-1.1-pro"])
+def test_a_provider_image_claiming_a_huge_canvas_is_a_502_not_a_500(catalogue, api, monkeypatch, stored_files,
+                                                                     model):
+    from openrouter.fake import media
+
+    monkeypatch.setattr(media, "png_bytes", lambda *args, **kwargs: BOMB)
+
+    response = api.post("/api/generate/image", {"prompt": "a very large cat", "model": model}, format="json")
+
+    assert response.status_code == 502, response.content
+    assert "image too large to keep" in response.json()["detail"]
+    row = Generation.objects.get()
+    assert row.status == "failed" and row.error == response.json()["detail"]
+    assert stored_files() == [] and not GeneratedImage.objects.exists()
