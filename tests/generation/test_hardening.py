@@ -180,3 +180,120 @@ def test_a_provider_image_claiming_a_huge_canvas_is_a_502_not_a_500(catalogue, a
     row = Generation.objects.get()
     assert row.status == "failed" and row.error == response.json()["detail"]
     assert stored_files() == [] and not GeneratedImage.objects.exists()
+
+
+# ------------------------------------------------------------------ rows left pending
+
+
+def _pending(owner, *, seconds_ago):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return Generation.objects.create(owner=owner, kind="text", model_id="fake/echo", prompt="p", status="pending",
+                                     created_at=timezone.now() - timedelta(seconds=seconds_ago))
+
+
+def test_rows_pending_past_the_deadline_and_margin_are_failed_as_interrupted(user, settings):
+    from generation import services
+
+    settings.GENERATION_DEADLINE, settings.GENERATION_STALE_MARGIN = 300, 120
+    stale = _pending(user, seconds_ago=421)
+    running = _pending(user, seconds_ago=400)  # its request may still finish it
+    done = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="p",
+                                     status="completed", text="kept")
+
+    assert services.generation_fail_stale() == 1
+    assert services.generation_fail_stale() == 0
+
+    stale.refresh_from_db()
+    assert stale.status == "failed" and stale.error_kind == "failed" and stale.finished_at is not None
+    assert stale.error == "The generation was interrupted (the server restarted); try again."
+    assert Generation.objects.get(pk=running.pk).status == "pending"
+    assert Generation.objects.get(pk=done.pk).status == "completed"
+
+
+def test_a_later_now_fails_the_rest(user, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from generation import services
+
+    row = _pending(user, seconds_ago=0)
+    later = timezone.now() + timedelta(seconds=settings.GENERATION_DEADLINE + settings.GENERATION_STALE_MARGIN + 1)
+
+    assert services.generation_fail_stale(now=later) == 1
+    assert Generation.objects.get(pk=row.pk).finished_at == later
+
+
+def test_the_failed_row_reads_as_interrupted_in_the_api(api, user):
+    from generation import services
+
+    row = _pending(user, seconds_ago=10_000)
+    services.generation_fail_stale()
+
+    body = api.get(f"/api/generations/{row.pk}").json()
+    assert body["status"] == "failed" and "interrupted" in body["error"]
+
+
+def test_beat_fails_stale_generations_every_sweep_interval(settings, user):
+    from generation import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["fail-stale-generations"]
+    assert entry["task"] == tasks.fail_stale_generations.name == "generation.tasks.fail_stale_generations"
+    assert entry["schedule"] == settings.GENERATION_SWEEP_INTERVAL == 60
+    row = _pending(user, seconds_ago=10_000)
+    assert tasks.fail_stale_generations() == 1
+    assert Generation.objects.get(pk=row.pk).status == "failed"
+
+
+@pytest.fixture
+def deleted_after_pending(monkeypatch):
+    """The owner deletes each generation right after its pending row is written, while
+    the provider call is still to come."""
+    deleted = []
+
+    def wrap(name):
+        real = getattr(records, name)
+
+        def pending_then_deleted(**kwargs):
+            generation = real(**kwargs)
+            Generation.objects.filter(pk=generation.pk).delete()
+            deleted.append(generation.pk)
+            return generation
+        monkeypatch.setattr(records, name, pending_then_deleted)
+
+    wrap("text_pending")
+    wrap("image_pending")
+    return deleted
+
+
+def test_a_text_deleted_during_its_call_is_no_500(catalogue, api, deleted_after_pending):
+    response = api.post(TEXT_URL, {"prompt": "hi *there*", "model": "fake/echo"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["html"] == "<p>hi <em>there</em></p>\n"
+    assert deleted_after_pending and not Generation.objects.exists()
+    assert api.get(f"/api/generations/{deleted_after_pending[0]}").status_code == 404
+
+
+def test_a_stream_deleted_during_its_call_is_no_500(catalogue, stream_post, deleted_after_pending):
+    status, _, body = stream_post(TEXT_URL, {"prompt": "hi there", "model": "fake/echo", "stream": True})
+
+    assert status == 200
+    name, final = _sse(body)[-1]
+    assert name == "done" and final["text"] == "hi there"
+    assert deleted_after_pending and not Generation.objects.exists()
+
+
+# The images' rows go in a transaction of their own, which DuckDB cannot nest in a test's.
+@pytest.mark.django_db(transaction=True)
+def test_an_image_deleted_during_its_call_is_a_409_and_keeps_no_file(catalogue, api, deleted_after_pending,
+                                                                      stored_files):
+    response = api.post("/api/generate/image", {"prompt": "a cat", "model": "openai/dall-e-3"}, format="json")
+
+    assert response.status_code == 409, response.content
+    assert response.json()["detail"] == "The generation was deleted while it ran; its images were not kept."
+    assert deleted_after_pending and not Generation.objects.exists()
+    assert stored_files() == [] and not GeneratedImage.objects.exists()
