@@ -367,6 +367,17 @@ GENERATION_MAX_IMAGES = env.int("GENERATION_MAX_IMAGES", default=4)
 # whole generation request may take, streaming included.
 GENERATION_MAX_IN_FLIGHT = env.int("GENERATION_MAX_IN_FLIGHT", default=4)
 GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
+# A generation still pending this long after the deadline was interrupted (its process
+# died mid-call): the beat's sweep, every GENERATION_SWEEP_INTERVAL seconds, fails it.
+GENERATION_STALE_MARGIN = env.float("GENERATION_STALE_MARGIN", default=120.0)
+GENERATION_SWEEP_INTERVAL = env.float("GENERATION_SWEEP_INTERVAL", default=60.0)
+CELERY_BEAT_SCHEDULE["fail-stale-generations"] = {
+    "task": "generation.tasks.fail_stale_generations",
+    "schedule": GENERATION_SWEEP_INTERVAL,
+    "options": {"expires": GENERATION_SWEEP_INTERVAL},
+}
+# Answers longer than this are stored as escaped plain text instead of rendered markdown.
+GENERATION_MARKDOWN_MAX_CHARS = env.int("GENERATION_MARKDOWN_MAX_CHARS", default=100_000)
 
 # --- Logging ----------------------------------------------------------------------------
 

@@ -120,6 +120,8 @@ PROVIDER_FAILURES: list[tuple[type[provider.ProviderError], ErrorKind, str | Non
     (provider.ProviderNotFound, ErrorKind.PROVIDER_REFUSED,
      "The AI provider does not know this model (any more); choose another model."),
     (provider.ProviderTimeout, ErrorKind.PROVIDER_TIMEOUT, "The AI provider took too long to answer; try again."),
+    (provider.ProviderImageTooLarge, ErrorKind.PROVIDER_FAILED,
+     "The AI provider sent an image too large to keep; try a smaller size or another model."),
     (provider.ProviderMalformedResponse, ErrorKind.PROVIDER_FAILED,
      "The AI provider sent an answer we could not read; try again."),
     (provider.ProviderUnavailable, ErrorKind.PROVIDER_FAILED,

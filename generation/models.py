@@ -36,6 +36,8 @@ class Generation(models.Model):
     params = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     text = models.TextField(blank=True, default="")
+    # The text as sanitized HTML, rendered once when the text is saved (generation.records).
+    html = models.TextField(blank=True, default="", help_text="the text rendered from markdown and sanitized")
     error = models.TextField(blank=True, default="", help_text="shown to the user")
     error_detail = models.TextField(blank=True, default="", help_text="for administrators only")
     error_kind = models.CharField(max_length=30, blank=True, default="",
@@ -67,13 +69,6 @@ class Generation(models.Model):
             "total_tokens": self.total_tokens,
             "cost": self.cost,
         }
-
-    @property
-    def text_html(self) -> str:
-        """The answer as sanitized HTML (markdown rendered, scripts and handlers removed)."""
-        from generation.markdown import render_markdown
-
-        return render_markdown(self.text)
 
 
 def generated_image_path(instance: "GeneratedImage", filename: str) -> str:

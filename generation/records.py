@@ -15,10 +15,11 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from core.db import release_db_connection
-from core.errors import DomainError, ErrorKind, OperationFailed, Unavailable, describe_failure
+from core.db import release_db_connection, retry_on_write_conflict
+from core.errors import Conflict, DomainError, ErrorKind, OperationFailed, Unavailable, describe_failure
 from core.files import delete_stored_file
 from core.parsing import cost_or_none
+from generation import markdown
 from generation.models import GeneratedImage, Generation
 from generation.validation import ImageRequest, TextRequest
 from openrouter.errors import ProviderError
@@ -28,10 +29,15 @@ log = logging.getLogger(__name__)
 
 Status = Generation.Status
 CUT_SHORT = "The answer was cut short: the connection closed before it was complete."
+INTERRUPTED = "The generation was interrupted (the server restarted); try again."
 
 
 class StorageFailed(Unavailable):
     default_message = "The generated images could not be stored; nothing was kept. Try again."
+
+
+class GenerationDeleted(Conflict):
+    default_message = "The generation was deleted while it ran; its images were not kept."
 
 
 class GenerationFailed(OperationFailed):
@@ -72,8 +78,12 @@ def finish(generation: Generation, *, status: str, **fields) -> Generation:
 
     A conditional update: a row that already finished is left as it is. A row its owner
     deleted meanwhile stays deleted: the in-memory generation is returned as finished.
+    A final ``text`` is rendered to its sanitized ``html`` here, once, before any
+    database work (reads never render).
     """
     fields = {"status": status, "finished_at": timezone.now(), **fields}
+    if "text" in fields:
+        fields["html"] = markdown.render_markdown(fields["text"])
     Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(**fields)
     fresh = Generation.objects.filter(pk=generation.pk).prefetch_related("images").first()
     release_db_connection()
@@ -106,9 +116,24 @@ def record_cut_short(generation: Generation, *, text: str, why: str) -> Generati
     return finish(generation, status=Status.PARTIAL, text=text, error=CUT_SHORT, error_detail=why[:4000])
 
 
+def fail_interrupted(*, created_before, now) -> int:
+    """Fail every generation still pending that was created before ``created_before``:
+    no request can still be working on it, so the process that was died mid-call. One
+    conditional UPDATE; the number of rows failed."""
+    stale = Generation.objects.filter(status=Status.PENDING, created_at__lt=created_before)
+    failed = retry_on_write_conflict(lambda: stale.update(
+        status=Status.FAILED, finished_at=now, error=INTERRUPTED, error_kind=ErrorKind.FAILED,
+        error_detail=f"still pending at {now.isoformat()}, created before {created_before.isoformat()}: "
+                     f"its request had ended without finishing it"), what="interrupted generations")
+    release_db_connection()
+    return failed
+
+
 def store_images(generation: Generation, result: ImageResult) -> Generation:
-    """Store every image and complete the row, or store none and fail it (StorageFailed)."""
+    """Store every image and complete the row, or store none and fail it (StorageFailed).
+    A row its owner deleted meanwhile keeps no image (GenerationDeleted)."""
     usage = usage_fields(result.usage)
+    html = markdown.render_markdown(result.text)
     stored: list[str] = []
     try:
         rows = []
@@ -121,13 +146,17 @@ def store_images(generation: Generation, result: ImageResult) -> Generation:
         with transaction.atomic():
             GeneratedImage.objects.bulk_create(rows)
             finished = Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(
-                status=Status.COMPLETED, finished_at=timezone.now(), text=result.text, route=result.route, **usage)
+                status=Status.COMPLETED, finished_at=timezone.now(), text=result.text, html=html,
+                route=result.route, **usage)
             if not finished:
                 raise GenerationFailed("The generation was finished (or deleted) elsewhere.")
     except Exception as exc:
         for name in stored:
             delete_stored_file(default_storage, name)
         GeneratedImage.objects.filter(generation=generation).delete()
+        if not Generation.objects.filter(pk=generation.pk).exists():
+            release_db_connection()
+            raise GenerationDeleted() from exc
         log.exception("Storing the images of generation %s failed", generation.pk)
         finish(generation, status=Status.FAILED, error=StorageFailed.default_message,
                error_detail=f"storing images failed: {type(exc).__name__}: {exc}"[:4000],

@@ -13,11 +13,13 @@ import asyncio
 import functools
 import logging
 import weakref
+from datetime import timedelta
 from typing import AsyncIterator
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from core.errors import DomainError, NotFound
 from generation import capacity, records
@@ -250,3 +252,16 @@ def generation_delete(*, generation: Generation, by) -> None:
     # The images' files go through GeneratedImage's post_delete handler (signals.py).
     with transaction.atomic():
         generation.delete()
+
+
+def generation_fail_stale(*, now=None) -> int:
+    """Fail generations left pending by a process killed mid-call (the beat runs this every
+    GENERATION_SWEEP_INTERVAL): any pending row older than GENERATION_DEADLINE plus
+    GENERATION_STALE_MARGIN, since every live request finishes its row by then. Their
+    owners read that the generation was interrupted. Returns how many were failed."""
+    now = now or timezone.now()
+    created_before = now - timedelta(seconds=settings.GENERATION_DEADLINE + settings.GENERATION_STALE_MARGIN)
+    failed = records.fail_interrupted(created_before=created_before, now=now)
+    if failed:
+        log.warning("%s generations left pending by an interrupted request were failed", failed)
+    return failed

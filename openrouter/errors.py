@@ -111,6 +111,13 @@ class ProviderMalformedResponse(ProviderError):
     default_message = "The AI provider sent an answer we could not understand."
 
 
+class ProviderImageTooLarge(ProviderMalformedResponse):
+    """An image whose header claims more pixels than we take (a decompression bomb, or
+    simply too big): refused before any pixel is decoded."""
+
+    default_message = "The AI provider sent an image too large to keep."
+
+
 class ProviderUnsafeURL(ProviderMalformedResponse):
     """The provider handed us a URL we refuse to fetch (a private address, a redirect
     off https); ``url`` is the refused one."""

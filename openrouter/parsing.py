@@ -10,7 +10,13 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ProviderError, ProviderMalformedResponse, ProviderUnavailable, error_from_payload
+from .errors import (
+    ProviderError,
+    ProviderImageTooLarge,
+    ProviderMalformedResponse,
+    ProviderUnavailable,
+    error_from_payload,
+)
 from .numbers import int_or_none
 from .types import (
     VIDEO_RUNNING,
@@ -27,6 +33,9 @@ from .types import (
 
 # An image the answer carried inline (decoded) or a URL still to fetch.
 ImageSource = ProviderImage | str
+# The largest image we take from the provider, checked on the header before any pixel is
+# decoded (as core.images does for uploads): a small file can claim a huge canvas.
+MAX_IMAGE_PIXELS = 50_000_000
 
 
 def json_object(content: bytes, *, error_means_failure: bool = True) -> dict[str, Any]:
@@ -138,12 +147,20 @@ def provider_image(data: bytes, media_type: str | None) -> ProviderImage:
     """Bytes checked to be an image, with their pixel size read from them."""
     from PIL import Image, UnidentifiedImageError
 
+    too_large = ProviderImageTooLarge(
+        f"The provider sent an image too large to keep ({MAX_IMAGE_PIXELS // 1_000_000} megapixels at most).")
     try:
+        # Opening reads the header only; Pillow refuses (past twice its MAX_IMAGE_PIXELS) or
+        # warns about (past it) a huge canvas, and we stop at our own, lower limit.
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             detected = Image.MIME.get(image.format or "")
-    except (UnidentifiedImageError, OSError) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise too_large from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ProviderMalformedResponse("The provider sent image bytes that are not an image.") from exc
+    if width * height > MAX_IMAGE_PIXELS:
+        raise too_large
     if not media_type or not media_type.startswith("image/"):
         media_type = detected or "application/octet-stream"
     return ProviderImage(data=data, media_type=media_type, width=width, height=height)

@@ -157,12 +157,15 @@ class VideoStatusApi(APIView):
 
 class VideoCancelApi(APIView):
     """Cancel a queued or processing job. Only our polling stops: the provider has no cancel
-    and may still finish (and bill) the video, which is then ignored."""
+    and may still finish (and bill) the video, which is then ignored. Counted against the
+    generation throttle like creating, since a cancel frees an in-flight slot at once."""
+
+    throttle_classes = [GenerationThrottle]
 
     @extend_schema(
         operation_id="video_cancel",
         request=None,
-        responses={200: VideoStatusOut, 401: NOT_SIGNED_IN, 404: NOT_YOURS,
+        responses={200: VideoStatusOut, 401: NOT_SIGNED_IN, 404: NOT_YOURS, 429: TOO_MANY,
                    409: OpenApiResponse(ErrorDetail, description="The job had already finished.")},
     )
     def post(self, request, pk: int):

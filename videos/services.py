@@ -122,6 +122,12 @@ def _finished_words(status: str) -> str:
         status, status)
 
 
+def _source_gone(job: VideoJob) -> bool:
+    """An image-to-video job whose first frame is gone: its upload is deleted when it ends."""
+    return (job.generation_type == VideoJob.GenerationType.IMAGE_TO_VIDEO and not job.source_image_url
+            and job.source_image_id is None and not job.source_image_file)
+
+
 def video_job_retry(*, job_id: int, resubmit: bool = False) -> VideoJob:
     """Give a failed job another go (operators). A job the provider already has is polled
     again; one it never had (or with ``resubmit``) is submitted afresh. The deadline
@@ -133,6 +139,9 @@ def video_job_retry(*, job_id: int, resubmit: bool = False) -> VideoJob:
         raise Conflict(f"Only failed jobs can be retried; this one is {job.status}.")
     now = timezone.now()
     resume = bool(job.provider_job_id) and not resubmit
+    if not resume and _source_gone(job):
+        raise Conflict("This job's uploaded image was deleted when the job ended, so it cannot be submitted "
+                       "again; start a new job from the image.")
     changes = dict(
         consecutive_failures=0, error="", error_detail="", next_action_at=now, finished_at=None,
         deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE),

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core.db import retry_on_write_conflict
+from core.files import delete_stored_file
 from videos.models import VideoJob
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,10 @@ def transition(*, job_id: int, from_states, to: str, **changes) -> bool:
     """Move a job to ``to`` if its status is one of ``from_states``; True if this call did.
 
     One conditional UPDATE. Leaving the active states frees the job's in-flight slot and
-    stamps ``finished_at``; ``changes`` are written in the same statement.
+    stamps ``finished_at``; ``changes`` are written in the same statement. A job that
+    ends (completed, failed or cancelled) also lets go of its uploaded source image,
+    once this commits: the provider has it or will never need it, and a job that ends
+    at once (a cancel) must not keep megabytes on disk for the retention period.
     """
     from_states = tuple(from_states)
     for source in from_states:
@@ -47,7 +52,23 @@ def transition(*, job_id: int, from_states, to: str, **changes) -> bool:
         changes.setdefault("in_flight_slot", None)
         changes.setdefault("finished_at", timezone.now())
         changes.setdefault("next_action_at", None)
-    return update_if(job_id=job_id, statuses=from_states, status=to, **changes) == 1
+    moved = update_if(job_id=job_id, statuses=from_states, status=to, **changes) == 1
+    if moved and to in VideoJob.TERMINAL:
+        _drop_source_file(job_id=job_id)
+    return moved
+
+
+def _drop_source_file(*, job_id: int) -> None:
+    """Clear an ended job's uploaded source image and delete its file after the commit
+    (a rolled-back change keeps it). Jobs that started from a URL or one of the owner's
+    images have no file of their own."""
+    name = VideoJob.objects.filter(pk=job_id).values_list("source_image_file", flat=True).first()
+    if not name:
+        return
+    if update_if(job_id=job_id, statuses=VideoJob.TERMINAL, condition=Q(source_image_file=name),
+                 source_image_file="", touch=False):
+        storage = VideoJob._meta.get_field("source_image_file").storage
+        transaction.on_commit(lambda: delete_stored_file(storage, name))
 
 
 def update_if(*, job_id: int, statuses, condition: Q | None = None, touch: bool = True, **changes) -> int:

@@ -70,7 +70,19 @@ def video_job_page(request, pk):
 @login_required
 @require_POST
 def video_cancel(request, pk):
-    """The cancel button without JavaScript; with it, pages call the API instead."""
+    """The cancel button without JavaScript; with it, pages call the API instead. Cancels
+    count against the generation throttle, as creating does (a cancel frees a slot at once)."""
+    wait = web_throttle_wait(request)
+    if wait is not None:
+        try:
+            job = selectors.user_video_job(user=request.user, job_id=pk)
+        except NotFound:
+            return _not_found(request)
+        messages.error(request, f"Too many generation requests; try again in {wait} seconds.")
+        response = render(request, "videos/job.html", {"job": job, "poll_ms": settings.VIDEO_PAGE_POLL_MS},
+                          status=429)
+        response["Retry-After"] = str(wait)
+        return response
     try:
         services.video_job_cancel(job_id=pk, by=request.user)
     except NotFound:
