@@ -1,6 +1,10 @@
 """The Content-Security-Policy in a real Chromium: injected inline code does not run, and
 the pages that need script (the delete confirm, Swagger UI, the admin, DRF's browsable
-API) still work under it."""
+API) still work under it.
+
+Browser tests run under the policy too, so `page.wait_for_function` takes a function
+("() => ..."): an expression string is eval()ed in the page, which script-src 'self' refuses
+(`page.evaluate` of an expression is fine: the DevTools protocol runs it)."""
 import pytest
 from playwright.sync_api import expect
 
@@ -37,7 +41,7 @@ def test_injected_inline_code_is_refused(page, login):
         script.textContent = "window.__ran.push('script')";
         document.body.appendChild(script);
     }""")
-    page.wait_for_function("window.__violations.length >= 2")
+    page.wait_for_function("() => window.__violations.length >= 2")
     assert page.evaluate("window.__ran") == []
     directives = {v["directive"] for v in violations(page)}
     assert directives == {"script-src-attr", "script-src-elem"}
