@@ -10,6 +10,7 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 from config import startup
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "csp",
     "core",
     "accounts",
     "openrouter",
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -171,6 +174,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy on every answer (django-csp). Scripts only from our own files: no
+# inline <script>, no on*= attributes, no eval, so markup that got past nh3 (the one |safe,
+# the answer's innerHTML) still cannot run code. Pages keep their JS in static/js (forms ask
+# "are you sure?" through data-confirm, static/js/confirm.js); json_script blocks are data,
+# not run. The Django admin and DRF's browsable API load only script files; /api/docs/ is
+# drf-spectacular's split Swagger view, whose start-up script is a URL too (config/urls.py).
+# Styles may be inline: templates set style= (an image's aspect-ratio), Swagger UI's page
+# has a <style> block and the admin uses style attributes; CSS cannot run script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- REST API ---------------------------------------------------------------------------
 

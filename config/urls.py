@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts.urls import api_urlpatterns as accounts_api_urlpatterns
 from accounts.urls import root_urlpatterns
@@ -21,7 +21,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/schema/", SchemaView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view: Swagger UI's start-up script is served from /api/docs/?script, not
+    # inline, so the page runs under the site's script-src 'self' (config/settings.py).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("accounts.urls")),
     path("api/", include((accounts_api_urlpatterns, "accounts-api"))),
     path("api/", include((admin_api_urlpatterns, "admin-api"))),

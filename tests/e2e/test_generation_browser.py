@@ -47,7 +47,7 @@ def test_text_answer_streams_into_the_page(signed_in, page, shots):
 
     page.click("[data-testid=generate]")
 
-    page.wait_for_function("document.getElementById('answer-card').dataset.state === 'done'")
+    page.wait_for_function("() => document.getElementById('answer-card').dataset.state === 'done'")
     answer = page.locator("[data-testid=answer]")
     assert answer.is_visible()
     generation = Generation.objects.get(owner=signed_in)
@@ -70,7 +70,7 @@ def _image_shape(page):
     image = page.locator("[data-testid=generated-image]")
     assert image.count() == 1
     page.wait_for_function(
-        "document.querySelector('[data-testid=generated-image]').complete && "
+        "() => document.querySelector('[data-testid=generated-image]').complete && "
         "document.querySelector('[data-testid=generated-image]').naturalWidth > 0")
     return page.evaluate("""() => {
         const img = document.querySelector('[data-testid=generated-image]');
@@ -144,7 +144,7 @@ def test_long_unbroken_words_stay_inside_the_page(signed_in, page, shots):
     page.select_option("#id_model", "openai/gpt-4o-mini")
     page.fill("#id_prompt", word)
     page.click("[data-testid=generate]")
-    page.wait_for_function("document.getElementById('answer-card').dataset.state === 'done'")
+    page.wait_for_function("() => document.getElementById('answer-card').dataset.state === 'done'")
     assert "x" * 200 in page.locator("[data-testid=answer]").inner_text()
     page.screenshot(path=str(shots / "long-word-answer.png"), full_page=True)
     assert not _page_overflows(page)
@@ -182,7 +182,7 @@ def test_text_page_shows_bad_input_next_to_its_field(signed_in, page, shots):
     # Fixed input: the errors go and the answer comes.
     page.fill("#id_temperature", "0.5")
     page.click("[data-testid=generate]")
-    page.wait_for_function("document.getElementById('answer-card').dataset.state === 'done'")
+    page.wait_for_function("() => document.getElementById('answer-card').dataset.state === 'done'")
     assert page.locator("ul.errorlist").count() == 0
     assert page.locator("[data-testid=answer]").is_visible()
 

@@ -65,13 +65,13 @@ def test_submit_a_video_and_watch_it_complete(page, stack):
     status = page.locator('[data-testid="job-status"]')
     assert status.inner_text() in ("queued", "processing")
     assert page.is_visible('[data-testid="job-progress"]')
-    page.wait_for_function("document.querySelector('[data-testid=job-elapsed]').textContent.includes('elapsed')")
+    page.wait_for_function("() => document.querySelector('[data-testid=job-elapsed]').textContent.includes('elapsed')")
     page.wait_for_function(
-        "document.querySelector('[data-testid=job-status]').textContent === 'completed'", timeout=60_000)
+        "() => document.querySelector('[data-testid=job-status]').textContent === 'completed'", timeout=60_000)
     video = page.locator('video[data-testid="job-video"]')
     video.wait_for()
     # The element loads the stored file: metadata read means the browser got a playable video.
-    page.wait_for_function("document.querySelector('video[data-testid=job-video]').readyState >= 1",
+    page.wait_for_function("() => document.querySelector('video[data-testid=job-video]').readyState >= 1",
                            timeout=20_000)
     assert page.eval_on_selector("video[data-testid=job-video]", "v => v.duration") > 0
     # Seeking needs byte ranges from the file view; without them Chromium can't seek.
