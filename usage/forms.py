@@ -1,6 +1,7 @@
 """The date range of the site-wide usage (API query and admin page alike)."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 from core.errors import InvalidInput
@@ -8,10 +9,13 @@ from usage.selectors import RECENT_DAYS, today_utc
 
 MAX_RANGE_DAYS = 366
 DATE_FORMAT = "%Y-%m-%d"
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # strptime alone would take "2026-3-1"
 
 
 def _parse(value: str, field: str, errors: dict) -> date | None:
     try:
+        if not _ISO_DAY.fullmatch(value):
+            raise ValueError(value)
         return datetime.strptime(value, DATE_FORMAT).date()
     except ValueError:
         errors[field] = [f"Enter a date as YYYY-MM-DD (UTC), not {value[:40]!r}."]
