@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "generation",
     "videos",
     "admin_panel",
+    "usage",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "generations", "description": "Text and image generation, and your generation history."},
         {"name": "videos", "description": "Video jobs: start (from text or an image), poll, cancel, list, and "
                                           "download the file."},
+        {"name": "usage", "description": "Your own spend: today, this month, the budget left, the last 30 days "
+                                         "by day, model and kind."},
         {"name": "admin", "description": "Site-wide figures for administrators."},
     ],
 }

@@ -12,6 +12,7 @@ from catalogue.urls import api_urlpatterns as catalogue_api_urlpatterns
 from core.api import ApiRootView, SchemaView, api_not_found
 from core.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
+from usage.urls import api_urlpatterns as usage_api_urlpatterns
 from videos.urls import api_urlpatterns as videos_api_urlpatterns
 
 urlpatterns = [
@@ -33,6 +34,8 @@ urlpatterns = [
     path("", include("generation.urls")),
     path("api/", include((videos_api_urlpatterns, "videos-api"))),
     path("", include("videos.urls")),
+    path("api/", include((usage_api_urlpatterns, "usage-api"))),
+    path("", include("usage.urls")),
     *root_urlpatterns,
     # Last: whatever no API endpoint took is a JSON 404, never the site's HTML page.
     re_path(r"^api/", api_not_found, name="api-not-found"),

@@ -29,6 +29,7 @@ from .types import (
     ChatResult,
     ImageResult,
     ImageRoute,
+    KeyInfo,
     ProviderImage,
     StreamEnd,
     StreamPiece,
@@ -146,6 +147,10 @@ class AsyncOpenRouterClient(ClientCore):
         models, images, videos = await asyncio.gather(
             self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models())
         return catalogue_parsers.merge_catalogue(models, images, videos)
+
+    async def key_info(self) -> KeyInfo:
+        """``GET /key``: the key's own usage and credit limit."""
+        return parsing.key_info(await self._get_json("/key"))
 
     # ------------------------------------------------------------- transport
 

@@ -25,6 +25,7 @@ from .types import (
     ChatResult,
     ImageResult,
     ImageRoute,
+    KeyInfo,
     ProviderImage,
     StreamEnd,
     StreamPiece,
@@ -157,6 +158,10 @@ class OpenRouterClient(ClientCore):
         """All three catalogues merged into one entry per model id, with its kinds."""
         return catalogue_parsers.merge_catalogue(
             self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models())
+
+    def key_info(self) -> KeyInfo:
+        """``GET /key``: the key's own usage and credit limit (for the admin stats)."""
+        return parsing.key_info(self._get_json("/key"))
 
     # ------------------------------------------------------------- transport
 

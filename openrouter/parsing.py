@@ -23,6 +23,7 @@ from .types import (
     VIDEO_TERMINAL,
     ChatResult,
     ImageResult,
+    KeyInfo,
     ProviderImage,
     StreamEnd,
     StreamPiece,
@@ -226,6 +227,21 @@ def video_status(payload: dict[str, Any]) -> VideoJobStatus:
     return VideoJobStatus(
         id=str(payload.get("id") or ""), status=status, progress=_progress(payload.get("progress")),
         content_urls=urls, error=error, cost=_float_or_none(job_usage.get("cost")), raw=payload,
+    )
+
+
+def key_info(payload: dict[str, Any]) -> KeyInfo:
+    """``GET /key``'s ``{"data": {"label", "usage", "limit", "limit_remaining", ...}}``."""
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise ProviderMalformedResponse("The provider's key information has no data object.")
+    label = data.get("label")
+    return KeyInfo(
+        label=label if isinstance(label, str) else "",
+        usage=_float_or_none(data.get("usage")),
+        limit=_float_or_none(data.get("limit")),
+        limit_remaining=_float_or_none(data.get("limit_remaining")),
+        is_free_tier=data.get("is_free_tier") is True,
     )
 
 

@@ -35,6 +35,21 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class KeyInfo:
+    """``GET /key``: what the provider says about the API key itself (USD credits).
+    ``limit`` and ``limit_remaining`` are None for a key without a credit limit."""
+
+    label: str = ""
+    usage: float | None = None
+    limit: float | None = None
+    limit_remaining: float | None = None
+    is_free_tier: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class ChatResult:
     """A whole (non-streamed) chat completion."""
 

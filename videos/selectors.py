@@ -1,7 +1,7 @@
 """Reads of video jobs shared by the API, the pages, the admin panel and commands."""
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 
 from core.errors import NotFound
@@ -74,6 +74,18 @@ def video_stats() -> dict:
     for row in VideoJob.objects.values("status").annotate(n=Count("id")).order_by():
         counts[row["status"]] = row["n"]
     return {"total": sum(counts.values()), "by_status": counts}
+
+
+def user_video_usage(*, user) -> dict:
+    """One user's video jobs: how many, how many completed and failed, and their known
+    cost (profile page). One aggregate query."""
+    totals = VideoJob.objects.filter(owner=user).aggregate(
+        total=Count("id"),
+        completed=Count("id", filter=Q(status=VideoJob.Status.COMPLETED)),
+        failed=Count("id", filter=Q(status=VideoJob.Status.FAILED)),
+        cost=Sum("cost"),
+    )
+    return {**totals, "cost": totals["cost"] or 0}
 
 
 def user_gallery(*, user, page: int = 1, per_page: int = 60) -> tuple[list[dict], bool]:

@@ -15,7 +15,7 @@ def sample_section() -> dict:
 
 
 def test_the_apps_register_their_sections_at_start_up():
-    assert list(sections.admin_stats_providers()) == ["", "generations", "videos"]
+    assert list(sections.admin_stats_providers()) == ["", "generations", "videos", "provider_key"]
 
 
 def test_sections_are_nested_under_their_names(monkeypatch):

@@ -71,3 +71,24 @@ def test_admin_stats_include_generation_counts_and_cost(catalogue, web, client_f
     assert stats.status_code == 200
     generations = stats.json()["generations"]
     assert generations["by_kind"]["text"] == 1 and generations["total_cost"] > 0
+
+
+def test_the_profile_usage_table_counts_video_jobs_and_their_cost(web, user, other_user):
+    from decimal import Decimal
+
+    from tests.factories import GenerationFactory, VideoJobFactory
+    from videos.models import VideoJob
+
+    GenerationFactory(owner=user, cost=Decimal("0.25"))
+    VideoJobFactory(owner=user, status=VideoJob.Status.COMPLETED, cost=Decimal("1.5"))
+    VideoJobFactory(owner=user, status=VideoJob.Status.FAILED, cost=None)
+    VideoJobFactory(owner=user, status=VideoJob.Status.QUEUED)
+    VideoJobFactory(owner=other_user, status=VideoJob.Status.COMPLETED, cost=Decimal("9"))
+
+    html = web.get("/users/profile").content.decode()
+
+    assert 'data-testid="usage-videos">3 (1 completed)<' in html
+    assert 'data-testid="usage-failed">0 generations, 1 video job<' in html
+    assert 'data-testid="usage-cost">$1.750000<' in html
+    assert 'data-testid="usage-video-cost">$1.500000<' in html
+    assert sections.profile_context(request_for(other_user))["usage"]["videos"]["total"] == 1

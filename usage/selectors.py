@@ -1,0 +1,192 @@
+"""Spend read from the database: what generations and video jobs cost, grouped by UTC
+day, model, kind and user.
+
+Spend is the cost of text/image generations that ran (completed, partial, or failed with
+a cost) and of video jobs whose cost is known (completed, or failed/cancelled with a
+cost). Each row counts on the UTC day it was created. Every figure is a GROUP BY in the
+database (``TruncDate(..., tzinfo=UTC)``, model, kind, owner), one query per table and
+grouping; only the small grouped results of the two tables are added together here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import CharField, Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from generation.models import Generation
+from videos.models import VideoJob
+
+UTC = dt_timezone.utc
+KINDS = ("text", "image", "video")
+RECENT_DAYS = 30
+COST_PLACES = Decimal("0.00000001")
+_MONEY = DecimalField(max_digits=20, decimal_places=8)
+_ZERO = Value(Decimal("0"), output_field=_MONEY)
+# What a grouping may name; each source spells them in its own columns.
+DIMENSIONS = ("day", "model", "kind", "user_id", "email")
+
+
+def _generation_rows() -> QuerySet:
+    charged = Q(status__in=[Generation.Status.COMPLETED, Generation.Status.PARTIAL]) | Q(
+        status=Generation.Status.FAILED, cost__gt=0)
+    return Generation.objects.filter(charged).annotate(
+        usage_model=F("model_id"), usage_kind=F("kind"), usage_cost=Coalesce("cost", _ZERO, output_field=_MONEY))
+
+
+def _video_rows() -> QuerySet:
+    charged = Q(status=VideoJob.Status.COMPLETED) | Q(cost__isnull=False)
+    return VideoJob.objects.filter(charged).annotate(
+        usage_model=F("model"), usage_kind=Value("video", output_field=CharField()),
+        usage_cost=Coalesce("cost", _ZERO, output_field=_MONEY))
+
+
+_SOURCES = (_generation_rows, _video_rows)
+_COLUMNS = {"model": "usage_model", "kind": "usage_kind", "user_id": "owner_id", "email": "owner__email"}
+
+
+def utc_day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def now() -> datetime:
+    """The current time (tests replace this to stand on either side of midnight UTC)."""
+    return timezone.now()
+
+
+def today_utc(at: datetime | None = None) -> date:
+    return (at or now()).astimezone(UTC).date()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose spend (one user, or everyone when ``user`` is None) between two UTC days,
+    both included."""
+
+    first: date
+    last: date
+    user: object | None = None
+
+    def filter(self, rows: QuerySet) -> QuerySet:
+        rows = rows.filter(created_at__gte=utc_day_start(self.first),
+                           created_at__lt=utc_day_start(self.last + timedelta(days=1)))
+        return rows.filter(owner=self.user) if self.user is not None else rows
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+def grouped(scope: Scope, *by: str) -> list[dict]:
+    """Cost and count per combination of ``by`` (names from DIMENSIONS), both tables
+    added together; sorted by ``by``. Each table answers one GROUP BY query."""
+    unknown = set(by) - set(DIMENSIONS)
+    if unknown:
+        raise ValueError(f"cannot group spend by {sorted(unknown)}")
+    totals: dict[tuple, dict] = {}
+    for source in _SOURCES:
+        rows = scope.filter(source())
+        names = {"day": TruncDate("created_at", tzinfo=UTC)}
+        names.update({name: F(column) for name, column in _COLUMNS.items() if name in by})
+        rows = (rows.annotate(**{f"g_{name}": names[name] for name in by})
+                .values(*(f"g_{name}" for name in by))
+                .annotate(cost=Sum("usage_cost"), count=Count("id"))
+                .order_by())
+        for row in rows:
+            key = tuple(row[f"g_{name}"] for name in by)
+            entry = totals.setdefault(key, {**dict(zip(by, key)), "cost": Decimal("0"), "count": 0})
+            entry["cost"] += _money(row["cost"])
+            entry["count"] += row["count"]
+    return [totals[key] for key in sorted(totals, key=lambda k: tuple("" if v is None else v for v in k))]
+
+
+def totals(scope: Scope) -> dict:
+    """{"cost", "count"} over the whole scope (one aggregate query per table)."""
+    cost, count = Decimal("0"), 0
+    for source in _SOURCES:
+        row = scope.filter(source()).aggregate(cost=Sum("usage_cost"), count=Count("id"))
+        cost += _money(row["cost"])
+        count += row["count"]
+    return {"cost": cost, "count": count}
+
+
+def by_day(scope: Scope) -> list[dict]:
+    """One entry per day of the scope, days without spend included (cost 0)."""
+    found = {row["day"]: row for row in grouped(scope, "day")}
+    return [{"day": day, "cost": found.get(day, {}).get("cost", Decimal("0")),
+             "count": found.get(day, {}).get("count", 0)} for day in scope.days]
+
+
+def by_model(scope: Scope) -> list[dict]:
+    """{"model", "kind", "cost", "count"} per model, the most spent first."""
+    return sorted(grouped(scope, "model", "kind"), key=lambda row: (-row["cost"], row["model"]))
+
+
+def by_kind(scope: Scope) -> dict[str, dict]:
+    """{"text": {"cost", "count"}, "image": ..., "video": ...}, every kind present."""
+    found = {row["kind"]: row for row in grouped(scope, "kind")}
+    return {kind: {"cost": found.get(kind, {}).get("cost", Decimal("0")),
+                   "count": found.get(kind, {}).get("count", 0)} for kind in KINDS}
+
+
+def by_user(scope: Scope) -> list[dict]:
+    """{"user_id", "email", "cost", "count"} per user with spend, the most spent first."""
+    return sorted(grouped(scope, "user_id", "email"), key=lambda row: (-row["cost"], row["email"]))
+
+
+def _budget(limit, spent: Decimal) -> dict:
+    if limit in (None, ""):
+        return {"limit": None, "left": None}
+    limit = _money(Decimal(str(limit)))
+    return {"limit": limit, "left": max(Decimal("0"), limit - spent)}
+
+
+def user_usage(*, user, at: datetime | None = None) -> dict:
+    """One user's spend: today and this month (UTC), what their budget leaves (None when
+    no budget is configured), and the last RECENT_DAYS days by day, model and kind."""
+    today = today_utc(at)
+    month_start = today.replace(day=1)
+    recent = Scope(today - timedelta(days=RECENT_DAYS - 1), today, user)
+    spent_today = totals(Scope(today, today, user))
+    spent_month = totals(Scope(month_start, today, user))
+    return {
+        "today": {"date": today, **spent_today},
+        "month": {"start": month_start, **spent_month},
+        "budget": {
+            "daily": _budget(getattr(settings, "DEFAULT_DAILY_BUDGET_USD", None), spent_today["cost"]),
+            "monthly": _budget(getattr(settings, "DEFAULT_MONTHLY_BUDGET_USD", None), spent_month["cost"]),
+        },
+        "from": recent.first,
+        "to": recent.last,
+        "by_day": by_day(recent),
+        "by_model": by_model(recent),
+        "by_kind": by_kind(recent),
+    }
+
+
+def site_usage(*, first: date, last: date) -> dict:
+    """Everyone's spend between two UTC days (both included): totals, by day, model,
+    kind and user."""
+    scope = Scope(first, last)
+    return {
+        "from": first,
+        "to": last,
+        "totals": totals(scope),
+        "by_day": by_day(scope),
+        "by_model": by_model(scope),
+        "by_kind": by_kind(scope),
+        "by_user": by_user(scope),
+    }
+
+
+def site_usage_rows(*, first: date, last: date) -> list[dict]:
+    """The CSV export: one row per user per UTC day per model (with its kind)."""
+    return grouped(Scope(first, last), "day", "email", "user_id", "kind", "model")
+
+
+def _money(value) -> Decimal:
+    return (Decimal("0") if value is None else Decimal(value)).quantize(COST_PLACES)
