@@ -9,6 +9,8 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("users/<int:user_id>/role", views.user_role, name="user-role"),
     path("users/<int:user_id>/delete", views.user_delete, name="user-delete"),
+    path("models", views.model_list, name="models"),
+    path("models/access", views.model_access, name="model-access"),
 ]
 
 # REST API (included under /api/ with the "admin-api" namespace).

@@ -13,6 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services
 from accounts.models import User
 from accounts.selectors import user_list
+from catalogue import services as catalogue_services
+from catalogue.models import ProviderModel
+from catalogue.selectors import catalogue_list
 from admin_panel.forms import UserSearchForm
 from admin_panel.selectors import admin_stats, stats_for_display
 from core.errors import DomainError
@@ -87,3 +90,29 @@ def user_delete(request, user_id: int):
         "back": safe_next_path(request) or reverse("admin_panel:index"),
         "is_self": user.pk == request.user.pk,
     })
+
+
+@require_GET
+@admin_required
+def model_list(request):
+    """Every available catalogue model with its prices and the two switches."""
+    return render(request, "admin_panel/models.html", {"models": catalogue_list(), "here": request.get_full_path()})
+
+
+SWITCH_VALUES = {"on": True, "off": False}
+
+
+@require_POST
+@admin_required
+def model_access(request):
+    """One switch of one model: ``model`` and ``enabled`` or ``admins_only`` = on/off."""
+    model = get_object_or_404(ProviderModel, pk=request.POST.get("model", ""))
+    switches = {name: SWITCH_VALUES[request.POST[name]] for name in ("enabled", "admins_only")
+                if request.POST.get(name) in SWITCH_VALUES}
+    if not switches:
+        messages.error(request, "Nothing to change: send enabled or admins_only as on or off.")
+        return redirect("admin_panel:models")
+    model = catalogue_services.model_access_update(model=model, **switches)
+    state = "disabled" if not model.enabled else "for administrators only" if model.admins_only else "enabled for everyone"
+    messages.success(request, f"{model.pk} is now {state}.")
+    return redirect(safe_next_path(request) or reverse("admin_panel:models"))

@@ -358,6 +358,17 @@ OPENROUTER_VIDEO_MAX_BYTES = env.int("OPENROUTER_VIDEO_MAX_BYTES", default=200 *
 OPENROUTER_DOWNLOAD_DEADLINE = env.float("OPENROUTER_DOWNLOAD_DEADLINE", default=300.0)
 OPENROUTER_IMAGE_DOWNLOAD_DEADLINE = env.float("OPENROUTER_IMAGE_DOWNLOAD_DEADLINE", default=60.0)
 
+# --- Access: who may register, which models are offered ---------------------------------
+
+# "open": anyone registers and logs in at once; "approval": new accounts wait (inactive)
+# until an administrator approves them; "closed": only administrators add accounts.
+REGISTRATION = env.str("REGISTRATION", default="open").strip().lower()
+if REGISTRATION not in ("open", "approval", "closed"):
+    raise environ.ImproperlyConfigured('REGISTRATION must be "open", "approval" or "closed"')
+# Whether a model the catalogue sync sees for the first time starts enabled (an
+# administrator's later switches are kept by every sync).
+MODELS_ENABLED_BY_DEFAULT = env.bool("MODELS_ENABLED_BY_DEFAULT", default=True)
+
 # --- Generation (text and images) -------------------------------------------------------
 
 GENERATION_PROMPT_MAX_CHARS = env.int("GENERATION_PROMPT_MAX_CHARS", default=8000)

@@ -18,7 +18,7 @@ from accounts.admin import TokenRevokingPasswordChangeForm
 from accounts.checks import check_proxy_addresses
 from accounts.models import RefreshToken, User
 from core.errors import Conflict
-from tests.accounts.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 from tests.accounts.helpers import STRONG_PASSWORD, bearer_client, login_pair
 from tests.conftest import run_manage
 
