@@ -214,14 +214,19 @@ SPECTACULAR_SETTINGS = {
         {"name": "auth", "description": "Accounts and tokens: register, log in for a JWT pair, refresh "
                                         "(rotating) and log out. Send `Authorization: Bearer <access>`."},
         {"name": "users", "description": "Your own account (/api/users/me) and, for administrators, other "
-                                         "users' roles and deletion."},
+                                         "users' roles, approval and deletion."},
         {"name": "models", "description": "The model catalogue: which models generate text, images or videos, "
-                                          "and what each accepts."},
+                                          "and what each accepts; administrators switch models on and off."},
         {"name": "generations", "description": "Text and image generation, and your generation history."},
         {"name": "videos", "description": "Video jobs: start (from text or an image), poll, cancel, list, and "
                                           "download the file."},
         {"name": "admin", "description": "Site-wide figures for administrators."},
     ],
+    # An account's status and a video job's status are different choice sets (both "status").
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.User.Status",
+        "StatusEnum": "videos.models.VideoJob.Status",
+    },
 }
 # /api/docs/ serves Swagger UI's files from drf-spectacular-sidecar (no CDN at run time);
 # without that package installed it falls back to drf-spectacular's CDN links.
