@@ -87,6 +87,21 @@ class TokenRevokingPasswordChangeForm(AdminPasswordChangeForm):
         return user
 
 
+class PendingFilter(admin.SimpleListFilter):
+    title = "approval"
+    parameter_name = "approval"
+
+    def lookups(self, request, model_admin):
+        return (("pending", "Waiting for approval"), ("approved", "Approved"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(is_active=False, approved_at__isnull=True)
+        if self.value() == "approved":
+            return queryset.filter(approved_at__isnull=False)
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeForm
@@ -96,18 +111,22 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Role and status", {"fields": ("role", "is_active")}),
-        ("Dates", {"fields": ("date_joined", "last_login")}),
+        ("Dates", {"fields": ("date_joined", "approved_at", "last_login")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),
     )
-    readonly_fields = ("date_joined", "last_login")
-    list_display = ("email", "role", "is_active", "date_joined", "last_login", "live_tokens")
-    list_filter = ("role", "is_active")
+    readonly_fields = ("date_joined", "approved_at", "last_login")
+    list_display = ("email", "role", "is_active", "account_status", "date_joined", "last_login", "live_tokens")
+    list_filter = ("role", "is_active", PendingFilter)
     search_fields = ("email",)
     ordering = ("email",)
     filter_horizontal = ()
-    actions = ("promote", "demote", "deactivate", "activate")
+    actions = ("approve", "promote", "demote", "deactivate", "activate")
+
+    @admin.display(description="status")
+    def account_status(self, user):
+        return user.status_label
 
     def get_queryset(self, request):
         live = Q(refresh_tokens__revoked_at__isnull=True, refresh_tokens__expires_at__gt=timezone.now())
@@ -165,6 +184,10 @@ class UserAdmin(DjangoUserAdmin):
 
     def _update_each(self, request, queryset, done: str, **change):
         self._each(request, queryset, lambda u: services.user_update(user=u, by=request.user, **change), done)
+
+    @admin.action(description="Approve selected accounts waiting for approval")
+    def approve(self, request, queryset):
+        self._each(request, queryset, lambda u: services.user_approve(user=u), "approved")
 
     @admin.action(description="Promote selected users to admin")
     def promote(self, request, queryset):

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts import services, tokens
 from accounts.serializers import (
-    NOT_SIGNED_IN, THROTTLED, FieldErrorsOut, LoginOut, MeOut, TokenPairOut, UserOut, detail_response,
+    NOT_SIGNED_IN, THROTTLED, AccountOut, FieldErrorsOut, LoginOut, MeOut, TokenPairOut, detail_response,
 )
 from accounts.throttles import (
     AuthEmailThrottle, AuthIpThrottle, ProfileThrottle, TokenThrottle, login_failed, login_wait,
@@ -55,14 +55,17 @@ class RegisterApi(PublicApiView):
 
     @extend_schema(
         operation_id="auth_register", request=RegisterIn,
-        responses={201: UserOut, 400: FieldErrorsOut, 429: THROTTLED},
+        responses={201: AccountOut, 400: FieldErrorsOut,
+                   403: detail_response("Registration is closed (REGISTRATION=closed): administrators add accounts."),
+                   429: THROTTLED},
         description="Create a user (role \"user\"). The email is unique in any letter case; the "
-                    "password must pass the site's password validators.",
+                    "password must pass the site's password validators. With REGISTRATION=approval the "
+                    "account is \"pending\" (it cannot log in) until an administrator approves it.",
     )
     def post(self, request):
         data = _valid(RegisterIn, request)
         user = services.user_register(email=data["email"], password=data["password"])
-        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
+        return Response(AccountOut(user).data, status=status.HTTP_201_CREATED)
 
 
 class LoginIn(CredentialsIn):
@@ -80,7 +83,9 @@ class LoginApi(PublicApiView):
         operation_id="auth_login", request=LoginIn,
         responses={
             200: LoginOut, 400: FieldErrorsOut,
-            401: detail_response("Wrong email or password, or the account is deactivated (one message for all)."),
+            401: detail_response("Wrong email or password, or the account is deactivated (one message for all); "
+                                 "with the right password of an account waiting for approval, a message "
+                                 "saying so (code \"awaiting_approval\")."),
             429: THROTTLED,
         },
         description="Failed attempts are limited per client address (then every attempt is refused "

@@ -45,6 +45,10 @@ class User(AbstractBaseUser):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.USER, db_index=True)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # When the account was let in. Empty while it waits for an administrator's approval
+    # (REGISTRATION=approval; such an account is also inactive), which tells a pending
+    # account from a deactivated one. Accounts made any other way are approved at once.
+    approved_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     # Carried in every JWT as "ver": raising it (password change, deactivation, "log out
     # everywhere") makes every token issued before refused at once.
     token_version = models.PositiveIntegerField(default=0, editable=False)
@@ -79,6 +83,26 @@ class User(AbstractBaseUser):
         key_salt = "accounts.User.get_session_auth_hash"
         value = f"{self.password}:{self.token_version}"
         return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PENDING = "pending", "Waiting for approval"
+        DEACTIVATED = "deactivated", "Deactivated"
+
+    @property
+    def is_pending(self) -> bool:
+        """Registered, waiting for an administrator's approval."""
+        return self.approved_at is None and not self.is_active
+
+    @property
+    def status(self) -> str:
+        if self.is_active:
+            return self.Status.ACTIVE
+        return self.Status.PENDING if self.approved_at is None else self.Status.DEACTIVATED
+
+    @property
+    def status_label(self) -> str:
+        return self.Status(self.status).label
 
     @property
     def is_admin(self) -> bool:

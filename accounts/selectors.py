@@ -6,18 +6,24 @@ from django.utils import timezone
 
 from accounts.models import RefreshToken, User, normalize_email
 
+# Registered, waiting for an administrator's approval (REGISTRATION=approval).
+PENDING = Q(is_active=False, approved_at__isnull=True)
+
 
 def account_stats() -> dict:
-    """Counts for the admin stats: users, admins, active users, live refresh tokens."""
+    """Counts for the admin stats: users, admins, active users, accounts waiting for
+    approval, live refresh tokens."""
     counts = User.objects.aggregate(
         users=Count("id"),
         admins=Count("id", filter=Q(role=User.Role.ADMIN)),
         active_users=Count("id", filter=Q(is_active=True)),
+        pending_users=Count("id", filter=PENDING),
     )
     return {
         "users": counts["users"],
         "admins": counts["admins"],
         "active_users": counts["active_users"],
+        "pending_users": counts["pending_users"],
         "active_refresh_tokens": RefreshToken.objects.active(now=timezone.now()).count(),
     }
 
@@ -29,6 +35,11 @@ def user_list(*, search: str = "") -> QuerySet[User]:
     if search:
         users = users.filter(email__icontains=search)
     return users
+
+
+def pending_user_list() -> QuerySet[User]:
+    """Accounts waiting for approval, oldest first."""
+    return User.objects.filter(PENDING).order_by("date_joined", "id")
 
 
 def email_is_taken(*, email: str, exclude: User | None = None) -> bool:

@@ -6,11 +6,21 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from accounts.models import User
+
 
 class UserOut(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=["user", "admin"])
+
+
+class AccountOut(UserOut):
+    """A user with the state of their account (register's and approve's answers)."""
+
+    status = serializers.ChoiceField(
+        choices=User.Status.choices,
+        help_text='"pending": waiting for an administrator\'s approval (REGISTRATION=approval)')
 
 
 class MeOut(UserOut):

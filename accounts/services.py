@@ -10,6 +10,7 @@ error leaving a nested block would spoil the caller's transaction (the Django ad
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import update_last_login
@@ -18,13 +19,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts import tokens
 from accounts.models import RefreshToken, User, normalize_email
 from accounts.selectors import email_is_taken
 from accounts.tokens import AuthenticationError, TokenPair
 from core.db import is_write_conflict
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, DomainError, ErrorKind, InvalidInput
 
 EMAIL_TAKEN = "An account with this email address already exists."
 WRONG_CURRENT_PASSWORD = "Your current password is not correct."
@@ -34,6 +36,24 @@ class InvalidCredentials(AuthenticationError):
     code = "invalid_credentials"
     # One message for a wrong password, an unknown email and an inactive account alike.
     default_message = "The email address or password is incorrect."
+
+
+class AwaitingApproval(AuthenticationError):
+    """The right password of an account that waits for an administrator's approval (only
+    the right password tells, so nobody else learns whether the address is registered)."""
+
+    code = "awaiting_approval"
+    default_message = ("Your account is waiting for approval by an administrator; "
+                       "you can log in once it is approved.")
+
+
+class RegistrationClosed(DomainError):
+    kind = ErrorKind.FORBIDDEN
+    default_message = "Registration is closed; an administrator adds new accounts."
+
+
+class NotPending(Conflict):
+    default_message = "This account is not waiting for approval."
 
 
 class LastAdmin(Conflict):
@@ -73,27 +93,67 @@ def _raise_if(errors: dict[str, list[str]]) -> None:
         raise InvalidInput(errors=errors)
 
 
+def registration_mode() -> str:
+    """REGISTRATION: "open", "approval" or "closed"."""
+    return settings.REGISTRATION
+
+
 def user_register(*, email: str, password: str) -> User:
-    """Create an ordinary user. The email is unique in any letter case; the password
-    must pass AUTH_PASSWORD_VALIDATORS."""
+    """Someone registers themself as an ordinary user, as REGISTRATION allows: "open"
+    lets them in at once, "approval" makes the account wait (inactive, not approved) for
+    an administrator, "closed" refuses (RegistrationClosed, 403). The email is unique in
+    any letter case; the password must pass AUTH_PASSWORD_VALIDATORS."""
+    mode = registration_mode()
+    if mode == "closed":
+        raise RegistrationClosed()
+    pending = {"is_active": False, "approved_at": None} if mode == "approval" else {}
+    return _create(email=email, password=password, role=None, **pending)
+
+
+def user_create(*, email: str, password: str, role: str | None = None) -> User:
+    """An administrator adds an account (in any REGISTRATION mode): active and approved."""
+    return _create(email=email, password=password, role=role)
+
+
+def _create(*, email: str, password: str, role: str | None, **fields) -> User:
     email = normalize_email(email)
     _raise_if({
         "email": _email_errors(email),
         "password": _password_errors(password, user=User(email=email)),
+        "role": _role_errors(role),
     })
     try:
         with transaction.atomic():
-            return User.objects.create_user(email, password)
+            return User.objects.create_user(email, password, role=role or User.Role.USER, **fields)
     except IntegrityError:
         # A concurrent registration of the same address won the unique index.
         raise InvalidInput(EMAIL_TAKEN, field="email") from None
 
 
+def user_approve(*, user: User) -> User:
+    """Let a pending account in: active and approved from now on. NotPending (409) for an
+    account that is not waiting (an active one, or one deactivated after its approval)."""
+    approved = User.objects.filter(pk=user.pk, approved_at__isnull=True, is_active=False).update(
+        is_active=True, approved_at=timezone.now())
+    user.refresh_from_db()
+    if not approved:
+        raise NotPending()
+    return user
+
+
 def user_authenticate(*, email: str, password: str) -> User:
-    """The active user with these credentials; InvalidCredentials (401) otherwise."""
+    """The active user with these credentials; AwaitingApproval (401) for the right
+    password of a pending account; InvalidCredentials (401) otherwise."""
+    email = normalize_email(email)
+    pending = User.objects.filter(email=email, is_active=False, approved_at__isnull=True).first()
+    if pending is not None:
+        # One password check, as on every other path: the timing tells nothing either.
+        if pending.check_password(password):
+            raise AwaitingApproval()
+        raise InvalidCredentials()
     # ModelBackend refuses inactive users and hashes even for unknown addresses, so
     # neither the answer nor its timing tells which case it was.
-    user = authenticate(None, email=normalize_email(email), password=password)
+    user = authenticate(None, email=email, password=password)
     if user is None:
         raise InvalidCredentials()
     return user
@@ -139,6 +199,8 @@ def user_update(
         changes["role"] = role
     if is_active is not None and is_active != user.is_active:
         changes["is_active"] = is_active
+        if is_active and user.approved_at is None:
+            changes["approved_at"] = timezone.now()  # activating a pending account approves it
     _raise_if(_changes_errors(user, email=changes.get("email"), password=password, role=role))
     if password:
         changes["password"] = make_password(password)

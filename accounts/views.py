@@ -42,7 +42,7 @@ def login_view(request):
     if request.user.is_authenticated:
         return redirect(next_path or settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST or None)
-    context = {"form": form, "next": next_path}
+    context = {"form": form, "next": next_path, "registration": services.registration_mode()}
     if request.method == "POST":
         # The API's and the admin's login count the same failures (accounts.throttles).
         if wait := login_wait(request):
@@ -54,6 +54,9 @@ def login_view(request):
             except services.InvalidCredentials as exc:
                 if wait := login_failed(request):
                     return _throttled(request, "accounts/login.html", context, wait)
+                form.add_error(None, exc.message)
+            except services.AwaitingApproval as exc:
+                # Only the right password gets here; it is not a failed attempt.
                 form.add_error(None, exc.message)
             else:
                 session_login(request, user)
@@ -84,6 +87,11 @@ def admin_login_view(request, extra_context=None):
 def register_view(request):
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
+    mode = services.registration_mode()
+    if mode == "closed":
+        # Nothing posted here is looked at; administrators add accounts.
+        return render(request, "accounts/register.html", {"closed": services.RegistrationClosed.default_message},
+                      status=403 if request.method == "POST" else 200)
     form = RegisterForm(request.POST or None)
     if request.method == "POST":
         if wait := web_throttle_wait(request, AUTH_THROTTLES):  # every attempt counts
@@ -95,9 +103,13 @@ def register_view(request):
             except InvalidInput as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, f"Your account {user.email} has been created. Log in to start.")
+                if user.is_pending:
+                    messages.info(request, f"Your account {user.email} has been created and is waiting for "
+                                           "approval by an administrator. You can log in once it is approved.")
+                else:
+                    messages.success(request, f"Your account {user.email} has been created. Log in to start.")
                 return redirect("accounts:login")
-    return render(request, "accounts/register.html", {"form": form})
+    return render(request, "accounts/register.html", {"form": form, "approval": mode == "approval"})
 
 
 @require_POST

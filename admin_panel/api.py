@@ -1,4 +1,4 @@
-"""The admin-only REST API: stats, delete a user, change a user's role."""
+"""The admin-only REST API: stats, delete a user, change a user's role, approve an account."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.models import User
 from accounts.permissions import IsAdmin
-from accounts.serializers import NOT_SIGNED_IN, FieldErrorsOut, UserOut
+from accounts.serializers import NOT_SIGNED_IN, AccountOut, FieldErrorsOut, UserOut
 from admin_panel.selectors import admin_stats
 
 AdminErrorDetail = inline_serializer("AdminErrorDetail", {"detail": serializers.CharField()})
@@ -26,6 +26,7 @@ class AdminStatsOut(serializers.Serializer):
     users = serializers.IntegerField()
     admins = serializers.IntegerField()
     active_users = serializers.IntegerField()
+    pending_users = serializers.IntegerField(help_text="waiting for an administrator's approval")
     active_refresh_tokens = serializers.IntegerField(help_text="not revoked and not expired")
 
 
@@ -81,3 +82,20 @@ class UserRoleApi(AdminApiView):
         data.is_valid(raise_exception=True)
         user = services.user_update(user=user, role=data.validated_data["role"], by=request.user)
         return Response(UserOut(user).data)
+
+
+class UserApproveApi(AdminApiView):
+    """Approve an account that waits for it (REGISTRATION=approval): it can log in from now on."""
+
+    @extend_schema(
+        operation_id="users_approve", request=None,
+        responses={
+            200: AccountOut, 401: NOT_SIGNED_IN, 403: NOT_ADMIN, 404: NO_SUCH_USER,
+            409: OpenApiResponse(AdminErrorDetail, description="The account is not waiting for approval "
+                                                               "(active, or deactivated after its approval)."),
+        },
+    )
+    def post(self, request, user_id: int):
+        user = get_object_or_404(User, pk=user_id)
+        user = services.user_approve(user=user)
+        return Response(AccountOut(user).data)

@@ -1,4 +1,5 @@
-"""The admin pages: stats, a searchable users table, promote/demote and delete."""
+"""The admin pages: stats, a searchable users table, promote/demote, delete, pending
+accounts to approve, adding a user, and the models' switches."""
 from __future__ import annotations
 
 from functools import wraps
@@ -12,10 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import services
 from accounts.models import User
-from accounts.selectors import user_list
-from admin_panel.forms import UserSearchForm
+from accounts.selectors import pending_user_list, user_list
+from catalogue import services as catalogue_services
+from catalogue.models import ProviderModel
+from catalogue.selectors import catalogue_list
+from admin_panel.forms import AddUserForm, UserSearchForm
 from admin_panel.selectors import admin_stats, stats_for_display
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 from core.redirects import safe_next_path
 
 USERS_PER_PAGE = 20
@@ -37,9 +41,7 @@ def _back(request):
     return redirect(safe_next_path(request) or reverse("admin_panel:index"))
 
 
-@require_GET
-@admin_required
-def index(request):
+def _index(request, *, add_form=None, status=200):
     search = UserSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
     page = Paginator(user_list(search=query), USERS_PER_PAGE).get_page(request.GET.get("page"))
@@ -48,9 +50,48 @@ def index(request):
         "search": search,
         "query": query,
         "page": page,
+        "pending": pending_user_list(),
+        "add_form": add_form or AddUserForm(),
         "here": request.get_full_path(),
         "roles": User.Role,
-    })
+    }, status=status)
+
+
+@require_GET
+@admin_required
+def index(request):
+    return _index(request)
+
+
+@require_POST
+@admin_required
+def user_add(request):
+    """Add an account, active and approved at once (whatever REGISTRATION says)."""
+    form = AddUserForm(request.POST)
+    if form.is_valid():
+        try:
+            user = services.user_create(**form.cleaned_data)
+        except InvalidInput as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, f"{user.email} has been added as {'an admin' if user.is_admin else 'a user'}.")
+            return redirect("admin_panel:index")
+    return _index(request, add_form=form, status=400)
+
+
+@require_POST
+@admin_required
+def user_approve(request, user_id: int):
+    user = get_object_or_404(User, pk=user_id)
+    try:
+        user = services.user_approve(user=user)
+    except DomainError as exc:
+        messages.error(request, exc.user_message)
+    else:
+        messages.success(request, f"{user.email} has been approved and can log in now.")
+    return _back(request)
 
 
 @require_POST
@@ -87,3 +128,29 @@ def user_delete(request, user_id: int):
         "back": safe_next_path(request) or reverse("admin_panel:index"),
         "is_self": user.pk == request.user.pk,
     })
+
+
+@require_GET
+@admin_required
+def model_list(request):
+    """Every available catalogue model with its prices and the two switches."""
+    return render(request, "admin_panel/models.html", {"models": catalogue_list(), "here": request.get_full_path()})
+
+
+SWITCH_VALUES = {"on": True, "off": False}
+
+
+@require_POST
+@admin_required
+def model_access(request):
+    """One switch of one model: ``model`` and ``enabled`` or ``admins_only`` = on/off."""
+    model = get_object_or_404(ProviderModel, pk=request.POST.get("model", ""))
+    switches = {name: SWITCH_VALUES[request.POST[name]] for name in ("enabled", "admins_only")
+                if request.POST.get(name) in SWITCH_VALUES}
+    if not switches:
+        messages.error(request, "Nothing to change: send enabled or admins_only as on or off.")
+        return redirect("admin_panel:models")
+    model = catalogue_services.model_access_update(model=model, **switches)
+    state = "disabled" if not model.enabled else "for administrators only" if model.admins_only else "enabled for everyone"
+    messages.success(request, f"{model.pk} is now {state}.")
+    return redirect(safe_next_path(request) or reverse("admin_panel:models"))

@@ -5,7 +5,9 @@ from catalogue.models import ProviderModel
 
 @admin.register(ProviderModel)
 class ProviderModelAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "kinds", "image_route", "available", "last_seen")
-    list_filter = ("available", "is_text", "is_image", "is_video", "image_route")
+    list_display = ("id", "name", "kinds", "image_route", "available", "enabled", "admins_only", "last_seen")
+    # The administrator's switches, changed right in the list (the sync never overwrites them).
+    list_editable = ("enabled", "admins_only")
+    list_filter = ("available", "enabled", "admins_only", "is_text", "is_image", "is_video", "image_route")
     search_fields = ("id", "name")
     readonly_fields = ("first_seen", "last_seen", "updated_at")

@@ -5,7 +5,8 @@ from core.errors import InvalidInput, ProviderFailed
 
 
 class UnknownModel(InvalidInput):
-    """The model is not in the catalogue, no longer available, or not of the wanted kind."""
+    """The model is not in the catalogue, no longer available, not of the wanted kind, or
+    not for this person (disabled, or admins-only)."""
 
     default_message = "Unknown model."
 
@@ -22,6 +23,20 @@ class UnknownModel(InvalidInput):
         return cls(
             f'"{model_id}" is not {_article(kind)} {kind} model (it makes: {made}); '
             f"choose one from GET /api/models?kind={kind}.",
+            field="model",
+        )
+
+    @classmethod
+    def disabled(cls, *, model_id: str, kind: str) -> "UnknownModel":
+        return cls(
+            f'"{model_id}" is disabled by an administrator; choose one from GET /api/models?kind={kind}.',
+            field="model",
+        )
+
+    @classmethod
+    def admins_only(cls, *, model_id: str, kind: str) -> "UnknownModel":
+        return cls(
+            f'"{model_id}" is for administrators only; choose one from GET /api/models?kind={kind}.',
             field="model",
         )
 

@@ -43,6 +43,10 @@ class ProviderModel(models.Model):
     context_length = models.PositiveIntegerField(null=True, blank=True)
     pricing = models.JSONField(default=dict)
     available = models.BooleanField(default=True)
+    # An administrator's switches (never changed by the sync once the row exists): a
+    # disabled model is offered to nobody; an admins-only one to administrators only.
+    enabled = models.BooleanField(default=True, help_text="offered in the pickers and accepted by the API")
+    admins_only = models.BooleanField(default=False, help_text="offered to and accepted from administrators only")
     first_seen = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -54,7 +58,12 @@ class ProviderModel(models.Model):
     def __str__(self) -> str:
         return self.id
 
-    # Fields copied from a CatalogueModel by the sync (everything but bookkeeping).
+    def usable_by(self, user) -> bool:
+        """Whether ``user`` may choose this model (enabled, and not admins-only unless an admin)."""
+        return self.enabled and (not self.admins_only or bool(getattr(user, "is_admin", False)))
+
+    # Fields copied from a CatalogueModel by the sync (everything but bookkeeping and the
+    # administrator's switches).
     CATALOGUE_FIELDS = (
         "name", "description", "kinds", "input_modalities", "output_modalities", "image_route",
         "aspect_ratios", "resolutions", "sizes", "durations", "frame_images", "max_n",

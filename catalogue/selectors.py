@@ -9,19 +9,29 @@ from catalogue.models import ProviderModel
 KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video"}
 
 
-def catalogue_list(*, kind: str | None = None, include_unavailable: bool = False) -> QuerySet[ProviderModel]:
-    """Catalogue entries, optionally of one kind (text, image or video), by id."""
+def catalogue_list(*, kind: str | None = None, include_unavailable: bool = False,
+                   user=None) -> QuerySet[ProviderModel]:
+    """Catalogue entries, optionally of one kind (text, image or video), by id.
+
+    With ``user``: only the models that person may use (enabled ones; admins-only ones
+    for administrators only), as the pickers and GET /api/models offer them. Without:
+    every entry, whatever the administrator's switches (the admin panel's list).
+    """
     models = ProviderModel.objects.all()
     if not include_unavailable:
         models = models.filter(available=True)
     if kind:
         models = models.filter(**{KIND_FLAGS[kind]: True})
+    if user is not None:
+        models = models.filter(enabled=True)
+        if not getattr(user, "is_admin", False):
+            models = models.filter(admins_only=False)
     return models.order_by("id")
 
 
-def catalogue_entry(*, model_id: str, kind: str) -> ProviderModel:
-    """The available catalogue entry for ``model_id`` that makes ``kind`` outputs;
-    UnknownModel (400 on field "model") otherwise."""
+def catalogue_entry(*, model_id: str, kind: str, user=None) -> ProviderModel:
+    """The available catalogue entry for ``model_id`` that makes ``kind`` outputs and, with
+    ``user``, that this person may use; UnknownModel (400 on field "model") otherwise."""
     model_id = (model_id or "").strip()
     if not model_id:
         raise UnknownModel("Choose a model.", field="model")
@@ -30,6 +40,10 @@ def catalogue_entry(*, model_id: str, kind: str) -> ProviderModel:
         raise UnknownModel.unknown(model_id=model_id, kind=kind)
     if not entry.has_kind(kind):
         raise UnknownModel.wrong_kind(model_id=model_id, kind=kind, kinds=entry.kinds)
+    if user is not None and not entry.enabled:
+        raise UnknownModel.disabled(model_id=model_id, kind=kind)
+    if user is not None and not entry.usable_by(user):
+        raise UnknownModel.admins_only(model_id=model_id, kind=kind)
     return entry
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,6 +34,8 @@ def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueS
     Idempotent: a second run with the same catalogue changes nothing but ``last_seen``.
     Models the provider no longer lists are marked unavailable, not deleted; a model that
     comes back is available again. The provider is asked before any transaction opens.
+    A new model starts enabled or disabled as MODELS_ENABLED_BY_DEFAULT says; the
+    administrator's switches (``enabled``, ``admins_only``) of known models are never touched.
     """
     if entries is None:
         entries = get_client().fetch_catalogue()
@@ -54,7 +57,8 @@ def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueS
             model = existing.get(model_id)
             if model is None:
                 new_rows.append(ProviderModel(id=model_id, first_seen=now, last_seen=now, updated_at=now,
-                                              available=True, **values))
+                                              available=True, enabled=settings.MODELS_ENABLED_BY_DEFAULT,
+                                              **values))
                 created += 1
                 continue
             changed = {name: value for name, value in values.items() if getattr(model, name) != value}
@@ -74,3 +78,15 @@ def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueS
     result = CatalogueSyncResult(created=created, updated=updated, unchanged=unchanged, marked_unavailable=gone)
     log.info("Model catalogue synced: %s", result)
     return result
+
+
+def model_access_update(*, model: ProviderModel, enabled: bool | None = None,
+                        admins_only: bool | None = None) -> ProviderModel:
+    """Set an administrator's switches of one model (None keeps a switch as it is).
+    A disabled model is offered to nobody; an admins-only one to administrators only."""
+    changes = {name: value for name, value in (("enabled", enabled), ("admins_only", admins_only))
+               if value is not None and getattr(model, name) != value}
+    if changes:
+        ProviderModel.objects.filter(pk=model.pk).update(**changes, updated_at=timezone.now())
+        model.refresh_from_db()
+    return model

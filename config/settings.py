@@ -240,9 +240,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "auth", "description": "Accounts and tokens: register, log in for a JWT pair, refresh "
                                         "(rotating) and log out. Send `Authorization: Bearer <access>`."},
         {"name": "users", "description": "Your own account (/api/users/me) and, for administrators, other "
-                                         "users' roles and deletion."},
+                                         "users' roles, approval and deletion."},
         {"name": "models", "description": "The model catalogue: which models generate text, images or videos, "
-                                          "and what each accepts."},
+                                          "and what each accepts; administrators switch models on and off."},
         {"name": "generations", "description": "Text and image generation, and your generation history."},
         {"name": "videos", "description": "Video jobs: start (from text or an image), poll, cancel, list, and "
                                           "download the file."},
@@ -250,6 +250,11 @@ SPECTACULAR_SETTINGS = {
                                          "by day, model and kind."},
         {"name": "admin", "description": "Site-wide figures for administrators."},
     ],
+    # An account's status and a video job's status are different choice sets (both "status").
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.User.Status",
+        "StatusEnum": "videos.models.VideoJob.Status",
+    },
 }
 # /api/docs/ serves Swagger UI's files from drf-spectacular-sidecar (no CDN at run time);
 # without that package installed it falls back to drf-spectacular's CDN links.
@@ -385,6 +390,17 @@ OPENROUTER_VIDEO_MAX_BYTES = env.int("OPENROUTER_VIDEO_MAX_BYTES", default=200 *
 # Overall limits on downloading a provider-hosted video / image, whatever the read timeout allows.
 OPENROUTER_DOWNLOAD_DEADLINE = env.float("OPENROUTER_DOWNLOAD_DEADLINE", default=300.0)
 OPENROUTER_IMAGE_DOWNLOAD_DEADLINE = env.float("OPENROUTER_IMAGE_DOWNLOAD_DEADLINE", default=60.0)
+
+# --- Access: who may register, which models are offered ---------------------------------
+
+# "open": anyone registers and logs in at once; "approval": new accounts wait (inactive)
+# until an administrator approves them; "closed": only administrators add accounts.
+REGISTRATION = env.str("REGISTRATION", default="open").strip().lower()
+if REGISTRATION not in ("open", "approval", "closed"):
+    raise environ.ImproperlyConfigured('REGISTRATION must be "open", "approval" or "closed"')
+# Whether a model the catalogue sync sees for the first time starts enabled (an
+# administrator's later switches are kept by every sync).
+MODELS_ENABLED_BY_DEFAULT = env.bool("MODELS_ENABLED_BY_DEFAULT", default=True)
 
 # --- Generation (text and images) -------------------------------------------------------
 

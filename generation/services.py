@@ -48,7 +48,7 @@ def _open_record(validate, record, *, user, **fields):
     """One unit of database work before the provider is called: check the request, take
     one of the owner's in-flight slots, record the pending row. The caller releases the
     slot when the generation ends."""
-    request = validate(**fields)
+    request = validate(user=user, **fields)
     capacity.try_acquire_slot(user.pk)
     try:
         return request, record(user=user, request=request)

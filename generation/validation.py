@@ -41,7 +41,7 @@ class TextRequest:
 
 
 def text_request_validate(*, model: str, prompt: str, system: str = "", max_tokens: int | None = None,
-                          temperature: float | None = None) -> TextRequest:
+                          temperature: float | None = None, user=None) -> TextRequest:
     """Check a text request (prompt, model, bounds) without calling the provider."""
     prompt = clean_prompt(prompt)
     system = clean_prompt(system, field="system", required=False)
@@ -53,7 +53,7 @@ def text_request_validate(*, model: str, prompt: str, system: str = "", max_toke
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
             raise InvalidInput("Must be a number from 0 to 2.", field="temperature")
         temperature = float(temperature)
-    entry = catalogue_entry(model_id=model, kind="text")
+    entry = catalogue_entry(model_id=model, kind="text", user=user)
     return TextRequest(model=entry, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
 
 
@@ -74,7 +74,8 @@ class ImageRequest:
 
 
 def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: str | None = None,
-                           aspect_ratio: str | None = None, image_size: str | None = None) -> ImageRequest:
+                           aspect_ratio: str | None = None, image_size: str | None = None,
+                           user=None) -> ImageRequest:
     """Check an image request against the model's catalogue entry, before any call."""
     prompt = clean_prompt(prompt)
     n = 1 if n is None else n
@@ -84,7 +85,7 @@ def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: 
     size, aspect_ratio, image_size = ((value or "").strip() or None for value in (size, aspect_ratio, image_size))
     if size and aspect_ratio:
         raise InvalidInput("Send either size or aspect_ratio, not both.", field="size")
-    entry = catalogue_entry(model_id=model, kind="image")
+    entry = catalogue_entry(model_id=model, kind="image", user=user)
     try:
         validate_image_params(entry.as_catalogue_model(), n=n, size=size, aspect_ratio=aspect_ratio,
                               image_size=image_size)

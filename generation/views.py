@@ -37,7 +37,7 @@ async def _run(request, form, call):
 
 def _bound_form(request, form_class, kind: str):
     """The kind's models and the form (bound on POST, and checked), made in a worker thread."""
-    models = list(catalogue_list(kind=kind))
+    models = list(catalogue_list(kind=kind, user=request.user))
     form = form_class(request.POST or None, models=models)
     return models, form, request.method == "POST" and form.is_valid()
 

@@ -52,7 +52,7 @@ def video_job_create(
     image_to_video = generation_type == VideoJob.GenerationType.IMAGE_TO_VIDEO
     if generation_type not in VideoJob.GenerationType.values:
         raise VideoParameterError("Unknown generation type.", field="generation_type")
-    entry = catalogue_entry(model_id=model, kind="video")
+    entry = catalogue_entry(model_id=model, kind="video", user=owner)
     source = image_source(owner=owner, image_url=image_url, image_id=image_id) if image_to_video else Source()
     try:
         validate_video_params(

@@ -25,7 +25,7 @@ def _not_found(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def video_generate(request):
-    models = list(catalogue_list(kind="video"))
+    models = list(catalogue_list(kind="video", user=request.user))
     form = VideoForm(request.POST or None, models=models)
     status = 200
     if request.method == "POST" and form.is_valid():

@@ -25,7 +25,7 @@ def test_register_creates_an_ordinary_user(anon_api, production_hashers):
     response = post(anon_api, "/api/auth/register", {"email": "New.Person@Example.com", "password": STRONG_PASSWORD})
     assert response.status_code == 201
     user = User.objects.get()
-    assert response.json() == {"id": user.pk, "email": "new.person@example.com", "role": "user"}
+    assert response.json() == {"id": user.pk, "email": "new.person@example.com", "role": "user", "status": "active"}
     assert user.password.startswith("argon2$") and user.check_password(STRONG_PASSWORD)
 
 

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 # (path, method): status codes the schema must state.
 DOCUMENTED = {
-    ("/api/auth/register", "post"): {"201", "400", "429"},
+    ("/api/auth/register", "post"): {"201", "400", "403", "429"},
     ("/api/auth/login", "post"): {"200", "400", "401", "429"},
     ("/api/auth/refresh", "post"): {"200", "400", "401"},
     ("/api/auth/logout", "post"): {"204", "400", "401"},
@@ -19,6 +19,8 @@ DOCUMENTED = {
     ("/api/admin/stats", "get"): {"200", "401", "403"},
     ("/api/users/{user_id}", "delete"): {"204", "401", "403", "404", "409"},
     ("/api/users/{user_id}/role", "put"): {"200", "400", "401", "403", "404", "409"},
+    ("/api/users/{user_id}/approve", "post"): {"200", "401", "403", "404", "409"},
+    ("/api/models/{model_id}", "patch"): {"200", "400", "401", "403", "404"},
 }
 WITH_BODY = {"/api/auth/register", "/api/auth/login", "/api/auth/refresh", "/api/auth/logout",
              "/api/users/{user_id}/role"}
