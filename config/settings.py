@@ -7,6 +7,7 @@ offline OpenRouter double when no OPENROUTER_API_KEY is set.
 import hashlib
 import hmac
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 import environ
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "catalogue",
     "generation",
     "videos",
+    "billing",
     "admin_panel",
 ]
 
@@ -367,6 +369,29 @@ GENERATION_MAX_IMAGES = env.int("GENERATION_MAX_IMAGES", default=4)
 # whole generation request may take, streaming included.
 GENERATION_MAX_IN_FLIGHT = env.int("GENERATION_MAX_IN_FLIGHT", default=4)
 GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
+
+# --- Spending budgets (billing) ---------------------------------------------------------
+
+# USD per user per UTC day / UTC calendar month; unset (or empty) = unlimited. An admin
+# overrides them per user (PUT /api/users/{id}/limits, the admin panel, the Django admin).
+def _budget(name: str):
+    text = env.str(name, default="").strip()
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        raise environ.ImproperlyConfigured(f"{name} must be an amount in USD such as 5.00 (or unset), not {text!r}.")
+    return amount
+
+
+DEFAULT_DAILY_BUDGET_USD = _budget("DEFAULT_DAILY_BUDGET_USD")
+DEFAULT_MONTHLY_BUDGET_USD = _budget("DEFAULT_MONTHLY_BUDGET_USD")
+# How long after its request's deadline (GENERATION_DEADLINE, VIDEO_JOB_DEADLINE) a
+# reservation nobody settled (its process was killed) stops counting against a budget.
+BILLING_RESERVATION_MARGIN = env.int("BILLING_RESERVATION_MARGIN", default=120)
 
 # --- Logging ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import logging
 from django.db.models import Q
 from django.utils import timezone
 
+from billing import services as billing
 from core.db import retry_on_write_conflict
 from videos.models import VideoJob
 
@@ -47,7 +48,13 @@ def transition(*, job_id: int, from_states, to: str, **changes) -> bool:
         changes.setdefault("in_flight_slot", None)
         changes.setdefault("finished_at", timezone.now())
         changes.setdefault("next_action_at", None)
-    return update_if(job_id=job_id, statuses=from_states, status=to, **changes) == 1
+    moved = update_if(job_id=job_id, statuses=from_states, status=to, **changes) == 1
+    if moved and to in VideoJob.TERMINAL:
+        # The job's budget reservation becomes what it cost, or is released (billing).
+        billing.safely(f"settling video job {job_id}", lambda: billing.video_job_ended(
+            job_id=job_id, status=to, cost=changes.get("cost"),
+            submitted=lambda: VideoJob.objects.filter(pk=job_id, provider_job_id__isnull=False).exists()))
+    return moved
 
 
 def update_if(*, job_id: int, statuses, condition: Q | None = None, touch: bool = True, **changes) -> int:
