@@ -86,9 +86,9 @@ def budget_status(*, user_id: int, now: datetime | None = None) -> dict:
 
     def period(budget, used, resets_at):
         return {
-            "budget_usd": None if budget is None else str(budget),
-            "spent_usd": str(used), "reserved_usd": str(spent.reserved),
-            "left_usd": None if budget is None else str(max(ZERO, budget - used - spent.reserved)),
+            "budget_usd": _text(budget),
+            "spent_usd": amount_text(used), "reserved_usd": amount_text(spent.reserved),
+            "left_usd": None if budget is None else amount_text(max(ZERO, budget - used - spent.reserved)),
             "resets_at": resets_at.isoformat().replace("+00:00", "Z"),
         }
     return {
@@ -103,5 +103,12 @@ def budget_status(*, user_id: int, now: datetime | None = None) -> dict:
     }
 
 
+def amount_text(amount: Decimal) -> str:
+    """USD as a decimal string: as many places as it has (up to 8), at least 2 ("0.10", "0.0095")."""
+    text = f"{Decimal(amount):.8f}".rstrip("0")
+    whole, _, places = text.partition(".")
+    return f"{whole}.{places.ljust(2, '0')}"
+
+
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else amount_text(value)

@@ -29,14 +29,14 @@ from decimal import Decimal
 from typing import Callable
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from billing import pricing
 from billing.models import Reservation, UserBudget
-from billing.selectors import Limits, Periods, Spending, periods, spending, user_limits
-from core.db import is_write_conflict, retry_on_write_conflict
+from billing.selectors import Limits, Periods, Spending, amount_text, periods, spending, user_limits
+from core.db import is_unique_clash, is_write_conflict, retry_on_write_conflict
 from core.errors import BudgetExceeded, InvalidInput, Unavailable
 from core.parsing import cost_or_none
 
@@ -177,11 +177,20 @@ def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict
                 def refuse(amount: Decimal, advice: str) -> BudgetExceeded:
                     return _refusal(limits, spent, p, amount=amount, advice=advice)
 
-                amount, max_tokens = decide(left, refuse)
-                row = Reservation.objects.create(
-                    user_id=user_id, kind=kind, model=model[:200], amount_reserved=amount, pricing=notes,
-                    status=Status.RESERVED, created_at=now,
-                    expires_at=now + timedelta(seconds=expiry + settings.BILLING_RESERVATION_MARGIN))
+                try:
+                    amount, max_tokens = decide(left, refuse)
+                except BudgetExceeded as exc:
+                    # Raised once the transaction is over (it only bumped the counter): an
+                    # error inside it would spoil a caller's outer transaction on DuckDB.
+                    refusal = exc
+                else:
+                    refusal = None
+                    row = Reservation.objects.create(
+                        user_id=user_id, kind=kind, model=model[:200], amount_reserved=amount, pricing=notes,
+                        status=Status.RESERVED, created_at=now,
+                        expires_at=now + timedelta(seconds=expiry + settings.BILLING_RESERVATION_MARGIN))
+            if refusal is not None:
+                raise refusal
             return Hold(id=row.pk, user_id=user_id, amount=amount, prices=notes, max_tokens=max_tokens)
         except (OperationalError, _Moved) as exc:
             if isinstance(exc, OperationalError) and (connection.in_atomic_block or not is_write_conflict(exc)):
@@ -197,9 +206,18 @@ class _Moved(Exception):
 
 
 def _ensure_budget_row(user_id: int) -> None:
-    retry_on_write_conflict(
-        lambda: UserBudget.objects.bulk_create([UserBudget(user_id=user_id)], ignore_conflicts=True),
-        what=f"budget row of user {user_id}")
+    """The user's budget row, made by whichever of concurrent first requests gets there."""
+    for _ in range(5):
+        try:
+            UserBudget.objects.bulk_create([UserBudget(user_id=user_id)], ignore_conflicts=True)
+            return
+        except (IntegrityError, OperationalError) as exc:
+            # DuckDB: a concurrent insert of the same key is a clash even with ON CONFLICT DO NOTHING.
+            if connection.in_atomic_block or not is_unique_clash(exc):
+                raise
+            if UserBudget.objects.filter(pk=user_id).exists():
+                return
+            time.sleep(0.01 * (1 + random.random()))
 
 
 def _serialise(user_id: int) -> None:
@@ -222,9 +240,7 @@ def _periods(limits: Limits, spent: Spending, p: Periods):
 
 
 def money(amount: Decimal) -> str:
-    text = f"{Decimal(amount):.8f}".rstrip("0")
-    whole, _, places = text.partition(".")
-    return f"${whole}.{places.ljust(2, '0')}"
+    return f"${amount_text(amount)}"
 
 
 def when(moment) -> str:
@@ -241,10 +257,10 @@ def _figures(limits: Limits, spent: Spending, p: Periods, *, amount: Decimal | N
     rows = list(_periods(limits, spent, p))
     binding = [row for row in rows if amount is not None and amount > row[1] - row[2] - spent.reserved] or rows[:1]
     name, budget, used, resets_at = max(binding, key=lambda row: row[3])
-    figures = {"budget": str(budget), "spent": str(used), "reserved": str(spent.reserved),
+    figures = {"budget": amount_text(budget), "spent": amount_text(used), "reserved": amount_text(spent.reserved),
                "resets_at": _iso(resets_at), "period": name, "timezone": "UTC"}
     if amount is not None:
-        figures["cost"] = str(amount)
+        figures["cost"] = amount_text(amount)
     return figures
 
 

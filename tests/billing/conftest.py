@@ -70,3 +70,6 @@ def run_at_once(*calls):
     for thread in threads:
         thread.join(timeout=120)
     return results
+
+
+from tests.generation.conftest import fault_model, stream_post  # noqa: E402,F401
