@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import User
 from admin_panel.views import admin_required
 from billing import services
-from billing.selectors import budget_status, user_limits
+from billing import selectors
 from core.errors import DomainError
 
 
@@ -41,8 +41,8 @@ def user_limits(request, user_id: int):
         else:
             status = 400
     else:
-        limits = user_limits(user_id=target.pk)
+        limits = selectors.user_limits(user_id=target.pk)
         form = LimitsForm(initial={"daily_budget_usd": limits.daily_override or "",
                                    "monthly_budget_usd": limits.monthly_override or ""})
     return render(request, "billing/user_limits.html",
-                  {"target": target, "form": form, "status": budget_status(user_id=target.pk)}, status=status)
+                  {"target": target, "form": form, "status": selectors.budget_status(user_id=target.pk)}, status=status)

@@ -73,3 +73,4 @@ def run_at_once(*calls):
 
 
 from tests.generation.conftest import fault_model, stream_post  # noqa: E402,F401
+from tests.videos.conftest import fake, fault_video_model, sent_tasks  # noqa: E402,F401
