@@ -7,6 +7,7 @@ offline OpenRouter double when no OPENROUTER_API_KEY is set.
 import hashlib
 import hmac
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 import environ
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "catalogue",
     "generation",
     "videos",
+    "billing",
     "admin_panel",
     "usage",
 ]
@@ -422,6 +424,29 @@ CELERY_BEAT_SCHEDULE["fail-stale-generations"] = {
 }
 # Answers longer than this are stored as escaped plain text instead of rendered markdown.
 GENERATION_MARKDOWN_MAX_CHARS = env.int("GENERATION_MARKDOWN_MAX_CHARS", default=100_000)
+
+# --- Spending budgets (billing) ---------------------------------------------------------
+
+# USD per user per UTC day / UTC calendar month; unset (or empty) = unlimited. An admin
+# overrides them per user (PUT /api/users/{id}/limits, the admin panel, the Django admin).
+def _budget(name: str):
+    text = env.str(name, default="").strip()
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        raise environ.ImproperlyConfigured(f"{name} must be an amount in USD such as 5.00 (or unset), not {text!r}.")
+    return amount
+
+
+DEFAULT_DAILY_BUDGET_USD = _budget("DEFAULT_DAILY_BUDGET_USD")
+DEFAULT_MONTHLY_BUDGET_USD = _budget("DEFAULT_MONTHLY_BUDGET_USD")
+# How long after its request's deadline (GENERATION_DEADLINE, VIDEO_JOB_DEADLINE) a
+# reservation nobody settled (its process was killed) stops counting against a budget.
+BILLING_RESERVATION_MARGIN = env.int("BILLING_RESERVATION_MARGIN", default=120)
 
 # --- Logging ----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"                  # absent, or someone else's
     CONFLICT = "conflict"                    # the object's state does not allow it
     RATE_LIMITED = "rate_limited"            # too many requests or too much in flight
+    BUDGET_EXCEEDED = "budget_exceeded"      # the request could cost more than the budget has left
     UNAVAILABLE = "unavailable"              # something of ours is down (storage)
     FAILED = "failed"                        # an unexpected failure after the provider call
     PROVIDER_REFUSED = "provider_refused"    # the provider refused this request
@@ -76,6 +77,19 @@ class TooManyRequests(DomainError):
     def __init__(self, message: str | None = None, *, retry_after: int | None = None, **kwargs):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class BudgetExceeded(DomainError):
+    """Refused before the provider is called: the request could cost more than the
+    person's spending budget has left (402). ``extra`` holds the figures an answer body
+    carries besides the message (budget, spent, reserved, resets_at...)."""
+
+    kind = ErrorKind.BUDGET_EXCEEDED
+    default_message = "This request could cost more than your budget has left."
+
+    def __init__(self, message: str | None = None, *, extra: dict | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.extra = dict(extra or {})
 
 
 class Unavailable(DomainError):

@@ -24,6 +24,7 @@ STATUS_FOR_KIND: dict[ErrorKind, int] = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.BUDGET_EXCEEDED: 402,
     ErrorKind.UNAVAILABLE: 503,
     ErrorKind.FAILED: 502,
     ErrorKind.PROVIDER_REFUSED: 400,
@@ -50,6 +51,8 @@ def error_answer(exc: BaseException) -> ErrorAnswer | None:
     if isinstance(exc, DomainError):
         status = STATUS_FOR_KIND[exc.kind]
         body = dict(exc.errors) if exc.errors else {"detail": exc.message}
+        # Figures that come with the message (a budget refusal's budget, spent, reserved...).
+        body.update(getattr(exc, "extra", None) or {})
         headers = {}
         if getattr(exc, "retry_after", None):
             headers["Retry-After"] = str(int(exc.retry_after))

@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import encoders
 from rest_framework.views import APIView
 
+from billing.api import BUDGET_EXCEEDED
 from core.async_views import AsyncApiView
 from core.errors import NotFound
 from core.files import stored_file_response
@@ -91,6 +92,7 @@ class ImageGenerationOut(serializers.Serializer):
 ERRORS = {
     400: OpenApiResponse(description="bad input: the body names the field and what is accepted"),
     401: OpenApiResponse(description="not signed in"),
+    402: BUDGET_EXCEEDED,
     429: OpenApiResponse(description="throttled, or the provider rate-limits us (Retry-After says when)"),
     502: OpenApiResponse(description="the provider failed or answered something unreadable"),
     503: OpenApiResponse(description="provider account problem, or the images could not be stored"),

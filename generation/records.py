@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from billing import services as billing
 from core.db import release_db_connection, retry_on_write_conflict
 from core.errors import Conflict, DomainError, ErrorKind, OperationFailed, Unavailable, describe_failure
 from core.files import delete_stored_file
@@ -55,20 +56,34 @@ def usage_fields(usage: Usage) -> dict:
     }
 
 
-def text_pending(*, user, request: TextRequest, stream: bool) -> Generation:
+def _with_hold(generation: Generation, hold) -> Generation:
+    """Note the budget reservation on the row (and on the object, for settling it when
+    the generation ends: billing.services.settle)."""
+    billing.attach(hold, generation_id=generation.pk)
+    generation.budget_hold = hold
+    return generation
+
+
+def _hold(generation: Generation):
+    return getattr(generation, "budget_hold", None)
+
+
+def text_pending(*, user, request: TextRequest, stream: bool, hold=None) -> Generation:
     params = {**request.params, **({"stream": True} if stream else {})}
     generation = Generation.objects.create(
         owner=user, kind=Generation.Kind.TEXT, model_id=request.model.pk, prompt=request.prompt,
         system=request.system, params=params, status=Status.PENDING)
+    _with_hold(generation, hold)
     release_db_connection()
     return generation
 
 
-def image_pending(*, user, request: ImageRequest) -> Generation:
+def image_pending(*, user, request: ImageRequest, hold=None) -> Generation:
     """The pending row of an image request, with the route its model's entry decides."""
     generation = Generation.objects.create(
         owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
         params=request.params, route=request.model.image_route or "images", status=Status.PENDING)
+    _with_hold(generation, hold)
     release_db_connection()
     return generation
 
@@ -96,12 +111,16 @@ def finish(generation: Generation, *, status: str, **fields) -> Generation:
 
 def complete_text(generation: Generation, *, text: str, provider_id: str, finish_reason: str | None,
                   usage: Usage) -> Generation:
+    hold = _hold(generation)
+    billing.safely("settling a text reservation",
+                   lambda: billing.settle(hold, amount=billing.provider_cost(hold, usage)))
     return finish(generation, status=Status.COMPLETED, text=text, provider_id=provider_id[:200],
                   finish_reason=(finish_reason or "")[:40], **usage_fields(usage))
 
 
 def record_failure(generation: Generation, exc: BaseException, **fields) -> Generation:
     """Fail the row with the reason a person can act on (the provider's, or ours)."""
+    billing.safely("releasing a reservation", lambda: billing.release(_hold(generation)))
     expected = isinstance(exc, (ProviderError, DomainError))
     if not expected:
         log.error("Generation %s failed unexpectedly", generation.pk, exc_info=exc)
@@ -112,7 +131,9 @@ def record_failure(generation: Generation, exc: BaseException, **fields) -> Gene
 
 
 def record_cut_short(generation: Generation, *, text: str, why: str) -> Generation:
-    """The client went away (or the server is stopping): keep what arrived as partial."""
+    """The client went away (or the server is stopping): keep what arrived as partial.
+    The provider may bill the whole answer, so the reservation counts in full."""
+    billing.safely("settling a cut-short reservation", lambda: billing.settle(_hold(generation), amount=None))
     return finish(generation, status=Status.PARTIAL, text=text, error=CUT_SHORT, error_detail=why[:4000])
 
 
@@ -134,6 +155,10 @@ def store_images(generation: Generation, result: ImageResult) -> Generation:
     A row its owner deleted meanwhile keeps no image (GenerationDeleted)."""
     usage = usage_fields(result.usage)
     html = markdown.render_markdown(result.text)
+    # The provider has billed the images, whether or not we can store them.
+    hold = _hold(generation)
+    billing.safely("settling an image reservation",
+                   lambda: billing.settle(hold, amount=billing.provider_cost(hold, result.usage)))
     stored: list[str] = []
     try:
         rows = []

@@ -10,6 +10,7 @@ GENERATION_DEADLINE (`generation.capacity`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import weakref
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing import services as billing
 from core.errors import DomainError, NotFound
 from generation import capacity, records
 from generation.models import Generation
@@ -44,17 +46,34 @@ def _messages(prompt: str, system: str) -> list[dict]:
     return messages + [{"role": "user", "content": prompt}]
 
 
-def _open_record(validate, record, *, user, **fields):
+def _open_record(validate, record, *, user, reserve, **fields):
     """One unit of database work before the provider is called: check the request, take
-    one of the owner's in-flight slots, record the pending row. The caller releases the
-    slot when the generation ends."""
+    one of the owner's in-flight slots, reserve its largest cost against the owner's
+    budget (402 when it does not fit; billing), record the pending row. The caller
+    releases the slot when the generation ends; the records settle the reservation."""
     request = validate(user=user, **fields)
     capacity.try_acquire_slot(user.pk)
+    hold = None
     try:
-        return request, record(user=user, request=request)
+        request, hold = reserve(user=user, request=request)
+        return request, record(user=user, request=request, hold=hold)
     except BaseException:
+        billing.safely("releasing a reservation", lambda: billing.release(hold))
         capacity.release_slot(user.pk)
         raise
+
+
+def _reserve_text(*, user, request):
+    hold = billing.reserve_text(user=user, entry=request.model, prompt=request.prompt, system=request.system,
+                                max_tokens=request.max_tokens)
+    if hold is not None and hold.max_tokens != request.max_tokens:
+        # No max_tokens asked: the answer is capped at what the budget left pays for.
+        request = dataclasses.replace(request, max_tokens=hold.max_tokens)
+    return request, hold
+
+
+def _reserve_images(*, user, request):
+    return request, billing.reserve_images(user=user, entry=request.model, prompt=request.prompt, n=request.n)
 
 
 async def _release(user_id: int) -> None:
@@ -82,7 +101,7 @@ async def text_generate(*, user, model: str, prompt: str, system: str = "", max_
                         temperature: float | None = None) -> Generation:
     """Generate a whole text answer (the provider error re-raised after it is recorded)."""
     request, generation = await in_db(_open_record)(
-        text_request_validate, functools.partial(records.text_pending, stream=False), user=user,
+        text_request_validate, functools.partial(records.text_pending, stream=False), user=user, reserve=_reserve_text,
         model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
     try:
         try:
@@ -191,7 +210,7 @@ async def text_stream_start(*, user, model: str, prompt: str, system: str = "", 
     caller must ``aclose()`` the stream it gets (that releases the slot)."""
     deadline = asyncio.get_running_loop().time() + settings.GENERATION_DEADLINE
     request, generation = await in_db(_open_record)(
-        text_request_validate, functools.partial(records.text_pending, stream=True), user=user,
+        text_request_validate, functools.partial(records.text_pending, stream=True), user=user, reserve=_reserve_text,
         model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
     try:
         try:
@@ -222,7 +241,7 @@ async def image_generate(*, user, model: str, prompt: str, n: int | None = 1, si
     store them. All or nothing: completed with every image stored, or failed with no
     file left behind."""
     request, generation = await in_db(_open_record)(
-        image_request_validate, records.image_pending, user=user,
+        image_request_validate, records.image_pending, user=user, reserve=_reserve_images,
         model=model, prompt=prompt, n=n, size=size, aspect_ratio=aspect_ratio, image_size=image_size)
     route = generation.route
     try:

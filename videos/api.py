@@ -9,6 +9,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api import BUDGET_EXCEEDED
 from core.files import stored_file_response
 from core.throttles import GenerationThrottle
 from videos import selectors, services
@@ -116,7 +117,7 @@ class VideoCreateApi(APIView):
     @extend_schema(
         operation_id="video_create",
         request=VideoCreateIn,
-        responses={202: VideoCreatedOut, 400: BAD_INPUT, 401: NOT_SIGNED_IN, 429: TOO_MANY},
+        responses={202: VideoCreatedOut, 400: BAD_INPUT, 401: NOT_SIGNED_IN, 402: BUDGET_EXCEEDED, 429: TOO_MANY},
         description="Queues the job and answers at once; a worker submits it to the provider. "
                     "Poll the status endpoint for the outcome.",
     )
@@ -135,7 +136,7 @@ class VideoFromImageApi(APIView):
     @extend_schema(
         operation_id="video_create_from_image",
         request=VideoFromImageIn,
-        responses={202: VideoCreatedOut, 400: BAD_INPUT, 401: NOT_SIGNED_IN, 429: TOO_MANY},
+        responses={202: VideoCreatedOut, 400: BAD_INPUT, 401: NOT_SIGNED_IN, 402: BUDGET_EXCEEDED, 429: TOO_MANY},
         description="Give exactly one of image_url (https, or a data URL) and image_id (one of your "
                     "generated images).",
     )

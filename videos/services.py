@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from billing import services as billing
 from catalogue.selectors import catalogue_entry
 from core.errors import Conflict, NotFound
 from core.parsing import int_or_none
@@ -70,7 +71,15 @@ def video_job_create(
         status=Status.QUEUED, next_action_at=now, created_at=now, updated_at=now,
         deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE),
     )
-    return with_free_slot(owner=owner, take=lambda slot: _insert(values=values, slot=slot, source=source))
+    # The job's largest cost is held against the owner's budget until the job ends (402 if it does not fit).
+    hold = billing.reserve_video(user=owner, entry=entry, duration=duration, resolution=resolution or None)
+    try:
+        job = with_free_slot(owner=owner, take=lambda slot: _insert(values=values, slot=slot, source=source))
+    except BaseException:
+        billing.safely("releasing a video reservation", lambda: billing.release(hold))
+        raise
+    billing.safely("noting a video reservation's job", lambda: billing.attach(hold, video_job_id=job.pk))
+    return job
 
 
 def _insert(*, values: dict, slot: int, source: Source) -> VideoJob:

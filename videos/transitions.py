@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from billing import services as billing
 from core.db import retry_on_write_conflict
 from core.files import delete_stored_file
 from videos.models import VideoJob
@@ -54,6 +55,10 @@ def transition(*, job_id: int, from_states, to: str, **changes) -> bool:
         changes.setdefault("next_action_at", None)
     moved = update_if(job_id=job_id, statuses=from_states, status=to, **changes) == 1
     if moved and to in VideoJob.TERMINAL:
+        # The job's budget reservation becomes what it cost, or is released (billing).
+        billing.safely(f"settling video job {job_id}", lambda: billing.video_job_ended(
+            job_id=job_id, status=to, cost=changes.get("cost"),
+            submitted=lambda: VideoJob.objects.filter(pk=job_id, provider_job_id__isnull=False).exists()))
         _drop_source_file(job_id=job_id)
     return moved
 

@@ -20,6 +20,7 @@ from django.core.files import File
 from django.db.models import Q
 from django.utils import timezone
 
+from billing import services as billing
 from core.db import release_db_connection
 from core.errors import describe_failure
 from core.parsing import cost_or_none
@@ -97,6 +98,7 @@ def video_job_submit(*, job_id: int) -> bool:
         # only note the provider's id, since the provider may still bill for it.
         update_if(job_id=job_id, statuses=VideoJob.TERMINAL, condition=Q(provider_job_id__isnull=True),
                   provider_job_id=submission.id, polling_url=submission.polling_url, touch=False)
+        billing.safely(f"charging video job {job_id}", lambda: billing.video_job_billed(job_id=job_id))
     return True
 
 
