@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import re
 
+from asgiref.sync import iscoroutinefunction
+
 from django.conf import settings
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import URLPattern, URLResolver, get_resolver, get_script_prefix, resolve
 from django.urls.exceptions import Resolver404
+from django.utils.decorators import sync_and_async_middleware
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
@@ -134,16 +137,25 @@ def csrf_failure(request, reason="", **kwargs):
     return csrf.csrf_failure(request, reason, **kwargs)
 
 
+def _repeated_query_parameters(request) -> JsonResponse | None:
+    if is_api_path(request):
+        repeated = sorted(key for key, values in request.GET.lists() if len(values) > 1)
+        if repeated:
+            return JsonResponse({"detail": f"Query parameter given more than once: {', '.join(repeated)}."},
+                                status=400)
+    return None
+
+
+@sync_and_async_middleware
 def reject_repeated_query_parameters(get_response):
     """Middleware: under /api/ a query parameter given more than once is a 400 (every
     documented one takes one value; Django would silently use the last)."""
-    def middleware(request):
-        if is_api_path(request):
-            repeated = sorted(key for key, values in request.GET.lists() if len(values) > 1)
-            if repeated:
-                return JsonResponse({"detail": f"Query parameter given more than once: {', '.join(repeated)}."},
-                                    status=400)
-        return get_response(request)
+    if iscoroutinefunction(get_response):
+        async def middleware(request):
+            return _repeated_query_parameters(request) or await get_response(request)
+    else:
+        def middleware(request):
+            return _repeated_query_parameters(request) or get_response(request)
     return middleware
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import CharField, Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from billing.selectors import user_limits
 from generation.models import Generation
 from videos.models import VideoJob
 
@@ -147,18 +147,19 @@ def _budget(limit, spent: Decimal) -> dict:
 
 def user_usage(*, user, at: datetime | None = None) -> dict:
     """One user's spend: today and this month (UTC), what their budget leaves (None when
-    no budget is configured), and the last RECENT_DAYS days by day, model and kind."""
+    no budget applies to them), and the last RECENT_DAYS days by day, model and kind."""
     today = today_utc(at)
     month_start = today.replace(day=1)
     recent = Scope(today - timedelta(days=RECENT_DAYS - 1), today, user)
     spent_today = totals(Scope(today, today, user))
     spent_month = totals(Scope(month_start, today, user))
+    limits = user_limits(user_id=user.pk)  # the user's own budget, else the site's default
     return {
         "today": {"date": today, **spent_today},
         "month": {"start": month_start, **spent_month},
         "budget": {
-            "daily": _budget(getattr(settings, "DEFAULT_DAILY_BUDGET_USD", None), spent_today["cost"]),
-            "monthly": _budget(getattr(settings, "DEFAULT_MONTHLY_BUDGET_USD", None), spent_month["cost"]),
+            "daily": _budget(limits.daily, spent_today["cost"]),
+            "monthly": _budget(limits.monthly, spent_month["cost"]),
         },
         "from": recent.first,
         "to": recent.last,
