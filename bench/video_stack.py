@@ -1,6 +1,6 @@
 """A whole Studio stack as real processes, for the video integration tests and benchmarks.
 
-The web app (gunicorn, gthread), a Celery worker (threads pool) and Celery beat run as
+The web app (the Procfile's web command: uvicorn), a Celery worker (threads pool) and Celery beat run as
 separate processes on one store (a DuckDB file they take turns on, or a PostgreSQL
 database) and one broker (Kombu's filesystem transport under the stack's DATA_DIR, or
 the Redis of CELERY_BROKER_URL with a queue of the stack's own). The offline OpenRouter
@@ -16,6 +16,8 @@ Callers talk to the stack over HTTP only.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -29,6 +31,16 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+def procfile_command(name: str, env: dict) -> list[str]:
+    """The Procfile's ``name:`` command as arguments, ${VAR} and ${VAR:-default} taken from ``env``."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            command = re.sub(r"\$\{(\w+)(?::-([^}]*))?\}",
+                             lambda m: env.get(m.group(1)) or (m.group(2) or ""), line.split(":", 1)[1])
+            return shlex.split(command)
+    raise LookupError(f"no {name}: line in the Procfile")
 
 
 def free_port() -> int:
@@ -142,9 +154,8 @@ class VideoStack:
         self.wait_until_healthy()
 
     def start_web(self) -> None:
-        self._spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                            "--worker-class", "gthread", "--workers", "1", "--threads", str(self.web_threads),
-                            "--timeout", "120"])
+        """The Procfile's web command (uvicorn), as production runs it."""
+        self._spawn("web", procfile_command("web", self.env))
 
     def start_worker(self, name: str = "worker") -> None:
         log_path = self.logs / f"{name}.log"
