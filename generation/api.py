@@ -1,21 +1,17 @@
 """The generation REST API: thin DRF views over services and selectors."""
 from __future__ import annotations
 
-import json
 from typing import AsyncIterator
 
 from asgiref.sync import sync_to_async
 
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.utils import encoders
 from rest_framework.views import APIView
 
 from billing.api import BUDGET_EXCEEDED
@@ -23,6 +19,7 @@ from core.async_views import AsyncApiView
 from core.errors import NotFound
 from core.files import stored_file_response
 from core.http import error_answer
+from core.sse import EventStreamRenderer, event_stream_response, sse_event
 from core.throttles import GenerationThrottle
 from generation import selectors, services
 
@@ -113,22 +110,6 @@ class TextIn(serializers.Serializer):
                                       help_text="answer as server-sent events (also with Accept: text/event-stream)")
 
 
-class EventStreamRenderer(BaseRenderer):
-    """Lets clients ask for text/event-stream; a refusal (4xx/5xx) is one `error` event."""
-
-    media_type = "text/event-stream"
-    format = "sse"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return sse_event(data, event="error").encode("utf-8")
-
-
-def sse_event(data, *, event: str | None = None) -> str:
-    payload = json.dumps(data, cls=encoders.JSONEncoder, ensure_ascii=False)
-    return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
-
-
 def _wants_stream(request, data) -> bool:
     return bool(data.get("stream")) or "text/event-stream" in request.META.get("HTTP_ACCEPT", "")
 
@@ -173,11 +154,7 @@ class TextGenerateApi(AsyncApiView):
         fields = {key: body.validated_data[key] for key in ("prompt", "model", "system", "max_tokens", "temperature")}
         if _wants_stream(request, body.validated_data):
             stream = await services.text_stream_start(user=request.user, **fields)
-            response = StreamingHttpResponse(
-                text_event_stream(stream, context={"request": request}), content_type="text/event-stream")
-            response["Cache-Control"] = "no-cache"
-            response["X-Accel-Buffering"] = "no"  # proxies must pass pieces on at once
-            return response
+            return event_stream_response(text_event_stream(stream, context={"request": request}))
         generation = await services.text_generate(user=request.user, **fields)
         return Response(await sync_to_async(lambda: TextOut(generation, context={"request": request}).data)())
 

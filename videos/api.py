@@ -1,6 +1,11 @@
 """The video REST API: thin DRF views over videos.services and videos.selectors."""
 from __future__ import annotations
 
+import time
+from typing import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -10,9 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.api import BUDGET_EXCEEDED
+from core.async_views import AsyncApiView
+from core.db import release_db_connection
+from core.errors import NotFound
 from core.files import stored_file_response
+from core.sse import EventStreamRenderer, event_stream_response, sse_comment, sse_event
 from core.throttles import GenerationThrottle
-from videos import selectors, services
+from videos import live, selectors, services
 from videos.models import VideoJob
 
 # ------------------------------------------------------------------ documentation pieces
@@ -28,6 +37,8 @@ TOO_MANY = OpenApiResponse(ErrorDetail, description="Too many jobs in flight (VI
 
 
 # ------------------------------------------------------------------ serializers
+
+MAX_WATCHED_IDS = 200  # per stream; a gallery page shows at most GALLERY_PAGE_SIZE (60) cards
 
 
 class VideoCreateIn(serializers.Serializer):
@@ -95,6 +106,19 @@ class VideoPageOut(serializers.Serializer):
     results = VideoJobOut(many=True)
 
 
+class VideoEventsQuery(serializers.Serializer):
+    ids = serializers.CharField(help_text="comma-separated job ids, e.g. 4,7,9")
+
+    def validate_ids(self, value: str) -> list[int]:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not parts or not all(part.isdigit() for part in parts):
+            raise serializers.ValidationError("Give job ids separated by commas, e.g. 4,7,9.")
+        ids = sorted({int(part) for part in parts})
+        if len(ids) > MAX_WATCHED_IDS:
+            raise serializers.ValidationError(f"At most {MAX_WATCHED_IDS} jobs per stream.")
+        return ids
+
+
 class VideoListQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=VideoJob.Status.values, required=False, allow_blank=True)
 
@@ -154,6 +178,105 @@ class VideoStatusApi(APIView):
     @extend_schema(operation_id="video_status", responses={200: VideoStatusOut, 401: NOT_SIGNED_IN, 404: NOT_YOURS})
     def get(self, request, pk: int):
         return Response(VideoStatusOut(selectors.user_video_status(user=request.user, job_id=pk)).data)
+
+
+EVENTS_DESCRIPTION = (
+    "A text/event-stream (server-sent events) of status changes. First one `status` event per "
+    "watched job with its state now, then one `status` event (the status endpoint's JSON, "
+    "VideoStatusOut) each time a job's status, progress, video_url or error changes, pushed "
+    "within about VIDEO_LIVE_INTERVAL (0.5 s) of the worker's change; a `: ping` comment every "
+    "VIDEO_LIVE_HEARTBEAT (15 s) while nothing changes; and, once every watched job is terminal "
+    "(completed, failed, cancelled), an `end` event, after which the stream closes (an "
+    "EventSource should close itself on `end`, or it reconnects).")
+
+
+async def status_event_stream(initial: list[dict]) -> AsyncIterator[str]:
+    """SSE for live job status: the jobs' state now, then their changes from the process's
+    one watcher (videos.live), until every job is terminal. The client going away cancels
+    this generator (ASGI), and the subscription ends with it."""
+    sent = {}
+    open_ids = set()
+    for body in initial:
+        sent[body["id"]] = live.visible_state(body)
+        if body["status"] not in VideoJob.TERMINAL:
+            open_ids.add(body["id"])
+        yield sse_event(VideoStatusOut(body).data, event="status")
+    if open_ids:
+        watcher = live.watcher()
+        subscription = watcher.subscribe(open_ids)
+        heartbeat = settings.VIDEO_LIVE_HEARTBEAT
+        last_write = time.monotonic()
+        try:
+            while open_ids:
+                changes = await subscription.changes(timeout=max(0.0, last_write + heartbeat - time.monotonic()))
+                for job_id, body in changes.items():
+                    if job_id not in open_ids:
+                        continue
+                    if body is None:  # deleted meanwhile: nothing more will come
+                        open_ids.discard(job_id)
+                        subscription.forget(job_id)
+                        continue
+                    state = live.visible_state(body)
+                    if sent.get(job_id) == state:
+                        continue  # already sent (the first read, or a change of nothing shown)
+                    sent[job_id] = state
+                    if body["status"] in VideoJob.TERMINAL:
+                        open_ids.discard(job_id)
+                        subscription.forget(job_id)
+                    last_write = time.monotonic()
+                    yield sse_event(VideoStatusOut(body).data, event="status")
+                if open_ids and time.monotonic() - last_write >= heartbeat:
+                    last_write = time.monotonic()
+                    yield sse_comment("ping")
+        finally:
+            watcher.unsubscribe(subscription)
+    yield sse_event({}, event="end")
+
+
+def _initial_statuses(user, job_ids) -> list[dict]:
+    try:
+        return selectors.visible_video_statuses(user=user, job_ids=job_ids)
+    finally:
+        # The stream may stay open for minutes: it holds no connection (nor, on DuckDB, the file).
+        release_db_connection()
+
+
+class VideoEventsApi(AsyncApiView):
+    """Live status of several jobs over one stream (the gallery's pending cards)."""
+
+    renderer_classes = [*AsyncApiView.renderer_classes, EventStreamRenderer]
+
+    @extend_schema(
+        operation_id="video_events",
+        parameters=[OpenApiParameter("ids", str, required=True, description=(
+            f"comma-separated job ids, at most {MAX_WATCHED_IDS}; ids of jobs that are not yours "
+            "(or of no job) are left out silently; admins may watch any job"))],
+        responses={(200, "text/event-stream"): OpenApiResponse(VideoStatusOut, description=EVENTS_DESCRIPTION),
+                   400: BAD_INPUT, 401: NOT_SIGNED_IN},
+    )
+    async def get(self, request):
+        query = VideoEventsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        initial = await sync_to_async(_initial_statuses)(request.user, query.validated_data["ids"])
+        return event_stream_response(status_event_stream(initial))
+
+
+class VideoJobEventsApi(AsyncApiView):
+    """Live status of one job (its page)."""
+
+    renderer_classes = [*AsyncApiView.renderer_classes, EventStreamRenderer]
+
+    @extend_schema(
+        operation_id="video_job_events",
+        responses={(200, "text/event-stream"): OpenApiResponse(VideoStatusOut, description=EVENTS_DESCRIPTION),
+                   401: NOT_SIGNED_IN, 404: NOT_YOURS},
+        description="Admins may watch any job.",
+    )
+    async def get(self, request, pk: int):
+        initial = await sync_to_async(_initial_statuses)(request.user, [pk])
+        if not initial:
+            raise NotFound("Video job not found.")
+        return event_stream_response(status_event_stream(initial))
 
 
 class VideoCancelApi(APIView):

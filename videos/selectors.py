@@ -47,6 +47,22 @@ def user_video_status(*, user, job_id) -> dict:
     return status_body(row)
 
 
+def visible_video_statuses(*, user, job_ids) -> list[dict]:
+    """Status bodies of those of ``job_ids`` the user may watch live: their own jobs, any
+    job for an admin. Others' ids (and ids of no job) are left out, not an error."""
+    jobs = VideoJob.objects.filter(pk__in=list(job_ids))
+    if not user.is_admin:
+        jobs = jobs.filter(owner=user)
+    return [status_body(row) for row in jobs.order_by("id").values(*STATUS_FIELDS)]
+
+
+def video_status_rows(*, job_ids) -> list[dict]:
+    """The status fields of every job in ``job_ids``, in one query by primary key: what
+    the live watcher (videos.live) reads each interval for all open streams at once. No
+    owner filter: streams checked who may watch what when they connected."""
+    return list(VideoJob.objects.filter(pk__in=list(job_ids)).order_by().values(*STATUS_FIELDS))
+
+
 def status_body(row: dict) -> dict:
     completed = row["status"] == VideoJob.Status.COMPLETED and row["video_file"]
     return {

@@ -17,7 +17,9 @@ urlpatterns = [
 api_urlpatterns = [
     path("generate/video", api.VideoCreateApi.as_view(), name="create"),
     path("generate/video/from-image", api.VideoFromImageApi.as_view(), name="create-from-image"),
+    path("generate/video/events", api.VideoEventsApi.as_view(), name="events"),
     path("generate/video/<int:pk>/status", api.VideoStatusApi.as_view(), name="status"),
+    path("generate/video/<int:pk>/events", api.VideoJobEventsApi.as_view(), name="job-events"),
     path("generate/video/<int:pk>/cancel", api.VideoCancelApi.as_view(), name="cancel"),
     path("generate/videos", api.VideoListApi.as_view(), name="list"),
 ]

@@ -1,7 +1,9 @@
 // Video pages: the form's model-dependent controls and tabs, and live job widgets
-// ([data-video-job], on the job page and gallery cards) that poll the status API while the
-// job is active, show progress and elapsed time, play the video once it is ready, and
-// cancel through the API.
+// ([data-video-job], on the job page and gallery cards) that follow the job while it is
+// active, show progress and elapsed time, play the video once it is ready, and cancel
+// through the API. The widgets of a page share ONE EventSource on the events endpoint
+// (status pushed by the server); where EventSource is missing, or the stream fails, each
+// widget polls the status API every data-poll-ms instead.
 (function () {
   "use strict";
 
@@ -115,14 +117,57 @@
       }
     });
 
-    showElapsed();
-    if (!TERMINAL.has(status)) {
-      clockTimer = setInterval(showElapsed, 1000);
-      pollTimer = setTimeout(poll, Math.min(pollMs, 1000));
+    function startPolling() {
+      if (!TERMINAL.has(status) && pollTimer === null) pollTimer = setTimeout(poll, Math.min(pollMs, 1000));
     }
+
+    showElapsed();
+    if (!TERMINAL.has(status)) clockTimer = setInterval(showElapsed, 1000);
+    return {
+      id: String(box.dataset.jobId),
+      eventsUrl: box.dataset.eventsUrl,
+      active: function () { return !TERMINAL.has(status); },
+      render: render,
+      startPolling: startPolling,
+    };
   }
 
-  for (const box of document.querySelectorAll("[data-video-job]")) watchJob(box);
+  // One stream for all the page's active jobs; polling for any the stream cannot serve.
+  function follow(jobs) {
+    const active = jobs.filter(function (job) { return job.active(); });
+    if (!active.length) return;
+    if (typeof window.EventSource !== "function" || !active[0].eventsUrl) {
+      for (const job of active) job.startPolling();
+      return;
+    }
+    const byId = new Map(active.map(function (job) { return [job.id, job]; }));
+    const source = new EventSource(active[0].eventsUrl + "?ids=" + Array.from(byId.keys()).join(","));
+    let closed = false;
+
+    function close(pollTheRest) {
+      if (closed) return;
+      closed = true;
+      source.close();  // or the browser reconnects
+      if (pollTheRest) {
+        for (const job of byId.values()) if (job.active()) job.startPolling();
+      }
+    }
+
+    source.addEventListener("status", function (event) {
+      let data;
+      try { data = JSON.parse(event.data); } catch (err) { return; }
+      const job = byId.get(String(data.id));
+      if (job) job.render(data);
+      if (!Array.from(byId.values()).some(function (each) { return each.active(); })) close(false);
+    });
+    // The server ends the stream once every job it could watch is terminal: any still
+    // active here (not visible to the stream) is polled.
+    source.addEventListener("end", function () { close(true); });
+    // Refused (an HTTP error), cut off, or not a stream: poll, as pages did before.
+    source.addEventListener("error", function () { close(true); });
+  }
+
+  follow(Array.from(document.querySelectorAll("[data-video-job]"), watchJob));
 
   // ---------------------------------------------------------------- the form
 
