@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "generation",
     "videos",
     "admin_panel",
+    "gateway",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +202,9 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Personal API keys (Bearer sk-studio-...), accepted by the generation, video and
+        # /v1/ views only; any other bearer token goes on to SimpleJWT.
+        "accounts.authentication.ApiKeyAuthentication",
         # SimpleJWT's, refusing tokens older than the user's token version.
         "accounts.authentication.VersionedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -246,6 +250,11 @@ SPECTACULAR_SETTINGS = {
         {"name": "videos", "description": "Video jobs: start (from text or an image), poll, cancel, list, and "
                                           "download the file."},
         {"name": "admin", "description": "Site-wide figures for administrators."},
+        {"name": "keys", "description": "Your personal API keys: create (the secret is shown once), list, "
+                                        "revoke. Managed with a token or a session, never with a key."},
+        {"name": "openai-compatible", "description": "The OpenAI-compatible API under /v1/ (models, chat "
+                                                     "completions, images, videos) for the official SDKs: "
+                                                     "`Authorization: Bearer sk-studio-...` (a personal API key)."},
     ],
 }
 # /api/docs/ serves Swagger UI's files from drf-spectacular-sidecar (no CDN at run time);

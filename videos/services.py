@@ -38,6 +38,7 @@ def video_job_create(
     duration: int | None = None,
     image_url: str | None = None,
     image_id: int | None = None,
+    api_key=None,
 ) -> VideoJob:
     """Create a queued job and, once it is committed, send its submit task.
 
@@ -45,6 +46,7 @@ def video_job_create(
     field and the accepted values); beyond VIDEO_MAX_JOBS_IN_FLIGHT active jobs the
     answer is 429. Image-to-video takes ``image_url`` (https, or a data URL within
     VIDEO_SOURCE_DATA_URL_MAX_BYTES) or ``image_id`` (one of the owner's images).
+    ``api_key`` is the personal key the request came with, kept on the job.
     """
     prompt = (prompt or "").strip()
     if not prompt:
@@ -68,7 +70,7 @@ def video_job_create(
         aspect_ratio=aspect_ratio or "", resolution=resolution or "", duration=duration,
         source_image_url=source.url, source_image=source.image,
         status=Status.QUEUED, next_action_at=now, created_at=now, updated_at=now,
-        deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE),
+        deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE), api_key=api_key,
     )
     return with_free_slot(owner=owner, take=lambda slot: _insert(values=values, slot=slot, source=source))
 
@@ -144,7 +146,7 @@ def video_job_retry(*, job_id: int, resubmit: bool = False) -> VideoJob:
                        "again; start a new job from the image.")
     changes = dict(
         consecutive_failures=0, error="", error_detail="", next_action_at=now, finished_at=None,
-        deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE),
+        deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE), api_key=api_key,
     )
     if not resume:
         changes.update(provider_job_id=None, polling_url="", submitted_at=None, progress=None)
