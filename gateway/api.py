@@ -349,7 +349,7 @@ class VideoIn(serializers.Serializer):
 
 VideoJobOut = inline_serializer("OpenAIVideoJob", {
     "id": serializers.CharField(), "polling_url": serializers.CharField(),
-    "status": serializers.ChoiceField(choices=list(VIDEO_STATUS.values())),
+    "status": serializers.CharField(help_text="pending or in_progress while it runs; completed, failed or cancelled"),
     "progress": serializers.IntegerField(required=False, allow_null=True),
     "unsigned_urls": serializers.ListField(child=serializers.CharField(), required=False,
                                            help_text="once completed: the content URL (send the same API key)"),
