@@ -146,7 +146,7 @@ def video_job_retry(*, job_id: int, resubmit: bool = False) -> VideoJob:
                        "again; start a new job from the image.")
     changes = dict(
         consecutive_failures=0, error="", error_detail="", next_action_at=now, finished_at=None,
-        deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE), api_key=api_key,
+        deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE),
     )
     if not resume:
         changes.update(provider_job_id=None, polling_url="", submitted_at=None, progress=None)

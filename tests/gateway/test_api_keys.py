@@ -141,3 +141,19 @@ def test_admin_lists_and_revokes_every_key(client, admin_user, user, make_key):
     client.post(reverse("admin:accounts_apikey_changelist"), {"action": "revoke", "_selected_action": [key.pk]})
     key.refresh_from_db()
     assert key.revoked_at is not None
+
+
+def test_a_key_on_the_generation_api_marks_the_history_row(catalogue, user, make_key, key_client):
+    from generation.models import Generation
+
+    key, secret = make_key(user)
+    response = key_client(secret).post("/api/generate/text", {"prompt": "hello", "model": "fake/echo"},
+                                       format="json")
+    assert response.status_code == 200, response.content
+    assert Generation.objects.get().api_key_id == key.pk
+    # A JWT or a session leaves the row unmarked.
+    from rest_framework.test import APIClient
+    client = APIClient()
+    client.force_authenticate(user)
+    client.post("/api/generate/text", {"prompt": "again", "model": "fake/echo"}, format="json")
+    assert Generation.objects.filter(api_key__isnull=True).count() == 1
