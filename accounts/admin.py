@@ -1,4 +1,5 @@
-"""Django admin: users (email + role, no groups or permissions) and the refresh-token store.
+"""Django admin: users (email + role, no groups or permissions), the refresh-token store and
+everyone's personal API keys.
 
 Email, role, activation and deletion changes go through the services, so the admin obeys the
 same rules as the API (last active admin, no self-deletion, tokens revoked on deactivation
@@ -13,7 +14,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts import services, tokens
+from accounts import api_keys, services, tokens
+from accounts.api_keys import ApiKey
 from accounts.forms import add_service_errors
 from accounts.views import admin_login_view
 from accounts.models import RefreshToken, User, normalize_email
@@ -263,3 +265,49 @@ class RefreshTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         revoked = tokens.refresh_tokens_revoke(tokens=queryset, reason=RefreshToken.RevokeReason.ADMIN)
         self.message_user(request, f"{revoked} refresh token(s) revoked.", messages.SUCCESS)
+
+
+class ApiKeyStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("active", "Active"), ("revoked", "Revoked"), ("expired", "Expired"))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Every user's personal API keys, read-only (the secrets are not stored): see and revoke."""
+
+    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "state")
+    list_filter = (ApiKeyStateFilter,)
+    search_fields = ("user__email", "name", "prefix")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    actions = ("revoke",)
+    fields = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke(self, request, queryset):
+        revoked = api_keys.api_keys_revoke(keys=queryset)
+        self.message_user(request, f"{revoked} API key(s) revoked.", messages.SUCCESS)

@@ -1,4 +1,4 @@
-"""The accounts REST API: register, login, refresh, logout and the caller's profile."""
+"""The accounts REST API: register, login, refresh, logout, the caller's profile and API keys."""
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -7,7 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services, tokens
+from accounts import api_keys, services, tokens
 from accounts.serializers import (
     NOT_SIGNED_IN, THROTTLED, AccountOut, FieldErrorsOut, LoginOut, MeOut, TokenPairOut, detail_response,
 )
@@ -217,3 +217,67 @@ def _valid(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+# ------------------------------------------------------------------ personal API keys
+
+
+class ApiKeyIn(serializers.Serializer):
+    name = serializers.CharField(max_length=api_keys.NAME_MAX_LENGTH, help_text="what the key is for")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                           help_text="when the key stops working; empty: never")
+
+
+class ApiKeyOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="the start of the secret, to recognise the key")
+    state = serializers.ChoiceField(choices=["active", "expired", "revoked"])
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True, help_text="to the minute")
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApiKeyCreatedOut(serializers.Serializer):
+    id = serializers.IntegerField(source="key.id")
+    name = serializers.CharField(source="key.name")
+    key = serializers.CharField(source="secret", help_text="the secret: shown this once, never again")
+    prefix = serializers.CharField(source="key.prefix")
+    created_at = serializers.DateTimeField(source="key.created_at")
+    expires_at = serializers.DateTimeField(source="key.expires_at", allow_null=True)
+
+
+KEYS_REFUSED = detail_response("Not signed in, or signed in with an API key (keys cannot manage keys).")
+
+
+class ApiKeyListApi(APIView):
+    """Your personal API keys: list them, or create one (its secret is answered once)."""
+
+    @extend_schema(operation_id="api_keys_list", responses={200: ApiKeyOut(many=True), 401: NOT_SIGNED_IN,
+                                                            403: KEYS_REFUSED})
+    def get(self, request):
+        return Response(ApiKeyOut(api_keys.user_api_keys(user=request.user), many=True).data)
+
+    @extend_schema(
+        operation_id="api_keys_create", request=ApiKeyIn,
+        responses={201: ApiKeyCreatedOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 403: KEYS_REFUSED},
+        description="Send it as `Authorization: Bearer <key>` to the generation, video and /v1/ APIs "
+                    "(e.g. the openai SDK with base_url=<site>/v1). Only a hash is stored: keep the "
+                    "secret, it is not shown again.",
+    )
+    def post(self, request):
+        data = _valid(ApiKeyIn, request)
+        created = api_keys.api_key_create(user=request.user, name=data["name"], expires_at=data["expires_at"])
+        return Response(ApiKeyCreatedOut(created).data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailApi(APIView):
+    """Revoke a key: yours, or anyone's for an administrator."""
+
+    @extend_schema(operation_id="api_keys_revoke",
+                   responses={204: OpenApiResponse(description="Revoked (or already was)."), 401: NOT_SIGNED_IN,
+                              403: KEYS_REFUSED, 404: detail_response("No such key among yours.")})
+    def delete(self, request, pk: int):
+        api_keys.api_key_revoke(key_id=pk, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -76,3 +76,12 @@ class ProfileForm(forms.Form):
         if (data.get("new_password") or "") != (data.get("new_password_confirm") or ""):
             self.add_error("new_password_confirm", "The two passwords differ.")
         return data
+
+
+class ApiKeyForm(forms.Form):
+    """A new personal API key: a name and, optionally, when it stops working."""
+
+    name = forms.CharField(max_length=100, label="Key name", help_text="What the key is for, e.g. “laptop script”.")
+    expires_at = forms.DateTimeField(required=False, label="Expires (optional)",
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                     help_text="Empty: the key works until you revoke it.")

@@ -173,3 +173,7 @@ class RefreshToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+# Personal API keys live in their own module; imported here so Django registers the model.
+from accounts.api_keys import ApiKey  # noqa: E402,F401

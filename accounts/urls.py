@@ -11,6 +11,8 @@ urlpatterns = [
     path("register", views.register_view, name="register"),
     path("users/profile", views.profile_view, name="profile"),
     path("users/profile/logout-all", views.logout_all_view, name="logout-all"),
+    path("users/profile/keys", views.api_key_create_view, name="api-key-create"),
+    path("users/profile/keys/<int:pk>/revoke", views.api_key_revoke_view, name="api-key-revoke"),
 ]
 
 # The dashboard lives at the site root, outside the namespace.
@@ -24,4 +26,6 @@ api_urlpatterns = [
     path("auth/logout", api.LogoutApi.as_view(), name="logout"),
     path("users/me", api.MeApi.as_view(), name="me"),
     path("users/me/logout-all", api.LogoutAllApi.as_view(), name="logout-all"),
+    path("keys", api.ApiKeyListApi.as_view(), name="keys"),
+    path("keys/<int:pk>", api.ApiKeyDetailApi.as_view(), name="key"),
 ]

@@ -7,7 +7,7 @@ from django.contrib.auth import login as session_login
 from django.contrib.auth import logout as session_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -15,10 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services, tokens
-from accounts.forms import LoginForm, ProfileForm, RegisterForm, add_service_errors
+from accounts import api_keys, services, tokens
+from accounts.forms import ApiKeyForm, LoginForm, ProfileForm, RegisterForm, add_service_errors
 from accounts.throttles import AUTH_THROTTLES, ProfileThrottle, login_failed, login_wait
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.redirects import safe_next_path
 from core.sections import render_page_sections
 from core.throttles import web_throttle_wait
@@ -154,8 +154,44 @@ def profile_view(request):
             else:
                 messages.info(request, "Nothing to change.")
             return redirect("accounts:profile")
+    return _profile_page(request, context)
+
+
+def _profile_page(request, context: dict, *, status: int = 200) -> HttpResponse:
+    context.setdefault("form", ProfileForm(initial={"email": request.user.email}))
+    context.setdefault("api_key_form", ApiKeyForm())
+    context["api_keys"] = api_keys.user_api_keys(user=request.user)
     context["profile_sections"] = render_page_sections("profile", request, context)
-    return render(request, "accounts/profile.html", context)
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@login_required
+@require_POST
+@never_cache
+def api_key_create_view(request):
+    """Make a personal API key; the page shows its secret this once (never stored, so it
+    is rendered into this answer only, not redirected to)."""
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            created = api_keys.api_key_create(user=request.user, name=form.cleaned_data["name"],
+                                              expires_at=form.cleaned_data["expires_at"])
+        except InvalidInput as exc:
+            add_service_errors(form, exc)
+        else:
+            return _profile_page(request, {"new_api_key": created})
+    return _profile_page(request, {"api_key_form": form}, status=400)
+
+
+@login_required
+@require_POST
+def api_key_revoke_view(request, pk: int):
+    try:
+        key = api_keys.api_key_revoke(key_id=pk, by=request.user)
+    except NotFound:
+        raise Http404("API key not found.") from None
+    messages.info(request, f"The API key \u201c{key.name}\u201d is revoked: it no longer works.")
+    return redirect("accounts:profile")
 
 
 @login_required

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "billing",
     "admin_panel",
     "usage",
+    "gateway",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +206,9 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Personal API keys (Bearer sk-studio-...), accepted by the generation, video and
+        # /v1/ views only; any other bearer token goes on to SimpleJWT.
+        "accounts.authentication.ApiKeyAuthentication",
         # SimpleJWT's, refusing tokens older than the user's token version.
         "accounts.authentication.VersionedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -252,6 +256,11 @@ SPECTACULAR_SETTINGS = {
         {"name": "usage", "description": "Your own spend: today, this month, the budget left, the last 30 days "
                                          "by day, model and kind."},
         {"name": "admin", "description": "Site-wide figures for administrators."},
+        {"name": "keys", "description": "Your personal API keys: create (the secret is shown once), list, "
+                                        "revoke. Managed with a token or a session, never with a key."},
+        {"name": "openai-compatible", "description": "The OpenAI-compatible API under /v1/ (models, chat "
+                                                     "completions, images, videos) for the official SDKs: "
+                                                     "`Authorization: Bearer sk-studio-...` (a personal API key)."},
     ],
     # An account's status and a video job's status are different choice sets (both "status").
     "ENUM_NAME_OVERRIDES": {

@@ -26,6 +26,8 @@ urlpatterns = [
     # The split view: Swagger UI's start-up script is served from /api/docs/?script, not
     # inline, so the page runs under the site's script-src 'self' (config/settings.py).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # The OpenAI-compatible API (personal API keys), with its own 404 for unknown paths.
+    path("v1/", include("gateway.urls")),
     path("", include("accounts.urls")),
     path("api/", include((accounts_api_urlpatterns, "accounts-api"))),
     path("api/", include((admin_api_urlpatterns, "admin-api"))),

@@ -29,6 +29,8 @@ _TAG_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/generate/(text|image)(/|$)"), "generations"),
     (re.compile(r"^/api/generate/videos?(/|$)"), "videos"),
     (re.compile(r"^/api/admin(/|$)"), "admin"),
+    (re.compile(r"^/api/keys(/|$)"), "keys"),
+    (re.compile(r"^/v1/"), "openai-compatible"),
     # Owner-only files outside /api/ (the API answers link to them).
     (re.compile(r"^/generate/video/"), "videos"),
     (re.compile(r"^/media/generations/"), "generations"),

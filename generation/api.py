@@ -15,6 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from billing.api import BUDGET_EXCEEDED
+from accounts.authentication import request_api_key
 from core.async_views import AsyncApiView
 from core.errors import NotFound
 from core.files import stored_file_response
@@ -152,6 +153,7 @@ class TextGenerateApi(AsyncApiView):
         body = TextIn(data=request.data)
         body.is_valid(raise_exception=True)
         fields = {key: body.validated_data[key] for key in ("prompt", "model", "system", "max_tokens", "temperature")}
+        fields["api_key"] = request_api_key(request)
         if _wants_stream(request, body.validated_data):
             stream = await services.text_stream_start(user=request.user, **fields)
             return event_stream_response(text_event_stream(stream, context={"request": request}))
@@ -184,7 +186,8 @@ class ImageGenerateApi(AsyncApiView):
     async def post(self, request):
         body = ImageIn(data=request.data)
         body.is_valid(raise_exception=True)
-        generation = await services.image_generate(user=request.user, **body.validated_data)
+        generation = await services.image_generate(user=request.user, api_key=request_api_key(request),
+                                                   **body.validated_data)
         data = await sync_to_async(lambda: ImageGenerationOut(generation, context={"request": request}).data)()
         return Response(data, status=status.HTTP_201_CREATED)
 

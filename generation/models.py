@@ -52,6 +52,9 @@ class Generation(models.Model):
     cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal("0"))
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The personal API key the request came with (None: the pages, a token or a session).
+    api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="generations")
 
     class Meta:
         db_table = "generations"

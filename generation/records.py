@@ -68,21 +68,22 @@ def _hold(generation: Generation):
     return getattr(generation, "budget_hold", None)
 
 
-def text_pending(*, user, request: TextRequest, stream: bool, hold=None) -> Generation:
+def text_pending(*, user, request: TextRequest, stream: bool, hold=None, api_key=None) -> Generation:
     params = {**request.params, **({"stream": True} if stream else {})}
     generation = Generation.objects.create(
         owner=user, kind=Generation.Kind.TEXT, model_id=request.model.pk, prompt=request.prompt,
-        system=request.system, params=params, status=Status.PENDING)
+        system=request.system, params=params, status=Status.PENDING, api_key=api_key)
     _with_hold(generation, hold)
     release_db_connection()
     return generation
 
 
-def image_pending(*, user, request: ImageRequest, hold=None) -> Generation:
+def image_pending(*, user, request: ImageRequest, hold=None, api_key=None) -> Generation:
     """The pending row of an image request, with the route its model's entry decides."""
     generation = Generation.objects.create(
         owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
-        params=request.params, route=request.model.image_route or "images", status=Status.PENDING)
+        params=request.params, route=request.model.image_route or "images", status=Status.PENDING,
+        api_key=api_key)
     _with_hold(generation, hold)
     release_db_connection()
     return generation

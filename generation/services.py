@@ -41,11 +41,6 @@ _open_streams: "weakref.WeakSet[TextStream]" = weakref.WeakSet()
 SERVER_STOPPED = "the server stopped before the provider finished"
 
 
-def _messages(prompt: str, system: str) -> list[dict]:
-    messages = [{"role": "system", "content": system}] if system else []
-    return messages + [{"role": "user", "content": prompt}]
-
-
 def _open_record(validate, record, *, user, reserve, **fields):
     """One unit of database work before the provider is called: check the request, take
     one of the owner's in-flight slots, reserve its largest cost against the owner's
@@ -64,7 +59,9 @@ def _open_record(validate, record, *, user, reserve, **fields):
 
 
 def _reserve_text(*, user, request):
-    hold = billing.reserve_text(user=user, entry=request.model, prompt=request.prompt, system=request.system,
+    # A conversation sends every message: its whole text is the prompt to pay for.
+    prompt = "\n".join(message["content"] for message in request.messages) or request.prompt
+    hold = billing.reserve_text(user=user, entry=request.model, prompt=prompt, system=request.system,
                                 max_tokens=request.max_tokens)
     if hold is not None and hold.max_tokens != request.max_tokens:
         # No max_tokens asked: the answer is capped at what the budget left pays for.
@@ -97,18 +94,23 @@ async def _cut_short(generation: Generation, *, text: str, why: str) -> Generati
 # ------------------------------------------------------------------ text
 
 
-async def text_generate(*, user, model: str, prompt: str, system: str = "", max_tokens: int | None = None,
-                        temperature: float | None = None) -> Generation:
-    """Generate a whole text answer (the provider error re-raised after it is recorded)."""
+async def text_generate(*, user, model: str, prompt: str = "", system: str = "", max_tokens: int | None = None,
+                        temperature: float | None = None, api_key=None, **conversation) -> Generation:
+    """Generate a whole text answer (the provider error re-raised after it is recorded).
+
+    ``conversation`` may give ``messages`` (a whole conversation instead of prompt and
+    system) and ``top_p``, ``stop``, ``seed`` (the /v1/ API); ``api_key`` is the personal
+    key the request came with, kept on the row."""
     request, generation = await in_db(_open_record)(
-        text_request_validate, functools.partial(records.text_pending, stream=False), user=user, reserve=_reserve_text,
-        model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
+        text_request_validate, functools.partial(records.text_pending, stream=False, api_key=api_key), user=user,
+        reserve=_reserve_text,
+        model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature, **conversation)
     try:
         try:
             async with capacity.within_deadline():
                 result = await get_async_client().chat(
-                    model=request.model.pk, messages=_messages(request.prompt, request.system),
-                    max_tokens=request.max_tokens, temperature=request.temperature)
+                    model=request.model.pk, messages=request.provider_messages(),
+                    max_tokens=request.max_tokens, temperature=request.temperature, options=request.options)
         except asyncio.CancelledError:
             await _cut_short(generation, text="", why="the request was cancelled before the answer came")
             raise
@@ -202,22 +204,24 @@ async def close_open_streams() -> None:
                          return_exceptions=True)
 
 
-async def text_stream_start(*, user, model: str, prompt: str, system: str = "", max_tokens: int | None = None,
-                            temperature: float | None = None) -> TextStream:
+async def text_stream_start(*, user, model: str, prompt: str = "", system: str = "", max_tokens: int | None = None,
+                            temperature: float | None = None, api_key=None, **conversation) -> TextStream:
     """Validate, take a slot, record a pending row and open the provider's stream. Errors
     before the first piece (refusals, rate limits, account problems) are raised here, so
     the caller can still answer with a plain HTTP error; the row is then failed. The
-    caller must ``aclose()`` the stream it gets (that releases the slot)."""
+    caller must ``aclose()`` the stream it gets (that releases the slot). ``conversation``
+    and ``api_key`` as for :func:`text_generate`."""
     deadline = asyncio.get_running_loop().time() + settings.GENERATION_DEADLINE
     request, generation = await in_db(_open_record)(
-        text_request_validate, functools.partial(records.text_pending, stream=True), user=user, reserve=_reserve_text,
-        model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
+        text_request_validate, functools.partial(records.text_pending, stream=True, api_key=api_key), user=user,
+        reserve=_reserve_text,
+        model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature, **conversation)
     try:
         try:
             async with asyncio.timeout_at(deadline):
                 provider_stream = await get_async_client().chat_stream(
-                    model=request.model.pk, messages=_messages(request.prompt, request.system),
-                    max_tokens=request.max_tokens, temperature=request.temperature)
+                    model=request.model.pk, messages=request.provider_messages(),
+                    max_tokens=request.max_tokens, temperature=request.temperature, options=request.options)
         except TimeoutError:
             raise await _failed(generation, capacity.deadline_reached()) from None
         except asyncio.CancelledError:
@@ -235,13 +239,14 @@ async def text_stream_start(*, user, model: str, prompt: str, system: str = "", 
 
 
 async def image_generate(*, user, model: str, prompt: str, n: int | None = 1, size: str | None = None,
-                         aspect_ratio: str | None = None, image_size: str | None = None) -> Generation:
+                         aspect_ratio: str | None = None, image_size: str | None = None, api_key=None) -> Generation:
     """Generate images through the model's route (chat completions for text+image models,
     the images endpoint for image-only ones; a chat route's ``n`` calls run at once) and
     store them. All or nothing: completed with every image stored, or failed with no
     file left behind."""
     request, generation = await in_db(_open_record)(
-        image_request_validate, records.image_pending, user=user, reserve=_reserve_images,
+        image_request_validate, functools.partial(records.image_pending, api_key=api_key), user=user,
+        reserve=_reserve_images,
         model=model, prompt=prompt, n=n, size=size, aspect_ratio=aspect_ratio, image_size=image_size)
     route = generation.route
     try:

@@ -2,7 +2,7 @@
 prompt's bounds, the numbers' ranges and what the chosen catalogue model accepts."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -33,18 +33,108 @@ class TextRequest:
     system: str
     max_tokens: int | None
     temperature: float | None
+    # A whole conversation (the /v1/ API): the provider gets these messages, not prompt and system.
+    messages: tuple[dict, ...] = ()
+    # Further sampling parameters, checked: top_p, stop, seed.
+    options: dict = field(default_factory=dict)
 
     @property
     def params(self) -> dict:
-        return {key: value for key, value in
-                (("max_tokens", self.max_tokens), ("temperature", self.temperature)) if value is not None}
+        params = {key: value for key, value in
+                  (("max_tokens", self.max_tokens), ("temperature", self.temperature)) if value is not None}
+        params.update(self.options)
+        earlier = [m for m in self.messages[:-1] if m["role"] != "system"]
+        if earlier:
+            params["conversation"] = earlier  # the turns before the prompt, for the history
+        return params
+
+    def provider_messages(self) -> list[dict]:
+        if self.messages:
+            return [dict(message) for message in self.messages]
+        messages = [{"role": "system", "content": self.system}] if self.system else []
+        return messages + [{"role": "user", "content": self.prompt}]
 
 
-def text_request_validate(*, model: str, prompt: str, system: str = "", max_tokens: int | None = None,
-                          temperature: float | None = None, user=None) -> TextRequest:
-    """Check a text request (prompt, model, bounds) without calling the provider."""
-    prompt = clean_prompt(prompt)
-    system = clean_prompt(system, field="system", required=False)
+MESSAGE_ROLES = ("system", "user", "assistant")
+MAX_MESSAGES = 100
+MAX_STOP_SEQUENCES = 4
+
+
+def _message_text(content, index: int) -> str:
+    """A message's content as text: a string, or a list of ``{"type": "text", "text": ...}`` parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
+                raise InvalidInput(f"messages[{index}].content: only text parts are accepted "
+                                   '({"type": "text", "text": "..."}).', field="messages")
+            texts.append(part["text"])
+        return "\n".join(texts)
+    raise InvalidInput(f"messages[{index}].content must be a string or a list of text parts.", field="messages")
+
+
+def clean_messages(messages) -> tuple[dict, ...]:
+    """A conversation of system, user and assistant messages ending with the user's; every
+    message within the prompt's bound and the whole within four times that."""
+    if not isinstance(messages, (list, tuple)) or not messages:
+        raise InvalidInput("Send at least one message.", field="messages")
+    if len(messages) > MAX_MESSAGES:
+        raise InvalidInput(f"At most {MAX_MESSAGES} messages.", field="messages")
+    limit = settings.GENERATION_PROMPT_MAX_CHARS
+    cleaned, total = [], 0
+    for index, message in enumerate(messages):
+        role = message.get("role") if isinstance(message, dict) else None
+        if role not in MESSAGE_ROLES:
+            raise InvalidInput(f"messages[{index}].role must be one of {', '.join(MESSAGE_ROLES)}.",
+                               field="messages")
+        text = _message_text(message.get("content"), index)
+        if len(text) > limit:
+            raise InvalidInput(f"messages[{index}]: at most {limit} characters (this has {len(text)}).",
+                               field="messages")
+        total += len(text)
+        cleaned.append({"role": role, "content": text})
+    if total > 4 * limit:
+        raise InvalidInput(f"The conversation is too long: at most {4 * limit} characters in all.", field="messages")
+    if cleaned[-1]["role"] != "user" or not cleaned[-1]["content"].strip():
+        raise InvalidInput("The last message must be the user's, with some text.", field="messages")
+    return tuple(cleaned)
+
+
+def clean_options(*, top_p=None, stop=None, seed=None) -> dict:
+    options = {}
+    if top_p is not None:
+        if isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 <= top_p <= 1:
+            raise InvalidInput("Must be a number from 0 to 1.", field="top_p")
+        options["top_p"] = float(top_p)
+    if stop is not None:
+        stops = [stop] if isinstance(stop, str) else stop
+        if (not isinstance(stops, list) or len(stops) > MAX_STOP_SEQUENCES
+                or not all(isinstance(item, str) and item for item in stops)):
+            raise InvalidInput(f"A string or a list of at most {MAX_STOP_SEQUENCES} strings.", field="stop")
+        if stops:
+            options["stop"] = stops
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise InvalidInput("Must be a whole number.", field="seed")
+        options["seed"] = seed
+    return options
+
+
+def text_request_validate(*, model: str, prompt: str = "", system: str = "", max_tokens: int | None = None,
+                          temperature: float | None = None, messages=None, top_p=None, stop=None,
+                          seed=None, user=None) -> TextRequest:
+    """Check a text request (prompt, model, bounds) without calling the provider. With
+    ``messages`` (a conversation) the prompt is its last user message and the system
+    text its system messages."""
+    if messages is not None:
+        messages = clean_messages(messages)
+        prompt = messages[-1]["content"]
+        system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    options = clean_options(top_p=top_p, stop=stop, seed=seed)
+    prompt = clean_prompt(prompt, field="messages" if messages else "prompt")
+    system = clean_prompt(system, field="messages" if messages else "system", required=False)
     if max_tokens is not None:
         limit = settings.GENERATION_MAX_TOKENS_LIMIT
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 1 <= max_tokens <= limit:
@@ -54,7 +144,8 @@ def text_request_validate(*, model: str, prompt: str, system: str = "", max_toke
             raise InvalidInput("Must be a number from 0 to 2.", field="temperature")
         temperature = float(temperature)
     entry = catalogue_entry(model_id=model, kind="text", user=user)
-    return TextRequest(model=entry, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature)
+    return TextRequest(model=entry, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature,
+                       messages=messages or (), options=options)
 
 
 @dataclass(frozen=True)

@@ -61,20 +61,20 @@ class AsyncOpenRouterClient(ClientCore):
 
     async def chat(
         self, *, model: str, messages: list[dict[str, Any]], max_tokens: int | None = None,
-        temperature: float | None = None,
+        temperature: float | None = None, options: dict[str, Any] | None = None,
     ) -> ChatResult:
         """One whole chat completion."""
-        body = payloads.chat_body(model, messages, max_tokens, temperature)
+        body = payloads.chat_body(model, messages, max_tokens, temperature, options=options)
         return parsing.chat_result(await self._post_json("/chat/completions", body), model)
 
     async def chat_stream(
         self, *, model: str, messages: list[dict[str, Any]], max_tokens: int | None = None,
-        temperature: float | None = None,
+        temperature: float | None = None, options: dict[str, Any] | None = None,
     ) -> "AsyncChatStream":
         """Open a streamed chat completion (opening failures raise here, retried like any
         request); iterate the result with ``async for``; ``await stream.aclose()`` ends it
         early and closes the upstream connection."""
-        body = payloads.chat_body(model, messages, max_tokens, temperature, stream=True)
+        body = payloads.chat_body(model, messages, max_tokens, temperature, stream=True, options=options)
         return AsyncChatStream(await self._request("POST", "/chat/completions", json_body=body, stream=True), model)
 
     # ---------------------------------------------------------------- images

@@ -17,11 +17,12 @@ def _with_options(body: dict[str, Any], options: tuple[tuple[str, Any], ...]) ->
 
 def chat_body(
     model: str, messages: list[dict[str, Any]], max_tokens: int | None = None,
-    temperature: float | None = None, *, stream: bool = False,
+    temperature: float | None = None, *, stream: bool = False, options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``POST /chat/completions`` for text."""
+    """``POST /chat/completions`` for text; ``options`` are further sampling parameters
+    already checked by the caller (top_p, stop, seed)."""
     body = _with_options({"model": model, "messages": messages},
-                         (("max_tokens", max_tokens), ("temperature", temperature)))
+                         (("max_tokens", max_tokens), ("temperature", temperature), *(options or {}).items()))
     if stream:
         body["stream"] = True
     return body

@@ -14,6 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_api_key
 from billing.api import BUDGET_EXCEEDED
 from core.async_views import AsyncApiView
 from core.db import release_db_connection
@@ -148,7 +149,7 @@ class VideoCreateApi(APIView):
     def post(self, request):
         data = VideoCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        job = services.video_job_create(owner=request.user, **data.validated_data)
+        job = services.video_job_create(owner=request.user, api_key=request_api_key(request), **data.validated_data)
         return _created(job)
 
 
@@ -168,7 +169,8 @@ class VideoFromImageApi(APIView):
         data = VideoFromImageIn(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.video_job_create(
-            owner=request.user, generation_type=VideoJob.GenerationType.IMAGE_TO_VIDEO, **data.validated_data)
+            owner=request.user, generation_type=VideoJob.GenerationType.IMAGE_TO_VIDEO,
+            api_key=request_api_key(request), **data.validated_data)
         return _created(job)
 
 

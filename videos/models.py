@@ -94,6 +94,9 @@ class VideoJob(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The personal API key the job was created with (None: the pages, a token or a session).
+    api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="video_jobs")
 
     class Meta:
         db_table = "generated_videos"

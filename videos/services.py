@@ -39,6 +39,7 @@ def video_job_create(
     duration: int | None = None,
     image_url: str | None = None,
     image_id: int | None = None,
+    api_key=None,
 ) -> VideoJob:
     """Create a queued job and, once it is committed, send its submit task.
 
@@ -46,6 +47,7 @@ def video_job_create(
     field and the accepted values); beyond VIDEO_MAX_JOBS_IN_FLIGHT active jobs the
     answer is 429. Image-to-video takes ``image_url`` (https, or a data URL within
     VIDEO_SOURCE_DATA_URL_MAX_BYTES) or ``image_id`` (one of the owner's images).
+    ``api_key`` is the personal key the request came with, kept on the job.
     """
     prompt = (prompt or "").strip()
     if not prompt:
@@ -69,7 +71,7 @@ def video_job_create(
         aspect_ratio=aspect_ratio or "", resolution=resolution or "", duration=duration,
         source_image_url=source.url, source_image=source.image,
         status=Status.QUEUED, next_action_at=now, created_at=now, updated_at=now,
-        deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE),
+        deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE), api_key=api_key,
     )
     # The job's largest cost is held against the owner's budget until the job ends (402 if it does not fit).
     hold = billing.reserve_video(user=owner, entry=entry, duration=duration, resolution=resolution or None)

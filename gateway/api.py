@@ -1,0 +1,426 @@
+"""The OpenAI-compatible API under /v1/, for the official SDKs and tools built on them.
+
+Thin views over the same services as the pages and /api/ (catalogue validation, the
+per-user in-flight cap and deadline, GenerationThrottle, history rows, budgets), called
+with a personal API key (``Authorization: Bearer sk-studio-...``, kept on every row they
+write). Answers are in OpenAI's shapes (videos in OpenRouter's video API shape), errors
+in OpenAI's error shape (gateway.errors).
+"""
+from __future__ import annotations
+
+import base64
+import json
+from typing import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.authentication import ApiKeyAuthentication, request_api_key
+from catalogue.selectors import catalogue_list
+from core.async_views import AsyncApiView
+from core.errors import InvalidInput, NotFound
+from core.files import stored_file_response
+from core.throttles import GenerationThrottle
+from gateway.errors import describe, error_body, openai_exception_handler
+from generation import services as generation
+from generation.models import Generation
+from videos import selectors as video_selectors
+from videos import services as videos
+from videos.models import VideoJob
+
+# ------------------------------------------------------------------ shared
+
+
+class JsonOnly(BaseContentNegotiation):
+    """JSON whatever the Accept header says (SDKs send their own); streams set their type."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if request.content_type.startswith("application/json") or not request.content_type \
+            else None
+
+
+class OpenAiMixin:
+    """Personal API keys only, JSON in and out, errors in OpenAI's shape."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonOnly
+    accepts_api_keys = True
+
+    def get_exception_handler(self):
+        return openai_exception_handler
+
+
+class OpenAiView(OpenAiMixin, APIView):
+    pass
+
+
+class OpenAiAsyncView(OpenAiMixin, AsyncApiView):
+    pass
+
+
+def _error_schema():
+    return inline_serializer("OpenAIError", {"error": inline_serializer("OpenAIErrorDetail", {
+        "message": serializers.CharField(), "type": serializers.CharField(),
+        "param": serializers.CharField(allow_null=True), "code": serializers.CharField(allow_null=True)})})
+
+
+ERROR = _error_schema()
+ERRORS = {
+    400: OpenApiResponse(ERROR, description="bad input (param names the field), or the provider refused"),
+    401: OpenApiResponse(ERROR, description="no API key, or an unknown, revoked or expired one"),
+    402: OpenApiResponse(ERROR, description="your budget is spent"),
+    429: OpenApiResponse(ERROR, description="throttled or too much in flight; Retry-After says when"),
+    502: OpenApiResponse(ERROR, description="the provider failed"),
+    503: OpenApiResponse(ERROR, description="provider account problem, or storage unavailable"),
+    504: OpenApiResponse(ERROR, description="the provider took too long"),
+}
+
+
+def _timestamp(moment) -> int:
+    return int(moment.timestamp()) if moment else 0
+
+
+def _user_models(user, kind: str | None = None):
+    """The catalogue models ``user`` may use (model access: enabled, admins-only)."""
+    return catalogue_list(kind=kind, user=user)
+
+
+# ------------------------------------------------------------------ models
+
+
+class ModelOut(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.CharField(default="model")
+    created = serializers.IntegerField()
+    owned_by = serializers.CharField()
+
+
+ModelListOut = inline_serializer("OpenAIModelList", {
+    "object": serializers.CharField(default="list"), "data": ModelOut(many=True)})
+
+
+def _model_body(entry) -> dict:
+    return {"id": entry.pk, "object": "model", "created": _timestamp(entry.first_seen),
+            "owned_by": entry.pk.split("/", 1)[0] if "/" in entry.pk else "openrouter"}
+
+
+class ModelListApi(OpenAiView):
+    """The models you may use (text, image and video), in OpenAI's list shape."""
+
+    @extend_schema(operation_id="openai_models_list", responses={200: ModelListOut, 401: ERRORS[401]})
+    def get(self, request):
+        return Response({"object": "list", "data": [_model_body(entry) for entry in _user_models(request.user)]})
+
+
+class ModelDetailApi(OpenAiView):
+    """One model you may use."""
+
+    @extend_schema(operation_id="openai_models_retrieve",
+                   responses={200: ModelOut, 401: ERRORS[401], 404: OpenApiResponse(ERROR, description="no such model")})
+    def get(self, request, model_id: str):
+        entry = _user_models(request.user).filter(pk=model_id).first()
+        if entry is None:
+            raise NotFound(f"The model {model_id!r} does not exist or is not available to you.")
+        return Response(_model_body(entry))
+
+
+# ------------------------------------------------------------------ chat completions
+
+
+class ChatMessageIn(serializers.Serializer):
+    role = serializers.CharField(help_text="system, user or assistant")
+    content = serializers.JSONField(help_text='a string, or a list of {"type": "text", "text": ...} parts')
+
+
+class ChatCompletionIn(serializers.Serializer):
+    model = serializers.CharField(allow_blank=True)
+    messages = ChatMessageIn(many=True, allow_empty=False)
+    max_tokens = serializers.IntegerField(required=False, allow_null=True, default=None)
+    max_completion_tokens = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                                     help_text="the same as max_tokens")
+    temperature = serializers.FloatField(required=False, allow_null=True, default=None)
+    top_p = serializers.FloatField(required=False, allow_null=True, default=None)
+    stop = serializers.JSONField(required=False, allow_null=True, default=None,
+                                 help_text="a string or a list of up to 4 strings")
+    seed = serializers.IntegerField(required=False, allow_null=True, default=None)
+    n = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="only 1")
+    stream = serializers.BooleanField(required=False, default=False)
+    stream_options = serializers.DictField(required=False, allow_null=True, default=None,
+                                           help_text="accepted; the last chunk always carries usage")
+
+
+class ChatUsageOut(serializers.Serializer):
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    total_tokens = serializers.IntegerField()
+
+
+ChatCompletionOut = inline_serializer("OpenAIChatCompletion", {
+    "id": serializers.CharField(), "object": serializers.CharField(default="chat.completion"),
+    "created": serializers.IntegerField(), "model": serializers.CharField(),
+    "choices": inline_serializer("OpenAIChatChoice", {
+        "index": serializers.IntegerField(),
+        "message": inline_serializer("OpenAIChatMessage", {"role": serializers.CharField(),
+                                                           "content": serializers.CharField()}),
+        "finish_reason": serializers.CharField(allow_null=True)}, many=True),
+    "usage": ChatUsageOut(),
+})
+
+
+def _usage(generation: Generation) -> dict:
+    return {"prompt_tokens": generation.prompt_tokens, "completion_tokens": generation.completion_tokens,
+            "total_tokens": generation.total_tokens}
+
+
+def _completion_id(generation: Generation) -> str:
+    return f"chatcmpl-studio-{generation.pk}"
+
+
+def _sse(data) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def completion_chunks(stream: generation.TextStream) -> AsyncIterator[str]:
+    """OpenAI's stream: a role chunk, content chunks, a last chunk with the finish reason
+    and usage, then ``data: [DONE]``. A failure mid-stream is one ``data: {"error": ...}``
+    event (the SDKs raise it); cut short, the text that arrived is kept as partial."""
+    row = stream.generation
+    base = {"id": _completion_id(row), "object": "chat.completion.chunk", "created": _timestamp(row.created_at),
+            "model": row.model_id}
+
+    def chunk(delta: dict, finish_reason=None, **extra) -> str:
+        return _sse({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra})
+
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        async for text in stream.pieces():
+            yield chunk({"content": text})
+    except Exception as exc:
+        described = describe(exc)
+        if described is None:
+            raise
+        status_code, message, param, code = described
+        yield _sse(error_body(status_code, message, param=param, code=code))
+        return
+    finally:
+        await stream.aclose()
+    done = stream.generation
+    yield chunk({}, done.finish_reason or "stop", usage=_usage(done))
+    yield "data: [DONE]\n\n"
+
+
+class ChatCompletionApi(OpenAiAsyncView):
+    """Create a chat completion: whole, or streamed as server-sent chunks."""
+
+    throttle_classes = [GenerationThrottle]
+
+    @extend_schema(
+        operation_id="openai_chat_completions_create", request=ChatCompletionIn,
+        responses={200: OpenApiResponse(ChatCompletionOut, description=(
+            "the completion; with stream=true a text/event-stream of `data: {chat.completion.chunk}` events "
+            "ending with `data: [DONE]`, the last chunk carrying usage")), **ERRORS},
+    )
+    async def post(self, request):
+        body = ChatCompletionIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if data["n"] not in (None, 1):
+            raise InvalidInput("Only n=1 is supported.", field="n")
+        max_tokens = data["max_tokens"] if data["max_tokens"] is not None else data["max_completion_tokens"]
+        fields = dict(
+            user=request.user, api_key=request_api_key(request), model=data["model"],
+            messages=[dict(message) for message in data["messages"]], max_tokens=max_tokens,
+            temperature=data["temperature"], top_p=data["top_p"], stop=data["stop"], seed=data["seed"])
+        if data["stream"]:
+            stream = await generation.text_stream_start(**fields)
+            response = StreamingHttpResponse(completion_chunks(stream), content_type="text/event-stream")
+            response["Cache-Control"] = "no-cache"
+            response["X-Accel-Buffering"] = "no"
+            return response
+        row = await generation.text_generate(**fields)
+        return Response({
+            "id": _completion_id(row), "object": "chat.completion", "created": _timestamp(row.created_at),
+            "model": row.model_id,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": row.text},
+                         "finish_reason": row.finish_reason or "stop", "logprobs": None}],
+            "usage": _usage(row),
+        })
+
+
+# ------------------------------------------------------------------ images
+
+
+class ImageGenerationIn(serializers.Serializer):
+    model = serializers.CharField(allow_blank=True)
+    prompt = serializers.CharField(allow_blank=True, trim_whitespace=True)
+    n = serializers.IntegerField(required=False, allow_null=True, default=1)
+    size = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
+                                 help_text='exact pixels, e.g. "1024x1024" (models that list sizes); "auto" = none')
+    response_format = serializers.ChoiceField(choices=["b64_json", "url"], required=False, allow_null=True,
+                                              default=None, help_text="b64_json (the default) or url")
+    aspect_ratio = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
+    image_size = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
+                                       help_text='resolution, e.g. "1K", "2K", "4K"')
+
+
+ImagesOut = inline_serializer("OpenAIImagesResponse", {
+    "created": serializers.IntegerField(),
+    "data": inline_serializer("OpenAIImage", {
+        "b64_json": serializers.CharField(required=False),
+        "url": serializers.CharField(required=False, help_text="our stored copy; send the same API key")},
+        many=True),
+})
+
+
+def _images_data(row: Generation, *, response_format: str, request) -> list[dict]:
+    images = list(row.images.all())
+    if response_format == "url":
+        return [{"url": request.build_absolute_uri(image.url)} for image in images]
+    return [{"b64_json": base64.b64encode(image.read_bytes()).decode("ascii")} for image in images]
+
+
+class ImageGenerationApi(OpenAiAsyncView):
+    """Generate images; our stored copies are answered as base64 or as URLs."""
+
+    throttle_classes = [GenerationThrottle]
+
+    @extend_schema(operation_id="openai_images_generate", request=ImageGenerationIn,
+                   responses={200: ImagesOut, **ERRORS})
+    async def post(self, request):
+        body = ImageGenerationIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        size = None if (data["size"] or "").strip().lower() in ("", "auto") else data["size"]
+        row = await generation.image_generate(
+            user=request.user, api_key=request_api_key(request), model=data["model"], prompt=data["prompt"],
+            n=data["n"], size=size, aspect_ratio=data["aspect_ratio"], image_size=data["image_size"])
+        images = await sync_to_async(_images_data)(row, response_format=data["response_format"] or "b64_json",
+                                                   request=request)
+        return Response({"created": _timestamp(row.created_at), "data": images})
+
+
+# ------------------------------------------------------------------ videos
+
+# Our job states in OpenRouter's words.
+VIDEO_STATUS = {
+    VideoJob.Status.QUEUED: "pending",
+    VideoJob.Status.PROCESSING: "in_progress",
+    VideoJob.Status.COMPLETED: "completed",
+    VideoJob.Status.FAILED: "failed",
+    VideoJob.Status.CANCELLED: "cancelled",
+}
+
+
+class FrameImageIn(serializers.Serializer):
+    type = serializers.CharField(required=False, default="image_url")
+    frame_type = serializers.ChoiceField(choices=["first_frame", "last_frame"], required=False,
+                                         default="first_frame")
+    image_url = serializers.DictField(help_text='{"url": "<https URL or data URL>"}')
+
+
+class VideoIn(serializers.Serializer):
+    model = serializers.CharField(max_length=200)
+    prompt = serializers.CharField(max_length=4000, trim_whitespace=True)
+    aspect_ratio = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+    resolution = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+    duration = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
+    frame_images = FrameImageIn(many=True, required=False,
+                                help_text="a first_frame image makes it image-to-video (last_frame: not yet)")
+
+
+VideoJobOut = inline_serializer("OpenAIVideoJob", {
+    "id": serializers.CharField(), "polling_url": serializers.CharField(),
+    "status": serializers.CharField(help_text="pending or in_progress while it runs; completed, failed or cancelled"),
+    "progress": serializers.IntegerField(required=False, allow_null=True),
+    "unsigned_urls": serializers.ListField(child=serializers.CharField(), required=False,
+                                           help_text="once completed: the content URL (send the same API key)"),
+    "error": serializers.CharField(required=False, allow_null=True),
+    "usage": inline_serializer("OpenAIVideoUsage", {"cost": serializers.FloatField(allow_null=True),
+                                                    "is_byok": serializers.BooleanField()}, required=False),
+})
+
+
+def _polling_url(request, job_id: int) -> str:
+    return request.build_absolute_uri(reverse("gateway:video", kwargs={"pk": job_id}))
+
+
+def _job_body(request, job: VideoJob) -> dict:
+    body = {"id": str(job.pk), "polling_url": _polling_url(request, job.pk), "status": VIDEO_STATUS[job.status]}
+    completed = job.status == VideoJob.Status.COMPLETED and job.video_file
+    body["progress"] = 100 if completed else job.progress
+    if completed:
+        body["unsigned_urls"] = [request.build_absolute_uri(
+            reverse("gateway:video-content", kwargs={"pk": job.pk}) + "?index=0")]
+    if job.error:
+        body["error"] = job.error
+    body["usage"] = {"cost": float(job.cost) if job.cost is not None else None, "is_byok": False}
+    return body
+
+
+class VideoCreateApi(OpenAiView):
+    """Start a video job (text-to-video, or image-to-video with a first_frame image)."""
+
+    throttle_classes = [GenerationThrottle]
+
+    @extend_schema(operation_id="openai_videos_create", request=VideoIn,
+                   responses={202: VideoJobOut, 400: ERRORS[400], 401: ERRORS[401], 402: ERRORS[402],
+                              429: ERRORS[429]})
+    def post(self, request):
+        body = VideoIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        frames = data.pop("frame_images", None) or []
+        if any(frame["frame_type"] == "last_frame" for frame in frames):
+            raise InvalidInput("Only a first_frame image is supported.", field="frame_images")
+        if len(frames) > 1:
+            raise InvalidInput("At most one frame image (the first frame).", field="frame_images")
+        if frames:
+            url = frames[0]["image_url"].get("url")
+            if not isinstance(url, str) or not url:
+                raise InvalidInput('frame_images[0].image_url must be {"url": "..."}.', field="frame_images")
+            data.update(generation_type=VideoJob.GenerationType.IMAGE_TO_VIDEO, image_url=url)
+        job = videos.video_job_create(owner=request.user, api_key=request_api_key(request), **data)
+        answer = {"id": str(job.pk), "polling_url": _polling_url(request, job.pk), "status": VIDEO_STATUS[job.status]}
+        return Response(answer, status=status.HTTP_202_ACCEPTED, headers={"Location": answer["polling_url"]})
+
+
+class VideoStatusApi(OpenAiView):
+    """One of your video jobs (poll every few seconds)."""
+
+    @extend_schema(operation_id="openai_videos_retrieve",
+                   responses={200: VideoJobOut, 401: ERRORS[401], 404: OpenApiResponse(ERROR, description="not yours")})
+    def get(self, request, pk: int):
+        return Response(_job_body(request, video_selectors.user_video_job(user=request.user, job_id=pk)))
+
+
+class VideoContentApi(OpenAiView):
+    """The video of a completed job: its mp4 bytes (``index`` 0 only)."""
+
+    @extend_schema(operation_id="openai_videos_content",
+                   parameters=[OpenApiParameter("index", int, description="only 0")],
+                   responses={(200, "video/mp4"): OpenApiTypes.BINARY,
+                              (206, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="a Range"),
+                              401: ERRORS[401],
+                              404: OpenApiResponse(ERROR, description="not yours, or not completed")})
+    def get(self, request, pk: int):
+        if request.query_params.get("index", "0") != "0":
+            raise NotFound("A job has one video: index 0.")
+        job = video_selectors.user_video_file_job(user=request.user, job_id=pk)
+        return stored_file_response(job.video_file, media_type="video/mp4", filename=f"video-{job.pk}.mp4",
+                                    range_header=request.headers.get("Range"))

@@ -1,0 +1,18 @@
+"""The OpenAI-compatible API, included at /v1/ (namespace "gateway")."""
+from django.urls import path, re_path
+
+from gateway import api, errors
+
+app_name = "gateway"
+
+urlpatterns = [
+    path("models", api.ModelListApi.as_view(), name="models"),
+    path("models/<path:model_id>", api.ModelDetailApi.as_view(), name="model"),
+    path("chat/completions", api.ChatCompletionApi.as_view(), name="chat-completions"),
+    path("images/generations", api.ImageGenerationApi.as_view(), name="image-generations"),
+    path("videos", api.VideoCreateApi.as_view(), name="videos"),
+    path("videos/<int:pk>", api.VideoStatusApi.as_view(), name="video"),
+    path("videos/<int:pk>/content", api.VideoContentApi.as_view(), name="video-content"),
+    # Last: whatever no endpoint took is a 404 in OpenAI's error shape.
+    re_path(r"^", errors.not_found, name="not-found"),
+]
