@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -252,6 +253,8 @@ KEYS_REFUSED = detail_response("Not signed in, or signed in with an API key (key
 
 
 class ApiKeyListApi(APIView):
+    # JSON only: a form's empty field would read as "no expiry" where the schema says date-time.
+    parser_classes = [JSONParser]
     """Your personal API keys: list them, or create one (its secret is answered once)."""
 
     @extend_schema(operation_id="api_keys_list", responses={200: ApiKeyOut(many=True), 401: NOT_SIGNED_IN,

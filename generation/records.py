@@ -90,18 +90,20 @@ def image_pending(*, user, request: ImageRequest, hold=None, api_key=None) -> Ge
 
 
 def finish(generation: Generation, *, status: str, **fields) -> Generation:
-    """Move a pending generation to its final state and return the fresh row.
+    """Move a pending generation to its final state and return it as stored.
 
-    A conditional update: a row that already finished is left as it is. A row its owner
-    deleted meanwhile stays deleted: the in-memory generation is returned as finished.
+    A conditional update: a row that already finished is left as it is (and read back).
+    A row its owner deleted meanwhile stays deleted: the in-memory generation is
+    returned as finished.
     A final ``text`` is rendered to its sanitized ``html`` here, once, before any
     database work (reads never render).
     """
     fields = {"status": status, "finished_at": timezone.now(), **fields}
     if "text" in fields:
         fields["html"] = markdown.render_markdown(fields["text"])
-    Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(**fields)
-    fresh = Generation.objects.filter(pk=generation.pk).prefetch_related("images").first()
+    updated = Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(**fields)
+    # This call finished it: the row now holds exactly these values, no need to read it.
+    fresh = None if updated else Generation.objects.filter(pk=generation.pk).prefetch_related("images").first()
     release_db_connection()
     if fresh is None:
         for name, value in fields.items():

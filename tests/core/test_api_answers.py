@@ -116,7 +116,8 @@ def test_api_root_lists_every_named_api_url_with_absolute_links():
     client.force_login(UserFactory())
     for name, url in links.items():
         if "{" not in url and name != "docs":
-            assert client.get(url).status_code in (200, 403, 405), name  # 403: admins only; 405: POST only
+            # 403: admins only; 405: POST only; 400: needs a query parameter (the live events' ids)
+            assert client.get(url).status_code in (200, 400, 403, 405), name
 
 
 def test_api_root_is_browsable_for_browsers():
