@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "openrouter",
     "catalogue",
     "generation",
+    "conversations",
     "videos",
     "admin_panel",
 ]
