@@ -136,7 +136,10 @@
       const current = document.querySelector(".conversation-list li.current a");
       if (current && conversation.title) current.textContent = conversation.title;
       if (reloadThread) renderThread(conversation.messages);
-    } catch (e) { /* the page keeps what it shows */ }
+      return conversation;
+    } catch (e) {
+      return null;  // the page keeps what it shows
+    }
   }
 
   // POST a turn and stream its answer into `bubble`; the user's bubble (if any) gets its id.
@@ -204,13 +207,22 @@
       }
     } finally {
       controller = null;
-      setBusy(false);
       if (stopped) {
         // The server saves what arrived as partial once it sees the connection closed.
-        setTimeout(() => refresh(true).then(updateRegenerate), 400);
+        const settle = async (tries) => {
+          const saved = await refresh(false);
+          const last = saved && saved.messages[saved.messages.length - 1];
+          if (last && last.status === "pending" && tries > 0) setTimeout(() => settle(tries - 1), 300);
+          else if (saved) {
+            renderThread(saved.messages);
+            updateRegenerate();
+          }
+        };
+        setTimeout(() => settle(10), 300);
       } else {
         await refresh(false);
       }
+      setBusy(false);
       updateRegenerate();
     }
   }
