@@ -393,6 +393,8 @@ GENERATION_MAX_IMAGES = env.int("GENERATION_MAX_IMAGES", default=4)
 # whole generation request may take, streaming included.
 GENERATION_MAX_IN_FLIGHT = env.int("GENERATION_MAX_IN_FLIGHT", default=4)
 GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
+# Conversations: tokens kept free for the answer when the thread is trimmed to the context.
+CONVERSATION_ANSWER_TOKENS = env.int("CONVERSATION_ANSWER_TOKENS", default=1024)
 # A generation still pending this long after the deadline was interrupted (its process
 # died mid-call): the beat's sweep, every GENERATION_SWEEP_INTERVAL seconds, fails it.
 GENERATION_STALE_MARGIN = env.float("GENERATION_STALE_MARGIN", default=120.0)

@@ -99,8 +99,8 @@ def test_the_list_is_newest_first_searchable_and_paged(user_api, user, catalogue
 
     now = timezone.now()
     for i in range(25):
-        Conversation.objects.create(owner=user, model_id="fake/echo", title=f"Topic {i} {'river' if i % 5 == 0 else ''}",
-                                    updated_at=now + timedelta(minutes=i))
+        title = f"Topic {i} {'river' if i % 5 == 0 else ''}"
+        Conversation.objects.create(owner=user, model_id="fake/echo", title=title, updated_at=now + timedelta(minutes=i))
     first = user_api.get(LIST).json()
     assert first["count"] == 25 and len(first["results"]) == 20
     assert first["results"][0]["title"].startswith("Topic 24")
