@@ -52,6 +52,9 @@ class Generation(models.Model):
     cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal("0"))
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # An image edit: the stored image it was made from (kept as NULL if that is deleted).
+    source_image = models.ForeignKey("GeneratedImage", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="edits")
 
     class Meta:
         db_table = "generations"

@@ -68,7 +68,8 @@ def image_pending(*, user, request: ImageRequest) -> Generation:
     """The pending row of an image request, with the route its model's entry decides."""
     generation = Generation.objects.create(
         owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
-        params=request.params, route=request.model.image_route or "images", status=Status.PENDING)
+        params=request.params, route=request.model.image_route or "images", status=Status.PENDING,
+        source_image=request.source)
     release_db_connection()
     return generation
 
