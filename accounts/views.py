@@ -95,8 +95,12 @@ def register_view(request):
             except InvalidInput as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, f"Your account {user.email} has been created. Log in to start.")
-                return redirect("accounts:login")
+                if not user.is_active:  # nothing to sign in to yet
+                    messages.success(request, f"Your account {user.email} has been created. Log in to start.")
+                    return redirect("accounts:login")
+                session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, f"Your account {user.email} has been created; you are signed in.")
+                return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/register.html", {"form": form})
 
 

@@ -26,7 +26,8 @@ def test_the_page_lists_yours_and_shows_the_thread(web, conversation, other_user
     assert_no_inline_code(html, "conversation page")
     assert web.get("/conversations").status_code == 200
     assert web.get("/conversations?q=riv").content.decode().count('data-testid="conversation-link"') == 1
-    assert 'href="/conversations"' in web.get("/").content.decode()
+    dashboard = web.get("/").content.decode()
+    assert 'href="/conversations"' in dashboard and 'data-testid="link-video"' in dashboard
 
 
 def test_another_users_conversation_is_not_found(web, catalogue, other_user):
