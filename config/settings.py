@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "models", "description": "The model catalogue: which models generate text, images or videos, "
                                           "and what each accepts."},
         {"name": "generations", "description": "Text and image generation, and your generation history."},
+        {"name": "conversations", "description": "Threads with a chat model: create, rename, change the model or "
+                                                 "system prompt, send messages (streamed or whole), regenerate."},
         {"name": "videos", "description": "Video jobs: start (from text or an image), poll, cancel, list, and "
                                           "download the file."},
         {"name": "admin", "description": "Site-wide figures for administrators."},
