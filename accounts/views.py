@@ -106,9 +106,13 @@ def register_view(request):
                 if user.is_pending:
                     messages.info(request, f"Your account {user.email} has been created and is waiting for "
                                            "approval by an administrator. You can log in once it is approved.")
-                else:
+                    return redirect("accounts:login")
+                if not user.is_active:  # nothing to sign in to yet
                     messages.success(request, f"Your account {user.email} has been created. Log in to start.")
-                return redirect("accounts:login")
+                    return redirect("accounts:login")
+                session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, f"Your account {user.email} has been created; you are signed in.")
+                return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/register.html", {"form": form, "approval": mode == "approval"})
 
 

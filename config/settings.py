@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "openrouter",
     "catalogue",
     "generation",
+    "conversations",
     "videos",
     "billing",
     "admin_panel",
@@ -251,6 +252,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "models", "description": "The model catalogue: which models generate text, images or videos, "
                                           "and what each accepts; administrators switch models on and off."},
         {"name": "generations", "description": "Text and image generation, and your generation history."},
+        {"name": "conversations", "description": "Threads with a chat model: create, rename, change the model or "
+                                                 "system prompt, send messages (streamed or whole), regenerate."},
         {"name": "videos", "description": "Video jobs: start (from text or an image), poll, cancel, list, and "
                                           "download the file."},
         {"name": "usage", "description": "Your own spend: today, this month, the budget left, the last 30 days "
@@ -425,6 +428,8 @@ GENERATION_MAX_IMAGES = env.int("GENERATION_MAX_IMAGES", default=4)
 # whole generation request may take, streaming included.
 GENERATION_MAX_IN_FLIGHT = env.int("GENERATION_MAX_IN_FLIGHT", default=4)
 GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
+# Conversations: tokens kept free for the answer when the thread is trimmed to the context.
+CONVERSATION_ANSWER_TOKENS = env.int("CONVERSATION_ANSWER_TOKENS", default=1024)
 # A generation still pending this long after the deadline was interrupted (its process
 # died mid-call): the beat's sweep, every GENERATION_SWEEP_INTERVAL seconds, fails it.
 GENERATION_STALE_MARGIN = env.float("GENERATION_STALE_MARGIN", default=120.0)

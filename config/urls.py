@@ -11,6 +11,7 @@ from admin_panel.urls import api_urlpatterns as admin_api_urlpatterns
 from billing.urls import api_urlpatterns as billing_api_urlpatterns
 from catalogue.urls import api_urlpatterns as catalogue_api_urlpatterns
 from core.api import ApiRootView, SchemaView, api_not_found
+from conversations.urls import api_urlpatterns as conversations_api_urlpatterns
 from core.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
 from usage.urls import api_urlpatterns as usage_api_urlpatterns
@@ -37,6 +38,8 @@ urlpatterns = [
     path("api/", include((catalogue_api_urlpatterns, "catalogue-api"))),
     path("api/", include((generation_api_urlpatterns, "generation-api"))),
     path("", include("generation.urls")),
+    path("api/", include((conversations_api_urlpatterns, "conversations-api"))),
+    path("", include("conversations.urls")),
     path("api/", include((videos_api_urlpatterns, "videos-api"))),
     path("", include("videos.urls")),
     path("api/", include((usage_api_urlpatterns, "usage-api"))),

@@ -59,6 +59,7 @@ class GenerationOut(serializers.Serializer):
     html = serializers.CharField(help_text="the text as sanitized HTML (markdown rendered)")
     route = serializers.CharField()
     images = ImageOut(many=True)
+    source_image_id = serializers.IntegerField(allow_null=True, help_text="the image this one edits, if any")
     error = serializers.CharField(help_text="why it failed, for the user")
     usage = UsageOut()
     created_at = serializers.DateTimeField()
@@ -80,6 +81,7 @@ class ImageGenerationOut(serializers.Serializer):
     id = serializers.IntegerField()
     model = serializers.CharField(source="model_id")
     status = serializers.CharField()
+    source_image_id = serializers.IntegerField(allow_null=True, help_text="the image this one edits, if any")
     route = serializers.CharField(help_text='"chat" or "images": the provider endpoint used')
     images = ImageOut(many=True)
     text = serializers.CharField()
@@ -174,6 +176,9 @@ class ImageIn(serializers.Serializer):
                                          help_text='e.g. "16:9"; not together with size')
     image_size = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
                                        help_text='resolution, e.g. "1K", "2K", "4K"')
+    source_image_id = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                               help_text="edit this image (one of yours): needs a model that "
+                                                         "takes image input and gives image output")
 
 
 class ImageGenerateApi(AsyncApiView):

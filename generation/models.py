@@ -55,6 +55,9 @@ class Generation(models.Model):
     # The personal API key the request came with (None: the pages, a token or a session).
     api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="generations")
+    # An image edit: the stored image it was made from (kept as NULL if that is deleted).
+    source_image = models.ForeignKey("GeneratedImage", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="edits")
 
     class Meta:
         db_table = "generations"

@@ -83,7 +83,7 @@ def image_pending(*, user, request: ImageRequest, hold=None, api_key=None) -> Ge
     generation = Generation.objects.create(
         owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
         params=request.params, route=request.model.image_route or "images", status=Status.PENDING,
-        api_key=api_key)
+        api_key=api_key, source_image=request.source)
     _with_hold(generation, hold)
     release_db_connection()
     return generation

@@ -8,7 +8,9 @@ from django.conf import settings
 
 from catalogue.models import ProviderModel
 from catalogue.selectors import catalogue_entry
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
+from generation.models import GeneratedImage
+from generation.selectors import user_image
 from openrouter.validation import ParameterNotAccepted, validate_image_params
 
 
@@ -156,18 +158,40 @@ class ImageRequest:
     size: str | None
     aspect_ratio: str | None
     image_size: str | None
+    # An edit: the owner's stored image to start from, and its bytes as a data: URL.
+    source: GeneratedImage | None = None
+    source_url: str | None = field(default=None, repr=False)
 
     @property
     def params(self) -> dict:
         values = (("n", self.n), ("size", self.size), ("aspect_ratio", self.aspect_ratio),
-                  ("image_size", self.image_size))
+                  ("image_size", self.image_size), ("source_image_id", self.source.pk if self.source else None))
         return {key: value for key, value in values if value is not None}
+
+
+def _source_image(*, owner, source_image_id, entry: ProviderModel) -> tuple[GeneratedImage, str]:
+    """The owner's image to edit (someone else's is NotFound) and its data: URL; the model
+    must take image input and answer with images on the chat route."""
+    if isinstance(source_image_id, bool) or not isinstance(source_image_id, int):
+        raise InvalidInput("Must be the id of one of your images.", field="source_image_id")
+    try:
+        image = user_image(user=owner, image_id=source_image_id)
+    except NotFound:
+        raise NotFound("Image not found.", field="source_image_id") from None
+    if "image" not in (entry.input_modalities or []) or entry.image_route != "chat":
+        raise InvalidInput(f"{entry.pk} cannot edit images: choose a model that takes an image and answers "
+                           "with one.", field="model")
+    try:
+        return image, image.as_data_url()
+    except OSError as exc:
+        raise NotFound("The image's file is missing.", field="source_image_id") from exc
 
 
 def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: str | None = None,
                            aspect_ratio: str | None = None, image_size: str | None = None,
-                           user=None) -> ImageRequest:
-    """Check an image request against the model's catalogue entry, before any call."""
+                           source_image_id: int | None = None, user=None) -> ImageRequest:
+    """Check an image request against the model's catalogue entry, before any call; with
+    ``source_image_id`` an edit of one of ``user``'s images."""
     prompt = clean_prompt(prompt)
     n = 1 if n is None else n
     limit = settings.GENERATION_MAX_IMAGES
@@ -182,5 +206,8 @@ def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: 
                               image_size=image_size)
     except ParameterNotAccepted as exc:
         raise InvalidInput(str(exc), field=exc.field) from exc
+    source = source_url = None
+    if source_image_id is not None:
+        source, source_url = _source_image(owner=user, source_image_id=source_image_id, entry=entry)
     return ImageRequest(model=entry, prompt=prompt, n=n, size=size, aspect_ratio=aspect_ratio,
-                        image_size=image_size)
+                        image_size=image_size, source=source, source_url=source_url)

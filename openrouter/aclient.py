@@ -81,14 +81,17 @@ class AsyncOpenRouterClient(ClientCore):
 
     async def generate_image(
         self, *, model: str, prompt: str, n: int = 1, size: str | None = None, aspect_ratio: str | None = None,
-        image_size: str | None = None, route: ImageRoute | None = None,
+        image_size: str | None = None, route: ImageRoute | None = None, source_image_url: str | None = None,
     ) -> ImageResult:
         """As :meth:`OpenRouterClient.generate_image`; the chat route's ``n`` calls (and
-        the downloads of hosted images) run concurrently."""
+        the downloads of hosted images) run concurrently. ``source_image_url`` edits that
+        image (chat route only: it goes as an ``image_url`` part of the message)."""
         if (route or image_route_for(model)) == "chat":
-            body = payloads.chat_image_body(model, prompt, aspect_ratio, image_size, size)
+            body = payloads.chat_image_body(model, prompt, aspect_ratio, image_size, size, source_image_url)
             answers = await _all(self._chat_image(body) for _ in range(max(1, n)))
             return parsing.combined_chat_images(model, answers)
+        if source_image_url:
+            raise ValueError("Editing an image needs the chat route (a model that takes image input).")
         body = payloads.images_body(model, prompt, n, size, aspect_ratio, image_size)
         sources, usage = parsing.images_answer(await self._post_json(self.images_path, body))
         images = await _all(self._image(source) for source in sources)

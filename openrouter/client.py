@@ -81,9 +81,10 @@ class OpenRouterClient(ClientCore):
 
     def generate_image(
         self, *, model: str, prompt: str, n: int = 1, size: str | None = None, aspect_ratio: str | None = None,
-        image_size: str | None = None, route: ImageRoute | None = None,
+        image_size: str | None = None, route: ImageRoute | None = None, source_image_url: str | None = None,
     ) -> ImageResult:
         """Generate ``n`` images; ``route`` comes from the catalogue, else name rules.
+        ``source_image_url`` edits that image (chat route only, as an ``image_url`` part).
 
         The chat route (text+image models) sends ``modalities`` and ``image_config``
         and makes one call per image, one after another; the images route sends one
@@ -91,8 +92,10 @@ class OpenRouterClient(ClientCore):
         result always holds bytes.
         """
         if (route or image_route_for(model)) == "chat":
-            body = payloads.chat_image_body(model, prompt, aspect_ratio, image_size, size)
+            body = payloads.chat_image_body(model, prompt, aspect_ratio, image_size, size, source_image_url)
             return parsing.combined_chat_images(model, [self._chat_image(body) for _ in range(max(1, n))])
+        if source_image_url:
+            raise ValueError("Editing an image needs the chat route (a model that takes image input).")
         body = payloads.images_body(model, prompt, n, size, aspect_ratio, image_size)
         sources, usage = parsing.images_answer(self._post_json(self.images_path, body))
         return ImageResult(model=model, route="images", images=[self._image(s) for s in sources], usage=usage)

@@ -29,14 +29,21 @@ def chat_body(
 
 
 def chat_image_body(
-    model: str, prompt: str, aspect_ratio: str | None, image_size: str | None, size: str | None
+    model: str, prompt: str, aspect_ratio: str | None, image_size: str | None, size: str | None,
+    source_image_url: str | None = None,
 ) -> dict[str, Any]:
-    """``POST /chat/completions`` asking a text+image model for one image."""
+    """``POST /chat/completions`` asking a text+image model for one image; with
+    ``source_image_url`` (a data: or https: URL) the image to edit goes along as an
+    ``image_url`` part after the prompt's text."""
     if size:
         raise ValueError("The chat image route takes aspect_ratio and image_size, not size.")
+    content: str | list[dict[str, Any]] = prompt
+    if source_image_url:
+        content = [{"type": "text", "text": prompt},
+                   {"type": "image_url", "image_url": {"url": source_image_url}}]
     body: dict[str, Any] = {
         "model": model,
-        "messages": [{"role": "user", "content": prompt}],
+        "messages": [{"role": "user", "content": content}],
         "modalities": ["image", "text"],
     }
     image_config = {k: v for k, v in (("aspect_ratio", aspect_ratio), ("image_size", image_size)) if v}

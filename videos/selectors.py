@@ -104,20 +104,22 @@ def user_video_usage(*, user) -> dict:
     return {**totals, "cost": totals["cost"] or 0}
 
 
-def user_gallery(*, user, page: int = 1, per_page: int = 60) -> tuple[list[dict], bool]:
-    """One page of the user's images and videos, newest first, as cards for the gallery
-    grid, and whether older cards exist (a next page)."""
+def user_gallery(*, user, page: int = 1, per_page: int = 60, kind: str | None = None) -> tuple[list[dict], bool]:
+    """One page of the user's images and videos (only one ``kind``, "image" or "video",
+    when given), newest first, as cards for the gallery grid, and whether older cards
+    exist (a next page)."""
     from generation.models import GeneratedImage
 
     # Both kinds share one timeline: the first `upto` of each contain the page.
     upto = page * per_page + 1
-    cards = [
-        {"kind": "video", "created_at": job.created_at, "job": job}
-        for job in user_video_jobs(user=user)[:upto]
-    ]
-    images = (GeneratedImage.objects.filter(generation__owner=user)
-              .select_related("generation").order_by("-generation__created_at", "-id")[:upto])
-    cards += [{"kind": "image", "created_at": image.generation.created_at, "image": image} for image in images]
+    cards = []
+    if kind != "image":
+        cards += [{"kind": "video", "created_at": job.created_at, "job": job}
+                  for job in user_video_jobs(user=user)[:upto]]
+    if kind != "video":
+        images = (GeneratedImage.objects.filter(generation__owner=user)
+                  .select_related("generation").order_by("-generation__created_at", "-id")[:upto])
+        cards += [{"kind": "image", "created_at": image.generation.created_at, "image": image} for image in images]
     cards.sort(key=lambda card: card["created_at"], reverse=True)
     return cards[(page - 1) * per_page:page * per_page], len(cards) > page * per_page
 

@@ -101,7 +101,10 @@ def gallery(request):
     page = request.GET.get("page", "1")
     # Anything odd is the first page; the cap keeps the query's LIMIT sane.
     page = min(int(page), 10_000) if page.isdigit() and int(page) > 0 else 1
-    cards, has_older = selectors.user_gallery(user=request.user, page=page, per_page=settings.GALLERY_PAGE_SIZE)
+    kind = request.GET.get("kind") if request.GET.get("kind") in ("image", "video") else ""
+    cards, has_older = selectors.user_gallery(user=request.user, page=page, per_page=settings.GALLERY_PAGE_SIZE,
+                                              kind=kind or None)
     return render(request, "videos/gallery.html", {
         "cards": cards, "page": page, "has_older": has_older, "poll_ms": settings.VIDEO_PAGE_POLL_MS,
+        "kind": kind,
     })

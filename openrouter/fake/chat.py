@@ -124,8 +124,18 @@ def chat_image(req: "Handler", body: dict, model_id: str, model: FakeModel) -> R
     check_listed(model_id, "aspect_ratio", aspect_ratio, model.aspect_ratios)
     check_listed(model_id, "image_size", image_size, model.image_sizes)
     prompt = media.last_user_text(body["messages"])
-    width, height = media.chat_image_dimensions(aspect_ratio, image_size)
-    png = media.png_bytes(width, height, prompt, 0)
+    source = media.last_user_image(body["messages"])
+    if source is not None:
+        if "image" not in model.inputs:
+            raise BadRequest(f"{model_id} does not take image input.")
+        size = media.chat_image_dimensions(aspect_ratio, image_size) if (aspect_ratio or image_size) else None
+        try:
+            png = media.edited_png_bytes(_data_url_bytes(source), prompt, size)
+        except OSError as exc:  # PIL: not an image it can read
+            raise BadRequest("image_url does not hold an image the model can read.") from exc
+    else:
+        width, height = media.chat_image_dimensions(aspect_ratio, image_size)
+        png = media.png_bytes(width, height, prompt, 0)
     url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     usage = text_usage(req, model, body["messages"], "")
     usage["completion_tokens"] = 1290
@@ -145,6 +155,17 @@ def chat_image(req: "Handler", body: dict, model_id: str, model: FakeModel) -> R
         }],
         "usage": usage,
     })
+
+
+def _data_url_bytes(url: str) -> bytes:
+    """The bytes of a ``data:image/...;base64,`` URL (the only kind the double reads)."""
+    head, _, data = url.partition(",")
+    if not (head.startswith("data:image/") and head.endswith(";base64")):
+        raise BadRequest("image_url.url must be a data:image/...;base64 URL (the double fetches nothing).")
+    try:
+        return base64.b64decode(data, validate=True)
+    except ValueError as exc:
+        raise BadRequest("image_url.url is not valid base64.") from exc
 
 
 def _wants_image(body: dict) -> bool:

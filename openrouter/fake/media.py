@@ -125,7 +125,35 @@ def png_bytes(width: int, height: int, prompt: str, index: int = 0) -> bytes:
     return out.getvalue()
 
 
-def _draw_caption(draw, prompt: str, width: int, height: int) -> None:
+def last_user_image(messages: list) -> str | None:
+    """The URL of the last ``image_url`` part of the last user message, if any."""
+    for message in reversed(messages or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if not isinstance(content, list):
+                return None
+            urls = [p["image_url"].get("url") for p in content
+                    if isinstance(p, dict) and p.get("type") == "image_url" and isinstance(p.get("image_url"), dict)]
+            return urls[-1] if urls else None
+    return None
+
+
+def edited_png_bytes(source: bytes, prompt: str, size: tuple[int, int] | None = None) -> bytes:
+    """An edit of ``source``, visibly derived from it: its colours inverted (pixel for
+    pixel), resized to ``size`` if given, the prompt's first words drawn at the bottom."""
+    from PIL import Image, ImageDraw, ImageOps
+
+    image = ImageOps.invert(Image.open(io.BytesIO(source)).convert("RGB"))
+    if size and size != image.size:
+        image = image.resize(size)
+    draw = ImageDraw.Draw(image)
+    _draw_caption(draw, prompt, image.width, image.height, fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _draw_caption(draw, prompt: str, width: int, height: int, fill=3) -> None:
     from PIL import ImageFont
 
     caption = " ".join(prompt.split())[:40]
@@ -136,7 +164,7 @@ def _draw_caption(draw, prompt: str, width: int, height: int) -> None:
         font = ImageFont.load_default(size=size)
     except (TypeError, OSError, ImportError):  # Pillow without FreeType
         font = ImageFont.load_default()
-    draw.text((size, height - 2 * size), caption, fill=3, font=font)
+    draw.text((size, height - 2 * size), caption, fill=fill, font=font)
 
 
 @lru_cache(maxsize=1)

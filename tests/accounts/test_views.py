@@ -34,14 +34,30 @@ def test_register_page_renders_with_csrf():
     assert b"csrfmiddlewaretoken" in response.content and b'name="password_confirm"' in response.content
 
 
-def test_register_creates_the_account_and_sends_to_login():
+def test_register_creates_the_account_and_signs_in():
     client = Client()
     response = client.post("/register", {
         "email": "Fresh@Example.com", "password": STRONG_PASSWORD, "password_confirm": STRONG_PASSWORD,
     }, follow=True)
+    assert response.redirect_chain[-1][0] == "/"
+    assert b"fresh@example.com has been created; you are signed in" in response.content
+    user = User.objects.get()
+    assert user.email == "fresh@example.com"
+    assert response.wsgi_request.user == user and response.wsgi_request.user.is_authenticated
+
+
+def test_register_of_an_inactive_account_sends_to_login(monkeypatch):
+    from accounts import services
+
+    def register_inactive(**fields):
+        user = UserFactory(email=fields["email"], is_active=False)
+        return user
+    monkeypatch.setattr(services, "user_register", register_inactive)
+    response = Client().post("/register", {
+        "email": "idle@example.com", "password": STRONG_PASSWORD, "password_confirm": STRONG_PASSWORD,
+    }, follow=True)
     assert response.redirect_chain[-1][0] == "/login"
-    assert b"fresh@example.com has been created" in response.content
-    assert User.objects.get().email == "fresh@example.com"
+    assert not response.wsgi_request.user.is_authenticated
 
 
 def test_register_errors_are_shown_next_to_their_fields():

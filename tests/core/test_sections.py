@@ -16,6 +16,7 @@ def registry(monkeypatch):
 
 def test_the_apps_register_their_page_sections_in_order():
     assert sections.page_sections("dashboard") == ["generation/_dashboard_recent.html",
+                                                    "conversations/_dashboard_recent.html",
                                                     "videos/_dashboard_recent.html"]
     assert sections.page_sections("profile") == ["generation/_usage_summary.html"]
 

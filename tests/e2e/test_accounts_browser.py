@@ -20,8 +20,12 @@ def test_register_log_in_change_email_log_out(page, login):
     page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=password_confirm]", PASSWORD)
     page.click("form.card button[type=submit]")
-    page.wait_for_url(re.compile(r"/login$"))
+    # Registering signs you in.
+    page.wait_for_url(re.compile(r"/$"))
     expect(page.locator(".message.success")).to_contain_text("newcomer@example.com has been created")
+    expect(page.get_by_test_id("header-email")).to_have_text("newcomer@example.com")
+    page.click("header >> text=Log out")
+    page.wait_for_url(re.compile(r"/login$"))
 
     login("newcomer@example.com", PASSWORD)
     expect(page).to_have_url(re.compile(r"/$"))

@@ -132,6 +132,17 @@ def test_gallery_shows_my_images_and_videos_not_others(web, user, other_user, ma
     assert html.count("Cancel job") >= 1
 
 
+def test_gallery_filters_by_kind(web, user, make_job, generated_image):
+    make_job(user, status=S.PROCESSING)
+    generated_image(user)
+    images = web.get("/gallery?kind=image").content.decode()
+    assert images.count('data-testid="image-card"') == 1 and 'data-testid="video-card"' not in images
+    videos = web.get("/gallery?kind=video").content.decode()
+    assert videos.count('data-testid="video-card"') == 1 and 'data-testid="image-card"' not in videos
+    everything = web.get("/gallery?kind=nonsense").content.decode()
+    assert 'data-testid="video-card"' in everything and 'data-testid="image-card"' in everything
+
+
 @pytest.fixture
 def stored_video(make_job, user):
     name = default_storage.save("videos/test.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42fake"))

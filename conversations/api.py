@@ -1,0 +1,229 @@
+"""The conversations REST API: thin DRF views over services and selectors."""
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from conversations import records, selectors, services
+from core.async_views import AsyncApiView
+from core.http import error_answer
+from core.throttles import GenerationThrottle
+from generation.api import ERRORS, EventStreamRenderer, UsageOut, _wants_stream, sse_event
+
+NOT_YOURS = OpenApiResponse(description="no such conversation, or not yours")
+
+
+class MessageOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.CharField()
+    content = serializers.CharField()
+    html = serializers.CharField(help_text="an answer's content as sanitized HTML (markdown rendered)")
+    model = serializers.CharField(source="model_id")
+    status = serializers.CharField(help_text="pending, completed, failed, or partial (cut short)")
+    error = serializers.CharField(help_text="why the answer failed, for the user")
+    finish_reason = serializers.CharField()
+    usage = UsageOut()
+    generation = serializers.IntegerField(source="generation_id", allow_null=True,
+                                          help_text="the answer's history row (/api/generations/{id})")
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ConversationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    model = serializers.CharField(source="model_id")
+    system = serializers.CharField()
+    message_count = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_message_count(self, conversation) -> int:
+        count = getattr(conversation, "message_count", None)
+        return conversation.messages.count() if count is None else count
+
+
+class ConversationDetailOut(ConversationOut):
+    messages = serializers.SerializerMethodField()
+
+    def get_messages(self, conversation) -> list[dict]:
+        return MessageOut(selectors.thread(conversation), many=True).data
+
+
+class ConversationIn(serializers.Serializer):
+    model = serializers.CharField(allow_blank=True)
+    title = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=True)
+    system = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ConversationPatchIn(serializers.Serializer):
+    title = serializers.CharField(required=False, allow_blank=True)
+    model = serializers.CharField(required=False, allow_blank=True)
+    system = serializers.CharField(required=False, allow_blank=True)
+
+
+class ListQuery(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MessageIn(serializers.Serializer):
+    content = serializers.CharField(trim_whitespace=True, allow_blank=True)
+    model = serializers.CharField(required=False, allow_blank=True, default="",
+                                  help_text="answer with this model (it becomes the conversation's)")
+    stream = serializers.BooleanField(required=False, default=False,
+                                      help_text="answer as server-sent events (also with Accept: text/event-stream)")
+
+
+class RegenerateIn(serializers.Serializer):
+    model = serializers.CharField(required=False, allow_blank=True, default="")
+    stream = serializers.BooleanField(required=False, default=False)
+
+
+class TurnOut(serializers.Serializer):
+    message = MessageOut(source="user_message", help_text="the user's message")
+    answer = MessageOut()
+
+
+# ------------------------------------------------------------------ conversations
+
+
+class ConversationListApi(APIView):
+    """The signed-in user's conversations, most recently active first; create one."""
+
+    pagination_class = PageNumberPagination
+
+    @extend_schema(operation_id="conversations_list",
+                   parameters=[OpenApiParameter("search", str, description="part of the title"),
+                               OpenApiParameter("page", int)],
+                   responses={200: ConversationOut(many=True), 401: ERRORS[401]})
+    def get(self, request):
+        query = ListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        conversations = selectors.user_conversations(user=request.user, search=query.validated_data["search"])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(conversations, request, view=self)
+        return paginator.get_paginated_response(ConversationOut(page, many=True).data)
+
+    @extend_schema(operation_id="conversations_create", request=ConversationIn,
+                   responses={201: ConversationDetailOut, 400: ERRORS[400], 401: ERRORS[401]})
+    def post(self, request):
+        body = ConversationIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        conversation = services.conversation_create(user=request.user, **body.validated_data)
+        return Response(ConversationDetailOut(conversation).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationDetailApi(APIView):
+    """One conversation with its messages: its owner (or an admin) may read it; only its
+    owner may change or delete it."""
+
+    @extend_schema(operation_id="conversations_retrieve",
+                   responses={200: ConversationDetailOut, 401: ERRORS[401], 404: NOT_YOURS})
+    def get(self, request, pk):
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk, allow_admin=True)
+        records.settle_pending(conversation)
+        return Response(ConversationDetailOut(conversation).data)
+
+    @extend_schema(operation_id="conversations_update", request=ConversationPatchIn,
+                   responses={200: ConversationDetailOut, 400: ERRORS[400], 401: ERRORS[401], 404: NOT_YOURS})
+    def patch(self, request, pk):
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
+        body = ConversationPatchIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        conversation = services.conversation_update(conversation=conversation, by=request.user,
+                                                    **body.validated_data)
+        return Response(ConversationDetailOut(conversation).data)
+
+    @extend_schema(operation_id="conversations_destroy",
+                   responses={204: None, 401: ERRORS[401], 404: NOT_YOURS})
+    def delete(self, request, pk):
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
+        services.conversation_delete(conversation=conversation, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ------------------------------------------------------------------ turns
+
+
+async def answer_event_stream(stream: services.AnswerStream) -> AsyncIterator[str]:
+    """SSE as the text endpoint's: `start` (the message ids), `data: {"text"}` pieces,
+    then `done` with the saved answer (or `error`). Cut short, what arrived is saved as
+    partial and the provider's stream is closed."""
+    try:
+        yield sse_event({"conversation": stream.answer.conversation_id,
+                         "message": stream.user_message.pk if stream.user_message else None,
+                         "answer": stream.answer.pk, "model": stream.answer.model_id}, event="start")
+        async for text in stream.pieces():
+            yield sse_event({"text": text})
+    except Exception as exc:
+        answer = error_answer(exc)
+        if answer is None:
+            raise
+        yield sse_event({"id": stream.answer.pk, "status": answer.status, "detail": answer.message},
+                        event="error")
+        return
+    finally:
+        await stream.aclose()
+    yield sse_event(await sync_to_async(lambda: MessageOut(stream.answer).data)(), event="done")
+
+
+def _event_response(stream: services.AnswerStream) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(answer_event_stream(stream), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+TURN_ERRORS = {**ERRORS, 404: NOT_YOURS, 409: OpenApiResponse(description="an answer is still pending")}
+
+
+class MessageCreateApi(AsyncApiView):
+    """Add a message to the thread and answer it (whole, or streamed as server-sent events)."""
+
+    throttle_classes = [GenerationThrottle]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]
+
+    @extend_schema(operation_id="conversation_messages_create", request=MessageIn,
+                   responses={201: OpenApiResponse(TurnOut, description=(
+                       "the message and its answer; with stream=true a text/event-stream of `start`, "
+                       "`data: {\"text\": ...}` pieces and `done` carrying the answer (or `error`)")),
+                       **TURN_ERRORS})
+    async def post(self, request, pk):
+        body = MessageIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        fields = {"user": request.user, "conversation_id": pk, "content": data["content"],
+                  "model": data["model"] or None}
+        if _wants_stream(request, data):
+            return _event_response(await services.message_stream_start(**fields))
+        message, answer = await services.message_send(**fields)
+        out = await sync_to_async(lambda: TurnOut({"user_message": message, "answer": answer}).data)()
+        return Response(out, status=status.HTTP_201_CREATED)
+
+
+class MessageRegenerateApi(AsyncApiView):
+    """Answer the last message again; the new answer replaces the last one."""
+
+    throttle_classes = [GenerationThrottle]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]
+
+    @extend_schema(operation_id="conversation_messages_regenerate", request=RegenerateIn,
+                   responses={201: MessageOut, **TURN_ERRORS})
+    async def post(self, request, pk, message_pk):
+        body = RegenerateIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        fields = {"user": request.user, "conversation_id": pk, "message_id": message_pk,
+                  "model": data["model"] or None}
+        if _wants_stream(request, data):
+            return _event_response(await services.regenerate_stream_start(**fields))
+        answer = await services.message_regenerate(**fields)
+        return Response(await sync_to_async(lambda: MessageOut(answer).data)(), status=status.HTTP_201_CREATED)

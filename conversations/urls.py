@@ -1,0 +1,23 @@
+from django.urls import path
+
+from conversations import api, views
+
+app_name = "conversations"
+
+# Web pages (included at the site root).
+urlpatterns = [
+    path("conversations", views.conversations_page, name="list"),
+    path("conversations/new", views.conversation_new_page, name="new"),
+    path("conversations/<int:pk>", views.conversation_page, name="detail"),
+    path("conversations/<int:pk>/rename", views.conversation_rename_page, name="rename"),
+    path("conversations/<int:pk>/delete", views.conversation_delete_page, name="delete"),
+]
+
+# REST API (included under /api/ with the "conversations-api" namespace).
+api_urlpatterns = [
+    path("conversations", api.ConversationListApi.as_view(), name="conversations"),
+    path("conversations/<int:pk>", api.ConversationDetailApi.as_view(), name="conversation"),
+    path("conversations/<int:pk>/messages", api.MessageCreateApi.as_view(), name="messages"),
+    path("conversations/<int:pk>/messages/<int:message_pk>/regenerate", api.MessageRegenerateApi.as_view(),
+         name="regenerate"),
+]

@@ -1,0 +1,269 @@
+// Conversation page: send a message to the API as a stream and show the answer as it
+// arrives; stop it, regenerate the last answer. Pieces are shown as plain text
+// (textContent, never HTML); at the end the server's sanitized HTML replaces them.
+(function () {
+  "use strict";
+  const dataNode = document.getElementById("conversation-data");
+  const form = document.getElementById("composer");
+  if (!dataNode || !form) return;
+  const data = JSON.parse(dataNode.textContent);
+  const thread = document.getElementById("thread");
+  const errorBox = document.getElementById("turn-error");
+  const content = form.elements.content;
+  const modelSelect = form.elements.model;
+  const sendButton = form.querySelector("button[type=submit]");
+  const stopButton = document.getElementById("stop");
+  const regenerateButton = document.getElementById("regenerate");
+  const titleInput = document.getElementById("conversation-title");
+  const csrf = form.elements.csrfmiddlewaretoken.value;
+  let controller = null;
+
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = !message;
+  }
+
+  function errorMessage(body, status) {
+    if (body && typeof body === "object") {
+      if (body.detail) return body.detail;
+      const parts = Object.entries(body).map(([field, errors]) =>
+        field + ": " + (Array.isArray(errors) ? errors.join(" ") : String(errors)));
+      if (parts.length) return parts.join("; ");
+    }
+    return "The request failed (HTTP " + status + ").";
+  }
+
+  function parseEvent(block) {
+    let event = "message";
+    const lines = [];
+    for (const line of block.split("\n")) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) lines.push(line.slice(5).replace(/^ /, ""));
+    }
+    if (!lines.length) return null;
+    try {
+      return { event: event, data: JSON.parse(lines.join("\n")) };
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function setBusy(busy) {
+    thread.dataset.state = busy ? "streaming" : "idle";
+    sendButton.disabled = busy;
+    stopButton.hidden = !busy;
+    if (busy) regenerateButton.hidden = true;
+  }
+
+  function userBubble(text, id) {
+    const item = document.createElement("li");
+    item.className = "message-user";
+    item.dataset.role = "user";
+    item.setAttribute("data-testid", "message");
+    if (id) item.dataset.id = id;
+    const body = document.createElement("div");
+    body.className = "content user-text";
+    body.textContent = text;
+    item.append(body);
+    return item;
+  }
+
+  function answerBubble(message) {
+    const item = document.createElement("li");
+    item.className = "message-assistant";
+    item.dataset.role = "assistant";
+    item.setAttribute("data-testid", "message");
+    const meta = document.createElement("p");
+    meta.className = "muted meta";
+    const error = document.createElement("p");
+    error.className = "errors";
+    error.hidden = true;
+    const stream = document.createElement("pre");
+    stream.className = "stream";
+    stream.setAttribute("data-testid", "answer-stream");
+    const body = document.createElement("div");
+    body.className = "content markdown";
+    body.hidden = true;
+    item.append(meta, error, stream, body);
+    if (message) fillAnswer(item, message);
+    else {
+      item.dataset.status = "pending";
+      meta.textContent = modelSelect.value + " · waiting for the model…";
+    }
+    return item;
+  }
+
+  function fillAnswer(item, message) {
+    item.dataset.id = message.id;
+    item.dataset.status = message.status;
+    const meta = item.querySelector(".meta");
+    meta.textContent = message.model;
+    if (message.status !== "completed") {
+      const badge = document.createElement("span");
+      badge.className = "badge status-" + message.status;
+      badge.textContent = message.status.charAt(0).toUpperCase() + message.status.slice(1);
+      meta.append(" · ", badge);
+    }
+    const error = item.querySelector(".errors");
+    error.textContent = message.error || "";
+    error.hidden = !message.error;
+    const body = item.querySelector(".content");
+    body.innerHTML = message.html;  // sanitized on the server (markdown + nh3)
+    body.hidden = false;
+    const stream = item.querySelector("pre.stream");
+    if (stream) stream.remove();
+  }
+
+  function renderThread(messages) {
+    thread.textContent = "";
+    for (const message of messages) {
+      thread.append(message.role === "user" ? userBubble(message.content, message.id) : answerBubble(message));
+    }
+  }
+
+  function lastAnswer() {
+    const last = thread.lastElementChild;
+    return last && last.dataset.role === "assistant" && last.dataset.id ? last : null;
+  }
+
+  async function refresh(reloadThread) {
+    try {
+      const response = await fetch(data.conversation_api, { credentials: "same-origin",
+                                                            headers: { "Accept": "application/json" } });
+      if (!response.ok) return;
+      const conversation = await response.json();
+      if (titleInput && !titleInput.value) titleInput.value = conversation.title;
+      const current = document.querySelector(".conversation-list li.current a");
+      if (current && conversation.title) current.textContent = conversation.title;
+      if (reloadThread) renderThread(conversation.messages);
+      return conversation;
+    } catch (e) {
+      return null;  // the page keeps what it shows
+    }
+  }
+
+  // POST a turn and stream its answer into `bubble`; the user's bubble (if any) gets its id.
+  async function run(url, body, bubble, mine) {
+    showError("");
+    setBusy(true);
+    controller = new AbortController();
+    let started = false;
+    let finished = false;
+    let stopped = false;
+    const stream = bubble.querySelector("pre.stream");
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        signal: controller.signal,
+        headers: { "Content-Type": "application/json", "Accept": "text/event-stream", "X-CSRFToken": csrf },
+        body: JSON.stringify(Object.assign({ stream: true }, body)),
+      });
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      while (!finished) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const parsed = parseEvent(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+          if (!parsed) continue;
+          if (parsed.event === "start") {
+            started = true;
+            bubble.dataset.id = parsed.data.answer;
+            if (mine && parsed.data.message) mine.dataset.id = parsed.data.message;
+            bubble.querySelector(".meta").textContent = parsed.data.model + " · streaming…";
+          } else if (parsed.event === "done") {
+            fillAnswer(bubble, parsed.data);
+            finished = true;
+          } else if (parsed.event === "error") {
+            finished = true;
+            if (started) {
+              bubble.dataset.status = "failed";
+              const error = bubble.querySelector(".errors");
+              error.textContent = errorMessage(parsed.data, response.status);
+              error.hidden = false;
+            } else {
+              showError(errorMessage(parsed.data, response.status));
+              if (mine) content.value = content.value || mine.textContent;
+              await refresh(true);  // what the server kept of this turn, if anything
+            }
+          } else if (parsed.data && typeof parsed.data.text === "string") {
+            stream.textContent += parsed.data.text;
+          }
+        }
+      }
+      if (!finished && !response.ok) showError("The request failed (HTTP " + response.status + ").");
+    } catch (error) {
+      if (error.name === "AbortError") {
+        stopped = true;
+        bubble.dataset.status = "partial";
+        bubble.querySelector(".meta").textContent = modelSelect.value + " · stopped";
+      } else {
+        showError("The connection failed: " + error.message);
+      }
+    } finally {
+      controller = null;
+      if (stopped) {
+        // The server saves what arrived as partial once it sees the connection closed.
+        const settle = async (tries) => {
+          const saved = await refresh(false);
+          const last = saved && saved.messages[saved.messages.length - 1];
+          if (last && last.status === "pending" && tries > 0) setTimeout(() => settle(tries - 1), 300);
+          else if (saved) {
+            renderThread(saved.messages);
+            updateRegenerate();
+          }
+        };
+        setTimeout(() => settle(10), 300);
+      } else {
+        await refresh(false);
+      }
+      setBusy(false);
+      updateRegenerate();
+    }
+  }
+
+  function updateRegenerate() {
+    regenerateButton.hidden = !lastAnswer() || thread.dataset.state === "streaming";
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (controller) return;
+    const text = content.value.trim();
+    if (!text) {
+      content.focus();
+      return;
+    }
+    const mine = userBubble(text);
+    const bubble = answerBubble(null);
+    thread.append(mine, bubble);
+    content.value = "";
+    run(data.messages_api, { content: text, model: modelSelect.value }, bubble, mine);
+  });
+
+  content.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  stopButton.addEventListener("click", function () {
+    if (controller) controller.abort();
+  });
+
+  regenerateButton.addEventListener("click", function () {
+    const last = lastAnswer();
+    if (!last || controller) return;
+    const bubble = answerBubble(null);
+    last.replaceWith(bubble);
+    run(data.messages_api + "/" + last.dataset.id + "/regenerate", { model: modelSelect.value }, bubble, null);
+  });
+
+  thread.dataset.state = "idle";
+})();

@@ -1,0 +1,98 @@
+"""A conversation in a real Chromium against the live server and the offline double."""
+import pytest
+
+from conversations.models import Conversation, Message
+from tests.e2e.test_generation_browser import demo_studio, shots, signed_in  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+IDLE = "() => document.getElementById('thread').dataset.state === 'idle'"
+
+
+def send(page, text):
+    page.fill("[data-testid=composer-content]", text)
+    page.press("[data-testid=composer-content]", "Enter")  # Enter sends
+    page.wait_for_function("() => document.getElementById('thread').dataset.state === 'streaming'")
+    page.wait_for_function(IDLE)
+
+
+def test_a_three_turn_conversation_streams_and_survives_a_reload(signed_in, demo_studio, page, shots):
+    page.goto("/")
+    page.click("[data-testid=link-conversations]")
+    page.click("[data-testid=new-conversation]")
+    page.wait_for_url("**/conversations/*")
+    conversation = Conversation.objects.get(owner=signed_in)
+    page.select_option("[data-testid=composer-model]", "openai/gpt-4o-mini")
+
+    # Shift+Enter is a new line, not a send.
+    page.fill("[data-testid=composer-content]", "Tell me about *rivers*")
+    page.press("[data-testid=composer-content]", "Shift+Enter")
+    page.keyboard.type("in two lines")
+    assert page.input_value("[data-testid=composer-content]") == "Tell me about *rivers*\nin two lines"
+    page.evaluate("""() => {
+        window.__seen = [];
+        const thread = document.getElementById('thread');
+        new MutationObserver(() => {
+            const box = thread.querySelector('pre.stream');
+            if (box) window.__seen.push(box.textContent);
+        }).observe(thread, {childList: true, characterData: true, subtree: true});
+    }""")
+    page.press("[data-testid=composer-content]", "Enter")
+    page.wait_for_function(IDLE)
+    growing = [text for text in page.evaluate("window.__seen") if text]
+    assert len(set(growing)) > 3, "the answer should appear piece by piece"
+    first = page.locator("li.message-assistant").last
+    assert first.locator("em").inner_text() == "rivers"  # markdown rendered by the server
+    assert page.input_value("[data-testid=conversation-title]") == "Tell me about *rivers*"
+
+    # The model switches between turns.
+    page.select_option("[data-testid=composer-model]", "fake/echo")
+    send(page, "Second question")
+    page.select_option("[data-testid=composer-model]", "anthropic/claude-3.5-haiku")
+    send(page, "Third question")
+    page.screenshot(path=str(shots / "conversation-three-turns.png"), full_page=True)
+
+    answers = list(Message.objects.filter(conversation=conversation, role="assistant").order_by("id"))
+    assert [a.status for a in answers] == ["completed"] * 3
+    assert [a.model_id for a in answers] == ["openai/gpt-4o-mini", "fake/echo", "anthropic/claude-3.5-haiku"]
+    assert answers[1].content == "Second question"
+
+    # The provider saw the whole thread on the third turn.
+    chats = [r for r in demo_studio.received if r.path.endswith("/chat/completions")]
+    assert [m["content"] for m in chats[-1].body["messages"]] == [
+        "Tell me about *rivers*\nin two lines", answers[0].content, "Second question", "Second question",
+        "Third question"]
+
+    # A reload shows the same thread, rendered from what was saved.
+    page.reload()
+    assert page.locator("[data-testid=message]").count() == 6
+    assert page.locator("li.message-assistant").first.locator("em").inner_text() == "rivers"
+    assert page.locator("li.message-assistant").last.inner_text().count("Third question") == 1
+
+    # Regenerate replaces the last answer.
+    page.click("[data-testid=regenerate]")
+    page.wait_for_function(IDLE)
+    page.wait_for_function("() => document.querySelector('#thread li:last-child').dataset.status === 'completed'")
+    assert page.locator("[data-testid=message]").count() == 6
+    assert Message.objects.filter(conversation=conversation).count() == 6
+    assert page.locator("text=Tell me about *rivers*").count() >= 1  # listed beside the thread
+
+
+def test_stop_keeps_what_arrived_as_partial(signed_in, demo_studio, page):
+    page.goto("/conversations")
+    page.click("[data-testid=new-conversation]")
+    page.wait_for_url("**/conversations/*")
+    page.select_option("[data-testid=composer-model]", "fake/long-stream")
+    page.fill("[data-testid=composer-content]", "Go on for a while")
+    page.click("[data-testid=send]")
+    page.wait_for_function("() => (document.querySelector('#thread pre.stream') || {}).textContent?.length > 10")
+    page.click("[data-testid=stop]")
+    page.wait_for_function(IDLE)
+    page.wait_for_function("() => document.querySelector('#thread li:last-child').dataset.status === 'partial'")
+    answer = Message.objects.get(role="assistant")
+    for _ in range(50):
+        answer.refresh_from_db()
+        if answer.status != "pending":
+            break
+        page.wait_for_timeout(100)
+    assert answer.status == "partial" and answer.content.startswith("word1")

@@ -1,0 +1,71 @@
+"""Image editing: POST /api/generate/image with source_image_id, one of the owner's images."""
+import base64
+import io
+
+import pytest
+from PIL import Image
+
+from generation.models import Generation
+from tests.factories import GeneratedImageFactory, png_bytes
+
+URL = "/api/generate/image"
+EDITOR = "google/gemini-2.5-flash-image"
+
+
+@pytest.fixture
+def source(user):
+    return GeneratedImageFactory(generation__owner=user)
+
+
+def chat_bodies(fake):
+    return [r.body for r in fake.received if r.path.endswith("/chat/completions")]
+
+
+def test_an_edit_sends_the_image_and_keeps_its_lineage(user_api, catalogue, fake_openrouter, source):
+    response = user_api.post(URL, {"prompt": "Make it night", "model": EDITOR, "source_image_id": source.pk},
+                             format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["source_image_id"] == source.pk and body["status"] == "completed"
+
+    content = chat_bodies(fake_openrouter)[0]["messages"][0]["content"]
+    assert content[0] == {"type": "text", "text": "Make it night"}
+    assert content[1]["type"] == "image_url"
+    assert content[1]["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
+
+    edit = Generation.objects.get(pk=body["id"])
+    assert edit.source_image == source and edit.params["source_image_id"] == source.pk
+    assert list(source.edits.all()) == [edit]
+    # The double's edit is the source with its colours inverted, at the source's size.
+    result = Image.open(io.BytesIO(edit.images.get().read_bytes())).convert("RGB")
+    assert result.size == (16, 9) and result.getpixel((0, 0)) == (245, 135, 55)
+
+
+def test_the_image_page_shows_lineage_both_ways(client, user_api, user, catalogue, source):
+    edit_id = user_api.post(URL, {"prompt": "Make it night", "model": EDITOR, "source_image_id": source.pk},
+                            format="json").json()["id"]
+    client.force_login(user)
+    edited = client.get(f"/history/{edit_id}").content.decode()
+    assert 'data-testid="edited-from"' in edited and f'href="/history/{source.generation_id}"' in edited
+    original = client.get(f"/history/{source.generation_id}").content.decode()
+    assert 'data-testid="edits"' in original and f'href="/history/{edit_id}"' in original
+
+
+def test_someone_elses_image_is_not_found(client_for, other_user, catalogue, fake_openrouter, source):
+    response = client_for(other_user).post(URL, {"prompt": "mine now", "model": EDITOR,
+                                                 "source_image_id": source.pk}, format="json")
+    assert response.status_code == 404 and "source_image_id" in response.json()
+    assert chat_bodies(fake_openrouter) == [] and not Generation.objects.filter(owner=other_user).exists()
+
+
+@pytest.mark.parametrize("model", ["openai/dall-e-3", "black-forest-labs/flux-1.1-pro"])
+def test_a_model_that_cannot_edit_is_refused(user_api, catalogue, fake_openrouter, source, model):
+    response = user_api.post(URL, {"prompt": "edit", "model": model, "source_image_id": source.pk}, format="json")
+    assert response.status_code == 400 and "cannot edit images" in response.json()["model"][0]
+    assert chat_bodies(fake_openrouter) == []
+
+
+def test_generating_without_a_source_is_unchanged(user_api, catalogue, fake_openrouter):
+    response = user_api.post(URL, {"prompt": "A harbour", "model": EDITOR}, format="json")
+    assert response.status_code == 201 and response.json()["source_image_id"] is None
+    assert chat_bodies(fake_openrouter)[0]["messages"] == [{"role": "user", "content": "A harbour"}]
