@@ -428,6 +428,9 @@ GENERATION_MAX_IMAGES = env.int("GENERATION_MAX_IMAGES", default=4)
 # whole generation request may take, streaming included.
 GENERATION_MAX_IN_FLIGHT = env.int("GENERATION_MAX_IN_FLIGHT", default=4)
 GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
+# Database steps a web process runs at once for its async requests (each holds a
+# connection meanwhile): bounds connections however many requests are in flight.
+WEB_DB_CONCURRENCY = env.int("WEB_DB_CONCURRENCY", default=16)
 # Conversations: tokens kept free for the answer when the thread is trimmed to the context.
 CONVERSATION_ANSWER_TOKENS = env.int("CONVERSATION_ANSWER_TOKENS", default=1024)
 # A generation still pending this long after the deadline was interrupted (its process

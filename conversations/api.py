@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 
 from conversations import records, selectors, services
 from core.async_views import AsyncApiView
+from core.db import in_db
 from core.http import error_answer
 from core.throttles import GenerationThrottle
 from generation.api import ERRORS, EventStreamRenderer, UsageOut, _wants_stream, sse_event
@@ -172,7 +172,7 @@ async def answer_event_stream(stream: services.AnswerStream) -> AsyncIterator[st
         return
     finally:
         await stream.aclose()
-    yield sse_event(await sync_to_async(lambda: MessageOut(stream.answer).data)(), event="done")
+    yield sse_event(await in_db(lambda: MessageOut(stream.answer).data)(), event="done")
 
 
 def _event_response(stream: services.AnswerStream) -> StreamingHttpResponse:
@@ -205,7 +205,7 @@ class MessageCreateApi(AsyncApiView):
         if _wants_stream(request, data):
             return _event_response(await services.message_stream_start(**fields))
         message, answer = await services.message_send(**fields)
-        out = await sync_to_async(lambda: TurnOut({"user_message": message, "answer": answer}).data)()
+        out = await in_db(lambda: TurnOut({"user_message": message, "answer": answer}).data)()
         return Response(out, status=status.HTTP_201_CREATED)
 
 
@@ -226,4 +226,4 @@ class MessageRegenerateApi(AsyncApiView):
         if _wants_stream(request, data):
             return _event_response(await services.regenerate_stream_start(**fields))
         answer = await services.message_regenerate(**fields)
-        return Response(await sync_to_async(lambda: MessageOut(answer).data)(), status=status.HTTP_201_CREATED)
+        return Response(await in_db(lambda: MessageOut(answer).data)(), status=status.HTTP_201_CREATED)

@@ -7,8 +7,9 @@ become answers through the same handler as every other view (core.http).
 """
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from rest_framework.views import APIView
+
+from core.db import in_db
 
 
 class AsyncApiView(APIView):
@@ -21,7 +22,7 @@ class AsyncApiView(APIView):
         self.headers = self.default_response_headers
         try:
             # Authentication and throttles may read the database: a worker thread does.
-            await sync_to_async(self.initial)(request, *args, **kwargs)
+            await in_db(self.initial)(request, *args, **kwargs)
             method = request.method.lower()
             handler = getattr(self, method, None) if method in self.http_method_names else None
             if handler is None:

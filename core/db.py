@@ -2,11 +2,16 @@
 provider, and trying a write again after a concurrent writer's conflict (DuckDB)."""
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import random
 import time
-from typing import Callable, TypeVar
+import weakref
+from typing import Awaitable, Callable, TypeVar
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection
 
 from django_duckdb.errors import WriteConflict
@@ -59,3 +64,35 @@ def retry_on_write_conflict(write: Callable[[], T], *, what: str = "write") -> T
             log.info("%s: write conflict, trying again", what)
             time.sleep(pause * (1 + random.random()))
     raise AssertionError("unreachable")
+
+
+# ------------------------------------------------------------------ from async code
+
+_step_limits: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = weakref.WeakKeyDictionary()
+
+
+def _step_limit() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    limit = _step_limits.get(loop)
+    if limit is None:
+        limit = _step_limits[loop] = asyncio.Semaphore(settings.WEB_DB_CONCURRENCY)
+    return limit
+
+
+def in_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """``fn`` (sync database work) as a coroutine: run in the request's worker thread, at
+    most WEB_DB_CONCURRENCY at once per process, and the connection given back when it
+    ends. So however many requests a process holds in flight, it holds at most that many
+    database connections (PostgreSQL refuses past max_connections), and none while a
+    request awaits the provider."""
+    def step(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            release_db_connection()
+
+    async def run(*args, **kwargs):
+        async with _step_limit():
+            return await sync_to_async(step)(*args, **kwargs)
+
+    return functools.wraps(fn)(run)

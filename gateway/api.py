@@ -12,7 +12,6 @@ import base64
 import json
 from typing import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -28,6 +27,7 @@ from rest_framework.views import APIView
 from accounts.authentication import ApiKeyAuthentication, request_api_key
 from catalogue.selectors import catalogue_list
 from core.async_views import AsyncApiView
+from core.db import in_db
 from core.errors import InvalidInput, NotFound
 from core.files import stored_file_response
 from core.throttles import GenerationThrottle
@@ -310,7 +310,7 @@ class ImageGenerationApi(OpenAiAsyncView):
         row = await generation.image_generate(
             user=request.user, api_key=request_api_key(request), model=data["model"], prompt=data["prompt"],
             n=data["n"], size=size, aspect_ratio=data["aspect_ratio"], image_size=data["image_size"])
-        images = await sync_to_async(_images_data)(row, response_format=data["response_format"] or "b64_json",
+        images = await in_db(_images_data)(row, response_format=data["response_format"] or "b64_json",
                                                    request=request)
         return Response({"created": _timestamp(row.created_at), "data": images})
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import AsyncIterator
 
-from asgiref.sync import sync_to_async
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,6 +15,7 @@ from rest_framework.views import APIView
 
 from billing.api import BUDGET_EXCEEDED
 from accounts.authentication import request_api_key
+from core.db import in_db
 from core.async_views import AsyncApiView
 from core.errors import NotFound
 from core.files import stored_file_response
@@ -134,7 +134,7 @@ async def text_event_stream(stream: services.TextStream, *, context: dict) -> As
         return
     finally:
         await stream.aclose()
-    done = await sync_to_async(lambda: TextOut(stream.generation, context=context).data)()
+    done = await in_db(lambda: TextOut(stream.generation, context=context).data)()
     yield sse_event(done, event="done")
 
 
@@ -160,7 +160,7 @@ class TextGenerateApi(AsyncApiView):
             stream = await services.text_stream_start(user=request.user, **fields)
             return event_stream_response(text_event_stream(stream, context={"request": request}))
         generation = await services.text_generate(user=request.user, **fields)
-        return Response(await sync_to_async(lambda: TextOut(generation, context={"request": request}).data)())
+        return Response(await in_db(lambda: TextOut(generation, context={"request": request}).data)())
 
 
 # ------------------------------------------------------------------ images
@@ -193,7 +193,7 @@ class ImageGenerateApi(AsyncApiView):
         body.is_valid(raise_exception=True)
         generation = await services.image_generate(user=request.user, api_key=request_api_key(request),
                                                    **body.validated_data)
-        data = await sync_to_async(lambda: ImageGenerationOut(generation, context={"request": request}).data)()
+        data = await in_db(lambda: ImageGenerationOut(generation, context={"request": request}).data)()
         return Response(data, status=status.HTTP_201_CREATED)
 
 

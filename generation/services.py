@@ -17,12 +17,12 @@ import weakref
 from datetime import timedelta
 from typing import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from billing import services as billing
+from core import db as core_db
 from core.errors import DomainError, NotFound
 from generation import capacity, records
 from generation.models import Generation
@@ -35,7 +35,7 @@ from openrouter.types import StreamEnd
 log = logging.getLogger(__name__)
 
 # Every database step runs in the request's worker thread, then gives the connection back.
-in_db = sync_to_async
+in_db = core_db.in_db
 # Streams being served by this process, so a stopping server can save them (close_open_streams).
 _open_streams: "weakref.WeakSet[TextStream]" = weakref.WeakSet()
 SERVER_STOPPED = "the server stopped before the provider finished"

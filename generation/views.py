@@ -2,7 +2,6 @@
 service call, render; the same services as the API."""
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -10,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from catalogue.selectors import catalogue_list, picker_options
+from core.db import in_db
 from core.errors import DomainError
 from core.http import page_error
 from core.throttles import web_throttle_wait
@@ -23,7 +23,7 @@ HISTORY_PAGE_SIZE = 20
 async def _run(request, form, call):
     """Await a service for a valid form; failures become form errors. Returns
     (generation or None, HTTP status for the re-rendered page)."""
-    wait = await sync_to_async(web_throttle_wait)(request)
+    wait = await in_db(web_throttle_wait)(request)
     if wait is not None:
         form.add_error(None, f"Too many generation requests; try again in {wait} seconds.")
         return None, 429
@@ -47,7 +47,7 @@ def _bound_form(request, form_class, kind: str):
 async def text_page(request):
     """The text page. With JavaScript the answer streams in through the API; this POST
     is the plain-form fallback (it waits for the whole answer)."""
-    models, form, valid = await sync_to_async(_bound_form)(request, TextForm, "text")
+    models, form, valid = await in_db(_bound_form)(request, TextForm, "text")
     status = 400 if request.method == "POST" and not valid else 200
     if valid:
         data, user = form.cleaned_data, await request.auser()
@@ -56,14 +56,14 @@ async def text_page(request):
             max_tokens=data["max_tokens"], temperature=data["temperature"]))
         if generation is not None:
             return redirect("generation:detail", pk=generation.pk)
-    return await sync_to_async(render)(request, "generation/text.html", {"form": form, "models": models},
+    return await in_db(render)(request, "generation/text.html", {"form": form, "models": models},
                                        status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 async def image_page(request):
-    models, form, valid = await sync_to_async(_bound_form)(request, ImageForm, "image")
+    models, form, valid = await in_db(_bound_form)(request, ImageForm, "image")
     status = 400 if request.method == "POST" and not valid else 200
     if valid:
         data, user = form.cleaned_data, await request.auser()
@@ -72,7 +72,7 @@ async def image_page(request):
             size=data["size"], aspect_ratio=data["aspect_ratio"], image_size=data["image_size"]))
         if generation is not None:
             return redirect("generation:detail", pk=generation.pk)
-    return await sync_to_async(render)(request, "generation/image.html",
+    return await in_db(render)(request, "generation/image.html",
                                        {"form": form, "models": models, "catalogue": picker_options(models)},
                                        status=status)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 from typing import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -17,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.authentication import request_api_key
 from billing.api import BUDGET_EXCEEDED
 from core.async_views import AsyncApiView
-from core.db import release_db_connection
+from core.db import in_db, release_db_connection
 from core.errors import NotFound
 from core.files import stored_file_response
 from core.sse import EventStreamRenderer, event_stream_response, sse_comment, sse_event
@@ -259,7 +258,7 @@ class VideoEventsApi(AsyncApiView):
     async def get(self, request):
         query = VideoEventsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        initial = await sync_to_async(_initial_statuses)(request.user, query.validated_data["ids"])
+        initial = await in_db(_initial_statuses)(request.user, query.validated_data["ids"])
         return event_stream_response(status_event_stream(initial))
 
 
@@ -275,7 +274,7 @@ class VideoJobEventsApi(AsyncApiView):
         description="Admins may watch any job.",
     )
     async def get(self, request, pk: int):
-        initial = await sync_to_async(_initial_statuses)(request.user, [pk])
+        initial = await in_db(_initial_statuses)(request.user, [pk])
         if not initial:
             raise NotFound("Video job not found.")
         return event_stream_response(status_event_stream(initial))

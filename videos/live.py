@@ -26,11 +26,10 @@ import contextvars
 import logging
 import weakref
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
-from core.db import release_db_connection
+from core.db import in_db, release_db_connection
 from videos import selectors
 
 log = logging.getLogger(__name__)
@@ -134,7 +133,7 @@ class JobWatcher:
             return
         fresh = [subscription for subscription in self._subscriptions if subscription.fresh]
         try:
-            rows = await sync_to_async(_read)(sorted(ids))
+            rows = await in_db(_read)(sorted(ids))
         except DatabaseError as exc:
             # e.g. the DuckDB file stayed busy past lock_timeout: try again next interval.
             log.warning("live video status: read failed (%s); trying again", exc)
