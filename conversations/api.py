@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 from conversations import records, selectors, services
 from core.async_views import AsyncApiView
 from core.db import in_db
-from core.http import error_answer
+from core.sse import EventStreamRenderer, event_stream_response, text_stream_events
 from core.throttles import GenerationThrottle
-from generation.api import ERRORS, EventStreamRenderer, UsageOut, _wants_stream, sse_event
+from generation.api import ERRORS, UsageOut, _wants_stream
 
 NOT_YOURS = OpenApiResponse(description="no such conversation, or not yours")
 
@@ -153,33 +153,20 @@ class ConversationDetailApi(APIView):
 # ------------------------------------------------------------------ turns
 
 
-async def answer_event_stream(stream: services.AnswerStream) -> AsyncIterator[str]:
+def answer_event_stream(stream: services.AnswerStream) -> AsyncIterator[str]:
     """SSE as the text endpoint's: `start` (the message ids), `data: {"text"}` pieces,
     then `done` with the saved answer (or `error`). Cut short, what arrived is saved as
     partial and the provider's stream is closed."""
-    try:
-        yield sse_event({"conversation": stream.answer.conversation_id,
-                         "message": stream.user_message.pk if stream.user_message else None,
-                         "answer": stream.answer.pk, "model": stream.answer.model_id}, event="start")
-        async for text in stream.pieces():
-            yield sse_event({"text": text})
-    except Exception as exc:
-        answer = error_answer(exc)
-        if answer is None:
-            raise
-        yield sse_event({"id": stream.answer.pk, "status": answer.status, "detail": answer.message},
-                        event="error")
-        return
-    finally:
-        await stream.aclose()
-    yield sse_event(await in_db(lambda: MessageOut(stream.answer).data)(), event="done")
+    return text_stream_events(
+        stream,
+        start={"conversation": stream.answer.conversation_id,
+               "message": stream.user_message.pk if stream.user_message else None,
+               "answer": stream.answer.pk, "model": stream.answer.model_id},
+        record_id=stream.answer.pk, done=lambda: MessageOut(stream.answer).data)
 
 
 def _event_response(stream: services.AnswerStream) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(answer_event_stream(stream), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return event_stream_response(answer_event_stream(stream))
 
 
 TURN_ERRORS = {**ERRORS, 404: NOT_YOURS, 409: OpenApiResponse(description="an answer is still pending")}

@@ -160,20 +160,28 @@ async def _settle(request: TurnRequest, generation) -> Message:
     return await asyncio.shield(in_db(records.settle_answer)(request.turn.answer, generation))
 
 
+async def _settle_cancelled(request: TurnRequest, generation, *, why: str) -> None:
+    """The turn was cancelled before any text came: the answer is cut short, empty."""
+    await _settle(request, await generation_services._cut_short(generation, text="", why=why))
+
+
+async def _settle_failed(request: TurnRequest, generation, exc: BaseException) -> BaseException:
+    """Record the failure on the generation and its answer; returns the error to raise."""
+    error = await generation_services._failed(generation, exc)
+    await _settle(request, await in_db(_fresh)(generation))
+    return error
+
+
 async def _answer_whole(*, user, request: TurnRequest, generation) -> Message:
     try:
         try:
             async with capacity.within_deadline():
                 result = await get_async_client().chat(model=request.model.pk, messages=list(request.messages))
         except asyncio.CancelledError:
-            generation = await generation_services._cut_short(
-                generation, text="", why="the request was cancelled before the answer came")
-            await _settle(request, generation)
+            await _settle_cancelled(request, generation, why="the request was cancelled before the answer came")
             raise
         except Exception as exc:
-            error = await generation_services._failed(generation, exc)
-            await _settle(request, await in_db(_fresh)(generation))
-            raise error from exc
+            raise await _settle_failed(request, generation, exc) from exc
         generation = await in_db(generation_records.complete_text)(
             generation, text=result.text, provider_id=result.id, finish_reason=result.finish_reason,
             usage=result.usage)
@@ -236,18 +244,12 @@ async def _stream_start(*, user, **fields) -> AnswerStream:
                 provider_stream = await get_async_client().chat_stream(
                     model=request.model.pk, messages=list(request.messages))
         except TimeoutError:
-            error = await generation_services._failed(generation, capacity.deadline_reached())
-            await _settle(request, await in_db(_fresh)(generation))
-            raise error from None
+            raise await _settle_failed(request, generation, capacity.deadline_reached()) from None
         except asyncio.CancelledError:
-            generation = await generation_services._cut_short(
-                generation, text="", why="the request was cancelled before the stream opened")
-            await _settle(request, generation)
+            await _settle_cancelled(request, generation, why="the request was cancelled before the stream opened")
             raise
         except Exception as exc:
-            error = await generation_services._failed(generation, exc)
-            await _settle(request, await in_db(_fresh)(generation))
-            raise error from exc
+            raise await _settle_failed(request, generation, exc) from exc
     except BaseException:
         await generation_services._release(user.pk)
         raise

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any, AsyncIterator, Callable
 
 from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils import encoders
+
+from core.db import in_db
+from core.http import error_answer
 
 
 class EventStreamRenderer(BaseRenderer):
@@ -35,3 +39,24 @@ def event_stream_response(events) -> StreamingHttpResponse:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # proxies must pass events on at once
     return response
+
+
+async def text_stream_events(stream, *, start: dict, record_id: int,
+                             done: Callable[[], Any]) -> AsyncIterator[str]:
+    """SSE for a streamed text answer: `start`, then `data: {"text": ...}` pieces, then
+    `done` carrying ``done()`` (run in a thread: it may read the database), or `error`.
+    Cut short (client gone, server stopping), the stream is closed, which saves what
+    arrived as partial and closes the provider's stream."""
+    try:
+        yield sse_event(start, event="start")
+        async for text in stream.pieces():
+            yield sse_event({"text": text})
+    except Exception as exc:
+        answer = error_answer(exc)
+        if answer is None:
+            raise
+        yield sse_event({"id": record_id, "status": answer.status, "detail": answer.message}, event="error")
+        return
+    finally:
+        await stream.aclose()
+    yield sse_event(await in_db(done)(), event="done")

@@ -15,12 +15,11 @@ from rest_framework.views import APIView
 
 from billing.api import BUDGET_EXCEEDED
 from accounts.authentication import request_api_key
-from core.db import in_db
 from core.async_views import AsyncApiView
+from core.db import in_db
 from core.errors import NotFound
 from core.files import stored_file_response
-from core.http import error_answer
-from core.sse import EventStreamRenderer, event_stream_response, sse_event
+from core.sse import EventStreamRenderer, event_stream_response, text_stream_events
 from core.throttles import GenerationThrottle
 from generation import selectors, services
 
@@ -117,25 +116,13 @@ def _wants_stream(request, data) -> bool:
     return bool(data.get("stream")) or "text/event-stream" in request.META.get("HTTP_ACCEPT", "")
 
 
-async def text_event_stream(stream: services.TextStream, *, context: dict) -> AsyncIterator[str]:
+def text_event_stream(stream: services.TextStream, *, context: dict) -> AsyncIterator[str]:
     """SSE for a text stream: `start`, then `data: {"text": ...}` pieces, then `done`
     with the saved generation (or `error`). Cut short (client gone, server stopping),
     the text that arrived is saved as partial and the provider's stream is closed."""
-    try:
-        yield sse_event({"id": stream.generation.pk, "model": stream.generation.model_id}, event="start")
-        async for text in stream.pieces():
-            yield sse_event({"text": text})
-    except Exception as exc:
-        answer = error_answer(exc)
-        if answer is None:
-            raise
-        yield sse_event({"id": stream.generation.pk, "status": answer.status, "detail": answer.message},
-                        event="error")
-        return
-    finally:
-        await stream.aclose()
-    done = await in_db(lambda: TextOut(stream.generation, context=context).data)()
-    yield sse_event(done, event="done")
+    return text_stream_events(
+        stream, start={"id": stream.generation.pk, "model": stream.generation.model_id},
+        record_id=stream.generation.pk, done=lambda: TextOut(stream.generation, context=context).data)
 
 
 class TextGenerateApi(AsyncApiView):

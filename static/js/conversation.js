@@ -23,30 +23,8 @@
     errorBox.hidden = !message;
   }
 
-  function errorMessage(body, status) {
-    if (body && typeof body === "object") {
-      if (body.detail) return body.detail;
-      const parts = Object.entries(body).map(([field, errors]) =>
-        field + ": " + (Array.isArray(errors) ? errors.join(" ") : String(errors)));
-      if (parts.length) return parts.join("; ");
-    }
-    return "The request failed (HTTP " + status + ").";
-  }
-
-  function parseEvent(block) {
-    let event = "message";
-    const lines = [];
-    for (const line of block.split("\n")) {
-      if (line.startsWith("event:")) event = line.slice(6).trim();
-      else if (line.startsWith("data:")) lines.push(line.slice(5).replace(/^ /, ""));
-    }
-    if (!lines.length) return null;
-    try {
-      return { event: event, data: JSON.parse(lines.join("\n")) };
-    } catch (e) {
-      return null;
-    }
-  }
+  const sse = window.Studio.sse;
+  const errorMessage = sse.errorMessage;
 
   function setBusy(busy) {
     thread.dataset.state = busy ? "streaming" : "idle";
@@ -152,50 +130,33 @@
     let stopped = false;
     const stream = bubble.querySelector("pre.stream");
     try {
-      const response = await fetch(url, {
-        method: "POST",
-        credentials: "same-origin",
-        signal: controller.signal,
-        headers: { "Content-Type": "application/json", "Accept": "text/event-stream", "X-CSRFToken": csrf },
-        body: JSON.stringify(Object.assign({ stream: true }, body)),
-      });
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      while (!finished) {
-        const chunk = await reader.read();
-        if (chunk.done) break;
-        buffer += decoder.decode(chunk.value, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const parsed = parseEvent(buffer.slice(0, cut));
-          buffer = buffer.slice(cut + 2);
-          if (!parsed) continue;
-          if (parsed.event === "start") {
-            started = true;
-            bubble.dataset.id = parsed.data.answer;
-            if (mine && parsed.data.message) mine.dataset.id = parsed.data.message;
-            bubble.querySelector(".meta").textContent = parsed.data.model + " · streaming…";
-          } else if (parsed.event === "done") {
-            fillAnswer(bubble, parsed.data);
-            finished = true;
-          } else if (parsed.event === "error") {
-            finished = true;
-            if (started) {
-              bubble.dataset.status = "failed";
-              const error = bubble.querySelector(".errors");
-              error.textContent = errorMessage(parsed.data, response.status);
-              error.hidden = false;
-            } else {
-              showError(errorMessage(parsed.data, response.status));
-              if (mine) content.value = content.value || mine.textContent;
-              await refresh(true);  // what the server kept of this turn, if anything
-            }
-          } else if (parsed.data && typeof parsed.data.text === "string") {
-            stream.textContent += parsed.data.text;
+      const response = await sse.post(url, Object.assign({ stream: true }, body), csrf, controller.signal);
+      finished = await sse.read(response, async function (parsed) {
+        if (parsed.event === "start") {
+          started = true;
+          bubble.dataset.id = parsed.data.answer;
+          if (mine && parsed.data.message) mine.dataset.id = parsed.data.message;
+          bubble.querySelector(".meta").textContent = parsed.data.model + " · streaming…";
+        } else if (parsed.event === "done") {
+          fillAnswer(bubble, parsed.data);
+          return true;
+        } else if (parsed.event === "error") {
+          if (started) {
+            bubble.dataset.status = "failed";
+            const error = bubble.querySelector(".errors");
+            error.textContent = errorMessage(parsed.data, response.status);
+            error.hidden = false;
+          } else {
+            showError(errorMessage(parsed.data, response.status));
+            if (mine) content.value = content.value || mine.textContent;
+            await refresh(true);  // what the server kept of this turn, if anything
           }
+          return true;
+        } else if (parsed.data && typeof parsed.data.text === "string") {
+          stream.textContent += parsed.data.text;
         }
-      }
+        return false;
+      });
       if (!finished && !response.ok) showError("The request failed (HTTP " + response.status + ").");
     } catch (error) {
       if (error.name === "AbortError") {

@@ -11,6 +11,8 @@
   const errorBox = document.getElementById("answer-error");
   const meta = document.getElementById("answer-meta");
   const button = form.querySelector("button[type=submit]");
+  const sse = window.Studio.sse;
+  const errorMessage = sse.errorMessage;
 
   function showError(message) {
     errorBox.textContent = message;
@@ -49,31 +51,6 @@
     return value === "" ? null : Number(value);
   }
 
-  function errorMessage(body, status) {
-    if (body && typeof body === "object") {
-      if (body.detail) return body.detail;
-      const parts = Object.entries(body).map(([field, errors]) =>
-        field + ": " + (Array.isArray(errors) ? errors.join(" ") : String(errors)));
-      if (parts.length) return parts.join("; ");
-    }
-    return "The request failed (HTTP " + status + ").";
-  }
-
-  function parseEvent(block) {
-    let event = "message";
-    const data = [];
-    for (const line of block.split("\n")) {
-      if (line.startsWith("event:")) event = line.slice(6).trim();
-      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-    }
-    if (!data.length) return null;
-    try {
-      return { event: event, data: JSON.parse(data.join("\n")) };
-    } catch (e) {
-      return null;
-    }
-  }
-
   function finish(result) {
     answer.innerHTML = result.html;  // sanitized on the server (markdown + nh3)
     answer.hidden = false;
@@ -110,44 +87,23 @@
     card.dataset.state = "streaming";
     button.disabled = true;
     try {
-      const response = await fetch(form.dataset.api, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: {
-          "Content-Type": "application/json",
-          "Accept": "text/event-stream",
-          "X-CSRFToken": form.elements.csrfmiddlewaretoken.value,
-        },
-        body: JSON.stringify(body),
-      });
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      let done = false;
-      while (!done) {
-        const chunk = await reader.read();
-        if (chunk.done) break;
-        buffer += decoder.decode(chunk.value, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const parsed = parseEvent(buffer.slice(0, cut));
-          buffer = buffer.slice(cut + 2);
-          if (!parsed) continue;
-          if (parsed.event === "start") {
-            meta.textContent = "Streaming from " + parsed.data.model + "…";
-          } else if (parsed.event === "done") {
-            finish(parsed.data);
-            done = true;
-          } else if (parsed.event === "error") {
-            if (showFieldErrors(parsed.data)) card.hidden = true;
-            else showError(errorMessage(parsed.data, response.status));
-            meta.textContent = "";
-            done = true;
-          } else if (parsed.data && typeof parsed.data.text === "string") {
-            streamBox.textContent += parsed.data.text;
-          }
+      const response = await sse.post(form.dataset.api, body, form.elements.csrfmiddlewaretoken.value);
+      const done = await sse.read(response, function (parsed) {
+        if (parsed.event === "start") {
+          meta.textContent = "Streaming from " + parsed.data.model + "…";
+        } else if (parsed.event === "done") {
+          finish(parsed.data);
+          return true;
+        } else if (parsed.event === "error") {
+          if (showFieldErrors(parsed.data)) card.hidden = true;
+          else showError(errorMessage(parsed.data, response.status));
+          meta.textContent = "";
+          return true;
+        } else if (parsed.data && typeof parsed.data.text === "string") {
+          streamBox.textContent += parsed.data.text;
         }
-      }
+        return false;
+      });
       if (!done && !response.ok) showError("The request failed (HTTP " + response.status + ").");
     } catch (error) {
       showError("The connection failed: " + error.message);

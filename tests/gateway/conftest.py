@@ -1,6 +1,7 @@
 import pytest
 
 from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
+from tests.support.provider import fault_copies
 
 
 @pytest.fixture(autouse=True)
@@ -34,14 +35,7 @@ def key_client():
 @pytest.fixture
 def fault_model(catalogue):
     """A copy of a catalogue entry named ``<base>:fault=<fault>``, which the double answers with that fault."""
-    from catalogue.models import ProviderModel
-
-    def make(fault: str, *, base: str = "fake/echo") -> str:
-        entry = ProviderModel.objects.get(pk=base)
-        entry.pk = f"{base}:fault={fault}"
-        entry.save(force_insert=True)
-        return entry.pk
-    return make
+    return fault_copies("fake/echo")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 import pytest
 
 from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
+from tests.support.provider import fault_copies
 
 
 @pytest.fixture(autouse=True)
@@ -13,14 +14,7 @@ def _media_in_tmp(media_root):
 def fault_model(catalogue):
     """A catalogue entry that the double answers with a fault: a copy of ``base`` named
     ``<base>:fault=<fault>`` (the double's model-name marker)."""
-    from catalogue.models import ProviderModel
-
-    def make(fault: str, *, base: str = "openai/gpt-4o-mini") -> str:
-        entry = ProviderModel.objects.get(pk=base)
-        entry.pk = f"{base}:fault={fault}"
-        entry.save(force_insert=True)
-        return entry.pk
-    return make
+    return fault_copies("openai/gpt-4o-mini")
 
 
 

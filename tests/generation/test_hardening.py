@@ -1,7 +1,6 @@
 """Hardening of generations: answers rendered once when saved (never on a read, linear in
 their length), and rows that a killed process or a deletion left behind."""
 import importlib
-import json
 from types import SimpleNamespace
 
 import pytest
@@ -10,6 +9,7 @@ from generation import markdown, records
 from generation.models import GeneratedImage, Generation
 from openrouter.types import Usage
 from tests.openrouter.test_hardening import BOMB
+from tests.support.sse import parse_events
 
 pytestmark = pytest.mark.django_db
 
@@ -42,19 +42,6 @@ def no_rendering(monkeypatch):
     return forbid
 
 
-def _sse(text):
-    events = []
-    for block in text.strip().split("\n\n"):
-        name, data = "message", []
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data.append(line[6:])
-        events.append((name, json.loads("\n".join(data))))
-    return events
-
-
 def test_answer_is_rendered_once_when_saved_and_never_on_a_read(catalogue, user_api, client, user, render_calls,
                                                                 no_rendering):
     created = user_api.post(TEXT_URL, {"prompt": "some **bold** words", "model": "fake/echo"}, format="json")
@@ -82,7 +69,7 @@ def test_streamed_answer_is_rendered_once_and_the_done_event_carries_it(catalogu
     status, _, body = stream_post(TEXT_URL, {"prompt": "a *b* c", "model": "fake/echo", "stream": True})
 
     assert status == 200
-    name, final = _sse(body)[-1]
+    name, final = parse_events(body)[-1]
     assert name == "done" and final["html"] == "<p>a <em>b</em> c</p>\n"
     assert render_calls == ["a *b* c"]
 
@@ -282,7 +269,7 @@ def test_a_stream_deleted_during_its_call_is_no_500(catalogue, stream_post, dele
     status, _, body = stream_post(TEXT_URL, {"prompt": "hi there", "model": "fake/echo", "stream": True})
 
     assert status == 200
-    name, final = _sse(body)[-1]
+    name, final = parse_events(body)[-1]
     assert name == "done" and final["text"] == "hi there"
     assert deleted_after_pending and not Generation.objects.exists()
 

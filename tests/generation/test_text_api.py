@@ -1,11 +1,10 @@
 """POST /api/generate/text: whole answers, validation, provider failures, streaming."""
-import json
-
 import pytest
 
 from core.http import STATUS_FOR_KIND
 
 from generation.models import Generation
+from tests.support.sse import parse_events
 
 pytestmark = pytest.mark.django_db
 
@@ -155,20 +154,7 @@ def test_anonymous_cannot_generate(catalogue, client_for, fake_openrouter):
 def _events(answer):
     """Parse a streamed answer (from ``stream_post``) into (event, data) pairs."""
     status, headers, text = answer
-    return _parse(text)
-
-
-def _parse(text):
-    events = []
-    for block in text.strip().split("\n\n"):
-        name, data = "message", []
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data.append(line[6:])
-        events.append((name, json.loads("\n".join(data))))
-    return events
+    return parse_events(text)
 
 
 def test_stream_sends_pieces_then_the_final_object(catalogue, fake_openrouter, stream_post, user):

@@ -38,3 +38,17 @@ def catalogue(fake_openrouter, db):
     catalogue_sync()
     fake_openrouter.received.clear()
     return ProviderModel.objects.all()
+
+
+def fault_copies(default_base: str):
+    """``make(fault, *, base=default_base)``: copy the catalogue entry ``base`` as
+    ``<base>:fault=<fault>`` (the double's model-name marker, which it answers with that
+    fault) and return the copy's id. For a conftest's fault-model fixture."""
+    from catalogue.models import ProviderModel
+
+    def make(fault: str, *, base: str = default_base) -> str:
+        entry = ProviderModel.objects.get(pk=base)
+        entry.pk = f"{base}:fault={fault}"
+        entry.save(force_insert=True)
+        return entry.pk
+    return make

@@ -3,6 +3,7 @@ import threading
 import pytest
 
 from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
+from tests.support.provider import fault_copies
 
 
 @pytest.fixture(autouse=True)
@@ -82,14 +83,7 @@ def fake(fake_openrouter):
 def fault_video_model(catalogue):
     """A catalogue entry the double answers with a fault: a copy of google/veo-3.1 named
     ``google/veo-3.1:fault=<fault>``."""
-    from catalogue.models import ProviderModel
-
-    def make(fault: str, *, base: str = "google/veo-3.1") -> str:
-        entry = ProviderModel.objects.get(pk=base)
-        entry.pk = f"{base}:fault={fault}"
-        entry.save(force_insert=True)
-        return entry.pk
-    return make
+    return fault_copies("google/veo-3.1")
 
 
 
