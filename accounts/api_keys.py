@@ -144,6 +144,11 @@ def user_api_keys(*, user):
     return ApiKey.objects.filter(user=user).order_by("-created_at", "-id")
 
 
+def api_key_list():
+    """Every user's keys with their owner loaded, newest first (the admin panel's list)."""
+    return ApiKey.objects.select_related("user").order_by("-created_at", "-id")
+
+
 def _visible_keys(user):
     return ApiKey.objects.all() if user.is_admin else ApiKey.objects.filter(user=user)
 

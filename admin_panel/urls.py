@@ -13,6 +13,8 @@ urlpatterns = [
     path("users/<int:user_id>/approve", views.user_approve, name="user-approve"),
     path("models", views.model_list, name="models"),
     path("models/access", views.model_access, name="model-access"),
+    path("api-keys", views.api_key_list, name="api-keys"),
+    path("api-keys/<int:key_id>/revoke", views.api_key_revoke, name="api-key-revoke"),
 ]
 
 # REST API (included under /api/ with the "admin-api" namespace).

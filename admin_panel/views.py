@@ -1,5 +1,5 @@
 """The admin pages: stats, a searchable users table, promote/demote, delete, pending
-accounts to approve, adding a user, and the models' switches."""
+accounts to approve, adding a user, the models' switches and every API key (to revoke)."""
 from __future__ import annotations
 
 from functools import wraps
@@ -7,11 +7,12 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import api_keys, services
 from accounts.models import User
 from accounts.selectors import pending_user_list, user_list
 from catalogue import services as catalogue_services
@@ -19,10 +20,11 @@ from catalogue.models import ProviderModel
 from catalogue.selectors import catalogue_list
 from admin_panel.forms import AddUserForm, UserSearchForm
 from admin_panel.selectors import admin_stats, stats_for_display
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput, NotFound
 from core.redirects import safe_next_path
 
 USERS_PER_PAGE = 20
+KEYS_PER_PAGE = 50
 
 
 def admin_required(view):
@@ -154,3 +156,22 @@ def model_access(request):
     state = "disabled" if not model.enabled else "for administrators only" if model.admins_only else "enabled for everyone"
     messages.success(request, f"{model.pk} is now {state}.")
     return redirect(safe_next_path(request) or reverse("admin_panel:models"))
+
+
+@require_GET
+@admin_required
+def api_key_list(request):
+    """Every user's API keys, newest first, with their state and a Revoke button."""
+    page = Paginator(api_keys.api_key_list(), KEYS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "admin_panel/api_keys.html", {"page": page, "here": request.get_full_path()})
+
+
+@require_POST
+@admin_required
+def api_key_revoke(request, key_id: int):
+    try:
+        key = api_keys.api_key_revoke(key_id=key_id, by=request.user)
+    except NotFound:
+        raise Http404("API key not found.") from None
+    messages.success(request, f"The API key \u201c{key.name}\u201d of {key.user.email} is revoked: it no longer works.")
+    return redirect(safe_next_path(request) or reverse("admin_panel:api-keys"))

@@ -40,6 +40,16 @@ class ModelSpendOut(SpendOut):
     kind = serializers.ChoiceField(choices=selectors.KINDS)
 
 
+class KeySpendOut(SpendOut):
+    key_id = serializers.IntegerField(allow_null=True, help_text="null: spend without an API key")
+    name = serializers.CharField(help_text=f'the key\'s name; "{selectors.NO_KEY_NAME}" for spend without a key')
+    prefix = serializers.CharField(allow_null=True, help_text="the start of the key's secret; null without a key")
+
+
+class SiteKeySpendOut(KeySpendOut):
+    email = serializers.EmailField(allow_null=True, help_text="the key owner's; null without a key")
+
+
 class KindSpendOut(serializers.Serializer):
     text = SpendOut()
     image = SpendOut()
@@ -79,6 +89,8 @@ class UserUsageOut(RangeOut):
     by_day = DaySpendOut(many=True, help_text="every day of the last 30 (UTC), today last; 0 where nothing was spent")
     by_model = ModelSpendOut(many=True, help_text="over the same 30 days, the most spent first")
     by_kind = KindSpendOut(help_text="over the same 30 days")
+    by_key = KeySpendOut(many=True, help_text="over the same 30 days: each of your API keys (0 where unused) and "
+                                              "one entry with key_id null for spend without a key; the most spent first")
 
 
 class UserSpendOut(SpendOut):
@@ -92,11 +104,13 @@ class SiteUsageOut(RangeOut):
     by_model = ModelSpendOut(many=True, help_text="the most spent first")
     by_kind = KindSpendOut()
     by_user = UserSpendOut(many=True, help_text="users with spend in the range, the most spent first")
+    by_key = SiteKeySpendOut(many=True, help_text="API keys with spend in the range and one entry with key_id null "
+                                                  "for spend without a key; the most spent first")
 
 
 class UsageApi(APIView):
     """Your own spend (USD): today and this month in UTC, the budget left, and the last
-    30 days by day, by model and by kind (text, image, video)."""
+    30 days by day, by model, by kind (text, image, video) and by API key."""
 
     @extend_schema(operation_id="usage_own", responses={200: UserUsageOut, 401: NOT_SIGNED_IN},
                    description="Spend is the cost of generations that ran (completed, partial, or failed "
@@ -124,7 +138,7 @@ class CsvRenderer(BaseRenderer):
 
 
 class AdminUsageApi(APIView):
-    """Everyone's spend (USD) between two UTC days: totals, by day, model, kind and user.
+    """Everyone's spend (USD) between two UTC days: totals, by day, model, kind, user and key.
     `?format=csv` (or `Accept: text/csv`) answers one row per user per day per model."""
 
     permission_classes = (IsAdmin,)

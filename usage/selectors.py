@@ -1,10 +1,10 @@
 """Spend read from the database: what generations and video jobs cost, grouped by UTC
-day, model, kind and user.
+day, model, kind, user and API key.
 
 Spend is the cost of text/image generations that ran (completed, partial, or failed with
 a cost) and of video jobs whose cost is known (completed, or failed/cancelled with a
 cost). Each row counts on the UTC day it was created. Every figure is a GROUP BY in the
-database (``TruncDate(..., tzinfo=UTC)``, model, kind, owner), one query per table and
+database (``TruncDate(..., tzinfo=UTC)``, model, kind, owner, api_key), one query per table and
 grouping; only the small grouped results of the two tables are added together here.
 """
 from __future__ import annotations
@@ -28,7 +28,10 @@ COST_PLACES = Decimal("0.00000001")
 _MONEY = DecimalField(max_digits=20, decimal_places=8)
 _ZERO = Value(Decimal("0"), output_field=_MONEY)
 # What a grouping may name; each source spells them in its own columns.
-DIMENSIONS = ("day", "model", "kind", "user_id", "email")
+DIMENSIONS = ("day", "model", "kind", "user_id", "email", "key_id", "key_name", "key_prefix", "key_email")
+# The entry of by_key for spend made without a key (the web pages, sessions, JWTs), and
+# for rows whose key has since been deleted (the foreign key is then null).
+NO_KEY_NAME = "web and API (no key)"
 
 
 def _generation_rows() -> QuerySet:
@@ -46,7 +49,9 @@ def _video_rows() -> QuerySet:
 
 
 _SOURCES = (_generation_rows, _video_rows)
-_COLUMNS = {"model": "usage_model", "kind": "usage_kind", "user_id": "owner_id", "email": "owner__email"}
+_COLUMNS = {"model": "usage_model", "kind": "usage_kind", "user_id": "owner_id", "email": "owner__email",
+            "key_id": "api_key_id", "key_name": "api_key__name", "key_prefix": "api_key__prefix",
+            "key_email": "api_key__user__email"}
 
 
 def utc_day_start(day: date) -> datetime:
@@ -101,7 +106,9 @@ def grouped(scope: Scope, *by: str) -> list[dict]:
             entry = totals.setdefault(key, {**dict(zip(by, key)), "cost": Decimal("0"), "count": 0})
             entry["cost"] += _money(row["cost"])
             entry["count"] += row["count"]
-    return [totals[key] for key in sorted(totals, key=lambda k: tuple("" if v is None else v for v in k))]
+    # None sorts first, as the empty string would; the flag keeps ints and None apart.
+    return [totals[key] for key in sorted(totals, key=lambda k: tuple((v is not None, "" if v is None else v)
+                                                                      for v in k))]
 
 
 def totals(scope: Scope) -> dict:
@@ -138,6 +145,22 @@ def by_user(scope: Scope) -> list[dict]:
     return sorted(grouped(scope, "user_id", "email"), key=lambda row: (-row["cost"], row["email"]))
 
 
+def by_key(scope: Scope, *, keys=None) -> list[dict]:
+    """{"key_id", "name", "prefix", "email", "cost", "count"} per API key, grouped by
+    api_key in the database, plus one entry (key_id None, name NO_KEY_NAME) for spend
+    without a key; the most spent first. ``keys`` (an ApiKey queryset) are listed too
+    when nothing was spent with them (cost 0). ``email`` is the key owner's."""
+    rows = {row["key_id"]: {"key_id": row["key_id"], "name": row["key_name"], "prefix": row["key_prefix"],
+                            "email": row["key_email"], "cost": row["cost"], "count": row["count"]}
+            for row in grouped(scope, "key_id", "key_name", "key_prefix", "key_email")}
+    for key in (keys.values("id", "name", "prefix", "user__email") if keys is not None else ()):
+        rows.setdefault(key["id"], {"key_id": key["id"], "name": key["name"], "prefix": key["prefix"],
+                                    "email": key["user__email"], "cost": Decimal("0"), "count": 0})
+    no_key = rows.setdefault(None, {"cost": Decimal("0"), "count": 0})
+    no_key.update(key_id=None, name=NO_KEY_NAME, prefix=None, email=None)
+    return sorted(rows.values(), key=lambda row: (-row["cost"], row["key_id"] is None, row["name"], row["key_id"] or 0))
+
+
 def _budget(limit, spent: Decimal) -> dict:
     if limit in (None, ""):
         return {"limit": None, "left": None}
@@ -166,12 +189,13 @@ def user_usage(*, user, at: datetime | None = None) -> dict:
         "by_day": by_day(recent),
         "by_model": by_model(recent),
         "by_kind": by_kind(recent),
+        "by_key": by_key(recent, keys=user.api_keys.all()),
     }
 
 
 def site_usage(*, first: date, last: date) -> dict:
     """Everyone's spend between two UTC days (both included): totals, by day, model,
-    kind and user."""
+    kind, user and API key (keys with spend in the range)."""
     scope = Scope(first, last)
     return {
         "from": first,
@@ -181,6 +205,7 @@ def site_usage(*, first: date, last: date) -> dict:
         "by_model": by_model(scope),
         "by_kind": by_kind(scope),
         "by_user": by_user(scope),
+        "by_key": by_key(scope),
     }
 
 

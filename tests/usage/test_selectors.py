@@ -140,10 +140,11 @@ def test_every_figure_is_a_group_by_in_the_database_whatever_the_row_count(froze
         spend(user, "video", "1", at(f"2026-03-{n % 14 + 1:02d}", "08:00:00"))
 
     many = queries()
-    # The user's budget (one read), totals today + month, then day, model and kind: each per table.
-    assert len(many) == len(few) == 11
+    # The user's budget (one read), totals today + month, then day, model, kind and key: each
+    # per table; and the user's keys (one read, to list the unused ones).
+    assert len(many) == len(few) == 14
     # Aggregates only (a grouping by the constant kind "video" needs no GROUP BY clause).
-    figures = [sql for sql in many if "billing_user_budgets" not in sql]
-    assert len(figures) == 10 and all("SUM(" in sql.upper() and "COUNT(" in sql.upper() for sql in figures)
+    figures = [sql for sql in many if "billing_user_budgets" not in sql and 'FROM "api_keys"' not in sql]
+    assert len(figures) == 12 and all("SUM(" in sql.upper() and "COUNT(" in sql.upper() for sql in figures)
     assert sum("GROUP BY" in sql.upper() for sql in many) >= 5
     assert selectors.user_usage(user=user)["month"]["count"] == 41
