@@ -345,8 +345,11 @@ VIDEO_RETRY_BACKOFF_MAX = env.float("VIDEO_RETRY_BACKOFF_MAX", default=300.0)
 VIDEO_SUBMIT_MAX_ATTEMPTS = env.int("VIDEO_SUBMIT_MAX_ATTEMPTS", default=5)
 VIDEO_POLL_MAX_ERRORS = env.int("VIDEO_POLL_MAX_ERRORS", default=10)  # in a row, then failed
 VIDEO_SOURCE_DATA_URL_MAX_BYTES = env.int("VIDEO_SOURCE_DATA_URL_MAX_BYTES", default=5 * 1024 * 1024)
+# The largest image an edit may send as a data URL (POST /api/generate/image's source_image_url).
+GENERATION_SOURCE_IMAGE_MAX_BYTES = env.int("GENERATION_SOURCE_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 # A request body must be able to carry such an image as base64 (4/3 of its size) in JSON.
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, VIDEO_SOURCE_DATA_URL_MAX_BYTES * 4 // 3 + 65_536)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, VIDEO_SOURCE_DATA_URL_MAX_BYTES * 4 // 3 + 65_536,
+                                  GENERATION_SOURCE_IMAGE_MAX_BYTES * 4 // 3 + 65_536)
 VIDEO_FINISHED_RETENTION_DAYS = env.int("VIDEO_FINISHED_RETENTION_DAYS", default=30)  # failed/cancelled rows; 0 keeps them
 VIDEO_SUBMIT_ON_COMMIT = env.bool("VIDEO_SUBMIT_ON_COMMIT", default=True)  # false: the sweep alone submits (benchmark baseline)
 VIDEO_PAGE_POLL_MS = env.int("VIDEO_PAGE_POLL_MS", default=5000)  # how often job pages ask for status (no SSE)

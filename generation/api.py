@@ -166,6 +166,12 @@ class ImageIn(serializers.Serializer):
     source_image_id = serializers.IntegerField(required=False, allow_null=True, default=None,
                                                help_text="edit this image (one of yours): needs a model that "
                                                          "takes image input and gives image output")
+    source_image_url = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None, trim_whitespace=True,
+        help_text="edit this image instead: an https:// URL (passed to the provider as it is) or a "
+                  "data:image/...;base64 URL (PNG, JPEG, WebP or GIF, within GENERATION_SOURCE_IMAGE_MAX_BYTES, "
+                  "5 MB by default); not together with source_image_id; needs a model that takes image "
+                  "input and gives image output")
 
 
 class ImageGenerateApi(AsyncApiView):

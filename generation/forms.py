@@ -46,5 +46,16 @@ class ImageForm(forms.Form):
             label="Number of images")
 
 
+class ImageEditForm(forms.Form):
+    """An edit of one stored image: what to change, and a model that takes and gives images."""
+
+    model = forms.ChoiceField(choices=())
+
+    def __init__(self, *args, models=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = model_choices(models)
+        self.fields["instruction"] = prompt_field(2, label="Instruction")
+
+
 class HistoryFilterForm(forms.Form):
     kind = forms.ChoiceField(choices=[("", "All"), ("text", "Text"), ("image", "Images")], required=False)

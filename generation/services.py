@@ -240,17 +240,18 @@ async def text_stream_start(*, user, model: str, prompt: str = "", system: str =
 
 async def image_generate(*, user, model: str, prompt: str, n: int | None = 1, size: str | None = None,
                          aspect_ratio: str | None = None, image_size: str | None = None, api_key=None,
-                         source_image_id: int | None = None) -> Generation:
+                         source_image_id: int | None = None, source_image_url: str | None = None) -> Generation:
     """Generate images through the model's route (chat completions for text+image models,
     the images endpoint for image-only ones; a chat route's ``n`` calls run at once) and
     store them. All or nothing: completed with every image stored, or failed with no
     file left behind. With ``source_image_id`` (one of the user's images) the model edits
-    that image; the result links to it."""
+    that image; the result links to it. With ``source_image_url`` (an https or data: URL)
+    the model edits the image sent."""
     request, generation = await in_db(_open_record)(
         image_request_validate, functools.partial(records.image_pending, api_key=api_key), user=user,
         reserve=_reserve_images,
         model=model, prompt=prompt, n=n, size=size, aspect_ratio=aspect_ratio, image_size=image_size,
-        source_image_id=source_image_id)
+        source_image_id=source_image_id, source_image_url=source_image_url)
     route = generation.route
     try:
         try:

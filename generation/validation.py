@@ -2,13 +2,17 @@
 prompt's bounds, the numbers' ranges and what the chosen catalogue model accepts."""
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 from catalogue.models import ProviderModel
 from catalogue.selectors import catalogue_entry
 from core.errors import InvalidInput, NotFound
+from core.images import decode_image_data_url
 from generation.models import GeneratedImage
 from generation.selectors import user_image
 from openrouter.validation import ParameterNotAccepted, validate_image_params
@@ -158,15 +162,51 @@ class ImageRequest:
     size: str | None
     aspect_ratio: str | None
     image_size: str | None
-    # An edit: the owner's stored image to start from, and its bytes as a data: URL.
+    # An edit: the owner's stored image to start from, and its bytes as a data: URL; or an
+    # image the request sent (an https URL, or a checked data: URL) in source_url alone.
     source: GeneratedImage | None = None
     source_url: str | None = field(default=None, repr=False)
+    # What the history records of a sent image: the https URL, or the data URL's type and size.
+    source_note: dict = field(default_factory=dict)
 
     @property
     def params(self) -> dict:
         values = (("n", self.n), ("size", self.size), ("aspect_ratio", self.aspect_ratio),
                   ("image_size", self.image_size), ("source_image_id", self.source.pk if self.source else None))
-        return {key: value for key, value in values if value is not None}
+        return {key: value for key, value in values if value is not None} | self.source_note
+
+
+MAX_SOURCE_URL_LENGTH = 2048
+
+
+def _check_editor(entry: ProviderModel) -> None:
+    """An edit needs a model that takes image input and answers with images on the chat route."""
+    if "image" not in (entry.input_modalities or []) or entry.image_route != "chat":
+        raise InvalidInput(f"{entry.pk} cannot edit images: choose a model that takes an image and answers "
+                           "with one.", field="model")
+
+
+def _sent_source_image(value, *, entry: ProviderModel) -> tuple[str, dict]:
+    """An image sent with the request to edit: a data: URL within
+    GENERATION_SOURCE_IMAGE_MAX_BYTES (decoded and checked) or an https URL, given to the
+    provider as it is. Returns the URL for the provider and what the history records."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field="source_image_url")
+    _check_editor(entry)
+    value = value.strip()
+    if value.startswith("data:"):
+        image = decode_image_data_url(value, field="source_image_url",
+                                      max_bytes=settings.GENERATION_SOURCE_IMAGE_MAX_BYTES)
+        url = f"data:{image.media_type};base64,{base64.b64encode(image.data).decode('ascii')}"
+        return url, {"source_image_data": f"{image.media_type}, {len(image.data)} bytes"}
+    if len(value) > MAX_SOURCE_URL_LENGTH:
+        raise InvalidInput(f"The image URL is too long ({MAX_SOURCE_URL_LENGTH} characters at most).",
+                           field="source_image_url")
+    try:
+        URLValidator(schemes=["https"])(value)
+    except ValidationError:
+        raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field="source_image_url") from None
+    return value, {"source_image_url": value}
 
 
 def _source_image(*, owner, source_image_id, entry: ProviderModel) -> tuple[GeneratedImage, str]:
@@ -178,9 +218,7 @@ def _source_image(*, owner, source_image_id, entry: ProviderModel) -> tuple[Gene
         image = user_image(user=owner, image_id=source_image_id)
     except NotFound:
         raise NotFound("Image not found.", field="source_image_id") from None
-    if "image" not in (entry.input_modalities or []) or entry.image_route != "chat":
-        raise InvalidInput(f"{entry.pk} cannot edit images: choose a model that takes an image and answers "
-                           "with one.", field="model")
+    _check_editor(entry)
     try:
         return image, image.as_data_url()
     except OSError as exc:
@@ -189,9 +227,13 @@ def _source_image(*, owner, source_image_id, entry: ProviderModel) -> tuple[Gene
 
 def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: str | None = None,
                            aspect_ratio: str | None = None, image_size: str | None = None,
-                           source_image_id: int | None = None, user=None) -> ImageRequest:
+                           source_image_id: int | None = None, source_image_url: str | None = None,
+                           user=None) -> ImageRequest:
     """Check an image request against the model's catalogue entry, before any call; with
-    ``source_image_id`` an edit of one of ``user``'s images."""
+    ``source_image_id`` an edit of one of ``user``'s images, with ``source_image_url`` an
+    edit of the image at that https or data: URL (not both)."""
+    if source_image_id is not None and source_image_url not in (None, ""):
+        raise InvalidInput("Send either source_image_id or source_image_url, not both.", field="source_image_url")
     prompt = clean_prompt(prompt)
     n = 1 if n is None else n
     limit = settings.GENERATION_MAX_IMAGES
@@ -207,7 +249,10 @@ def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: 
     except ParameterNotAccepted as exc:
         raise InvalidInput(str(exc), field=exc.field) from exc
     source = source_url = None
+    note = {}
     if source_image_id is not None:
         source, source_url = _source_image(owner=user, source_image_id=source_image_id, entry=entry)
+    elif source_image_url not in (None, ""):
+        source_url, note = _sent_source_image(source_image_url, entry=entry)
     return ImageRequest(model=entry, prompt=prompt, n=n, size=size, aspect_ratio=aspect_ratio,
-                        image_size=image_size, source=source, source_url=source_url)
+                        image_size=image_size, source=source, source_url=source_url, source_note=note)

@@ -14,7 +14,7 @@ from core.errors import DomainError
 from core.http import page_error
 from core.throttles import web_throttle_wait
 from generation import selectors, services
-from generation.forms import HistoryFilterForm, ImageForm, TextForm
+from generation.forms import HistoryFilterForm, ImageEditForm, ImageForm, TextForm
 from openrouter.errors import ProviderError
 
 HISTORY_PAGE_SIZE = 20
@@ -86,13 +86,70 @@ def history_page(request):
     return render(request, "generation/history.html", {"page": page, "filters": filters, "kind": kind or ""})
 
 
+def editor_models(user) -> list:
+    """The image models this person may use that can edit an image: they take image
+    input and answer with images on the chat route."""
+    return [model for model in catalogue_list(kind="image", user=user)
+            if "image" in (model.input_modalities or []) and model.image_route == "chat"]
+
+
+def _edit_form(models, image, data=None) -> ImageEditForm:
+    # Every image on the page has its own form: ids are made unique per image.
+    return ImageEditForm(data, models=models, auto_id=f"id_edit{image.pk}_%s")
+
+
+def _detail_context(request, generation, *, edit_image=None, edit_form=None) -> dict:
+    """The detail page's context: its images, each of the owner's with an Edit form
+    (the submitted one, bound, for ``edit_image``) when some model can edit."""
+    images = list(generation.images.all())
+    if generation.owner_id == request.user.id and generation.kind == "image" and images:
+        models = editor_models(request.user)
+        for image in images if models else ():
+            image.edit_form = (edit_form if edit_image is not None and image.pk == edit_image.pk
+                               else _edit_form(models, image))
+    return {"generation": generation, "images": images}
+
+
 @login_required
 def generation_page(request, pk):
     try:
         generation = selectors.user_generation(user=request.user, generation_id=pk, allow_admin=True)
     except DomainError:
         return render(request, "generation/not_found.html", status=404)
-    return render(request, "generation/detail.html", {"generation": generation})
+    return render(request, "generation/detail.html", _detail_context(request, generation))
+
+
+def _bound_edit_form(request, pk, image_id):
+    """The owner's generation and image (None when either is not theirs, or the image is
+    not this generation's) and the bound edit form, checked; in a worker thread."""
+    try:
+        generation = selectors.user_generation(user=request.user, generation_id=pk)
+        image = selectors.user_image(user=request.user, image_id=image_id)
+    except DomainError:
+        return None, None, None, False
+    if image.generation_id != generation.pk:
+        return None, None, None, False
+    form = _edit_form(editor_models(request.user), image, request.POST)
+    return generation, image, form, form.is_valid()
+
+
+@login_required
+@require_POST
+async def image_edit_page(request, pk, image_id):
+    """Edit one of the owner's images with an instruction; the new generation's page on
+    success, the detail page with the form's errors otherwise."""
+    generation, image, form, valid = await in_db(_bound_edit_form)(request, pk, image_id)
+    if generation is None:
+        return await in_db(render)(request, "generation/not_found.html", status=404)
+    status = 200 if valid else 400
+    if valid:
+        data, user = form.cleaned_data, await request.auser()
+        edit, status = await _run(request, form, lambda: services.image_generate(
+            user=user, model=data["model"], prompt=data["instruction"], source_image_id=image.pk))
+        if edit is not None:
+            return redirect("generation:detail", pk=edit.pk)
+    context = await in_db(_detail_context)(request, generation, edit_image=image, edit_form=form)
+    return await in_db(render)(request, "generation/detail.html", context, status=status)
 
 
 @login_required

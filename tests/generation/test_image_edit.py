@@ -69,3 +69,73 @@ def test_generating_without_a_source_is_unchanged(user_api, catalogue, fake_open
     response = user_api.post(URL, {"prompt": "A harbour", "model": EDITOR}, format="json")
     assert response.status_code == 201 and response.json()["source_image_id"] is None
     assert chat_bodies(fake_openrouter)[0]["messages"] == [{"role": "user", "content": "A harbour"}]
+
+
+# ------------------------------------------------------------------ source_image_url
+
+
+def data_url(data: bytes, media_type: str = "image/png") -> str:
+    return f"data:{media_type};base64," + base64.b64encode(data).decode()
+
+
+def test_a_data_url_is_edited_end_to_end(user_api, catalogue, fake_openrouter):
+    sent = data_url(png_bytes())
+    response = user_api.post(URL, {"prompt": "Make it night", "model": EDITOR, "source_image_url": sent},
+                             format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "completed" and body["source_image_id"] is None
+
+    content = chat_bodies(fake_openrouter)[0]["messages"][0]["content"]
+    assert content == [{"type": "text", "text": "Make it night"}, {"type": "image_url", "image_url": {"url": sent}}]
+    edit = Generation.objects.get(pk=body["id"])
+    assert edit.source_image is None and edit.params["source_image_data"].startswith("image/png, ")
+    result = Image.open(io.BytesIO(edit.images.get().read_bytes())).convert("RGB")
+    assert result.size == (16, 9) and result.getpixel((0, 0)) == (245, 135, 55)
+
+
+def test_an_https_url_reaches_the_provider_as_it_is(user_api, catalogue, fake_openrouter):
+    url = "https://images.example.com/cat.png?v=2"
+    response = user_api.post(URL, {"prompt": "Add a hat", "model": EDITOR, "source_image_url": url}, format="json")
+    content = chat_bodies(fake_openrouter)[0]["messages"][0]["content"]
+    assert content[1] == {"type": "image_url", "image_url": {"url": url}}
+    # The offline double fetches nothing, so it refuses the URL: the generation fails.
+    assert response.status_code >= 400
+    assert Generation.objects.get().params["source_image_url"] == url
+
+
+def test_both_sources_are_refused(user_api, catalogue, fake_openrouter, source):
+    response = user_api.post(URL, {"prompt": "edit", "model": EDITOR, "source_image_id": source.pk,
+                                   "source_image_url": data_url(png_bytes())}, format="json")
+    assert response.status_code == 400 and "source_image_url" in response.json()
+    assert chat_bodies(fake_openrouter) == [] and Generation.objects.count() == 1
+
+
+def test_an_oversized_data_url_is_refused(user_api, catalogue, fake_openrouter, settings):
+    settings.GENERATION_SOURCE_IMAGE_MAX_BYTES = 1024
+    response = user_api.post(URL, {"prompt": "edit", "model": EDITOR,
+                                   "source_image_url": data_url(b"\x89PNG" + bytes(4096))}, format="json")
+    assert response.status_code == 400 and "too large" in response.json()["source_image_url"][0]
+    assert chat_bodies(fake_openrouter) == [] and not Generation.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["http://images.example.com/cat.png", "ftp://x/y.png", "not a url",
+                                   "data:text/plain;base64,aGVsbG8=", "data:image/png;base64,aGVsbG8="])
+def test_other_urls_are_refused_on_the_field(user_api, catalogue, fake_openrouter, value):
+    response = user_api.post(URL, {"prompt": "edit", "model": EDITOR, "source_image_url": value}, format="json")
+    assert response.status_code == 400 and "source_image_url" in response.json()
+    assert chat_bodies(fake_openrouter) == []
+
+
+def test_a_model_that_cannot_edit_refuses_a_sent_image(user_api, catalogue, fake_openrouter):
+    response = user_api.post(URL, {"prompt": "edit", "model": "openai/dall-e-3",
+                                   "source_image_url": "https://images.example.com/cat.png"}, format="json")
+    assert response.status_code == 400 and "cannot edit images" in response.json()["model"][0]
+    assert list(fake_openrouter.received) == []
+
+
+def test_the_schema_documents_source_image_url(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    ref = schema["paths"]["/api/generate/image"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    field = schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[-1]]["properties"]["source_image_url"]
+    assert "https://" in field["description"] and "data:image" in field["description"]
