@@ -181,14 +181,12 @@ def _reject_reuse(record: RefreshToken) -> None:
 def _hold_user_at_version(*, user_id: int, version: int) -> bool:
     """Inside the rotation's transaction: is the user still active at this token version?
 
-    Holds the user row until the transaction ends, so that ending the user's sessions (which
-    writes that row before revoking) waits for the rotation (PostgreSQL: a row lock) or
-    collides with it (DuckDB, which has no row locks: the conditional UPDATE makes the later
-    writer of the row get a write conflict).
+    A conditional UPDATE of the user row (to the same value), on both stores: it holds the
+    row until the transaction ends, so ending the user's sessions (which writes that row
+    before revoking) waits for the rotation and then finds the new version (PostgreSQL), or
+    collides with it as a write conflict (DuckDB, which has no row locks).
     """
     users = User.objects.filter(pk=user_id, is_active=True, token_version=version)
-    if connection.features.has_select_for_update:
-        return bool(list(users.select_for_update().values_list("pk", flat=True)))
     return users.update(token_version=F("token_version")) == 1
 
 

@@ -8,11 +8,10 @@ when the call failed. A reservation nobody settles (a killed process) stops coun
 its ``expires_at`` (the request's deadline plus BILLING_RESERVATION_MARGIN).
 
 Atomicity: every transaction that reads a user's spending to decide, or raises it,
-first writes the user's one UserBudget row (bumps ``version``). On PostgreSQL the row
-is locked first (SELECT ... FOR UPDATE), so such transactions run one after the other
-and each reads what the previous committed. On DuckDB, which has no row locks, a
-second transaction writing the row while another one has (or committed after this one's
-snapshot) fails with a write conflict and is tried again, with fresh data. Either way
+first writes the user's one UserBudget row (a conditional UPDATE of ``version``). On
+PostgreSQL a second writer waits for the row and then finds the version moved; on DuckDB,
+which has no row locks, it fails with a write conflict. Either way it is tried again,
+with fresh data. Either way
 no two reservations of one user are decided on the same sums.
 
 Users with no budget (the default: DEFAULT_*_BUDGET_USD unset and no override) cost one
@@ -221,11 +220,10 @@ def _ensure_budget_row(user_id: int) -> None:
 
 
 def _serialise(user_id: int) -> None:
-    """Write the user's budget row first thing in the transaction (see the module docstring)."""
-    if connection.features.has_select_for_update:
-        UserBudget.objects.select_for_update().filter(pk=user_id).values_list("version", flat=True).first()
-        UserBudget.objects.filter(pk=user_id).update(version=F("version") + 1)
-        return
+    """Write the user's budget row first thing in the transaction (see the module docstring):
+    a conditional UPDATE of its version, on both stores. A concurrent writer waits for the
+    row (PostgreSQL) or conflicts (DuckDB); either way the later one sees the version moved
+    and decides again on fresh sums."""
     version = UserBudget.objects.filter(pk=user_id).values_list("version", flat=True).first()
     if version is None or not UserBudget.objects.filter(pk=user_id, version=version).update(version=version + 1):
         raise _Moved()
