@@ -1,9 +1,7 @@
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
@@ -49,27 +47,6 @@ def spent(db):
     return add
 
 
-def run_at_once(*calls):
-    """Each callable in its own thread (and connection), released together; results or
-    the exceptions raised, in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except BaseException as exc:  # noqa: BLE001 - the outcome is what the test checks
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 from tests.generation.conftest import fault_model, stream_post  # noqa: E402,F401

@@ -8,7 +8,7 @@ from billing import services
 from billing.models import Reservation, UserBudget
 from catalogue.models import ProviderModel
 from core.errors import BudgetExceeded
-from tests.billing.conftest import run_at_once
+from tests.support.threads import run_at_once
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

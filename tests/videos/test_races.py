@@ -7,6 +7,7 @@ from django.db import connections
 
 from videos import errors, services, transitions
 from videos.models import VideoJob
+from tests.support.threads import run_at_once
 from videos.worker import video_job_poll, video_job_submit
 
 S = VideoJob.Status
@@ -14,26 +15,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ROUNDS = 12
 
 
-def race(*functions):
-    """Run the functions at the same moment in threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(functions))
-    results = [None] * len(functions)
-
-    def run(index, function):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = function()
-        except BaseException as exc:  # noqa: BLE001 - the outcome is what the test checks
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def in_order(*functions):
@@ -42,7 +23,7 @@ def in_order(*functions):
     ordering the free race may not happen to take."""
     results = []
     for function in functions:
-        results += race(function)
+        results += run_at_once(function)
     return results
 
 
@@ -53,7 +34,7 @@ ORDERS = ["race"] * ROUNDS + ["first", "second"]
 def play(order, first, second):
     """(result of first, result of second) after racing them or running them in ``order``."""
     if order == "race":
-        return tuple(race(first, second))
+        return tuple(run_at_once(first, second))
     if order == "first":
         return tuple(in_order(first, second))
     return tuple(reversed(in_order(second, first)))
@@ -104,7 +85,7 @@ def test_cancel_racing_a_deadline_failure(make_job, user):
 def test_two_cancels_one_wins_the_other_is_told(make_job, user):
     for _ in range(ROUNDS):
         job = make_job(user, status=S.PROCESSING)
-        results = race(*[lambda: services.video_job_cancel(job_id=job.pk, by=user).status] * 2)
+        results = run_at_once(*[lambda: services.video_job_cancel(job_id=job.pk, by=user).status] * 2)
         assert results.count(S.CANCELLED) == 1, results
         assert sum(isinstance(r, errors.JobAlreadyFinished) for r in results) == 1, results
 
@@ -112,7 +93,7 @@ def test_two_cancels_one_wins_the_other_is_told(make_job, user):
 def test_concurrent_submits_send_the_job_once(catalogue, fake_openrouter, make_job, user):
     jobs = [make_job(user, status=S.QUEUED) for _ in range(3)]
     for job in jobs:
-        results = race(*[lambda pk=job.pk: video_job_submit(job_id=pk)] * 3)
+        results = run_at_once(*[lambda pk=job.pk: video_job_submit(job_id=pk)] * 3)
         assert results.count(True) == 1, results
     assert len(fake_openrouter.received.matching("POST", "/api/v1/videos")) == 3
     assert set(VideoJob.objects.values_list("status", flat=True)) == {S.PROCESSING}
@@ -123,7 +104,7 @@ def test_concurrent_polls_download_once(catalogue, fake_openrouter, make_job, us
     job = make_job(user, status=S.QUEUED)
     video_job_submit(job_id=job.pk)
     VideoJob.objects.filter(pk=job.pk).update(next_action_at=job.created_at)
-    results = race(*[lambda: video_job_poll(job_id=job.pk)] * 3)
+    results = run_at_once(*[lambda: video_job_poll(job_id=job.pk)] * 3)
     assert results.count(True) == 1, results
     job.refresh_from_db()
     assert job.status == S.COMPLETED
@@ -136,7 +117,7 @@ def test_concurrent_creates_never_exceed_the_in_flight_cap(catalogue, user, sett
     def create():
         return services.video_job_create(owner=user, model="google/veo-3.1", prompt="a race").pk
 
-    results = race(*[create] * 6)
+    results = run_at_once(*[create] * 6)
     created = [r for r in results if isinstance(r, int)]
     refused = [r for r in results if isinstance(r, errors.TooManyJobsInFlight)]
     assert len(created) == 3 and len(refused) == 3, results
