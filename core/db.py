@@ -6,8 +6,10 @@ import asyncio
 import functools
 import logging
 import random
+import threading
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import Awaitable, Callable, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -69,6 +71,8 @@ def retry_on_write_conflict(write: Callable[[], T], *, what: str = "write") -> T
 # ------------------------------------------------------------------ from async code
 
 _step_limits: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = weakref.WeakKeyDictionary()
+_step_threads: ThreadPoolExecutor | None = None
+_step_threads_lock = threading.Lock()
 
 
 def _step_limit() -> asyncio.Semaphore:
@@ -79,12 +83,26 @@ def _step_limit() -> asyncio.Semaphore:
     return limit
 
 
+def _step_pool() -> ThreadPoolExecutor:
+    global _step_threads
+    with _step_threads_lock:
+        if _step_threads is None:
+            _step_threads = ThreadPoolExecutor(max_workers=settings.WEB_DB_CONCURRENCY, thread_name_prefix="db-step")
+        return _step_threads
+
+
 def in_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """``fn`` (sync database work) as a coroutine: run in the request's worker thread, at
-    most WEB_DB_CONCURRENCY at once per process, and the connection given back when it
-    ends. So however many requests a process holds in flight, it holds at most that many
+    """``fn`` (sync database work) as a coroutine: run in a worker thread, at most
+    WEB_DB_CONCURRENCY at once per process, and the connection given back when it ends.
+    So however many requests a process holds in flight, it holds at most that many
     database connections (PostgreSQL refuses past max_connections), and none while a
-    request awaits the provider."""
+    request awaits the provider.
+
+    The threads are one shared pool (WEB_DB_THREADS=pool): a step keeps nothing on its
+    thread between steps, so a request needs no thread of its own, and hundreds in
+    flight do not mean hundreds of threads. WEB_DB_THREADS=request runs each step on the
+    request's own thread (asgiref's thread-sensitive mode) instead: the test settings use
+    it, so that steps see the test's open transaction."""
     def step(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
@@ -93,6 +111,8 @@ def in_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 
     async def run(*args, **kwargs):
         async with _step_limit():
-            return await sync_to_async(step)(*args, **kwargs)
+            if settings.WEB_DB_THREADS == "request":
+                return await sync_to_async(step)(*args, **kwargs)
+            return await sync_to_async(step, thread_sensitive=False, executor=_step_pool())(*args, **kwargs)
 
     return functools.wraps(fn)(run)

@@ -153,6 +153,7 @@ def asgi_server(transactional_db, settings):
     from tests.support.asgi import AsgiTestServer
 
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+    settings.WEB_DB_THREADS = "pool"  # as served: nothing runs inside the test's transaction here
     with AsgiTestServer() as server:
         yield server
 

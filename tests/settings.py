@@ -8,3 +8,7 @@ config.settings, as in production (tests/conftest.py: SUBPROCESS_ENV).
 from config.settings import *  # noqa: F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The in-process async client serves requests on the test's own thread: database steps
+# run there too, inside the test's transaction (served processes use the shared pool).
+WEB_DB_THREADS = "request"
