@@ -58,6 +58,10 @@ class Generation(models.Model):
     # An image edit: the stored image it was made from (kept as NULL if that is deleted).
     source_image = models.ForeignKey("GeneratedImage", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="edits")
+    # A conversation's answer: its thread (kept as NULL when the conversation is deleted), so
+    # the history shows the conversation once, not each answer, regenerated ones included.
+    conversation = models.ForeignKey("conversations.Conversation", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="generations")
 
     class Meta:
         db_table = "generations"

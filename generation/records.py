@@ -68,11 +68,12 @@ def _hold(generation: Generation):
     return getattr(generation, "budget_hold", None)
 
 
-def text_pending(*, user, request: TextRequest, stream: bool, hold=None, api_key=None) -> Generation:
+def text_pending(*, user, request: TextRequest, stream: bool, hold=None, api_key=None,
+                 conversation=None) -> Generation:
     params = {**request.params, **({"stream": True} if stream else {})}
     generation = Generation.objects.create(
         owner=user, kind=Generation.Kind.TEXT, model_id=request.model.pk, prompt=request.prompt,
-        system=request.system, params=params, status=Status.PENDING, api_key=api_key)
+        system=request.system, params=params, status=Status.PENDING, api_key=api_key, conversation=conversation)
     _with_hold(generation, hold)
     release_db_connection()
     return generation
