@@ -28,6 +28,9 @@ class Generation(models.Model):
         # A streamed answer cut short (client gone or provider stopped): what arrived is kept.
         PARTIAL = "partial", "Partial"
 
+    # The route of an image the user sent to edit, kept as theirs (no provider call, no cost).
+    UPLOAD_ROUTE = "upload"
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     model_id = models.CharField("model", max_length=200)
@@ -70,6 +73,10 @@ class Generation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def is_upload(self) -> bool:
+        return self.route == self.UPLOAD_ROUTE
 
     @property
     def usage(self) -> dict:
