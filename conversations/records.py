@@ -42,7 +42,8 @@ def turn_pending(*, user, request, stream: bool, hold=None) -> Generation:
         else:
             user_message = Message.objects.create(conversation=conversation, role=Message.Role.USER,
                                                   content=request.prompt, created_at=now)
-        generation = generation_records.text_pending(user=user, request=request, stream=stream, hold=hold)
+        generation = generation_records.text_pending(user=user, request=request, stream=stream, hold=hold,
+                                                     conversation=conversation)
         answer = Message.objects.create(
             conversation=conversation, role=Message.Role.ASSISTANT, model_id=request.model.pk,
             status=Message.Status.PENDING, generation=generation, created_at=timezone.now())

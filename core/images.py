@@ -29,6 +29,8 @@ class DecodedImage:
 
     media_type: str
     data: bytes
+    width: int = 0
+    height: int = 0
 
     @property
     def extension(self) -> str:
@@ -62,13 +64,14 @@ def decode_image_data_url(value: str, *, field: str, max_bytes: int, max_pixels:
         raise InvalidInput("The data URL's base64 content is invalid.", field=field) from None
     if len(data) > max_bytes:
         raise InvalidInput(too_large, field=field)
-    media_type = _verified_media_type(data, field=field, max_pixels=max_pixels)
+    media_type, width, height = _verified_image(data, field=field, max_pixels=max_pixels)
     if media_type not in IMAGE_EXTENSIONS:
         raise InvalidInput("The image must be a PNG, JPEG, WebP or GIF.", field=field)
-    return DecodedImage(media_type=media_type, data=data)
+    return DecodedImage(media_type=media_type, data=data, width=width, height=height)
 
 
-def _verified_media_type(data: bytes, *, field: str, max_pixels: int) -> str:
+def _verified_image(data: bytes, *, field: str, max_pixels: int) -> tuple[str, int, int]:
+    """The image's media type (from its content), width and height."""
     from PIL import Image, UnidentifiedImageError
 
     too_many_pixels = InvalidInput(
@@ -81,7 +84,7 @@ def _verified_media_type(data: bytes, *, field: str, max_pixels: int) -> str:
             if width * height > max_pixels:
                 raise too_many_pixels
             image.verify()
-            return Image.MIME.get(image.format or "", "")
+            return Image.MIME.get(image.format or "", ""), width, height
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_many_pixels from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):

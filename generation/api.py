@@ -59,6 +59,8 @@ class GenerationOut(serializers.Serializer):
     route = serializers.CharField()
     images = ImageOut(many=True)
     source_image_id = serializers.IntegerField(allow_null=True, help_text="the image this one edits, if any")
+    conversation_id = serializers.IntegerField(allow_null=True,
+                                               help_text="the conversation this answer belongs to, if any")
     error = serializers.CharField(help_text="why it failed, for the user")
     usage = UsageOut()
     created_at = serializers.DateTimeField()

@@ -58,4 +58,5 @@ class ImageEditForm(forms.Form):
 
 
 class HistoryFilterForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("", "All"), ("text", "Text"), ("image", "Images")], required=False)
+    kind = forms.ChoiceField(choices=[("", "All"), ("text", "Text"), ("image", "Images"),
+                                      ("conversation", "Conversations")], required=False)

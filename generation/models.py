@@ -28,6 +28,9 @@ class Generation(models.Model):
         # A streamed answer cut short (client gone or provider stopped): what arrived is kept.
         PARTIAL = "partial", "Partial"
 
+    # The route of an image the user sent to edit, kept as theirs (no provider call, no cost).
+    UPLOAD_ROUTE = "upload"
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     model_id = models.CharField("model", max_length=200)
@@ -58,6 +61,10 @@ class Generation(models.Model):
     # An image edit: the stored image it was made from (kept as NULL if that is deleted).
     source_image = models.ForeignKey("GeneratedImage", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="edits")
+    # A conversation's answer: its thread (kept as NULL when the conversation is deleted), so
+    # the history shows the conversation once, not each answer, regenerated ones included.
+    conversation = models.ForeignKey("conversations.Conversation", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="generations")
 
     class Meta:
         db_table = "generations"
@@ -66,6 +73,10 @@ class Generation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def is_upload(self) -> bool:
+        return self.route == self.UPLOAD_ROUTE
 
     @property
     def usage(self) -> dict:

@@ -7,6 +7,7 @@ other processes can take the file meanwhile.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from billing import services as billing
 from core.db import release_db_connection, retry_on_write_conflict
 from core.errors import Conflict, DomainError, ErrorKind, OperationFailed, Unavailable, describe_failure
 from core.files import delete_stored_file
+from core.images import DecodedImage
 from core.parsing import cost_or_none
 from generation import markdown
 from generation.models import GeneratedImage, Generation
@@ -68,25 +70,63 @@ def _hold(generation: Generation):
     return getattr(generation, "budget_hold", None)
 
 
-def text_pending(*, user, request: TextRequest, stream: bool, hold=None, api_key=None) -> Generation:
+def text_pending(*, user, request: TextRequest, stream: bool, hold=None, api_key=None,
+                 conversation=None) -> Generation:
     params = {**request.params, **({"stream": True} if stream else {})}
     generation = Generation.objects.create(
         owner=user, kind=Generation.Kind.TEXT, model_id=request.model.pk, prompt=request.prompt,
-        system=request.system, params=params, status=Status.PENDING, api_key=api_key)
+        system=request.system, params=params, status=Status.PENDING, api_key=api_key, conversation=conversation)
     _with_hold(generation, hold)
     release_db_connection()
     return generation
 
 
 def image_pending(*, user, request: ImageRequest, hold=None, api_key=None) -> Generation:
-    """The pending row of an image request, with the route its model's entry decides."""
-    generation = Generation.objects.create(
-        owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
-        params=request.params, route=request.model.image_route or "images", status=Status.PENDING,
-        api_key=api_key, source_image=request.source)
+    """The pending row of an image request, with the route its model's entry decides. An
+    image sent as a data URL to edit is first kept as the user's own (store_upload) and
+    becomes the edit's source, in the same transaction."""
+    upload = None
+    try:
+        with transaction.atomic():
+            if request.upload is not None:
+                upload = store_upload(user=user, image=request.upload)
+                request = dataclasses.replace(request, source=upload)
+            generation = Generation.objects.create(
+                owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
+                params=request.params, route=request.model.image_route or "images", status=Status.PENDING,
+                api_key=api_key, source_image=request.source)
+    except BaseException:
+        if upload is not None:  # its row went with the transaction: so does its file
+            delete_stored_file(default_storage, upload.file.name)
+        raise
     _with_hold(generation, hold)
     release_db_connection()
     return generation
+
+
+UPLOAD_PROMPT = "Uploaded image"
+
+
+def store_upload(*, user, image: DecodedImage) -> GeneratedImage:
+    """Keep an image the user sent as theirs: a completed image generation on the upload
+    route (no model, no provider call, nothing charged) holding its one stored image, so
+    edits of it link to it and its page can show them. Its file is removed again if the
+    row cannot be written."""
+    now = timezone.now()
+    with transaction.atomic():
+        holder = Generation.objects.create(
+            owner=user, kind=Generation.Kind.IMAGE, model_id="", prompt=UPLOAD_PROMPT,
+            route=Generation.UPLOAD_ROUTE, status=Status.COMPLETED, created_at=now, finished_at=now,
+            params={"uploaded": f"{image.media_type}, {len(image.data)} bytes"})
+        row = GeneratedImage(generation=holder, index=0, width=image.width, height=image.height,
+                             media_type=image.media_type, size_bytes=len(image.data))
+        row.file.save(GeneratedImage.file_name(0, image.media_type), ContentFile(image.data), save=False)
+        try:
+            row.save()
+        except BaseException:
+            delete_stored_file(default_storage, row.file.name)
+            raise
+    return row
 
 
 def finish(generation: Generation, *, status: str, **fields) -> Generation:

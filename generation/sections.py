@@ -8,8 +8,8 @@ RECENT_COUNT = 5
 
 
 def dashboard_context(request: HttpRequest) -> dict:
-    """The user's newest generations."""
-    return {"recent": list(selectors.user_generations(user=request.user)[:RECENT_COUNT])}
+    """The user's newest history entries: generations and conversations, as on the history page."""
+    return {"recent": selectors.HistoryFeed(user=request.user)[:RECENT_COUNT]}
 
 
 def profile_context(request: HttpRequest) -> dict:

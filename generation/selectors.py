@@ -1,8 +1,13 @@
 """Reads of generations shared by the API, the pages and other apps (videos)."""
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet, Sum
+from dataclasses import dataclass
+from datetime import datetime
 
+from django.db.models import CharField, Count, F, QuerySet, Sum, Value
+
+from conversations.models import Conversation
+from conversations.selectors import user_conversations
 from core.errors import NotFound
 from core.parsing import int_or_none
 from generation.models import Generation, GeneratedImage
@@ -14,6 +19,58 @@ def user_generations(*, user, kind: str | None = None) -> QuerySet[Generation]:
     if kind:
         generations = generations.filter(kind=kind)
     return generations.order_by("-created_at", "-id").prefetch_related("images")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of the history: a generation, or a conversation (its answers are not listed
+    on their own). ``at`` is when it was made, or the conversation's last activity."""
+
+    at: datetime
+    generation: Generation | None = None
+    conversation: object | None = None
+
+
+class HistoryFeed:
+    """The user's generations made outside conversations and their conversations, newest
+    first, interleaved by time in the database: a sequence Paginator can count and slice.
+    ``kind`` "text" or "image" keeps those generations, "conversation" the conversations."""
+
+    def __init__(self, *, user, kind: str | None = None) -> None:
+        generations = Generation.objects.filter(owner=user, conversation__isnull=True)
+        if kind in Generation.Kind.values:
+            generations = generations.filter(kind=kind)
+        self._generations = None if kind == "conversation" else generations
+        self._conversations = Conversation.objects.filter(owner=user) if kind in (None, "", "conversation") else None
+        self._user = user
+
+    def count(self) -> int:
+        return sum(rows.count() for rows in (self._generations, self._conversations) if rows is not None)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[HistoryEntry]:
+        keys = []
+        for label, rows, at in (("g", self._generations, "created_at"), ("c", self._conversations, "updated_at")):
+            if rows is not None:
+                keys.append(rows.order_by().annotate(entry=Value(label, output_field=CharField()), at=F(at))
+                            .values_list("entry", "pk", "at"))
+        if not keys:
+            return []
+        merged = keys[0].union(*keys[1:], all=True) if len(keys) > 1 else keys[0]
+        page = list(merged.order_by("-at", "-pk")[window])
+        generations = Generation.objects.prefetch_related("images").in_bulk(
+            [pk for label, pk, _ in page if label == "g"])
+        conversations = {row.pk: row for row in user_conversations(user=self._user).filter(
+            pk__in=[pk for label, pk, _ in page if label == "c"])}
+        entries = []
+        for label, pk, at in page:
+            if label == "g" and pk in generations:
+                entries.append(HistoryEntry(at=at, generation=generations[pk]))
+            elif label == "c" and pk in conversations:
+                entries.append(HistoryEntry(at=at, conversation=conversations[pk]))
+        return entries
 
 
 def user_generation(*, user, generation_id, allow_admin: bool = False) -> Generation:

@@ -12,7 +12,7 @@ from django.core.validators import URLValidator
 from catalogue.models import ProviderModel
 from catalogue.selectors import catalogue_entry
 from core.errors import InvalidInput, NotFound
-from core.images import decode_image_data_url
+from core.images import DecodedImage, decode_image_data_url
 from generation.models import GeneratedImage
 from generation.selectors import user_image
 from openrouter.validation import ParameterNotAccepted, validate_image_params
@@ -168,6 +168,8 @@ class ImageRequest:
     source_url: str | None = field(default=None, repr=False)
     # What the history records of a sent image: the https URL, or the data URL's type and size.
     source_note: dict = field(default_factory=dict)
+    # A data URL's image, to be kept as the user's own (an upload) and linked as the source.
+    upload: DecodedImage | None = field(default=None, repr=False)
 
     @property
     def params(self) -> dict:
@@ -186,10 +188,11 @@ def _check_editor(entry: ProviderModel) -> None:
                            "with one.", field="model")
 
 
-def _sent_source_image(value, *, entry: ProviderModel) -> tuple[str, dict]:
+def _sent_source_image(value, *, entry: ProviderModel) -> tuple[str, dict, DecodedImage | None]:
     """An image sent with the request to edit: a data: URL within
     GENERATION_SOURCE_IMAGE_MAX_BYTES (decoded and checked) or an https URL, given to the
-    provider as it is. Returns the URL for the provider and what the history records."""
+    provider as it is. Returns the URL for the provider, what the history records and the
+    decoded image of a data URL."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field="source_image_url")
     _check_editor(entry)
@@ -198,7 +201,7 @@ def _sent_source_image(value, *, entry: ProviderModel) -> tuple[str, dict]:
         image = decode_image_data_url(value, field="source_image_url",
                                       max_bytes=settings.GENERATION_SOURCE_IMAGE_MAX_BYTES)
         url = f"data:{image.media_type};base64,{base64.b64encode(image.data).decode('ascii')}"
-        return url, {"source_image_data": f"{image.media_type}, {len(image.data)} bytes"}
+        return url, {"source_image_data": f"{image.media_type}, {len(image.data)} bytes"}, image
     if len(value) > MAX_SOURCE_URL_LENGTH:
         raise InvalidInput(f"The image URL is too long ({MAX_SOURCE_URL_LENGTH} characters at most).",
                            field="source_image_url")
@@ -206,7 +209,7 @@ def _sent_source_image(value, *, entry: ProviderModel) -> tuple[str, dict]:
         URLValidator(schemes=["https"])(value)
     except ValidationError:
         raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field="source_image_url") from None
-    return value, {"source_image_url": value}
+    return value, {"source_image_url": value}, None
 
 
 def _source_image(*, owner, source_image_id, entry: ProviderModel) -> tuple[GeneratedImage, str]:
@@ -248,11 +251,12 @@ def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: 
                               image_size=image_size)
     except ParameterNotAccepted as exc:
         raise InvalidInput(str(exc), field=exc.field) from exc
-    source = source_url = None
+    source = source_url = upload = None
     note = {}
     if source_image_id is not None:
         source, source_url = _source_image(owner=user, source_image_id=source_image_id, entry=entry)
     elif source_image_url not in (None, ""):
-        source_url, note = _sent_source_image(source_image_url, entry=entry)
+        source_url, note, upload = _sent_source_image(source_image_url, entry=entry)
     return ImageRequest(model=entry, prompt=prompt, n=n, size=size, aspect_ratio=aspect_ratio,
-                        image_size=image_size, source=source, source_url=source_url, source_note=note)
+                        image_size=image_size, source=source, source_url=source_url, source_note=note,
+                        upload=upload)

@@ -81,7 +81,7 @@ async def image_page(request):
 def history_page(request):
     filters = HistoryFilterForm(request.GET or None)
     kind = filters.cleaned_data.get("kind") if filters.is_valid() else None
-    page = Paginator(selectors.user_generations(user=request.user, kind=kind or None), HISTORY_PAGE_SIZE) \
+    page = Paginator(selectors.HistoryFeed(user=request.user, kind=kind or None), HISTORY_PAGE_SIZE) \
         .get_page(request.GET.get("page"))
     return render(request, "generation/history.html", {"page": page, "filters": filters, "kind": kind or ""})
 

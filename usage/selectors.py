@@ -37,7 +37,8 @@ NO_KEY_NAME = "web and API (no key)"
 def _generation_rows() -> QuerySet:
     charged = Q(status__in=[Generation.Status.COMPLETED, Generation.Status.PARTIAL]) | Q(
         status=Generation.Status.FAILED, cost__gt=0)
-    return Generation.objects.filter(charged).annotate(
+    # An uploaded image is a row without a provider call: not spend.
+    return Generation.objects.filter(charged).exclude(route=Generation.UPLOAD_ROUTE).annotate(
         usage_model=F("model_id"), usage_kind=F("kind"), usage_cost=Coalesce("cost", _ZERO, output_field=_MONEY))
 
 

@@ -87,6 +87,7 @@
     error.hidden = !message.error;
     const body = item.querySelector(".content");
     body.innerHTML = message.html;  // sanitized on the server (markdown + nh3)
+    window.Studio.codeCopy.decorate(body);
     body.hidden = false;
     const stream = item.querySelector("pre.stream");
     if (stream) stream.remove();

@@ -53,6 +53,7 @@
 
   function finish(result) {
     answer.innerHTML = result.html;  // sanitized on the server (markdown + nh3)
+    window.Studio.codeCopy.decorate(answer);
     answer.hidden = false;
     streamBox.hidden = true;
     const usage = result.usage || {};

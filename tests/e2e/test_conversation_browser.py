@@ -7,6 +7,16 @@ from tests.e2e.test_generation_browser import demo_studio, shots, signed_in  # n
 pytestmark = pytest.mark.e2e
 
 IDLE = "() => document.getElementById('thread').dataset.state === 'idle'"
+SECOND = "Second question:\n\n```\nprint('hi')\n```"
+COPY = "li.message-assistant:nth-of-type(4) [data-testid=copy-code]"
+
+
+def copy_and_read(page, button_selector):
+    """Click a code block's Copy button; what the clipboard then holds."""
+    page.evaluate("(window.__clipboard || navigator.clipboard).writeText('')")
+    page.click(button_selector)
+    page.wait_for_function(f"() => document.querySelector({button_selector!r}).textContent === 'Copied'")
+    return page.evaluate("(window.__clipboard || navigator.clipboard).readText()")
 
 
 def send(page, text):
@@ -46,8 +56,12 @@ def test_a_three_turn_conversation_streams_and_survives_a_reload(signed_in, demo
     assert page.input_value("[data-testid=conversation-title]") == "Tell me about *rivers*"
 
     # The model switches between turns.
+    # fake/echo answers with the prompt: a code block, which gets a Copy button once rendered.
     page.select_option("[data-testid=composer-model]", "fake/echo")
-    send(page, "Second question")
+    send(page, SECOND)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    assert page.locator(COPY).count() == 1
+    assert copy_and_read(page, COPY) == "print('hi')\n"
     page.select_option("[data-testid=composer-model]", "anthropic/claude-3.5-haiku")
     send(page, "Third question")
     page.screenshot(path=str(shots / "conversation-three-turns.png"), full_page=True)
@@ -55,12 +69,12 @@ def test_a_three_turn_conversation_streams_and_survives_a_reload(signed_in, demo
     answers = list(Message.objects.filter(conversation=conversation, role="assistant").order_by("id"))
     assert [a.status for a in answers] == ["completed"] * 3
     assert [a.model_id for a in answers] == ["openai/gpt-4o-mini", "fake/echo", "anthropic/claude-3.5-haiku"]
-    assert answers[1].content == "Second question"
+    assert answers[1].content == SECOND
 
     # The provider saw the whole thread on the third turn.
     chats = [r for r in demo_studio.received if r.path.endswith("/chat/completions")]
     assert [m["content"] for m in chats[-1].body["messages"]] == [
-        "Tell me about *rivers*\nin two lines", answers[0].content, "Second question", "Second question",
+        "Tell me about *rivers*\nin two lines", answers[0].content, SECOND, SECOND,
         "Third question"]
 
     # A reload shows the same thread, rendered from what was saved.
@@ -68,6 +82,16 @@ def test_a_three_turn_conversation_streams_and_survives_a_reload(signed_in, demo
     assert page.locator("[data-testid=message]").count() == 6
     assert page.locator("li.message-assistant").first.locator("em").inner_text() == "rivers"
     assert page.locator("li.message-assistant").last.inner_text().count("Third question") == 1
+    # The Copy button again, from the page as rendered; and without the Clipboard API.
+    assert page.locator("[data-testid=copy-code]").count() == 1
+    assert copy_and_read(page, COPY) == "print('hi')\n"
+    page.evaluate("""() => {
+        window.__clipboard = navigator.clipboard;
+        Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined});
+    }""")
+    page.wait_for_timeout(2100)  # the label goes back to "Copy"
+    assert page.inner_text(COPY) == "Copy"
+    assert copy_and_read(page, COPY) == "print('hi')\n"
 
     # Regenerate replaces the last answer.
     page.click("[data-testid=regenerate]")

@@ -78,30 +78,73 @@ def data_url(data: bytes, media_type: str = "image/png") -> str:
     return f"data:{media_type};base64," + base64.b64encode(data).decode()
 
 
-def test_a_data_url_is_edited_end_to_end(user_api, catalogue, fake_openrouter):
+def test_a_data_url_is_edited_end_to_end(user_api, user, catalogue, fake_openrouter):
     sent = data_url(png_bytes())
     response = user_api.post(URL, {"prompt": "Make it night", "model": EDITOR, "source_image_url": sent},
                              format="json")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["status"] == "completed" and body["source_image_id"] is None
+    assert body["status"] == "completed"
 
     content = chat_bodies(fake_openrouter)[0]["messages"][0]["content"]
     assert content == [{"type": "text", "text": "Make it night"}, {"type": "image_url", "image_url": {"url": sent}}]
     edit = Generation.objects.get(pk=body["id"])
-    assert edit.source_image is None and edit.params["source_image_data"].startswith("image/png, ")
+    assert edit.params["source_image_data"].startswith("image/png, ")
     result = Image.open(io.BytesIO(edit.images.get().read_bytes())).convert("RGB")
     assert result.size == (16, 9) and result.getpixel((0, 0)) == (245, 135, 55)
 
+    # The image sent is kept as the user's own upload, and the edit links to it.
+    upload = edit.source_image
+    assert body["source_image_id"] == upload.pk and edit.params["source_image_id"] == upload.pk
+    assert upload.read_bytes() == png_bytes() and (upload.width, upload.height) == (16, 9)
+    assert upload.generation.owner == user and upload.generation.is_upload
+    assert upload.generation.status == "completed" and upload.generation.cost == 0
 
-def test_an_https_url_reaches_the_provider_as_it_is(user_api, catalogue, fake_openrouter):
+
+def test_a_sent_images_lineage_shows_both_ways(client, user_api, user, catalogue, fake_openrouter):
+    edit_id = user_api.post(URL, {"prompt": "Make it night", "model": EDITOR,
+                                  "source_image_url": data_url(png_bytes())}, format="json").json()["id"]
+    upload = Generation.objects.get(pk=edit_id).source_image
+    client.force_login(user)
+    edited = client.get(f"/history/{edit_id}").content.decode()
+    assert 'data-testid="edited-from"' in edited and f'href="/history/{upload.generation_id}"' in edited
+    assert f'src="{upload.url}"' in edited
+    original = client.get(f"/history/{upload.generation_id}").content.decode()
+    assert "<h1>Uploaded image</h1>" in original
+    assert 'data-testid="edits"' in original and f'href="/history/{edit_id}"' in original
+    assert 'data-testid="edit-form"' in original  # it can be edited again
+
+
+def test_an_uploaded_image_is_not_spend(user_api, user, catalogue, fake_openrouter):
+    from usage.selectors import user_usage
+
+    user_api.post(URL, {"prompt": "Make it night", "model": EDITOR, "source_image_url": data_url(png_bytes())},
+                  format="json")
+    assert Generation.objects.filter(owner=user).count() == 2
+    assert [row["model"] for row in user_usage(user=user)["by_model"]] == [EDITOR]
+
+
+def test_a_refused_edit_keeps_no_upload(user_api, user, catalogue, fake_openrouter, settings):
+    settings.GENERATION_MAX_IMAGES = 1
+    response = user_api.post(URL, {"prompt": "edit", "model": EDITOR, "n": 2,
+                                   "source_image_url": data_url(png_bytes())}, format="json")
+    assert response.status_code == 400 and "n" in response.json()
+    assert not Generation.objects.exists()
+
+
+def test_an_https_url_reaches_the_provider_as_it_is(client, user, user_api, catalogue, fake_openrouter):
     url = "https://images.example.com/cat.png?v=2"
     response = user_api.post(URL, {"prompt": "Add a hat", "model": EDITOR, "source_image_url": url}, format="json")
     content = chat_bodies(fake_openrouter)[0]["messages"][0]["content"]
     assert content[1] == {"type": "image_url", "image_url": {"url": url}}
     # The offline double fetches nothing, so it refuses the URL: the generation fails.
     assert response.status_code >= 400
-    assert Generation.objects.get().params["source_image_url"] == url
+    edit = Generation.objects.get()
+    assert edit.params["source_image_url"] == url and edit.source_image is None
+    # Its page names the image it was made from.
+    client.force_login(user)
+    page = client.get(f"/history/{edit.pk}").content.decode()
+    assert 'data-testid="edited-from"' in page and 'href="https://images.example.com/cat.png?v=2"' in page
 
 
 def test_both_sources_are_refused(user_api, catalogue, fake_openrouter, source):

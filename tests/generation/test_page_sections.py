@@ -37,7 +37,7 @@ def test_the_dashboard_context_is_the_users_newest_generations(catalogue, web, u
 
     recent = sections.dashboard_context(request_for(user))["recent"]
 
-    assert [g.prompt for g in recent] == ["six", "five", "four", "three", "two"]
+    assert [entry.generation.prompt for entry in recent] == ["six", "five", "four", "three", "two"]
     assert sections.dashboard_context(request_for(other_user)) == {"recent": []}
 
 
