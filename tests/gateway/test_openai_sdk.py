@@ -334,6 +334,32 @@ def test_n_choices_need_every_slot_free_or_nothing_is_asked(sdk, settings, user,
         capacity.release_slot(user.pk)
 
 
+def test_n_choices_each_reserve_their_cost_or_none_is_asked(sdk, settings, fake_openrouter):
+    from decimal import Decimal
+
+    # One answer of up to 1000 tokens (about $0.0006) fits; two do not.
+    settings.DEFAULT_DAILY_BUDGET_USD = Decimal("0.001")
+    ask = dict(model="openai/gpt-4o-mini", max_tokens=1000, messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(openai.APIStatusError) as raised:
+        sdk().chat.completions.create(n=2, **ask)
+    assert raised.value.status_code == 402
+    assert not Generation.objects.exists()
+    assert not fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
+    # The refused request's first reservation was given back.
+    assert len(sdk().chat.completions.create(n=1, **ask).choices) == 1
+
+
+def test_a_budget_counts_the_images_sent(sdk, settings):
+    from decimal import Decimal
+
+    # Text alone (about $0.0006) fits; with an image counted as 2000 prompt tokens it does not.
+    settings.DEFAULT_DAILY_BUDGET_USD = Decimal("0.0008")
+    with pytest.raises(openai.APIStatusError) as raised:
+        sdk().chat.completions.create(model=VISION, max_tokens=1000, messages=_with_images(PHOTO, text="x"))
+    assert raised.value.status_code == 402
+    sdk().chat.completions.create(model=VISION, max_tokens=1000, messages=[{"role": "user", "content": "x"}])
+
+
 # ------------------------------------------------------------------ stream_options
 
 
