@@ -20,6 +20,9 @@ TOKENS_PER_MESSAGE = 8
 # Completion tokens a chat-route image answer may take besides the image price (the
 # images themselves are billed as output tokens by some models).
 IMAGE_COMPLETION_TOKENS = 1500
+# Prompt tokens an image sent to a vision model may take (models bill a large image at
+# about 1,600 or fewer); its bytes are no bound, as they are for text.
+IMAGE_INPUT_TOKENS = 2000
 # A video request without a duration, for a model that lists none: assume this many seconds.
 VIDEO_ASSUMED_SECONDS = 10
 
@@ -79,12 +82,12 @@ class TextPrice:
         return max(0, math.floor((left - self.fixed) / self.per_token))
 
 
-def text_price(entry, *, prompt: str, system: str) -> TextPrice:
+def text_price(entry, *, prompt: str, system: str, images: int = 0) -> TextPrice:
     pricing = entry.pricing or {}
     prompt_price = price(pricing, "prompt", model=entry.id)
     completion = price(pricing, "completion", model=entry.id)
     request = price(pricing, "request", model=entry.id, required=False)
-    tokens = prompt_tokens_upper(prompt, system)
+    tokens = prompt_tokens_upper(prompt, system) + IMAGE_INPUT_TOKENS * images
     return TextPrice(fixed=prompt_price * tokens + request, per_token=completion, prompt_tokens=tokens,
                      prices={"prompt": str(prompt_price), "completion": str(completion), "request": str(request)})
 

@@ -69,15 +69,16 @@ class Hold:
 # ------------------------------------------------------------------ reserving
 
 
-def reserve_text(*, user, entry, prompt: str, system: str, max_tokens: int | None) -> Hold | None:
+def reserve_text(*, user, entry, prompt: str, system: str, max_tokens: int | None, images: int = 0) -> Hold | None:
     """Reserve a text request's largest cost: the prompt (as an upper bound of its
-    tokens) plus ``max_tokens`` completion tokens. Without ``max_tokens`` the answer is
-    capped at what the budget left pays for (``Hold.max_tokens``, to send to the
-    provider). None when no budget applies."""
+    tokens, with ``images`` sent images) plus ``max_tokens`` completion tokens. Without
+    ``max_tokens`` the answer is capped at what the budget left pays for
+    (``Hold.max_tokens``, to send to the provider). None when no budget applies."""
     limits = user_limits(user_id=user.pk)
     if not limits.applies:
         return None
-    price = _known(limits, user, lambda: pricing.text_price(entry, prompt=prompt, system=system), entry)
+    price = _known(limits, user, lambda: pricing.text_price(entry, prompt=prompt, system=system, images=images),
+                   entry)
     notes = {**price.prices, "prompt_tokens": price.prompt_tokens}
 
     def decide(left: Decimal, refuse: Callable[..., BudgetExceeded]) -> tuple[Decimal, int | None]:

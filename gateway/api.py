@@ -145,7 +145,9 @@ class ModelDetailApi(OpenAiView):
 
 class ChatMessageIn(serializers.Serializer):
     role = serializers.CharField(help_text="system, user or assistant")
-    content = serializers.JSONField(help_text='a string, or a list of {"type": "text", "text": ...} parts')
+    content = serializers.JSONField(help_text=(
+        'a string, or a list of {"type": "text", "text": ...} parts and, in user messages to a model that takes '
+        'images, {"type": "image_url", "image_url": {"url": "<https URL or data:image/...;base64,...>"}} parts'))
 
 
 class ChatCompletionIn(serializers.Serializer):
@@ -159,10 +161,12 @@ class ChatCompletionIn(serializers.Serializer):
     stop = serializers.JSONField(required=False, allow_null=True, default=None,
                                  help_text="a string or a list of up to 4 strings")
     seed = serializers.IntegerField(required=False, allow_null=True, default=None)
-    n = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="only 1")
+    n = serializers.IntegerField(required=False, allow_null=True, default=None, help_text=(
+        "how many choices: up to GENERATION_MAX_IN_FLIGHT, each its own history row; only 1 when streamed"))
     stream = serializers.BooleanField(required=False, default=False)
-    stream_options = serializers.DictField(required=False, allow_null=True, default=None,
-                                           help_text="accepted; the last chunk always carries usage")
+    stream_options = serializers.DictField(required=False, allow_null=True, default=None, help_text=(
+        '{"include_usage": true}: a last chunk with empty choices carries usage (without it the finish '
+        "chunk does); ignored unless streamed"))
 
 
 class ChatUsageOut(serializers.Serializer):
@@ -196,13 +200,25 @@ def _sse(data) -> str:
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def completion_chunks(stream: generation.TextStream) -> AsyncIterator[str]:
-    """OpenAI's stream: a role chunk, content chunks, a last chunk with the finish reason
-    and usage, then ``data: [DONE]``. A failure mid-stream is one ``data: {"error": ...}``
-    event (the SDKs raise it); cut short, the text that arrived is kept as partial."""
+def _include_usage(stream_options) -> bool:
+    value = (stream_options or {}).get("include_usage", False)
+    if not isinstance(value, bool):
+        raise InvalidInput("stream_options.include_usage must be true or false.", field="stream_options")
+    return value
+
+
+async def completion_chunks(stream: generation.TextStream, *, include_usage: bool = False) -> AsyncIterator[str]:
+    """OpenAI's stream: a role chunk, content chunks, a last chunk with the finish reason,
+    then ``data: [DONE]``. With ``include_usage`` every chunk has ``"usage": null`` and one
+    more chunk, with empty choices, carries the usage (OpenAI's stream_options); without
+    it the finish chunk carries the usage, as OpenRouter's streams do. A failure
+    mid-stream is one ``data: {"error": ...}`` event (the SDKs raise it); cut short, the
+    text that arrived is kept as partial."""
     row = stream.generation
     base = {"id": _completion_id(row), "object": "chat.completion.chunk", "created": _timestamp(row.created_at),
             "model": row.model_id}
+    if include_usage:
+        base["usage"] = None
 
     def chunk(delta: dict, finish_reason=None, **extra) -> str:
         return _sse({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra})
@@ -221,12 +237,32 @@ async def completion_chunks(stream: generation.TextStream) -> AsyncIterator[str]
     finally:
         await stream.aclose()
     done = stream.generation
-    yield chunk({}, done.finish_reason or "stop", usage=_usage(done))
+    finish_reason = done.finish_reason or "stop"
+    if include_usage:
+        yield chunk({}, finish_reason)
+        yield _sse({**base, "choices": [], "usage": _usage(done)})
+    else:
+        yield chunk({}, finish_reason, usage=_usage(done))
     yield "data: [DONE]\n\n"
 
 
+def _completion_body(rows: list[Generation]) -> dict:
+    """One chat.completion of one or more answers (n): each a choice, usage summed."""
+    first = rows[0]
+    usage = {name: sum(_usage(row)[name] for row in rows) for name in ("prompt_tokens", "completion_tokens",
+                                                                       "total_tokens")}
+    return {
+        "id": _completion_id(first), "object": "chat.completion", "created": _timestamp(first.created_at),
+        "model": first.model_id,
+        "choices": [{"index": index, "message": {"role": "assistant", "content": row.text},
+                     "finish_reason": row.finish_reason or "stop", "logprobs": None}
+                    for index, row in enumerate(rows)],
+        "usage": usage,
+    }
+
+
 class ChatCompletionApi(OpenAiAsyncView):
-    """Create a chat completion: whole, or streamed as server-sent chunks."""
+    """Create a chat completion: whole (``n`` choices at once), or streamed as server-sent chunks."""
 
     throttle_classes = [GenerationThrottle]
 
@@ -234,33 +270,30 @@ class ChatCompletionApi(OpenAiAsyncView):
         operation_id="openai_chat_completions_create", request=ChatCompletionIn,
         responses={200: OpenApiResponse(ChatCompletionOut, description=(
             "the completion; with stream=true a text/event-stream of `data: {chat.completion.chunk}` events "
-            "ending with `data: [DONE]`, the last chunk carrying usage")), **ERRORS},
+            "ending with `data: [DONE]`, usage in the finish chunk (or, with stream_options.include_usage, in "
+            "a last chunk with empty choices)")), **ERRORS},
     )
     async def post(self, request):
         body = ChatCompletionIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        if data["n"] not in (None, 1):
-            raise InvalidInput("Only n=1 is supported.", field="n")
         max_tokens = data["max_tokens"] if data["max_tokens"] is not None else data["max_completion_tokens"]
         fields = dict(
             user=request.user, api_key=request_api_key(request), model=data["model"],
             messages=[dict(message) for message in data["messages"]], max_tokens=max_tokens,
             temperature=data["temperature"], top_p=data["top_p"], stop=data["stop"], seed=data["seed"])
         if data["stream"]:
+            if data["n"] not in (None, 1):
+                raise InvalidInput("A streamed completion has one choice: send n=1, or stream=false.", field="n")
+            include_usage = _include_usage(data["stream_options"])
             stream = await generation.text_stream_start(**fields)
-            response = StreamingHttpResponse(completion_chunks(stream), content_type="text/event-stream")
+            response = StreamingHttpResponse(completion_chunks(stream, include_usage=include_usage),
+                                             content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"
             return response
-        row = await generation.text_generate(**fields)
-        return Response({
-            "id": _completion_id(row), "object": "chat.completion", "created": _timestamp(row.created_at),
-            "model": row.model_id,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": row.text},
-                         "finish_reason": row.finish_reason or "stop", "logprobs": None}],
-            "usage": _usage(row),
-        })
+        rows = await generation.text_generate_choices(n=data["n"], **fields)
+        return Response(_completion_body(rows))
 
 
 # ------------------------------------------------------------------ images

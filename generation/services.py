@@ -27,7 +27,7 @@ from core.errors import DomainError, NotFound
 from generation import capacity, records
 from generation.models import Generation
 from generation.records import GenerationFailed, StorageFailed  # noqa: F401  (raised to callers)
-from generation.validation import image_request_validate, text_request_validate
+from generation.validation import clean_choices, image_request_validate, text_request_validate
 from openrouter.aclient import get_async_client
 from openrouter.errors import ProviderError, ProviderMalformedResponse
 from openrouter.types import StreamEnd
@@ -41,28 +41,41 @@ _open_streams: "weakref.WeakSet[TextStream]" = weakref.WeakSet()
 SERVER_STOPPED = "the server stopped before the provider finished"
 
 
-def _open_record(validate, record, *, user, reserve, **fields):
+def _open_records(validate, record, *, user, reserve, calls: int = 1, **fields):
     """One unit of database work before the provider is called: check the request, take
-    one of the owner's in-flight slots, reserve its largest cost against the owner's
-    budget (402 when it does not fit; billing), record the pending row. The caller
-    releases the slot when the generation ends; the records settle the reservation."""
+    one of the owner's in-flight slots per call, reserve each call's largest cost against
+    the owner's budget (402 when it does not fit; billing), record a pending row per call. All or
+    nothing: a slot or a reservation refused releases those taken, before any row is
+    recorded. Returns (request, row) per call; the caller releases each slot when its
+    generation ends, and the records settle the reservations."""
     request = validate(user=user, **fields)
-    capacity.try_acquire_slot(user.pk)
-    hold = None
+    slots, reserved = 0, []
     try:
-        request, hold = reserve(user=user, request=request)
-        return request, record(user=user, request=request, hold=hold)
+        for _ in range(calls):
+            capacity.try_acquire_slot(user.pk)
+            slots += 1
+        for _ in range(calls):
+            reserved.append(reserve(user=user, request=request))
+        return [(each, record(user=user, request=each, hold=hold)) for each, hold in reserved]
     except BaseException:
-        billing.safely("releasing a reservation", lambda: billing.release(hold))
-        capacity.release_slot(user.pk)
+        for _, hold in reserved:
+            billing.safely("releasing a reservation", lambda: billing.release(hold))
+        for _ in range(slots):
+            capacity.release_slot(user.pk)
         raise
+
+
+def _open_record(validate, record, *, user, reserve, **fields):
+    """:func:`_open_records` for one call: (request, row)."""
+    [opened] = _open_records(validate, record, user=user, reserve=reserve, **fields)
+    return opened
 
 
 def _reserve_text(*, user, request):
     # A conversation sends every message: its whole text is the prompt to pay for.
     prompt = "\n".join(message["content"] for message in request.messages) or request.prompt
     hold = billing.reserve_text(user=user, entry=request.model, prompt=prompt, system=request.system,
-                                max_tokens=request.max_tokens)
+                                max_tokens=request.max_tokens, images=len(request.images))
     if hold is not None and hold.max_tokens != request.max_tokens:
         # No max_tokens asked: the answer is capped at what the budget left pays for.
         request = dataclasses.replace(request, max_tokens=hold.max_tokens)
@@ -101,10 +114,36 @@ async def text_generate(*, user, model: str, prompt: str = "", system: str = "",
     ``conversation`` may give ``messages`` (a whole conversation instead of prompt and
     system) and ``top_p``, ``stop``, ``seed`` (the /v1/ API); ``api_key`` is the personal
     key the request came with, kept on the row."""
-    request, generation = await in_db(_open_record)(
+    [answer] = await text_generate_choices(
+        n=1, user=user, model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature,
+        api_key=api_key, **conversation)
+    return answer
+
+
+async def text_generate_choices(*, n: int | None, user, api_key=None, **fields) -> list[Generation]:
+    """``n`` whole answers to one request (the /v1/ API's ``n``), asked of the provider at
+    once; the other arguments as for :func:`text_generate`.
+
+    Each answer is its own history row, with its own in-flight slot and budget
+    reservation, all taken before any call: so ``n`` is at most GENERATION_MAX_IN_FLIGHT
+    (400 on ``n`` beyond), and a request whose slots or reservations do not all fit is
+    refused whole (429 or 402) with nothing recorded. If a call fails, its error is
+    raised once every call has ended; the answers that did come stay in the history,
+    since the provider bills them."""
+    n = clean_choices(n)
+    opened = await in_db(_open_records)(
         text_request_validate, functools.partial(records.text_pending, stream=False, api_key=api_key), user=user,
-        reserve=_reserve_text,
-        model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature, **conversation)
+        reserve=_reserve_text, calls=n, **fields)
+    answers = await asyncio.gather(*(_answer(request, generation, user_id=user.pk) for request, generation in opened),
+                                   return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    return answers
+
+
+async def _answer(request, generation: Generation, *, user_id: int) -> Generation:
+    """One provider call for a pending text row, then its final state; releases the slot."""
     try:
         try:
             async with capacity.within_deadline():
@@ -120,7 +159,7 @@ async def text_generate(*, user, model: str, prompt: str = "", system: str = "",
             generation, text=result.text, provider_id=result.id, finish_reason=result.finish_reason,
             usage=result.usage)
     finally:
-        await _release(user.pk)
+        await _release(user_id)
 
 
 class TextStream:

@@ -39,24 +39,31 @@ class TextRequest:
     system: str
     max_tokens: int | None
     temperature: float | None
-    # A whole conversation (the /v1/ API): the provider gets these messages, not prompt and system.
+    # A whole conversation (the /v1/ API): the provider gets these messages, not prompt and
+    # system. A message sent with image parts also has "parts": its content as the provider
+    # takes it (text and checked image_url parts, in the order sent).
     messages: tuple[dict, ...] = ()
     # Further sampling parameters, checked: top_p, stop, seed.
     options: dict = field(default_factory=dict)
+    # What the history records of each image sent (never a data URL's bytes).
+    images: tuple[dict, ...] = ()
 
     @property
     def params(self) -> dict:
         params = {key: value for key, value in
                   (("max_tokens", self.max_tokens), ("temperature", self.temperature)) if value is not None}
         params.update(self.options)
-        earlier = [m for m in self.messages[:-1] if m["role"] != "system"]
+        earlier = [{"role": m["role"], "content": m["content"]} for m in self.messages[:-1] if m["role"] != "system"]
         if earlier:
             params["conversation"] = earlier  # the turns before the prompt, for the history
+        if self.images:
+            params["images"] = list(self.images)
         return params
 
     def provider_messages(self) -> list[dict]:
         if self.messages:
-            return [dict(message) for message in self.messages]
+            return [{"role": m["role"], "content": list(m["parts"]) if "parts" in m else m["content"]}
+                    for m in self.messages]
         messages = [{"role": "system", "content": self.system}] if self.system else []
         return messages + [{"role": "user", "content": self.prompt}]
 
@@ -66,46 +73,109 @@ MAX_MESSAGES = 100
 MAX_STOP_SEQUENCES = 4
 
 
-def _message_text(content, index: int) -> str:
-    """A message's content as text: a string, or a list of ``{"type": "text", "text": ...}`` parts."""
+MAX_MESSAGE_IMAGES = 8
+IMAGE_DETAILS = ("auto", "low", "high")
+PARTS_HELP = ('parts must be {"type": "text", "text": "..."} or, in user messages, '
+              '{"type": "image_url", "image_url": {"url": "https://... or data:image/...;base64,..."}}')
+
+
+def _image_part(part: dict, index: int) -> dict:
+    """An image_url part's shape (its URL is checked once the model is known)."""
+    image = part.get("image_url")
+    if isinstance(image, str):  # some clients send the URL alone
+        image = {"url": image}
+    if not isinstance(image, dict) or not isinstance(image.get("url"), str) or not image["url"].strip():
+        raise InvalidInput(f'messages[{index}].content: an image part needs image_url {{"url": "..."}}.',
+                           field="messages")
+    shaped = {"url": image["url"].strip()}
+    if image.get("detail") is not None:
+        if image["detail"] not in IMAGE_DETAILS:
+            raise InvalidInput(f"messages[{index}].content: image_url.detail must be one of "
+                               f"{', '.join(IMAGE_DETAILS)}.", field="messages")
+        shaped["detail"] = image["detail"]
+    return {"type": "image_url", "image_url": shaped}
+
+
+def _message_content(content, index: int, role: str) -> tuple[str, list[dict] | None]:
+    """A message's text, and its parts when it has image parts: a string, or a list of text
+    parts and (in user messages) image_url parts."""
     if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = []
-        for part in content:
-            if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
-                raise InvalidInput(f"messages[{index}].content: only text parts are accepted "
-                                   '({"type": "text", "text": "..."}).', field="messages")
+        return content, None
+    if not isinstance(content, list):
+        raise InvalidInput(f"messages[{index}].content must be a string or a list of parts.", field="messages")
+    texts, parts, images = [], [], 0
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
             texts.append(part["text"])
-        return "\n".join(texts)
-    raise InvalidInput(f"messages[{index}].content must be a string or a list of text parts.", field="messages")
+            parts.append({"type": "text", "text": part["text"]})
+        elif kind == "image_url" and role == "user":
+            parts.append(_image_part(part, index))
+            images += 1
+        else:
+            raise InvalidInput(f"messages[{index}].content: {PARTS_HELP}.", field="messages")
+    return "\n".join(texts), (parts if images else None)
 
 
 def clean_messages(messages) -> tuple[dict, ...]:
     """A conversation of system, user and assistant messages ending with the user's; every
-    message within the prompt's bound and the whole within four times that."""
+    message within the prompt's bound and the whole within four times that. Image parts
+    keep their shape here; :func:`check_message_images` checks them against the model."""
     if not isinstance(messages, (list, tuple)) or not messages:
         raise InvalidInput("Send at least one message.", field="messages")
     if len(messages) > MAX_MESSAGES:
         raise InvalidInput(f"At most {MAX_MESSAGES} messages.", field="messages")
     limit = settings.GENERATION_PROMPT_MAX_CHARS
-    cleaned, total = [], 0
+    cleaned, total, images = [], 0, 0
     for index, message in enumerate(messages):
         role = message.get("role") if isinstance(message, dict) else None
         if role not in MESSAGE_ROLES:
             raise InvalidInput(f"messages[{index}].role must be one of {', '.join(MESSAGE_ROLES)}.",
                                field="messages")
-        text = _message_text(message.get("content"), index)
+        text, parts = _message_content(message.get("content"), index, role)
         if len(text) > limit:
             raise InvalidInput(f"messages[{index}]: at most {limit} characters (this has {len(text)}).",
                                field="messages")
         total += len(text)
-        cleaned.append({"role": role, "content": text})
+        cleaned.append({"role": role, "content": text, **({"parts": parts} if parts else {})})
+        images += sum(part["type"] == "image_url" for part in parts or ())
     if total > 4 * limit:
         raise InvalidInput(f"The conversation is too long: at most {4 * limit} characters in all.", field="messages")
+    if images > MAX_MESSAGE_IMAGES:
+        raise InvalidInput(f"At most {MAX_MESSAGE_IMAGES} images in all (this has {images}).", field="messages")
     if cleaned[-1]["role"] != "user" or not cleaned[-1]["content"].strip():
         raise InvalidInput("The last message must be the user's, with some text.", field="messages")
     return tuple(cleaned)
+
+
+def check_message_images(messages: tuple[dict, ...], *, entry: ProviderModel) -> tuple[tuple[dict, ...], tuple]:
+    """The messages with every image part checked, and what the history records of each.
+    Only a model whose input modalities include image takes them; a data URL must hold an
+    image within GENERATION_SOURCE_IMAGE_MAX_BYTES (sent on re-encoded, as checked), any
+    other URL must be https (the provider fetches it, not us)."""
+    if not any("parts" in message for message in messages):
+        return messages, ()
+    if "image" not in (entry.input_modalities or []):
+        raise InvalidInput(f"{entry.pk} does not take images: send text only, or choose a model whose input "
+                           "includes images.", field="messages")
+    checked, notes = [], []
+    for index, message in enumerate(messages):
+        if "parts" not in message:
+            checked.append(message)
+            continue
+        parts = []
+        for place, part in enumerate(message["parts"]):
+            if part["type"] == "image_url":
+                where = f"messages[{index}].content[{place}]"
+                try:
+                    url, note, _ = checked_image_url(part["image_url"]["url"], field="messages")
+                except InvalidInput as exc:
+                    raise InvalidInput(f"{where}: {exc.message}", field="messages") from None
+                part = {"type": "image_url", "image_url": {**part["image_url"], "url": url}}
+                notes.append({"message": index, **note})
+            parts.append(part)
+        checked.append({**message, "parts": parts})
+    return tuple(checked), tuple(notes)
 
 
 def clean_options(*, top_p=None, stop=None, seed=None) -> dict:
@@ -150,8 +220,22 @@ def text_request_validate(*, model: str, prompt: str = "", system: str = "", max
             raise InvalidInput("Must be a number from 0 to 2.", field="temperature")
         temperature = float(temperature)
     entry = catalogue_entry(model_id=model, kind="text", user=user)
+    messages, images = check_message_images(messages or (), entry=entry)
     return TextRequest(model=entry, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature,
-                       messages=messages or (), options=options)
+                       messages=messages, options=options, images=images)
+
+
+def clean_choices(n) -> int:
+    """How many answers one request asks for (the /v1/ API's ``n``): each holds an
+    in-flight slot, so at most GENERATION_MAX_IN_FLIGHT (one is always asked; the slot
+    itself may then be refused, 429)."""
+    if n is None:
+        return 1
+    limit = max(1, settings.GENERATION_MAX_IN_FLIGHT)
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= limit:
+        raise InvalidInput(f"Must be a whole number from 1 to {limit} (the generations you may have running "
+                           "at once).", field="n")
+    return n
 
 
 @dataclass(frozen=True)
@@ -188,28 +272,37 @@ def _check_editor(entry: ProviderModel) -> None:
                            "with one.", field="model")
 
 
-def _sent_source_image(value, *, entry: ProviderModel) -> tuple[str, dict, DecodedImage | None]:
-    """An image sent with the request to edit: a data: URL within
-    GENERATION_SOURCE_IMAGE_MAX_BYTES (decoded and checked) or an https URL, given to the
-    provider as it is. Returns the URL for the provider, what the history records and the
-    decoded image of a data URL."""
+def checked_image_url(value, *, field: str) -> tuple[str, dict, DecodedImage | None]:
+    """An image a request sends: a data: URL within GENERATION_SOURCE_IMAGE_MAX_BYTES
+    (decoded, checked and re-encoded with its real type) or an https URL, given to the
+    provider as it is. Returns the URL for the provider, what the history records
+    (``{"data": "image/png, 123 bytes"}`` or ``{"url": ...}``) and the decoded image of a
+    data URL (None for an https URL)."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field="source_image_url")
-    _check_editor(entry)
+        raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field=field)
     value = value.strip()
     if value.startswith("data:"):
-        image = decode_image_data_url(value, field="source_image_url",
-                                      max_bytes=settings.GENERATION_SOURCE_IMAGE_MAX_BYTES)
+        image = decode_image_data_url(value, field=field, max_bytes=settings.GENERATION_SOURCE_IMAGE_MAX_BYTES)
         url = f"data:{image.media_type};base64,{base64.b64encode(image.data).decode('ascii')}"
-        return url, {"source_image_data": f"{image.media_type}, {len(image.data)} bytes"}, image
+        return url, {"data": f"{image.media_type}, {len(image.data)} bytes"}, image
     if len(value) > MAX_SOURCE_URL_LENGTH:
-        raise InvalidInput(f"The image URL is too long ({MAX_SOURCE_URL_LENGTH} characters at most).",
-                           field="source_image_url")
+        raise InvalidInput(f"The image URL is too long ({MAX_SOURCE_URL_LENGTH} characters at most).", field=field)
     try:
         URLValidator(schemes=["https"])(value)
     except ValidationError:
-        raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field="source_image_url") from None
-    return value, {"source_image_url": value}, None
+        raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field=field) from None
+    return value, {"url": value}, None
+
+
+def _sent_source_image(value, *, entry: ProviderModel) -> tuple[str, dict, DecodedImage | None]:
+    """An image sent with the request to edit (:func:`checked_image_url`), for a model
+    that can edit. Returns the URL for the provider, what the history records and the
+    decoded image of a data URL (kept as the user's upload, so the edit shows its source)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field="source_image_url")
+    _check_editor(entry)
+    url, note, image = checked_image_url(value, field="source_image_url")
+    return url, ({"source_image_data": note["data"]} if "data" in note else {"source_image_url": note["url"]}), image
 
 
 def _source_image(*, owner, source_image_id, entry: ProviderModel) -> tuple[GeneratedImage, str]:

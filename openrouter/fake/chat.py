@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 import uuid
@@ -16,6 +17,9 @@ from .replies import BadRequest, Reply, check_listed, json_reply, lookup, requir
 if TYPE_CHECKING:
     from .handler import Handler
 
+# Prompt tokens the double counts for each image sent.
+IMAGE_TOKENS = 85
+
 
 def chat(req: "Handler", body: Any, fault: str | None) -> Reply:
     body = require_object(body)
@@ -27,7 +31,14 @@ def chat(req: "Handler", body: Any, fault: str | None) -> Reply:
         return chat_image(req, body, model_id, model)
     if "text" not in model.outputs:
         raise BadRequest(f"{model_id} does not produce text; use its own endpoint.")
+    images = media.user_image_urls(messages)
+    if images and "image" not in model.inputs:
+        raise BadRequest(f"No endpoints found that support image input for {model_id}.")
     pieces, interval = _pieces(req, body, model_id, messages)
+    if images and model_id != LONG_STREAM_MODEL:
+        # Says what it saw, so a test can tell the images arrived whole.
+        seen = "; ".join(_describe_image(url) for url in images)
+        pieces += media.words_of(f" I see {len(images)} image{'s' if len(images) != 1 else ''}: {seen}.")
     finish_reason = "stop"
     max_tokens = body.get("max_tokens")
     if isinstance(max_tokens, int) and 0 < max_tokens < len(pieces):
@@ -76,7 +87,7 @@ def text_usage(req: "Handler", model: FakeModel, messages: list, text: str) -> d
     prompt_tokens = sum(
         media.count_tokens(m.get("content") if isinstance(m.get("content"), str) else "")
         for m in messages if isinstance(m, dict)
-    )
+    ) + IMAGE_TOKENS * len(media.user_image_urls(messages))
     completion_tokens = media.count_tokens(text)
     cost = prompt_tokens * model.price("prompt") + completion_tokens * model.price("completion")
     req.fake.add_cost(cost)
@@ -155,6 +166,19 @@ def chat_image(req: "Handler", body: dict, model_id: str, model: FakeModel) -> R
         }],
         "usage": usage,
     })
+
+
+def _describe_image(url: str) -> str:
+    """``PNG 64x64`` for a data URL (read, so a broken one is a 400), else the URL itself."""
+    if not url.startswith("data:"):
+        return url
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(_data_url_bytes(url))) as image:
+            return f"{image.format} {image.width}x{image.height}"
+    except OSError as exc:
+        raise BadRequest("image_url does not hold an image the model can read.") from exc
 
 
 def _data_url_bytes(url: str) -> bytes:

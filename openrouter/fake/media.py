@@ -125,6 +125,14 @@ def png_bytes(width: int, height: int, prompt: str, index: int = 0) -> bytes:
     return out.getvalue()
 
 
+def user_image_urls(messages: list) -> list[str]:
+    """The URLs of every ``image_url`` part of the user messages, in order."""
+    return [p["image_url"]["url"] for m in messages or [] if isinstance(m, dict) and m.get("role") == "user"
+            and isinstance(m.get("content"), list)
+            for p in m["content"] if isinstance(p, dict) and p.get("type") == "image_url"
+            and isinstance(p.get("image_url"), dict) and isinstance(p["image_url"].get("url"), str)]
+
+
 def last_user_image(messages: list) -> str | None:
     """The URL of the last ``image_url`` part of the last user message, if any."""
     for message in reversed(messages or []):

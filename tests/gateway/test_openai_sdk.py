@@ -11,6 +11,7 @@ from PIL import Image
 
 from accounts.api_keys import ApiKey
 from generation.models import Generation
+from tests.factories import png_bytes
 
 
 def test_models_lists_what_the_user_may_use(sdk):
@@ -182,3 +183,207 @@ def test_a_spent_budget_is_402(sdk, settings):
 def test_unknown_v1_paths_are_not_found_errors(sdk):
     with pytest.raises(openai.NotFoundError):
         sdk().embeddings.create(model="fake/echo", input="x")
+
+
+# ------------------------------------------------------------------ image parts (vision)
+
+VISION = "openai/gpt-4o-mini"  # input modalities: text and image
+PHOTO = "https://example.com/cat.png"
+
+
+def _data_url(data: bytes, media_type: str = "image/png") -> str:
+    return f"data:{media_type};base64,{base64.b64encode(data).decode()}"
+
+
+def _with_images(*urls, text="What is in these?"):
+    return [{"role": "user", "content": [{"type": "text", "text": text},
+                                         *({"type": "image_url", "image_url": {"url": url}} for url in urls)]}]
+
+
+def test_image_parts_reach_the_provider_and_the_history_notes_them(sdk, fake_openrouter):
+    picture = _data_url(png_bytes(8, 6))
+    completion = sdk().chat.completions.create(model=VISION, messages=_with_images(picture, PHOTO))
+    # The double read both images: the data URL's pixels, the https URL as sent.
+    assert f"I see 2 images: PNG 8x6; {PHOTO}." in completion.choices[0].message.content
+    [sent] = fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
+    assert sent.body["messages"] == [{"role": "user", "content": [
+        {"type": "text", "text": "What is in these?"},
+        {"type": "image_url", "image_url": {"url": picture}},
+        {"type": "image_url", "image_url": {"url": PHOTO}}]}]
+    row = Generation.objects.get()
+    assert row.status == "completed" and row.prompt == "What is in these?"
+    assert row.params["images"] == [{"message": 0, "data": f"image/png, {len(png_bytes(8, 6))} bytes"},
+                                    {"message": 0, "url": PHOTO}]
+
+
+def test_image_parts_stream_too(sdk):
+    stream = sdk().chat.completions.create(model=VISION, stream=True, messages=_with_images(_data_url(png_bytes())))
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    assert "I see 1 image: PNG 16x9." in text
+
+
+def test_a_text_only_model_refuses_image_parts(sdk, fake_openrouter):
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk().chat.completions.create(model="fake/echo", messages=_with_images(PHOTO))
+    assert raised.value.body["param"] == "messages" and "does not take images" in raised.value.body["message"]
+    assert not Generation.objects.exists()
+    assert not fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
+
+
+@pytest.mark.parametrize("messages, says", [
+    (_with_images("http://example.com/cat.png"), "https://"),
+    (_with_images("data:image/png;base64,bm90IGFuIGltYWdl"), "readable image"),
+    (_with_images("data:text/plain;base64,aGk="), "PNG, JPEG, WebP or GIF"),
+    (_with_images(*[PHOTO] * 9), "At most 8 images"),
+    ([{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}], 'image_url {"url"'),
+    ([{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}], "parts must be"),
+    ([{"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": PHOTO}}]},
+      {"role": "user", "content": "and?"}], "in user messages"),
+    (_with_images(PHOTO, text=""), "with some text"),
+])
+def test_bad_image_parts_are_400_on_messages(sdk, fake_openrouter, messages, says):
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk().chat.completions.create(model=VISION, messages=messages)
+    assert raised.value.body["param"] == "messages" and says in raised.value.body["message"]
+    assert not Generation.objects.exists()
+    assert not fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
+
+
+def test_an_image_past_the_size_cap_is_400_on_messages(sdk, settings):
+    settings.GENERATION_SOURCE_IMAGE_MAX_BYTES = 1024
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk().chat.completions.create(model=VISION, messages=_with_images(_data_url(png_bytes(400, 400) * 3)))
+    assert raised.value.body["param"] == "messages" and "too large" in raised.value.body["message"]
+    assert "messages[0].content[1]" in raised.value.body["message"]
+
+
+@pytest.mark.parametrize("actor, expected", [
+    ("no key", 401), ("revoked key", 401), ("access token", 401), ("user", 200), ("other", 200),
+])
+def test_authorization_matrix_for_image_parts(sdk, served, user, other_user, make_key, actor, expected):
+    from accounts import tokens
+
+    base, key, secret = served
+    if actor == "revoked key":
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+    credential = {"no key": None, "access token": tokens.access_token_for(user=user),
+                  "other": make_key(other_user)[1] if actor == "other" else None}.get(actor, secret)
+    messages = _with_images(PHOTO)
+    if credential is None:
+        answer = httpx.post(f"{base}/v1/chat/completions", json={"model": VISION, "messages": messages})
+        assert answer.status_code == expected and answer.json()["error"]["type"] == "authentication_error"
+    elif expected == 401:
+        with pytest.raises(openai.AuthenticationError):
+            sdk(api_key=credential).chat.completions.create(model=VISION, messages=messages)
+    else:
+        completion = sdk(api_key=credential).chat.completions.create(model=VISION, messages=messages)
+        assert "I see 1 image" in completion.choices[0].message.content
+        assert Generation.objects.get().owner == (other_user if actor == "other" else user)
+    if expected == 401:
+        assert not Generation.objects.exists()
+
+
+def test_an_admins_only_vision_model_takes_images_from_admins_only(sdk, user, admin_user, make_key):
+    from catalogue.models import ProviderModel
+
+    ProviderModel.objects.filter(pk=VISION).update(admins_only=True)
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk().chat.completions.create(model=VISION, messages=_with_images(PHOTO))
+    assert raised.value.body["param"] == "model"
+    _, admin_secret = make_key(admin_user)
+    answer = sdk(api_key=admin_secret).chat.completions.create(model=VISION, messages=_with_images(PHOTO))
+    assert "I see 1 image" in answer.choices[0].message.content
+
+
+# ------------------------------------------------------------------ n choices
+
+
+def test_n_choices_are_asked_at_once_each_its_own_history_row(sdk, served, fake_openrouter):
+    _, key, _ = served
+    completion = sdk().chat.completions.create(model=VISION, n=2, messages=[{"role": "user", "content": "hi"}])
+    assert [choice.index for choice in completion.choices] == [0, 1]
+    assert all("You asked: hi" in choice.message.content for choice in completion.choices)
+    rows = list(Generation.objects.order_by("pk"))
+    assert len(rows) == 2 and all(row.status == "completed" and row.api_key_id == key.pk for row in rows)
+    assert completion.usage.total_tokens == sum(row.total_tokens for row in rows)
+    assert len(fake_openrouter.received.matching("POST", "/api/v1/chat/completions")) == 2
+
+
+def test_n_beyond_the_in_flight_cap_or_streamed_is_400_on_n(sdk, settings, fake_openrouter):
+    settings.GENERATION_MAX_IN_FLIGHT = 2
+    for extra in ({"n": 3}, {"n": 0}, {"n": 2, "stream": True}):
+        with pytest.raises(openai.BadRequestError) as raised:
+            sdk().chat.completions.create(model="fake/echo", messages=[{"role": "user", "content": "x"}], **extra)
+        assert raised.value.body["param"] == "n", extra
+    assert not Generation.objects.exists()
+    assert not fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
+
+
+def test_n_choices_need_every_slot_free_or_nothing_is_asked(sdk, settings, user, fake_openrouter):
+    from generation import capacity
+
+    settings.GENERATION_MAX_IN_FLIGHT = 2
+    capacity.try_acquire_slot(user.pk)  # one generation already running
+    try:
+        with pytest.raises(openai.RateLimitError):
+            sdk().chat.completions.create(model="fake/echo", n=2, messages=[{"role": "user", "content": "x"}])
+        assert not Generation.objects.exists()
+        # The slot the refused request took was given back: one more still fits.
+        sdk().chat.completions.create(model="fake/echo", messages=[{"role": "user", "content": "x"}])
+    finally:
+        capacity.release_slot(user.pk)
+
+
+def test_n_choices_each_reserve_their_cost_or_none_is_asked(sdk, settings, fake_openrouter):
+    from decimal import Decimal
+
+    # One answer of up to 1000 tokens (about $0.0006) fits; two do not.
+    settings.DEFAULT_DAILY_BUDGET_USD = Decimal("0.001")
+    ask = dict(model="openai/gpt-4o-mini", max_tokens=1000, messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(openai.APIStatusError) as raised:
+        sdk().chat.completions.create(n=2, **ask)
+    assert raised.value.status_code == 402
+    assert not Generation.objects.exists()
+    assert not fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
+    # The refused request's first reservation was given back.
+    assert len(sdk().chat.completions.create(n=1, **ask).choices) == 1
+
+
+def test_a_budget_counts_the_images_sent(sdk, settings):
+    from decimal import Decimal
+
+    # Text alone (about $0.0006) fits; with an image counted as 2000 prompt tokens it does not.
+    settings.DEFAULT_DAILY_BUDGET_USD = Decimal("0.0008")
+    with pytest.raises(openai.APIStatusError) as raised:
+        sdk().chat.completions.create(model=VISION, max_tokens=1000, messages=_with_images(PHOTO, text="x"))
+    assert raised.value.status_code == 402
+    sdk().chat.completions.create(model=VISION, max_tokens=1000, messages=[{"role": "user", "content": "x"}])
+
+
+# ------------------------------------------------------------------ stream_options
+
+
+def test_stream_with_include_usage_ends_with_a_usage_chunk_without_choices(sdk):
+    stream = sdk().chat.completions.create(model="openai/gpt-4o-mini", stream=True,
+                                           stream_options={"include_usage": True},
+                                           messages=[{"role": "user", "content": "Tell me a story"}])
+    chunks = list(stream)
+    *content, finish, last = chunks
+    assert last.choices == [] and last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
+    assert last.usage.completion_tokens > 0
+    assert finish.choices[0].finish_reason == "stop" and finish.usage is None
+    assert all(chunk.usage is None and chunk.choices[0].finish_reason is None for chunk in content)
+    assert "".join(c.choices[0].delta.content or "" for c in content) == Generation.objects.get().text
+
+
+def test_stream_with_include_usage_false_is_as_without_stream_options(sdk, served):
+    base, _, secret = served
+    stream = sdk().chat.completions.create(model="fake/echo", stream=True, stream_options={"include_usage": False},
+                                           messages=[{"role": "user", "content": "one two"}])
+    chunks = list(stream)
+    assert all(chunk.choices for chunk in chunks)
+    assert chunks[-1].choices[0].finish_reason == "stop" and chunks[-1].usage is not None
+    bad = httpx.post(f"{base}/v1/chat/completions", headers={"Authorization": f"Bearer {secret}"}, json={
+        "model": "fake/echo", "stream": True, "stream_options": {"include_usage": "yes"},
+        "messages": [{"role": "user", "content": "x"}]})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "stream_options"
