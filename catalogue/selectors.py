@@ -1,6 +1,11 @@
 """Reads of the model catalogue shared by the API, the pages and the other apps."""
 from __future__ import annotations
 
+import copy
+import threading
+import time
+
+from django.conf import settings
 from django.db.models import QuerySet
 
 from catalogue.errors import UnknownModel
@@ -35,7 +40,7 @@ def catalogue_entry(*, model_id: str, kind: str, user=None) -> ProviderModel:
     model_id = (model_id or "").strip()
     if not model_id:
         raise UnknownModel("Choose a model.", field="model")
-    entry = ProviderModel.objects.filter(pk=model_id, available=True).first()
+    entry = _available_entry(model_id)
     if entry is None:
         raise UnknownModel.unknown(model_id=model_id, kind=kind)
     if not entry.has_kind(kind):
@@ -45,6 +50,35 @@ def catalogue_entry(*, model_id: str, kind: str, user=None) -> ProviderModel:
     if user is not None and not entry.usable_by(user):
         raise UnknownModel.admins_only(model_id=model_id, kind=kind)
     return entry
+
+
+# Every generation request reads its model's entry: a busy web process keeps the entries it
+# read for CATALOGUE_CACHE_SECONDS. This process's own changes clear them at once
+# (catalogue.services, and the signals in catalogue.apps); another process's (a sync run
+# by the worker) show within that time.
+_entries: dict[str, tuple[float, ProviderModel | None]] = {}
+_entries_lock = threading.Lock()
+
+
+def _available_entry(model_id: str) -> ProviderModel | None:
+    ttl = settings.CATALOGUE_CACHE_SECONDS
+    now = time.monotonic()
+    if ttl > 0:
+        with _entries_lock:
+            kept = _entries.get(model_id)
+        if kept is not None and now - kept[0] < ttl:
+            return copy.copy(kept[1])
+    entry = ProviderModel.objects.filter(pk=model_id, available=True).first()
+    if ttl > 0:
+        with _entries_lock:
+            _entries[model_id] = (now, entry)
+    return copy.copy(entry)
+
+
+def catalogue_entries_changed(**_signal) -> None:
+    """Forget the kept entries (after a change to the catalogue)."""
+    with _entries_lock:
+        _entries.clear()
 
 
 def catalogue_is_empty() -> bool:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalogue.errors import EmptyCatalogue
 from catalogue.models import ProviderModel
+from catalogue.selectors import catalogue_entries_changed
 from openrouter.client import get_client
 from openrouter.types import CatalogueModel
 
@@ -75,6 +76,7 @@ def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueS
             ProviderModel.objects.filter(pk__in=list(existing)).update(last_seen=now)
         gone = ProviderModel.objects.filter(available=True).exclude(pk__in=list(incoming)).update(
             available=False, updated_at=now)
+    catalogue_entries_changed()
     result = CatalogueSyncResult(created=created, updated=updated, unchanged=unchanged, marked_unavailable=gone)
     log.info("Model catalogue synced: %s", result)
     return result
@@ -88,5 +90,6 @@ def model_access_update(*, model: ProviderModel, enabled: bool | None = None,
                if value is not None and getattr(model, name) != value}
     if changes:
         ProviderModel.objects.filter(pk=model.pk).update(**changes, updated_at=timezone.now())
+        catalogue_entries_changed()
         model.refresh_from_db()
     return model

@@ -437,6 +437,9 @@ GENERATION_MAX_IN_FLIGHT = env.int("GENERATION_MAX_IN_FLIGHT", default=4)
 GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
 # Database steps a web process runs at once for its async requests (each holds a
 # connection meanwhile): bounds connections however many requests are in flight.
+# Seconds a web process keeps a catalogue entry it read (catalogue.selectors): another
+# process's change to a model (a sync, an admin's switch) shows within that time.
+CATALOGUE_CACHE_SECONDS = env.float("CATALOGUE_CACHE_SECONDS", default=5.0)
 WEB_DB_CONCURRENCY = env.int("WEB_DB_CONCURRENCY", default=16)
 # Where those steps run: "pool", threads shared by all requests (core.db.in_db), or
 # "request", each request's own thread.

@@ -12,3 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The in-process async client serves requests on the test's own thread: database steps
 # run there too, inside the test's transaction (served processes use the shared pool).
 WEB_DB_THREADS = "request"
+
+# Tests change catalogue rows directly (QuerySet.update sends no signal): read them afresh
+# every time; tests/catalogue/test_entry_cache.py turns the cache on.
+CATALOGUE_CACHE_SECONDS = 0
