@@ -31,7 +31,8 @@ class Limits:
 
 def user_limits(*, user_id: int) -> Limits:
     """One query: the user's overrides, falling back on the site's defaults."""
-    row = UserBudget.objects.filter(pk=user_id).values_list("daily_budget_usd", "monthly_budget_usd").first()
+    # [:1], not first(): no ORDER BY for a primary-key read (a sort step on DuckDB).
+    row = next(iter(UserBudget.objects.filter(pk=user_id).values_list("daily_budget_usd", "monthly_budget_usd")[:1]), None)
     daily_override, monthly_override = row or (None, None)
     return Limits(
         daily=daily_override if daily_override is not None else settings.DEFAULT_DAILY_BUDGET_USD,

@@ -43,6 +43,7 @@ The file-lock probe and the side file live in filelock.py.
 """
 
 import atexit
+import functools
 import os
 import threading
 import time
@@ -365,9 +366,16 @@ _instances_lock = threading.Lock()
 _all_instances = weakref.WeakSet()
 
 
+@functools.lru_cache(maxsize=64)
+def _resolved(name):
+    # Every new connection asks for its instance: resolve each name once, not with a
+    # stat() per path component each time.
+    return name if is_memory(name) else os.path.realpath(os.fspath(name))
+
+
 def get_instance(name, config=None, lock_timeout=30.0, idle_timeout=1.0, on_open=()):
     """The process-wide Instance for a database file (or ':memory:')."""
-    path = name if is_memory(name) else os.path.realpath(os.fspath(name))
+    path = _resolved(name)
     with _instances_lock:
         instance = _instances.get(path)
         if instance is None:
