@@ -1,6 +1,7 @@
 """The ASGI application the web server serves: Django, plus the lifespan protocol, so
 that when the server stops, work still in flight (streamed answers cut by the grace
 period) is saved before the process exits (core/shutdown.py)."""
+import asyncio
 import os
 
 from config import startup
@@ -10,6 +11,7 @@ startup.prepare()
 
 from django.core.asgi import get_asgi_application  # noqa: E402  (after the start-up step)
 
+from core.db import close_step_pool  # noqa: E402
 from core.shutdown import server_stopping  # noqa: E402
 
 django_application = get_asgi_application()
@@ -25,5 +27,6 @@ async def application(scope, receive, send):
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await server_stopping()
+            await asyncio.to_thread(close_step_pool)
             await send({"type": "lifespan.shutdown.complete"})
             return

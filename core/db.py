@@ -28,15 +28,29 @@ T = TypeVar("T")
 CONFLICT_PAUSES = (0.01, 0.03, 0.1, 0.3)
 
 
+# Marks the web process's database-step threads (in_db's pool).
+_step_thread = threading.local()
+
+
 def release_db_connection() -> None:
     """Give the database connection back before waiting on the provider.
 
     On DuckDB the web server, worker and beat take turns on one file, and a process lets
     go of it when its last connection closes; on PostgreSQL this frees a slot. Inside a
     transaction (a caller's atomic block, or a test's) nothing is closed.
+
+    On PostgreSQL a thread of in_db's pool keeps its connection for the next step: the
+    pool is the bound (WEB_DB_CONCURRENCY connections per process, whatever is in
+    flight), and a new connection per step would cost PostgreSQL a process start each.
+    A connection that failed and is no longer usable is closed.
     """
-    if not connection.in_atomic_block:
-        connection.close()
+    if connection.in_atomic_block:
+        return
+    if getattr(_step_thread, "keeps_connection", False):
+        if connection.connection is not None and connection.errors_occurred and not connection.is_usable():
+            connection.close()
+        return
+    connection.close()
 
 
 def is_write_conflict(exc: BaseException) -> bool:
@@ -84,12 +98,42 @@ def _step_limit() -> asyncio.Semaphore:
     return limit
 
 
+def _start_step_thread() -> None:
+    _step_thread.keeps_connection = not settings.USES_DUCKDB
+
+
 def _step_pool() -> ThreadPoolExecutor:
     global _step_threads
     with _step_threads_lock:
         if _step_threads is None:
-            _step_threads = ThreadPoolExecutor(max_workers=settings.WEB_DB_CONCURRENCY, thread_name_prefix="db-step")
+            _step_threads = ThreadPoolExecutor(max_workers=settings.WEB_DB_CONCURRENCY, thread_name_prefix="db-step",
+                                               initializer=_start_step_thread)
         return _step_threads
+
+
+def close_step_pool(timeout: float = 10.0) -> None:
+    """Close the connections the pool's threads keep (PostgreSQL) and stop the threads:
+    when the web server stops (after the streams in flight are saved), and after tests
+    that used the pool. The next step starts a new pool."""
+    global _step_threads
+    with _step_threads_lock:
+        pool, _step_threads = _step_threads, None
+    if pool is None:
+        return
+    # One closing task per thread: each waits at the barrier until all have started, so
+    # no thread takes two and every thread runs one.
+    barrier = threading.Barrier(pool._max_workers)
+
+    def close_this_threads_connection() -> None:
+        connection.close()
+        try:
+            barrier.wait(timeout)
+        except threading.BrokenBarrierError:
+            pass
+
+    for future in [pool.submit(close_this_threads_connection) for _ in range(pool._max_workers)]:
+        future.result()
+    pool.shutdown(wait=True)
 
 
 def in_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:

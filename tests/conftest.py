@@ -150,10 +150,12 @@ def fresh_store_env(tmp_path):
 @pytest.fixture
 def asgi_server(transactional_db, settings):
     """Studio served by uvicorn (as `make run` serves it) on the test database."""
+    from core.db import close_step_pool
     from tests.support.asgi import AsgiTestServer
 
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
     settings.WEB_DB_THREADS = "pool"  # as served: nothing runs inside the test's transaction here
     with AsgiTestServer() as server:
         yield server
+    close_step_pool()  # the pool's kept PostgreSQL connections would hold the test database
 
