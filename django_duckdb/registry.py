@@ -92,7 +92,7 @@ class Instance:
         self.idle_timeout = float(idle_timeout)
         # How often the holder looks for waiting processes; how often a
         # waiting process looks at the file lock.
-        self.probe_interval = 0.005
+        self.probe_interval = 0.02
         self.poll_interval = 0.002
         # After yielding the file, let the waiter open it first (bounded).
         self.courtesy_timeout = 1.0
@@ -306,9 +306,14 @@ class Instance:
 
     def _janitor_loop(self):
         pid = os.getpid()
-        with self._cond:
-            while self._root is not None and self._pid == pid:
-                waiter = self._wait_file.waiter_exists()
+        while True:
+            # The probe is a system call: made without the lock every lease and
+            # release takes, so statements never queue behind it.
+            waiter = self._wait_file.waiter_exists()
+            with self._cond:
+                if self._root is None or self._pid != pid:
+                    self._janitor = None
+                    return
                 if waiter != self._draining:
                     self._draining = waiter
                     if not waiter:
@@ -318,9 +323,9 @@ class Instance:
                     or time.monotonic() - self._last_release >= self.idle_timeout
                 ):
                     self._close_locked(yielded=waiter)
-                    break
-                self._cond.wait(self.probe_interval)
-            self._janitor = None
+                    self._janitor = None
+                    return
+            time.sleep(self.probe_interval)
 
 
     # fork() support (see the module docstring).
