@@ -442,8 +442,8 @@ GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
 CATALOGUE_CACHE_SECONDS = env.float("CATALOGUE_CACHE_SECONDS", default=5.0)
 WEB_DB_CONCURRENCY = env.int("WEB_DB_CONCURRENCY", default=16)
 # Where those steps run: "pool", threads shared by all requests (core.db.in_db), or
-# "request", each request's own thread.
-WEB_DB_THREADS = env.str("WEB_DB_THREADS", default="pool")
+# "request", each request's own thread (the test settings, for the test's transaction).
+WEB_DB_THREADS = "pool"
 # Conversations: tokens kept free for the answer when the thread is trimmed to the context.
 CONVERSATION_ANSWER_TOKENS = env.int("CONVERSATION_ANSWER_TOKENS", default=1024)
 # A generation still pending this long after the deadline was interrupted (its process
