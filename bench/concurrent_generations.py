@@ -4,7 +4,7 @@
         [--users N] [--prober-interval 0.2]
 
 The web server is started with the command of the Procfile's ``web:`` line (whatever
-``make run`` runs: gunicorn gthread today, an ASGI server later), through
+``make run`` runs: uvicorn serving core.asgi), through
 ``bench/video_stack.py``'s VideoStack, web process only, on a fresh store: a DuckDB file
 by default (one web process), or, when DATABASE_URL is postgres (with CELERY_BROKER_URL
 and CACHE_URL on Redis), a new PostgreSQL database and WEB_CONCURRENCY web processes

@@ -97,7 +97,7 @@ class VideoStack:
     """Web, worker and beat processes of one Studio installation (see the module docstring)."""
 
     def __init__(self, data_dir: Path, *, fake, store_env: dict | None = None, env: dict | None = None,
-                 worker_concurrency: int = 4, web_threads: int = 8, web_concurrency: int = 1) -> None:
+                 worker_concurrency: int = 4, web_concurrency: int = 1) -> None:
         self.data_dir = Path(data_dir)
         self.logs = self.data_dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -105,7 +105,6 @@ class VideoStack:
         self.port = free_port()
         self.queue = f"studio-video-{uuid.uuid4().hex[:8]}"
         self.worker_concurrency = worker_concurrency
-        self.web_threads = web_threads
         self.web_concurrency = web_concurrency
         self.processes: dict[str, subprocess.Popen] = {}
         self._log_files: list = []
@@ -124,9 +123,8 @@ class VideoStack:
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PORT": str(self.port),
-            # Read by the Procfile's web line (gunicorn: processes and threads per process).
+            # Read by the Procfile's web line (uvicorn's worker processes).
             "WEB_CONCURRENCY": str(web_concurrency),
-            "WEB_THREADS": str(web_threads),
             "OPENROUTER_BASE_URL": fake.base_url,
             "OPENROUTER_API_KEY": "stack-test-key",
             "OPENROUTER_READ_TIMEOUT": "30",
@@ -182,7 +180,7 @@ class VideoStack:
 
     def start_web(self) -> None:
         """The web server exactly as the Procfile's ``web:`` line starts it, on this stack's
-        PORT, WEB_CONCURRENCY and WEB_THREADS (from the constructor, or ``env``)."""
+        PORT and WEB_CONCURRENCY (from the constructor, or ``env``)."""
         self._spawn("web", self.web_command())
 
     def web_command(self) -> list[str]:

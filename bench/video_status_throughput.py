@@ -1,6 +1,6 @@
 """Throughput of GET /api/generate/video/{id}/status, which every open job page polls,
 as a ratio to a trivial JSON view (a plain Django view returning {"ok": true}) served by
-the same gunicorn process (gthread, 1 process, 8 threads), measured in the same run.
+the same web process (the Procfile's uvicorn command, one process), measured in the same run.
 
 Also shown, to see where the time goes: a DRF view that only authenticates (JWT), and
 the status endpoint with a session cookie (what the pages send) besides a bearer token.
@@ -116,7 +116,7 @@ def main() -> None:
 
     baseline = statistics.median(rates["trivial JSON view (baseline)"])
     store = "PostgreSQL" if "postgres" in stack.env["DATABASE_URL"] else "DuckDB"
-    print(f"\ngunicorn gthread 1x{stack.web_threads} threads, {args.clients} keep-alive clients, "
+    print(f"\nuvicorn, {stack.web_concurrency} process(es), {args.clients} keep-alive clients, "
           f"{args.rounds} rounds of {args.seconds:g} s, store {store}; median requests/s:")
     for name, values in rates.items():
         median = statistics.median(values)
