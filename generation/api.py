@@ -46,6 +46,14 @@ class ImageOut(serializers.Serializer):
         return request.build_absolute_uri(image.url) if request else image.url
 
 
+class GenerationKeyOut(serializers.Serializer):
+    """The personal API key a generation was made with: what identifies it, never the secret."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="the start of the key's secret, to recognise it")
+
+
 class GenerationOut(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
@@ -61,6 +69,9 @@ class GenerationOut(serializers.Serializer):
     source_image_id = serializers.IntegerField(allow_null=True, help_text="the image this one edits, if any")
     conversation_id = serializers.IntegerField(allow_null=True,
                                                help_text="the conversation this answer belongs to, if any")
+    api_key = GenerationKeyOut(allow_null=True, help_text="the personal API key it was made with (revoked ones "
+                                                          "too); null for the pages, a token or a session, or a "
+                                                          "deleted key")
     error = serializers.CharField(help_text="why it failed, for the user")
     usage = UsageOut()
     created_at = serializers.DateTimeField()

@@ -14,11 +14,11 @@ from generation.models import Generation, GeneratedImage
 
 
 def user_generations(*, user, kind: str | None = None) -> QuerySet[Generation]:
-    """The user's own generations, newest first, with their images."""
+    """The user's own generations, newest first, with their images and API key."""
     generations = Generation.objects.filter(owner=user)
     if kind:
         generations = generations.filter(kind=kind)
-    return generations.order_by("-created_at", "-id").prefetch_related("images")
+    return generations.order_by("-created_at", "-id").select_related("api_key").prefetch_related("images")
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class HistoryFeed:
             return []
         merged = keys[0].union(*keys[1:], all=True) if len(keys) > 1 else keys[0]
         page = list(merged.order_by("-at", "-pk")[window])
-        generations = Generation.objects.prefetch_related("images").in_bulk(
+        generations = Generation.objects.select_related("api_key").prefetch_related("images").in_bulk(
             [pk for label, pk, _ in page if label == "g"])
         conversations = {row.pk: row for row in user_conversations(user=self._user).filter(
             pk__in=[pk for label, pk, _ in page if label == "c"])}
@@ -76,7 +76,8 @@ class HistoryFeed:
 def user_generation(*, user, generation_id, allow_admin: bool = False) -> Generation:
     """One of the user's generations (any one for an admin when ``allow_admin``);
     someone else's is NotFound (404), never 403."""
-    return _one_visible_to(user, Generation.objects.prefetch_related("images"), pk=int_or_none(generation_id),
+    return _one_visible_to(user, Generation.objects.select_related("api_key").prefetch_related("images"),
+                           pk=int_or_none(generation_id),
                            owner_lookup="owner", allow_admin=allow_admin, not_found="Generation not found.")
 
 

@@ -157,3 +157,31 @@ def test_a_key_on_the_generation_api_marks_the_history_row(catalogue, user, make
     client.force_authenticate(user)
     client.post("/api/generate/text", {"prompt": "again", "model": "fake/echo"}, format="json")
     assert Generation.objects.filter(api_key__isnull=True).count() == 1
+
+
+def test_a_gateway_row_reads_back_with_its_key(served, user, other_user, admin_user):
+    """Through uvicorn: a chat completion on /v1/ with a key, then the history API names that key."""
+    import httpx
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    base, key, secret = served
+
+    def bearer(token):
+        return {"Authorization": f"Bearer {token}"}
+
+    answer = httpx.post(f"{base}/v1/chat/completions", headers=bearer(secret), timeout=30,
+                        json={"model": "fake/echo", "messages": [{"role": "user", "content": "from a script"}]})
+    assert answer.status_code == 200, answer.text
+    expected = {"id": key.pk, "name": "script", "prefix": key.prefix}
+
+    owner = bearer(AccessToken.for_user(user))
+    [row] = httpx.get(f"{base}/api/generations", headers=owner, timeout=30).json()["results"]
+    assert row["prompt"] == "from a script" and row["api_key"] == expected
+    assert secret not in str(row) and key.key_hash not in str(row)
+    detail = f"{base}/api/generations/{row['id']}"
+    assert httpx.get(detail, headers=owner, timeout=30).json()["api_key"] == expected
+    assert httpx.get(detail, headers=bearer(secret), timeout=30).json()["api_key"] == expected
+    # Someone else never learns the row exists; an admin reads it, key and all.
+    assert httpx.get(detail, headers=bearer(AccessToken.for_user(other_user)), timeout=30).status_code == 404
+    as_admin = httpx.get(detail, headers=bearer(AccessToken.for_user(admin_user)), timeout=30)
+    assert as_admin.status_code == 200 and as_admin.json()["api_key"] == expected

@@ -3,8 +3,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.api_keys import api_key_create, api_key_revoke
 from generation import selectors
 from generation.models import GeneratedImage, Generation
 from tests.factories import GenerationFactory, UserFactory
@@ -69,6 +72,50 @@ def test_deleting_a_user_removes_their_files(catalogue, user_api, user, stored_f
     with django_capture_on_commit_callbacks(execute=True):
         user.delete()
     assert stored_files() == [] and not Generation.objects.exists()
+
+
+def test_history_names_the_api_key_a_row_was_made_with(user_api, user):
+    created = api_key_create(user=user, name="nightly script")
+    by_key = _make(user, api_key=created.key, minutes_ago=1)
+    by_web = _make(user, minutes_ago=2)
+
+    listed = {item["id"]: item for item in user_api.get("/api/generations").json()["results"]}
+    detail = user_api.get(f"/api/generations/{by_key.pk}").json()
+
+    expected = {"id": created.key.pk, "name": "nightly script", "prefix": created.key.prefix}
+    assert listed[by_key.pk]["api_key"] == expected and detail["api_key"] == expected
+    assert listed[by_web.pk]["api_key"] is None
+    assert user_api.get(f"/api/generations/{by_web.pk}").json()["api_key"] is None
+    answered = user_api.get("/api/generations").content.decode()
+    assert created.secret not in answered and created.key.key_hash not in answered
+
+
+def test_a_revoked_key_stays_named_and_a_deleted_one_becomes_null(user_api, user):
+    revoked = api_key_create(user=user, name="old laptop").key
+    deleted = api_key_create(user=user, name="gone").key
+    by_revoked = _make(user, api_key=revoked)
+    by_deleted = _make(user, api_key=deleted)
+    api_key_revoke(key_id=revoked.pk, by=user)
+    deleted.delete()
+
+    assert user_api.get(f"/api/generations/{by_revoked.pk}").json()["api_key"] == {
+        "id": revoked.pk, "name": "old laptop", "prefix": revoked.prefix}
+    assert user_api.get(f"/api/generations/{by_deleted.pk}").json()["api_key"] is None
+    assert Generation.objects.filter(pk=by_deleted.pk).exists()
+
+
+def test_history_list_reads_the_keys_in_the_same_query(user_api, user):
+    def queries_for_list() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert user_api.get("/api/generations").status_code == 200
+        return len(captured)
+
+    _make(user, api_key=api_key_create(user=user, name="first").key)
+    one = queries_for_list()
+    for index in range(5):
+        _make(user, api_key=api_key_create(user=user, name=f"key {index}").key)
+
+    assert queries_for_list() == one
 
 
 ENDPOINTS = [

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from accounts.api_keys import api_key_create, api_key_revoke
 from generation.markdown import render_markdown
 from generation.models import Generation
 from tests.factories import GenerationFactory
@@ -102,6 +103,22 @@ def test_history_page_filters_and_shows_thumbnails(catalogue, web, client_for, o
     images = web.get("/history?kind=image").content.decode()
     assert "an image prompt" in images and "a text prompt" not in images
     assert web.get(f"/history/{other.pk}").status_code == 404
+
+
+def test_history_and_detail_pages_name_the_api_key(web, user):
+    key = api_key_create(user=user, name="ci runner").key
+    by_key = GenerationFactory(owner=user, prompt="made by a script", api_key=key)
+    by_web = GenerationFactory(owner=user, prompt="made on the page")
+    via = f"via API key ci runner ({key.prefix}…)"
+
+    history = web.get("/history").content.decode()
+    assert history.count(via) == 1 and history.count('data-testid="via-api-key"') == 1
+    assert history.index("made by a script") < history.index(via)
+    assert via in web.get(f"/history/{by_key.pk}").content.decode()
+    assert "via API key" not in web.get(f"/history/{by_web.pk}").content.decode()
+    # A revoked key still exists, so its rows stay marked.
+    api_key_revoke(key_id=key.pk, by=user)
+    assert via in web.get(f"/history/{by_key.pk}").content.decode()
 
 
 def test_admin_can_open_anyones_generation_page(catalogue, client, admin_user, user):
