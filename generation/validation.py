@@ -143,9 +143,19 @@ def clean_messages(messages) -> tuple[dict, ...]:
         raise InvalidInput(f"The conversation is too long: at most {4 * limit} characters in all.", field="messages")
     if images > MAX_MESSAGE_IMAGES:
         raise InvalidInput(f"At most {MAX_MESSAGE_IMAGES} images in all (this has {images}).", field="messages")
-    if cleaned[-1]["role"] != "user" or not cleaned[-1]["content"].strip():
-        raise InvalidInput("The last message must be the user's, with some text.", field="messages")
+    last = cleaned[-1]
+    if last["role"] != "user" or not (last["content"].strip() or "parts" in last):
+        raise InvalidInput("The last message must be the user's, with some text or an image.", field="messages")
     return tuple(cleaned)
+
+
+def _prompt_of(message: dict) -> str:
+    """What the history records as the prompt of a conversation's last message: its text,
+    or, for a message of images only, how many."""
+    if message["content"].strip():
+        return message["content"]
+    images = sum(part["type"] == "image_url" for part in message.get("parts", ()))
+    return f"({images} image{'s' if images != 1 else ''})"
 
 
 def check_message_images(messages: tuple[dict, ...], *, entry: ProviderModel) -> tuple[tuple[dict, ...], tuple]:
@@ -206,7 +216,7 @@ def text_request_validate(*, model: str, prompt: str = "", system: str = "", max
     text its system messages."""
     if messages is not None:
         messages = clean_messages(messages)
-        prompt = messages[-1]["content"]
+        prompt = _prompt_of(messages[-1])
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
     options = clean_options(top_p=top_p, stop=stop, seed=seed)
     prompt = clean_prompt(prompt, field="messages" if messages else "prompt")

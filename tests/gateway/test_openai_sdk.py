@@ -216,6 +216,15 @@ def test_image_parts_reach_the_provider_and_the_history_notes_them(sdk, fake_ope
                                     {"message": 0, "url": PHOTO}]
 
 
+def test_a_message_of_images_only_is_answered_and_recorded_as_such(sdk, fake_openrouter):
+    completion = sdk().chat.completions.create(model=VISION, messages=[
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": PHOTO}}]}])
+    assert f"I see 1 image: {PHOTO}." in completion.choices[0].message.content
+    [sent] = fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
+    assert sent.body["messages"][-1]["content"] == [{"type": "image_url", "image_url": {"url": PHOTO}}]
+    assert Generation.objects.get().prompt == "(1 image)"
+
+
 def test_image_parts_stream_too(sdk):
     stream = sdk().chat.completions.create(model=VISION, stream=True, messages=_with_images(_data_url(png_bytes())))
     text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
@@ -239,7 +248,7 @@ def test_a_text_only_model_refuses_image_parts(sdk, fake_openrouter):
     ([{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}], "parts must be"),
     ([{"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": PHOTO}}]},
       {"role": "user", "content": "and?"}], "in user messages"),
-    (_with_images(PHOTO, text=""), "with some text"),
+    ([{"role": "user", "content": [{"type": "text", "text": "  "}]}], "with some text or an image"),
 ])
 def test_bad_image_parts_are_400_on_messages(sdk, fake_openrouter, messages, says):
     with pytest.raises(openai.BadRequestError) as raised:
