@@ -70,10 +70,6 @@ def test_at_most_web_db_concurrency_steps_run_at_once(settings):
 
 
 def test_the_connection_is_given_back_after_each_step():
-    def still_open() -> bool:
-        _backend_id()
-        return connection.connection is not None
-
     def open_after_step():
         return connection.connection is not None
 
