@@ -36,6 +36,7 @@ import argparse
 import asyncio
 import json
 import math
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -175,6 +176,26 @@ class StreamResult:
         self.started = 0.0
 
 
+def read_event(result: StreamResult, block: bytes, started: float) -> None:
+    """One server-sent event (its lines, without the blank line that ended it)."""
+    event, data = None, []
+    for line in block.split(b"\n"):
+        if line.startswith(b"event:"):
+            event = line[6:].strip().decode()
+        elif line.startswith(b"data:"):
+            data.append(line[5:].strip())
+    if event is None and not data:
+        return  # a comment (keep-alive)
+    if event == "done":
+        result.done = True
+    elif event == "error":
+        result.error = "error event: " + b"\n".join(data).decode(errors="replace")[:200]
+    elif event is None:
+        result.pieces += 1
+        if result.first_piece is None:
+            result.first_piece = time.monotonic() - started
+
+
 async def one_stream(client: httpx.AsyncClient, url: str, token: str, model: str, prompt: str) -> StreamResult:
     result = StreamResult()
     started = result.started = time.monotonic()
@@ -185,22 +206,15 @@ async def one_stream(client: httpx.AsyncClient, url: str, token: str, model: str
                 body = (await response.aread()).decode(errors="replace")
                 result.error = f"HTTP {response.status_code}: {body[:200]}"
                 return result
-            event, data = None, []
-            async for line in response.aiter_lines():
-                if line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    data.append(line[5:].strip())
-                elif line == "" and (event or data):
-                    if event == "done":
-                        result.done = True
-                    elif event == "error":
-                        result.error = "error event: " + "\n".join(data)[:200]
-                    elif event is None:
-                        result.pieces += 1
-                        if result.first_piece is None:
-                            result.first_piece = time.monotonic() - started
-                    event, data = None, []
+            # Events are split on the blank line that ends each, from the raw bytes: the
+            # load generator shares the machine's cores with the server, so it reads as
+            # cheaply as it can (no line iterator, no decoding of the pieces).
+            buffer = b""
+            async for chunk in response.aiter_raw():
+                buffer += chunk
+                *blocks, buffer = buffer.split(b"\n\n")
+                for block in blocks:
+                    read_event(result, block, started)
             if not result.done and result.error is None:
                 result.error = f"stream ended without done after {result.pieces} pieces"
     except Exception as exc:  # noqa: BLE001 - every failure is a result
@@ -227,25 +241,62 @@ async def probe(client: httpx.AsyncClient, url: str, every: float, stop: asyncio
             pass
 
 
+def probe_process(urls: list[str], every: float, timeout: float, ready, stop, results) -> None:
+    """The prober, in a process of its own: its timings are the server's answer times,
+    not the wait for the stream client's busy event loop."""
+    async def run():
+        latencies = {url: [] for url in urls}
+        failures = {url: Counter() for url in urls}
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, lambda: (stop.wait(), loop.call_soon_threadsafe(stopping.set)))
+        async with httpx.AsyncClient(timeout=httpx.Timeout(timeout)) as client:
+            ready.set()
+            await asyncio.gather(*(probe(client, url, every, stopping, latencies[url], failures[url])
+                                   for url in urls))
+        results.put((latencies, {url: dict(counter) for url, counter in failures.items()}))
+
+    asyncio.run(run())
+
+
+# Streams are spread over several client connection pools: one httpx pool walks all its
+# connections on every request and response, which at hundreds of streams would make the
+# load generator, not the server, what is measured.
+CLIENT_POOLS = 8
+
+
 async def run_streams(stack: VideoStack, tokens: list[str], model: str, streams: int, *,
                       prober_interval: float, timeout: float, probes: bool):
-    limits = httpx.Limits(max_connections=streams + 10, max_keepalive_connections=streams + 10)
+    per_pool = math.ceil(streams / CLIENT_POOLS) + 10
+    limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
     timeouts = httpx.Timeout(connect=timeout, read=timeout, write=timeout, pool=timeout)
     latencies = {path: [] for path in PROBED}
     probe_failures = {path: Counter() for path in PROBED}
-    async with httpx.AsyncClient(limits=limits, timeout=timeouts) as client, \
-            httpx.AsyncClient(timeout=httpx.Timeout(timeout)) as prober:
-        stop = asyncio.Event()
-        probers = [asyncio.create_task(probe(prober, stack.url(path), prober_interval, stop,
-                                             latencies[path], probe_failures[path]))
-                   for path in PROBED] if probes else []
+    context = multiprocessing.get_context("spawn")
+    ready, stop, queue = context.Event(), context.Event(), context.Queue()
+    prober = None
+    if probes:
+        prober = context.Process(target=probe_process, daemon=True, args=(
+            [stack.url(path) for path in PROBED], prober_interval, timeout, ready, stop, queue))
+        prober.start()
+        await asyncio.to_thread(ready.wait, 60)
+    clients = [httpx.AsyncClient(limits=limits, timeout=timeouts) for _ in range(CLIENT_POOLS)]
+    try:
         started = time.monotonic()
         results = await asyncio.gather(*(
-            one_stream(client, stack.url("/api/generate/text"), tokens[i % len(tokens)], model,
+            one_stream(clients[i % CLIENT_POOLS], stack.url("/api/generate/text"), tokens[i % len(tokens)], model,
                        f"stream {i}: tell me a long story") for i in range(streams)))
         ended = time.monotonic()
+    finally:
         stop.set()
-        await asyncio.gather(*probers)
+        for client in clients:
+            await client.aclose()
+    if prober is not None:
+        measured, failures = await asyncio.to_thread(queue.get, True, 120)
+        await asyncio.to_thread(prober.join, 30)
+        for path in PROBED:
+            latencies[path] = measured[stack.url(path)]
+            probe_failures[path] = Counter(failures[stack.url(path)])
     return results, started, ended, latencies, probe_failures
 
 

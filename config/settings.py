@@ -435,12 +435,15 @@ GENERATION_MAX_IMAGES = env.int("GENERATION_MAX_IMAGES", default=4)
 # whole generation request may take, streaming included.
 GENERATION_MAX_IN_FLIGHT = env.int("GENERATION_MAX_IN_FLIGHT", default=4)
 GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
-# Database steps a web process runs at once for its async requests (each holds a
-# connection meanwhile): bounds connections however many requests are in flight.
 # Seconds a web process keeps a catalogue entry it read (catalogue.selectors): another
 # process's change to a model (a sync, an admin's switch) shows within that time.
 CATALOGUE_CACHE_SECONDS = env.float("CATALOGUE_CACHE_SECONDS", default=5.0)
-WEB_DB_CONCURRENCY = env.int("WEB_DB_CONCURRENCY", default=16)
+# Database steps a web process runs at once for its async requests (each holds a
+# connection meanwhile): bounds connections however many requests are in flight. On
+# PostgreSQL a step mostly waits on the server, so many threads overlap their waits; on
+# DuckDB a step is this process's own CPU work, and every further thread only contends
+# for the GIL with the event loop (measured: bench/concurrent_generations.py).
+WEB_DB_CONCURRENCY = env.int("WEB_DB_CONCURRENCY", default=2 if USES_DUCKDB else 16)
 # Where those steps run: "pool", threads shared by all requests (core.db.in_db), or
 # "request", each request's own thread (the test settings, for the test's transaction).
 WEB_DB_THREADS = "pool"

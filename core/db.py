@@ -3,6 +3,7 @@ provider, and trying a write again after a concurrent writer's conflict (DuckDB)
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import functools
 import logging
@@ -11,7 +12,7 @@ import threading
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Awaitable, Callable, TypeVar
+from typing import Awaitable, Callable, Generic, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -22,6 +23,7 @@ from django_duckdb.errors import WriteConflict
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Waits before trying a conflicting write again: DuckDB answers a concurrent write to the
 # same row with an error (instead of waiting) while the other transaction commits.
@@ -165,3 +167,82 @@ def in_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
                 _step_pool(), functools.partial(context.run, step, *args, **kwargs))
 
     return functools.wraps(fn)(run)
+
+
+class Coalesced(Generic[T, R]):
+    """One database step for the items of concurrent callers: ``await batched(item)``
+    waits while a batch runs; the next batch takes every item that came meanwhile (at
+    most ``max_batch``) and runs ``run_batch(items) -> results`` (in order) in one step.
+    Alone, an item goes at once: nothing waits for others to come.
+
+    For writes whose fixed cost per statement dominates: on DuckDB one INSERT of 32 rows
+    costs about what two single-row INSERTs do. A batch that fails is run again item by
+    item, so a bad item fails alone: ``run_batch`` must be safe to repeat for the items of
+    a failed batch. A caller that stops waiting does not take its item back."""
+
+    def __init__(self, run_batch: Callable[[list[T]], list[R]], *, max_batch: int = 64) -> None:
+        self._step = in_db(run_batch)
+        self._max_batch = max_batch
+        self._queues: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _BatchQueue]" = (
+            weakref.WeakKeyDictionary())
+
+    async def __call__(self, item: T) -> R:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _BatchQueue()
+        waiter = loop.create_future()
+        queue.items.append((item, waiter))
+        if queue.drainer is None:
+            queue.drainer = loop.create_task(self._drain(queue))
+        return await waiter
+
+    async def _drain(self, queue: "_BatchQueue") -> None:
+        batch: list = []
+        try:
+            while queue.items:
+                batch = [queue.items.popleft() for _ in range(min(len(queue.items), self._max_batch))]
+                if len(batch) == 1:
+                    await self._run_alone(*batch[0])
+                    continue
+                try:
+                    results = await self._step([item for item, _ in batch])
+                except Exception:
+                    log.info("a batch of %s failed; running its items one by one", len(batch))
+                    for item, waiter in batch:
+                        await self._run_alone(item, waiter)
+                else:
+                    for (_, waiter), result in zip(batch, results):
+                        _resolve(waiter, result=result)
+        except BaseException as exc:  # the drainer itself was stopped (its loop is closing)
+            for _, waiter in [*batch, *queue.items]:
+                _resolve(waiter, error=exc)
+            queue.items.clear()
+            raise
+        finally:
+            queue.drainer = None
+
+    async def _run_alone(self, item: T, waiter: asyncio.Future) -> None:
+        try:
+            [result] = await self._step([item])
+        except Exception as exc:
+            _resolve(waiter, error=exc)
+        else:
+            _resolve(waiter, result=result)
+
+
+class _BatchQueue:
+    def __init__(self) -> None:
+        self.items: collections.deque = collections.deque()
+        self.drainer: asyncio.Task | None = None
+
+
+def _resolve(waiter: asyncio.Future, *, result=None, error: BaseException | None = None) -> None:
+    if waiter.done():  # its caller stopped waiting
+        return
+    if isinstance(error, asyncio.CancelledError):
+        waiter.cancel()
+    elif error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(result)

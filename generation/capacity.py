@@ -11,7 +11,8 @@ import asyncio
 from contextlib import asynccontextmanager
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from core.errors import DomainError, ErrorKind, TooManyRequests
 
@@ -64,6 +65,12 @@ def try_acquire_slot(user_id: int) -> None:
 
 
 release_slot = _release
+
+
+def counts_in_memory() -> bool:
+    """The counts live in this process's memory (the embedded setup's LocMemCache): no
+    I/O to wait on, so async code may take and release slots without a thread."""
+    return isinstance(caches["default"], LocMemCache)
 
 
 class DeadlineExceeded(DomainError):

@@ -47,7 +47,8 @@ def _open_records(validate, record, *, user, reserve, calls: int = 1, **fields):
     the owner's budget (402 when it does not fit; billing), record a pending row per call. All or
     nothing: a slot or a reservation refused releases those taken, before any row is
     recorded. Returns (request, row) per call; the caller releases each slot when its
-    generation ends, and the records settle the reservations."""
+    generation ends, and the records settle the reservations. ``record`` may return rows
+    not written yet (records.text_unsaved): :func:`_open_text` writes them."""
     request = validate(user=user, **fields)
     slots, reserved = 0, []
     try:
@@ -58,11 +59,38 @@ def _open_records(validate, record, *, user, reserve, calls: int = 1, **fields):
             reserved.append(reserve(user=user, request=request))
         return [(each, record(user=user, request=each, hold=hold)) for each, hold in reserved]
     except BaseException:
-        for _, hold in reserved:
-            billing.safely("releasing a reservation", lambda: billing.release(hold))
-        for _ in range(slots):
-            capacity.release_slot(user.pk)
+        _let_go(user.pk, [hold for _, hold in reserved], slots)
         raise
+
+
+def _let_go(user_id: int, holds: list, slots: int) -> None:
+    for hold in holds:
+        billing.safely("releasing a reservation", lambda: billing.release(hold))
+    for _ in range(slots):
+        capacity.release_slot(user_id)
+
+
+# The pending rows of text requests arriving together are written in one INSERT: at a
+# burst of hundreds of streams, single-row INSERTs are most of a DuckDB process's work.
+_insert_pending = core_db.Coalesced(records.insert_pending)
+
+
+async def _open_text(*, user, stream: bool, api_key=None, calls: int = 1, **fields):
+    """:func:`_open_records` for text requests, their rows written with those of
+    concurrent requests. If writing fails, the slots and reservations are let go."""
+    opened = await in_db(_open_records)(
+        text_request_validate, functools.partial(records.text_unsaved, stream=stream, api_key=api_key), user=user,
+        reserve=_reserve_text, calls=calls, **fields)
+    try:
+        await asyncio.gather(*(_insert_pending(generation) for _, generation in opened))
+    except BaseException as exc:
+        holds = [records.budget_hold(generation) for _, generation in opened]
+        await asyncio.shield(in_db(_let_go)(user.pk, holds, len(opened)))
+        if isinstance(exc, Exception) and not isinstance(exc, DomainError):
+            log.error("The pending rows of a text request could not be written", exc_info=exc)
+            raise records.NotRecorded() from exc
+        raise
+    return opened
 
 
 def _open_record(validate, record, *, user, reserve, **fields):
@@ -87,8 +115,12 @@ def _reserve_images(*, user, request):
 
 
 async def _release(user_id: int) -> None:
-    # The count lives in the cache, not the database: no database step for it.
-    await asyncio.shield(asyncio.to_thread(capacity.release_slot, user_id))
+    # The count lives in the cache, not the database: no database step for it, and in
+    # this process's memory no thread either.
+    if capacity.counts_in_memory():
+        capacity.release_slot(user_id)
+    else:
+        await asyncio.shield(asyncio.to_thread(capacity.release_slot, user_id))
 
 
 async def _failed(generation: Generation, exc: BaseException) -> BaseException:
@@ -132,9 +164,7 @@ async def text_generate_choices(*, n: int | None, user, api_key=None, **fields) 
     raised once every call has ended; the answers that did come stay in the history,
     since the provider bills them."""
     n = clean_choices(n)
-    opened = await in_db(_open_records)(
-        text_request_validate, functools.partial(records.text_pending, stream=False, api_key=api_key), user=user,
-        reserve=_reserve_text, calls=n, **fields)
+    opened = await _open_text(user=user, stream=False, api_key=api_key, calls=n, **fields)
     answers = await asyncio.gather(*(_answer(request, generation, user_id=user.pk) for request, generation in opened),
                                    return_exceptions=True)
     for answer in answers:
@@ -252,9 +282,8 @@ async def text_stream_start(*, user, model: str, prompt: str = "", system: str =
     caller must ``aclose()`` the stream it gets (that releases the slot). ``conversation``
     and ``api_key`` as for :func:`text_generate`."""
     deadline = asyncio.get_running_loop().time() + settings.GENERATION_DEADLINE
-    request, generation = await in_db(_open_record)(
-        text_request_validate, functools.partial(records.text_pending, stream=True, api_key=api_key), user=user,
-        reserve=_reserve_text,
+    [(request, generation)] = await _open_text(
+        user=user, stream=True, api_key=api_key,
         model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature, **conversation)
     try:
         try:

@@ -18,7 +18,7 @@ from typing import IO, Any, AsyncIterator, Awaitable, Callable, Iterable, TypeVa
 import httpx
 
 from . import catalogue as catalogue_parsers
-from . import parsing, payloads, transport
+from . import parsing, payloads, pools, transport
 from .catalogue import image_route_for
 from .config import ClientConfig
 from .core import ClientCache, ClientCore
@@ -50,7 +50,7 @@ class AsyncOpenRouterClient(ClientCore):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **options: Any,
     ) -> None:
         super().__init__(config, **options)
-        self.http = http or httpx.AsyncClient(limits=transport.POOL_LIMITS)
+        self.http = http or pools.async_http_client()
         self._sleep = sleep
 
     async def aclose(self) -> None:

@@ -14,7 +14,7 @@ from typing import IO, Any, Callable, Iterator
 import httpx
 
 from . import catalogue as catalogue_parsers
-from . import parsing, payloads, transport
+from . import parsing, payloads, pools, transport
 from .catalogue import image_route_for
 from .config import ClientConfig
 from .core import ClientCache, ClientCore
@@ -45,7 +45,7 @@ class OpenRouterClient(ClientCore):
         sleep: Callable[[float], None] = time.sleep, **options: Any,
     ) -> None:
         super().__init__(config, **options)
-        self.http = http or httpx.Client(limits=transport.POOL_LIMITS)
+        self.http = http or httpx.Client(limits=pools.POOL_LIMITS)
         self._sleep = sleep
 
     def close(self) -> None:

@@ -22,8 +22,6 @@ from .config import ClientConfig
 from .errors import ProviderError, ProviderTimeout, ProviderUnavailable, error_from_payload
 
 USER_AGENT = "studio-openrouter/1.0"
-# Enough connections for hundreds of concurrent streams from one async client.
-POOL_LIMITS = httpx.Limits(max_connections=1024, max_keepalive_connections=64)
 MAX_REDIRECTS = 5
 # Generated images are a few MB at most; anything far larger is not an image we asked for.
 IMAGE_MAX_BYTES = 64 * 1024 * 1024

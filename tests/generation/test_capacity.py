@@ -80,3 +80,26 @@ def test_a_stream_past_the_deadline_ends_with_an_error_event_and_keeps_its_text(
     assert "did not finish within 1 seconds" in text and "GENERATION_DEADLINE" in text
     row = Generation.objects.get()
     assert row.status == "failed" and row.error_kind == "provider_timeout" and row.text.startswith("word1")
+
+
+@pytest.mark.parametrize("body", [
+    {"prompt": "hi", "model": "fake/echo"},
+    {"prompt": "hi", "model": "fake/echo", "stream": True},
+])
+def test_a_pending_row_that_cannot_be_written_frees_its_slot_and_sends_nothing(
+        catalogue, fake_openrouter, stream_post, settings, monkeypatch, body):
+    from core.db import Coalesced
+    from generation import services
+
+    def refused(generations):
+        raise RuntimeError("the database refused the rows")
+
+    settings.GENERATION_MAX_IN_FLIGHT = 1
+    monkeypatch.setattr(services, "_insert_pending", Coalesced(refused))
+    status, _, text = stream_post(URL, body)
+    monkeypatch.undo()
+
+    assert status == 503 and "could not be recorded" in text and "Try again" in text
+    assert not Generation.objects.exists() and list(fake_openrouter.received) == []
+    # The one slot came back: the next request is served.
+    assert stream_post(URL, body)[0] == 200

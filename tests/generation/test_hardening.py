@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from generation import markdown, records
+from core.db import Coalesced
+from generation import markdown, records, services
 from generation.models import GeneratedImage, Generation
 from openrouter.types import Usage
 from tests.openrouter.test_hardening import BOMB
@@ -251,8 +252,14 @@ def deleted_after_pending(monkeypatch):
             return generation
         monkeypatch.setattr(records, name, pending_then_deleted)
 
-    wrap("text_pending")
+    def inserted_then_deleted(generations):
+        for generation in records.insert_pending(generations):
+            Generation.objects.filter(pk=generation.pk).delete()
+            deleted.append(generation.pk)
+        return generations
+
     wrap("image_pending")
+    monkeypatch.setattr(services, "_insert_pending", Coalesced(inserted_then_deleted))
     return deleted
 
 
