@@ -439,11 +439,11 @@ GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
 # process's change to a model (a sync, an admin's switch) shows within that time.
 CATALOGUE_CACHE_SECONDS = env.float("CATALOGUE_CACHE_SECONDS", default=5.0)
 # Database steps a web process runs at once for its async requests (each holds a
-# connection meanwhile): bounds connections however many requests are in flight. On
-# PostgreSQL a step mostly waits on the server, so many threads overlap their waits; on
-# DuckDB a step is this process's own CPU work, and every further thread only contends
-# for the GIL with the event loop (measured: bench/concurrent_generations.py).
-WEB_DB_CONCURRENCY = env.int("WEB_DB_CONCURRENCY", default=2 if USES_DUCKDB else 16)
+# connection meanwhile): bounds connections however many requests are in flight. Every
+# thread past a few contends for the GIL with the event loop, which slows every page
+# (measured: bench/concurrent_generations.py); on PostgreSQL a step also waits on the
+# server, so a few more threads overlap those waits.
+WEB_DB_CONCURRENCY = env.int("WEB_DB_CONCURRENCY", default=2 if USES_DUCKDB else 4)
 # Where those steps run: "pool", threads shared by all requests (core.db.in_db), or
 # "request", each request's own thread (the test settings, for the test's transaction).
 WEB_DB_THREADS = "pool"
