@@ -182,7 +182,7 @@ async def _answer_whole(*, user, request: TurnRequest, generation) -> Message:
             raise
         except Exception as exc:
             raise await _settle_failed(request, generation, exc) from exc
-        generation = await in_db(generation_records.complete_text)(
+        generation = await generation_services._complete_text(
             generation, text=result.text, provider_id=result.id, finish_reason=result.finish_reason,
             usage=result.usage)
         return await _settle(request, generation)

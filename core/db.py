@@ -246,3 +246,42 @@ def _resolve(waiter: asyncio.Future, *, result=None, error: BaseException | None
         waiter.set_exception(error)
     else:
         waiter.set_result(result)
+
+
+def update_rows(model, changes: dict, *, where: dict) -> set:
+    """Write each row's own values in one UPDATE: ``changes`` maps a primary key to the
+    values of its row (every row the same fields), ``where`` adds equality conditions (a
+    row not matching them is left as it is). Returns the primary keys of the rows written.
+
+    Django's bulk_update writes a CASE per field, which DuckDB answers no faster than one
+    UPDATE per row; this joins the table to a VALUES list of the rows instead (one
+    statement, on DuckDB about a seventh of the cost per row at 32 rows; PostgreSQL takes
+    the same SQL)."""
+    if not changes:
+        return set()
+    meta = model._meta
+    quote = connection.ops.quote_name
+    pk = meta.pk
+    names = list(next(iter(changes.values())))
+    fields = [meta.get_field(name) for name in names]
+    columns = [pk, *fields]
+    row_sql = "(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in columns) + ")"
+    params: list = []
+    for key, values in changes.items():
+        if list(values) != names:
+            raise ValueError("every row must change the same fields, in the same order")
+        params.append(pk.get_db_prep_value(key, connection))
+        params.extend(field.get_db_prep_save(values[field.name], connection) for field in fields)
+    aliases = [f"c{index}" for index in range(len(columns))]
+    assignments = ", ".join(f"{quote(field.column)} = v.{alias}" for field, alias in zip(fields, aliases[1:]))
+    conditions = [f"t.{quote(pk.column)} = v.{aliases[0]}"]
+    for name, value in where.items():
+        field = meta.get_field(name)
+        conditions.append(f"t.{quote(field.column)} = %s")
+        params.append(field.get_db_prep_value(value, connection))
+    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+           f"FROM (VALUES {', '.join([row_sql] * len(changes))}) AS v({', '.join(aliases)}) "
+           f"WHERE {' AND '.join(conditions)} RETURNING t.{quote(pk.column)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}

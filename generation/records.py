@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import services as billing
-from core.db import release_db_connection, retry_on_write_conflict
+from core.db import release_db_connection, retry_on_write_conflict, update_rows
 from core.errors import Conflict, DomainError, ErrorKind, OperationFailed, Unavailable, describe_failure
 from core.files import delete_stored_file
 from core.images import DecodedImage
@@ -181,11 +181,51 @@ def finish(generation: Generation, *, status: str, **fields) -> Generation:
 
 def complete_text(generation: Generation, *, text: str, provider_id: str, finish_reason: str | None,
                   usage: Usage) -> Generation:
-    hold = budget_hold(generation)
-    billing.safely("settling a text reservation",
-                   lambda: billing.settle(hold, amount=billing.provider_cost(hold, usage)))
-    return finish(generation, status=Status.COMPLETED, text=text, provider_id=provider_id[:200],
-                  finish_reason=(finish_reason or "")[:40], **usage_fields(usage))
+    [completed] = complete_texts([TextAnswer(generation, text, provider_id, finish_reason, usage)])
+    return completed
+
+
+@dataclasses.dataclass(frozen=True)
+class TextAnswer:
+    """A text generation's answer, to complete its row with (complete_texts)."""
+
+    generation: Generation
+    text: str
+    provider_id: str
+    finish_reason: str | None
+    usage: Usage
+
+
+def complete_texts(answers: list[TextAnswer]) -> list[Generation]:
+    """Complete pending text rows with their answers, all in one UPDATE (see
+    core.db.update_rows: streams that end together each need their own row written), and
+    settle their reservations. Like :func:`finish`: a row that already finished is read
+    back as it is, one its owner deleted is returned as it would have been. Safe to
+    repeat (a settled reservation, a finished row, stay as they are)."""
+    now = timezone.now()
+    changes = {}
+    for answer in answers:
+        hold = budget_hold(answer.generation)
+        billing.safely("settling a text reservation",
+                       lambda: billing.settle(hold, amount=billing.provider_cost(hold, answer.usage)))
+        changes[answer.generation.pk] = {
+            "status": Status.COMPLETED, "finished_at": now, "text": answer.text,
+            "html": markdown.render_markdown(answer.text), "provider_id": answer.provider_id[:200],
+            "finish_reason": (answer.finish_reason or "")[:40], **usage_fields(answer.usage)}
+    written = update_rows(Generation, changes, where={"status": Status.PENDING})
+    finished = []
+    for answer in answers:
+        generation, fields = answer.generation, changes[answer.generation.pk]
+        fresh = None
+        if generation.pk not in written:  # finished elsewhere (cut short, failed) or deleted
+            fresh = Generation.objects.filter(pk=generation.pk).prefetch_related("images").first()
+        if fresh is None:
+            for name, value in fields.items():
+                setattr(generation, name, value)
+            fresh = generation
+        finished.append(fresh)
+    release_db_connection()
+    return finished
 
 
 def record_failure(generation: Generation, exc: BaseException, **fields) -> Generation:

@@ -114,6 +114,17 @@ def _reserve_images(*, user, request):
     return request, billing.reserve_images(user=user, entry=request.model, prompt=request.prompt, n=request.n)
 
 
+# Streams that started together end together: their rows are completed in one UPDATE.
+_complete_texts = core_db.Coalesced(records.complete_texts)
+
+
+async def _complete_text(generation: Generation, *, text: str, provider_id: str, finish_reason: str | None,
+                         usage) -> Generation:
+    """Complete a text row with its answer (records.complete_texts), with the rows of
+    the answers that come at the same time."""
+    return await _complete_texts(records.TextAnswer(generation, text, provider_id, finish_reason, usage))
+
+
 async def _release(user_id: int) -> None:
     # The count lives in the cache, not the database: no database step for it, and in
     # this process's memory no thread either.
@@ -186,7 +197,7 @@ async def _answer(request, generation: Generation, *, user_id: int) -> Generatio
             raise
         except Exception as exc:
             raise await _failed(generation, exc) from exc
-        return await in_db(records.complete_text)(
+        return await _complete_text(
             generation, text=result.text, provider_id=result.id, finish_reason=result.finish_reason,
             usage=result.usage)
     finally:
@@ -223,7 +234,7 @@ class TextStream:
                 if item is None:
                     raise ProviderMalformedResponse("The stream ended without its final event.")
                 if isinstance(item, StreamEnd):
-                    self.generation = await in_db(records.complete_text)(
+                    self.generation = await _complete_text(
                         self.generation, text=self.text, provider_id=item.id, finish_reason=item.finish_reason,
                         usage=item.usage)
                     return
