@@ -21,7 +21,13 @@ class AsyncApiView(APIView):
         self.request = request
         self.headers = self.default_response_headers
         try:
-            # Authentication and throttles may read the database: a worker thread does.
+            # An authentication class may read ahead on the event loop (aprepare: with the
+            # reads of concurrent requests); then authentication and throttles, which may
+            # read the database, run in a worker thread.
+            for authenticator in request.authenticators:
+                prepare = getattr(authenticator, "aprepare", None)
+                if prepare is not None:
+                    await prepare(request)
             await in_db(self.initial)(request, *args, **kwargs)
             method = request.method.lower()
             handler = getattr(self, method, None) if method in self.http_method_names else None
