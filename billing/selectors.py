@@ -33,11 +33,23 @@ def user_limits(*, user_id: int) -> Limits:
     """One query: the user's overrides, falling back on the site's defaults."""
     # [:1], not first(): no ORDER BY for a primary-key read (a sort step on DuckDB).
     row = next(iter(UserBudget.objects.filter(pk=user_id).values_list("daily_budget_usd", "monthly_budget_usd")[:1]), None)
+    return _limits(row, has_row=row is not None)
+
+
+def limits_of_users(user_ids: list[int]) -> list[Limits]:
+    """:func:`user_limits` of each of ``user_ids``, in one query (for the requests of
+    many users arriving together: generation.services reads them ahead, batched)."""
+    rows = {user_id: (daily, monthly) for user_id, daily, monthly in UserBudget.objects.filter(
+        pk__in=set(user_ids)).values_list("pk", "daily_budget_usd", "monthly_budget_usd")}
+    return [_limits(rows.get(user_id), has_row=user_id in rows) for user_id in user_ids]
+
+
+def _limits(row, *, has_row: bool) -> Limits:
     daily_override, monthly_override = row or (None, None)
     return Limits(
         daily=daily_override if daily_override is not None else settings.DEFAULT_DAILY_BUDGET_USD,
         monthly=monthly_override if monthly_override is not None else settings.DEFAULT_MONTHLY_BUDGET_USD,
-        daily_override=daily_override, monthly_override=monthly_override, has_row=row is not None,
+        daily_override=daily_override, monthly_override=monthly_override, has_row=has_row,
     )
 
 

@@ -69,12 +69,14 @@ class Hold:
 # ------------------------------------------------------------------ reserving
 
 
-def reserve_text(*, user, entry, prompt: str, system: str, max_tokens: int | None, images: int = 0) -> Hold | None:
+def reserve_text(*, user, entry, prompt: str, system: str, max_tokens: int | None, images: int = 0,
+                 limits: Limits | None = None) -> Hold | None:
     """Reserve a text request's largest cost: the prompt (as an upper bound of its
     tokens, with ``images`` sent images) plus ``max_tokens`` completion tokens. Without
     ``max_tokens`` the answer is capped at what the budget left pays for
-    (``Hold.max_tokens``, to send to the provider). None when no budget applies."""
-    limits = user_limits(user_id=user.pk)
+    (``Hold.max_tokens``, to send to the provider). None when no budget applies.
+    ``limits``: the user's, if the caller read them already (else read here)."""
+    limits = limits or user_limits(user_id=user.pk)
     if not limits.applies:
         return None
     price = _known(limits, user, lambda: pricing.text_price(entry, prompt=prompt, system=system, images=images),

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing import selectors as billing_selectors
 from billing import services as billing
 from core import db as core_db
 from core.errors import DomainError, NotFound
@@ -75,12 +76,18 @@ def _let_go(user_id: int, holds: list, slots: int) -> None:
 _insert_pending = core_db.Coalesced(records.insert_pending)
 
 
+# Likewise the budget limits they are checked against: one query for every user's.
+_limits_read_together = core_db.Coalesced(billing_selectors.limits_of_users)
+
+
 async def _open_text(*, user, stream: bool, api_key=None, calls: int = 1, **fields):
-    """:func:`_open_records` for text requests, their rows written with those of
-    concurrent requests. If writing fails, the slots and reservations are let go."""
+    """:func:`_open_records` for text requests, their owners' budget limits read and
+    their rows written with those of concurrent requests. If writing fails, the slots
+    and reservations are let go."""
+    limits = await _limits_read_together(user.pk)
     opened = await in_db(_open_records)(
         text_request_validate, functools.partial(records.text_unsaved, stream=stream, api_key=api_key), user=user,
-        reserve=_reserve_text, calls=calls, **fields)
+        reserve=functools.partial(_reserve_text, limits=limits), calls=calls, **fields)
     try:
         await asyncio.gather(*(_insert_pending(generation) for _, generation in opened))
     except BaseException as exc:
@@ -99,11 +106,11 @@ def _open_record(validate, record, *, user, reserve, **fields):
     return opened
 
 
-def _reserve_text(*, user, request):
+def _reserve_text(*, user, request, limits=None):
     # A conversation sends every message: its whole text is the prompt to pay for.
     prompt = "\n".join(message["content"] for message in request.messages) or request.prompt
     hold = billing.reserve_text(user=user, entry=request.model, prompt=prompt, system=request.system,
-                                max_tokens=request.max_tokens, images=len(request.images))
+                                max_tokens=request.max_tokens, images=len(request.images), limits=limits)
     if hold is not None and hold.max_tokens != request.max_tokens:
         # No max_tokens asked: the answer is capped at what the budget left pays for.
         request = dataclasses.replace(request, max_tokens=hold.max_tokens)
