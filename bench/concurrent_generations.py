@@ -21,10 +21,13 @@ THROTTLE_GENERATION is raised for the run.
 
 Phase 1: one stream alone; its duration is the ideal. Phase 2: all streams at once, each
 ``POST /api/generate/text`` with ``"stream": true``, read as server-sent events to the end
-(a stream counts as completed only with its ``done`` event), from one asyncio
-httpx.AsyncClient; meanwhile a prober asks for ``/login`` and ``/healthz`` every
-``--prober-interval`` seconds each, and the resident memory (VmRSS) of the web process and
-its children is sampled every 0.2 s.
+(a stream counts as completed only with its ``done`` event), from one asyncio loop
+over CLIENT_POOLS httpx clients, counting events from the raw bytes; meanwhile a prober,
+in a process of its own (so that its timings are the server's, not the stream client's
+busy loop), asks for ``/login`` and ``/healthz`` every ``--prober-interval`` seconds
+each, and the resident memory (VmRSS) of the web process and its children is sampled
+every 0.2 s. The load generator shares the machine's cores with the server and the
+double: it is written to use as little of them as it can.
 
 Prints completed/failed streams (and the first error reasons), wall time against the
 ideal, time to the first piece, probe latencies, RSS growth per stream in flight, and a
