@@ -34,9 +34,13 @@ run: migrate
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Django's checks, migrations in step with the models, lint, format and types.
 check: venv
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR)

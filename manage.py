@@ -1,13 +1,15 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
+
 import os
 import sys
 
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    from config import startup
     from django.core.management import execute_from_command_line
+
+    from config import startup
 
     startup.prepare()
 

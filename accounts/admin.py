@@ -5,6 +5,7 @@ Email, role, activation and deletion changes go through the services, so the adm
 same rules as the API (last active admin, no self-deletion, tokens revoked on deactivation
 and password change).
 """
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -17,9 +18,9 @@ from django.utils.html import format_html
 from accounts import api_keys, services, tokens
 from accounts.api_keys import ApiKey
 from accounts.forms import add_service_errors
-from accounts.views import admin_login_view
 from accounts.models import RefreshToken, User, normalize_email
 from accounts.selectors import email_is_taken
+from accounts.views import admin_login_view
 from core.errors import DomainError, InvalidInput
 
 
@@ -61,8 +62,13 @@ class UserChangeForm(forms.ModelForm):
             return data
         user = self.instance  # still the stored values: the form's are applied after clean()
         try:
-            services.user_update(user=user, by=self.acting_user, email=data.get("email"),
-                                 role=data.get("role"), is_active=data.get("is_active"))
+            services.user_update(
+                user=user,
+                by=self.acting_user,
+                email=data.get("email"),
+                role=data.get("role"),
+                is_active=data.get("is_active"),
+            )
         except InvalidInput as exc:
             add_service_errors(self, exc)
         except (services.LastAdmin, services.SelfChangeRefused) as exc:
@@ -115,9 +121,7 @@ class UserAdmin(DjangoUserAdmin):
         ("Role and status", {"fields": ("role", "is_active")}),
         ("Dates", {"fields": ("date_joined", "approved_at", "last_login")}),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),)
     readonly_fields = ("date_joined", "approved_at", "last_login")
     list_display = ("email", "role", "is_active", "account_status", "date_joined", "last_login", "live_tokens")
     list_filter = ("role", "is_active", PendingFilter)

@@ -1,4 +1,5 @@
 """The accounts REST API: register, login, refresh, logout, the caller's profile and API keys."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -10,10 +11,22 @@ from rest_framework.views import APIView
 
 from accounts import api_keys, services, tokens
 from accounts.serializers import (
-    NOT_SIGNED_IN, THROTTLED, AccountOut, FieldErrorsOut, LoginOut, MeOut, TokenPairOut, detail_response,
+    NOT_SIGNED_IN,
+    THROTTLED,
+    AccountOut,
+    FieldErrorsOut,
+    LoginOut,
+    MeOut,
+    TokenPairOut,
+    detail_response,
 )
 from accounts.throttles import (
-    AuthEmailThrottle, AuthIpThrottle, ProfileThrottle, TokenThrottle, login_failed, login_wait,
+    AuthEmailThrottle,
+    AuthIpThrottle,
+    ProfileThrottle,
+    TokenThrottle,
+    login_failed,
+    login_wait,
 )
 from core.errors import TooManyRequests
 
@@ -41,8 +54,9 @@ class CredentialsIn(serializers.Serializer):
     """An email and a password (register and login have the same body)."""
 
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"}
+    )
 
 
 class RegisterIn(CredentialsIn):
@@ -55,13 +69,17 @@ class RegisterApi(PublicApiView):
     throttle_classes = (AuthIpThrottle, AuthEmailThrottle)
 
     @extend_schema(
-        operation_id="auth_register", request=RegisterIn,
-        responses={201: AccountOut, 400: FieldErrorsOut,
-                   403: detail_response("Registration is closed (REGISTRATION=closed): administrators add accounts."),
-                   429: THROTTLED},
-        description="Create a user (role \"user\"). The email is unique in any letter case; the "
-                    "password must pass the site's password validators. With REGISTRATION=approval the "
-                    "account is \"pending\" (it cannot log in) until an administrator approves it.",
+        operation_id="auth_register",
+        request=RegisterIn,
+        responses={
+            201: AccountOut,
+            400: FieldErrorsOut,
+            403: detail_response("Registration is closed (REGISTRATION=closed): administrators add accounts."),
+            429: THROTTLED,
+        },
+        description='Create a user (role "user"). The email is unique in any letter case; the '
+        "password must pass the site's password validators. With REGISTRATION=approval the "
+        'account is "pending" (it cannot log in) until an administrator approves it.',
     )
     def post(self, request):
         data = _valid(RegisterIn, request)
@@ -81,29 +99,35 @@ class LoginApi(PublicApiView):
     throttle_classes = ()
 
     @extend_schema(
-        operation_id="auth_login", request=LoginIn,
+        operation_id="auth_login",
+        request=LoginIn,
         responses={
-            200: LoginOut, 400: FieldErrorsOut,
-            401: detail_response("Wrong email or password, or the account is deactivated (one message for all); "
-                                 "with the right password of an account waiting for approval, a message "
-                                 "saying so (code \"awaiting_approval\")."),
+            200: LoginOut,
+            400: FieldErrorsOut,
+            401: detail_response(
+                "Wrong email or password, or the account is deactivated (one message for all); "
+                "with the right password of an account waiting for approval, a message "
+                'saying so (code "awaiting_approval").'
+            ),
             429: THROTTLED,
         },
         description="Failed attempts are limited per client address (then every attempt is refused "
-                    "until Retry-After) and per email (then wrong passwords answer 429; the right "
-                    "one still logs in).",
+        "until Retry-After) and per email (then wrong passwords answer 429; the right "
+        "one still logs in).",
     )
     def post(self, request):
         if wait := login_wait(request):
-            raise TooManyRequests(f"Too many failed logins from this address; try again in {wait} seconds.",
-                                  retry_after=wait)
+            raise TooManyRequests(
+                f"Too many failed logins from this address; try again in {wait} seconds.", retry_after=wait
+            )
         data = _valid(LoginIn, request)
         try:
             user, pair = services.auth_login(email=data["email"], password=data["password"])
         except services.InvalidCredentials:
             if wait := login_failed(request):
-                raise TooManyRequests(f"Too many failed logins for this email; try again in {wait} seconds.",
-                                      retry_after=wait) from None
+                raise TooManyRequests(
+                    f"Too many failed logins for this email; try again in {wait} seconds.", retry_after=wait
+                ) from None
             raise
         return Response(LoginOut({"access": pair.access, "refresh": pair.refresh, "user": user}).data)
 
@@ -118,12 +142,16 @@ class RefreshApi(PublicApiView):
     throttle_classes = (TokenThrottle,)
 
     @extend_schema(
-        operation_id="auth_refresh", request=RefreshIn,
+        operation_id="auth_refresh",
+        request=RefreshIn,
         responses={
-            200: TokenPairOut, 400: FieldErrorsOut,
-            401: detail_response("The token is invalid, expired, unknown or revoked, or its user is inactive. "
-                        "Presenting an already used token also revokes every token descended from "
-                        "the same login."),
+            200: TokenPairOut,
+            400: FieldErrorsOut,
+            401: detail_response(
+                "The token is invalid, expired, unknown or revoked, or its user is inactive. "
+                "Presenting an already used token also revokes every token descended from "
+                "the same login."
+            ),
             429: TOKEN_THROTTLED,
         },
     )
@@ -139,11 +167,15 @@ class LogoutApi(PublicApiView):
     throttle_classes = (TokenThrottle,)
 
     @extend_schema(
-        operation_id="auth_logout", request=RefreshIn,
+        operation_id="auth_logout",
+        request=RefreshIn,
         responses={
-            204: OpenApiResponse(description="Revoked."), 400: FieldErrorsOut,
-            401: detail_response("The token is invalid, expired or unknown, or was already revoked "
-                        "(then every token of the same login is revoked)."),
+            204: OpenApiResponse(description="Revoked."),
+            400: FieldErrorsOut,
+            401: detail_response(
+                "The token is invalid, expired or unknown, or was already revoked "
+                "(then every token of the same login is revoked)."
+            ),
             429: TOKEN_THROTTLED,
         },
     )
@@ -158,11 +190,17 @@ class LogoutApi(PublicApiView):
 
 class MeUpdateIn(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False)
-    password = serializers.CharField(required=False, trim_whitespace=False, max_length=128,
-                                     write_only=True, style={"input_type": "password"},
-                                     help_text="the new password")
-    current_password = serializers.CharField(trim_whitespace=False, max_length=128, write_only=True,
-                                             style={"input_type": "password"})
+    password = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        max_length=128,
+        write_only=True,
+        style={"input_type": "password"},
+        help_text="the new password",
+    )
+    current_password = serializers.CharField(
+        trim_whitespace=False, max_length=128, write_only=True, style={"input_type": "password"}
+    )
 
 
 class MeApi(APIView):
@@ -177,22 +215,26 @@ class MeApi(APIView):
         return Response(MeOut(request.user).data)
 
     @extend_schema(
-        operation_id="users_me_update", request=MeUpdateIn,
+        operation_id="users_me_update",
+        request=MeUpdateIn,
         responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 429: PROFILE_THROTTLED},
         description="Change the email and/or the password; current_password is required. "
-                    "A password change ends every session of the account: all its refresh tokens "
-                    "are revoked and the access tokens already issued are refused (log in again).",
+        "A password change ends every session of the account: all its refresh tokens "
+        "are revoked and the access tokens already issued are refused (log in again).",
     )
     def put(self, request):
         data = _valid(MeUpdateIn, request)
         user = services.user_update_profile(
-            user=request.user, current_password=data["current_password"],
-            email=data.get("email"), password=data.get("password"),
+            user=request.user,
+            current_password=data["current_password"],
+            email=data.get("email"),
+            password=data.get("password"),
         )
         return Response(MeOut(user).data)
 
     @extend_schema(
-        operation_id="users_me_partial_update", request=MeUpdateIn,
+        operation_id="users_me_partial_update",
+        request=MeUpdateIn,
         responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 429: PROFILE_THROTTLED},
         description="Same as PUT.",
     )
@@ -204,10 +246,11 @@ class LogoutAllApi(APIView):
     """Log out everywhere: end every session of the signed-in user."""
 
     @extend_schema(
-        operation_id="users_me_logout_all", request=None,
+        operation_id="users_me_logout_all",
+        request=None,
         responses={204: OpenApiResponse(description="Every session ended."), 401: NOT_SIGNED_IN},
         description="Revokes every refresh token of the account and makes every access token "
-                    "issued so far (this one included) and every web session invalid.",
+        "issued so far (this one included) and every web session invalid.",
     )
     def post(self, request):
         tokens.user_sessions_end(user=request.user)
@@ -225,8 +268,9 @@ def _valid(serializer_class, request) -> dict:
 
 class ApiKeyIn(serializers.Serializer):
     name = serializers.CharField(max_length=api_keys.NAME_MAX_LENGTH, help_text="what the key is for")
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
-                                           help_text="when the key stops working; empty: never")
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="when the key stops working; empty: never"
+    )
 
 
 class ApiKeyOut(serializers.Serializer):
@@ -257,17 +301,19 @@ class ApiKeyListApi(APIView):
     parser_classes = [JSONParser]
     """Your personal API keys: list them, or create one (its secret is answered once)."""
 
-    @extend_schema(operation_id="api_keys_list", responses={200: ApiKeyOut(many=True), 401: NOT_SIGNED_IN,
-                                                            403: KEYS_REFUSED})
+    @extend_schema(
+        operation_id="api_keys_list", responses={200: ApiKeyOut(many=True), 401: NOT_SIGNED_IN, 403: KEYS_REFUSED}
+    )
     def get(self, request):
         return Response(ApiKeyOut(api_keys.user_api_keys(user=request.user), many=True).data)
 
     @extend_schema(
-        operation_id="api_keys_create", request=ApiKeyIn,
+        operation_id="api_keys_create",
+        request=ApiKeyIn,
         responses={201: ApiKeyCreatedOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 403: KEYS_REFUSED},
         description="Send it as `Authorization: Bearer <key>` to the generation, video and /v1/ APIs "
-                    "(e.g. the openai SDK with base_url=<site>/v1). Only a hash is stored: keep the "
-                    "secret, it is not shown again.",
+        "(e.g. the openai SDK with base_url=<site>/v1). Only a hash is stored: keep the "
+        "secret, it is not shown again.",
     )
     def post(self, request):
         data = _valid(ApiKeyIn, request)
@@ -278,9 +324,15 @@ class ApiKeyListApi(APIView):
 class ApiKeyDetailApi(APIView):
     """Revoke a key: yours, or anyone's for an administrator."""
 
-    @extend_schema(operation_id="api_keys_revoke",
-                   responses={204: OpenApiResponse(description="Revoked (or already was)."), 401: NOT_SIGNED_IN,
-                              403: KEYS_REFUSED, 404: detail_response("No such key among yours.")})
+    @extend_schema(
+        operation_id="api_keys_revoke",
+        responses={
+            204: OpenApiResponse(description="Revoked (or already was)."),
+            401: NOT_SIGNED_IN,
+            403: KEYS_REFUSED,
+            404: detail_response("No such key among yours."),
+        },
+    )
     def delete(self, request, pk: int):
         api_keys.api_key_revoke(key_id=pk, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

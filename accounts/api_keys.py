@@ -9,6 +9,7 @@ ApiKeyAuthentication), never account or key management: a leaked key cannot chan
 password or mint more keys. A key stops working when it is revoked, when it expires and
 when its owner is deactivated; it is deleted with its owner.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,8 +40,9 @@ class ApiKeyQuerySet(models.QuerySet):
     def usable(self, *, now=None):
         """Keys that authenticate: not revoked, not expired, owner active."""
         now = now or timezone.now()
-        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True,
-                           user__is_active=True)
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True, user__is_active=True
+        )
 
 
 class ApiKey(models.Model):
@@ -98,8 +100,14 @@ def api_key_create(*, user, name: str, expires_at=None, now=None) -> CreatedKey:
     if expires_at is not None and expires_at <= now:
         raise InvalidInput("The expiry must be in the future.", field="expires_at")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(user=user, name=name, prefix=secret[:PREFIX_LENGTH], key_hash=hash_secret(secret),
-                                created_at=now, expires_at=expires_at)
+    key = ApiKey.objects.create(
+        user=user,
+        name=name,
+        prefix=secret[:PREFIX_LENGTH],
+        key_hash=hash_secret(secret),
+        created_at=now,
+        expires_at=expires_at,
+    )
     return CreatedKey(key, secret)
 
 
@@ -151,4 +159,3 @@ def api_key_list():
 
 def _visible_keys(user):
     return ApiKey.objects.all() if user.is_admin else ApiKey.objects.filter(user=user)
-

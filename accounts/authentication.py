@@ -1,6 +1,7 @@
 """API authentication: SimpleJWT's, refusing access tokens issued before the user's
 sessions were ended (their "ver" claim is older than `User.token_version`), and personal
 API keys (ApiKeyAuthentication, for the generation, video and /v1/ APIs only)."""
+
 from __future__ import annotations
 
 import copy
@@ -15,7 +16,6 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.api_keys import KEY_PREFIX, ApiKey, api_key_authenticate
-
 from accounts.models import User
 from accounts.tokens import STALE_VERSION_MESSAGE, VERSION_CLAIM
 from core.db import Coalesced
@@ -61,7 +61,6 @@ class VersionedJWTAuthentication(JWTAuthentication):
         if validated_token.get(VERSION_CLAIM, 0) != user.token_version:
             raise AuthenticationFailed(STALE_VERSION_MESSAGE, code="token_not_valid")
         return user
-
 
     def _user_read_before(self, validated_token) -> User | None:
         """The user aprepare read for this token, refused as SimpleJWT would refuse it;
@@ -149,6 +148,10 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     name = "apiKeyAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "sk-studio-...",
-                "description": "A personal API key (create one on your profile page or with POST /api/keys). "
-                               "Accepted by the generation, video and /v1/ (OpenAI-compatible) APIs only."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "sk-studio-...",
+            "description": "A personal API key (create one on your profile page or with POST /api/keys). "
+            "Accepted by the generation, video and /v1/ (OpenAI-compatible) APIs only.",
+        }

@@ -24,18 +24,23 @@ class PasswordInput(forms.PasswordInput):
 
 class LoginForm(forms.Form):
     # Named "username" as in Django's AuthenticationForm (and the browser tests' fixture).
-    username = forms.EmailField(label="Email", max_length=254,
-                                widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    username = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
     password = forms.CharField(label="Password", strip=False, widget=PasswordInput("current-password"))
 
 
 class RegisterForm(forms.Form):
-    email = forms.EmailField(label="Email", max_length=254,
-                             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
-    password = forms.CharField(label="Password", strip=False, widget=PasswordInput("new-password"),
-                               help_text=password_validation.password_validators_help_text_html())
-    password_confirm = forms.CharField(label="Confirm password", strip=False,
-                                       widget=PasswordInput("new-password"))
+    email = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=PasswordInput("new-password"),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password_confirm = forms.CharField(label="Confirm password", strip=False, widget=PasswordInput("new-password"))
 
     def clean_email(self):
         # Checked here too (user_register checks again), so that it shows with other errors.
@@ -60,16 +65,23 @@ class RegisterForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    email = forms.EmailField(label="Email", max_length=254,
-                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    new_password = forms.CharField(label="New password", required=False, strip=False,
-                                   widget=PasswordInput("new-password"),
-                                   help_text="Leave empty to keep your password.")
-    new_password_confirm = forms.CharField(label="Confirm new password", required=False, strip=False,
-                                           widget=PasswordInput("new-password"))
-    current_password = forms.CharField(label="Current password", strip=False,
-                                       widget=PasswordInput("current-password"),
-                                       help_text="Needed for any change.")
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    new_password = forms.CharField(
+        label="New password",
+        required=False,
+        strip=False,
+        widget=PasswordInput("new-password"),
+        help_text="Leave empty to keep your password.",
+    )
+    new_password_confirm = forms.CharField(
+        label="Confirm new password", required=False, strip=False, widget=PasswordInput("new-password")
+    )
+    current_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=PasswordInput("current-password"),
+        help_text="Needed for any change.",
+    )
 
     def clean(self):
         data = super().clean()
@@ -82,6 +94,9 @@ class ApiKeyForm(forms.Form):
     """A new personal API key: a name and, optionally, when it stops working."""
 
     name = forms.CharField(max_length=100, label="Key name", help_text="What the key is for, e.g. “laptop script”.")
-    expires_at = forms.DateTimeField(required=False, label="Expires (optional)",
-                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                     help_text="Empty: the key works until you revoke it.")
+    expires_at = forms.DateTimeField(
+        required=False,
+        label="Expires (optional)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Empty: the key works until you revoke it.",
+    )

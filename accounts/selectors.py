@@ -1,4 +1,5 @@
 """Account reads shared by the API, the pages and the admin stats."""
+
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet

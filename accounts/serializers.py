@@ -1,5 +1,6 @@
 """Accounts' output serializers and documented error answers, public to other apps
 (admin_panel answers with UserOut, and documents its errors with these)."""
+
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
@@ -20,7 +21,8 @@ class AccountOut(UserOut):
 
     status = serializers.ChoiceField(
         choices=User.Status.choices,
-        help_text='"pending": waiting for an administrator\'s approval (REGISTRATION=approval)')
+        help_text='"pending": waiting for an administrator\'s approval (REGISTRATION=approval)',
+    )
 
 
 class MeOut(UserOut):
@@ -36,13 +38,15 @@ class LoginOut(TokenPairOut):
     user = UserOut()
 
 
-DetailOut = inline_serializer("AccountsErrorDetail", {
-    "detail": serializers.CharField(),
-})
+DetailOut = inline_serializer(
+    "AccountsErrorDetail",
+    {
+        "detail": serializers.CharField(),
+    },
+)
 FieldErrorsOut = OpenApiResponse(
     OpenApiTypes.OBJECT,
-    description="Invalid input: an object mapping each offending field (or non_field_errors) "
-                "to a list of messages.",
+    description="Invalid input: an object mapping each offending field (or non_field_errors) to a list of messages.",
 )
 
 

@@ -8,6 +8,7 @@ on state raise the other `core.errors` errors.
 Refusals are raised outside the services' atomic blocks: DuckDB has no savepoints, so an
 error leaving a nested block would spoil the caller's transaction (the Django admin's).
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -43,8 +44,7 @@ class AwaitingApproval(AuthenticationError):
     the right password tells, so nobody else learns whether the address is registered)."""
 
     code = "awaiting_approval"
-    default_message = ("Your account is waiting for approval by an administrator; "
-                       "you can log in once it is approved.")
+    default_message = "Your account is waiting for approval by an administrator; you can log in once it is approved."
 
 
 class RegistrationClosed(DomainError):
@@ -117,11 +117,13 @@ def user_create(*, email: str, password: str, role: str | None = None) -> User:
 
 def _create(*, email: str, password: str, role: str | None, **fields) -> User:
     email = normalize_email(email)
-    _raise_if({
-        "email": _email_errors(email),
-        "password": _password_errors(password, user=User(email=email)),
-        "role": _role_errors(role),
-    })
+    _raise_if(
+        {
+            "email": _email_errors(email),
+            "password": _password_errors(password, user=User(email=email)),
+            "role": _role_errors(role),
+        }
+    )
     try:
         with transaction.atomic():
             return User.objects.create_user(email, password, role=role or User.Role.USER, **fields)
@@ -134,7 +136,8 @@ def user_approve(*, user: User) -> User:
     """Let a pending account in: active and approved from now on. NotPending (409) for an
     account that is not waiting (an active one, or one deactivated after its approval)."""
     approved = User.objects.filter(pk=user.pk, approved_at__isnull=True, is_active=False).update(
-        is_active=True, approved_at=timezone.now())
+        is_active=True, approved_at=timezone.now()
+    )
     user.refresh_from_db()
     if not approved:
         raise NotPending()
@@ -177,8 +180,13 @@ def _changes_errors(user: User, *, email: str | None, password: str | None, role
 
 
 def user_update(
-    *, user: User, by: User | None = None, email: str | None = None, password: str | None = None,
-    role: str | None = None, is_active: bool | None = None,
+    *,
+    user: User,
+    by: User | None = None,
+    email: str | None = None,
+    password: str | None = None,
+    role: str | None = None,
+    is_active: bool | None = None,
 ) -> User:
     """Change a user's email, password, role and/or activation: all of it or nothing.
 
@@ -247,7 +255,11 @@ def user_update(
 
 
 def user_update_profile(
-    *, user: User, current_password: str, email: str | None = None, password: str | None = None,
+    *,
+    user: User,
+    current_password: str,
+    email: str | None = None,
+    password: str | None = None,
 ) -> User:
     """The user changes their own email and/or password; both need the current password.
 
@@ -258,8 +270,9 @@ def user_update_profile(
     if not (current_password and user.check_password(current_password)):
         # Shown together with whatever else is wrong with the change.
         new_email = normalize_email(email) if email else None
-        errors = _changes_errors(user, email=new_email if new_email != user.email else None,
-                                 password=password, role=None)
+        errors = _changes_errors(
+            user, email=new_email if new_email != user.email else None, password=password, role=None
+        )
         _raise_if({"current_password": [WRONG_CURRENT_PASSWORD], **errors})
     return user_update(user=user, by=user, email=email or None, password=password or None)
 

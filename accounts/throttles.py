@@ -17,6 +17,7 @@ form). Refresh and logout have a per-address rate ("token"), profile changes a p
 Rates are DEFAULT_THROTTLE_RATES[scope], read on each request (not at import, as DRF's class
 attribute would), so settings overrides apply.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,15 +53,19 @@ class _AddressThrottle(_SettingsRateThrottle):
 
     def get_ident(self, request):
         global _warned_unused_forwarded_for
-        if not api_settings.NUM_PROXIES and not _warned_unused_forwarded_for and (
-                request.META.get("HTTP_X_FORWARDED_FOR")):
+        if (
+            not api_settings.NUM_PROXIES
+            and not _warned_unused_forwarded_for
+            and (request.META.get("HTTP_X_FORWARDED_FOR"))
+        ):
             # Behind a proxy with NUM_PROXIES=0 every client shares the proxy's address.
             _warned_unused_forwarded_for = True
             logger.warning(
                 "a request carries X-Forwarded-For but NUM_PROXIES is 0: the throttles use the "
                 "connection's address (%s). Behind a reverse proxy, set NUM_PROXIES to the "
                 "number of proxies, or all clients share one login limit.",
-                request.META.get("REMOTE_ADDR"))
+                request.META.get("REMOTE_ADDR"),
+            )
         return super().get_ident(request)
 
     def get_cache_key(self, request, view):

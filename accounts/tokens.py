@@ -26,6 +26,7 @@ rotation and a revocation of all sessions never interleave: either the rotation 
 first and the revocation sees (and revokes) its new token, or the revocation commits first
 and the rotation finds the version changed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
@@ -83,7 +84,7 @@ class RefreshSessionEnded(InvalidRefreshToken):
 # Why a session ended, for revocations that already ended every session of the user.
 SESSION_ENDED_MESSAGES = {
     Reason.PASSWORD_CHANGED: "The password of this account was changed, which ended this session; "
-                             "log in again with the new password.",
+    "log in again with the new password.",
     Reason.DEACTIVATED: "This account has been deactivated, which ended this session.",
     Reason.LOGOUT_ALL: "Every session of this account was ended (log out everywhere); log in again.",
 }
@@ -100,7 +101,7 @@ class TokenPair:
 
 
 def _from_epoch(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=dt_timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def access_token_for(*, user: User) -> jwt.AccessToken:
@@ -138,9 +139,7 @@ def _stored_token(raw: str) -> tuple[RefreshToken, int]:
     except TokenError as exc:
         raise InvalidRefreshToken() from exc
     record = (
-        RefreshToken.objects.select_related("user")
-        .filter(jti=payload.get(jwt_settings.api_settings.JTI_CLAIM))
-        .first()
+        RefreshToken.objects.select_related("user").filter(jti=payload.get(jwt_settings.api_settings.JTI_CLAIM)).first()
     )
     if record is None:
         raise InvalidRefreshToken()
@@ -158,7 +157,8 @@ def _revoke(queryset, *, reason: str, now: datetime | None = None) -> int:
     now = now or timezone.now()
     return retry_on_write_conflict(
         lambda: queryset.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason),
-        what="refresh-token revocation")
+        what="refresh-token revocation",
+    )
 
 
 def _reject_revoked(record: RefreshToken) -> None:
@@ -173,7 +173,10 @@ def _reject_reuse(record: RefreshToken) -> None:
     revoked = _revoke(RefreshToken.objects.filter(family=record.family), reason=Reason.REUSE_DETECTED)
     logger.warning(
         "revoked refresh token %s presented again (user %s); revoked %d token(s) of family %s",
-        record.jti, record.user_id, revoked, record.family,
+        record.jti,
+        record.user_id,
+        revoked,
+        record.family,
     )
     raise RefreshTokenReused()
 
@@ -214,7 +217,8 @@ def refresh_token_rotate(*, token: str) -> TokenPair:
                 # The conditional UPDATE decides between refreshes of the same token: only
                 # the request that flips revoked_at from NULL issues the next token.
                 if current and RefreshToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(
-                        revoked_at=now, revoked_reason=Reason.ROTATED):
+                    revoked_at=now, revoked_reason=Reason.ROTATED
+                ):
                     pair = token_pair_issue(user=record.user, family=record.family)
             break
         except OperationalError as exc:
@@ -258,6 +262,7 @@ def user_sessions_end(*, user: User, reason: str = Reason.LOGOUT_ALL) -> int:
     transaction (the Django admin's) that transaction decides; outside one, a DuckDB write
     conflict with a concurrent rotation is retried.
     """
+
     def end() -> int:
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)

@@ -1,4 +1,5 @@
 """Account web pages (session auth, CSRF on): register, log in/out, dashboard, profile."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -50,7 +51,8 @@ def login_view(request):
         if form.is_valid():
             try:
                 user = services.user_authenticate(
-                    email=form.cleaned_data["username"], password=form.cleaned_data["password"])
+                    email=form.cleaned_data["username"], password=form.cleaned_data["password"]
+                )
             except services.InvalidCredentials as exc:
                 if wait := login_failed(request):
                     return _throttled(request, "accounts/login.html", context, wait)
@@ -90,22 +92,28 @@ def register_view(request):
     mode = services.registration_mode()
     if mode == "closed":
         # Nothing posted here is looked at; administrators add accounts.
-        return render(request, "accounts/register.html", {"closed": services.RegistrationClosed.default_message},
-                      status=403 if request.method == "POST" else 200)
+        return render(
+            request,
+            "accounts/register.html",
+            {"closed": services.RegistrationClosed.default_message},
+            status=403 if request.method == "POST" else 200,
+        )
     form = RegisterForm(request.POST or None)
     if request.method == "POST":
         if wait := web_throttle_wait(request, AUTH_THROTTLES):  # every attempt counts
             return _throttled(request, "accounts/register.html", {"form": form}, wait)
         if form.is_valid():
             try:
-                user = services.user_register(
-                    email=form.cleaned_data["email"], password=form.cleaned_data["password"])
+                user = services.user_register(email=form.cleaned_data["email"], password=form.cleaned_data["password"])
             except InvalidInput as exc:
                 add_service_errors(form, exc)
             else:
                 if user.is_pending:
-                    messages.info(request, f"Your account {user.email} has been created and is waiting for "
-                                           "approval by an administrator. You can log in once it is approved.")
+                    messages.info(
+                        request,
+                        f"Your account {user.email} has been created and is waiting for "
+                        "approval by an administrator. You can log in once it is approved.",
+                    )
                     return redirect("accounts:login")
                 if not user.is_active:  # nothing to sign in to yet
                     messages.success(request, f"Your account {user.email} has been created. Log in to start.")
@@ -140,8 +148,10 @@ def profile_view(request):
         old_email, new_password = user.email, form.cleaned_data["new_password"] or None
         try:
             user = services.user_update_profile(
-                user=user, current_password=form.cleaned_data["current_password"],
-                email=form.cleaned_data["email"], password=new_password,
+                user=user,
+                current_password=form.cleaned_data["current_password"],
+                email=form.cleaned_data["email"],
+                password=new_password,
             )
         except InvalidInput as exc:
             add_service_errors(form, exc, {"password": "new_password"})
@@ -178,8 +188,9 @@ def api_key_create_view(request):
     form = ApiKeyForm(request.POST)
     if form.is_valid():
         try:
-            created = api_keys.api_key_create(user=request.user, name=form.cleaned_data["name"],
-                                              expires_at=form.cleaned_data["expires_at"])
+            created = api_keys.api_key_create(
+                user=request.user, name=form.cleaned_data["name"], expires_at=form.cleaned_data["expires_at"]
+            )
         except InvalidInput as exc:
             add_service_errors(form, exc)
         else:
@@ -210,6 +221,10 @@ def logout_all_view(request):
 
 @login_required
 def dashboard(request):
-    return render(request, "accounts/dashboard.html", {
-        "dashboard_sections": render_page_sections("dashboard", request),
-    })
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {
+            "dashboard_sections": render_page_sections("dashboard", request),
+        },
+    )

@@ -1,4 +1,5 @@
 """The admin-only REST API: stats, delete a user, change a user's role, approve an account."""
+
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
@@ -37,8 +38,8 @@ class AdminStatsApi(AdminApiView):
         operation_id="admin_stats",
         responses={200: AdminStatsOut, 401: NOT_SIGNED_IN, 403: NOT_ADMIN},
         description="User and refresh-token counts at the top level; other apps add their own "
-                    "sections (e.g. \"generations\", \"videos\": objects of counts) through "
-                    "core.sections.register_admin_stats.",
+        'sections (e.g. "generations", "videos": objects of counts) through '
+        "core.sections.register_admin_stats.",
     )
     def get(self, request):
         return Response(admin_stats())
@@ -50,9 +51,13 @@ class UserDeleteApi(AdminApiView):
     @extend_schema(
         operation_id="users_delete",
         responses={
-            204: OpenApiResponse(description="Deleted."), 401: NOT_SIGNED_IN, 403: NOT_ADMIN,
+            204: OpenApiResponse(description="Deleted."),
+            401: NOT_SIGNED_IN,
+            403: NOT_ADMIN,
             404: NO_SUCH_USER,
-            409: OpenApiResponse(AdminErrorDetail, description="You cannot delete yourself (or the last active admin)."),
+            409: OpenApiResponse(
+                AdminErrorDetail, description="You cannot delete yourself (or the last active admin)."
+            ),
         },
     )
     def delete(self, request, user_id: int):
@@ -69,9 +74,14 @@ class UserRoleApi(AdminApiView):
     """Promote a user to admin or demote an admin to user."""
 
     @extend_schema(
-        operation_id="users_role_update", request=RoleIn,
+        operation_id="users_role_update",
+        request=RoleIn,
         responses={
-            200: UserOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 403: NOT_ADMIN, 404: NO_SUCH_USER,
+            200: UserOut,
+            400: FieldErrorsOut,
+            401: NOT_SIGNED_IN,
+            403: NOT_ADMIN,
+            404: NO_SUCH_USER,
             409: OpenApiResponse(AdminErrorDetail, description="Demoting the last active admin."),
         },
         description="Setting the role a user already has changes nothing (200).",
@@ -88,11 +98,17 @@ class UserApproveApi(AdminApiView):
     """Approve an account that waits for it (REGISTRATION=approval): it can log in from now on."""
 
     @extend_schema(
-        operation_id="users_approve", request=None,
+        operation_id="users_approve",
+        request=None,
         responses={
-            200: AccountOut, 401: NOT_SIGNED_IN, 403: NOT_ADMIN, 404: NO_SUCH_USER,
-            409: OpenApiResponse(AdminErrorDetail, description="The account is not waiting for approval "
-                                                               "(active, or deactivated after its approval)."),
+            200: AccountOut,
+            401: NOT_SIGNED_IN,
+            403: NOT_ADMIN,
+            404: NO_SUCH_USER,
+            409: OpenApiResponse(
+                AdminErrorDetail,
+                description="The account is not waiting for approval (active, or deactivated after its approval).",
+            ),
         },
     )
     def post(self, request, user_id: int):

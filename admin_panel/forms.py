@@ -11,6 +11,10 @@ class AddUserForm(forms.Form):
     """An administrator adds an account (any REGISTRATION mode); the service checks the rest."""
 
     email = forms.EmailField(label="Email", max_length=254)
-    password = forms.CharField(label="Password", strip=False, max_length=128,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
     role = forms.ChoiceField(label="Role", choices=User.Role.choices, initial=User.Role.USER)

@@ -5,6 +5,7 @@ Apps register a zero-argument callable returning a JSON-serialisable dict per se
 merged at the top level (accounts: users, admins, active_users, active_refresh_tokens);
 every other section is nested under its name ({"generations": {...}, "videos": {...}}).
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
@@ -28,6 +29,7 @@ def admin_stats() -> dict:
 def stats_for_display(stats: dict) -> list[tuple[str, list[tuple[str, object]]]]:
     """(section title, [(label, value)]) for the admin page; nested dicts are flattened
     one level deeper into "by kind: text" style labels."""
+
     def label(key: str) -> str:
         return key.replace("_", " ").capitalize()
 

@@ -1,5 +1,6 @@
 """The admin pages: stats, a searchable users table, promote/demote, delete, pending
 accounts to approve, adding a user, the models' switches and every API key (to revoke)."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -15,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import api_keys, services
 from accounts.models import User
 from accounts.selectors import pending_user_list, user_list
+from admin_panel.forms import AddUserForm, UserSearchForm
+from admin_panel.selectors import admin_stats, stats_for_display
 from catalogue import services as catalogue_services
 from catalogue.models import ProviderModel
 from catalogue.selectors import catalogue_list
-from admin_panel.forms import AddUserForm, UserSearchForm
-from admin_panel.selectors import admin_stats, stats_for_display
 from core.errors import DomainError, InvalidInput, NotFound
 from core.redirects import safe_next_path
 
@@ -29,6 +30,7 @@ KEYS_PER_PAGE = 50
 
 def admin_required(view):
     """Anonymous visitors go to the login page; signed-in non-admins get a 403 page."""
+
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -36,6 +38,7 @@ def admin_required(view):
         if not request.user.is_admin:
             return render(request, "admin_panel/403.html", status=403)
         return view(request, *args, **kwargs)
+
     return wrapper
 
 
@@ -47,16 +50,21 @@ def _index(request, *, add_form=None, status=200):
     search = UserSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
     page = Paginator(user_list(search=query), USERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "admin_panel/index.html", {
-        "stats": stats_for_display(admin_stats()),
-        "search": search,
-        "query": query,
-        "page": page,
-        "pending": pending_user_list(),
-        "add_form": add_form or AddUserForm(),
-        "here": request.get_full_path(),
-        "roles": User.Role,
-    }, status=status)
+    return render(
+        request,
+        "admin_panel/index.html",
+        {
+            "stats": stats_for_display(admin_stats()),
+            "search": search,
+            "query": query,
+            "page": page,
+            "pending": pending_user_list(),
+            "add_form": add_form or AddUserForm(),
+            "here": request.get_full_path(),
+            "roles": User.Role,
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -125,11 +133,16 @@ def user_delete(request, user_id: int):
         else:
             messages.success(request, f"{email} has been deleted.")
         return _back(request)
-    return render(request, "admin_panel/user_confirm_delete.html", {
-        "target": user, "next": safe_next_path(request),
-        "back": safe_next_path(request) or reverse("admin_panel:index"),
-        "is_self": user.pk == request.user.pk,
-    })
+    return render(
+        request,
+        "admin_panel/user_confirm_delete.html",
+        {
+            "target": user,
+            "next": safe_next_path(request),
+            "back": safe_next_path(request) or reverse("admin_panel:index"),
+            "is_self": user.pk == request.user.pk,
+        },
+    )
 
 
 @require_GET
@@ -147,13 +160,18 @@ SWITCH_VALUES = {"on": True, "off": False}
 def model_access(request):
     """One switch of one model: ``model`` and ``enabled`` or ``admins_only`` = on/off."""
     model = get_object_or_404(ProviderModel, pk=request.POST.get("model", ""))
-    switches = {name: SWITCH_VALUES[request.POST[name]] for name in ("enabled", "admins_only")
-                if request.POST.get(name) in SWITCH_VALUES}
+    switches = {
+        name: SWITCH_VALUES[request.POST[name]]
+        for name in ("enabled", "admins_only")
+        if request.POST.get(name) in SWITCH_VALUES
+    }
     if not switches:
         messages.error(request, "Nothing to change: send enabled or admins_only as on or off.")
         return redirect("admin_panel:models")
     model = catalogue_services.model_access_update(model=model, **switches)
-    state = "disabled" if not model.enabled else "for administrators only" if model.admins_only else "enabled for everyone"
+    state = (
+        "disabled" if not model.enabled else "for administrators only" if model.admins_only else "enabled for everyone"
+    )
     messages.success(request, f"{model.pk} is now {state}.")
     return redirect(safe_next_path(request) or reverse("admin_panel:models"))
 

@@ -33,6 +33,7 @@ Prints completed/failed streams (and the first error reasons), wall time against
 ideal, time to the first piece, probe latencies, RSS growth per stream in flight, and a
 "goal met/not met" line per goal. The exit code is 0 whether goals are met or not.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,14 +71,25 @@ class FakeOpenRouterProcess:
         self.base_url = f"http://127.0.0.1:{self.port}/api/v1"
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = data_dir / "fake-openrouter.log"
-        env = {**os.environ, "DATA_DIR": str(data_dir), "SECRET_KEY": "fake-" + uuid.uuid4().hex * 2,
-               "DATABASE_URL": f"duckdb:///{data_dir / 'unused.duckdb'}", "DEBUG": "false",
-               "FAKE_OPENROUTER_STREAM_PIECES": str(pieces), "FAKE_OPENROUTER_STREAM_INTERVAL": str(interval),
-               "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "DATA_DIR": str(data_dir),
+            "SECRET_KEY": "fake-" + uuid.uuid4().hex * 2,
+            "DATABASE_URL": f"duckdb:///{data_dir / 'unused.duckdb'}",
+            "DEBUG": "false",
+            "FAKE_OPENROUTER_STREAM_PIECES": str(pieces),
+            "FAKE_OPENROUTER_STREAM_INTERVAL": str(interval),
+            "PYTHONUNBUFFERED": "1",
+        }
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "run_fake_openrouter", "--port", str(self.port), "--quiet"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -99,7 +111,7 @@ class FakeOpenRouterProcess:
                 self.process.wait(timeout=15)
         self._log.close()
 
-    def __enter__(self) -> "FakeOpenRouterProcess":
+    def __enter__(self) -> FakeOpenRouterProcess:
         self.wait_ready()
         return self
 
@@ -203,8 +215,12 @@ async def one_stream(client: httpx.AsyncClient, url: str, token: str, model: str
     result = StreamResult()
     started = result.started = time.monotonic()
     try:
-        async with client.stream("POST", url, json={"model": model, "prompt": prompt, "stream": True},
-                                 headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}) as response:
+        async with client.stream(
+            "POST",
+            url,
+            json={"model": model, "prompt": prompt, "stream": True},
+            headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
+        ) as response:
             if response.status_code != 200:
                 body = (await response.aread()).decode(errors="replace")
                 result.error = f"HTTP {response.status_code}: {body[:200]}"
@@ -227,8 +243,9 @@ async def one_stream(client: httpx.AsyncClient, url: str, token: str, model: str
     return result
 
 
-async def probe(client: httpx.AsyncClient, url: str, every: float, stop: asyncio.Event,
-                latencies: list[float], failures: Counter) -> None:
+async def probe(
+    client: httpx.AsyncClient, url: str, every: float, stop: asyncio.Event, latencies: list[float], failures: Counter
+) -> None:
     while not stop.is_set():
         started = time.monotonic()
         try:
@@ -240,13 +257,14 @@ async def probe(client: httpx.AsyncClient, url: str, every: float, stop: asyncio
         latencies.append(time.monotonic() - started)
         try:
             await asyncio.wait_for(stop.wait(), every)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
 def probe_process(urls: list[str], every: float, timeout: float, ready, stop, results) -> None:
     """The prober, in a process of its own: its timings are the server's answer times,
     not the wait for the stream client's busy event loop."""
+
     async def run():
         latencies = {url: [] for url in urls}
         failures = {url: Counter() for url in urls}
@@ -255,8 +273,7 @@ def probe_process(urls: list[str], every: float, timeout: float, ready, stop, re
         loop.run_in_executor(None, lambda: (stop.wait(), loop.call_soon_threadsafe(stopping.set)))
         async with httpx.AsyncClient(timeout=httpx.Timeout(timeout)) as client:
             ready.set()
-            await asyncio.gather(*(probe(client, url, every, stopping, latencies[url], failures[url])
-                                   for url in urls))
+            await asyncio.gather(*(probe(client, url, every, stopping, latencies[url], failures[url]) for url in urls))
         results.put((latencies, {url: dict(counter) for url, counter in failures.items()}))
 
     asyncio.run(run())
@@ -268,8 +285,16 @@ def probe_process(urls: list[str], every: float, timeout: float, ready, stop, re
 CLIENT_POOLS = 8
 
 
-async def run_streams(stack: VideoStack, tokens: list[str], model: str, streams: int, *,
-                      prober_interval: float, timeout: float, probes: bool):
+async def run_streams(
+    stack: VideoStack,
+    tokens: list[str],
+    model: str,
+    streams: int,
+    *,
+    prober_interval: float,
+    timeout: float,
+    probes: bool,
+):
     per_pool = math.ceil(streams / CLIENT_POOLS) + 10
     limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
     timeouts = httpx.Timeout(connect=timeout, read=timeout, write=timeout, pool=timeout)
@@ -279,16 +304,28 @@ async def run_streams(stack: VideoStack, tokens: list[str], model: str, streams:
     ready, stop, queue = context.Event(), context.Event(), context.Queue()
     prober = None
     if probes:
-        prober = context.Process(target=probe_process, daemon=True, args=(
-            [stack.url(path) for path in PROBED], prober_interval, timeout, ready, stop, queue))
+        prober = context.Process(
+            target=probe_process,
+            daemon=True,
+            args=([stack.url(path) for path in PROBED], prober_interval, timeout, ready, stop, queue),
+        )
         prober.start()
         await asyncio.to_thread(ready.wait, 60)
     clients = [httpx.AsyncClient(limits=limits, timeout=timeouts) for _ in range(CLIENT_POOLS)]
     try:
         started = time.monotonic()
-        results = await asyncio.gather(*(
-            one_stream(clients[i % CLIENT_POOLS], stack.url("/api/generate/text"), tokens[i % len(tokens)], model,
-                       f"stream {i}: tell me a long story") for i in range(streams)))
+        results = await asyncio.gather(
+            *(
+                one_stream(
+                    clients[i % CLIENT_POOLS],
+                    stack.url("/api/generate/text"),
+                    tokens[i % len(tokens)],
+                    model,
+                    f"stream {i}: tell me a long story",
+                )
+                for i in range(streams)
+            )
+        )
         ended = time.monotonic()
     finally:
         stop.set()
@@ -308,20 +345,22 @@ async def run_streams(stack: VideoStack, tokens: list[str], model: str, streams:
 
 def make_users(stack: VideoStack, count: int) -> list[str]:
     """Create ``count`` users in one script and return an access token for each."""
-    script = "\n".join([
-        "import json",
-        "from django.contrib.auth.hashers import make_password",
-        "from accounts.models import User",
-        "from accounts.tokens import access_token_for",
-        f"hashed = make_password({PASSWORD!r})",
-        f"emails = [f'load{{i}}@example.com' for i in range({count})]",
-        "User.objects.bulk_create([User(email=e, password=hashed, role=User.Role.USER) for e in emails])",
-        "users = {u.email: u for u in User.objects.filter(email__in=emails)}",
-        "print('TOKENS=' + json.dumps([str(access_token_for(user=users[e])) for e in emails]))",
-    ])
+    script = "\n".join(
+        [
+            "import json",
+            "from django.contrib.auth.hashers import make_password",
+            "from accounts.models import User",
+            "from accounts.tokens import access_token_for",
+            f"hashed = make_password({PASSWORD!r})",
+            f"emails = [f'load{{i}}@example.com' for i in range({count})]",
+            "User.objects.bulk_create([User(email=e, password=hashed, role=User.Role.USER) for e in emails])",
+            "users = {u.email: u for u in User.objects.filter(email__in=emails)}",
+            "print('TOKENS=' + json.dumps([str(access_token_for(user=users[e])) for e in emails]))",
+        ]
+    )
     output = stack.manage("shell", "-c", script).stdout
     line = next(line for line in output.splitlines() if line.startswith("TOKENS="))
-    return json.loads(line[len("TOKENS="):])
+    return json.loads(line[len("TOKENS=") :])
 
 
 def ms(seconds: float) -> str:
@@ -350,42 +389,64 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="concurrent-generations-") as tmp:
         data_dir = Path(tmp)
-        with FakeOpenRouterProcess(data_dir / "fake", pieces=args.pieces, interval=args.interval) as fake, \
-                VideoStack(data_dir / "stack", fake=fake, web_concurrency=web_concurrency, env={
+        with (
+            FakeOpenRouterProcess(data_dir / "fake", pieces=args.pieces, interval=args.interval) as fake,
+            VideoStack(
+                data_dir / "stack",
+                fake=fake,
+                web_concurrency=web_concurrency,
+                env={
                     "GENERATION_MAX_IN_FLIGHT": str(max(4, per_user)),
                     "THROTTLE_GENERATION": "10000000/min",
                     "JWT_ACCESS_MINUTES": "600",
                     "OPENROUTER_READ_TIMEOUT": "120",
                     "LOG_LEVEL": "WARNING",
-                }) as stack:
+                },
+            ) as stack,
+        ):
             setup_started = time.monotonic()
             stack.prepare(extra_models={model: BASE_MODEL})
             tokens = make_users(stack, users)
             stack.start_web_only()
             web_pid = stack.processes["web"].pid
             print(f"web: {' '.join(stack.web_command())}")
-            print(f"store: {'PostgreSQL' if postgres else 'DuckDB'}, {web_concurrency} web process(es); "
-                  f"provider double in its own process; {users} users (tokens minted in a shell script), "
-                  f"up to {per_user} streams each; model {model}; set-up {time.monotonic() - setup_started:.1f} s")
+            print(
+                f"store: {'PostgreSQL' if postgres else 'DuckDB'}, {web_concurrency} web process(es); "
+                f"provider double in its own process; {users} users (tokens minted in a shell script), "
+                f"up to {per_user} streams each; model {model}; set-up {time.monotonic() - setup_started:.1f} s"
+            )
 
             sampler = RssSampler(web_pid)
             sampler.start()
             # Warm up the pages, then the ideal: one stream alone.
             for path in PROBED:
                 httpx.get(stack.url(path), timeout=60)
-            (alone,), *_ = asyncio.run(run_streams(stack, tokens, model, 1, prober_interval=args.prober_interval,
-                                                   timeout=args.timeout, probes=False))
+            (alone,), *_ = asyncio.run(
+                run_streams(
+                    stack, tokens, model, 1, prober_interval=args.prober_interval, timeout=args.timeout, probes=False
+                )
+            )
             if not alone.done:
                 print(f"the baseline stream failed: {alone.error}\n{stack.log_tail('web')}")
             ideal = alone.duration
-            print(f"phase 1: one stream alone took {ideal:.2f} s (first piece after {ms(alone.first_piece or 0)}, "
-                  f"{alone.pieces} pieces) -> the ideal")
+            print(
+                f"phase 1: one stream alone took {ideal:.2f} s (first piece after {ms(alone.first_piece or 0)}, "
+                f"{alone.pieces} pieces) -> the ideal"
+            )
 
             time.sleep(1.0)
             before_at = time.monotonic()
-            results, started, ended, latencies, probe_failures = asyncio.run(run_streams(
-                stack, tokens, model, args.streams, prober_interval=args.prober_interval, timeout=args.timeout,
-                probes=True))
+            results, started, ended, latencies, probe_failures = asyncio.run(
+                run_streams(
+                    stack,
+                    tokens,
+                    model,
+                    args.streams,
+                    prober_interval=args.prober_interval,
+                    timeout=args.timeout,
+                    probes=True,
+                )
+            )
             time.sleep(0.5)
             sampler.stop()
             web_log = stack.log_tail("web", chars=3000)
@@ -398,8 +459,10 @@ def main() -> None:
     reasons = Counter(r.error or "no done event" for r in failed)
     first = [r.first_piece for r in results if r.first_piece is not None]
     # Streams the server was actually serving at once: between a stream's first piece and its end.
-    edges = sorted([(r.started + r.first_piece, 1) for r in results if r.first_piece is not None]
-                   + [(r.started + r.duration, -1) for r in results if r.first_piece is not None])
+    edges = sorted(
+        [(r.started + r.first_piece, 1) for r in results if r.first_piece is not None]
+        + [(r.started + r.duration, -1) for r in results if r.first_piece is not None]
+    )
     serving = peak_serving = 0
     for _, step in edges:
         serving += step
@@ -411,29 +474,38 @@ def main() -> None:
         print(f"    {count} x {reason}")
     print(f"  wall {wall:.2f} s = {wall / ideal:.2f} x the ideal ({ideal:.2f} s)")
     if first:
-        print(f"  first piece: p50 {ms(percentile(first, .5))}, p95 {ms(percentile(first, .95))}, "
-              f"max {ms(max(first))} (alone: {ms(alone.first_piece or 0)})")
+        print(
+            f"  first piece: p50 {ms(percentile(first, 0.5))}, p95 {ms(percentile(first, 0.95))}, "
+            f"max {ms(max(first))} (alone: {ms(alone.first_piece or 0)})"
+        )
     print(f"  peak streams receiving pieces at once: {peak_serving} of {args.streams}")
     for path in PROBED:
         values, failures = latencies[path], probe_failures[path]
         if values:
-            print(f"  probe {path}: {len(values)} requests, p50 {ms(percentile(values, .5))}, "
-                  f"p95 {ms(percentile(values, .95))}, max {ms(max(values))}"
-                  + (f"; failed {dict(failures)}" if failures else ""))
+            print(
+                f"  probe {path}: {len(values)} requests, p50 {ms(percentile(values, 0.5))}, "
+                f"p95 {ms(percentile(values, 0.95))}, max {ms(max(values))}"
+                + (f"; failed {dict(failures)}" if failures else "")
+            )
     if before and during:
         base, peak = max(before), max(during)
         growth = peak - base
-        print(f"  web RSS (process tree): before {base / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, "
-              f"growth {growth / 1024:.1f} MiB = {growth / args.streams:.1f} KiB/stream"
-              + (f" ({growth / peak_serving:.1f} KiB per stream served at once)" if peak_serving else ""))
+        print(
+            f"  web RSS (process tree): before {base / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, "
+            f"growth {growth / 1024:.1f} MiB = {growth / args.streams:.1f} KiB/stream"
+            + (f" ({growth / peak_serving:.1f} KiB per stream served at once)" if peak_serving else "")
+        )
     if failed:
         print(f"  the web log ends:\n{web_log}")
 
-    probe_p95 = max((percentile(v, .95) for v in latencies.values() if v), default=float("nan"))
+    probe_p95 = max((percentile(v, 0.95) for v in latencies.values() if v), default=float("nan"))
     goal("all streams complete", len(completed) == args.streams, f"{len(completed)}/{args.streams}")
     goal("wall <= 1.5 x ideal", wall <= 1.5 * ideal, f"{wall / ideal:.2f} x")
-    goal("zero errors", not failed and not any(probe_failures.values()),
-         f"{len(failed)} streams, {sum(sum(c.values()) for c in probe_failures.values())} probes")
+    goal(
+        "zero errors",
+        not failed and not any(probe_failures.values()),
+        f"{len(failed)} streams, {sum(sum(c.values()) for c in probe_failures.values())} probes",
+    )
     goal("probe p95 <= 250 ms", probe_p95 <= 0.25, f"worst p95 {ms(probe_p95)}")
 
 

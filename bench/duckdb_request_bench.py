@@ -11,6 +11,7 @@ backends and the median round counts.
 
 Prints requests/s for each and the ratio duckdb/sqlite (goal >= 0.5).
 """
+
 import argparse
 import json
 import os
@@ -58,13 +59,15 @@ def run(backend, requests, warmup):
             "DJANGO_SETTINGS_MODULE": "tests.django_duckdb.settings_standalone",
             "PYTHONPATH": str(ROOT),
             "DUCKDB_TEST_NAME": str(Path(tmp) / f"bench.{backend}"),
-            "DUCKDB_TEST_ENGINE": (
-                "django_duckdb" if backend == "duckdb" else "django.db.backends.sqlite3"
-            ),
+            "DUCKDB_TEST_ENGINE": ("django_duckdb" if backend == "duckdb" else "django.db.backends.sqlite3"),
         }
         out = subprocess.run(
             [sys.executable, __file__, "--child", "--requests", str(requests), "--warmup", str(warmup)],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if out.returncode != 0:
             raise SystemExit(f"{backend} run failed:\n{out.stderr}")

@@ -13,6 +13,7 @@ transaction, like a Celery task) every second. Measured in the same run:
 
     .venv/bin/python bench/duckdb_share_bench.py [--seconds 15] [--threads 4]
 """
+
 import argparse
 import json
 import os
@@ -72,11 +73,18 @@ def web(seconds, threads):
     from django_duckdb import registry
 
     instance = registry.get_instance(connection.settings_dict["NAME"])
-    print(json.dumps({
-        "requests": sum(counts), "rps": sum(counts) / elapsed,
-        "errors": errors[:20], "error_count": len(errors),
-        "opens": instance.opens, "yields": instance.yields,
-    }))
+    print(
+        json.dumps(
+            {
+                "requests": sum(counts),
+                "rps": sum(counts) / elapsed,
+                "errors": errors[:20],
+                "error_count": len(errors),
+                "opens": instance.opens,
+                "yields": instance.yields,
+            }
+        )
+    )
 
 
 def worker(seconds, interval):
@@ -123,7 +131,11 @@ def prepare():
 def spawn(env, *args):
     return subprocess.Popen(
         [sys.executable, __file__, *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -169,6 +181,7 @@ def main():
         common = ["--seconds", str(args.seconds), "--threads", str(args.threads)]
         alone, shared = [], []
         waits, errors = [], 0
+
         def run_alone(round_):
             nonlocal errors
             r = collect(spawn(env, "--role", "web", *common))
@@ -180,8 +193,13 @@ def main():
             nonlocal errors, waits
             web_proc = spawn(env, "--role", "web", *common)
             worker_proc = spawn(
-                env, "--role", "worker", "--seconds", str(args.seconds),
-                "--interval", str(args.interval),
+                env,
+                "--role",
+                "worker",
+                "--seconds",
+                str(args.seconds),
+                "--interval",
+                str(args.interval),
             )
             r = collect(web_proc)
             w = collect(worker_proc)

@@ -5,12 +5,12 @@ Compare per-test outcomes of Django's suite on sqlite3 and django_duckdb
     python bench/duckdb_suite_compare.py sqlite.json duckdb.json [modules...]
     python bench/duckdb_suite_compare.py sqlite.json duckdb.json --failures [module]
 """
+
 import json
 import math
 import re
 import sys
 from collections import Counter
-
 
 SQLITE_ONLY = re.compile(r"^(SQLite tests|Test only for SQLite|SQLite specific)", re.I)
 

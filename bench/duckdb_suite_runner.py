@@ -6,6 +6,7 @@ test). The file is named by the DJANGO_SUITE_RESULTS environment variable.
 DJANGO_SUITE_UNSKIP="<test id>,<test id>" runs tests the backend declares as
 skipped (DatabaseFeatures.django_test_skips), to see whether they pass yet.
 """
+
 import json
 import os
 import unittest

@@ -1,4 +1,5 @@
 """The project's URLs plus baselines for bench/video_status_throughput.py."""
+
 from django.http import JsonResponse
 from django.urls import include, path
 from rest_framework.response import Response

@@ -8,6 +8,7 @@ second poll fell (it includes the double's 50 ms and our own bookkeeping).
 
     .venv/bin/python bench/video_inflight.py [--jobs 500] [--interval 15] [--window 60] [--concurrency 4]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,19 +34,33 @@ def main() -> None:
     parser.add_argument("--poll-delay", type=float, default=0.05, help="the double's answer time per poll")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="video-inflight-") as data_dir, \
-            timed_fake(poll_delay=args.poll_delay, video_duration=10 ** 6) as fake, \
-            VideoStack(Path(data_dir), fake=fake, worker_concurrency=args.concurrency, env={
-                "VIDEO_MAX_JOBS_IN_FLIGHT": str(args.jobs * 2), "VIDEO_POLL_INTERVAL": str(args.interval),
-                "VIDEO_SWEEP_INTERVAL": "15", "VIDEO_SWEEP_GRACE": "15", "VIDEO_TASK_LEASE": "300",
-                "VIDEO_JOB_DEADLINE": "7200"}) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="video-inflight-") as data_dir,
+        timed_fake(poll_delay=args.poll_delay, video_duration=10**6) as fake,
+        VideoStack(
+            Path(data_dir),
+            fake=fake,
+            worker_concurrency=args.concurrency,
+            env={
+                "VIDEO_MAX_JOBS_IN_FLIGHT": str(args.jobs * 2),
+                "VIDEO_POLL_INTERVAL": str(args.interval),
+                "VIDEO_SWEEP_INTERVAL": "15",
+                "VIDEO_SWEEP_GRACE": "15",
+                "VIDEO_TASK_LEASE": "300",
+                "VIDEO_JOB_DEADLINE": "7200",
+            },
+        ) as stack,
+    ):
         stack.prepare(users=[(EMAIL, PASSWORD)])
         stack.start()
         api = stack.api(EMAIL, PASSWORD)
 
         def create(index: int) -> None:
-            response = api.post(stack.url("/api/generate/video"),
-                                json={"model": "google/veo-3.1", "prompt": f"in flight {index}"}, timeout=120)
+            response = api.post(
+                stack.url("/api/generate/video"),
+                json={"model": "google/veo-3.1", "prompt": f"in flight {index}"},
+                timeout=120,
+            )
             response.raise_for_status()
 
         started = time.monotonic()
@@ -57,8 +72,10 @@ def main() -> None:
                 raise SystemExit(f"only {len(fake.submitted_at)} submitted\n{stack.log_tail()}")
             time.sleep(0.2)
         all_submitted = time.monotonic()
-        print(f"{args.jobs} jobs created over HTTP in {created:.1f} s; all at the provider after "
-              f"{all_submitted - started:.1f} s")
+        print(
+            f"{args.jobs} jobs created over HTTP in {created:.1f} s; all at the provider after "
+            f"{all_submitted - started:.1f} s"
+        )
         # Let every job reach its first poll, then watch a whole window.
         time.sleep(args.interval + 2)
         window_start = time.monotonic()
@@ -79,15 +96,21 @@ def main() -> None:
         late += [b - a - args.interval for a, b in zip(series, series[1:])]
     expected = args.jobs * args.window / args.interval
     never = args.jobs - polled_jobs
-    print(f"window {args.window:.0f} s, poll interval {args.interval:g} s, double answers in "
-          f"{args.poll_delay * 1000:.0f} ms, worker threads {args.concurrency}")
-    print(f"polls: {polls_in_window} in the window, {polls_in_window / args.window:.1f}/s "
-          f"(schedule: {expected:.0f}, {args.jobs / args.interval:.1f}/s; ratio {polls_in_window / expected:.3f})")
+    print(
+        f"window {args.window:.0f} s, poll interval {args.interval:g} s, double answers in "
+        f"{args.poll_delay * 1000:.0f} ms, worker threads {args.concurrency}"
+    )
+    print(
+        f"polls: {polls_in_window} in the window, {polls_in_window / args.window:.1f}/s "
+        f"(schedule: {expected:.0f}, {args.jobs / args.interval:.1f}/s; ratio {polls_in_window / expected:.3f})"
+    )
     print(f"jobs polled in the window: {polled_jobs}/{args.jobs}; still processing: {statuses['count']}")
     if late:
-        print(f"behind schedule per poll: p50 {percentile(late, .5) * 1000:.0f} ms, "
-              f"p95 {percentile(late, .95) * 1000:.0f} ms, p99 {percentile(late, .99) * 1000:.0f} ms, "
-              f"max {max(late) * 1000:.0f} ms; over 1 s late: {sum(x > 1 for x in late)} of {len(late)}")
+        print(
+            f"behind schedule per poll: p50 {percentile(late, 0.5) * 1000:.0f} ms, "
+            f"p95 {percentile(late, 0.95) * 1000:.0f} ms, p99 {percentile(late, 0.99) * 1000:.0f} ms, "
+            f"max {max(late) * 1000:.0f} ms; over 1 s late: {sum(x > 1 for x in late)} of {len(late)}"
+        )
     per_job = {}
     for times in fake.polled_at.values():
         n = len([t for t in times if window_start <= t <= window_end])

@@ -14,6 +14,7 @@ phase sees a change at its next poll).
 Same machine, so the worker's wall clock and ours agree. DATABASE_URL selects the store
 (a DuckDB file by default).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,9 @@ def state(body: dict) -> tuple:
 def watch(stack: VideoStack, token: str, job_id: int, out: list, lock: threading.Lock) -> None:
     """One SSE client: note when each status event arrives, until the stream ends."""
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
-    with requests.get(stack.url(f"/api/generate/video/{job_id}/events"), headers=headers, stream=True,
-                      timeout=120) as response:
+    with requests.get(
+        stack.url(f"/api/generate/video/{job_id}/events"), headers=headers, stream=True, timeout=120
+    ) as response:
         response.raise_for_status()
         event = None
         for line in response.iter_lines(decode_unicode=True):
@@ -108,8 +110,10 @@ def poll(stack: VideoStack, token: str, job_id: int, period: float, out: list, l
 def summary(latencies: list[float]) -> str:
     if not latencies:
         return "no samples"
-    return (f"n={len(latencies):4d}  p50 {percentile(latencies, 0.5) * 1000:7.0f} ms  "
-            f"p95 {percentile(latencies, 0.95) * 1000:7.0f} ms  max {max(latencies) * 1000:7.0f} ms")
+    return (
+        f"n={len(latencies):4d}  p50 {percentile(latencies, 0.5) * 1000:7.0f} ms  "
+        f"p95 {percentile(latencies, 0.95) * 1000:7.0f} ms  max {max(latencies) * 1000:7.0f} ms"
+    )
 
 
 def main() -> None:
@@ -119,8 +123,11 @@ def main() -> None:
     args = parser.parse_args()
     period = args.poll_ms / 1000
 
-    with tempfile.TemporaryDirectory(prefix="video-live-") as tmp, random_length_fake(3.0, 12.0) as fake, \
-            VideoStack(Path(tmp), fake=fake, env={"VIDEO_MAX_JOBS_IN_FLIGHT": str(args.jobs)}) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="video-live-") as tmp,
+        random_length_fake(3.0, 12.0) as fake,
+        VideoStack(Path(tmp), fake=fake, env={"VIDEO_MAX_JOBS_IN_FLIGHT": str(args.jobs)}) as stack,
+    ):
         stack.prepare(users=[(EMAIL, PASSWORD)])
         stack.start()
         api = stack.api(EMAIL, PASSWORD)
@@ -129,8 +136,11 @@ def main() -> None:
 
         ids = []
         for n in range(args.jobs):
-            response = api.post(stack.url("/api/generate/video"), json={
-                "model": "google/veo-3.1", "prompt": f"a kite over the sea, take {n}", "duration": 4}, timeout=30)
+            response = api.post(
+                stack.url("/api/generate/video"),
+                json={"model": "google/veo-3.1", "prompt": f"a kite over the sea, take {n}", "duration": 4},
+                timeout=30,
+            )
             response.raise_for_status()
             ids.append(response.json()["id"])
 
@@ -147,7 +157,7 @@ def main() -> None:
     # Events whose updated_at predates the client (the first event at connect) say
     # nothing about push latency: only changes made while the stream was open count.
     first = {}
-    for job_id, received, changed, _ in pushed:
+    for job_id, received, _changed, _ in pushed:
         first.setdefault(job_id, received)
     live = [(job_id, received, changed, st) for job_id, received, changed, st in pushed if changed > first[job_id]]
     push_all = [received - changed for _, received, changed, _ in live]
@@ -162,8 +172,10 @@ def main() -> None:
     simulated_end = [(phases[job_id] - changed) % period for job_id, _, changed, st in live if st[0] in TERMINAL]
 
     store = "PostgreSQL" if "postgres" in stack.env["DATABASE_URL"] else "DuckDB"
-    print(f"\n{args.jobs} jobs (3..12 s each at the double), one SSE client each, {args.jobs} pollers at "
-          f"{period:g} s; VIDEO_LIVE_INTERVAL {interval:g} s; store {store}; {took:.1f} s")
+    print(
+        f"\n{args.jobs} jobs (3..12 s each at the double), one SSE client each, {args.jobs} pollers at "
+        f"{period:g} s; VIDEO_LIVE_INTERVAL {interval:g} s; store {store}; {took:.1f} s"
+    )
     print("latency from the worker's change (updated_at) to the client seeing it:")
     rows = [
         ("pushed over SSE, every change", push_all),
@@ -177,6 +189,7 @@ def main() -> None:
         print(f"  {label:<48} {summary(values)}")
     goal = percentile(push_all, 0.95) if push_all else float("inf")
     print(f"goal push p95 <= 1 s: {'met' if goal <= 1.0 else 'NOT met'} ({goal * 1000:.0f} ms)")
+
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,7 @@ Prints p50 / p95 / max of both and the ratio. Goal: ours p95 <= 1 s.
 DATABASE_URL / CELERY_BROKER_URL select the store and broker (DuckDB file and the
 filesystem broker by default).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,11 @@ EMAIL, PASSWORD = "pickup@example.com", "correct-horse-battery-staple"
 
 
 def measure(*, jobs: int, spread: float, env: dict) -> list[float]:
-    with tempfile.TemporaryDirectory(prefix="video-pickup-") as data_dir, \
-            timed_fake(video_duration=2) as fake, \
-            VideoStack(Path(data_dir), fake=fake, env={"VIDEO_MAX_JOBS_IN_FLIGHT": "100000", **env}) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="video-pickup-") as data_dir,
+        timed_fake(video_duration=2) as fake,
+        VideoStack(Path(data_dir), fake=fake, env={"VIDEO_MAX_JOBS_IN_FLIGHT": "100000", **env}) as stack,
+    ):
         stack.prepare(users=[(EMAIL, PASSWORD)])
         stack.start()
         api = stack.api(EMAIL, PASSWORD)
@@ -44,8 +47,9 @@ def measure(*, jobs: int, spread: float, env: dict) -> list[float]:
             time.sleep(random.uniform(0, 2 * spread / jobs))
             prompt = f"pickup {index} {random.random()}"
             sent[prompt] = time.monotonic()
-            response = api.post(stack.url("/api/generate/video"),
-                                json={"model": "google/veo-3.1", "prompt": prompt}, timeout=30)
+            response = api.post(
+                stack.url("/api/generate/video"), json={"model": "google/veo-3.1", "prompt": prompt}, timeout=30
+            )
             if response.status_code != 202:
                 raise SystemExit(f"HTTP {response.status_code}: {response.text[:500]}\n{stack.log_tail('web')}")
         deadline = time.monotonic() + 120
@@ -59,8 +63,10 @@ def measure(*, jobs: int, spread: float, env: dict) -> list[float]:
 
 def report(name: str, latencies: list[float]) -> tuple[float, float]:
     p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
-    print(f"{name:<34} n={len(latencies):>3}  p50 {p50 * 1000:8.0f} ms  p95 {p95 * 1000:8.0f} ms  "
-          f"max {max(latencies) * 1000:8.0f} ms")
+    print(
+        f"{name:<34} n={len(latencies):>3}  p50 {p50 * 1000:8.0f} ms  p95 {p95 * 1000:8.0f} ms  "
+        f"max {max(latencies) * 1000:8.0f} ms"
+    )
     return p50, p95
 
 
@@ -72,13 +78,18 @@ def main() -> None:
     args = parser.parse_args()
 
     ours = measure(jobs=args.jobs, spread=10, env={"VIDEO_SUBMIT_ON_COMMIT": "true"})
-    sweep_only = measure(jobs=args.baseline_jobs, spread=3 * args.tick, env={
-        "VIDEO_SUBMIT_ON_COMMIT": "false", "VIDEO_SWEEP_INTERVAL": str(args.tick), "VIDEO_SWEEP_GRACE": "0"})
+    sweep_only = measure(
+        jobs=args.baseline_jobs,
+        spread=3 * args.tick,
+        env={"VIDEO_SUBMIT_ON_COMMIT": "false", "VIDEO_SWEEP_INTERVAL": str(args.tick), "VIDEO_SWEEP_GRACE": "0"},
+    )
     print()
     o50, o95 = report("submit on commit (ours)", ours)
     s50, s95 = report(f"{args.tick:g} s tick (sweep only)", sweep_only)
-    print(f"\nours / sweep only: p50 {o50 / s50:.3f}x, p95 {o95 / s95:.3f}x   "
-          f"(goal p95 <= 1 s: {'met' if o95 <= 1 else 'NOT met'})")
+    print(
+        f"\nours / sweep only: p50 {o50 / s50:.3f}x, p95 {o95 / s95:.3f}x   "
+        f"(goal p95 <= 1 s: {'met' if o95 <= 1 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ Callers talk to the stack over HTTP only.
         api = stack.api("a@example.com", "pw")
         api.post(stack.url("/api/generate/video"), json={...})
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}"
-                       r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+_VARIABLE = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}"
+    r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
+)
 
 
 def procfile_command(name: str, env: dict, procfile: Path = ROOT / "Procfile") -> list[str]:
@@ -78,8 +81,9 @@ def fresh_store(data_dir: Path):
     if not url.startswith(("postgres://", "postgresql://")):
         yield {"DATABASE_URL": f"duckdb:///{data_dir / 'studio.duckdb'}"}
         return
-    import psycopg
     from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
 
     parts = urlsplit(url)
     name = f"studio_video_{uuid.uuid4().hex[:10]}"
@@ -96,8 +100,16 @@ def fresh_store(data_dir: Path):
 class VideoStack:
     """Web, worker and beat processes of one Studio installation (see the module docstring)."""
 
-    def __init__(self, data_dir: Path, *, fake, store_env: dict | None = None, env: dict | None = None,
-                 worker_concurrency: int = 4, web_concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        fake,
+        store_env: dict | None = None,
+        env: dict | None = None,
+        worker_concurrency: int = 4,
+        web_concurrency: int = 1,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.logs = self.data_dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -143,8 +155,14 @@ class VideoStack:
     # ------------------------------------------------------------------ set-up
 
     def manage(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=self.env,
-                                capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
@@ -167,8 +185,9 @@ class VideoStack:
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")
         self._log_files.append(log)
-        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.processes[name] = process
         return process
 
@@ -194,15 +213,42 @@ class VideoStack:
     def start_worker(self, name: str = "worker") -> None:
         log_path = self.logs / f"{name}.log"
         start = log_path.stat().st_size if log_path.exists() else 0
-        self._spawn(name, [str(BIN / "celery"), "-A", "config", "worker", "--pool", "threads",
-                           "--concurrency", str(self.worker_concurrency), "--loglevel", "INFO",
-                           "-n", f"{self.queue}-{uuid.uuid4().hex[:6]}@%h",
-                           "--without-gossip", "--without-mingle", "--without-heartbeat"])
+        self._spawn(
+            name,
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(self.worker_concurrency),
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"{self.queue}-{uuid.uuid4().hex[:6]}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+        )
         self._wait_for_log(name, "ready.", start)
 
     def start_beat(self) -> None:
-        self._spawn("beat", [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
-                             "--schedule", str(self.data_dir / "celerybeat-schedule")])
+        self._spawn(
+            "beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.data_dir / "celerybeat-schedule"),
+            ],
+        )
         self._wait_for_log("beat", "beat: Starting", 0)
 
     def kill(self, name: str) -> None:
@@ -303,7 +349,7 @@ class VideoStack:
         if self._store_cm is not None:
             self._store_cm.__exit__(None, None, None)
 
-    def __enter__(self) -> "VideoStack":
+    def __enter__(self) -> VideoStack:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -9,6 +9,7 @@ the status endpoint with a session cookie (what the pages send) besides a bearer
 
 DATABASE_URL selects the store (a DuckDB file by default).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,12 @@ def _client_process(port, path, headers, seconds, threads, results):
 def requests_per_second(port: int, path: str, headers: dict, seconds: float, clients: int) -> float:
     processes_count = 2
     results = multiprocessing.Queue()
-    processes = [multiprocessing.Process(target=_client_process, args=(
-        port, path, headers, seconds, max(1, clients // processes_count), results)) for _ in range(processes_count)]
+    processes = [
+        multiprocessing.Process(
+            target=_client_process, args=(port, path, headers, seconds, max(1, clients // processes_count), results)
+        )
+        for _ in range(processes_count)
+    ]
     for process in processes:
         process.start()
     total = 0
@@ -82,22 +87,32 @@ def main() -> None:
 
     from openrouter.fake import FakeOpenRouter
 
-    with tempfile.TemporaryDirectory(prefix="video-throughput-") as data_dir, FakeOpenRouter() as fake, \
-            VideoStack(Path(data_dir), fake=fake, env={"DJANGO_SETTINGS_MODULE": "bench.video_bench_settings",
-                                                       "JWT_ACCESS_MINUTES": "60"}) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="video-throughput-") as data_dir,
+        FakeOpenRouter() as fake,
+        VideoStack(
+            Path(data_dir),
+            fake=fake,
+            env={"DJANGO_SETTINGS_MODULE": "bench.video_bench_settings", "JWT_ACCESS_MINUTES": "60"},
+        ) as stack,
+    ):
         stack.prepare(users=[(EMAIL, PASSWORD)])
         stack.start_web()
         stack.wait_until_healthy()
         api = stack.api(EMAIL, PASSWORD)
-        job = api.post(stack.url("/api/generate/video"), json={"model": "google/veo-3.1", "prompt": "bench"},
-                       timeout=30).json()["id"]
+        job = api.post(
+            stack.url("/api/generate/video"), json={"model": "google/veo-3.1", "prompt": "bench"}, timeout=30
+        ).json()["id"]
         import requests
 
         browser = requests.Session()
         browser.get(stack.url("/login"), timeout=30)
-        browser.post(stack.url("/login"), data={"username": EMAIL, "password": PASSWORD,
-                                                "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
-                     headers={"Referer": stack.url("/login")}, timeout=30)
+        browser.post(
+            stack.url("/login"),
+            data={"username": EMAIL, "password": PASSWORD, "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+            headers={"Referer": stack.url("/login")},
+            timeout=30,
+        )
         session_cookie = f"sessionid={browser.cookies['sessionid']}"
         bearer = {"Authorization": api.headers["Authorization"]}
         status_path = f"/api/generate/video/{job}/status"
@@ -116,8 +131,10 @@ def main() -> None:
 
     baseline = statistics.median(rates["trivial JSON view (baseline)"])
     store = "PostgreSQL" if "postgres" in stack.env["DATABASE_URL"] else "DuckDB"
-    print(f"\nuvicorn, {stack.web_concurrency} process(es), {args.clients} keep-alive clients, "
-          f"{args.rounds} rounds of {args.seconds:g} s, store {store}; median requests/s:")
+    print(
+        f"\nuvicorn, {stack.web_concurrency} process(es), {args.clients} keep-alive clients, "
+        f"{args.rounds} rounds of {args.seconds:g} s, store {store}; median requests/s:"
+    )
     for name, values in rates.items():
         median = statistics.median(values)
         print(f"  {name:<34} {median:8.0f} /s   ratio to baseline {median / baseline:.3f}")

@@ -1,5 +1,6 @@
 """Django admin: each user's budget overrides (the same values as the limits API and the
 admin panel edit) and the reservation ledger (read-only)."""
+
 from django.contrib import admin
 
 from billing.models import Reservation, UserBudget
@@ -19,16 +20,26 @@ class UserBudgetAdmin(admin.ModelAdmin):
         from billing import services
 
         if change:
-            services.limits_update(user=obj.user, daily_budget_usd=obj.daily_budget_usd,
-                                   monthly_budget_usd=obj.monthly_budget_usd)
+            services.limits_update(
+                user=obj.user, daily_budget_usd=obj.daily_budget_usd, monthly_budget_usd=obj.monthly_budget_usd
+            )
         else:
             super().save_model(request, obj, form, change)
 
 
 @admin.register(Reservation)
 class ReservationAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "kind", "model", "amount_reserved", "amount_settled", "status", "expires_at",
-                    "created_at")
+    list_display = (
+        "id",
+        "user",
+        "kind",
+        "model",
+        "amount_reserved",
+        "amount_settled",
+        "status",
+        "expires_at",
+        "created_at",
+    )
     list_filter = ("status", "kind")
     search_fields = ("user__email", "model")
     date_hierarchy = "created_at"

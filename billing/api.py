@@ -3,6 +3,7 @@
 Administrators read and set anyone's; a signed-in user may read their own (to see what
 is left) but not change it.
 """
+
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
@@ -25,17 +26,21 @@ NO_SUCH_USER = OpenApiResponse(Detail, description="No user with this id.")
 
 # The body of a 402 refusal (generation and video endpoints).
 BUDGET_EXCEEDED = OpenApiResponse(
-    inline_serializer("BudgetExceeded", {
-        "detail": serializers.CharField(help_text="what to do, with the period and its reset time in UTC"),
-        "budget": serializers.CharField(help_text="USD, the limit that binds"),
-        "spent": serializers.CharField(help_text="USD spent in that period (UTC day or month)"),
-        "reserved": serializers.CharField(help_text="USD held by requests still running"),
-        "resets_at": serializers.DateTimeField(help_text="when the period ends (UTC)"),
-        "period": serializers.ChoiceField(choices=["daily", "monthly"]),
-        "cost": serializers.CharField(required=False, help_text="USD, the most this request could cost"),
-        "price_unknown": serializers.BooleanField(required=False, help_text="the model's price is unknown"),
-    }),
-    description="the request could cost more than the budget has left (or its price is unknown)")
+    inline_serializer(
+        "BudgetExceeded",
+        {
+            "detail": serializers.CharField(help_text="what to do, with the period and its reset time in UTC"),
+            "budget": serializers.CharField(help_text="USD, the limit that binds"),
+            "spent": serializers.CharField(help_text="USD spent in that period (UTC day or month)"),
+            "reserved": serializers.CharField(help_text="USD held by requests still running"),
+            "resets_at": serializers.DateTimeField(help_text="when the period ends (UTC)"),
+            "period": serializers.ChoiceField(choices=["daily", "monthly"]),
+            "cost": serializers.CharField(required=False, help_text="USD, the most this request could cost"),
+            "price_unknown": serializers.BooleanField(required=False, help_text="the model's price is unknown"),
+        },
+    ),
+    description="the request could cost more than the budget has left (or its price is unknown)",
+)
 
 
 class PeriodOut(serializers.Serializer):
@@ -71,18 +76,28 @@ class UserLimitsApi(APIView):
             raise PermissionDenied("Only administrators may do this.")
         return get_object_or_404(User, pk=user_id)
 
-    @extend_schema(operation_id="users_limits_read",
-                   responses={200: LimitsOut, 401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NO_SUCH_USER},
-                   description="The user's budgets (override and default), what they spent and hold reserved "
-                               "in the current UTC day and month, and when each resets.")
+    @extend_schema(
+        operation_id="users_limits_read",
+        responses={200: LimitsOut, 401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NO_SUCH_USER},
+        description="The user's budgets (override and default), what they spent and hold reserved "
+        "in the current UTC day and month, and when each resets.",
+    )
     def get(self, request, user_id: int):
         user = self._user(request, user_id, write=False)
         return Response(budget_status(user_id=user.pk))
 
-    @extend_schema(operation_id="users_limits_update", request=LimitsIn,
-                   responses={200: LimitsOut, 400: OpenApiResponse(description="a value is not a decimal string or null"),
-                              401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NO_SUCH_USER},
-                   description="Administrators only. Both fields are required; null follows the site's default.")
+    @extend_schema(
+        operation_id="users_limits_update",
+        request=LimitsIn,
+        responses={
+            200: LimitsOut,
+            400: OpenApiResponse(description="a value is not a decimal string or null"),
+            401: NOT_SIGNED_IN,
+            403: NOT_ALLOWED,
+            404: NO_SUCH_USER,
+        },
+        description="Administrators only. Both fields are required; null follows the site's default.",
+    )
     def put(self, request, user_id: int):
         user = self._user(request, user_id, write=True)
         data = request.data if isinstance(request.data, dict) else None
@@ -90,7 +105,10 @@ class UserLimitsApi(APIView):
             raise InvalidInput("Send a JSON object with daily_budget_usd and monthly_budget_usd.")
         missing = [name for name in ("daily_budget_usd", "monthly_budget_usd") if name not in data]
         if missing:
-            raise InvalidInput(errors={name: ["This field is required (a decimal string or null)."] for name in missing})
-        services.limits_update(user=user, daily_budget_usd=data["daily_budget_usd"],
-                               monthly_budget_usd=data["monthly_budget_usd"])
+            raise InvalidInput(
+                errors={name: ["This field is required (a decimal string or null)."] for name in missing}
+            )
+        services.limits_update(
+            user=user, daily_budget_usd=data["daily_budget_usd"], monthly_budget_usd=data["monthly_budget_usd"]
+        )
         return Response(budget_status(user_id=user.pk))

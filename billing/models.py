@@ -1,6 +1,7 @@
 """Spending budgets: a per-user row (the admin's overrides of the site's default limits,
 and the counter every change to the user's spending goes through) and the ledger of
 reservations, each becoming the provider's actual cost or released."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -19,14 +20,18 @@ class UserBudget(models.Model):
     what serialises them (billing.services).
     """
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
-                                related_name="budget")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="budget"
+    )
     daily_budget_usd = models.DecimalField(
-        **AMOUNT, null=True, blank=True,
-        help_text="USD per UTC day; empty follows DEFAULT_DAILY_BUDGET_USD")
+        **AMOUNT, null=True, blank=True, help_text="USD per UTC day; empty follows DEFAULT_DAILY_BUDGET_USD"
+    )
     monthly_budget_usd = models.DecimalField(
-        **AMOUNT, null=True, blank=True,
-        help_text="USD per UTC calendar month; empty follows DEFAULT_MONTHLY_BUDGET_USD")
+        **AMOUNT,
+        null=True,
+        blank=True,
+        help_text="USD per UTC calendar month; empty follows DEFAULT_MONTHLY_BUDGET_USD",
+    )
     version = models.BigIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -7,6 +7,7 @@ tokenizers never make more tokens than bytes) plus a few per message. A price th
 missing, unreadable or negative (OpenRouter's "-1": variable pricing) is unknown, and
 an unknown price is refused under a budget (PriceUnknown), never guessed as zero.
 """
+
 from __future__ import annotations
 
 import math
@@ -88,8 +89,12 @@ def text_price(entry, *, prompt: str, system: str, images: int = 0) -> TextPrice
     completion = price(pricing, "completion", model=entry.id)
     request = price(pricing, "request", model=entry.id, required=False)
     tokens = prompt_tokens_upper(prompt, system) + IMAGE_INPUT_TOKENS * images
-    return TextPrice(fixed=prompt_price * tokens + request, per_token=completion, prompt_tokens=tokens,
-                     prices={"prompt": str(prompt_price), "completion": str(completion), "request": str(request)})
+    return TextPrice(
+        fixed=prompt_price * tokens + request,
+        per_token=completion,
+        prompt_tokens=tokens,
+        prices={"prompt": str(prompt_price), "completion": str(completion), "request": str(request)},
+    )
 
 
 def priced_usage(prices: dict, *, prompt_tokens: int, completion_tokens: int) -> Decimal | None:

@@ -17,15 +17,16 @@ no two reservations of one user are decided on the same sums.
 Users with no budget (the default: DEFAULT_*_BUDGET_USD unset and no override) cost one
 indexed read per request and make no ledger rows.
 """
+
 from __future__ import annotations
 
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -69,8 +70,9 @@ class Hold:
 # ------------------------------------------------------------------ reserving
 
 
-def reserve_text(*, user, entry, prompt: str, system: str, max_tokens: int | None, images: int = 0,
-                 limits: Limits | None = None) -> Hold | None:
+def reserve_text(
+    *, user, entry, prompt: str, system: str, max_tokens: int | None, images: int = 0, limits: Limits | None = None
+) -> Hold | None:
     """Reserve a text request's largest cost: the prompt (as an upper bound of its
     tokens, with ``images`` sent images) plus ``max_tokens`` completion tokens. Without
     ``max_tokens`` the answer is capped at what the budget left pays for
@@ -79,8 +81,7 @@ def reserve_text(*, user, entry, prompt: str, system: str, max_tokens: int | Non
     limits = limits or user_limits(user_id=user.pk)
     if not limits.applies:
         return None
-    price = _known(limits, user, lambda: pricing.text_price(entry, prompt=prompt, system=system, images=images),
-                   entry)
+    price = _known(limits, user, lambda: pricing.text_price(entry, prompt=prompt, system=system, images=images), entry)
     notes = {**price.prices, "prompt_tokens": price.prompt_tokens}
 
     def decide(left: Decimal, refuse: Callable[..., BudgetExceeded]) -> tuple[Decimal, int | None]:
@@ -88,24 +89,39 @@ def reserve_text(*, user, entry, prompt: str, system: str, max_tokens: int | Non
             cost = price.cost(max_tokens)
             if cost > left:
                 fits = price.affordable_tokens(left)
-                advice = (f"Lower max_tokens to at most {fits}, choose a cheaper model, or wait until the budget resets."
-                          if fits and fits >= 1 else "Choose a cheaper model or wait until the budget resets.")
+                advice = (
+                    f"Lower max_tokens to at most {fits}, choose a cheaper model, or wait until the budget resets."
+                    if fits and fits >= 1
+                    else "Choose a cheaper model or wait until the budget resets."
+                )
                 raise refuse(cost, advice)
             return cost, max_tokens
         cap = _completion_cap(entry, price)
         fits = price.affordable_tokens(left)
         if fits is None:  # free completions: only the fixed part counts
             if price.fixed > left:
-                raise refuse(pricing.usd(price.fixed), "Shorten the prompt, choose a cheaper model, or wait until the budget resets.")
+                raise refuse(
+                    pricing.usd(price.fixed),
+                    "Shorten the prompt, choose a cheaper model, or wait until the budget resets.",
+                )
             return pricing.usd(price.fixed), None
         tokens = min(fits, cap)
         if tokens < min(MIN_COMPLETION_TOKENS, cap):
-            raise refuse(price.cost(min(MIN_COMPLETION_TOKENS, cap)),
-                         "Choose a cheaper model, shorten the prompt, or wait until the budget resets.")
+            raise refuse(
+                price.cost(min(MIN_COMPLETION_TOKENS, cap)),
+                "Choose a cheaper model, shorten the prompt, or wait until the budget resets.",
+            )
         return price.cost(tokens), tokens
 
-    return _reserve(user_id=user.pk, limits=limits, kind=Reservation.Kind.TEXT, model=entry.id, notes=notes,
-                    decide=decide, expiry=settings.GENERATION_DEADLINE)
+    return _reserve(
+        user_id=user.pk,
+        limits=limits,
+        kind=Reservation.Kind.TEXT,
+        model=entry.id,
+        notes=notes,
+        decide=decide,
+        expiry=settings.GENERATION_DEADLINE,
+    )
 
 
 def _completion_cap(entry, price: pricing.TextPrice) -> int:
@@ -122,10 +138,20 @@ def reserve_images(*, user, entry, prompt: str, n: int) -> Hold | None:
     if not limits.applies:
         return None
     cost, notes = _known(limits, user, lambda: pricing.image_cost(entry, prompt=prompt, n=n), entry)
-    advice = ("Ask for fewer images, choose a cheaper model, or wait until the budget resets." if n > 1
-              else "Choose a cheaper model or wait until the budget resets.")
-    return _reserve(user_id=user.pk, limits=limits, kind=Reservation.Kind.IMAGE, model=entry.id, notes=notes,
-                    decide=_fixed(cost, advice), expiry=settings.GENERATION_DEADLINE)
+    advice = (
+        "Ask for fewer images, choose a cheaper model, or wait until the budget resets."
+        if n > 1
+        else "Choose a cheaper model or wait until the budget resets."
+    )
+    return _reserve(
+        user_id=user.pk,
+        limits=limits,
+        kind=Reservation.Kind.IMAGE,
+        model=entry.id,
+        notes=notes,
+        decide=_fixed(cost, advice),
+        expiry=settings.GENERATION_DEADLINE,
+    )
 
 
 def reserve_video(*, user, entry, duration: int | None, resolution: str | None) -> Hold | None:
@@ -133,11 +159,18 @@ def reserve_video(*, user, entry, duration: int | None, resolution: str | None) 
     limits = user_limits(user_id=user.pk)
     if not limits.applies:
         return None
-    cost, notes = _known(limits, user, lambda: pricing.video_cost(entry, duration=duration, resolution=resolution),
-                         entry)
-    return _reserve(user_id=user.pk, limits=limits, kind=Reservation.Kind.VIDEO, model=entry.id, notes=notes,
-                    decide=_fixed(cost, "Choose a shorter duration or a cheaper model, or wait until the budget resets."),
-                    expiry=settings.VIDEO_JOB_DEADLINE)
+    cost, notes = _known(
+        limits, user, lambda: pricing.video_cost(entry, duration=duration, resolution=resolution), entry
+    )
+    return _reserve(
+        user_id=user.pk,
+        limits=limits,
+        kind=Reservation.Kind.VIDEO,
+        model=entry.id,
+        notes=notes,
+        decide=_fixed(cost, "Choose a shorter duration or a cheaper model, or wait until the budget resets."),
+        expiry=settings.VIDEO_JOB_DEADLINE,
+    )
 
 
 def _fixed(cost: Decimal, advice: str):
@@ -145,6 +178,7 @@ def _fixed(cost: Decimal, advice: str):
         if cost > left:
             raise refuse(cost, advice)
         return cost, None
+
     return decide
 
 
@@ -158,7 +192,8 @@ def _known(limits: Limits, user, estimate, entry):
         raise BudgetExceeded(
             f"The price of {entry.id} is not known ({exc.what}), so it cannot be checked against your spending "
             "budget. Choose another model, or ask an administrator to lift your limit.",
-            extra={**extra, "price_unknown": True}) from None
+            extra={**extra, "price_unknown": True},
+        ) from None
 
 
 def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict, decide, expiry: float) -> Hold:
@@ -188,9 +223,15 @@ def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict
                 else:
                     refusal = None
                     row = Reservation.objects.create(
-                        user_id=user_id, kind=kind, model=model[:200], amount_reserved=amount, pricing=notes,
-                        status=Status.RESERVED, created_at=now,
-                        expires_at=now + timedelta(seconds=expiry + settings.BILLING_RESERVATION_MARGIN))
+                        user_id=user_id,
+                        kind=kind,
+                        model=model[:200],
+                        amount_reserved=amount,
+                        pricing=notes,
+                        status=Status.RESERVED,
+                        created_at=now,
+                        expires_at=now + timedelta(seconds=expiry + settings.BILLING_RESERVATION_MARGIN),
+                    )
             if refusal is not None:
                 raise refusal
             return Hold(id=row.pk, user_id=user_id, amount=amount, prices=notes, max_tokens=max_tokens)
@@ -258,8 +299,14 @@ def _figures(limits: Limits, spent: Spending, p: Periods, *, amount: Decimal | N
     rows = list(_periods(limits, spent, p))
     binding = [row for row in rows if amount is not None and amount > row[1] - row[2] - spent.reserved] or rows[:1]
     name, budget, used, resets_at = max(binding, key=lambda row: row[3])
-    figures = {"budget": amount_text(budget), "spent": amount_text(used), "reserved": amount_text(spent.reserved),
-               "resets_at": _iso(resets_at), "period": name, "timezone": "UTC"}
+    figures = {
+        "budget": amount_text(budget),
+        "spent": amount_text(used),
+        "reserved": amount_text(spent.reserved),
+        "resets_at": _iso(resets_at),
+        "period": name,
+        "timezone": "UTC",
+    }
     if amount is not None:
         figures["cost"] = amount_text(amount)
     return figures
@@ -276,7 +323,8 @@ def _refusal(limits: Limits, spent: Spending, p: Periods, *, amount: Decimal, ad
         f"This request could cost up to {money(amount)}, more than the {money(left)} left of your "
         f"{figures['period']} budget of {money(budget)} (this {period} you have spent {money(used)}{held}). "
         f"The {figures['period']} budget resets at {when(resets)}. {advice}",
-        extra=figures)
+        extra=figures,
+    )
 
 
 # ------------------------------------------------------------------ after the call
@@ -286,16 +334,22 @@ def attach(hold: Hold | None, *, generation_id: int | None = None, video_job_id:
     """Note the history row or job a reservation is for (None: nothing to do)."""
     if hold is None:
         return
-    retry_on_write_conflict(lambda: Reservation.objects.filter(pk=hold.id).update(
-        generation_id=generation_id, video_job_id=video_job_id), what=f"reservation {hold.id}")
+    retry_on_write_conflict(
+        lambda: Reservation.objects.filter(pk=hold.id).update(generation_id=generation_id, video_job_id=video_job_id),
+        what=f"reservation {hold.id}",
+    )
 
 
 def release(hold: Hold | None) -> None:
     """The call failed (nothing billed): the reservation stops counting."""
     if hold is None:
         return
-    retry_on_write_conflict(lambda: Reservation.objects.filter(pk=hold.id, status=Status.RESERVED).update(
-        status=Status.RELEASED, amount_settled=ZERO, settled_at=timezone.now()), what=f"reservation {hold.id}")
+    retry_on_write_conflict(
+        lambda: Reservation.objects.filter(pk=hold.id, status=Status.RESERVED).update(
+            status=Status.RELEASED, amount_settled=ZERO, settled_at=timezone.now()
+        ),
+        what=f"reservation {hold.id}",
+    )
 
 
 def settle(hold: Hold | None, *, amount: Decimal | None, statuses=(Status.RESERVED,)) -> None:
@@ -309,7 +363,8 @@ def settle(hold: Hold | None, *, amount: Decimal | None, statuses=(Status.RESERV
 
     def write() -> int:
         return Reservation.objects.filter(pk=hold.id, status__in=tuple(statuses)).update(
-            status=Status.SETTLED, amount_settled=amount, settled_at=timezone.now())
+            status=Status.SETTLED, amount_settled=amount, settled_at=timezone.now()
+        )
 
     if amount <= hold.amount:
         retry_on_write_conflict(write, what=f"reservation {hold.id}")
@@ -356,8 +411,12 @@ def safely(what: str, action: Callable[[], None]) -> None:
 
 
 def _video_hold(job_id: int, statuses) -> Hold | None:
-    row = (Reservation.objects.filter(video_job_id=job_id, status__in=tuple(statuses))
-           .order_by("-created_at").values("pk", "user_id", "amount_reserved", "pricing").first())
+    row = (
+        Reservation.objects.filter(video_job_id=job_id, status__in=tuple(statuses))
+        .order_by("-created_at")
+        .values("pk", "user_id", "amount_reserved", "pricing")
+        .first()
+    )
     if row is None:
         return None
     return Hold(id=row["pk"], user_id=row["user_id"], amount=row["amount_reserved"], prices=row["pricing"] or {})
@@ -398,11 +457,11 @@ def clean_limit(value, *, field: str) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidInput("Must be a decimal string such as \"5.00\", or null.", field=field)
+        raise InvalidInput('Must be a decimal string such as "5.00", or null.', field=field)
     try:
         amount = Decimal(str(value).strip())
     except ArithmeticError:
-        raise InvalidInput("Must be a decimal string such as \"5.00\", or null.", field=field) from None
+        raise InvalidInput('Must be a decimal string such as "5.00", or null.', field=field) from None
     if not amount.is_finite() or amount < 0 or amount > MAX_BUDGET:
         raise InvalidInput(f"Must be from 0 to {MAX_BUDGET:.2f} USD, or null.", field=field)
     if amount != amount.quantize(pricing.PLACES):
@@ -423,6 +482,10 @@ def limits_update(*, user, daily_budget_usd, monthly_budget_usd) -> UserBudget:
     if errors:
         raise InvalidInput(errors=errors)
     _ensure_budget_row(user.pk)
-    retry_on_write_conflict(lambda: UserBudget.objects.filter(pk=user.pk).update(
-        **values, version=F("version") + 1, updated_at=timezone.now()), what=f"budget of user {user.pk}")
+    retry_on_write_conflict(
+        lambda: UserBudget.objects.filter(pk=user.pk).update(
+            **values, version=F("version") + 1, updated_at=timezone.now()
+        ),
+        what=f"budget of user {user.pk}",
+    )
     return UserBudget.objects.get(pk=user.pk)

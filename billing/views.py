@@ -1,5 +1,6 @@
 """The admin panel's page for one user's spending budgets (the same values as
 PUT /api/users/{id}/limits and the Django admin edit)."""
+
 from __future__ import annotations
 
 from django import forms
@@ -9,8 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 from admin_panel.views import admin_required
-from billing import services
-from billing import selectors
+from billing import selectors, services
 from core.errors import DomainError
 
 
@@ -28,8 +28,11 @@ def user_limits(request, user_id: int):
         form = LimitsForm(request.POST)
         if form.is_valid():
             try:
-                services.limits_update(user=target, daily_budget_usd=form.cleaned_data["daily_budget_usd"] or None,
-                                       monthly_budget_usd=form.cleaned_data["monthly_budget_usd"] or None)
+                services.limits_update(
+                    user=target,
+                    daily_budget_usd=form.cleaned_data["daily_budget_usd"] or None,
+                    monthly_budget_usd=form.cleaned_data["monthly_budget_usd"] or None,
+                )
             except DomainError as exc:
                 for field, errors in exc.errors.items():
                     for error in errors:
@@ -42,7 +45,15 @@ def user_limits(request, user_id: int):
             status = 400
     else:
         limits = selectors.user_limits(user_id=target.pk)
-        form = LimitsForm(initial={"daily_budget_usd": limits.daily_override or "",
-                                   "monthly_budget_usd": limits.monthly_override or ""})
-    return render(request, "billing/user_limits.html",
-                  {"target": target, "form": form, "status": selectors.budget_status(user_id=target.pk)}, status=status)
+        form = LimitsForm(
+            initial={
+                "daily_budget_usd": limits.daily_override or "",
+                "monthly_budget_usd": limits.monthly_override or "",
+            }
+        )
+    return render(
+        request,
+        "billing/user_limits.html",
+        {"target": target, "form": form, "status": selectors.budget_status(user_id=target.pk)},
+        status=status,
+    )

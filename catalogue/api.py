@@ -1,4 +1,5 @@
 """The catalogue's REST API: the models the pickers and API clients choose from."""
+
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
@@ -47,8 +48,11 @@ class ModelListApi(APIView):
     @extend_schema(
         operation_id="models_list",
         parameters=[OpenApiParameter("kind", str, enum=KIND_CHOICES, description="only models of this kind")],
-        responses={200: ProviderModelOut(many=True), 400: OpenApiResponse(description="unknown kind"),
-                   401: OpenApiResponse(description="not signed in")},
+        responses={
+            200: ProviderModelOut(many=True),
+            400: OpenApiResponse(description="unknown kind"),
+            401: OpenApiResponse(description="not signed in"),
+        },
     )
     def get(self, request):
         query = ModelsQuery(data=request.query_params)
@@ -83,14 +87,18 @@ class ModelAccessApi(APIView):
     permission_classes = (IsAdminRole,)
 
     @extend_schema(
-        operation_id="models_access_update", request=ModelAccessIn,
-        responses={200: ProviderModelOut, 400: OpenApiResponse(description="not a boolean, or neither field"),
-                   401: OpenApiResponse(description="not signed in"),
-                   403: OpenApiResponse(description="signed in, but not an administrator"),
-                   404: OpenApiResponse(description="no model with this id")},
+        operation_id="models_access_update",
+        request=ModelAccessIn,
+        responses={
+            200: ProviderModelOut,
+            400: OpenApiResponse(description="not a boolean, or neither field"),
+            401: OpenApiResponse(description="not signed in"),
+            403: OpenApiResponse(description="signed in, but not an administrator"),
+            404: OpenApiResponse(description="no model with this id"),
+        },
         description="Enable or disable a model, or keep it for administrators. A disabled model "
-                    "is offered to nobody and refused by the generation APIs (400 on \"model\"); "
-                    "an admins-only one is refused to users. Later catalogue syncs keep these switches.",
+        'is offered to nobody and refused by the generation APIs (400 on "model"); '
+        "an admins-only one is refused to users. Later catalogue syncs keep these switches.",
     )
     def patch(self, request, model_id: str):
         model = get_object_or_404(ProviderModel, pk=model_id)

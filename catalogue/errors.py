@@ -1,4 +1,5 @@
 """Refusals of the catalogue: a model we cannot offer, a catalogue we cannot take."""
+
 from __future__ import annotations
 
 from core.errors import InvalidInput, ProviderFailed
@@ -11,14 +12,14 @@ class UnknownModel(InvalidInput):
     default_message = "Unknown model."
 
     @classmethod
-    def unknown(cls, *, model_id: str, kind: str) -> "UnknownModel":
+    def unknown(cls, *, model_id: str, kind: str) -> UnknownModel:
         return cls(
             f'"{model_id}" is not a known {kind} model; choose one from GET /api/models?kind={kind}.',
             field="model",
         )
 
     @classmethod
-    def wrong_kind(cls, *, model_id: str, kind: str, kinds) -> "UnknownModel":
+    def wrong_kind(cls, *, model_id: str, kind: str, kinds) -> UnknownModel:
         made = ", ".join(sorted(kinds)) or "nothing we can use"
         return cls(
             f'"{model_id}" is not {_article(kind)} {kind} model (it makes: {made}); '
@@ -27,14 +28,14 @@ class UnknownModel(InvalidInput):
         )
 
     @classmethod
-    def disabled(cls, *, model_id: str, kind: str) -> "UnknownModel":
+    def disabled(cls, *, model_id: str, kind: str) -> UnknownModel:
         return cls(
             f'"{model_id}" is disabled by an administrator; choose one from GET /api/models?kind={kind}.',
             field="model",
         )
 
     @classmethod
-    def admins_only(cls, *, model_id: str, kind: str) -> "UnknownModel":
+    def admins_only(cls, *, model_id: str, kind: str) -> UnknownModel:
         return cls(
             f'"{model_id}" is for administrators only; choose one from GET /api/models?kind={kind}.',
             field="model",

@@ -1,5 +1,6 @@
 """The provider's model catalogue: every model Studio can offer, kept in step with the
 provider by `catalogue.services.catalogue_sync`."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -31,8 +32,9 @@ class ProviderModel(models.Model):
     is_video = models.BooleanField(default=False)
     input_modalities = models.JSONField(default=list)
     output_modalities = models.JSONField(default=list)
-    image_route = models.CharField(max_length=10, blank=True, default="",
-                                   help_text='"chat" (text+image models) or "images" (image-only)')
+    image_route = models.CharField(
+        max_length=10, blank=True, default="", help_text='"chat" (text+image models) or "images" (image-only)'
+    )
     aspect_ratios = models.JSONField(default=list)
     resolutions = models.JSONField(default=list, help_text="1K/2K/4K for images, 720p/1080p for videos")
     sizes = models.JSONField(default=list)
@@ -65,9 +67,21 @@ class ProviderModel(models.Model):
     # Fields copied from a CatalogueModel by the sync (everything but bookkeeping and the
     # administrator's switches).
     CATALOGUE_FIELDS = (
-        "name", "description", "kinds", "input_modalities", "output_modalities", "image_route",
-        "aspect_ratios", "resolutions", "sizes", "durations", "frame_images", "max_n",
-        "generate_audio", "context_length", "pricing",
+        "name",
+        "description",
+        "kinds",
+        "input_modalities",
+        "output_modalities",
+        "image_route",
+        "aspect_ratios",
+        "resolutions",
+        "sizes",
+        "durations",
+        "frame_images",
+        "max_n",
+        "generate_audio",
+        "context_length",
+        "pricing",
     )
 
     def has_kind(self, kind: str) -> bool:
@@ -102,8 +116,16 @@ class ProviderModel(models.Model):
         values["image_route"] = values["image_route"] or ""
         values["name"] = (values["name"] or entry.id)[:300]
         values["description"] = values["description"] or ""
-        for name in ("kinds", "input_modalities", "output_modalities", "aspect_ratios",
-                     "resolutions", "sizes", "durations", "frame_images"):
+        for name in (
+            "kinds",
+            "input_modalities",
+            "output_modalities",
+            "aspect_ratios",
+            "resolutions",
+            "sizes",
+            "durations",
+            "frame_images",
+        ):
             values[name] = list(values[name] or [])
         values["pricing"] = dict(values["pricing"] or {})
         for name in ("max_n", "context_length"):  # unsigned columns

@@ -1,4 +1,5 @@
 """Reads of the model catalogue shared by the API, the pages and the other apps."""
+
 from __future__ import annotations
 
 import copy
@@ -14,8 +15,7 @@ from catalogue.models import ProviderModel
 KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video"}
 
 
-def catalogue_list(*, kind: str | None = None, include_unavailable: bool = False,
-                   user=None) -> QuerySet[ProviderModel]:
+def catalogue_list(*, kind: str | None = None, include_unavailable: bool = False, user=None) -> QuerySet[ProviderModel]:
     """Catalogue entries, optionally of one kind (text, image or video), by id.
 
     With ``user``: only the models that person may use (enabled ones; admins-only ones
@@ -88,8 +88,16 @@ def catalogue_is_empty() -> bool:
 def picker_options(models) -> list[dict]:
     """What a page's model picker needs to offer only the chosen model's values."""
     return [
-        {"id": m.pk, "name": m.name or m.pk, "route": m.image_route, "aspect_ratios": m.aspect_ratios,
-         "resolutions": m.resolutions, "sizes": m.sizes, "durations": m.durations, "max_n": m.max_n,
-         "from_image": "first_frame" in (m.frame_images or [])}
+        {
+            "id": m.pk,
+            "name": m.name or m.pk,
+            "route": m.image_route,
+            "aspect_ratios": m.aspect_ratios,
+            "resolutions": m.resolutions,
+            "sizes": m.sizes,
+            "durations": m.durations,
+            "max_n": m.max_n,
+            "from_image": "first_frame" in (m.frame_images or []),
+        }
         for m in models
     ]

@@ -1,4 +1,5 @@
 """State changes of the model catalogue: keeping ProviderModel in step with the provider."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,10 @@ class CatalogueSyncResult:
     marked_unavailable: int
 
     def __str__(self) -> str:
-        return (f"{self.created} new, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.marked_unavailable} marked unavailable")
+        return (
+            f"{self.created} new, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.marked_unavailable} marked unavailable"
+        )
 
 
 def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueSyncResult:
@@ -48,8 +51,7 @@ def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueS
     too_long = [entry.id for entry in entries if len(entry.id) > id_limit]
     if too_long:
         log.warning("Skipping catalogue models with ids longer than %s characters: %s", id_limit, too_long)
-    incoming = {entry.id: ProviderModel.values_from_catalogue(entry) for entry in entries
-                if len(entry.id) <= id_limit}
+    incoming = {entry.id: ProviderModel.values_from_catalogue(entry) for entry in entries if len(entry.id) <= id_limit}
     created = updated = unchanged = 0
     with transaction.atomic():
         existing = {model.pk: model for model in ProviderModel.objects.filter(pk__in=list(incoming))}
@@ -57,15 +59,24 @@ def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueS
         for model_id, values in incoming.items():
             model = existing.get(model_id)
             if model is None:
-                new_rows.append(ProviderModel(id=model_id, first_seen=now, last_seen=now, updated_at=now,
-                                              available=True, enabled=settings.MODELS_ENABLED_BY_DEFAULT,
-                                              **values))
+                new_rows.append(
+                    ProviderModel(
+                        id=model_id,
+                        first_seen=now,
+                        last_seen=now,
+                        updated_at=now,
+                        available=True,
+                        enabled=settings.MODELS_ENABLED_BY_DEFAULT,
+                        **values,
+                    )
+                )
                 created += 1
                 continue
             changed = {name: value for name, value in values.items() if getattr(model, name) != value}
             if changed or not model.available:
                 ProviderModel.objects.filter(pk=model_id).update(
-                    **changed, available=True, last_seen=now, updated_at=now)
+                    **changed, available=True, last_seen=now, updated_at=now
+                )
                 updated += 1
             else:
                 unchanged += 1
@@ -74,20 +85,27 @@ def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueS
         # One statement for every model seen again: its last_seen moves on.
         if existing:
             ProviderModel.objects.filter(pk__in=list(existing)).update(last_seen=now)
-        gone = ProviderModel.objects.filter(available=True).exclude(pk__in=list(incoming)).update(
-            available=False, updated_at=now)
+        gone = (
+            ProviderModel.objects.filter(available=True)
+            .exclude(pk__in=list(incoming))
+            .update(available=False, updated_at=now)
+        )
     catalogue_entries_changed()
     result = CatalogueSyncResult(created=created, updated=updated, unchanged=unchanged, marked_unavailable=gone)
     log.info("Model catalogue synced: %s", result)
     return result
 
 
-def model_access_update(*, model: ProviderModel, enabled: bool | None = None,
-                        admins_only: bool | None = None) -> ProviderModel:
+def model_access_update(
+    *, model: ProviderModel, enabled: bool | None = None, admins_only: bool | None = None
+) -> ProviderModel:
     """Set an administrator's switches of one model (None keeps a switch as it is).
     A disabled model is offered to nobody; an admins-only one to administrators only."""
-    changes = {name: value for name, value in (("enabled", enabled), ("admins_only", admins_only))
-               if value is not None and getattr(model, name) != value}
+    changes = {
+        name: value
+        for name, value in (("enabled", enabled), ("admins_only", admins_only))
+        if value is not None and getattr(model, name) != value
+    }
     if changes:
         ProviderModel.objects.filter(pk=model.pk).update(**changes, updated_at=timezone.now())
         catalogue_entries_changed()

@@ -1,4 +1,5 @@
 """A fresh install has no model catalogue: a worker that starts fills it."""
+
 import logging
 import threading
 import time

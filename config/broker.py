@@ -14,6 +14,7 @@ the worker; the video sweep re-sends whatever such a message carried.
 Selected by settings for ``filesystem://`` broker URLs (kombu's alias for that scheme);
 Redis and other brokers are untouched. Knows nothing of Django.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ Defaults make a fresh machine work with nothing installed but Python: an embedde
 DuckDB file and Kombu's filesystem broker under DATA_DIR, and demo mode against the
 offline OpenRouter double when no OPENROUTER_API_KEY is set.
 """
+
 import hashlib
 import hmac
 from datetime import timedelta
@@ -27,7 +28,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or startup.read_secret_key(DATA_D
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured(
         "No SECRET_KEY: set it, or start Studio through manage.py / the ASGI app / Celery, "
-        "which generate one into DATA_DIR.")
+        "which generate one into DATA_DIR."
+    )
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -249,25 +251,48 @@ SPECTACULAR_SETTINGS = {
     # Operations are tagged by product area from their path (core.schema.StudioAutoSchema).
     "TAGS": [
         {"name": "api", "description": "The API root: links to every endpoint, the schema and these docs."},
-        {"name": "auth", "description": "Accounts and tokens: register, log in for a JWT pair, refresh "
-                                        "(rotating) and log out. Send `Authorization: Bearer <access>`."},
-        {"name": "users", "description": "Your own account (/api/users/me) and, for administrators, other "
-                                         "users' roles, approval and deletion."},
-        {"name": "models", "description": "The model catalogue: which models generate text, images or videos, "
-                                          "and what each accepts; administrators switch models on and off."},
+        {
+            "name": "auth",
+            "description": "Accounts and tokens: register, log in for a JWT pair, refresh "
+            "(rotating) and log out. Send `Authorization: Bearer <access>`.",
+        },
+        {
+            "name": "users",
+            "description": "Your own account (/api/users/me) and, for administrators, other "
+            "users' roles, approval and deletion.",
+        },
+        {
+            "name": "models",
+            "description": "The model catalogue: which models generate text, images or videos, "
+            "and what each accepts; administrators switch models on and off.",
+        },
         {"name": "generations", "description": "Text and image generation, and your generation history."},
-        {"name": "conversations", "description": "Threads with a chat model: create, rename, change the model or "
-                                                 "system prompt, send messages (streamed or whole), regenerate."},
-        {"name": "videos", "description": "Video jobs: start (from text or an image), poll, cancel, list, and "
-                                          "download the file."},
-        {"name": "usage", "description": "Your own spend: today, this month, the budget left, the last 30 days "
-                                         "by day, model and kind."},
+        {
+            "name": "conversations",
+            "description": "Threads with a chat model: create, rename, change the model or "
+            "system prompt, send messages (streamed or whole), regenerate.",
+        },
+        {
+            "name": "videos",
+            "description": "Video jobs: start (from text or an image), poll, cancel, list, and download the file.",
+        },
+        {
+            "name": "usage",
+            "description": "Your own spend: today, this month, the budget left, the last 30 days "
+            "by day, model and kind.",
+        },
         {"name": "admin", "description": "Site-wide figures for administrators."},
-        {"name": "keys", "description": "Your personal API keys: create (the secret is shown once), list, "
-                                        "revoke. Managed with a token or a session, never with a key."},
-        {"name": "openai-compatible", "description": "The OpenAI-compatible API under /v1/ (models, chat "
-                                                     "completions, images, videos) for the official SDKs: "
-                                                     "`Authorization: Bearer sk-studio-...` (a personal API key)."},
+        {
+            "name": "keys",
+            "description": "Your personal API keys: create (the secret is shown once), list, "
+            "revoke. Managed with a token or a session, never with a key.",
+        },
+        {
+            "name": "openai-compatible",
+            "description": "The OpenAI-compatible API under /v1/ (models, chat "
+            "completions, images, videos) for the official SDKs: "
+            "`Authorization: Bearer sk-studio-...` (a personal API key).",
+        },
     ],
     # An account's status and a video job's status are different choice sets (both "status").
     "ENUM_NAME_OVERRIDES": {
@@ -283,8 +308,7 @@ except ImportError:
     pass
 else:
     INSTALLED_APPS.append("drf_spectacular_sidecar")
-    SPECTACULAR_SETTINGS.update(
-        SWAGGER_UI_DIST="SIDECAR", SWAGGER_UI_FAVICON_HREF="SIDECAR", REDOC_DIST="SIDECAR")
+    SPECTACULAR_SETTINGS.update(SWAGGER_UI_DIST="SIDECAR", SWAGGER_UI_FAVICON_HREF="SIDECAR", REDOC_DIST="SIDECAR")
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
@@ -292,17 +316,21 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     # Not SECRET_KEY itself: a key of its own, or one derived from SECRET_KEY for this
     # purpose only, so that no other use of SECRET_KEY can produce a valid token.
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or hmac.new(
-        SECRET_KEY.encode(), b"studio jwt signing", hashlib.sha256).hexdigest(),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="")
+    or hmac.new(SECRET_KEY.encode(), b"studio jwt signing", hashlib.sha256).hexdigest(),
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
 # Throttle counters and other small shared state: per process on the embedded setup,
 # Redis when one is configured (several web processes must share counters).
 CACHE_URL = env.str("CACHE_URL", default="")
-CACHES = {"default": env.cache_url_config(CACHE_URL) if CACHE_URL else {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-}}
+CACHES = {
+    "default": env.cache_url_config(CACHE_URL)
+    if CACHE_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    }
+}
 
 # --- Celery -----------------------------------------------------------------------------
 
@@ -352,10 +380,15 @@ VIDEO_SOURCE_DATA_URL_MAX_BYTES = env.int("VIDEO_SOURCE_DATA_URL_MAX_BYTES", def
 # The largest image an edit may send as a data URL (POST /api/generate/image's source_image_url).
 GENERATION_SOURCE_IMAGE_MAX_BYTES = env.int("GENERATION_SOURCE_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 # A request body must be able to carry such an image as base64 (4/3 of its size) in JSON.
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, VIDEO_SOURCE_DATA_URL_MAX_BYTES * 4 // 3 + 65_536,
-                                  GENERATION_SOURCE_IMAGE_MAX_BYTES * 4 // 3 + 65_536)
-VIDEO_FINISHED_RETENTION_DAYS = env.int("VIDEO_FINISHED_RETENTION_DAYS", default=30)  # failed/cancelled rows; 0 keeps them
-VIDEO_SUBMIT_ON_COMMIT = env.bool("VIDEO_SUBMIT_ON_COMMIT", default=True)  # false: the sweep alone submits (benchmark baseline)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(
+    2_621_440, VIDEO_SOURCE_DATA_URL_MAX_BYTES * 4 // 3 + 65_536, GENERATION_SOURCE_IMAGE_MAX_BYTES * 4 // 3 + 65_536
+)
+VIDEO_FINISHED_RETENTION_DAYS = env.int(
+    "VIDEO_FINISHED_RETENTION_DAYS", default=30
+)  # failed/cancelled rows; 0 keeps them
+VIDEO_SUBMIT_ON_COMMIT = env.bool(
+    "VIDEO_SUBMIT_ON_COMMIT", default=True
+)  # false: the sweep alone submits (benchmark baseline)
 VIDEO_PAGE_POLL_MS = env.int("VIDEO_PAGE_POLL_MS", default=5000)  # how often job pages ask for status (no SSE)
 VIDEO_LIVE_INTERVAL = env.float("VIDEO_LIVE_INTERVAL", default=0.5)  # s between the live watcher's reads
 VIDEO_LIVE_HEARTBEAT = env.float("VIDEO_LIVE_HEARTBEAT", default=15.0)  # s between ": ping" comments
@@ -395,10 +428,7 @@ DEMO_MODE = not OPENROUTER_API_KEY
 FAKE_OPENROUTER_PORT = env.int("FAKE_OPENROUTER_PORT", default=PORT + 10)
 OPENROUTER_BASE_URL = env.str(
     "OPENROUTER_BASE_URL",
-    default=(
-        f"http://127.0.0.1:{FAKE_OPENROUTER_PORT}/api/v1" if DEMO_MODE
-        else "https://openrouter.ai/api/v1"
-    ),
+    default=(f"http://127.0.0.1:{FAKE_OPENROUTER_PORT}/api/v1" if DEMO_MODE else "https://openrouter.ai/api/v1"),
 ).rstrip("/")
 if DEMO_MODE:
     # The double checks that a bearer key is sent, like the real provider.
@@ -462,6 +492,7 @@ CELERY_BEAT_SCHEDULE["fail-stale-generations"] = {
 GENERATION_MARKDOWN_MAX_CHARS = env.int("GENERATION_MARKDOWN_MAX_CHARS", default=100_000)
 
 # --- Spending budgets (billing) ---------------------------------------------------------
+
 
 # USD per user per UTC day / UTC calendar month; unset (or empty) = unlimited. An admin
 # overrides them per user (PUT /api/users/{id}/limits, the admin panel, the Django admin).

@@ -5,6 +5,7 @@ It makes the data folder (private to the user running Studio) and, unless SECRET
 set, generates the secret key file once. Settings only read what this step made, so
 importing them has no side effects.
 """
+
 from __future__ import annotations
 
 import os

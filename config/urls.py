@@ -10,8 +10,8 @@ from accounts.urls import root_urlpatterns
 from admin_panel.urls import api_urlpatterns as admin_api_urlpatterns
 from billing.urls import api_urlpatterns as billing_api_urlpatterns
 from catalogue.urls import api_urlpatterns as catalogue_api_urlpatterns
-from core.api import ApiRootView, SchemaView, api_not_found
 from conversations.urls import api_urlpatterns as conversations_api_urlpatterns
+from core.api import ApiRootView, SchemaView, api_not_found
 from core.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
 from usage.urls import api_urlpatterns as usage_api_urlpatterns

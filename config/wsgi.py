@@ -1,7 +1,8 @@
 import os
 
-from config import startup
 from django.core.wsgi import get_wsgi_application
+
+from config import startup
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 startup.prepare()

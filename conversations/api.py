@@ -1,7 +1,8 @@
 """The conversations REST API: thin DRF views over services and selectors."""
+
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -31,8 +32,9 @@ class MessageOut(serializers.Serializer):
     error = serializers.CharField(help_text="why the answer failed, for the user")
     finish_reason = serializers.CharField()
     usage = UsageOut()
-    generation = serializers.IntegerField(source="generation_id", allow_null=True,
-                                          help_text="the answer's history row (/api/generations/{id})")
+    generation = serializers.IntegerField(
+        source="generation_id", allow_null=True, help_text="the answer's history row (/api/generations/{id})"
+    )
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 
@@ -76,10 +78,12 @@ class ListQuery(serializers.Serializer):
 
 class MessageIn(serializers.Serializer):
     content = serializers.CharField(trim_whitespace=True, allow_blank=True)
-    model = serializers.CharField(required=False, allow_blank=True, default="",
-                                  help_text="answer with this model (it becomes the conversation's)")
-    stream = serializers.BooleanField(required=False, default=False,
-                                      help_text="answer as server-sent events (also with Accept: text/event-stream)")
+    model = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="answer with this model (it becomes the conversation's)"
+    )
+    stream = serializers.BooleanField(
+        required=False, default=False, help_text="answer as server-sent events (also with Accept: text/event-stream)"
+    )
 
 
 class RegenerateIn(serializers.Serializer):
@@ -100,10 +104,11 @@ class ConversationListApi(APIView):
 
     pagination_class = PageNumberPagination
 
-    @extend_schema(operation_id="conversations_list",
-                   parameters=[OpenApiParameter("search", str, description="part of the title"),
-                               OpenApiParameter("page", int)],
-                   responses={200: ConversationOut(many=True), 401: ERRORS[401]})
+    @extend_schema(
+        operation_id="conversations_list",
+        parameters=[OpenApiParameter("search", str, description="part of the title"), OpenApiParameter("page", int)],
+        responses={200: ConversationOut(many=True), 401: ERRORS[401]},
+    )
     def get(self, request):
         query = ListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -112,8 +117,11 @@ class ConversationListApi(APIView):
         page = paginator.paginate_queryset(conversations, request, view=self)
         return paginator.get_paginated_response(ConversationOut(page, many=True).data)
 
-    @extend_schema(operation_id="conversations_create", request=ConversationIn,
-                   responses={201: ConversationDetailOut, 400: ERRORS[400], 401: ERRORS[401]})
+    @extend_schema(
+        operation_id="conversations_create",
+        request=ConversationIn,
+        responses={201: ConversationDetailOut, 400: ERRORS[400], 401: ERRORS[401]},
+    )
     def post(self, request):
         body = ConversationIn(data=request.data)
         body.is_valid(raise_exception=True)
@@ -125,25 +133,27 @@ class ConversationDetailApi(APIView):
     """One conversation with its messages: its owner (or an admin) may read it; only its
     owner may change or delete it."""
 
-    @extend_schema(operation_id="conversations_retrieve",
-                   responses={200: ConversationDetailOut, 401: ERRORS[401], 404: NOT_YOURS})
+    @extend_schema(
+        operation_id="conversations_retrieve", responses={200: ConversationDetailOut, 401: ERRORS[401], 404: NOT_YOURS}
+    )
     def get(self, request, pk):
         conversation = selectors.user_conversation(user=request.user, conversation_id=pk, allow_admin=True)
         records.settle_pending(conversation)
         return Response(ConversationDetailOut(conversation).data)
 
-    @extend_schema(operation_id="conversations_update", request=ConversationPatchIn,
-                   responses={200: ConversationDetailOut, 400: ERRORS[400], 401: ERRORS[401], 404: NOT_YOURS})
+    @extend_schema(
+        operation_id="conversations_update",
+        request=ConversationPatchIn,
+        responses={200: ConversationDetailOut, 400: ERRORS[400], 401: ERRORS[401], 404: NOT_YOURS},
+    )
     def patch(self, request, pk):
         conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
         body = ConversationPatchIn(data=request.data)
         body.is_valid(raise_exception=True)
-        conversation = services.conversation_update(conversation=conversation, by=request.user,
-                                                    **body.validated_data)
+        conversation = services.conversation_update(conversation=conversation, by=request.user, **body.validated_data)
         return Response(ConversationDetailOut(conversation).data)
 
-    @extend_schema(operation_id="conversations_destroy",
-                   responses={204: None, 401: ERRORS[401], 404: NOT_YOURS})
+    @extend_schema(operation_id="conversations_destroy", responses={204: None, 401: ERRORS[401], 404: NOT_YOURS})
     def delete(self, request, pk):
         conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
         services.conversation_delete(conversation=conversation, by=request.user)
@@ -159,10 +169,15 @@ def answer_event_stream(stream: services.AnswerStream) -> AsyncIterator[str]:
     partial and the provider's stream is closed."""
     return text_stream_events(
         stream,
-        start={"conversation": stream.answer.conversation_id,
-               "message": stream.user_message.pk if stream.user_message else None,
-               "answer": stream.answer.pk, "model": stream.answer.model_id},
-        record_id=stream.answer.pk, done=lambda: MessageOut(stream.answer).data)
+        start={
+            "conversation": stream.answer.conversation_id,
+            "message": stream.user_message.pk if stream.user_message else None,
+            "answer": stream.answer.pk,
+            "model": stream.answer.model_id,
+        },
+        record_id=stream.answer.pk,
+        done=lambda: MessageOut(stream.answer).data,
+    )
 
 
 def _event_response(stream: services.AnswerStream) -> StreamingHttpResponse:
@@ -178,17 +193,30 @@ class MessageCreateApi(AsyncApiView):
     throttle_classes = [GenerationThrottle]
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]
 
-    @extend_schema(operation_id="conversation_messages_create", request=MessageIn,
-                   responses={201: OpenApiResponse(TurnOut, description=(
-                       "the message and its answer; with stream=true a text/event-stream of `start`, "
-                       "`data: {\"text\": ...}` pieces and `done` carrying the answer (or `error`)")),
-                       **TURN_ERRORS})
+    @extend_schema(
+        operation_id="conversation_messages_create",
+        request=MessageIn,
+        responses={
+            201: OpenApiResponse(
+                TurnOut,
+                description=(
+                    "the message and its answer; with stream=true a text/event-stream of `start`, "
+                    '`data: {"text": ...}` pieces and `done` carrying the answer (or `error`)'
+                ),
+            ),
+            **TURN_ERRORS,
+        },
+    )
     async def post(self, request, pk):
         body = MessageIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        fields = {"user": request.user, "conversation_id": pk, "content": data["content"],
-                  "model": data["model"] or None}
+        fields = {
+            "user": request.user,
+            "conversation_id": pk,
+            "content": data["content"],
+            "model": data["model"] or None,
+        }
         if _wants_stream(request, data):
             return _event_response(await services.message_stream_start(**fields))
         message, answer = await services.message_send(**fields)
@@ -202,14 +230,16 @@ class MessageRegenerateApi(AsyncApiView):
     throttle_classes = [GenerationThrottle]
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]
 
-    @extend_schema(operation_id="conversation_messages_regenerate", request=RegenerateIn,
-                   responses={201: MessageOut, **TURN_ERRORS})
+    @extend_schema(
+        operation_id="conversation_messages_regenerate",
+        request=RegenerateIn,
+        responses={201: MessageOut, **TURN_ERRORS},
+    )
     async def post(self, request, pk, message_pk):
         body = RegenerateIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        fields = {"user": request.user, "conversation_id": pk, "message_id": message_pk,
-                  "model": data["model"] or None}
+        fields = {"user": request.user, "conversation_id": pk, "message_id": message_pk, "model": data["model"] or None}
         if _wants_stream(request, data):
             return _event_response(await services.regenerate_stream_start(**fields))
         answer = await services.message_regenerate(**fields)

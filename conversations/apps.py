@@ -5,7 +5,7 @@ class ConversationsConfig(AppConfig):
     name = "conversations"
 
     def ready(self) -> None:
-        from core.sections import register_page_section
         from conversations import sections
+        from core.sections import register_page_section
 
         register_page_section("dashboard", "conversations/_dashboard_recent.html", context=sections.dashboard_context)

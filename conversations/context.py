@@ -9,6 +9,7 @@ context). A turn is a user message with the answers that follow it; turns are dr
 whole, oldest first. The system prompt and the newest turn (the message being answered)
 are always sent: when they alone do not fit, the request is refused (400).
 """
+
 from __future__ import annotations
 
 import math
@@ -59,7 +60,9 @@ def fit_thread(*, system: str, messages: list[dict], context_length: int | None,
                 raise InvalidInput(
                     f"This message (with the system prompt) is too long for {model or 'the model'}: about "
                     f"{used + cost} tokens, and at most {budget} fit its context. Shorten it or choose a model "
-                    "with a longer context.", field="content")
+                    "with a longer context.",
+                    field="content",
+                )
             break
         used += cost
         kept.append(turn)

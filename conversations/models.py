@@ -1,4 +1,5 @@
 """Conversations: a person's threads with a chat model, each an ordered list of messages."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -57,16 +58,18 @@ class Message(models.Model):
     model_id = models.CharField("model", max_length=200, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPLETED)
     error = models.TextField(blank=True, default="", help_text="shown to the user")
-    error_kind = models.CharField(max_length=30, blank=True, default="",
-                                  choices=[(kind.value, kind.value) for kind in ErrorKind])
+    error_kind = models.CharField(
+        max_length=30, blank=True, default="", choices=[(kind.value, kind.value) for kind in ErrorKind]
+    )
     finish_reason = models.CharField(max_length=40, blank=True, default="")
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     total_tokens = models.PositiveIntegerField(default=0)
     cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal("0"))
     # The provider call behind an answer (its history row); kept if the row is deleted.
-    generation = models.OneToOneField("generation.Generation", null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="conversation_message")
+    generation = models.OneToOneField(
+        "generation.Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversation_message"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -79,5 +82,9 @@ class Message(models.Model):
 
     @property
     def usage(self) -> dict:
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "total_tokens": self.total_tokens, "cost": self.cost}
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "cost": self.cost,
+        }

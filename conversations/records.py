@@ -4,6 +4,7 @@ Synchronous units of database work, run by the async services in a worker thread
 `generation.records`). An answer's provider call is a text Generation (its history row,
 written by `generation.records`); its final state is copied onto the assistant message.
 """
+
 from __future__ import annotations
 
 from django.db import transaction
@@ -40,13 +41,20 @@ def turn_pending(*, user, request, stream: bool, hold=None) -> Generation:
             Message.objects.filter(pk=request.replaces.pk).delete()
             user_message = request.answered
         else:
-            user_message = Message.objects.create(conversation=conversation, role=Message.Role.USER,
-                                                  content=request.prompt, created_at=now)
-        generation = generation_records.text_pending(user=user, request=request, stream=stream, hold=hold,
-                                                     conversation=conversation)
+            user_message = Message.objects.create(
+                conversation=conversation, role=Message.Role.USER, content=request.prompt, created_at=now
+            )
+        generation = generation_records.text_pending(
+            user=user, request=request, stream=stream, hold=hold, conversation=conversation
+        )
         answer = Message.objects.create(
-            conversation=conversation, role=Message.Role.ASSISTANT, model_id=request.model.pk,
-            status=Message.Status.PENDING, generation=generation, created_at=timezone.now())
+            conversation=conversation,
+            role=Message.Role.ASSISTANT,
+            model_id=request.model.pk,
+            status=Message.Status.PENDING,
+            generation=generation,
+            created_at=timezone.now(),
+        )
         changes = {"updated_at": now, "model_id": request.model.pk}
         if not conversation.title:
             changes["title"] = title_from(request.prompt)
@@ -58,13 +66,23 @@ def turn_pending(*, user, request, stream: bool, hold=None) -> Generation:
 
 def _answer_fields(generation: Generation | None) -> dict:
     if generation is None:
-        return {"status": Message.Status.FAILED, "error": ANSWER_LOST, "error_kind": ErrorKind.FAILED,
-                "finished_at": timezone.now()}
+        return {
+            "status": Message.Status.FAILED,
+            "error": ANSWER_LOST,
+            "error_kind": ErrorKind.FAILED,
+            "finished_at": timezone.now(),
+        }
     return {
-        "status": generation.status, "content": generation.text, "html": generation.html,
-        "error": generation.error, "error_kind": generation.error_kind, "finish_reason": generation.finish_reason,
-        "prompt_tokens": generation.prompt_tokens, "completion_tokens": generation.completion_tokens,
-        "total_tokens": generation.total_tokens, "cost": generation.cost,
+        "status": generation.status,
+        "content": generation.text,
+        "html": generation.html,
+        "error": generation.error,
+        "error_kind": generation.error_kind,
+        "finish_reason": generation.finish_reason,
+        "prompt_tokens": generation.prompt_tokens,
+        "completion_tokens": generation.completion_tokens,
+        "total_tokens": generation.total_tokens,
+        "cost": generation.cost,
         "finished_at": generation.finished_at or timezone.now(),
     }
 
@@ -89,11 +107,13 @@ def settle_answer(answer: Message, generation: Generation) -> Message:
 def settle_pending(conversation: Conversation) -> None:
     """Answers left pending whose history row has ended anyway (a stopped server, the
     stale sweep) or is gone take its final state."""
-    pending = Message.objects.filter(conversation=conversation, status=Message.Status.PENDING,
-                                     role=Message.Role.ASSISTANT).select_related("generation")
+    pending = Message.objects.filter(
+        conversation=conversation, status=Message.Status.PENDING, role=Message.Role.ASSISTANT
+    ).select_related("generation")
     for answer in pending:
         if answer.generation is None:
             Message.objects.filter(pk=answer.pk, status=Message.Status.PENDING).update(**_answer_fields(None))
         elif answer.generation.status != Generation.Status.PENDING:
             Message.objects.filter(pk=answer.pk, status=Message.Status.PENDING).update(
-                **_answer_fields(answer.generation))
+                **_answer_fields(answer.generation)
+            )

@@ -1,4 +1,5 @@
 """What the conversations section of the dashboard shows (registered in apps.py)."""
+
 from django.http import HttpRequest
 
 from conversations import selectors

@@ -1,4 +1,5 @@
 """Reads of conversations for the API and the pages: always the owner's own."""
+
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet

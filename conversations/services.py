@@ -8,13 +8,14 @@ database connection held, and the history row is finished by `generation.records
 (completed, failed with the reason, partial when cut short). The answer message then
 takes the row's final state (`conversations.records.settle_answer`).
 """
+
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import functools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator
 
 from django.conf import settings
 from django.db import transaction
@@ -26,7 +27,6 @@ from conversations.models import Conversation, Message
 from core.db import release_db_connection
 from core.errors import Conflict, InvalidInput, NotFound
 from generation import capacity
-from generation import records as generation_records
 from generation import services as generation_services
 from generation.models import Generation
 from generation.services import TextStream, in_db
@@ -59,8 +59,11 @@ def _text_model(model) -> str:
 def conversation_create(*, user, model: str, title: str = "", system: str = "") -> Conversation:
     """A new, empty conversation with a text model (its title comes from the first prompt
     when none is given)."""
-    fields = {"title": _clean_title(title or ""), "system": clean_prompt(system, field="system", required=False),
-              "model_id": _text_model(model)}
+    fields = {
+        "title": _clean_title(title or ""),
+        "system": clean_prompt(system, field="system", required=False),
+        "model_id": _text_model(model),
+    }
     now = timezone.now()
     return Conversation.objects.create(owner=user, created_at=now, updated_at=now, **fields)
 
@@ -106,8 +109,8 @@ class TurnRequest(TextRequest):
     and what the provider gets."""
 
     conversation: Conversation = None
-    replaces: Message | None = None   # regenerating: the answer replaced
-    answered: Message | None = None   # regenerating: the user message answered again
+    replaces: Message | None = None  # regenerating: the answer replaced
+    answered: Message | None = None  # regenerating: the user message answered again
     turn: Turn = field(default_factory=Turn)
 
     @property
@@ -117,8 +120,11 @@ class TurnRequest(TextRequest):
 
 def _history(messages: list[Message]) -> list[dict]:
     """The thread as the provider reads it: user messages and the answers that have text."""
-    return [{"role": m.role, "content": m.content} for m in messages
-            if m.role == Message.Role.USER or (m.content and m.status != Message.Status.PENDING)]
+    return [
+        {"role": m.role, "content": m.content}
+        for m in messages
+        if m.role == Message.Role.USER or (m.content and m.status != Message.Status.PENDING)
+    ]
 
 
 def turn_validate(*, user, conversation_id, content=None, model=None, regenerate_id=None) -> TurnRequest:
@@ -142,18 +148,26 @@ def turn_validate(*, user, conversation_id, content=None, model=None, regenerate
         thread, content = thread[:-1], answered.content
     else:
         thread = [*thread, Message(role=Message.Role.USER, content=clean_prompt(content, field="content"))]
-    base = text_request_validate(model=model or conversation.model_id, prompt=thread[-1].content,
-                                 system=conversation.system, user=user)
-    messages = context.fit_thread(system=base.system, messages=_history(thread),
-                                  context_length=base.model.context_length, model=base.model.pk)
+    base = text_request_validate(
+        model=model or conversation.model_id, prompt=thread[-1].content, system=conversation.system, user=user
+    )
+    messages = context.fit_thread(
+        system=base.system, messages=_history(thread), context_length=base.model.context_length, model=base.model.pk
+    )
     copied = {f.name: getattr(base, f.name) for f in dataclasses.fields(TextRequest) if f.name != "messages"}
-    return TurnRequest(**copied, conversation=conversation, messages=tuple(messages), replaces=replaces, answered=answered)
+    return TurnRequest(
+        **copied, conversation=conversation, messages=tuple(messages), replaces=replaces, answered=answered
+    )
 
 
 async def _open_turn(*, user, stream: bool, **fields) -> tuple[TurnRequest, Generation]:
     return await in_db(generation_services._open_record)(
-        turn_validate, functools.partial(records.turn_pending, stream=stream),
-        user=user, reserve=generation_services._reserve_text, **fields)
+        turn_validate,
+        functools.partial(records.turn_pending, stream=stream),
+        user=user,
+        reserve=generation_services._reserve_text,
+        **fields,
+    )
 
 
 async def _settle(request: TurnRequest, generation) -> Message:
@@ -183,8 +197,8 @@ async def _answer_whole(*, user, request: TurnRequest, generation) -> Message:
         except Exception as exc:
             raise await _settle_failed(request, generation, exc) from exc
         generation = await generation_services._complete_text(
-            generation, text=result.text, provider_id=result.id, finish_reason=result.finish_reason,
-            usage=result.usage)
+            generation, text=result.text, provider_id=result.id, finish_reason=result.finish_reason, usage=result.usage
+        )
         return await _settle(request, generation)
     finally:
         await generation_services._release(user.pk)
@@ -200,16 +214,18 @@ def _fresh(generation: Generation) -> Generation:
 async def message_send(*, user, conversation_id, content, model=None) -> tuple[Message, Message]:
     """Add the user's message and wait for the whole answer: (user message, answer).
     A provider error is re-raised after the answer is recorded as failed."""
-    request, generation = await _open_turn(user=user, stream=False, conversation_id=conversation_id,
-                                           content=content, model=model)
+    request, generation = await _open_turn(
+        user=user, stream=False, conversation_id=conversation_id, content=content, model=model
+    )
     answer = await _answer_whole(user=user, request=request, generation=generation)
     return request.turn.user_message, answer
 
 
 async def message_regenerate(*, user, conversation_id, message_id, model=None) -> Message:
     """Answer the last user message again, replacing the last answer; the new answer."""
-    request, generation = await _open_turn(user=user, stream=False, conversation_id=conversation_id,
-                                           regenerate_id=message_id, model=model)
+    request, generation = await _open_turn(
+        user=user, stream=False, conversation_id=conversation_id, regenerate_id=message_id, model=model
+    )
     return await _answer_whole(user=user, request=request, generation=generation)
 
 
@@ -242,7 +258,8 @@ async def _stream_start(*, user, **fields) -> AnswerStream:
         try:
             async with asyncio.timeout_at(deadline):
                 provider_stream = await get_async_client().chat_stream(
-                    model=request.model.pk, messages=list(request.messages))
+                    model=request.model.pk, messages=list(request.messages)
+                )
         except TimeoutError:
             raise await _settle_failed(request, generation, capacity.deadline_reached()) from None
         except asyncio.CancelledError:

@@ -18,6 +18,9 @@ api_urlpatterns = [
     path("conversations", api.ConversationListApi.as_view(), name="conversations"),
     path("conversations/<int:pk>", api.ConversationDetailApi.as_view(), name="conversation"),
     path("conversations/<int:pk>/messages", api.MessageCreateApi.as_view(), name="messages"),
-    path("conversations/<int:pk>/messages/<int:message_pk>/regenerate", api.MessageRegenerateApi.as_view(),
-         name="regenerate"),
+    path(
+        "conversations/<int:pk>/messages/<int:message_pk>/regenerate",
+        api.MessageRegenerateApi.as_view(),
+        name="regenerate",
+    ),
 ]

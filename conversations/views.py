@@ -1,6 +1,7 @@
 """The conversation pages: your conversations beside the open thread. Sending and
 streaming go through the API (static/js/conversation.js); new, rename and delete are
 plain forms."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -18,17 +19,20 @@ LIST_PAGE_SIZE = 20
 
 def _page(request, conversation=None, *, status=200):
     search = (request.GET.get("q") or "").strip()
-    page = Paginator(selectors.user_conversations(user=request.user, search=search), LIST_PAGE_SIZE) \
-        .get_page(request.GET.get("page"))
+    page = Paginator(selectors.user_conversations(user=request.user, search=search), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     models = list(catalogue_list(kind="text"))
     context = {"page": page, "q": search, "models": models, "conversation": conversation}
     if conversation is not None:
         records.settle_pending(conversation)
         thread = selectors.thread(conversation)
-        context.update(thread=thread, last_answer=next((m for m in reversed(thread[-1:]) if m.role == "assistant"),
-                                                       None))
+        context.update(
+            thread=thread, last_answer=next((m for m in reversed(thread[-1:]) if m.role == "assistant"), None)
+        )
         context["page_data"] = {
-            "conversation": conversation.pk, "model": conversation.model_id,
+            "conversation": conversation.pk,
+            "model": conversation.model_id,
             "messages_api": f"/api/conversations/{conversation.pk}/messages",
             "conversation_api": f"/api/conversations/{conversation.pk}",
         }

@@ -1,13 +1,13 @@
 """What /api/ answers itself: its root (links to every endpoint) and JSON for everything
 else under it that no endpoint takes (unknown paths, and the 400/403/404/500 handlers
 for /api/ paths; other paths keep the site's HTML pages)."""
+
 from __future__ import annotations
 
 import json
 import re
 
 from asgiref.sync import iscoroutinefunction
-
 from django.conf import settings
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import URLPattern, URLResolver, get_resolver, get_script_prefix, resolve
@@ -68,10 +68,17 @@ class ApiRootView(APIView):
 
     @extend_schema(
         operation_id="api_root",
-        responses={200: {"type": "object", "additionalProperties": {
-            "type": "string", "description": "absolute link; {...} marks a path parameter"}}},
+        responses={
+            200: {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "string",
+                    "description": "absolute link; {...} marks a path parameter",
+                },
+            }
+        },
         description="Links to every endpoint, the schema and the docs. JSON for API clients, the "
-                    "browsable API for browsers.",
+        "browsable API for browsers.",
     )
     def get(self, request):
         return Response(api_links(request))
@@ -104,7 +111,8 @@ def api_not_found(request, *args, **kwargs):
         if match is not None and match.func is not api_not_found:
             location = request.get_full_path(force_append_slash=True)
             return HttpResponsePermanentRedirect(
-                location, content=json.dumps({"detail": f"Moved to {location}."}), content_type="application/json")
+                location, content=json.dumps({"detail": f"Moved to {location}."}), content_type="application/json"
+            )
     return JsonResponse(_not_found_body(), status=404)
 
 
@@ -141,8 +149,7 @@ def _repeated_query_parameters(request) -> JsonResponse | None:
     if is_api_path(request):
         repeated = sorted(key for key, values in request.GET.lists() if len(values) > 1)
         if repeated:
-            return JsonResponse({"detail": f"Query parameter given more than once: {', '.join(repeated)}."},
-                                status=400)
+            return JsonResponse({"detail": f"Query parameter given more than once: {', '.join(repeated)}."}, status=400)
     return None
 
 
@@ -151,11 +158,14 @@ def reject_repeated_query_parameters(get_response):
     """Middleware: under /api/ a query parameter given more than once is a 400 (every
     documented one takes one value; Django would silently use the last)."""
     if iscoroutinefunction(get_response):
+
         async def middleware(request):
             return _repeated_query_parameters(request) or await get_response(request)
     else:
+
         def middleware(request):
             return _repeated_query_parameters(request) or get_response(request)
+
     return middleware
 
 

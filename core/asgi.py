@@ -1,6 +1,7 @@
 """The ASGI application the web server serves: Django, plus the lifespan protocol, so
 that when the server stops, work still in flight (streamed answers cut by the grace
 period) is saved before the process exits (core/shutdown.py)."""
+
 import asyncio
 import os
 

@@ -5,6 +5,7 @@ as DRF writes it and runs in the request's worker thread; only the handler is aw
 on the event loop, so a request waiting on the provider holds no thread. Exceptions
 become answers through the same handler as every other view (core.http).
 """
+
 from __future__ import annotations
 
 from rest_framework.views import APIView

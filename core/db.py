@@ -1,5 +1,6 @@
 """Database helpers every app needs: letting go of the connection while waiting on the
 provider, and trying a write again after a concurrent writer's conflict (DuckDB)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,9 @@ import random
 import threading
 import time
 import weakref
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Awaitable, Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -57,7 +59,7 @@ def release_db_connection() -> None:
 
 def is_write_conflict(exc: BaseException) -> bool:
     """A concurrent transaction changed the same rows (DuckDB refuses instead of waiting;
-PostgreSQL waits, so there it never happens)."""
+    PostgreSQL waits, so there it never happens)."""
     return isinstance(exc, WriteConflict)
 
 
@@ -87,7 +89,7 @@ def retry_on_write_conflict(write: Callable[[], T], *, what: str = "write") -> T
 
 # ------------------------------------------------------------------ from async code
 
-_step_limits: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = weakref.WeakKeyDictionary()
+_step_limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 _step_threads: ThreadPoolExecutor | None = None
 _step_threads_lock = threading.Lock()
 
@@ -108,8 +110,9 @@ def _step_pool() -> ThreadPoolExecutor:
     global _step_threads
     with _step_threads_lock:
         if _step_threads is None:
-            _step_threads = ThreadPoolExecutor(max_workers=settings.WEB_DB_CONCURRENCY, thread_name_prefix="db-step",
-                                               initializer=_start_step_thread)
+            _step_threads = ThreadPoolExecutor(
+                max_workers=settings.WEB_DB_CONCURRENCY, thread_name_prefix="db-step", initializer=_start_step_thread
+            )
         return _step_threads
 
 
@@ -150,6 +153,7 @@ def in_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     flight do not mean hundreds of threads. WEB_DB_THREADS=request runs each step on the
     request's own thread (asgiref's thread-sensitive mode) instead: the test settings use
     it, so that steps see the test's open transaction."""
+
     def step(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
@@ -164,7 +168,8 @@ def in_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
             # than sync_to_async, which a step needs none of (it awaits nothing).
             context = contextvars.copy_context()
             return await asyncio.get_running_loop().run_in_executor(
-                _step_pool(), functools.partial(context.run, step, *args, **kwargs))
+                _step_pool(), functools.partial(context.run, step, *args, **kwargs)
+            )
 
     return functools.wraps(fn)(run)
 
@@ -183,8 +188,7 @@ class Coalesced(Generic[T, R]):
     def __init__(self, run_batch: Callable[[list[T]], list[R]], *, max_batch: int = 64) -> None:
         self._step = in_db(run_batch)
         self._max_batch = max_batch
-        self._queues: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _BatchQueue]" = (
-            weakref.WeakKeyDictionary())
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _BatchQueue] = weakref.WeakKeyDictionary()
 
     async def __call__(self, item: T) -> R:
         loop = asyncio.get_running_loop()
@@ -197,7 +201,7 @@ class Coalesced(Generic[T, R]):
             queue.drainer = loop.create_task(self._drain(queue))
         return await waiter
 
-    async def _drain(self, queue: "_BatchQueue") -> None:
+    async def _drain(self, queue: _BatchQueue) -> None:
         batch: list = []
         try:
             while queue.items:
@@ -279,9 +283,11 @@ def update_rows(model, changes: dict, *, where: dict) -> set:
         field = meta.get_field(name)
         conditions.append(f"t.{quote(field.column)} = %s")
         params.append(field.get_db_prep_value(value, connection))
-    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
-           f"FROM (VALUES {', '.join([row_sql] * len(changes))}) AS v({', '.join(aliases)}) "
-           f"WHERE {' AND '.join(conditions)} RETURNING t.{quote(pk.column)}")
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+        f"FROM (VALUES {', '.join([row_sql] * len(changes))}) AS v({', '.join(aliases)}) "
+        f"WHERE {' AND '.join(conditions)} RETURNING t.{quote(pk.column)}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}

@@ -5,6 +5,7 @@ kind into a status code. Provider failures (`openrouter.errors`) are described h
 so services can record a failure's kind and message on a history row without knowing
 what the web answers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,20 +17,20 @@ from openrouter import errors as provider
 class ErrorKind(StrEnum):
     """What went wrong, as the person asking sees it (stored on failed history rows)."""
 
-    INVALID = "invalid"                      # bad input: a field names what is accepted
-    UNAUTHENTICATED = "unauthenticated"      # no or bad credentials
-    FORBIDDEN = "forbidden"                  # signed in, but not allowed
-    NOT_FOUND = "not_found"                  # absent, or someone else's
-    CONFLICT = "conflict"                    # the object's state does not allow it
-    RATE_LIMITED = "rate_limited"            # too many requests or too much in flight
-    BUDGET_EXCEEDED = "budget_exceeded"      # the request could cost more than the budget has left
-    UNAVAILABLE = "unavailable"              # something of ours is down (storage)
-    FAILED = "failed"                        # an unexpected failure after the provider call
-    PROVIDER_REFUSED = "provider_refused"    # the provider refused this request
+    INVALID = "invalid"  # bad input: a field names what is accepted
+    UNAUTHENTICATED = "unauthenticated"  # no or bad credentials
+    FORBIDDEN = "forbidden"  # signed in, but not allowed
+    NOT_FOUND = "not_found"  # absent, or someone else's
+    CONFLICT = "conflict"  # the object's state does not allow it
+    RATE_LIMITED = "rate_limited"  # too many requests or too much in flight
+    BUDGET_EXCEEDED = "budget_exceeded"  # the request could cost more than the budget has left
+    UNAVAILABLE = "unavailable"  # something of ours is down (storage)
+    FAILED = "failed"  # an unexpected failure after the provider call
+    PROVIDER_REFUSED = "provider_refused"  # the provider refused this request
     PROVIDER_RATE_LIMITED = "provider_rate_limited"
-    PROVIDER_ACCOUNT = "provider_account"    # key or credits: the operator's problem
+    PROVIDER_ACCOUNT = "provider_account"  # key or credits: the operator's problem
     PROVIDER_TIMEOUT = "provider_timeout"
-    PROVIDER_FAILED = "provider_failed"      # unavailable, or an answer we could not read
+    PROVIDER_FAILED = "provider_failed"  # unavailable, or an answer we could not read
 
 
 class DomainError(Exception):
@@ -42,8 +43,9 @@ class DomainError(Exception):
     kind = ErrorKind.INVALID
     default_message = "The request cannot be carried out."
 
-    def __init__(self, message: str | None = None, *, field: str | None = None,
-                 errors: dict[str, list[str]] | None = None):
+    def __init__(
+        self, message: str | None = None, *, field: str | None = None, errors: dict[str, list[str]] | None = None
+    ):
         if errors and message is None:
             message = next(iter(next(iter(errors.values()))), None)
         self.message = message or self.default_message
@@ -119,27 +121,46 @@ class Failure:
     message: str
 
 
-ACCOUNT_PROBLEM = ("The AI provider is unavailable because of a provider account problem; "
-                   "an administrator has to fix it.")
+ACCOUNT_PROBLEM = (
+    "The AI provider is unavailable because of a provider account problem; an administrator has to fix it."
+)
 
 # Provider failures as our users see them, most specific class first.
 PROVIDER_FAILURES: list[tuple[type[provider.ProviderError], ErrorKind, str | None]] = [
-    (provider.ProviderRateLimited, ErrorKind.PROVIDER_RATE_LIMITED,
-     "The AI provider is rate limiting requests; try again shortly."),
+    (
+        provider.ProviderRateLimited,
+        ErrorKind.PROVIDER_RATE_LIMITED,
+        "The AI provider is rate limiting requests; try again shortly.",
+    ),
     (provider.ProviderAuthError, ErrorKind.PROVIDER_ACCOUNT, ACCOUNT_PROBLEM),
     (provider.ProviderOutOfCredits, ErrorKind.PROVIDER_ACCOUNT, ACCOUNT_PROBLEM),
-    (provider.ProviderModerationRefused, ErrorKind.PROVIDER_REFUSED,
-     "The AI provider refused this prompt under its content policy; change the prompt and try again."),
+    (
+        provider.ProviderModerationRefused,
+        ErrorKind.PROVIDER_REFUSED,
+        "The AI provider refused this prompt under its content policy; change the prompt and try again.",
+    ),
     (provider.ProviderBadRequest, ErrorKind.PROVIDER_REFUSED, None),
-    (provider.ProviderNotFound, ErrorKind.PROVIDER_REFUSED,
-     "The AI provider does not know this model (any more); choose another model."),
+    (
+        provider.ProviderNotFound,
+        ErrorKind.PROVIDER_REFUSED,
+        "The AI provider does not know this model (any more); choose another model.",
+    ),
     (provider.ProviderTimeout, ErrorKind.PROVIDER_TIMEOUT, "The AI provider took too long to answer; try again."),
-    (provider.ProviderImageTooLarge, ErrorKind.PROVIDER_FAILED,
-     "The AI provider sent an image too large to keep; try a smaller size or another model."),
-    (provider.ProviderMalformedResponse, ErrorKind.PROVIDER_FAILED,
-     "The AI provider sent an answer we could not read; try again."),
-    (provider.ProviderUnavailable, ErrorKind.PROVIDER_FAILED,
-     "The AI provider is unavailable right now; try again in a minute."),
+    (
+        provider.ProviderImageTooLarge,
+        ErrorKind.PROVIDER_FAILED,
+        "The AI provider sent an image too large to keep; try a smaller size or another model.",
+    ),
+    (
+        provider.ProviderMalformedResponse,
+        ErrorKind.PROVIDER_FAILED,
+        "The AI provider sent an answer we could not read; try again.",
+    ),
+    (
+        provider.ProviderUnavailable,
+        ErrorKind.PROVIDER_FAILED,
+        "The AI provider is unavailable right now; try again in a minute.",
+    ),
     (provider.ProviderError, ErrorKind.PROVIDER_FAILED, "The AI provider failed; try again."),
 ]
 

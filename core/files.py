@@ -4,6 +4,7 @@ them, and deleting them with their rows.
 Files live in Django's storage (MEDIA_ROOT under DATA_DIR by default) and are never
 mounted publicly: a view checks ownership first, then answers with this helper.
 """
+
 from __future__ import annotations
 
 import logging
@@ -72,12 +73,20 @@ def _secure(response, media_type: str):
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     # An image opened on its own must not run anything (SVG and the like).
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
+    )
     return response
 
 
-def stored_file_response(file: FieldFile, *, media_type: str, filename: str | None = None,
-                         as_attachment: bool = False, range_header: str | None = None):
+def stored_file_response(
+    file: FieldFile,
+    *,
+    media_type: str,
+    filename: str | None = None,
+    as_attachment: bool = False,
+    range_header: str | None = None,
+):
     """A streamed, private, non-sniffable answer with a stored file's bytes.
 
     ``as_attachment`` makes browsers download it (named ``filename``). A ``Range``

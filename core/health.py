@@ -4,6 +4,7 @@ Each answers only whether its part is reachable. Why not (driver errors name hos
 users and database names) goes to the log for the operator, never into the HTTP answer,
 which anyone may read.
 """
+
 import logging
 
 from django.db import connection

@@ -4,6 +4,7 @@ Used by DRF (`api_exception_handler`, the REST_FRAMEWORK EXCEPTION_HANDLER), by 
 streaming endpoints (an `error` event carries the same status and message) and by the
 web pages (`page_error`: the status to render with and the message for the form).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -4,6 +4,7 @@
 Provider output is read by ``openrouter/`` itself; this module is for user input, so
 every refusal is an InvalidInput naming the field the image came in.
 """
+
 from __future__ import annotations
 
 import base64
@@ -57,7 +58,8 @@ def decode_image_data_url(value: str, *, field: str, max_bytes: int, max_pixels:
     match = _DATA_URL.match(value)
     if not match or match["type"].lower() not in IMAGE_EXTENSIONS:
         raise InvalidInput(
-            "A data URL must be a base64 PNG, JPEG, WebP or GIF image (data:image/png;base64,...).", field=field)
+            "A data URL must be a base64 PNG, JPEG, WebP or GIF image (data:image/png;base64,...).", field=field
+        )
     try:
         data = base64.b64decode(match["data"], validate=True)
     except (binascii.Error, ValueError):
@@ -75,7 +77,8 @@ def _verified_image(data: bytes, *, field: str, max_pixels: int) -> tuple[str, i
     from PIL import Image, UnidentifiedImageError
 
     too_many_pixels = InvalidInput(
-        f"The image is too large ({max_pixels // 1_000_000} megapixels at most).", field=field)
+        f"The image is too large ({max_pixels // 1_000_000} megapixels at most).", field=field
+    )
     try:
         # Opening reads the header only; Pillow itself refuses (or, under -W error, warns
         # about) a canvas past its MAX_IMAGE_PIXELS.

@@ -1,15 +1,16 @@
 """Middleware that works in both modes, so that under ASGI no request is handed to a
 thread just to pass through it (a sync-only middleware makes Django run everything
 inside it through async_to_sync, holding a thread for the whole view)."""
+
 from __future__ import annotations
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from csp import middleware as csp
 from django.conf import settings
-from django.core import checks
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
+from django.core import checks
 from django.middleware import clickjacking, common, csrf, security
 from django.utils.module_loading import import_string
 from whitenoise.middleware import WhiteNoiseMiddleware
@@ -96,8 +97,11 @@ class SessionMiddleware(HooksOnTheLoop, sessions.SessionMiddleware):
 
     def needs_thread(self, hook, request, response=None):
         session = getattr(request, "session", None)
-        return hook == "process_response" and session is not None and (
-            session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
+        return (
+            hook == "process_response"
+            and session is not None
+            and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
+        )
 
 
 class MessageMiddleware(HooksOnTheLoop, messages.MessageMiddleware):
@@ -132,13 +136,19 @@ class CsrfViewMiddleware(HooksOnTheLoop, csrf.CsrfViewMiddleware):
 # project lists the subclasses above, so the same checks run here accepting subclasses
 # (the built-in ones are silenced in settings).
 REQUIRED_FOR_DEPLOY = {
-    "core.W001": (security.SecurityMiddleware,
-                  "SecurityMiddleware is not in MIDDLEWARE: SECURE_HSTS_SECONDS, SECURE_CONTENT_TYPE_NOSNIFF, "
-                  "SECURE_REFERRER_POLICY, SECURE_CROSS_ORIGIN_OPENER_POLICY and SECURE_SSL_REDIRECT have no effect."),
-    "core.W002": (clickjacking.XFrameOptionsMiddleware,
-                  "XFrameOptionsMiddleware is not in MIDDLEWARE: pages are served without an X-Frame-Options header."),
-    "core.W003": (csrf.CsrfViewMiddleware,
-                  "CsrfViewMiddleware is not in MIDDLEWARE: forms are not protected against cross-site request forgery."),
+    "core.W001": (
+        security.SecurityMiddleware,
+        "SecurityMiddleware is not in MIDDLEWARE: SECURE_HSTS_SECONDS, SECURE_CONTENT_TYPE_NOSNIFF, "
+        "SECURE_REFERRER_POLICY, SECURE_CROSS_ORIGIN_OPENER_POLICY and SECURE_SSL_REDIRECT have no effect.",
+    ),
+    "core.W002": (
+        clickjacking.XFrameOptionsMiddleware,
+        "XFrameOptionsMiddleware is not in MIDDLEWARE: pages are served without an X-Frame-Options header.",
+    ),
+    "core.W003": (
+        csrf.CsrfViewMiddleware,
+        "CsrfViewMiddleware is not in MIDDLEWARE: forms are not protected against cross-site request forgery.",
+    ),
 }
 
 
@@ -150,6 +160,8 @@ def check_security_middleware(app_configs=None, **kwargs) -> list[checks.CheckMe
             installed.append(import_string(path))
         except ImportError:
             continue
-    return [checks.Warning(message, id=check_id)
-            for check_id, (required, message) in REQUIRED_FOR_DEPLOY.items()
-            if not any(isinstance(cls, type) and issubclass(cls, required) for cls in installed)]
+    return [
+        checks.Warning(message, id=check_id)
+        for check_id, (required, message) in REQUIRED_FOR_DEPLOY.items()
+        if not any(isinstance(cls, type) and issubclass(cls, required) for cls in installed)
+    ]

@@ -1,4 +1,5 @@
 """Content negotiation for the API (REST_FRAMEWORK's DEFAULT_CONTENT_NEGOTIATION_CLASS)."""
+
 from __future__ import annotations
 
 from rest_framework import exceptions

@@ -1,4 +1,5 @@
 """Small parsers for values from requests and from the provider."""
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation

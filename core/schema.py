@@ -9,6 +9,7 @@ added here are the ones the request cycle produces before or around the handler
 CSRF token (403), a throttle (429), an Accept header or ``?format=`` this endpoint cannot
 render (406). A view's own description of a code always wins.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,10 @@ ErrorDetailOut = inline_serializer("ErrorDetail", {"detail": serializers.CharFie
 _NOT_SIGNED_IN = "No valid access token or session (a missing, malformed, expired or revoked token)."
 _CSRF = "Signed in with a session cookie but without its CSRF token (token clients never see this)."
 _THROTTLED = "Too many requests; Retry-After says when to try again."
-_NOT_ACCEPTABLE = ("The Accept header or the `format` query parameter names a format this endpoint "
-                   "does not render (JSON is always available).")
+_NOT_ACCEPTABLE = (
+    "The Accept header or the `format` query parameter names a format this endpoint "
+    "does not render (JSON is always available)."
+)
 _REPEATED = "A query parameter given more than once."
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -61,8 +64,15 @@ def _sse_event_schema(*, error: bool) -> dict:
     """One server-sent event: its name and its data (a JSON document); a refusal is a
     single `error` event whose data is {"detail": ...}."""
     event = {"type": "string", "enum": ["error"]} if error else {"type": "string"}
-    return {"type": "object", "required": ["event", "data"] if error else ["data"], "properties": {
-        "event": event, "data": {"type": "string", "description": "a JSON document"}, "id": {"type": "string"}}}
+    return {
+        "type": "object",
+        "required": ["event", "data"] if error else ["data"],
+        "properties": {
+            "event": event,
+            "data": {"type": "string", "description": "a JSON document"},
+            "id": {"type": "string"},
+        },
+    }
 
 
 class StudioAutoSchema(AutoSchema):

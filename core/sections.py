@@ -15,10 +15,11 @@ not callable or a section registered twice (with another provider) raise
 ImproperlyConfigured at once, and a template that does not exist is an error of the
 system check below (``manage.py check``, run by runserver and migrate).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -63,8 +64,7 @@ def admin_stats_providers() -> dict[str, Callable[[], dict]]:
     return dict(_admin_stats)
 
 
-def register_page_section(page: str, template_name: str,
-                          context: Callable[[HttpRequest], dict] | None = None) -> None:
+def register_page_section(page: str, template_name: str, context: Callable[[HttpRequest], dict] | None = None) -> None:
     """Show ``template_name`` on ``page``, after the sections registered before it. The
     template renders the page's context (with the context processors') updated by
     ``context(request)``, when a provider is given."""
@@ -100,9 +100,12 @@ def check_page_section_templates(app_configs=None, **kwargs) -> list[checks.Chec
             try:
                 get_template(name)
             except TemplateDoesNotExist:
-                errors.append(checks.Error(
-                    f"The {page} section template {name!r} does not exist.",
-                    hint="Fix the name given to core.sections.register_page_section().",
-                    obj=name, id="core.E001",
-                ))
+                errors.append(
+                    checks.Error(
+                        f"The {page} section template {name!r} does not exist.",
+                        hint="Fix the name given to core.sections.register_page_section().",
+                        obj=name,
+                        id="core.E001",
+                    )
+                )
     return errors

@@ -1,11 +1,12 @@
 """Work to finish when the web server stops: apps register coroutine functions, and the
 served ASGI application (core/asgi.py) runs them on the lifespan protocol's shutdown,
 after the server's grace period and before the process exits."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
 

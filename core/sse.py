@@ -1,8 +1,10 @@
 """Server-sent events shared by the streaming endpoints (text generation, live video status)."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
@@ -41,8 +43,7 @@ def event_stream_response(events) -> StreamingHttpResponse:
     return response
 
 
-async def text_stream_events(stream, *, start: dict, record_id: int,
-                             done: Callable[[], Any]) -> AsyncIterator[str]:
+async def text_stream_events(stream, *, start: dict, record_id: int, done: Callable[[], Any]) -> AsyncIterator[str]:
     """SSE for a streamed text answer: `start`, then `data: {"text": ...}` pieces, then
     `done` carrying ``done()`` (run in a thread: it may read the database), or `error`.
     Cut short (client gone, server stopping), the stream is closed, which saves what

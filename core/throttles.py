@@ -1,4 +1,5 @@
 """Throttles shared by the apps, and the one helper that applies DRF throttles to web forms."""
+
 from __future__ import annotations
 
 import math

@@ -18,13 +18,12 @@ See registry.py for how processes share a file and dbapi.py for how Django
 connections map onto DuckDB connections.
 """
 
+import duckdb
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.asyncio import async_unsafe
 from django.utils.functional import cached_property
-
-import duckdb
 
 from . import dbapi as Database
 from . import functions, registry, udfs
@@ -153,10 +152,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     def get_connection_params(self):
         settings_dict = self.settings_dict
         if not settings_dict["NAME"]:
-            raise ImproperlyConfigured(
-                "settings.DATABASES is improperly configured. "
-                "Please supply the NAME value."
-            )
+            raise ImproperlyConfigured("settings.DATABASES is improperly configured. Please supply the NAME value.")
         options = dict(settings_dict["OPTIONS"])
         config = {**INSTANCE_CONFIG, **options.pop("config", {})}
         params = {
@@ -167,8 +163,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         }
         if options:
             raise ImproperlyConfigured(
-                "Unknown DuckDB OPTIONS: %s (known: lock_timeout, idle_timeout, "
-                "config)" % ", ".join(sorted(options))
+                "Unknown DuckDB OPTIONS: %s (known: lock_timeout, idle_timeout, config)" % ", ".join(sorted(options))
             )
         return params
 

@@ -15,9 +15,7 @@ def database_files(name):
 class DatabaseCreation(BaseDatabaseCreation):
     @staticmethod
     def is_in_memory_db(database_name):
-        return not isinstance(database_name, Path) and (
-            not database_name or registry.is_memory(database_name)
-        )
+        return not isinstance(database_name, Path) and (not database_name or registry.is_memory(database_name))
 
     def _get_test_db_name(self):
         """

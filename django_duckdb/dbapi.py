@@ -55,7 +55,7 @@ Timestamp = datetime.datetime
 CONFLICT_RETRIES = 8
 
 TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 FORMAT_QMARK_RE = re.compile(r"(?<!%)%s")
 _DML_RE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
@@ -83,17 +83,11 @@ def translate_error(exc):
         "constraint violation" in message or "duplicate key" in message
     ):
         error = IntegrityError(message)
-    elif isinstance(exc, duckdb.TransactionException) and reports_write_conflict(
-        message
-    ):
+    elif isinstance(exc, duckdb.TransactionException) and reports_write_conflict(message):
         error = WriteConflict(message)
-    elif isinstance(exc, duckdb.ConstraintException) and (
-        length_check := _failed_length_check(message)
-    ):
+    elif isinstance(exc, duckdb.ConstraintException) and (length_check := _failed_length_check(message)):
         table, column, length = length_check
-        error = DataError(
-            f"Value too long for {table}.{column}: at most {length} characters. ({message})"
-        )
+        error = DataError(f"Value too long for {table}.{column}: at most {length} characters. ({message})")
     else:
         return exc
     error.__cause__ = exc
@@ -265,11 +259,7 @@ class Cursor:
                     # "Conflict on update". Outside a transaction the
                     # statement had no effect and is simply run again; inside
                     # one, the caller's transaction has to be retried.
-                    if (
-                        connection._in_transaction
-                        or attempt == CONFLICT_RETRIES
-                        or "Conflict" not in str(exc)
-                    ):
+                    if connection._in_transaction or attempt == CONFLICT_RETRIES or "Conflict" not in str(exc):
                         raise_translated(exc)
                     time.sleep(0.001 * 2**attempt)
                 except duckdb.ConstraintException as exc:
@@ -304,12 +294,11 @@ class Cursor:
         return self
 
     def _convert_timestamptz(self, description):
-        columns = [
-            i for i, column in enumerate(description) if str(column[1]) == TIMESTAMPTZ
-        ]
+        columns = [i for i, column in enumerate(description) if str(column[1]) == TIMESTAMPTZ]
         if not columns:
             return
         if self.connection.timestamptz_mode == "naive":
+
             def convert(value):
                 return value.replace(tzinfo=None)
         else:
@@ -317,6 +306,7 @@ class Cursor:
 
             def convert(value):
                 return value.astimezone(zone)
+
         rows = []
         for row in self._rows:
             row = list(row)
@@ -341,9 +331,7 @@ class Cursor:
             self.rowcount = 0
             return self
         param_names = list(first) if isinstance(first, Mapping) else None
-        return self._run(
-            "executemany", convert_query(query, param_names), list(param_list)
-        )
+        return self._run("executemany", convert_query(query, param_names), list(param_list))
 
     def fetchone(self):
         if self._pos < len(self._rows):

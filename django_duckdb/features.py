@@ -135,24 +135,17 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "No savepoints: a database error inside the test's transaction "
             "dooms it, so the test can't go on querying after the expected "
             "IntegrityError.": {
-                "get_or_create.tests.GetOrCreateTests."
-                "test_get_or_create_invalid_params",
-                "get_or_create.tests.GetOrCreateTestsWithManualPKs."
-                "test_create_with_duplicate_primary_key",
-                "get_or_create.tests.GetOrCreateTestsWithManualPKs."
-                "test_savepoint_rollback",
+                "get_or_create.tests.GetOrCreateTests.test_get_or_create_invalid_params",
+                "get_or_create.tests.GetOrCreateTestsWithManualPKs.test_create_with_duplicate_primary_key",
+                "get_or_create.tests.GetOrCreateTestsWithManualPKs.test_savepoint_rollback",
                 "get_or_create.tests.GetOrCreateThroughManyToMany.test_something",
                 "get_or_create.tests.UpdateOrCreateTests.test_integrity",
-                "get_or_create.tests.UpdateOrCreateTests."
-                "test_manual_primary_key_test",
-                "get_or_create.tests.UpdateOrCreateTestsWithManualPKs."
-                "test_create_with_duplicate_primary_key",
+                "get_or_create.tests.UpdateOrCreateTests.test_manual_primary_key_test",
+                "get_or_create.tests.UpdateOrCreateTestsWithManualPKs.test_create_with_duplicate_primary_key",
                 "model_fields.test_booleanfield.BooleanFieldTests.test_null_default",
-                "model_fields.test_floatfield.TestFloatField."
-                "test_float_validates_object",
+                "model_fields.test_floatfield.TestFloatField.test_float_validates_object",
             },
-            "CharField() without max_length and TextField are the same "
-            "VARCHAR; inspectdb reads them as TextField.": {
+            "CharField() without max_length and TextField are the same VARCHAR; inspectdb reads them as TextField.": {
                 "inspectdb.tests.InspectDBTestCase.test_char_field_unlimited",
             },
             "Foreign keys aren't in the database: inspectdb can't see them.": {
@@ -167,9 +160,9 @@ class DatabaseFeatures(BaseDatabaseFeatures):
             "CHECK): more than the one statement the test expects.": {
                 "schema.tests.SchemaTests.test_unique_and_reverse_m2m",
             },
-            "The test's model still has the \"id\" column an earlier step "
+            'The test\'s model still has the "id" column an earlier step '
             "renamed; the rebuild can't copy it from the table (SQLite reads "
-            "the unknown \"id\" as a string literal, and the table is empty).": {
+            'the unknown "id" as a string literal, and the table is empty).': {
                 "schema.tests.SchemaTests.test_autofield_to_o2o",
             },
             "DuckDB can't index json_extract() expressions.": {

@@ -20,9 +20,7 @@ import struct
 # off_t l_start, off_t l_len, pid_t l_pid (+ padding).
 _FLOCK_FMT = "hhqqi4x"
 
-_LOCK_ERROR_RE = re.compile(
-    r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)"
-)
+_LOCK_ERROR_RE = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
 
 
 def is_lock_conflict(exc):
@@ -64,9 +62,7 @@ def file_lock_holder(path):
         return None
     try:
         query = struct.pack(_FLOCK_FMT, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
-        l_type, _, _, _, l_pid = struct.unpack(
-            _FLOCK_FMT, fcntl.fcntl(fd, fcntl.F_GETLK, query)
-        )
+        l_type, _, _, _, l_pid = struct.unpack(_FLOCK_FMT, fcntl.fcntl(fd, fcntl.F_GETLK, query))
     except (OSError, struct.error):
         return None
     finally:

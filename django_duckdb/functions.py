@@ -27,7 +27,6 @@ from django.db.models.fields.json import (
     compile_json_path,
 )
 
-
 _QUOTED_KEY_RE = re.compile(r'\."((?:[^"\\]|\\.)*)"')
 
 
@@ -57,10 +56,7 @@ def _key_text_transform(self, compiler, connection):
 
 
 def _fix_paths(params):
-    return tuple(
-        _duckdb_json_path(p) if isinstance(p, str) and p.startswith("$") else p
-        for p in params
-    )
+    return tuple(_duckdb_json_path(p) if isinstance(p, str) and p.startswith("$") else p for p in params)
 
 
 def _has_key(self, compiler, connection, template="json_exists(%s, %s)"):
@@ -71,9 +67,7 @@ def _has_key(self, compiler, connection, template="json_exists(%s, %s)"):
 def _key_transform_isnull(self, compiler, connection):
     # key__isnull=True: the key is absent (a JSON null value is present), or
     # the whole value is SQL NULL.
-    template = (
-        "json_exists(%s, %s) IS NOT TRUE" if self.rhs else "json_exists(%s, %s)"
-    )
+    template = "json_exists(%s, %s) IS NOT TRUE" if self.rhs else "json_exists(%s, %s)"
     lookup = HasKeyOrArrayIndex(self.lhs.lhs, self.lhs.key_name)
     return _has_key(lookup, compiler, connection, template=template)
 
@@ -83,12 +77,8 @@ def _key_transform_numeric(self, compiler, connection):
     # as strings, like SQLite's json_extract() does.
     lhs_sql, lhs_params = self.process_lhs(compiler, connection)
     rhs_sql, rhs_params = self.process_rhs(compiler, connection)
-    if len(rhs_params) == 1 and isinstance(rhs_params[0], (int, float)) and not (
-        isinstance(rhs_params[0], bool)
-    ):
-        lhs_sql = "TRY_CAST(%s AS DOUBLE)" % lhs_sql.replace(
-            "json_extract(", "json_extract_string(", 1
-        )
+    if len(rhs_params) == 1 and isinstance(rhs_params[0], (int, float)) and not (isinstance(rhs_params[0], bool)):
+        lhs_sql = "TRY_CAST(%s AS DOUBLE)" % lhs_sql.replace("json_extract(", "json_extract_string(", 1)
     elif len(rhs_params) == 1 and isinstance(rhs_params[0], str):
         lhs_sql = lhs_sql.replace("json_extract(", "json_extract_string(", 1)
     params = (*lhs_params, *rhs_params)
@@ -124,11 +114,7 @@ def _combined_expression(self, compiler, connection):
     lhs_sql, lhs_params = compiler.compile(self.lhs)
     rhs_sql, rhs_params = compiler.compile(self.rhs)
     connector = self.connector
-    if (
-        connector == "/"
-        and _internal_type(self.lhs) in INTEGER_FIELDS
-        and _internal_type(self.rhs) in INTEGER_FIELDS
-    ):
+    if connector == "/" and _internal_type(self.lhs) in INTEGER_FIELDS and _internal_type(self.rhs) in INTEGER_FIELDS:
         connector = "//"
     sql = connection.ops.combine_expression(connector, [lhs_sql, rhs_sql])
     return "(%s)" % sql, (*lhs_params, *rhs_params)
@@ -209,9 +195,7 @@ def _trunc(self, compiler, connection):
     if isinstance(self.output_field, DateField):
         return connection.ops.date_trunc_sql(self.kind, sql, tuple(params), tzname)
     if isinstance(self.output_field, TimeField):
-        if isinstance(self.lhs.output_field, DateTimeField) and not (
-            tzname and settings.USE_TZ
-        ):
+        if isinstance(self.lhs.output_field, DateTimeField) and not (tzname and settings.USE_TZ):
             sql = "CAST(%s AS TIMESTAMP)" % sql
         return connection.ops.time_trunc_sql(self.kind, sql, tuple(params), tzname)
     raise ValueError("Trunc only valid on DateField, TimeField, or DateTimeField.")
@@ -252,14 +236,10 @@ def _order_by(self, compiler, connection, **extra_context):
             expression = Ref(expression.refs, expression.source)
         else:
             return self.as_sql(compiler, connection, **extra_context)
-    if not isinstance(
-        getattr(expression, "_output_field_or_none", None), json_fields.JSONField
-    ):
+    if not isinstance(getattr(expression, "_output_field_or_none", None), json_fields.JSONField):
         return self.as_sql(compiler, connection, **extra_context)
     ordered = self.copy()
-    ordered.expression = RawSQL(
-        *_json_sort_key(compiler, expression), output_field=expression.output_field
-    )
+    ordered.expression = RawSQL(*_json_sort_key(compiler, expression), output_field=expression.output_field)
     return ordered.as_sql(compiler, connection, **extra_context)
 
 
@@ -284,9 +264,9 @@ def _regex(self, compiler, connection):
 
 def register():
     from django.db.models.expressions import OrderBy
-    from django.db.models.lookups import IRegex, Regex
     from django.db.models.functions import Cast, LPad, Now, RPad
     from django.db.models.functions.datetime import TruncBase
+    from django.db.models.lookups import IRegex, Regex
 
     CombinedExpression.as_duckdb = _combined_expression
     Sum.as_duckdb = _sum

@@ -9,9 +9,7 @@ from django.db.models import Index
 from .lengths import parse_length_check
 from .sql import index_columns, split_top_level, unquote
 
-FieldInfo = namedtuple(
-    "FieldInfo", BaseFieldInfo._fields + ("is_autofield", "comment", "is_positive")
-)
+FieldInfo = namedtuple("FieldInfo", BaseFieldInfo._fields + ("is_autofield", "comment", "is_positive"))
 TableInfo = namedtuple("TableInfo", BaseTableInfo._fields + ("comment",))
 
 _NEXTVAL_RE = re.compile(r"nextval\('(?:\"?[^'\".]+\"?\.)*\"?([^'\"]+)\"?'\)", re.I)
@@ -176,9 +174,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             [table_name],
         )
         fields = []
-        for name, data_type, max_length, precision, scale, null_ok, default, comment in (
-            cursor.fetchall()
-        ):
+        for name, data_type, max_length, precision, scale, null_ok, default, comment in cursor.fetchall():
             is_decimal = data_type.upper().startswith("DECIMAL")
             max_length = lengths.get(name, max_length)
             fields.append(
@@ -199,9 +195,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
             )
         if not fields:
             # No such table: fail like a query on it would.
-            cursor.execute(
-                "SELECT * FROM %s LIMIT 0" % self.connection.ops.quote_name(table_name)
-            )
+            cursor.execute("SELECT * FROM %s LIMIT 0" % self.connection.ops.quote_name(table_name))
         return fields
 
     def get_sequences(self, cursor, table_name, table_fields=()):
@@ -217,9 +211,7 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         for column, default in cursor.fetchall():
             match = _NEXTVAL_RE.search(default)
             if match:
-                sequences.append(
-                    {"name": match.group(1), "table": table_name, "column": column}
-                )
+                sequences.append({"name": match.group(1), "table": table_name, "column": column})
         return sequences
 
     def get_relations(self, cursor, table_name):

@@ -60,8 +60,7 @@ class DatabaseOperations(BaseDatabaseOperations):
                 # minutes of such names, so shift the UTC wall clock instead.
                 hours, _, minutes = offset.partition(":")
                 return (
-                    f"(({sql} AT TIME ZONE 'UTC') {sign} INTERVAL "
-                    f"'{int(hours)} hours {int(minutes or 0)} minutes')"
+                    f"(({sql} AT TIME ZONE 'UTC') {sign} INTERVAL '{int(hours)} hours {int(minutes or 0)} minutes')"
                 ), params
             # TIMESTAMPTZ AT TIME ZONE z -> the local TIMESTAMP in z.
             return f"({sql} AT TIME ZONE %s)", (*params, name)
@@ -112,8 +111,7 @@ class DatabaseOperations(BaseDatabaseOperations):
         if internal_type == "TimeField":
             # No TIME - TIME: put both on the same day.
             return (
-                f"((DATE '2000-01-01' + CAST({lhs_sql} AS TIME)) - "
-                f"(DATE '2000-01-01' + CAST({rhs_sql} AS TIME)))",
+                f"((DATE '2000-01-01' + CAST({lhs_sql} AS TIME)) - (DATE '2000-01-01' + CAST({rhs_sql} AS TIME)))",
                 params,
             )
         return f"({lhs_sql} - {rhs_sql})", params
@@ -169,18 +167,12 @@ class DatabaseOperations(BaseDatabaseOperations):
         # A float for a column is a DecimalField stored as DOUBLE: round it
         # to the field's scale. A computed value (an average, a COALESCE with
         # a float, ...) keeps its precision, as on other backends.
-        if isinstance(expression, Col) and (
-            expression.output_field.decimal_places is not None
-        ):
-            quantize_value = decimal.Decimal(1).scaleb(
-                -expression.output_field.decimal_places
-            )
+        if isinstance(expression, Col) and (expression.output_field.decimal_places is not None):
+            quantize_value = decimal.Decimal(1).scaleb(-expression.output_field.decimal_places)
 
             def converter(value, expression, connection):
                 if isinstance(value, float):
-                    return create_decimal(value).quantize(
-                        quantize_value, context=expression.output_field.context
-                    )
+                    return create_decimal(value).quantize(quantize_value, context=expression.output_field.context)
                 if isinstance(value, int):
                     return decimal.Decimal(value)
                 return value
@@ -209,11 +201,7 @@ class DatabaseOperations(BaseDatabaseOperations):
     def prepare_sql_script(self, sql):
         import sqlparse
 
-        return [
-            sqlparse.format(statement, strip_comments=True)
-            for statement in sqlparse.split(sql)
-            if statement
-        ]
+        return [sqlparse.format(statement, strip_comments=True) for statement in sqlparse.split(sql) if statement]
 
     def max_name_length(self):
         return None
@@ -286,14 +274,9 @@ class DatabaseOperations(BaseDatabaseOperations):
         if on_conflict == OnConflict.UPDATE:
             return "ON CONFLICT(%s) DO UPDATE SET %s" % (
                 ", ".join(map(self.quote_name, unique_fields)),
-                ", ".join(
-                    f"{field} = EXCLUDED.{field}"
-                    for field in map(self.quote_name, update_fields)
-                ),
+                ", ".join(f"{field} = EXCLUDED.{field}" for field in map(self.quote_name, update_fields)),
             )
-        return super().on_conflict_suffix_sql(
-            fields, on_conflict, update_fields, unique_fields
-        )
+        return super().on_conflict_suffix_sql(fields, on_conflict, update_fields, unique_fields)
 
     def last_executed_query(self, cursor, sql, params):
         # DuckDB doesn't expose the bound statement; show the values quoted.
@@ -333,8 +316,7 @@ class DatabaseOperations(BaseDatabaseOperations):
     def _sequences_of(self, table):
         with self.connection.cursor() as cursor:
             return [
-                (info["column"], info["name"])
-                for info in self.connection.introspection.get_sequences(cursor, table)
+                (info["column"], info["name"]) for info in self.connection.introspection.get_sequences(cursor, table)
             ]
 
     def sequence_reset_by_name_sql(self, style, sequences):
@@ -359,29 +341,23 @@ class DatabaseOperations(BaseDatabaseOperations):
                     table = model._meta.db_table
                     sequences = dict(
                         (info["column"], info["name"])
-                        for info in self.connection.introspection.get_sequences(
-                            cursor, table
-                        )
+                        for info in self.connection.introspection.get_sequences(cursor, table)
                     )
                     name = sequences.get(f.column)
                     if name is None:
                         break
                     cursor.execute(
-                        "SELECT COALESCE(MAX(%s), 0) FROM %s"
-                        % (self.quote_name(f.column), self.quote_name(table))
+                        "SELECT COALESCE(MAX(%s), 0) FROM %s" % (self.quote_name(f.column), self.quote_name(table))
                     )
                     start = cursor.fetchone()[0] + 1
                     cursor.execute(
-                        "SELECT last_value FROM duckdb_sequences() "
-                        "WHERE lower(sequence_name) = lower(%s)",
+                        "SELECT last_value FROM duckdb_sequences() WHERE lower(sequence_name) = lower(%s)",
                         [name],
                     )
                     row = cursor.fetchone()
                     if row and row[0] is not None and row[0] >= start:
                         break  # already past every key
-                    output.extend(
-                        restart_sequence_sql(style, table, f.column, name, start)
-                    )
+                    output.extend(restart_sequence_sql(style, table, f.column, name, start))
                     break
         return output
 

@@ -32,9 +32,7 @@ from .sql import index_columns, rename_index_columns, sequence_name
 class TableRebuild:
     """One rebuild of ``model``'s table by the schema editor ``editor``."""
 
-    def __init__(
-        self, editor, model, create_field=None, delete_field=None, alter_fields=None
-    ):
+    def __init__(self, editor, model, create_field=None, delete_field=None, alter_fields=None):
         self.editor = editor
         self.model = model
         self.create_field = create_field
@@ -52,16 +50,10 @@ class TableRebuild:
     def run(self):
         editor, delete_field = self.editor, self.delete_field
         self.map_fields()
-        if (
-            delete_field
-            and delete_field.many_to_many
-            and delete_field.remote_field.through._meta.auto_created
-        ):
+        if delete_field and delete_field.many_to_many and delete_field.remote_field.through._meta.auto_created:
             return editor.delete_model(delete_field.remote_field.through)
         new_model = self.build_new_model()
-        old_sequences = {
-            info["name"]: info["column"] for info in editor._table_sequences(self.table)
-        }
+        old_sequences = {info["name"]: info["column"] for info in editor._table_sequences(self.table)}
         # Indexes the model doesn't declare (a historical index_together, a
         # RunSQL) would be lost with the old table: note them to recreate.
         undeclared = self.undeclared_indexes()
@@ -89,10 +81,7 @@ class TableRebuild:
         def is_self_referential(f):
             return f.is_relation and f.remote_field.model is model
 
-        self.body = {
-            f.name: f.clone() if is_self_referential(f) else f
-            for f in model._meta.local_concrete_fields
-        }
+        self.body = {f.name: f.clone() if is_self_referential(f) else f for f in model._meta.local_concrete_fields}
         pk = model._meta.pk
         if isinstance(pk, CompositePrimaryKey):
             self.body[pk.name] = pk.clone()
@@ -119,9 +108,7 @@ class TableRebuild:
         ):
             return
         for name, field in list(self.body.items()):
-            if field.primary_key and not any(
-                name == new_field.name for _, new_field in alter_fields
-            ):
+            if field.primary_key and not any(name == new_field.name for _, new_field in alter_fields):
                 field.primary_key = False
                 self.restore_pk_field = field
                 if field.auto_created:
@@ -137,9 +124,7 @@ class TableRebuild:
             and field.concrete
             and field.get_internal_type() not in AUTO_FIELD_TYPES
         ):
-            self.mapping[field.column] = editor.prepare_default(
-                editor.effective_default(field)
-            )
+            self.mapping[field.column] = editor.prepare_default(editor.effective_default(field))
 
     def _map_altered_field(self, old_field, new_field):
         editor = self.editor
@@ -168,15 +153,10 @@ class TableRebuild:
     def build_new_model(self):
         model, delete_field = self.model, self.delete_field
         apps = Apps()
-        unique_together = [
-            [self.rename_mapping.get(n, n) for n in unique]
-            for unique in model._meta.unique_together
-        ]
+        unique_together = [[self.rename_mapping.get(n, n) for n in unique] for unique in model._meta.unique_together]
         indexes = model._meta.indexes
         if delete_field:
-            indexes = [
-                index for index in indexes if delete_field.name not in index.fields
-            ]
+            indexes = [index for index in indexes if delete_field.name not in index.fields]
         meta = {
             "app_label": model._meta.app_label,
             "unique_together": unique_together,
@@ -187,9 +167,7 @@ class TableRebuild:
         # A model with the final table name, only for reference resolution.
         self._model_class(model._meta.object_name, {**meta, "db_table": self.table})
         # The model whose table is built.
-        new_model = self._model_class(
-            "New%s" % model._meta.object_name, {**meta, "db_table": self.temp_table}
-        )
+        new_model = self._model_class("New%s" % model._meta.object_name, {**meta, "db_table": self.temp_table})
         if delete_field and delete_field.attname == new_model._meta.pk.attname:
             auto_pk = new_model._meta.pk
             delattr(new_model, auto_pk.attname)
@@ -221,9 +199,7 @@ class TableRebuild:
             )
             start = 1
             if source is not None and not editor.collect_sql:
-                old_seq = next(
-                    (n for n, c in old_sequences.items() if c == source), None
-                )
+                old_seq = next((n for n, c in old_sequences.items() if c == source), None)
                 start = editor._sequence_next_value(old_seq or name, self.table, source)
             editor._create_sequence(name, start)
 
@@ -259,10 +235,7 @@ class TableRebuild:
 
     def drop_unused_sequences(self, new_model, old_sequences):
         editor = self.editor
-        kept = {
-            sequence_name(strip_quotes(self.table), f.column)
-            for f in editor._auto_fields(new_model)
-        }
+        kept = {sequence_name(strip_quotes(self.table), f.column) for f in editor._auto_fields(new_model)}
         for name in old_sequences:
             if name not in kept:
                 editor._drop_sequence(name)
@@ -292,8 +265,7 @@ class TableRebuild:
             columns = index_columns(sql)
             column = (columns[0] or "").lower() if len(columns) == 1 else None
             if column in dropped_columns or (
-                column in dropped_unique_columns
-                and sql.upper().startswith("CREATE UNIQUE")
+                column in dropped_unique_columns and sql.upper().startswith("CREATE UNIQUE")
             ):
                 continue
             undeclared.append(sql)
@@ -307,9 +279,7 @@ class TableRebuild:
         if self.delete_field is not None:
             statements.extend(editor._field_indexes_sql(model, self.delete_field))
         for fields in model._meta.unique_together:
-            statements.append(
-                editor._create_unique_sql(model, [model._meta.get_field(f) for f in fields])
-            )
+            statements.append(editor._create_unique_sql(model, [model._meta.get_field(f) for f in fields]))
         for constraint in model._meta.constraints:
             if isinstance(constraint, UniqueConstraint):
                 statements.append(constraint.create_sql(model, self.editor))

@@ -75,9 +75,7 @@ class Session:
 
 
 class Instance:
-    def __init__(
-        self, path, config=None, lock_timeout=30.0, idle_timeout=1.0, on_open=()
-    ):
+    def __init__(self, path, config=None, lock_timeout=30.0, idle_timeout=1.0, on_open=()):
         self.path = path
         self.memory = is_memory(path)
         self.config = dict(config or {})
@@ -139,9 +137,7 @@ class Instance:
         me = threading.get_ident()
         with self._cond:
             while True:
-                if self._root is not None and (
-                    not (self._draining or self._forking) or self._holders[me]
-                ):
+                if self._root is not None and (not (self._draining or self._forking) or self._holders[me]):
                     return self._lease_locked(me)
                 if self._root is None and not self._opening:
                     self._opening = True
@@ -219,9 +215,7 @@ class Instance:
     def _lease_locked(self, me):
         self._users += 1
         self._holders[me] += 1
-        session = self._idle.pop() if self._idle else Session(
-            self._root.cursor(), self._generation
-        )
+        session = self._idle.pop() if self._idle else Session(self._root.cursor(), self._generation)
         session.holder = me
         return session
 
@@ -318,15 +312,11 @@ class Instance:
                     self._draining = waiter
                     if not waiter:
                         self._cond.notify_all()
-                if self._users == 0 and (
-                    waiter
-                    or time.monotonic() - self._last_release >= self.idle_timeout
-                ):
+                if self._users == 0 and (waiter or time.monotonic() - self._last_release >= self.idle_timeout):
                     self._close_locked(yielded=waiter)
                     self._janitor = None
                     return
             time.sleep(self.probe_interval)
-
 
     # fork() support (see the module docstring).
 
@@ -384,9 +374,7 @@ def get_instance(name, config=None, lock_timeout=30.0, idle_timeout=1.0, on_open
     with _instances_lock:
         instance = _instances.get(path)
         if instance is None:
-            instance = _instances[path] = Instance(
-                path, config, lock_timeout, idle_timeout, on_open
-            )
+            instance = _instances[path] = Instance(path, config, lock_timeout, idle_timeout, on_open)
         else:
             # Timeouts may be changed by a later settings dict (tests).
             instance.lock_timeout = float(lock_timeout)

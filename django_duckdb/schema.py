@@ -45,9 +45,7 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
     sql_create_unique = "CREATE UNIQUE INDEX %(name)s ON %(table)s (%(columns)s)"
     sql_delete_unique = "DROP INDEX %(name)s"
     sql_create_index = "CREATE INDEX %(name)s ON %(table)s (%(columns)s)"
-    sql_create_unique_index = (
-        "CREATE UNIQUE INDEX %(name)s ON %(table)s (%(columns)s)"
-    )
+    sql_create_unique_index = "CREATE UNIQUE INDEX %(name)s ON %(table)s (%(columns)s)"
     sql_delete_index = "DROP INDEX %(name)s"
     sql_alter_table_comment = None
     sql_alter_column_comment = None
@@ -112,9 +110,7 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
 
     # -- column and table definitions --------------------------------------
 
-    def _iter_column_sql(
-        self, column_db_type, params, model, field, field_db_params, include_default
-    ):
+    def _iter_column_sql(self, column_db_type, params, model, field, field_db_params, include_default):
         yield column_db_type
         if field.get_internal_type() in AUTO_FIELD_TYPES:
             yield "DEFAULT %s" % nextval_sql(self._sequence_name(model, field))
@@ -123,9 +119,7 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
         if field.generated and field_db_params.get("collation"):
             # DuckDB takes no COLLATE before GENERATED: collate the expression.
             field_db_params = {**field_db_params, "collation": None}
-        parts = super()._iter_column_sql(
-            column_db_type, params, model, field, field_db_params, include_default
-        )
+        parts = super()._iter_column_sql(column_db_type, params, model, field, field_db_params, include_default)
         next(parts)  # the type, yielded above
         yield from parts
 
@@ -137,16 +131,12 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
     def _table_sql(self, model):
         sql, params = super().table_sql(model)
         for field in model._meta.local_fields:
-            check = field.generated and field.db_parameters(connection=self.connection)[
-                "check"
-            ]
+            check = field.generated and field.db_parameters(connection=self.connection)["check"]
             if check:
                 # A GeneratedField gets its output field's CHECK (the length
                 # of a CharField); DuckDB allows no constraint on generated
                 # columns.
-                sql = sql.replace(
-                    " " + self.sql_check_constraint % {"check": check}, "", 1
-                )
+                sql = sql.replace(" " + self.sql_check_constraint % {"check": check}, "", 1)
         for constraint in model._meta.constraints:
             if isinstance(constraint, UniqueConstraint):
                 statement = constraint.create_sql(model, self)
@@ -159,8 +149,7 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
         # uses them; send them in the same statement as CREATE TABLE (DuckDB
         # runs several statements without parameters at once).
         prefix = "".join(
-            "CREATE SEQUENCE IF NOT EXISTS %s START 1; "
-            % self.quote_name(self._sequence_name(model, field))
+            "CREATE SEQUENCE IF NOT EXISTS %s START 1; " % self.quote_name(self._sequence_name(model, field))
             for field in self._auto_fields(model)
             if model._meta.db_table not in self._sequence_tables
         )
@@ -187,9 +176,7 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
     def _drop_table(self, model):
         self.execute(self.sql_delete_table % {"table": self.quote_name(model._meta.db_table)})
         for sql in list(self.deferred_sql):
-            if isinstance(sql, Statement) and sql.references_table(
-                model._meta.db_table
-            ):
+            if isinstance(sql, Statement) and sql.references_table(model._meta.db_table):
                 self.deferred_sql.remove(sql)
 
     # -- renaming a table ---------------------------------------------------
@@ -215,18 +202,12 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
         for name, _ in indexes:
             self.execute(self.sql_delete_index % {"name": self.quote_name(name)})
         super().alter_db_table(model, old_db_table, new_db_table)
-        on_old = re.compile(
-            r"\bON\s+(\"?)%s\1\s*\(" % re.escape(strip_quotes(old_db_table))
-        )
+        on_old = re.compile(r"\bON\s+(\"?)%s\1\s*\(" % re.escape(strip_quotes(old_db_table)))
         for _, sql in indexes:
-            self.execute(
-                on_old.sub(lambda m: "ON %s(" % self.quote_name(new_db_table), sql, 1)
-            )
+            self.execute(on_old.sub(lambda m: "ON %s(" % self.quote_name(new_db_table), sql, 1))
         self._rename_sequences(old_db_table, new_db_table)
 
-    def _remake_table(
-        self, model, create_field=None, delete_field=None, alter_fields=None
-    ):
+    def _remake_table(self, model, create_field=None, delete_field=None, alter_fields=None):
         """Rebuild the table of `model` with a changed definition, keeping rows."""
         return TableRebuild(self, model, create_field, delete_field, alter_fields).run()
 
@@ -374,9 +355,7 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
         for old_rel, new_rel in _related_non_m2m_objects(old_field, new_field):
             if old_rel.related_model == model:
                 continue
-            self._remake_table(
-                new_rel.related_model, alter_fields=[(old_rel.field, new_rel.field)]
-            )
+            self._remake_table(new_rel.related_model, alter_fields=[(old_rel.field, new_rel.field)])
         if new_field.primary_key:
             opts = new_field.model._meta
             related_m2m = {
@@ -389,8 +368,7 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
             related_m2m.update(
                 m2m.remote_field.through
                 for m2m in opts.many_to_many
-                if m2m.remote_field.through._meta.auto_created
-                and m2m.related_model != model
+                if m2m.remote_field.through._meta.auto_created and m2m.related_model != model
             )
             for through in related_m2m:
                 self._remake_table(through)
@@ -419,12 +397,8 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
             "INSERT INTO %s (%s) SELECT %s FROM %s"
             % (
                 self.quote_name(new_through._meta.db_table),
-                ", ".join(
-                    ["id", new_field.m2m_column_name(), new_field.m2m_reverse_name()]
-                ),
-                ", ".join(
-                    ["id", old_field.m2m_column_name(), old_field.m2m_reverse_name()]
-                ),
+                ", ".join(["id", new_field.m2m_column_name(), new_field.m2m_reverse_name()]),
+                ", ".join(["id", old_field.m2m_column_name(), old_field.m2m_reverse_name()]),
                 self.quote_name(old_through._meta.db_table),
             )
         )

@@ -25,11 +25,7 @@ class SequenceMixin:
         return sequence_name(self._sequence_tables.get(table, table), field.column)
 
     def _auto_fields(self, model):
-        return [
-            f
-            for f in model._meta.local_fields
-            if f.get_internal_type() in AUTO_FIELD_TYPES
-        ]
+        return [f for f in model._meta.local_fields if f.get_internal_type() in AUTO_FIELD_TYPES]
 
     def _sequence_exists(self, name):
         if self.collect_sql:
@@ -44,10 +40,7 @@ class SequenceMixin:
             return cursor.fetchone() is not None
 
     def _create_sequence(self, name, start=1):
-        self.execute(
-            self.sql_create_sequence
-            % {"sequence": self.quote_name(name), "start": int(start)}
-        )
+        self.execute(self.sql_create_sequence % {"sequence": self.quote_name(name), "start": int(start)})
 
     def _drop_sequence(self, name):
         self.execute(self.sql_delete_sequence % {"sequence": self.quote_name(name)})
@@ -68,10 +61,7 @@ class SequenceMixin:
             row = cursor.fetchone()
             start = (row[0] or 0) + 1 if row else 1
             if table and column and self._column_position(table, column) is not None:
-                cursor.execute(
-                    "SELECT MAX(%s) FROM %s"
-                    % (self.quote_name(column), self.quote_name(table))
-                )
+                cursor.execute("SELECT MAX(%s) FROM %s" % (self.quote_name(column), self.quote_name(table)))
                 (largest,) = cursor.fetchone()
                 if largest is not None:
                     start = max(start, int(largest) + 1)
@@ -89,9 +79,7 @@ class SequenceMixin:
                 continue
             if self._sequence_exists(new_name):
                 self._drop_sequence(new_name)
-            self._create_sequence(
-                new_name, self._sequence_next_value(old_name, new_table, column)
-            )
+            self._create_sequence(new_name, self._sequence_next_value(old_name, new_table, column))
             self.execute(
                 "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s"
                 % (self.quote_name(new_table), self.quote_name(column), nextval_sql(new_name))
@@ -104,13 +92,8 @@ class SequenceMixin:
             return
         for info in self._table_sequences(table):
             with self.connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT MAX(%s) FROM %s"
-                    % (self.quote_name(info["column"]), self.quote_name(table))
-                )
+                cursor.execute("SELECT MAX(%s) FROM %s" % (self.quote_name(info["column"]), self.quote_name(table)))
                 (largest,) = cursor.fetchone()
             if largest is not None:
-                for sql in restart_sequence_sql(
-                    no_style(), table, info["column"], info["name"], largest + 1
-                ):
+                for sql in restart_sequence_sql(no_style(), table, info["column"], info["name"], largest + 1):
                     self.execute(sql)

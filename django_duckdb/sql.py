@@ -45,14 +45,10 @@ def quote_value(value):
     if isinstance(value, datetime.time):
         return "TIME '%s'" % value.isoformat()
     if isinstance(value, datetime.timedelta):
-        return "INTERVAL '%d microseconds'" % (
-            (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
-        )
+        return "INTERVAL '%d microseconds'" % ((value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds)
     if isinstance(value, uuid.UUID):
         return "'%s'::UUID" % value
-    raise ValueError(
-        "Cannot quote parameter value %r of type %s" % (value, type(value))
-    )
+    raise ValueError("Cannot quote parameter value %r of type %s" % (value, type(value)))
 
 
 # -- sequences behind AutoFields ---------------------------------------------
@@ -83,12 +79,10 @@ def restart_sequence_sql(style, table, column, name, start):
     return [
         " ".join(
             [
-                f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} "
-                "DROP DEFAULT;",
+                f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} DROP DEFAULT;",
                 f"{style.SQL_KEYWORD('DROP SEQUENCE')} {qs};",
                 f"{style.SQL_KEYWORD('CREATE SEQUENCE')} {qs} START {int(start)};",
-                f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} "
-                f"SET DEFAULT {nextval_sql(name)};",
+                f"{style.SQL_KEYWORD('ALTER TABLE')} {qt} ALTER COLUMN {qc} SET DEFAULT {nextval_sql(name)};",
             ]
         )
     ]
@@ -161,10 +155,7 @@ def rename_index_columns(sql, renamed, quote_name=quote_name):
                 if renamed[column] is None:
                     return None
                 part = quote_name(renamed[column])
-        elif any(
-            re.search(r'(?<![\w"])"?%s"?(?![\w"])' % re.escape(old), part, re.I)
-            for old in renamed
-        ):
+        elif any(re.search(r'(?<![\w"])"?%s"?(?![\w"])' % re.escape(old), part, re.I) for old in renamed):
             return None
         parts.append(part)
     return "%s(%s)%s" % (sql[:start], ", ".join(parts), sql[end + 1 :].rstrip().rstrip(";"))

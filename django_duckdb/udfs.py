@@ -61,9 +61,5 @@ def register(root):
     varchar = duckdb.sqltype("VARCHAR")
     boolean = duckdb.sqltype("BOOLEAN")
     for name in _missing_hash_functions(root):
-        root.create_function(
-            name, _hexdigest(name), [varchar], varchar, side_effects=False
-        )
-    root.create_function(
-        "django_regexp", regexp, [varchar, varchar, boolean], boolean, side_effects=False
-    )
+        root.create_function(name, _hexdigest(name), [varchar], varchar, side_effects=False)
+    root.create_function("django_regexp", regexp, [varchar, varchar, boolean], boolean, side_effects=False)

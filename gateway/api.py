@@ -6,11 +6,12 @@ with a personal API key (``Authorization: Bearer sk-studio-...``, kept on every 
 write). Answers are in OpenAI's shapes (videos in OpenRouter's video API shape), errors
 in OpenAI's error shape (gateway.errors).
 """
+
 from __future__ import annotations
 
 import base64
 import json
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from django.http import StreamingHttpResponse
 from django.urls import reverse
@@ -48,8 +49,7 @@ class JsonOnly(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
     def select_parser(self, request, parsers):
-        return parsers[0] if request.content_type.startswith("application/json") or not request.content_type \
-            else None
+        return parsers[0] if request.content_type.startswith("application/json") or not request.content_type else None
 
 
 class OpenAiMixin:
@@ -75,9 +75,20 @@ class OpenAiAsyncView(OpenAiMixin, AsyncApiView):
 
 
 def _error_schema():
-    return inline_serializer("OpenAIError", {"error": inline_serializer("OpenAIErrorDetail", {
-        "message": serializers.CharField(), "type": serializers.CharField(),
-        "param": serializers.CharField(allow_null=True), "code": serializers.CharField(allow_null=True)})})
+    return inline_serializer(
+        "OpenAIError",
+        {
+            "error": inline_serializer(
+                "OpenAIErrorDetail",
+                {
+                    "message": serializers.CharField(),
+                    "type": serializers.CharField(),
+                    "param": serializers.CharField(allow_null=True),
+                    "code": serializers.CharField(allow_null=True),
+                },
+            )
+        },
+    )
 
 
 ERROR = _error_schema()
@@ -111,13 +122,18 @@ class ModelOut(serializers.Serializer):
     owned_by = serializers.CharField()
 
 
-ModelListOut = inline_serializer("OpenAIModelList", {
-    "object": serializers.CharField(default="list"), "data": ModelOut(many=True)})
+ModelListOut = inline_serializer(
+    "OpenAIModelList", {"object": serializers.CharField(default="list"), "data": ModelOut(many=True)}
+)
 
 
 def _model_body(entry) -> dict:
-    return {"id": entry.pk, "object": "model", "created": _timestamp(entry.first_seen),
-            "owned_by": entry.pk.split("/", 1)[0] if "/" in entry.pk else "openrouter"}
+    return {
+        "id": entry.pk,
+        "object": "model",
+        "created": _timestamp(entry.first_seen),
+        "owned_by": entry.pk.split("/", 1)[0] if "/" in entry.pk else "openrouter",
+    }
 
 
 class ModelListApi(OpenAiView):
@@ -131,8 +147,10 @@ class ModelListApi(OpenAiView):
 class ModelDetailApi(OpenAiView):
     """One model you may use."""
 
-    @extend_schema(operation_id="openai_models_retrieve",
-                   responses={200: ModelOut, 401: ERRORS[401], 404: OpenApiResponse(ERROR, description="no such model")})
+    @extend_schema(
+        operation_id="openai_models_retrieve",
+        responses={200: ModelOut, 401: ERRORS[401], 404: OpenApiResponse(ERROR, description="no such model")},
+    )
     def get(self, request, model_id: str):
         entry = _user_models(request.user).filter(pk=model_id).first()
         if entry is None:
@@ -145,28 +163,43 @@ class ModelDetailApi(OpenAiView):
 
 class ChatMessageIn(serializers.Serializer):
     role = serializers.CharField(help_text="system, user or assistant")
-    content = serializers.JSONField(help_text=(
-        'a string, or a list of {"type": "text", "text": ...} parts and, in user messages to a model that takes '
-        'images, {"type": "image_url", "image_url": {"url": "<https URL or data:image/...;base64,...>"}} parts'))
+    content = serializers.JSONField(
+        help_text=(
+            'a string, or a list of {"type": "text", "text": ...} parts and, in user messages to a model that takes '
+            'images, {"type": "image_url", "image_url": {"url": "<https URL or data:image/...;base64,...>"}} parts'
+        )
+    )
 
 
 class ChatCompletionIn(serializers.Serializer):
     model = serializers.CharField(allow_blank=True)
     messages = ChatMessageIn(many=True, allow_empty=False)
     max_tokens = serializers.IntegerField(required=False, allow_null=True, default=None)
-    max_completion_tokens = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                                     help_text="the same as max_tokens")
+    max_completion_tokens = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="the same as max_tokens"
+    )
     temperature = serializers.FloatField(required=False, allow_null=True, default=None)
     top_p = serializers.FloatField(required=False, allow_null=True, default=None)
-    stop = serializers.JSONField(required=False, allow_null=True, default=None,
-                                 help_text="a string or a list of up to 4 strings")
+    stop = serializers.JSONField(
+        required=False, allow_null=True, default=None, help_text="a string or a list of up to 4 strings"
+    )
     seed = serializers.IntegerField(required=False, allow_null=True, default=None)
-    n = serializers.IntegerField(required=False, allow_null=True, default=None, help_text=(
-        "how many choices: up to GENERATION_MAX_IN_FLIGHT, each its own history row; only 1 when streamed"))
+    n = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=("how many choices: up to GENERATION_MAX_IN_FLIGHT, each its own history row; only 1 when streamed"),
+    )
     stream = serializers.BooleanField(required=False, default=False)
-    stream_options = serializers.DictField(required=False, allow_null=True, default=None, help_text=(
-        '{"include_usage": true}: a last chunk with empty choices carries usage (without it the finish '
-        "chunk does); ignored unless streamed"))
+    stream_options = serializers.DictField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            '{"include_usage": true}: a last chunk with empty choices carries usage (without it the finish '
+            "chunk does); ignored unless streamed"
+        ),
+    )
 
 
 class ChatUsageOut(serializers.Serializer):
@@ -175,21 +208,35 @@ class ChatUsageOut(serializers.Serializer):
     total_tokens = serializers.IntegerField()
 
 
-ChatCompletionOut = inline_serializer("OpenAIChatCompletion", {
-    "id": serializers.CharField(), "object": serializers.CharField(default="chat.completion"),
-    "created": serializers.IntegerField(), "model": serializers.CharField(),
-    "choices": inline_serializer("OpenAIChatChoice", {
-        "index": serializers.IntegerField(),
-        "message": inline_serializer("OpenAIChatMessage", {"role": serializers.CharField(),
-                                                           "content": serializers.CharField()}),
-        "finish_reason": serializers.CharField(allow_null=True)}, many=True),
-    "usage": ChatUsageOut(),
-})
+ChatCompletionOut = inline_serializer(
+    "OpenAIChatCompletion",
+    {
+        "id": serializers.CharField(),
+        "object": serializers.CharField(default="chat.completion"),
+        "created": serializers.IntegerField(),
+        "model": serializers.CharField(),
+        "choices": inline_serializer(
+            "OpenAIChatChoice",
+            {
+                "index": serializers.IntegerField(),
+                "message": inline_serializer(
+                    "OpenAIChatMessage", {"role": serializers.CharField(), "content": serializers.CharField()}
+                ),
+                "finish_reason": serializers.CharField(allow_null=True),
+            },
+            many=True,
+        ),
+        "usage": ChatUsageOut(),
+    },
+)
 
 
 def _usage(generation: Generation) -> dict:
-    return {"prompt_tokens": generation.prompt_tokens, "completion_tokens": generation.completion_tokens,
-            "total_tokens": generation.total_tokens}
+    return {
+        "prompt_tokens": generation.prompt_tokens,
+        "completion_tokens": generation.completion_tokens,
+        "total_tokens": generation.total_tokens,
+    }
 
 
 def _completion_id(generation: Generation) -> str:
@@ -215,8 +262,12 @@ async def completion_chunks(stream: generation.TextStream, *, include_usage: boo
     mid-stream is one ``data: {"error": ...}`` event (the SDKs raise it); cut short, the
     text that arrived is kept as partial."""
     row = stream.generation
-    base = {"id": _completion_id(row), "object": "chat.completion.chunk", "created": _timestamp(row.created_at),
-            "model": row.model_id}
+    base = {
+        "id": _completion_id(row),
+        "object": "chat.completion.chunk",
+        "created": _timestamp(row.created_at),
+        "model": row.model_id,
+    }
     if include_usage:
         base["usage"] = None
 
@@ -249,14 +300,23 @@ async def completion_chunks(stream: generation.TextStream, *, include_usage: boo
 def _completion_body(rows: list[Generation]) -> dict:
     """One chat.completion of one or more answers (n): each a choice, usage summed."""
     first = rows[0]
-    usage = {name: sum(_usage(row)[name] for row in rows) for name in ("prompt_tokens", "completion_tokens",
-                                                                       "total_tokens")}
+    usage = {
+        name: sum(_usage(row)[name] for row in rows) for name in ("prompt_tokens", "completion_tokens", "total_tokens")
+    }
     return {
-        "id": _completion_id(first), "object": "chat.completion", "created": _timestamp(first.created_at),
+        "id": _completion_id(first),
+        "object": "chat.completion",
+        "created": _timestamp(first.created_at),
         "model": first.model_id,
-        "choices": [{"index": index, "message": {"role": "assistant", "content": row.text},
-                     "finish_reason": row.finish_reason or "stop", "logprobs": None}
-                    for index, row in enumerate(rows)],
+        "choices": [
+            {
+                "index": index,
+                "message": {"role": "assistant", "content": row.text},
+                "finish_reason": row.finish_reason or "stop",
+                "logprobs": None,
+            }
+            for index, row in enumerate(rows)
+        ],
         "usage": usage,
     }
 
@@ -267,11 +327,19 @@ class ChatCompletionApi(OpenAiAsyncView):
     throttle_classes = [GenerationThrottle]
 
     @extend_schema(
-        operation_id="openai_chat_completions_create", request=ChatCompletionIn,
-        responses={200: OpenApiResponse(ChatCompletionOut, description=(
-            "the completion; with stream=true a text/event-stream of `data: {chat.completion.chunk}` events "
-            "ending with `data: [DONE]`, usage in the finish chunk (or, with stream_options.include_usage, in "
-            "a last chunk with empty choices)")), **ERRORS},
+        operation_id="openai_chat_completions_create",
+        request=ChatCompletionIn,
+        responses={
+            200: OpenApiResponse(
+                ChatCompletionOut,
+                description=(
+                    "the completion; with stream=true a text/event-stream of `data: {chat.completion.chunk}` events "
+                    "ending with `data: [DONE]`, usage in the finish chunk (or, with stream_options.include_usage, in "
+                    "a last chunk with empty choices)"
+                ),
+            ),
+            **ERRORS,
+        },
     )
     async def post(self, request):
         body = ChatCompletionIn(data=request.data)
@@ -279,16 +347,24 @@ class ChatCompletionApi(OpenAiAsyncView):
         data = body.validated_data
         max_tokens = data["max_tokens"] if data["max_tokens"] is not None else data["max_completion_tokens"]
         fields = dict(
-            user=request.user, api_key=request_api_key(request), model=data["model"],
-            messages=[dict(message) for message in data["messages"]], max_tokens=max_tokens,
-            temperature=data["temperature"], top_p=data["top_p"], stop=data["stop"], seed=data["seed"])
+            user=request.user,
+            api_key=request_api_key(request),
+            model=data["model"],
+            messages=[dict(message) for message in data["messages"]],
+            max_tokens=max_tokens,
+            temperature=data["temperature"],
+            top_p=data["top_p"],
+            stop=data["stop"],
+            seed=data["seed"],
+        )
         if data["stream"]:
             if data["n"] not in (None, 1):
                 raise InvalidInput("A streamed completion has one choice: send n=1, or stream=false.", field="n")
             include_usage = _include_usage(data["stream_options"])
             stream = await generation.text_stream_start(**fields)
-            response = StreamingHttpResponse(completion_chunks(stream, include_usage=include_usage),
-                                             content_type="text/event-stream")
+            response = StreamingHttpResponse(
+                completion_chunks(stream, include_usage=include_usage), content_type="text/event-stream"
+            )
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"
             return response
@@ -303,22 +379,40 @@ class ImageGenerationIn(serializers.Serializer):
     model = serializers.CharField(allow_blank=True)
     prompt = serializers.CharField(allow_blank=True, trim_whitespace=True)
     n = serializers.IntegerField(required=False, allow_null=True, default=1)
-    size = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
-                                 help_text='exact pixels, e.g. "1024x1024" (models that list sizes); "auto" = none')
-    response_format = serializers.ChoiceField(choices=["b64_json", "url"], required=False, allow_null=True,
-                                              default=None, help_text="b64_json (the default) or url")
+    size = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
+        help_text='exact pixels, e.g. "1024x1024" (models that list sizes); "auto" = none',
+    )
+    response_format = serializers.ChoiceField(
+        choices=["b64_json", "url"],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="b64_json (the default) or url",
+    )
     aspect_ratio = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
-    image_size = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
-                                       help_text='resolution, e.g. "1K", "2K", "4K"')
+    image_size = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None, help_text='resolution, e.g. "1K", "2K", "4K"'
+    )
 
 
-ImagesOut = inline_serializer("OpenAIImagesResponse", {
-    "created": serializers.IntegerField(),
-    "data": inline_serializer("OpenAIImage", {
-        "b64_json": serializers.CharField(required=False),
-        "url": serializers.CharField(required=False, help_text="our stored copy; send the same API key")},
-        many=True),
-})
+ImagesOut = inline_serializer(
+    "OpenAIImagesResponse",
+    {
+        "created": serializers.IntegerField(),
+        "data": inline_serializer(
+            "OpenAIImage",
+            {
+                "b64_json": serializers.CharField(required=False),
+                "url": serializers.CharField(required=False, help_text="our stored copy; send the same API key"),
+            },
+            many=True,
+        ),
+    },
+)
 
 
 def _images_data(row: Generation, *, response_format: str, request) -> list[dict]:
@@ -333,18 +427,25 @@ class ImageGenerationApi(OpenAiAsyncView):
 
     throttle_classes = [GenerationThrottle]
 
-    @extend_schema(operation_id="openai_images_generate", request=ImageGenerationIn,
-                   responses={200: ImagesOut, **ERRORS})
+    @extend_schema(
+        operation_id="openai_images_generate", request=ImageGenerationIn, responses={200: ImagesOut, **ERRORS}
+    )
     async def post(self, request):
         body = ImageGenerationIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         size = None if (data["size"] or "").strip().lower() in ("", "auto") else data["size"]
         row = await generation.image_generate(
-            user=request.user, api_key=request_api_key(request), model=data["model"], prompt=data["prompt"],
-            n=data["n"], size=size, aspect_ratio=data["aspect_ratio"], image_size=data["image_size"])
-        images = await in_db(_images_data)(row, response_format=data["response_format"] or "b64_json",
-                                                   request=request)
+            user=request.user,
+            api_key=request_api_key(request),
+            model=data["model"],
+            prompt=data["prompt"],
+            n=data["n"],
+            size=size,
+            aspect_ratio=data["aspect_ratio"],
+            image_size=data["image_size"],
+        )
+        images = await in_db(_images_data)(row, response_format=data["response_format"] or "b64_json", request=request)
         return Response({"created": _timestamp(row.created_at), "data": images})
 
 
@@ -362,8 +463,7 @@ VIDEO_STATUS = {
 
 class FrameImageIn(serializers.Serializer):
     type = serializers.CharField(required=False, default="image_url")
-    frame_type = serializers.ChoiceField(choices=["first_frame", "last_frame"], required=False,
-                                         default="first_frame")
+    frame_type = serializers.ChoiceField(choices=["first_frame", "last_frame"], required=False, default="first_frame")
     image_url = serializers.DictField(help_text='{"url": "<https URL or data URL>"}')
 
 
@@ -373,20 +473,33 @@ class VideoIn(serializers.Serializer):
     aspect_ratio = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
     resolution = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
     duration = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
-    frame_images = FrameImageIn(many=True, required=False,
-                                help_text="a first_frame image makes it image-to-video (last_frame: not yet)")
+    frame_images = FrameImageIn(
+        many=True, required=False, help_text="a first_frame image makes it image-to-video (last_frame: not yet)"
+    )
 
 
-VideoJobOut = inline_serializer("OpenAIVideoJob", {
-    "id": serializers.CharField(), "polling_url": serializers.CharField(),
-    "status": serializers.CharField(help_text="pending or in_progress while it runs; completed, failed or cancelled"),
-    "progress": serializers.IntegerField(required=False, allow_null=True),
-    "unsigned_urls": serializers.ListField(child=serializers.CharField(), required=False,
-                                           help_text="once completed: the content URL (send the same API key)"),
-    "error": serializers.CharField(required=False, allow_null=True),
-    "usage": inline_serializer("OpenAIVideoUsage", {"cost": serializers.FloatField(allow_null=True),
-                                                    "is_byok": serializers.BooleanField()}, required=False),
-})
+VideoJobOut = inline_serializer(
+    "OpenAIVideoJob",
+    {
+        "id": serializers.CharField(),
+        "polling_url": serializers.CharField(),
+        "status": serializers.CharField(
+            help_text="pending or in_progress while it runs; completed, failed or cancelled"
+        ),
+        "progress": serializers.IntegerField(required=False, allow_null=True),
+        "unsigned_urls": serializers.ListField(
+            child=serializers.CharField(),
+            required=False,
+            help_text="once completed: the content URL (send the same API key)",
+        ),
+        "error": serializers.CharField(required=False, allow_null=True),
+        "usage": inline_serializer(
+            "OpenAIVideoUsage",
+            {"cost": serializers.FloatField(allow_null=True), "is_byok": serializers.BooleanField()},
+            required=False,
+        ),
+    },
+)
 
 
 def _polling_url(request, job_id: int) -> str:
@@ -398,8 +511,9 @@ def _job_body(request, job: VideoJob) -> dict:
     completed = job.status == VideoJob.Status.COMPLETED and job.video_file
     body["progress"] = 100 if completed else job.progress
     if completed:
-        body["unsigned_urls"] = [request.build_absolute_uri(
-            reverse("gateway:video-content", kwargs={"pk": job.pk}) + "?index=0")]
+        body["unsigned_urls"] = [
+            request.build_absolute_uri(reverse("gateway:video-content", kwargs={"pk": job.pk}) + "?index=0")
+        ]
     if job.error:
         body["error"] = job.error
     body["usage"] = {"cost": float(job.cost) if job.cost is not None else None, "is_byok": False}
@@ -411,9 +525,11 @@ class VideoCreateApi(OpenAiView):
 
     throttle_classes = [GenerationThrottle]
 
-    @extend_schema(operation_id="openai_videos_create", request=VideoIn,
-                   responses={202: VideoJobOut, 400: ERRORS[400], 401: ERRORS[401], 402: ERRORS[402],
-                              429: ERRORS[429]})
+    @extend_schema(
+        operation_id="openai_videos_create",
+        request=VideoIn,
+        responses={202: VideoJobOut, 400: ERRORS[400], 401: ERRORS[401], 402: ERRORS[402], 429: ERRORS[429]},
+    )
     def post(self, request):
         body = VideoIn(data=request.data)
         body.is_valid(raise_exception=True)
@@ -436,8 +552,10 @@ class VideoCreateApi(OpenAiView):
 class VideoStatusApi(OpenAiView):
     """One of your video jobs (poll every few seconds)."""
 
-    @extend_schema(operation_id="openai_videos_retrieve",
-                   responses={200: VideoJobOut, 401: ERRORS[401], 404: OpenApiResponse(ERROR, description="not yours")})
+    @extend_schema(
+        operation_id="openai_videos_retrieve",
+        responses={200: VideoJobOut, 401: ERRORS[401], 404: OpenApiResponse(ERROR, description="not yours")},
+    )
     def get(self, request, pk: int):
         return Response(_job_body(request, video_selectors.user_video_job(user=request.user, job_id=pk)))
 
@@ -445,15 +563,23 @@ class VideoStatusApi(OpenAiView):
 class VideoContentApi(OpenAiView):
     """The video of a completed job: its mp4 bytes (``index`` 0 only)."""
 
-    @extend_schema(operation_id="openai_videos_content",
-                   parameters=[OpenApiParameter("index", int, description="only 0")],
-                   responses={(200, "video/mp4"): OpenApiTypes.BINARY,
-                              (206, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="a Range"),
-                              401: ERRORS[401],
-                              404: OpenApiResponse(ERROR, description="not yours, or not completed")})
+    @extend_schema(
+        operation_id="openai_videos_content",
+        parameters=[OpenApiParameter("index", int, description="only 0")],
+        responses={
+            (200, "video/mp4"): OpenApiTypes.BINARY,
+            (206, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="a Range"),
+            401: ERRORS[401],
+            404: OpenApiResponse(ERROR, description="not yours, or not completed"),
+        },
+    )
     def get(self, request, pk: int):
         if request.query_params.get("index", "0") != "0":
             raise NotFound("A job has one video: index 0.")
         job = video_selectors.user_video_file_job(user=request.user, job_id=pk)
-        return stored_file_response(job.video_file, media_type="video/mp4", filename=f"video-{job.pk}.mp4",
-                                    range_header=request.headers.get("Range"))
+        return stored_file_response(
+            job.video_file,
+            media_type="video/mp4",
+            filename=f"video-{job.pk}.mp4",
+            range_header=request.headers.get("Range"),
+        )

@@ -7,6 +7,7 @@ their exception class by the status: 400 BadRequestError, 401 AuthenticationErro
 PermissionDeniedError, 404 NotFoundError, 409 ConflictError, 422, 429 RateLimitError, 5xx
 InternalServerError (402, a spent budget, is an APIStatusError).
 """
+
 from __future__ import annotations
 
 from django.http import JsonResponse
@@ -92,5 +93,6 @@ def _first(messages) -> str:
 @csrf_exempt
 def not_found(request, *args, **kwargs):
     """Any /v1/ path no endpoint took (clients of this API send no CSRF token)."""
-    return JsonResponse(error_body(404, f"Unknown endpoint: {request.method} {request.path}.",
-                                   code="unknown_url"), status=404)
+    return JsonResponse(
+        error_body(404, f"Unknown endpoint: {request.method} {request.path}.", code="unknown_url"), status=404
+    )

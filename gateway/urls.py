@@ -1,4 +1,5 @@
 """The OpenAI-compatible API, included at /v1/ (namespace "gateway")."""
+
 from django.urls import path, re_path
 
 from gateway import api, errors

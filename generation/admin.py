@@ -17,9 +17,28 @@ class GenerationAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status", "route")
     search_fields = ("owner__email", "model_id", "prompt")
     list_select_related = ("owner",)
-    readonly_fields = ("owner", "kind", "model_id", "prompt", "system", "params", "status", "text", "html", "error",
-                       "error_detail", "error_kind", "provider_id", "route", "prompt_tokens",
-                       "completion_tokens", "total_tokens", "cost", "created_at", "finished_at")
+    readonly_fields = (
+        "owner",
+        "kind",
+        "model_id",
+        "prompt",
+        "system",
+        "params",
+        "status",
+        "text",
+        "html",
+        "error",
+        "error_detail",
+        "error_kind",
+        "provider_id",
+        "route",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "cost",
+        "created_at",
+        "finished_at",
+    )
     inlines = [GeneratedImageInline]
 
     def has_add_permission(self, request):

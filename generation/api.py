@@ -1,8 +1,8 @@
 """The generation REST API: thin DRF views over services and selectors."""
+
 from __future__ import annotations
 
-from typing import AsyncIterator
-
+from collections.abc import AsyncIterator
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from billing.api import BUDGET_EXCEEDED
 from accounts.authentication import request_api_key
+from billing.api import BUDGET_EXCEEDED
 from core.async_views import AsyncApiView
 from core.db import in_db
 from core.errors import NotFound
@@ -30,8 +30,9 @@ class UsageOut(serializers.Serializer):
     prompt_tokens = serializers.IntegerField()
     completion_tokens = serializers.IntegerField()
     total_tokens = serializers.IntegerField()
-    cost = serializers.DecimalField(max_digits=14, decimal_places=8, coerce_to_string=False,
-                                    help_text="provider credits (USD)")
+    cost = serializers.DecimalField(
+        max_digits=14, decimal_places=8, coerce_to_string=False, help_text="provider credits (USD)"
+    )
 
 
 class ImageOut(serializers.Serializer):
@@ -67,11 +68,15 @@ class GenerationOut(serializers.Serializer):
     route = serializers.CharField()
     images = ImageOut(many=True)
     source_image_id = serializers.IntegerField(allow_null=True, help_text="the image this one edits, if any")
-    conversation_id = serializers.IntegerField(allow_null=True,
-                                               help_text="the conversation this answer belongs to, if any")
-    api_key = GenerationKeyOut(allow_null=True, help_text="the personal API key it was made with (revoked ones "
-                                                          "too); null for the pages, a token or a session, or a "
-                                                          "deleted key")
+    conversation_id = serializers.IntegerField(
+        allow_null=True, help_text="the conversation this answer belongs to, if any"
+    )
+    api_key = GenerationKeyOut(
+        allow_null=True,
+        help_text="the personal API key it was made with (revoked ones "
+        "too); null for the pages, a token or a session, or a "
+        "deleted key",
+    )
     error = serializers.CharField(help_text="why it failed, for the user")
     usage = UsageOut()
     created_at = serializers.DateTimeField()
@@ -121,8 +126,9 @@ class TextIn(serializers.Serializer):
     system = serializers.CharField(required=False, allow_blank=True, default="")
     max_tokens = serializers.IntegerField(required=False, allow_null=True, default=None)
     temperature = serializers.FloatField(required=False, allow_null=True, default=None)
-    stream = serializers.BooleanField(required=False, default=False,
-                                      help_text="answer as server-sent events (also with Accept: text/event-stream)")
+    stream = serializers.BooleanField(
+        required=False, default=False, help_text="answer as server-sent events (also with Accept: text/event-stream)"
+    )
 
 
 def _wants_stream(request, data) -> bool:
@@ -134,8 +140,11 @@ def text_event_stream(stream: services.TextStream, *, context: dict) -> AsyncIte
     with the saved generation (or `error`). Cut short (client gone, server stopping),
     the text that arrived is saved as partial and the provider's stream is closed."""
     return text_stream_events(
-        stream, start={"id": stream.generation.pk, "model": stream.generation.model_id},
-        record_id=stream.generation.pk, done=lambda: TextOut(stream.generation, context=context).data)
+        stream,
+        start={"id": stream.generation.pk, "model": stream.generation.model_id},
+        record_id=stream.generation.pk,
+        done=lambda: TextOut(stream.generation, context=context).data,
+    )
 
 
 class TextGenerateApi(AsyncApiView):
@@ -147,9 +156,16 @@ class TextGenerateApi(AsyncApiView):
     @extend_schema(
         operation_id="generate_text",
         request=TextIn,
-        responses={200: OpenApiResponse(TextOut, description=(
-            "the answer; with stream=true a text/event-stream of `start`, `data: {\"text\": ...}` "
-            "pieces and a final `done` event carrying this object (or an `error` event)")), **ERRORS},
+        responses={
+            200: OpenApiResponse(
+                TextOut,
+                description=(
+                    'the answer; with stream=true a text/event-stream of `start`, `data: {"text": ...}` '
+                    "pieces and a final `done` event carrying this object (or an `error` event)"
+                ),
+            ),
+            **ERRORS,
+        },
     )
     async def post(self, request):
         body = TextIn(data=request.data)
@@ -170,21 +186,36 @@ class ImageIn(serializers.Serializer):
     prompt = serializers.CharField(trim_whitespace=True, allow_blank=True)
     model = serializers.CharField(allow_blank=True)
     n = serializers.IntegerField(required=False, allow_null=True, default=1)
-    size = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
-                                 help_text='exact pixels, e.g. "1792x1024" (image-only models that list sizes)')
-    aspect_ratio = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
-                                         help_text='e.g. "16:9"; not together with size')
-    image_size = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
-                                       help_text='resolution, e.g. "1K", "2K", "4K"')
-    source_image_id = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                               help_text="edit this image (one of yours): needs a model that "
-                                                         "takes image input and gives image output")
+    size = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
+        help_text='exact pixels, e.g. "1792x1024" (image-only models that list sizes)',
+    )
+    aspect_ratio = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None, help_text='e.g. "16:9"; not together with size'
+    )
+    image_size = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None, help_text='resolution, e.g. "1K", "2K", "4K"'
+    )
+    source_image_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="edit this image (one of yours): needs a model that takes image input and gives image output",
+    )
     source_image_url = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, default=None, trim_whitespace=True,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
+        trim_whitespace=True,
         help_text="edit this image instead: an https:// URL (passed to the provider as it is) or a "
-                  "data:image/...;base64 URL (PNG, JPEG, WebP or GIF, within GENERATION_SOURCE_IMAGE_MAX_BYTES, "
-                  "5 MB by default); not together with source_image_id; needs a model that takes image "
-                  "input and gives image output")
+        "data:image/...;base64 URL (PNG, JPEG, WebP or GIF, within GENERATION_SOURCE_IMAGE_MAX_BYTES, "
+        "5 MB by default); not together with source_image_id; needs a model that takes image "
+        "input and gives image output",
+    )
 
 
 class ImageGenerateApi(AsyncApiView):
@@ -192,13 +223,13 @@ class ImageGenerateApi(AsyncApiView):
 
     throttle_classes = [GenerationThrottle]
 
-    @extend_schema(operation_id="generate_image", request=ImageIn,
-                   responses={201: ImageGenerationOut, **ERRORS})
+    @extend_schema(operation_id="generate_image", request=ImageIn, responses={201: ImageGenerationOut, **ERRORS})
     async def post(self, request):
         body = ImageIn(data=request.data)
         body.is_valid(raise_exception=True)
-        generation = await services.image_generate(user=request.user, api_key=request_api_key(request),
-                                                   **body.validated_data)
+        generation = await services.image_generate(
+            user=request.user, api_key=request_api_key(request), **body.validated_data
+        )
         data = await in_db(lambda: ImageGenerationOut(generation, context={"request": request}).data)()
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -219,8 +250,12 @@ class GenerationListApi(APIView):
     @extend_schema(
         operation_id="generations_list",
         parameters=[OpenApiParameter("kind", str, enum=["text", "image"]), OpenApiParameter("page", int)],
-        responses={200: GenerationOut(many=True), 400: ERRORS[400], 401: ERRORS[401],
-                   404: OpenApiResponse(description="no such page")},
+        responses={
+            200: GenerationOut(many=True),
+            400: ERRORS[400],
+            401: ERRORS[401],
+            404: OpenApiResponse(description="no such page"),
+        },
     )
     def get(self, request):
         query = HistoryQuery(data=request.query_params)
@@ -234,14 +269,18 @@ class GenerationListApi(APIView):
 class GenerationDetailApi(APIView):
     """One generation: its owner (or an admin) may read it; its owner may delete it."""
 
-    @extend_schema(operation_id="generations_retrieve",
-                   responses={200: GenerationOut, 401: ERRORS[401], 404: OpenApiResponse(description="not yours")})
+    @extend_schema(
+        operation_id="generations_retrieve",
+        responses={200: GenerationOut, 401: ERRORS[401], 404: OpenApiResponse(description="not yours")},
+    )
     def get(self, request, pk):
         generation = selectors.user_generation(user=request.user, generation_id=pk, allow_admin=True)
         return Response(GenerationOut(generation, context={"request": request}).data)
 
-    @extend_schema(operation_id="generations_destroy",
-                   responses={204: None, 401: ERRORS[401], 404: OpenApiResponse(description="not yours")})
+    @extend_schema(
+        operation_id="generations_destroy",
+        responses={204: None, 401: ERRORS[401], 404: OpenApiResponse(description="not yours")},
+    )
     def delete(self, request, pk):
         generation = selectors.user_generation(user=request.user, generation_id=pk)
         services.generation_delete(generation=generation, by=request.user)
@@ -253,12 +292,18 @@ class ImageFileView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="generation_image_file", parameters=[OpenApiParameter("download", bool)],
-                   responses={(200, "image/*"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="not yours")})
+    @extend_schema(
+        operation_id="generation_image_file",
+        parameters=[OpenApiParameter("download", bool)],
+        responses={(200, "image/*"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="not yours")},
+    )
     def get(self, request, pk, filename):
         image = selectors.user_image(user=request.user, image_id=pk, allow_admin=True)
         if image.filename != filename:
             raise NotFound("Image not found.")
-        return stored_file_response(image.file, media_type=image.media_type,
-                                    as_attachment=request.query_params.get("download") in ("1", "true"),
-                                    range_header=request.headers.get("Range"))
+        return stored_file_response(
+            image.file,
+            media_type=image.media_type,
+            as_attachment=request.query_params.get("download") in ("1", "true"),
+            range_header=request.headers.get("Range"),
+        )

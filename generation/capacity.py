@@ -5,6 +5,7 @@ The in-flight count lives in the cache (one process's memory on the embedded set
 Redis when several web processes share it). It expires on its own a while after the
 deadline, so a process killed mid-request cannot leave anyone locked out.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -83,7 +84,8 @@ def deadline_reached() -> DeadlineExceeded:
     seconds = settings.GENERATION_DEADLINE
     return DeadlineExceeded(
         f"The generation did not finish within {seconds:g} seconds, the most one may take "
-        "(GENERATION_DEADLINE); try again, or ask for a shorter answer.")
+        "(GENERATION_DEADLINE); try again, or ask for a shorter answer."
+    )
 
 
 @asynccontextmanager

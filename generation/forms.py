@@ -1,6 +1,7 @@
 """The page forms. Bounds that come from settings are read when a form is built, so the
 fields they bound are made in ``__init__``: each gets its validators and its HTML
 ``min``/``max``/``maxlength`` from the constructor."""
+
 from django import forms
 from django.conf import settings
 
@@ -8,8 +9,9 @@ from django.conf import settings
 def prompt_field(rows: int, **kwargs) -> forms.CharField:
     """A prompt box bounded like the service's prompts: the limit is both checked and
     sent to the browser as ``maxlength``."""
-    return forms.CharField(max_length=settings.GENERATION_PROMPT_MAX_CHARS,
-                           widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
+    return forms.CharField(
+        max_length=settings.GENERATION_PROMPT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": rows}), **kwargs
+    )
 
 
 def model_choices(models) -> list[tuple[str, str]]:
@@ -26,7 +28,8 @@ class TextForm(forms.Form):
         self.fields["prompt"] = prompt_field(5)
         self.fields["system"] = prompt_field(2, required=False, label="System prompt")
         self.fields["max_tokens"] = forms.IntegerField(
-            required=False, min_value=1, max_value=settings.GENERATION_MAX_TOKENS_LIMIT, label="Max tokens")
+            required=False, min_value=1, max_value=settings.GENERATION_MAX_TOKENS_LIMIT, label="Max tokens"
+        )
 
 
 class ImageForm(forms.Form):
@@ -42,8 +45,8 @@ class ImageForm(forms.Form):
         self.fields["model"].choices = model_choices(models)
         self.fields["prompt"] = prompt_field(4)
         self.fields["n"] = forms.IntegerField(
-            required=False, min_value=1, max_value=settings.GENERATION_MAX_IMAGES, initial=1,
-            label="Number of images")
+            required=False, min_value=1, max_value=settings.GENERATION_MAX_IMAGES, initial=1, label="Number of images"
+        )
 
 
 class ImageEditForm(forms.Form):
@@ -58,5 +61,6 @@ class ImageEditForm(forms.Form):
 
 
 class HistoryFilterForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("", "All"), ("text", "Text"), ("image", "Images"),
-                                      ("conversation", "Conversations")], required=False)
+    kind = forms.ChoiceField(
+        choices=[("", "All"), ("text", "Text"), ("image", "Images"), ("conversation", "Conversations")], required=False
+    )

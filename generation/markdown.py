@@ -6,6 +6,7 @@ is markdown-it-py (CommonMark, plus tables and strikethrough), which works in ti
 linear in its input, with raw HTML off; nh3 cleans its output all the same. Text past
 GENERATION_MARKDOWN_MAX_CHARS is not parsed at all: it is shown escaped, as it came.
 """
+
 from __future__ import annotations
 
 import html as html_lib
@@ -16,8 +17,35 @@ from django.conf import settings
 from markdown_it import MarkdownIt
 
 _ALLOWED_TAGS = {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre",
-    "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "del", "sup", "sub",
+    "p",
+    "br",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "del",
+    "sup",
+    "sub",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
 _TEXT_ALIGN = re.compile(r"^text-align:(left|right|center)$")
@@ -45,7 +73,7 @@ def render_markdown(text: str) -> str:
 
 def _as_allowed_markup(tokens) -> None:
     """Strikethrough as <del>, table alignment as align="..." (what the sanitizer keeps)
-    rather than markdown-it's <s> and style="text-align:...". """
+    rather than markdown-it's <s> and style="text-align:..."."""
     for token in tokens:
         if token.type in ("s_open", "s_close"):
             token.tag = "del"

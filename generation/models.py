@@ -1,4 +1,5 @@
 """Generation data: each user's generations with their stored images."""
+
 from __future__ import annotations
 
 import base64
@@ -43,9 +44,13 @@ class Generation(models.Model):
     html = models.TextField(blank=True, default="", help_text="the text rendered from markdown and sanitized")
     error = models.TextField(blank=True, default="", help_text="shown to the user")
     error_detail = models.TextField(blank=True, default="", help_text="for administrators only")
-    error_kind = models.CharField(max_length=30, blank=True, default="",
-                                  choices=[(kind.value, kind.value) for kind in ErrorKind],
-                                  help_text="what went wrong, for a failed generation")
+    error_kind = models.CharField(
+        max_length=30,
+        blank=True,
+        default="",
+        choices=[(kind.value, kind.value) for kind in ErrorKind],
+        help_text="what went wrong, for a failed generation",
+    )
     provider_id = models.CharField(max_length=200, blank=True, default="")
     finish_reason = models.CharField(max_length=40, blank=True, default="")
     route = models.CharField(max_length=10, blank=True, default="")
@@ -56,15 +61,18 @@ class Generation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     # The personal API key the request came with (None: the pages, a token or a session).
-    api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="generations")
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="generations"
+    )
     # An image edit: the stored image it was made from (kept as NULL if that is deleted).
-    source_image = models.ForeignKey("GeneratedImage", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="edits")
+    source_image = models.ForeignKey(
+        "GeneratedImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="edits"
+    )
     # A conversation's answer: its thread (kept as NULL when the conversation is deleted), so
     # the history shows the conversation once, not each answer, regenerated ones included.
-    conversation = models.ForeignKey("conversations.Conversation", null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="generations")
+    conversation = models.ForeignKey(
+        "conversations.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="generations"
+    )
 
     class Meta:
         db_table = "generations"
@@ -88,7 +96,7 @@ class Generation(models.Model):
         }
 
 
-def generated_image_path(instance: "GeneratedImage", filename: str) -> str:
+def generated_image_path(instance: GeneratedImage, filename: str) -> str:
     return f"generations/{instance.generation.owner_id}/{instance.generation_id}/{filename}"
 
 

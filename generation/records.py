@@ -5,6 +5,7 @@ when it ends (`core.db.release_db_connection`): the async services run them in a
 worker thread and await the provider in between with no connection held, so on DuckDB
 other processes can take the file meanwhile.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -75,22 +76,29 @@ def budget_hold(generation: Generation):
     return getattr(generation, "budget_hold", None)
 
 
-def text_unsaved(*, user, request: TextRequest, stream: bool, hold=None, api_key=None,
-                 conversation=None) -> Generation:
+def text_unsaved(*, user, request: TextRequest, stream: bool, hold=None, api_key=None, conversation=None) -> Generation:
     """The pending row of a text request, not written yet (:func:`insert_pending`)."""
     params = {**request.params, **({"stream": True} if stream else {})}
     generation = Generation(
-        owner=user, kind=Generation.Kind.TEXT, model_id=request.model.pk, prompt=request.prompt,
-        system=request.system, params=params, status=Status.PENDING, api_key=api_key, conversation=conversation)
+        owner=user,
+        kind=Generation.Kind.TEXT,
+        model_id=request.model.pk,
+        prompt=request.prompt,
+        system=request.system,
+        params=params,
+        status=Status.PENDING,
+        api_key=api_key,
+        conversation=conversation,
+    )
     generation.budget_hold = hold
     return generation
 
 
-def text_pending(*, user, request: TextRequest, stream: bool, hold=None, api_key=None,
-                 conversation=None) -> Generation:
+def text_pending(*, user, request: TextRequest, stream: bool, hold=None, api_key=None, conversation=None) -> Generation:
     """The pending row of a text request, written now (within a caller's transaction)."""
-    [generation] = insert_pending([text_unsaved(user=user, request=request, stream=stream, hold=hold, api_key=api_key,
-                                                conversation=conversation)])
+    [generation] = insert_pending(
+        [text_unsaved(user=user, request=request, stream=stream, hold=hold, api_key=api_key, conversation=conversation)]
+    )
     return generation
 
 
@@ -119,9 +127,16 @@ def image_pending(*, user, request: ImageRequest, hold=None, api_key=None) -> Ge
                 upload = store_upload(user=user, image=request.upload)
                 request = dataclasses.replace(request, source=upload)
             generation = Generation.objects.create(
-                owner=user, kind=Generation.Kind.IMAGE, model_id=request.model.pk, prompt=request.prompt,
-                params=request.params, route=request.model.image_route or "images", status=Status.PENDING,
-                api_key=api_key, source_image=request.source)
+                owner=user,
+                kind=Generation.Kind.IMAGE,
+                model_id=request.model.pk,
+                prompt=request.prompt,
+                params=request.params,
+                route=request.model.image_route or "images",
+                status=Status.PENDING,
+                api_key=api_key,
+                source_image=request.source,
+            )
     except BaseException:
         if upload is not None:  # its row went with the transaction: so does its file
             delete_stored_file(default_storage, upload.file.name)
@@ -142,11 +157,24 @@ def store_upload(*, user, image: DecodedImage) -> GeneratedImage:
     now = timezone.now()
     with transaction.atomic():
         holder = Generation.objects.create(
-            owner=user, kind=Generation.Kind.IMAGE, model_id="", prompt=UPLOAD_PROMPT,
-            route=Generation.UPLOAD_ROUTE, status=Status.COMPLETED, created_at=now, finished_at=now,
-            params={"uploaded": f"{image.media_type}, {len(image.data)} bytes"})
-        row = GeneratedImage(generation=holder, index=0, width=image.width, height=image.height,
-                             media_type=image.media_type, size_bytes=len(image.data))
+            owner=user,
+            kind=Generation.Kind.IMAGE,
+            model_id="",
+            prompt=UPLOAD_PROMPT,
+            route=Generation.UPLOAD_ROUTE,
+            status=Status.COMPLETED,
+            created_at=now,
+            finished_at=now,
+            params={"uploaded": f"{image.media_type}, {len(image.data)} bytes"},
+        )
+        row = GeneratedImage(
+            generation=holder,
+            index=0,
+            width=image.width,
+            height=image.height,
+            media_type=image.media_type,
+            size_bytes=len(image.data),
+        )
         row.file.save(GeneratedImage.file_name(0, image.media_type), ContentFile(image.data), save=False)
         try:
             row.save()
@@ -179,8 +207,9 @@ def finish(generation: Generation, *, status: str, **fields) -> Generation:
     return fresh
 
 
-def complete_text(generation: Generation, *, text: str, provider_id: str, finish_reason: str | None,
-                  usage: Usage) -> Generation:
+def complete_text(
+    generation: Generation, *, text: str, provider_id: str, finish_reason: str | None, usage: Usage
+) -> Generation:
     [completed] = complete_texts([TextAnswer(generation, text, provider_id, finish_reason, usage)])
     return completed
 
@@ -206,12 +235,19 @@ def complete_texts(answers: list[TextAnswer]) -> list[Generation]:
     changes = {}
     for answer in answers:
         hold = budget_hold(answer.generation)
-        billing.safely("settling a text reservation",
-                       lambda: billing.settle(hold, amount=billing.provider_cost(hold, answer.usage)))
+        billing.safely(
+            "settling a text reservation",
+            lambda: billing.settle(hold, amount=billing.provider_cost(hold, answer.usage)),
+        )
         changes[answer.generation.pk] = {
-            "status": Status.COMPLETED, "finished_at": now, "text": answer.text,
-            "html": markdown.render_markdown(answer.text), "provider_id": answer.provider_id[:200],
-            "finish_reason": (answer.finish_reason or "")[:40], **usage_fields(answer.usage)}
+            "status": Status.COMPLETED,
+            "finished_at": now,
+            "text": answer.text,
+            "html": markdown.render_markdown(answer.text),
+            "provider_id": answer.provider_id[:200],
+            "finish_reason": (answer.finish_reason or "")[:40],
+            **usage_fields(answer.usage),
+        }
     written = update_rows(Generation, changes, where={"status": Status.PENDING})
     finished = []
     for answer in answers:
@@ -236,8 +272,14 @@ def record_failure(generation: Generation, exc: BaseException, **fields) -> Gene
         log.error("Generation %s failed unexpectedly", generation.pk, exc_info=exc)
     failure = describe_failure(exc)
     detail = str(exc) if expected else f"{type(exc).__name__}: {exc}"
-    return finish(generation, status=Status.FAILED, error=failure.message, error_detail=detail[:4000],
-                  error_kind=failure.kind, **fields)
+    return finish(
+        generation,
+        status=Status.FAILED,
+        error=failure.message,
+        error_detail=detail[:4000],
+        error_kind=failure.kind,
+        **fields,
+    )
 
 
 def record_cut_short(generation: Generation, *, text: str, why: str) -> Generation:
@@ -252,10 +294,17 @@ def fail_interrupted(*, created_before, now) -> int:
     no request can still be working on it, so the process that was died mid-call. One
     conditional UPDATE; the number of rows failed."""
     stale = Generation.objects.filter(status=Status.PENDING, created_at__lt=created_before)
-    failed = retry_on_write_conflict(lambda: stale.update(
-        status=Status.FAILED, finished_at=now, error=INTERRUPTED, error_kind=ErrorKind.FAILED,
-        error_detail=f"still pending at {now.isoformat()}, created before {created_before.isoformat()}: "
-                     f"its request had ended without finishing it"), what="interrupted generations")
+    failed = retry_on_write_conflict(
+        lambda: stale.update(
+            status=Status.FAILED,
+            finished_at=now,
+            error=INTERRUPTED,
+            error_kind=ErrorKind.FAILED,
+            error_detail=f"still pending at {now.isoformat()}, created before {created_before.isoformat()}: "
+            f"its request had ended without finishing it",
+        ),
+        what="interrupted generations",
+    )
     release_db_connection()
     return failed
 
@@ -267,22 +316,34 @@ def store_images(generation: Generation, result: ImageResult) -> Generation:
     html = markdown.render_markdown(result.text)
     # The provider has billed the images, whether or not we can store them.
     hold = budget_hold(generation)
-    billing.safely("settling an image reservation",
-                   lambda: billing.settle(hold, amount=billing.provider_cost(hold, result.usage)))
+    billing.safely(
+        "settling an image reservation", lambda: billing.settle(hold, amount=billing.provider_cost(hold, result.usage))
+    )
     stored: list[str] = []
     try:
         rows = []
         for index, image in enumerate(result.images):
-            row = GeneratedImage(generation=generation, index=index, width=image.width, height=image.height,
-                                 media_type=image.media_type[:50], size_bytes=len(image.data))
+            row = GeneratedImage(
+                generation=generation,
+                index=index,
+                width=image.width,
+                height=image.height,
+                media_type=image.media_type[:50],
+                size_bytes=len(image.data),
+            )
             row.file.save(GeneratedImage.file_name(index, image.media_type), ContentFile(image.data), save=False)
             stored.append(row.file.name)
             rows.append(row)
         with transaction.atomic():
             GeneratedImage.objects.bulk_create(rows)
             finished = Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(
-                status=Status.COMPLETED, finished_at=timezone.now(), text=result.text, html=html,
-                route=result.route, **usage)
+                status=Status.COMPLETED,
+                finished_at=timezone.now(),
+                text=result.text,
+                html=html,
+                route=result.route,
+                **usage,
+            )
             if not finished:
                 raise GenerationFailed("The generation was finished (or deleted) elsewhere.")
     except Exception as exc:
@@ -293,8 +354,13 @@ def store_images(generation: Generation, result: ImageResult) -> Generation:
             release_db_connection()
             raise GenerationDeleted() from exc
         log.exception("Storing the images of generation %s failed", generation.pk)
-        finish(generation, status=Status.FAILED, error=StorageFailed.default_message,
-               error_detail=f"storing images failed: {type(exc).__name__}: {exc}"[:4000],
-               error_kind=ErrorKind.UNAVAILABLE, **usage)
+        finish(
+            generation,
+            status=Status.FAILED,
+            error=StorageFailed.default_message,
+            error_detail=f"storing images failed: {type(exc).__name__}: {exc}"[:4000],
+            error_kind=ErrorKind.UNAVAILABLE,
+            **usage,
+        )
         raise StorageFailed() from exc
     return finish(generation, status=Status.COMPLETED)

@@ -1,4 +1,5 @@
 """What the generation sections on other apps' pages show (registered in apps.py)."""
+
 from django.http import HttpRequest
 
 from generation import selectors
@@ -17,9 +18,11 @@ def profile_context(request: HttpRequest) -> dict:
     text, image and video together)."""
     usage = selectors.user_usage_summary(user=request.user)
     videos = user_video_usage(user=request.user)
-    return {"usage": {
-        **usage,
-        "videos": videos,
-        "generation_cost": usage["total_cost"],
-        "total_cost": usage["total_cost"] + videos["cost"],
-    }}
+    return {
+        "usage": {
+            **usage,
+            "videos": videos,
+            "generation_cost": usage["total_cost"],
+            "total_cost": usage["total_cost"] + videos["cost"],
+        }
+    }

@@ -1,4 +1,5 @@
 """Reads of generations shared by the API, the pages and other apps (videos)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from conversations.models import Conversation
 from conversations.selectors import user_conversations
 from core.errors import NotFound
 from core.parsing import int_or_none
-from generation.models import Generation, GeneratedImage
+from generation.models import GeneratedImage, Generation
 
 
 def user_generations(*, user, kind: str | None = None) -> QuerySet[Generation]:
@@ -54,16 +55,24 @@ class HistoryFeed:
         keys = []
         for label, rows, at in (("g", self._generations, "created_at"), ("c", self._conversations, "updated_at")):
             if rows is not None:
-                keys.append(rows.order_by().annotate(entry=Value(label, output_field=CharField()), at=F(at))
-                            .values_list("entry", "pk", "at"))
+                keys.append(
+                    rows.order_by()
+                    .annotate(entry=Value(label, output_field=CharField()), at=F(at))
+                    .values_list("entry", "pk", "at")
+                )
         if not keys:
             return []
         merged = keys[0].union(*keys[1:], all=True) if len(keys) > 1 else keys[0]
         page = list(merged.order_by("-at", "-pk")[window])
-        generations = Generation.objects.select_related("api_key").prefetch_related("images").in_bulk(
-            [pk for label, pk, _ in page if label == "g"])
-        conversations = {row.pk: row for row in user_conversations(user=self._user).filter(
-            pk__in=[pk for label, pk, _ in page if label == "c"])}
+        generations = (
+            Generation.objects.select_related("api_key")
+            .prefetch_related("images")
+            .in_bulk([pk for label, pk, _ in page if label == "g"])
+        )
+        conversations = {
+            row.pk: row
+            for row in user_conversations(user=self._user).filter(pk__in=[pk for label, pk, _ in page if label == "c"])
+        }
         entries = []
         for label, pk, at in page:
             if label == "g" and pk in generations:
@@ -76,16 +85,27 @@ class HistoryFeed:
 def user_generation(*, user, generation_id, allow_admin: bool = False) -> Generation:
     """One of the user's generations (any one for an admin when ``allow_admin``);
     someone else's is NotFound (404), never 403."""
-    return _one_visible_to(user, Generation.objects.select_related("api_key").prefetch_related("images"),
-                           pk=int_or_none(generation_id),
-                           owner_lookup="owner", allow_admin=allow_admin, not_found="Generation not found.")
+    return _one_visible_to(
+        user,
+        Generation.objects.select_related("api_key").prefetch_related("images"),
+        pk=int_or_none(generation_id),
+        owner_lookup="owner",
+        allow_admin=allow_admin,
+        not_found="Generation not found.",
+    )
 
 
 def user_image(*, user, image_id, allow_admin: bool = False) -> GeneratedImage:
     """A stored image the user owns (any image for an admin when ``allow_admin``);
     otherwise NotFound (404), never revealing that it exists."""
-    return _one_visible_to(user, GeneratedImage.objects.select_related("generation"), pk=int_or_none(image_id),
-                           owner_lookup="generation__owner", allow_admin=allow_admin, not_found="Image not found.")
+    return _one_visible_to(
+        user,
+        GeneratedImage.objects.select_related("generation"),
+        pk=int_or_none(image_id),
+        owner_lookup="generation__owner",
+        allow_admin=allow_admin,
+        not_found="Image not found.",
+    )
 
 
 def _one_visible_to(user, rows: QuerySet, *, pk: int | None, owner_lookup: str, allow_admin: bool, not_found: str):
@@ -127,7 +147,9 @@ def user_usage_summary(*, user) -> dict:
     for row in generations.values("kind").annotate(n=Count("id")).order_by():
         by_kind[row["kind"]] = row["n"]
     totals = generations.aggregate(
-        cost=Sum("cost"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"),
+        cost=Sum("cost"),
+        prompt=Sum("prompt_tokens"),
+        completion=Sum("completion_tokens"),
         tokens=Sum("total_tokens"),
     )
     return {

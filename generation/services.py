@@ -7,6 +7,7 @@ the reason a person can act on, or partial when the connection closed mid-answer
 Each request holds one of its owner's in-flight slots and is bounded by
 GENERATION_DEADLINE (`generation.capacity`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,8 @@ import dataclasses
 import functools
 import logging
 import weakref
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import AsyncIterator
 
 from django.conf import settings
 from django.db import transaction
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 # Every database step runs in the request's worker thread, then gives the connection back.
 in_db = core_db.in_db
 # Streams being served by this process, so a stopping server can save them (close_open_streams).
-_open_streams: "weakref.WeakSet[TextStream]" = weakref.WeakSet()
+_open_streams: weakref.WeakSet[TextStream] = weakref.WeakSet()
 SERVER_STOPPED = "the server stopped before the provider finished"
 
 
@@ -86,8 +87,13 @@ async def _open_text(*, user, stream: bool, api_key=None, calls: int = 1, **fiel
     and reservations are let go."""
     limits = await _limits_read_together(user.pk)
     opened = await in_db(_open_records)(
-        text_request_validate, functools.partial(records.text_unsaved, stream=stream, api_key=api_key), user=user,
-        reserve=functools.partial(_reserve_text, limits=limits), calls=calls, **fields)
+        text_request_validate,
+        functools.partial(records.text_unsaved, stream=stream, api_key=api_key),
+        user=user,
+        reserve=functools.partial(_reserve_text, limits=limits),
+        calls=calls,
+        **fields,
+    )
     try:
         await asyncio.gather(*(_insert_pending(generation) for _, generation in opened))
     except BaseException as exc:
@@ -109,8 +115,15 @@ def _open_record(validate, record, *, user, reserve, **fields):
 def _reserve_text(*, user, request, limits=None):
     # A conversation sends every message: its whole text is the prompt to pay for.
     prompt = "\n".join(message["content"] for message in request.messages) or request.prompt
-    hold = billing.reserve_text(user=user, entry=request.model, prompt=prompt, system=request.system,
-                                max_tokens=request.max_tokens, images=len(request.images), limits=limits)
+    hold = billing.reserve_text(
+        user=user,
+        entry=request.model,
+        prompt=prompt,
+        system=request.system,
+        max_tokens=request.max_tokens,
+        images=len(request.images),
+        limits=limits,
+    )
     if hold is not None and hold.max_tokens != request.max_tokens:
         # No max_tokens asked: the answer is capped at what the budget left pays for.
         request = dataclasses.replace(request, max_tokens=hold.max_tokens)
@@ -125,8 +138,9 @@ def _reserve_images(*, user, request):
 _complete_texts = core_db.Coalesced(records.complete_texts)
 
 
-async def _complete_text(generation: Generation, *, text: str, provider_id: str, finish_reason: str | None,
-                         usage) -> Generation:
+async def _complete_text(
+    generation: Generation, *, text: str, provider_id: str, finish_reason: str | None, usage
+) -> Generation:
     """Complete a text row with its answer (records.complete_texts), with the rows of
     the answers that come at the same time."""
     return await _complete_texts(records.TextAnswer(generation, text, provider_id, finish_reason, usage))
@@ -158,16 +172,33 @@ async def _cut_short(generation: Generation, *, text: str, why: str) -> Generati
 # ------------------------------------------------------------------ text
 
 
-async def text_generate(*, user, model: str, prompt: str = "", system: str = "", max_tokens: int | None = None,
-                        temperature: float | None = None, api_key=None, **conversation) -> Generation:
+async def text_generate(
+    *,
+    user,
+    model: str,
+    prompt: str = "",
+    system: str = "",
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    api_key=None,
+    **conversation,
+) -> Generation:
     """Generate a whole text answer (the provider error re-raised after it is recorded).
 
     ``conversation`` may give ``messages`` (a whole conversation instead of prompt and
     system) and ``top_p``, ``stop``, ``seed`` (the /v1/ API); ``api_key`` is the personal
     key the request came with, kept on the row."""
     [answer] = await text_generate_choices(
-        n=1, user=user, model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature,
-        api_key=api_key, **conversation)
+        n=1,
+        user=user,
+        model=model,
+        prompt=prompt,
+        system=system,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        api_key=api_key,
+        **conversation,
+    )
     return answer
 
 
@@ -183,8 +214,9 @@ async def text_generate_choices(*, n: int | None, user, api_key=None, **fields) 
     since the provider bills them."""
     n = clean_choices(n)
     opened = await _open_text(user=user, stream=False, api_key=api_key, calls=n, **fields)
-    answers = await asyncio.gather(*(_answer(request, generation, user_id=user.pk) for request, generation in opened),
-                                   return_exceptions=True)
+    answers = await asyncio.gather(
+        *(_answer(request, generation, user_id=user.pk) for request, generation in opened), return_exceptions=True
+    )
     for answer in answers:
         if isinstance(answer, BaseException):
             raise answer
@@ -197,16 +229,20 @@ async def _answer(request, generation: Generation, *, user_id: int) -> Generatio
         try:
             async with capacity.within_deadline():
                 result = await get_async_client().chat(
-                    model=request.model.pk, messages=request.provider_messages(),
-                    max_tokens=request.max_tokens, temperature=request.temperature, options=request.options)
+                    model=request.model.pk,
+                    messages=request.provider_messages(),
+                    max_tokens=request.max_tokens,
+                    temperature=request.temperature,
+                    options=request.options,
+                )
         except asyncio.CancelledError:
             await _cut_short(generation, text="", why="the request was cancelled before the answer came")
             raise
         except Exception as exc:
             raise await _failed(generation, exc) from exc
         return await _complete_text(
-            generation, text=result.text, provider_id=result.id, finish_reason=result.finish_reason,
-            usage=result.usage)
+            generation, text=result.text, provider_id=result.id, finish_reason=result.finish_reason, usage=result.usage
+        )
     finally:
         await _release(user_id)
 
@@ -242,8 +278,12 @@ class TextStream:
                     raise ProviderMalformedResponse("The stream ended without its final event.")
                 if isinstance(item, StreamEnd):
                     self.generation = await _complete_text(
-                        self.generation, text=self.text, provider_id=item.id, finish_reason=item.finish_reason,
-                        usage=item.usage)
+                        self.generation,
+                        text=self.text,
+                        provider_id=item.id,
+                        finish_reason=item.finish_reason,
+                        usage=item.usage,
+                    )
                     return
                 self.received.append(item.text)
                 yield item.text
@@ -288,12 +328,20 @@ class TextStream:
 
 async def close_open_streams() -> None:
     """On server shutdown: save every stream still being served as partial."""
-    await asyncio.gather(*(stream.aclose(why=SERVER_STOPPED) for stream in list(_open_streams)),
-                         return_exceptions=True)
+    await asyncio.gather(*(stream.aclose(why=SERVER_STOPPED) for stream in list(_open_streams)), return_exceptions=True)
 
 
-async def text_stream_start(*, user, model: str, prompt: str = "", system: str = "", max_tokens: int | None = None,
-                            temperature: float | None = None, api_key=None, **conversation) -> TextStream:
+async def text_stream_start(
+    *,
+    user,
+    model: str,
+    prompt: str = "",
+    system: str = "",
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    api_key=None,
+    **conversation,
+) -> TextStream:
     """Validate, take a slot, record a pending row and open the provider's stream. Errors
     before the first piece (refusals, rate limits, account problems) are raised here, so
     the caller can still answer with a plain HTTP error; the row is then failed. The
@@ -301,14 +349,26 @@ async def text_stream_start(*, user, model: str, prompt: str = "", system: str =
     and ``api_key`` as for :func:`text_generate`."""
     deadline = asyncio.get_running_loop().time() + settings.GENERATION_DEADLINE
     [(request, generation)] = await _open_text(
-        user=user, stream=True, api_key=api_key,
-        model=model, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature, **conversation)
+        user=user,
+        stream=True,
+        api_key=api_key,
+        model=model,
+        prompt=prompt,
+        system=system,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        **conversation,
+    )
     try:
         try:
             async with asyncio.timeout_at(deadline):
                 provider_stream = await get_async_client().chat_stream(
-                    model=request.model.pk, messages=request.provider_messages(),
-                    max_tokens=request.max_tokens, temperature=request.temperature, options=request.options)
+                    model=request.model.pk,
+                    messages=request.provider_messages(),
+                    max_tokens=request.max_tokens,
+                    temperature=request.temperature,
+                    options=request.options,
+                )
         except TimeoutError:
             raise await _failed(generation, capacity.deadline_reached()) from None
         except asyncio.CancelledError:
@@ -325,9 +385,19 @@ async def text_stream_start(*, user, model: str, prompt: str = "", system: str =
 # ------------------------------------------------------------------ images
 
 
-async def image_generate(*, user, model: str, prompt: str, n: int | None = 1, size: str | None = None,
-                         aspect_ratio: str | None = None, image_size: str | None = None, api_key=None,
-                         source_image_id: int | None = None, source_image_url: str | None = None) -> Generation:
+async def image_generate(
+    *,
+    user,
+    model: str,
+    prompt: str,
+    n: int | None = 1,
+    size: str | None = None,
+    aspect_ratio: str | None = None,
+    image_size: str | None = None,
+    api_key=None,
+    source_image_id: int | None = None,
+    source_image_url: str | None = None,
+) -> Generation:
     """Generate images through the model's route (chat completions for text+image models,
     the images endpoint for image-only ones; a chat route's ``n`` calls run at once) and
     store them. All or nothing: completed with every image stored, or failed with no
@@ -335,18 +405,33 @@ async def image_generate(*, user, model: str, prompt: str, n: int | None = 1, si
     that image; the result links to it. With ``source_image_url`` (an https or data: URL)
     the model edits the image sent."""
     request, generation = await in_db(_open_record)(
-        image_request_validate, functools.partial(records.image_pending, api_key=api_key), user=user,
+        image_request_validate,
+        functools.partial(records.image_pending, api_key=api_key),
+        user=user,
         reserve=_reserve_images,
-        model=model, prompt=prompt, n=n, size=size, aspect_ratio=aspect_ratio, image_size=image_size,
-        source_image_id=source_image_id, source_image_url=source_image_url)
+        model=model,
+        prompt=prompt,
+        n=n,
+        size=size,
+        aspect_ratio=aspect_ratio,
+        image_size=image_size,
+        source_image_id=source_image_id,
+        source_image_url=source_image_url,
+    )
     route = generation.route
     try:
         try:
             async with capacity.within_deadline():
                 result = await get_async_client().generate_image(
-                    model=request.model.pk, prompt=request.prompt, n=request.n, size=request.size,
-                    aspect_ratio=request.aspect_ratio, image_size=request.image_size, route=route,
-                    source_image_url=request.source_url)
+                    model=request.model.pk,
+                    prompt=request.prompt,
+                    n=request.n,
+                    size=request.size,
+                    aspect_ratio=request.aspect_ratio,
+                    image_size=request.image_size,
+                    route=route,
+                    source_image_url=request.source_url,
+                )
         except asyncio.CancelledError:
             await _cut_short(generation, text="", why="the request was cancelled before the images came")
             raise

@@ -1,6 +1,7 @@
 """Stored files follow their rows: when a GeneratedImage row is deleted (its generation
 deleted, or its owner deleted by an admin), its file is deleted once the transaction
 commits, so a rolled-back delete keeps the file."""
+
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver

@@ -1,4 +1,5 @@
 """Celery tasks of generations (the web serves generations themselves, not the worker)."""
+
 from celery import shared_task
 
 from generation import services

@@ -1,5 +1,6 @@
 """Checks of text and image requests, made before anything is recorded or sent: the
 prompt's bounds, the numbers' ranges and what the chosen catalogue model accepts."""
+
 from __future__ import annotations
 
 import base64
@@ -50,8 +51,11 @@ class TextRequest:
 
     @property
     def params(self) -> dict:
-        params = {key: value for key, value in
-                  (("max_tokens", self.max_tokens), ("temperature", self.temperature)) if value is not None}
+        params = {
+            key: value
+            for key, value in (("max_tokens", self.max_tokens), ("temperature", self.temperature))
+            if value is not None
+        }
         params.update(self.options)
         earlier = [{"role": m["role"], "content": m["content"]} for m in self.messages[:-1] if m["role"] != "system"]
         if earlier:
@@ -62,8 +66,10 @@ class TextRequest:
 
     def provider_messages(self) -> list[dict]:
         if self.messages:
-            return [{"role": m["role"], "content": list(m["parts"]) if "parts" in m else m["content"]}
-                    for m in self.messages]
+            return [
+                {"role": m["role"], "content": list(m["parts"]) if "parts" in m else m["content"]}
+                for m in self.messages
+            ]
         messages = [{"role": "system", "content": self.system}] if self.system else []
         return messages + [{"role": "user", "content": self.prompt}]
 
@@ -75,8 +81,10 @@ MAX_STOP_SEQUENCES = 4
 
 MAX_MESSAGE_IMAGES = 8
 IMAGE_DETAILS = ("auto", "low", "high")
-PARTS_HELP = ('parts must be {"type": "text", "text": "..."} or, in user messages, '
-              '{"type": "image_url", "image_url": {"url": "https://... or data:image/...;base64,..."}}')
+PARTS_HELP = (
+    'parts must be {"type": "text", "text": "..."} or, in user messages, '
+    '{"type": "image_url", "image_url": {"url": "https://... or data:image/...;base64,..."}}'
+)
 
 
 def _image_part(part: dict, index: int) -> dict:
@@ -85,13 +93,16 @@ def _image_part(part: dict, index: int) -> dict:
     if isinstance(image, str):  # some clients send the URL alone
         image = {"url": image}
     if not isinstance(image, dict) or not isinstance(image.get("url"), str) or not image["url"].strip():
-        raise InvalidInput(f'messages[{index}].content: an image part needs image_url {{"url": "..."}}.',
-                           field="messages")
+        raise InvalidInput(
+            f'messages[{index}].content: an image part needs image_url {{"url": "..."}}.', field="messages"
+        )
     shaped = {"url": image["url"].strip()}
     if image.get("detail") is not None:
         if image["detail"] not in IMAGE_DETAILS:
-            raise InvalidInput(f"messages[{index}].content: image_url.detail must be one of "
-                               f"{', '.join(IMAGE_DETAILS)}.", field="messages")
+            raise InvalidInput(
+                f"messages[{index}].content: image_url.detail must be one of {', '.join(IMAGE_DETAILS)}.",
+                field="messages",
+            )
         shaped["detail"] = image["detail"]
     return {"type": "image_url", "image_url": shaped}
 
@@ -130,12 +141,12 @@ def clean_messages(messages) -> tuple[dict, ...]:
     for index, message in enumerate(messages):
         role = message.get("role") if isinstance(message, dict) else None
         if role not in MESSAGE_ROLES:
-            raise InvalidInput(f"messages[{index}].role must be one of {', '.join(MESSAGE_ROLES)}.",
-                               field="messages")
+            raise InvalidInput(f"messages[{index}].role must be one of {', '.join(MESSAGE_ROLES)}.", field="messages")
         text, parts = _message_content(message.get("content"), index, role)
         if len(text) > limit:
-            raise InvalidInput(f"messages[{index}]: at most {limit} characters (this has {len(text)}).",
-                               field="messages")
+            raise InvalidInput(
+                f"messages[{index}]: at most {limit} characters (this has {len(text)}).", field="messages"
+            )
         total += len(text)
         cleaned.append({"role": role, "content": text, **({"parts": parts} if parts else {})})
         images += sum(part["type"] == "image_url" for part in parts or ())
@@ -166,8 +177,10 @@ def check_message_images(messages: tuple[dict, ...], *, entry: ProviderModel) ->
     if not any("parts" in message for message in messages):
         return messages, ()
     if "image" not in (entry.input_modalities or []):
-        raise InvalidInput(f"{entry.pk} does not take images: send text only, or choose a model whose input "
-                           "includes images.", field="messages")
+        raise InvalidInput(
+            f"{entry.pk} does not take images: send text only, or choose a model whose input includes images.",
+            field="messages",
+        )
     checked, notes = [], []
     for index, message in enumerate(messages):
         if "parts" not in message:
@@ -196,8 +209,11 @@ def clean_options(*, top_p=None, stop=None, seed=None) -> dict:
         options["top_p"] = float(top_p)
     if stop is not None:
         stops = [stop] if isinstance(stop, str) else stop
-        if (not isinstance(stops, list) or len(stops) > MAX_STOP_SEQUENCES
-                or not all(isinstance(item, str) and item for item in stops)):
+        if (
+            not isinstance(stops, list)
+            or len(stops) > MAX_STOP_SEQUENCES
+            or not all(isinstance(item, str) and item for item in stops)
+        ):
             raise InvalidInput(f"A string or a list of at most {MAX_STOP_SEQUENCES} strings.", field="stop")
         if stops:
             options["stop"] = stops
@@ -208,9 +224,19 @@ def clean_options(*, top_p=None, stop=None, seed=None) -> dict:
     return options
 
 
-def text_request_validate(*, model: str, prompt: str = "", system: str = "", max_tokens: int | None = None,
-                          temperature: float | None = None, messages=None, top_p=None, stop=None,
-                          seed=None, user=None) -> TextRequest:
+def text_request_validate(
+    *,
+    model: str,
+    prompt: str = "",
+    system: str = "",
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    messages=None,
+    top_p=None,
+    stop=None,
+    seed=None,
+    user=None,
+) -> TextRequest:
     """Check a text request (prompt, model, bounds) without calling the provider. With
     ``messages`` (a conversation) the prompt is its last user message and the system
     text its system messages."""
@@ -231,8 +257,16 @@ def text_request_validate(*, model: str, prompt: str = "", system: str = "", max
         temperature = float(temperature)
     entry = catalogue_entry(model_id=model, kind="text", user=user)
     messages, images = check_message_images(messages or (), entry=entry)
-    return TextRequest(model=entry, prompt=prompt, system=system, max_tokens=max_tokens, temperature=temperature,
-                       messages=messages, options=options, images=images)
+    return TextRequest(
+        model=entry,
+        prompt=prompt,
+        system=system,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        messages=messages,
+        options=options,
+        images=images,
+    )
 
 
 def clean_choices(n) -> int:
@@ -243,8 +277,9 @@ def clean_choices(n) -> int:
         return 1
     limit = max(1, settings.GENERATION_MAX_IN_FLIGHT)
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= limit:
-        raise InvalidInput(f"Must be a whole number from 1 to {limit} (the generations you may have running "
-                           "at once).", field="n")
+        raise InvalidInput(
+            f"Must be a whole number from 1 to {limit} (the generations you may have running at once).", field="n"
+        )
     return n
 
 
@@ -267,8 +302,13 @@ class ImageRequest:
 
     @property
     def params(self) -> dict:
-        values = (("n", self.n), ("size", self.size), ("aspect_ratio", self.aspect_ratio),
-                  ("image_size", self.image_size), ("source_image_id", self.source.pk if self.source else None))
+        values = (
+            ("n", self.n),
+            ("size", self.size),
+            ("aspect_ratio", self.aspect_ratio),
+            ("image_size", self.image_size),
+            ("source_image_id", self.source.pk if self.source else None),
+        )
         return {key: value for key, value in values if value is not None} | self.source_note
 
 
@@ -278,8 +318,9 @@ MAX_SOURCE_URL_LENGTH = 2048
 def _check_editor(entry: ProviderModel) -> None:
     """An edit needs a model that takes image input and answers with images on the chat route."""
     if "image" not in (entry.input_modalities or []) or entry.image_route != "chat":
-        raise InvalidInput(f"{entry.pk} cannot edit images: choose a model that takes an image and answers "
-                           "with one.", field="model")
+        raise InvalidInput(
+            f"{entry.pk} cannot edit images: choose a model that takes an image and answers with one.", field="model"
+        )
 
 
 def checked_image_url(value, *, field: str) -> tuple[str, dict, DecodedImage | None]:
@@ -331,10 +372,18 @@ def _source_image(*, owner, source_image_id, entry: ProviderModel) -> tuple[Gene
         raise NotFound("The image's file is missing.", field="source_image_id") from exc
 
 
-def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: str | None = None,
-                           aspect_ratio: str | None = None, image_size: str | None = None,
-                           source_image_id: int | None = None, source_image_url: str | None = None,
-                           user=None) -> ImageRequest:
+def image_request_validate(
+    *,
+    model: str,
+    prompt: str,
+    n: int | None = 1,
+    size: str | None = None,
+    aspect_ratio: str | None = None,
+    image_size: str | None = None,
+    source_image_id: int | None = None,
+    source_image_url: str | None = None,
+    user=None,
+) -> ImageRequest:
     """Check an image request against the model's catalogue entry, before any call; with
     ``source_image_id`` an edit of one of ``user``'s images, with ``source_image_url`` an
     edit of the image at that https or data: URL (not both)."""
@@ -350,8 +399,9 @@ def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: 
         raise InvalidInput("Send either size or aspect_ratio, not both.", field="size")
     entry = catalogue_entry(model_id=model, kind="image", user=user)
     try:
-        validate_image_params(entry.as_catalogue_model(), n=n, size=size, aspect_ratio=aspect_ratio,
-                              image_size=image_size)
+        validate_image_params(
+            entry.as_catalogue_model(), n=n, size=size, aspect_ratio=aspect_ratio, image_size=image_size
+        )
     except ParameterNotAccepted as exc:
         raise InvalidInput(str(exc), field=exc.field) from exc
     source = source_url = upload = None
@@ -360,6 +410,15 @@ def image_request_validate(*, model: str, prompt: str, n: int | None = 1, size: 
         source, source_url = _source_image(owner=user, source_image_id=source_image_id, entry=entry)
     elif source_image_url not in (None, ""):
         source_url, note, upload = _sent_source_image(source_image_url, entry=entry)
-    return ImageRequest(model=entry, prompt=prompt, n=n, size=size, aspect_ratio=aspect_ratio,
-                        image_size=image_size, source=source, source_url=source_url, source_note=note,
-                        upload=upload)
+    return ImageRequest(
+        model=entry,
+        prompt=prompt,
+        n=n,
+        size=size,
+        aspect_ratio=aspect_ratio,
+        image_size=image_size,
+        source=source,
+        source_url=source_url,
+        source_note=note,
+        upload=upload,
+    )

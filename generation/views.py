@@ -1,5 +1,6 @@
 """Web pages for text and image generation and the history. Thin: forms in, one
 service call, render; the same services as the API."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -51,13 +52,21 @@ async def text_page(request):
     status = 400 if request.method == "POST" and not valid else 200
     if valid:
         data, user = form.cleaned_data, await request.auser()
-        generation, status = await _run(request, form, lambda: services.text_generate(
-            user=user, model=data["model"], prompt=data["prompt"], system=data["system"],
-            max_tokens=data["max_tokens"], temperature=data["temperature"]))
+        generation, status = await _run(
+            request,
+            form,
+            lambda: services.text_generate(
+                user=user,
+                model=data["model"],
+                prompt=data["prompt"],
+                system=data["system"],
+                max_tokens=data["max_tokens"],
+                temperature=data["temperature"],
+            ),
+        )
         if generation is not None:
             return redirect("generation:detail", pk=generation.pk)
-    return await in_db(render)(request, "generation/text.html", {"form": form, "models": models},
-                                       status=status)
+    return await in_db(render)(request, "generation/text.html", {"form": form, "models": models}, status=status)
 
 
 @login_required
@@ -67,30 +76,47 @@ async def image_page(request):
     status = 400 if request.method == "POST" and not valid else 200
     if valid:
         data, user = form.cleaned_data, await request.auser()
-        generation, status = await _run(request, form, lambda: services.image_generate(
-            user=user, model=data["model"], prompt=data["prompt"], n=data["n"] or 1,
-            size=data["size"], aspect_ratio=data["aspect_ratio"], image_size=data["image_size"]))
+        generation, status = await _run(
+            request,
+            form,
+            lambda: services.image_generate(
+                user=user,
+                model=data["model"],
+                prompt=data["prompt"],
+                n=data["n"] or 1,
+                size=data["size"],
+                aspect_ratio=data["aspect_ratio"],
+                image_size=data["image_size"],
+            ),
+        )
         if generation is not None:
             return redirect("generation:detail", pk=generation.pk)
-    return await in_db(render)(request, "generation/image.html",
-                                       {"form": form, "models": models, "catalogue": picker_options(models)},
-                                       status=status)
+    return await in_db(render)(
+        request,
+        "generation/image.html",
+        {"form": form, "models": models, "catalogue": picker_options(models)},
+        status=status,
+    )
 
 
 @login_required
 def history_page(request):
     filters = HistoryFilterForm(request.GET or None)
     kind = filters.cleaned_data.get("kind") if filters.is_valid() else None
-    page = Paginator(selectors.HistoryFeed(user=request.user, kind=kind or None), HISTORY_PAGE_SIZE) \
-        .get_page(request.GET.get("page"))
+    page = Paginator(selectors.HistoryFeed(user=request.user, kind=kind or None), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(request, "generation/history.html", {"page": page, "filters": filters, "kind": kind or ""})
 
 
 def editor_models(user) -> list:
     """The image models this person may use that can edit an image: they take image
     input and answer with images on the chat route."""
-    return [model for model in catalogue_list(kind="image", user=user)
-            if "image" in (model.input_modalities or []) and model.image_route == "chat"]
+    return [
+        model
+        for model in catalogue_list(kind="image", user=user)
+        if "image" in (model.input_modalities or []) and model.image_route == "chat"
+    ]
 
 
 def _edit_form(models, image, data=None) -> ImageEditForm:
@@ -105,8 +131,9 @@ def _detail_context(request, generation, *, edit_image=None, edit_form=None) -> 
     if generation.owner_id == request.user.id and generation.kind == "image" and images:
         models = editor_models(request.user)
         for image in images if models else ():
-            image.edit_form = (edit_form if edit_image is not None and image.pk == edit_image.pk
-                               else _edit_form(models, image))
+            image.edit_form = (
+                edit_form if edit_image is not None and image.pk == edit_image.pk else _edit_form(models, image)
+            )
     return {"generation": generation, "images": images}
 
 
@@ -144,8 +171,13 @@ async def image_edit_page(request, pk, image_id):
     status = 200 if valid else 400
     if valid:
         data, user = form.cleaned_data, await request.auser()
-        edit, status = await _run(request, form, lambda: services.image_generate(
-            user=user, model=data["model"], prompt=data["instruction"], source_image_id=image.pk))
+        edit, status = await _run(
+            request,
+            form,
+            lambda: services.image_generate(
+                user=user, model=data["model"], prompt=data["instruction"], source_image_id=image.pk
+            ),
+        )
         if edit is not None:
             return redirect("generation:detail", pk=edit.pk)
     context = await in_db(_detail_context)(request, generation, edit_image=image, edit_form=form)
@@ -162,4 +194,3 @@ def generation_delete_page(request, pk):
     services.generation_delete(generation=generation, by=request.user)
     messages.success(request, "The generation and its files were deleted.")
     return redirect("generation:history")
-

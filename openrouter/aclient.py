@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import IO, Any, TypeVar
 from urllib.parse import urljoin
-from typing import IO, Any, AsyncIterator, Awaitable, Callable, Iterable, TypeVar
 
 import httpx
 
@@ -46,8 +47,12 @@ class AsyncOpenRouterClient(ClientCore):
     Configuration as for :class:`OpenRouterClient`; ``sleep`` is a coroutine function."""
 
     def __init__(
-        self, config: ClientConfig | None = None, *, http: httpx.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **options: Any,
+        self,
+        config: ClientConfig | None = None,
+        *,
+        http: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        **options: Any,
     ) -> None:
         super().__init__(config, **options)
         self.http = http or pools.async_http_client()
@@ -60,17 +65,27 @@ class AsyncOpenRouterClient(ClientCore):
     # ------------------------------------------------------------------ text
 
     async def chat(
-        self, *, model: str, messages: list[dict[str, Any]], max_tokens: int | None = None,
-        temperature: float | None = None, options: dict[str, Any] | None = None,
+        self,
+        *,
+        model: str,
+        messages: list[dict[str, Any]],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        options: dict[str, Any] | None = None,
     ) -> ChatResult:
         """One whole chat completion."""
         body = payloads.chat_body(model, messages, max_tokens, temperature, options=options)
         return parsing.chat_result(await self._post_json("/chat/completions", body), model)
 
     async def chat_stream(
-        self, *, model: str, messages: list[dict[str, Any]], max_tokens: int | None = None,
-        temperature: float | None = None, options: dict[str, Any] | None = None,
-    ) -> "AsyncChatStream":
+        self,
+        *,
+        model: str,
+        messages: list[dict[str, Any]],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> AsyncChatStream:
         """Open a streamed chat completion (opening failures raise here, retried like any
         request); iterate the result with ``async for``; ``await stream.aclose()`` ends it
         early and closes the upstream connection."""
@@ -80,8 +95,16 @@ class AsyncOpenRouterClient(ClientCore):
     # ---------------------------------------------------------------- images
 
     async def generate_image(
-        self, *, model: str, prompt: str, n: int = 1, size: str | None = None, aspect_ratio: str | None = None,
-        image_size: str | None = None, route: ImageRoute | None = None, source_image_url: str | None = None,
+        self,
+        *,
+        model: str,
+        prompt: str,
+        n: int = 1,
+        size: str | None = None,
+        aspect_ratio: str | None = None,
+        image_size: str | None = None,
+        route: ImageRoute | None = None,
+        source_image_url: str | None = None,
     ) -> ImageResult:
         """As :meth:`OpenRouterClient.generate_image`; the chat route's ``n`` calls (and
         the downloads of hosted images) run concurrently. ``source_image_url`` edits that
@@ -112,8 +135,15 @@ class AsyncOpenRouterClient(ClientCore):
     # ----------------------------------------------------------------- video
 
     async def video_submit(
-        self, *, model: str, prompt: str, aspect_ratio: str | None = None, resolution: str | None = None,
-        size: str | None = None, duration: int | None = None, first_frame_url: str | None = None,
+        self,
+        *,
+        model: str,
+        prompt: str,
+        aspect_ratio: str | None = None,
+        resolution: str | None = None,
+        size: str | None = None,
+        duration: int | None = None,
+        first_frame_url: str | None = None,
     ) -> VideoSubmission:
         """Submit a video job; returns as soon as the provider accepted it."""
         body = payloads.video_body(model, prompt, aspect_ratio, resolution, size, duration, first_frame_url)
@@ -148,7 +178,8 @@ class AsyncOpenRouterClient(ClientCore):
     async def fetch_catalogue(self) -> list[CatalogueModel]:
         """All three catalogues (fetched concurrently) merged into one entry per model id."""
         models, images, videos = await asyncio.gather(
-            self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models())
+            self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models()
+        )
         return catalogue_parsers.merge_catalogue(models, images, videos)
 
     async def key_info(self) -> KeyInfo:
@@ -160,8 +191,9 @@ class AsyncOpenRouterClient(ClientCore):
     async def _post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return parsing.json_object((await self._request("POST", path, json_body=body)).content)
 
-    async def _get_json(self, path_or_url: str, *, params: dict | None = None,
-                        error_means_failure: bool = True) -> dict:
+    async def _get_json(
+        self, path_or_url: str, *, params: dict | None = None, error_means_failure: bool = True
+    ) -> dict:
         response = await self._request("GET", path_or_url, params=params)
         return parsing.json_object(response.content, error_means_failure=error_means_failure)
 
@@ -185,7 +217,12 @@ class AsyncOpenRouterClient(ClientCore):
             raise transport.stream_error_for_exception(exc, meter.what) from exc
 
     async def _request(
-        self, method: str, path_or_url: str, *, json_body: dict | None = None, params: dict | None = None,
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        json_body: dict | None = None,
+        params: dict | None = None,
         stream: bool = False,
     ) -> httpx.Response:
         """Send one request with the retry policy; return a 2xx response or raise."""
@@ -203,13 +240,15 @@ class AsyncOpenRouterClient(ClientCore):
             await self._sleep(delay)
             attempt += 1
 
-    async def _exchange(self, method: str, url: str, json_body: dict | None, params: dict | None,
-                        stream: bool) -> httpx.Response:
+    async def _exchange(
+        self, method: str, url: str, json_body: dict | None, params: dict | None, stream: bool
+    ) -> httpx.Response:
         """One attempt, as :meth:`OpenRouterClient._exchange`."""
         for _hop in range(transport.MAX_REDIRECTS + 1):
             await self._check_url(url)
-            request = self.http.build_request(method, url, json=json_body, params=params,
-                                              headers=self._headers_for(url), timeout=self._timeout)
+            request = self.http.build_request(
+                method, url, json=json_body, params=params, headers=self._headers_for(url), timeout=self._timeout
+            )
             try:
                 response = await self.http.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -225,7 +264,8 @@ class AsyncOpenRouterClient(ClientCore):
         try:
             if response.status_code >= 400:
                 raise transport.error_from_response(
-                    response.status_code, response.reason_phrase, response.headers, await _read_quietly(response))
+                    response.status_code, response.reason_phrase, response.headers, await _read_quietly(response)
+                )
             if not stream:
                 await response.aread()
         except httpx.HTTPError as exc:
@@ -324,7 +364,7 @@ async def _all(coroutines: Iterable[Awaitable[T]]) -> list[T]:
 # ---------------------------------------------------------------- settings
 
 # One client per running event loop; an entry goes when its loop is garbage-collected.
-_by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncOpenRouterClient]" = weakref.WeakKeyDictionary()
+_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncOpenRouterClient] = weakref.WeakKeyDictionary()
 _closing: set[asyncio.Task] = set()
 
 
@@ -336,7 +376,8 @@ def _close_later(client: AsyncOpenRouterClient) -> None:
 
 
 _cache: ClientCache[AsyncOpenRouterClient] = ClientCache(
-    lambda config: AsyncOpenRouterClient(config), on_replace=_close_later, store=_by_loop)
+    lambda config: AsyncOpenRouterClient(config), on_replace=_close_later, store=_by_loop
+)
 
 
 def get_async_client() -> AsyncOpenRouterClient:

@@ -10,7 +10,8 @@ any client; :func:`merge_catalogue` folds the three into one entry per model id.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .errors import ProviderMalformedResponse
 from .numbers import int_or_none
@@ -113,7 +114,8 @@ def parse_image_models_payload(payload: Any) -> list[CatalogueModel]:
                 input_modalities=_str_list(architecture.get("input_modalities")) or ["text"],
                 output_modalities=outputs,
                 image_route=route_from_modalities(outputs) or "images",
-                aspect_ratios=_enum_values(params.get("aspect_ratio")) or _str_list(item.get("supported_aspect_ratios")),
+                aspect_ratios=_enum_values(params.get("aspect_ratio"))
+                or _str_list(item.get("supported_aspect_ratios")),
                 resolutions=resolutions or _str_list(item.get("supported_resolutions")),
                 sizes=_enum_values(params.get("size")) or _str_list(item.get("supported_sizes")),
                 max_n=_range_max(params.get(_N_PARAMETER)),

@@ -9,7 +9,8 @@ the URL guard (:mod:`.urlguard`) and download limits (:mod:`.downloads`).
 from __future__ import annotations
 
 import time
-from typing import IO, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 import httpx
 
@@ -41,8 +42,12 @@ class OpenRouterClient(ClientCore):
     names as keywords; use :func:`get_client` to build one from Django settings."""
 
     def __init__(
-        self, config: ClientConfig | None = None, *, http: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep, **options: Any,
+        self,
+        config: ClientConfig | None = None,
+        *,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        **options: Any,
     ) -> None:
         super().__init__(config, **options)
         self.http = http or httpx.Client(limits=pools.POOL_LIMITS)
@@ -55,7 +60,11 @@ class OpenRouterClient(ClientCore):
     # ------------------------------------------------------------------ text
 
     def chat(
-        self, *, model: str, messages: list[dict[str, Any]], max_tokens: int | None = None,
+        self,
+        *,
+        model: str,
+        messages: list[dict[str, Any]],
+        max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> ChatResult:
         """One whole chat completion."""
@@ -63,9 +72,13 @@ class OpenRouterClient(ClientCore):
         return parsing.chat_result(self._post_json("/chat/completions", body), model)
 
     def chat_stream(
-        self, *, model: str, messages: list[dict[str, Any]], max_tokens: int | None = None,
+        self,
+        *,
+        model: str,
+        messages: list[dict[str, Any]],
+        max_tokens: int | None = None,
         temperature: float | None = None,
-    ) -> "ChatStream":
+    ) -> ChatStream:
         """Stream a chat completion: :class:`StreamPiece` items, then one :class:`StreamEnd`.
 
         The request is sent by the call itself, so failures to open the stream raise
@@ -80,8 +93,16 @@ class OpenRouterClient(ClientCore):
     # ---------------------------------------------------------------- images
 
     def generate_image(
-        self, *, model: str, prompt: str, n: int = 1, size: str | None = None, aspect_ratio: str | None = None,
-        image_size: str | None = None, route: ImageRoute | None = None, source_image_url: str | None = None,
+        self,
+        *,
+        model: str,
+        prompt: str,
+        n: int = 1,
+        size: str | None = None,
+        aspect_ratio: str | None = None,
+        image_size: str | None = None,
+        route: ImageRoute | None = None,
+        source_image_url: str | None = None,
     ) -> ImageResult:
         """Generate ``n`` images; ``route`` comes from the catalogue, else name rules.
         ``source_image_url`` edits that image (chat route only, as an ``image_url`` part).
@@ -115,8 +136,15 @@ class OpenRouterClient(ClientCore):
     # ----------------------------------------------------------------- video
 
     def video_submit(
-        self, *, model: str, prompt: str, aspect_ratio: str | None = None, resolution: str | None = None,
-        size: str | None = None, duration: int | None = None, first_frame_url: str | None = None,
+        self,
+        *,
+        model: str,
+        prompt: str,
+        aspect_ratio: str | None = None,
+        resolution: str | None = None,
+        size: str | None = None,
+        duration: int | None = None,
+        first_frame_url: str | None = None,
     ) -> VideoSubmission:
         """Submit a video job (text-to-video, or image-to-video with ``first_frame_url``,
         an https or data URL). Returns as soon as the provider accepted the job."""
@@ -160,7 +188,8 @@ class OpenRouterClient(ClientCore):
     def fetch_catalogue(self) -> list[CatalogueModel]:
         """All three catalogues merged into one entry per model id, with its kinds."""
         return catalogue_parsers.merge_catalogue(
-            self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models())
+            self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models()
+        )
 
     def key_info(self) -> KeyInfo:
         """``GET /key``: the key's own usage and credit limit (for the admin stats)."""
@@ -191,7 +220,12 @@ class OpenRouterClient(ClientCore):
             response.close()
 
     def _request(
-        self, method: str, path_or_url: str, *, json_body: dict | None = None, params: dict | None = None,
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        json_body: dict | None = None,
+        params: dict | None = None,
         stream: bool = False,
     ) -> httpx.Response:
         """Send one request with the retry policy; return a 2xx response or raise."""
@@ -209,14 +243,16 @@ class OpenRouterClient(ClientCore):
             self._sleep(delay)
             attempt += 1
 
-    def _exchange(self, method: str, url: str, json_body: dict | None, params: dict | None,
-                  stream: bool) -> httpx.Response:
+    def _exchange(
+        self, method: str, url: str, json_body: dict | None, params: dict | None, stream: bool
+    ) -> httpx.Response:
         """One attempt: redirects followed under the URL guard, errors typed, the body
         read unless ``stream``."""
         for _hop in range(transport.MAX_REDIRECTS + 1):
             self.guard.check(url)
-            request = self.http.build_request(method, url, json=json_body, params=params,
-                                              headers=self._headers_for(url), timeout=self._timeout)
+            request = self.http.build_request(
+                method, url, json=json_body, params=params, headers=self._headers_for(url), timeout=self._timeout
+            )
             try:
                 response = self.http.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -232,7 +268,8 @@ class OpenRouterClient(ClientCore):
         try:
             if response.status_code >= 400:
                 raise transport.error_from_response(
-                    response.status_code, response.reason_phrase, response.headers, _read_quietly(response))
+                    response.status_code, response.reason_phrase, response.headers, _read_quietly(response)
+                )
             if not stream:
                 response.read()
         except httpx.HTTPError as exc:

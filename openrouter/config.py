@@ -40,8 +40,15 @@ class ClientConfig:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         object.__setattr__(self, "images_path", "/" + self.images_path.strip("/"))
         object.__setattr__(self, "max_retries", max(0, int(self.max_retries)))
-        for name in ("connect_timeout", "read_timeout", "retry_budget", "backoff_base", "backoff_cap",
-                     "video_download_deadline", "image_download_deadline"):
+        for name in (
+            "connect_timeout",
+            "read_timeout",
+            "retry_budget",
+            "backoff_base",
+            "backoff_cap",
+            "video_download_deadline",
+            "image_download_deadline",
+        ):
             object.__setattr__(self, name, float(getattr(self, name)))
         object.__setattr__(self, "video_max_bytes", int(self.video_max_bytes))
 

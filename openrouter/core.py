@@ -6,8 +6,9 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from . import transport
 from .config import ClientConfig, client_settings
@@ -60,8 +61,9 @@ class ClientCache(Generic[C]):
     """One client per key (the process, or an event loop), rebuilt when the OPENROUTER_*
     settings change, e.g. under ``override_settings`` in tests."""
 
-    def __init__(self, factory: Callable[[ClientConfig], C], on_replace: Callable[[C], None] | None = None,
-                 store: Any = None) -> None:
+    def __init__(
+        self, factory: Callable[[ClientConfig], C], on_replace: Callable[[C], None] | None = None, store: Any = None
+    ) -> None:
         self._factory = factory
         self._on_replace = on_replace
         self._store = {} if store is None else store

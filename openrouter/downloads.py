@@ -8,7 +8,8 @@ for hours; the deadline bounds the whole download. Both clients feed a
 from __future__ import annotations
 
 import time
-from typing import IO, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import IO
 
 from .errors import ProviderMalformedResponse, ProviderTimeout
 

@@ -1,5 +1,6 @@
 """Reading numbers out of provider payloads, which may send them as text or not at all.
 (The package imports no app, so it has its own copy of core.parsing.int_or_none.)"""
+
 from __future__ import annotations
 
 from typing import Any

@@ -48,8 +48,12 @@ def json_object(content: bytes, *, error_means_failure: bool = True) -> dict[str
         raise ProviderMalformedResponse("The provider's answer is not valid JSON.") from exc
     if not isinstance(payload, dict):
         raise ProviderMalformedResponse("The provider's answer is not a JSON object.")
-    if (error_means_failure and isinstance(payload.get("error"), dict)
-            and "choices" not in payload and "data" not in payload):
+    if (
+        error_means_failure
+        and isinstance(payload.get("error"), dict)
+        and "choices" not in payload
+        and "data" not in payload
+    ):
         raise error_from_payload(None, payload)
     return payload
 
@@ -86,15 +90,19 @@ def usage(raw: Any) -> Usage:
     prompt = _int(raw.get("prompt_tokens"))
     completion = _int(raw.get("completion_tokens"))
     total = _int(raw.get("total_tokens")) or prompt + completion
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total,
-                 cost=_float_or_none(raw.get("cost")))
+    return Usage(
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=total, cost=_float_or_none(raw.get("cost"))
+    )
 
 
 def chat_result(payload: dict[str, Any], model: str) -> ChatResult:
     message, finish_reason = first_choice(payload)
     return ChatResult(
-        id=str(payload.get("id") or ""), model=str(payload.get("model") or model),
-        text=message_text(message), usage=usage(payload.get("usage")), finish_reason=finish_reason,
+        id=str(payload.get("id") or ""),
+        model=str(payload.get("model") or model),
+        text=message_text(message),
+        usage=usage(payload.get("usage")),
+        finish_reason=finish_reason,
     )
 
 
@@ -149,7 +157,8 @@ def provider_image(data: bytes, media_type: str | None) -> ProviderImage:
     from PIL import Image, UnidentifiedImageError
 
     too_large = ProviderImageTooLarge(
-        f"The provider sent an image too large to keep ({MAX_IMAGE_PIXELS // 1_000_000} megapixels at most).")
+        f"The provider sent an image too large to keep ({MAX_IMAGE_PIXELS // 1_000_000} megapixels at most)."
+    )
     try:
         # Opening reads the header only; Pillow refuses (past twice its MAX_IMAGE_PIXELS) or
         # warns about (past it) a huge canvas, and we stop at our own, lower limit.
@@ -225,8 +234,13 @@ def video_status(payload: dict[str, Any]) -> VideoJobStatus:
         error = "The provider reported the video as completed but sent no video URL."
     job_usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
     return VideoJobStatus(
-        id=str(payload.get("id") or ""), status=status, progress=_progress(payload.get("progress")),
-        content_urls=urls, error=error, cost=_float_or_none(job_usage.get("cost")), raw=payload,
+        id=str(payload.get("id") or ""),
+        status=status,
+        progress=_progress(payload.get("progress")),
+        content_urls=urls,
+        error=error,
+        cost=_float_or_none(job_usage.get("cost")),
+        raw=payload,
     )
 
 

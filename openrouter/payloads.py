@@ -16,20 +16,31 @@ def _with_options(body: dict[str, Any], options: tuple[tuple[str, Any], ...]) ->
 
 
 def chat_body(
-    model: str, messages: list[dict[str, Any]], max_tokens: int | None = None,
-    temperature: float | None = None, *, stream: bool = False, options: dict[str, Any] | None = None,
+    model: str,
+    messages: list[dict[str, Any]],
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    *,
+    stream: bool = False,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``POST /chat/completions`` for text; ``options`` are further sampling parameters
     already checked by the caller (top_p, stop, seed)."""
-    body = _with_options({"model": model, "messages": messages},
-                         (("max_tokens", max_tokens), ("temperature", temperature), *(options or {}).items()))
+    body = _with_options(
+        {"model": model, "messages": messages},
+        (("max_tokens", max_tokens), ("temperature", temperature), *(options or {}).items()),
+    )
     if stream:
         body["stream"] = True
     return body
 
 
 def chat_image_body(
-    model: str, prompt: str, aspect_ratio: str | None, image_size: str | None, size: str | None,
+    model: str,
+    prompt: str,
+    aspect_ratio: str | None,
+    image_size: str | None,
+    size: str | None,
     source_image_url: str | None = None,
 ) -> dict[str, Any]:
     """``POST /chat/completions`` asking a text+image model for one image; with
@@ -39,8 +50,7 @@ def chat_image_body(
         raise ValueError("The chat image route takes aspect_ratio and image_size, not size.")
     content: str | list[dict[str, Any]] = prompt
     if source_image_url:
-        content = [{"type": "text", "text": prompt},
-                   {"type": "image_url", "image_url": {"url": source_image_url}}]
+        content = [{"type": "text", "text": prompt}, {"type": "image_url", "image_url": {"url": source_image_url}}]
     body: dict[str, Any] = {
         "model": model,
         "messages": [{"role": "user", "content": content}],
@@ -64,12 +74,19 @@ def images_body(
 
 
 def video_body(
-    model: str, prompt: str, aspect_ratio: str | None = None, resolution: str | None = None,
-    size: str | None = None, duration: int | None = None, first_frame_url: str | None = None,
+    model: str,
+    prompt: str,
+    aspect_ratio: str | None = None,
+    resolution: str | None = None,
+    size: str | None = None,
+    duration: int | None = None,
+    first_frame_url: str | None = None,
 ) -> dict[str, Any]:
     """``POST /videos``: text-to-video, or image-to-video with the image as first frame."""
-    body = _with_options({"model": model, "prompt": prompt}, (
-        ("aspect_ratio", aspect_ratio), ("resolution", resolution), ("size", size), ("duration", duration)))
+    body = _with_options(
+        {"model": model, "prompt": prompt},
+        (("aspect_ratio", aspect_ratio), ("resolution", resolution), ("size", size), ("duration", duration)),
+    )
     if first_frame_url:
         body["frame_images"] = [
             {"type": "image_url", "frame_type": "first_frame", "image_url": {"url": first_frame_url}}

@@ -6,6 +6,7 @@ of those costs hundreds of checks on the event loop. Requests are dealt round-ro
 to ``shards`` pools of their own, each ``1/shards`` of the limits: the same number of
 connections in all, and each walk ``shards`` times shorter.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -21,12 +22,15 @@ POOL_SHARDS = 16
 
 def shard_limits(limits: httpx.Limits, shards: int) -> httpx.Limits:
     """Each shard's part of ``limits`` (rounded up, at least one connection)."""
+
     def part(total: int | None) -> int | None:
         return None if total is None else max(1, math.ceil(total / shards))
 
-    return httpx.Limits(max_connections=part(limits.max_connections),
-                        max_keepalive_connections=part(limits.max_keepalive_connections),
-                        keepalive_expiry=limits.keepalive_expiry)
+    return httpx.Limits(
+        max_connections=part(limits.max_connections),
+        max_keepalive_connections=part(limits.max_keepalive_connections),
+        keepalive_expiry=limits.keepalive_expiry,
+    )
 
 
 class ShardedAsyncTransport(httpx.AsyncBaseTransport):

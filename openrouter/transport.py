@@ -11,9 +11,10 @@ import email.utils
 import json
 import random
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, NamedTuple
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -40,7 +41,7 @@ class RetryPolicy:
     rand: Callable[[], float] = field(default=random.random, compare=False)
 
     @classmethod
-    def from_config(cls, config: ClientConfig, **hooks: Any) -> "RetryPolicy":
+    def from_config(cls, config: ClientConfig, **hooks: Any) -> RetryPolicy:
         return cls(config.max_retries, config.retry_budget, config.backoff_base, config.backoff_cap, **hooks)
 
     def should_retry(self, error: ProviderError, attempt: int, started: float) -> float | None:
@@ -48,7 +49,7 @@ class RetryPolicy:
         or None to give up now and raise ``error``."""
         if not error.retryable or attempt >= self.max_retries:
             return None
-        backoff = min(self.backoff_cap, self.backoff_base * (2 ** attempt))
+        backoff = min(self.backoff_cap, self.backoff_base * (2**attempt))
         # Equal jitter: at least half the backoff, so attempts stay spread out.
         delay = backoff / 2 + self.rand() * backoff / 2
         if error.retry_after is not None:
@@ -160,5 +161,5 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

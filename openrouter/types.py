@@ -21,7 +21,7 @@ class Usage:
     total_tokens: int = 0
     cost: float | None = None
 
-    def __add__(self, other: "Usage") -> "Usage":
+    def __add__(self, other: Usage) -> Usage:
         if self.cost is None and other.cost is None:
             cost = None
         else:
@@ -159,7 +159,7 @@ class CatalogueModel:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CatalogueModel":
+    def from_dict(cls, data: dict[str, Any]) -> CatalogueModel:
         """Rebuild an entry from :meth:`as_dict` output; unknown keys are ignored."""
         known = {name for name in cls.__dataclass_fields__}
         values = {key: value for key, value in data.items() if key in known}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from .config import ClientConfig
@@ -39,8 +39,7 @@ def is_internal(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-            or ip.is_reserved or ip.is_unspecified)
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
 
 
 def _literal(host: str) -> str | None:
@@ -82,7 +81,8 @@ class UrlGuard:
         for address in addresses:
             if is_internal(address):
                 raise ProviderUnsafeURL(
-                    f"Refusing to fetch {_shown(url)}: {host} is an internal address ({address}).", url=url)
+                    f"Refusing to fetch {_shown(url)}: {host} is an internal address ({address}).", url=url
+                )
 
     def redirect_target(self, url: str, location: str) -> str:
         """The absolute URL a redirect from ``url`` points at, once allowed: https, or
@@ -90,7 +90,8 @@ class UrlGuard:
         target = urljoin(url, location)
         if urlsplit(target).scheme != "https" and origin(target) != self.provider_origin:
             raise ProviderUnsafeURL(
-                f"Refusing to follow a redirect from {_shown(url)} to {_shown(target)}: not https.", url=target)
+                f"Refusing to follow a redirect from {_shown(url)} to {_shown(target)}: not https.", url=target
+            )
         self.check(target)
         return target
 

@@ -16,7 +16,8 @@ chat-completions image route has no ``size`` at all.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .catalogue import parse_size
 from .types import CatalogueModel
@@ -68,15 +69,17 @@ def validate_image_params(
     """Raise :class:`ParameterNotAccepted` unless the model takes these image parameters."""
     model = entry.id
     if size and aspect_ratio:
-        raise ParameterNotAccepted(
-            "size", size, [], model=model, hint="send either size or aspect_ratio, not both"
-        )
+        raise ParameterNotAccepted("size", size, [], model=model, hint="send either size or aspect_ratio, not both")
     described = bool(entry.sizes or entry.aspect_ratios)
     if size:
         _check_size(entry, size, described)
     if aspect_ratio:
         _check_listed(
-            "aspect_ratio", aspect_ratio, entry.aspect_ratios, model, refuse_unlisted=described,
+            "aspect_ratio",
+            aspect_ratio,
+            entry.aspect_ratios,
+            model,
+            refuse_unlisted=described,
             hint="this model takes size" if entry.sizes else "",
         )
     if image_size:
@@ -108,7 +111,10 @@ def validate_video_params(
         _check_listed("duration", duration, entry.durations, model)
     if has_image and "first_frame" not in entry.frame_images:
         raise ParameterNotAccepted(
-            "image", "first_frame", entry.frame_images, model=model,
+            "image",
+            "first_frame",
+            entry.frame_images,
+            model=model,
             hint="this model cannot start a video from an image",
         )
 
@@ -121,7 +127,11 @@ def _check_size(entry: CatalogueModel, size: str, described: bool) -> None:
     if parse_size(size) is None:
         raise ParameterNotAccepted("size", size, entry.sizes, model=entry.id, hint="write sizes as WIDTHxHEIGHT")
     _check_listed(
-        "size", size, entry.sizes, entry.id, refuse_unlisted=described,
+        "size",
+        size,
+        entry.sizes,
+        entry.id,
+        refuse_unlisted=described,
         hint="this model takes aspect_ratio" if entry.aspect_ratios and not entry.sizes else "",
     )
 

@@ -1,6 +1,7 @@
 """Loaded by pytest before Django's settings (pytest.ini's `-p tests.bootstrap`): the
 start-up step that manage.py and the servers run, so the test run has its DATA_DIR and
 secret key as they do."""
+
 import os
 
 _chosen = os.environ.get("DJANGO_SETTINGS_MODULE")

@@ -30,7 +30,11 @@ def run_manage(*args: str, env: dict | None = None, timeout: float = 120) -> sub
     full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -84,6 +88,7 @@ def client_for():
         if user is not None:
             client.force_authenticate(user)
         return client
+
     return make
 
 
@@ -102,10 +107,12 @@ def user_api(client_for, user):
 @pytest.fixture
 def stored_files(media_root):
     """The files currently under MEDIA_ROOT (relative paths), to check nothing is left over."""
+
     def list_files():
         if not media_root.exists():
             return []
         return sorted(str(path.relative_to(media_root)) for path in media_root.rglob("*") if path.is_file())
+
     return list_files
 
 
@@ -158,4 +165,3 @@ def asgi_server(transactional_db, settings):
     with AsgiTestServer() as server:
         yield server
     close_step_pool()  # the pool's kept PostgreSQL connections would hold the test database
-

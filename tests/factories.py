@@ -4,6 +4,7 @@ Passwords are set through ``set_password`` with whatever PASSWORD_HASHERS says; 
 settings (tests/settings.py) choose a fast hasher, and tests about hashing itself put
 Argon2 back with the ``production_hashers`` fixture (tests/conftest.py).
 """
+
 import io
 from datetime import timedelta
 
@@ -19,8 +20,14 @@ from videos.models import VideoJob
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
 __all__ = [
-    "AdminFactory", "DEFAULT_PASSWORD", "GeneratedImageFactory", "GenerationFactory", "ProviderModelFactory",
-    "UserFactory", "VideoJobFactory", "png_bytes",
+    "AdminFactory",
+    "DEFAULT_PASSWORD",
+    "GeneratedImageFactory",
+    "GenerationFactory",
+    "ProviderModelFactory",
+    "UserFactory",
+    "VideoJobFactory",
+    "png_bytes",
 ]
 
 
@@ -88,8 +95,9 @@ class GeneratedImageFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = GeneratedImage
 
-    generation = factory.SubFactory(GenerationFactory, kind=Generation.Kind.IMAGE,
-                                    model_id="google/gemini-2.5-flash-image", prompt="a lighthouse")
+    generation = factory.SubFactory(
+        GenerationFactory, kind=Generation.Kind.IMAGE, model_id="google/gemini-2.5-flash-image", prompt="a lighthouse"
+    )
     index = 0
     width = 16
     height = 9
@@ -99,8 +107,9 @@ class GeneratedImageFactory(factory.django.DjangoModelFactory):
 
 
 def _free_slot(owner) -> int:
-    taken = set(VideoJob.objects.filter(owner=owner, in_flight_slot__isnull=False)
-                .values_list("in_flight_slot", flat=True))
+    taken = set(
+        VideoJob.objects.filter(owner=owner, in_flight_slot__isnull=False).values_list("in_flight_slot", flat=True)
+    )
     return next(n for n in range(1, 1000) if n not in taken)
 
 
@@ -126,5 +135,9 @@ class VideoJobFactory(factory.django.DjangoModelFactory):
     in_flight_slot = factory.LazyAttribute(lambda o: _free_slot(o.owner) if o.status in VideoJob.ACTIVE else None)
     finished_at = factory.LazyAttribute(lambda o: None if o.status in VideoJob.ACTIVE else o.now)
     provider_job_id = factory.LazyAttributeSequence(
-        lambda o, n: f"test-{o.owner.pk}-{n}-{o.now.timestamp()}"
-        if o.status in (VideoJob.Status.PROCESSING, VideoJob.Status.COMPLETED) else None)
+        lambda o, n: (
+            f"test-{o.owner.pk}-{n}-{o.now.timestamp()}"
+            if o.status in (VideoJob.Status.PROCESSING, VideoJob.Status.COMPLETED)
+            else None
+        )
+    )

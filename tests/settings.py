@@ -5,6 +5,7 @@ hashing put the real hashers back (the ``production_hashers`` fixture in tests/c
 Processes the tests start (manage.py, make run, the integration stack) are given
 config.settings, as in production (tests/conftest.py: SUBPROCESS_ENV).
 """
+
 from config.settings import *  # noqa: F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,5 +1,6 @@
 """The usage REST API: your own spend (/api/usage) and, for admins, everyone's
 (/api/admin/usage, as JSON or CSV)."""
+
 from __future__ import annotations
 
 import csv
@@ -77,9 +78,11 @@ class BudgetsOut(serializers.Serializer):
 class RangeOut(serializers.Serializer):
     # "from" is a Python keyword: the fields are named in get_fields.
     def get_fields(self):
-        return {"from": serializers.DateField(help_text="first UTC day, included"),
-                "to": serializers.DateField(help_text="last UTC day, included"),
-                **super().get_fields()}
+        return {
+            "from": serializers.DateField(help_text="first UTC day, included"),
+            "to": serializers.DateField(help_text="last UTC day, included"),
+            **super().get_fields(),
+        }
 
 
 class UserUsageOut(RangeOut):
@@ -89,8 +92,11 @@ class UserUsageOut(RangeOut):
     by_day = DaySpendOut(many=True, help_text="every day of the last 30 (UTC), today last; 0 where nothing was spent")
     by_model = ModelSpendOut(many=True, help_text="over the same 30 days, the most spent first")
     by_kind = KindSpendOut(help_text="over the same 30 days")
-    by_key = KeySpendOut(many=True, help_text="over the same 30 days: each of your API keys (0 where unused) and "
-                                              "one entry with key_id null for spend without a key; the most spent first")
+    by_key = KeySpendOut(
+        many=True,
+        help_text="over the same 30 days: each of your API keys (0 where unused) and "
+        "one entry with key_id null for spend without a key; the most spent first",
+    )
 
 
 class UserSpendOut(SpendOut):
@@ -104,18 +110,24 @@ class SiteUsageOut(RangeOut):
     by_model = ModelSpendOut(many=True, help_text="the most spent first")
     by_kind = KindSpendOut()
     by_user = UserSpendOut(many=True, help_text="users with spend in the range, the most spent first")
-    by_key = SiteKeySpendOut(many=True, help_text="API keys with spend in the range and one entry with key_id null "
-                                                  "for spend without a key; the most spent first")
+    by_key = SiteKeySpendOut(
+        many=True,
+        help_text="API keys with spend in the range and one entry with key_id null "
+        "for spend without a key; the most spent first",
+    )
 
 
 class UsageApi(APIView):
     """Your own spend (USD): today and this month in UTC, the budget left, and the last
     30 days by day, by model, by kind (text, image, video) and by API key."""
 
-    @extend_schema(operation_id="usage_own", responses={200: UserUsageOut, 401: NOT_SIGNED_IN},
-                   description="Spend is the cost of generations that ran (completed, partial, or failed "
-                               "with a cost) and of video jobs whose cost is known, on the UTC day each was "
-                               "created. The budget is null unless one is configured.")
+    @extend_schema(
+        operation_id="usage_own",
+        responses={200: UserUsageOut, 401: NOT_SIGNED_IN},
+        description="Spend is the cost of generations that ran (completed, partial, or failed "
+        "with a cost) and of video jobs whose cost is known, on the UTC day each was "
+        "created. The budget is null unless one is configured.",
+    )
     def get(self, request):
         return Response(UserUsageOut(selectors.user_usage(user=request.user)).data)
 
@@ -147,24 +159,43 @@ class AdminUsageApi(APIView):
     @extend_schema(
         operation_id="usage_site",
         parameters=[
-            OpenApiParameter("from", OpenApiTypes.DATE, description="first UTC day (YYYY-MM-DD), included; "
-                             "default: 29 days before `to`"),
-            OpenApiParameter("to", OpenApiTypes.DATE, description="last UTC day (YYYY-MM-DD), included; "
-                             "default: today"),
-            OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the per user, day and "
-                             "model rows (as `Accept: text/csv`)"),
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.DATE,
+                description="first UTC day (YYYY-MM-DD), included; default: 29 days before `to`",
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, description="last UTC day (YYYY-MM-DD), included; default: today"
+            ),
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "csv"],
+                description="csv: the per user, day and model rows (as `Accept: text/csv`)",
+            ),
         ],
         responses={
             (200, "application/json"): SiteUsageOut,
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=(
-                "Header `" + ",".join(CSV_COLUMNS) + "`, then one row per user per UTC day per model, "
-                "sorted by day, email, kind and model; cost in USD with 8 decimals.")),
-            400: OpenApiResponse(inline_serializer("UsageRangeErrors", {
-                "from": serializers.ListField(child=serializers.CharField(), required=False),
-                "to": serializers.ListField(child=serializers.CharField(), required=False),
-            }), description="A date that is not YYYY-MM-DD, `from` after `to`, or a range over 366 days; "
-                            "the field is named."),
-            401: NOT_SIGNED_IN, 403: NOT_ADMIN,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description=(
+                    "Header `" + ",".join(CSV_COLUMNS) + "`, then one row per user per UTC day per model, "
+                    "sorted by day, email, kind and model; cost in USD with 8 decimals."
+                ),
+            ),
+            400: OpenApiResponse(
+                inline_serializer(
+                    "UsageRangeErrors",
+                    {
+                        "from": serializers.ListField(child=serializers.CharField(), required=False),
+                        "to": serializers.ListField(child=serializers.CharField(), required=False),
+                    },
+                ),
+                description="A date that is not YYYY-MM-DD, `from` after `to`, or a range over 366 days; "
+                "the field is named.",
+            ),
+            401: NOT_SIGNED_IN,
+            403: NOT_ADMIN,
         },
     )
     def get(self, request):

@@ -1,4 +1,5 @@
 """The date range of the site-wide usage (API query and admin page alike)."""
+
 from __future__ import annotations
 
 import re

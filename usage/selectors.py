@@ -7,10 +7,11 @@ cost). Each row counts on the UTC day it was created. Every figure is a GROUP BY
 database (``TruncDate(..., tzinfo=UTC)``, model, kind, owner, api_key), one query per table and
 grouping; only the small grouped results of the two tables are added together here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import CharField, Count, DecimalField, F, Q, QuerySet, Sum, Value
@@ -21,7 +22,7 @@ from billing.selectors import user_limits
 from generation.models import Generation
 from videos.models import VideoJob
 
-UTC = dt_timezone.utc
+UTC = UTC
 KINDS = ("text", "image", "video")
 RECENT_DAYS = 30
 COST_PLACES = Decimal("0.00000001")
@@ -36,23 +37,38 @@ NO_KEY_NAME = "web and API (no key)"
 
 def _generation_rows() -> QuerySet:
     charged = Q(status__in=[Generation.Status.COMPLETED, Generation.Status.PARTIAL]) | Q(
-        status=Generation.Status.FAILED, cost__gt=0)
+        status=Generation.Status.FAILED, cost__gt=0
+    )
     # An uploaded image is a row without a provider call: not spend.
-    return Generation.objects.filter(charged).exclude(route=Generation.UPLOAD_ROUTE).annotate(
-        usage_model=F("model_id"), usage_kind=F("kind"), usage_cost=Coalesce("cost", _ZERO, output_field=_MONEY))
+    return (
+        Generation.objects.filter(charged)
+        .exclude(route=Generation.UPLOAD_ROUTE)
+        .annotate(
+            usage_model=F("model_id"), usage_kind=F("kind"), usage_cost=Coalesce("cost", _ZERO, output_field=_MONEY)
+        )
+    )
 
 
 def _video_rows() -> QuerySet:
     charged = Q(status=VideoJob.Status.COMPLETED) | Q(cost__isnull=False)
     return VideoJob.objects.filter(charged).annotate(
-        usage_model=F("model"), usage_kind=Value("video", output_field=CharField()),
-        usage_cost=Coalesce("cost", _ZERO, output_field=_MONEY))
+        usage_model=F("model"),
+        usage_kind=Value("video", output_field=CharField()),
+        usage_cost=Coalesce("cost", _ZERO, output_field=_MONEY),
+    )
 
 
 _SOURCES = (_generation_rows, _video_rows)
-_COLUMNS = {"model": "usage_model", "kind": "usage_kind", "user_id": "owner_id", "email": "owner__email",
-            "key_id": "api_key_id", "key_name": "api_key__name", "key_prefix": "api_key__prefix",
-            "key_email": "api_key__user__email"}
+_COLUMNS = {
+    "model": "usage_model",
+    "kind": "usage_kind",
+    "user_id": "owner_id",
+    "email": "owner__email",
+    "key_id": "api_key_id",
+    "key_name": "api_key__name",
+    "key_prefix": "api_key__prefix",
+    "key_email": "api_key__user__email",
+}
 
 
 def utc_day_start(day: date) -> datetime:
@@ -78,8 +94,9 @@ class Scope:
     user: object | None = None
 
     def filter(self, rows: QuerySet) -> QuerySet:
-        rows = rows.filter(created_at__gte=utc_day_start(self.first),
-                           created_at__lt=utc_day_start(self.last + timedelta(days=1)))
+        rows = rows.filter(
+            created_at__gte=utc_day_start(self.first), created_at__lt=utc_day_start(self.last + timedelta(days=1))
+        )
         return rows.filter(owner=self.user) if self.user is not None else rows
 
     @property
@@ -98,18 +115,21 @@ def grouped(scope: Scope, *by: str) -> list[dict]:
         rows = scope.filter(source())
         names = {"day": TruncDate("created_at", tzinfo=UTC)}
         names.update({name: F(column) for name, column in _COLUMNS.items() if name in by})
-        rows = (rows.annotate(**{f"g_{name}": names[name] for name in by})
-                .values(*(f"g_{name}" for name in by))
-                .annotate(cost=Sum("usage_cost"), count=Count("id"))
-                .order_by())
+        rows = (
+            rows.annotate(**{f"g_{name}": names[name] for name in by})
+            .values(*(f"g_{name}" for name in by))
+            .annotate(cost=Sum("usage_cost"), count=Count("id"))
+            .order_by()
+        )
         for row in rows:
             key = tuple(row[f"g_{name}"] for name in by)
             entry = totals.setdefault(key, {**dict(zip(by, key)), "cost": Decimal("0"), "count": 0})
             entry["cost"] += _money(row["cost"])
             entry["count"] += row["count"]
     # None sorts first, as the empty string would; the flag keeps ints and None apart.
-    return [totals[key] for key in sorted(totals, key=lambda k: tuple((v is not None, "" if v is None else v)
-                                                                      for v in k))]
+    return [
+        totals[key] for key in sorted(totals, key=lambda k: tuple((v is not None, "" if v is None else v) for v in k))
+    ]
 
 
 def totals(scope: Scope) -> dict:
@@ -125,8 +145,10 @@ def totals(scope: Scope) -> dict:
 def by_day(scope: Scope) -> list[dict]:
     """One entry per day of the scope, days without spend included (cost 0)."""
     found = {row["day"]: row for row in grouped(scope, "day")}
-    return [{"day": day, "cost": found.get(day, {}).get("cost", Decimal("0")),
-             "count": found.get(day, {}).get("count", 0)} for day in scope.days]
+    return [
+        {"day": day, "cost": found.get(day, {}).get("cost", Decimal("0")), "count": found.get(day, {}).get("count", 0)}
+        for day in scope.days
+    ]
 
 
 def by_model(scope: Scope) -> list[dict]:
@@ -137,8 +159,10 @@ def by_model(scope: Scope) -> list[dict]:
 def by_kind(scope: Scope) -> dict[str, dict]:
     """{"text": {"cost", "count"}, "image": ..., "video": ...}, every kind present."""
     found = {row["kind"]: row for row in grouped(scope, "kind")}
-    return {kind: {"cost": found.get(kind, {}).get("cost", Decimal("0")),
-                   "count": found.get(kind, {}).get("count", 0)} for kind in KINDS}
+    return {
+        kind: {"cost": found.get(kind, {}).get("cost", Decimal("0")), "count": found.get(kind, {}).get("count", 0)}
+        for kind in KINDS
+    }
 
 
 def by_user(scope: Scope) -> list[dict]:
@@ -151,12 +175,29 @@ def by_key(scope: Scope, *, keys=None) -> list[dict]:
     api_key in the database, plus one entry (key_id None, name NO_KEY_NAME) for spend
     without a key; the most spent first. ``keys`` (an ApiKey queryset) are listed too
     when nothing was spent with them (cost 0). ``email`` is the key owner's."""
-    rows = {row["key_id"]: {"key_id": row["key_id"], "name": row["key_name"], "prefix": row["key_prefix"],
-                            "email": row["key_email"], "cost": row["cost"], "count": row["count"]}
-            for row in grouped(scope, "key_id", "key_name", "key_prefix", "key_email")}
-    for key in (keys.values("id", "name", "prefix", "user__email") if keys is not None else ()):
-        rows.setdefault(key["id"], {"key_id": key["id"], "name": key["name"], "prefix": key["prefix"],
-                                    "email": key["user__email"], "cost": Decimal("0"), "count": 0})
+    rows = {
+        row["key_id"]: {
+            "key_id": row["key_id"],
+            "name": row["key_name"],
+            "prefix": row["key_prefix"],
+            "email": row["key_email"],
+            "cost": row["cost"],
+            "count": row["count"],
+        }
+        for row in grouped(scope, "key_id", "key_name", "key_prefix", "key_email")
+    }
+    for key in keys.values("id", "name", "prefix", "user__email") if keys is not None else ():
+        rows.setdefault(
+            key["id"],
+            {
+                "key_id": key["id"],
+                "name": key["name"],
+                "prefix": key["prefix"],
+                "email": key["user__email"],
+                "cost": Decimal("0"),
+                "count": 0,
+            },
+        )
     no_key = rows.setdefault(None, {"cost": Decimal("0"), "count": 0})
     no_key.update(key_id=None, name=NO_KEY_NAME, prefix=None, email=None)
     return sorted(rows.values(), key=lambda row: (-row["cost"], row["key_id"] is None, row["name"], row["key_id"] or 0))

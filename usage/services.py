@@ -1,4 +1,5 @@
 """Calls to the provider about usage: the API key's own usage and limit (``GET /key``)."""
+
 from __future__ import annotations
 
 import logging

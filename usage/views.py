@@ -1,5 +1,6 @@
 """The usage pages: /usage (your own spend) and /admin-panel/usage (everyone's), drawn
 as charts by static/js/usage-charts.js from data given with ``json_script``."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -33,9 +34,15 @@ def _period_total(usage: dict) -> Decimal:
 @login_required
 def usage_page(request):
     usage = selectors.user_usage(user=request.user)
-    return render(request, "usage/page.html", {
-        "usage": usage, "chart": chart_data(usage), "period_total": _period_total(usage),
-    })
+    return render(
+        request,
+        "usage/page.html",
+        {
+            "usage": usage,
+            "chart": chart_data(usage),
+            "period_total": _period_total(usage),
+        },
+    )
 
 
 @require_GET
@@ -49,7 +56,15 @@ def admin_usage_page(request):
         errors, status = exc.errors, 400
         first, last = UsageRangeIn({}).cleaned_range()
     usage = selectors.site_usage(first=first, last=last)
-    return render(request, "usage/admin.html", {
-        "usage": usage, "chart": chart_data(usage), "errors": errors, "raw": dates.raw,
-        "csv_query": f"from={first.isoformat()}&to={last.isoformat()}&format=csv",
-    }, status=status)
+    return render(
+        request,
+        "usage/admin.html",
+        {
+            "usage": usage,
+            "chart": chart_data(usage),
+            "errors": errors,
+            "raw": dates.raw,
+            "csv_query": f"from={first.isoformat()}&to={last.isoformat()}&format=csv",
+        },
+        status=status,
+    )

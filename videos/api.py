@@ -1,8 +1,9 @@
 """The video REST API: thin DRF views over videos.services and videos.selectors."""
+
 from __future__ import annotations
 
 import time
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from django.conf import settings
 from django.urls import reverse
@@ -30,10 +31,14 @@ ErrorDetail = inline_serializer("VideoErrorDetail", {"detail": serializers.CharF
 NOT_SIGNED_IN = OpenApiResponse(ErrorDetail, description="No valid access token or session.")
 NOT_YOURS = OpenApiResponse(ErrorDetail, description="No job with this id among yours.")
 BAD_INPUT = OpenApiResponse(
-    description="Bad input: errors by field, e.g. {\"aspect_ratio\": [\"aspect_ratio \\\"4:3\\\" is not accepted "
-                "by google/veo-3.1; accepted: 16:9, 9:16\"]}.")
-TOO_MANY = OpenApiResponse(ErrorDetail, description="Too many jobs in flight (VIDEO_MAX_JOBS_IN_FLIGHT) "
-                                                    "or too many requests; Retry-After says when to try again.")
+    description='Bad input: errors by field, e.g. {"aspect_ratio": ["aspect_ratio \\"4:3\\" is not accepted '
+    'by google/veo-3.1; accepted: 16:9, 9:16"]}.'
+)
+TOO_MANY = OpenApiResponse(
+    ErrorDetail,
+    description="Too many jobs in flight (VIDEO_MAX_JOBS_IN_FLIGHT) "
+    "or too many requests; Retry-After says when to try again.",
+)
 
 
 # ------------------------------------------------------------------ serializers
@@ -46,16 +51,20 @@ class VideoCreateIn(serializers.Serializer):
     model = serializers.CharField(max_length=200, help_text="a video model id from GET /api/models?kind=video")
     aspect_ratio = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
     resolution = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
-    duration = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True,
-                                        help_text="seconds")
+    duration = serializers.IntegerField(
+        min_value=1, max_value=600, required=False, allow_null=True, help_text="seconds"
+    )
 
 
 class VideoFromImageIn(VideoCreateIn):
     image_url = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, trim_whitespace=True,
-        help_text="https URL of the first frame, or a data:image/...;base64 URL within the size cap")
-    image_id = serializers.IntegerField(required=False, allow_null=True,
-                                        help_text="id of one of your generated images")
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=True,
+        help_text="https URL of the first frame, or a data:image/...;base64 URL within the size cap",
+    )
+    image_id = serializers.IntegerField(required=False, allow_null=True, help_text="id of one of your generated images")
 
 
 class VideoCreatedOut(serializers.Serializer):
@@ -128,8 +137,9 @@ class VideoListQuery(serializers.Serializer):
 
 def _created(job: VideoJob) -> Response:
     status_url = reverse("videos-api:status", kwargs={"pk": job.pk})
-    body = VideoCreatedOut({"id": job.pk, "status": job.status, "generation_type": job.generation_type,
-                            "status_url": status_url}).data
+    body = VideoCreatedOut(
+        {"id": job.pk, "status": job.status, "generation_type": job.generation_type, "status_url": status_url}
+    ).data
     return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
 
 
@@ -143,7 +153,7 @@ class VideoCreateApi(APIView):
         request=VideoCreateIn,
         responses={202: VideoCreatedOut, 400: BAD_INPUT, 401: NOT_SIGNED_IN, 402: BUDGET_EXCEEDED, 429: TOO_MANY},
         description="Queues the job and answers at once; a worker submits it to the provider. "
-                    "Poll the status endpoint for the outcome.",
+        "Poll the status endpoint for the outcome.",
     )
     def post(self, request):
         data = VideoCreateIn(data=request.data)
@@ -161,15 +171,17 @@ class VideoFromImageApi(APIView):
         operation_id="video_create_from_image",
         request=VideoFromImageIn,
         responses={202: VideoCreatedOut, 400: BAD_INPUT, 401: NOT_SIGNED_IN, 402: BUDGET_EXCEEDED, 429: TOO_MANY},
-        description="Give exactly one of image_url (https, or a data URL) and image_id (one of your "
-                    "generated images).",
+        description="Give exactly one of image_url (https, or a data URL) and image_id (one of your generated images).",
     )
     def post(self, request):
         data = VideoFromImageIn(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.video_job_create(
-            owner=request.user, generation_type=VideoJob.GenerationType.IMAGE_TO_VIDEO,
-            api_key=request_api_key(request), **data.validated_data)
+            owner=request.user,
+            generation_type=VideoJob.GenerationType.IMAGE_TO_VIDEO,
+            api_key=request_api_key(request),
+            **data.validated_data,
+        )
         return _created(job)
 
 
@@ -188,7 +200,8 @@ EVENTS_DESCRIPTION = (
     "within about VIDEO_LIVE_INTERVAL (0.5 s) of the worker's change; a `: ping` comment every "
     "VIDEO_LIVE_HEARTBEAT (15 s) while nothing changes; and, once every watched job is terminal "
     "(completed, failed, cancelled), an `end` event, after which the stream closes (an "
-    "EventSource should close itself on `end`, or it reconnects).")
+    "EventSource should close itself on `end`, or it reconnects)."
+)
 
 
 async def status_event_stream(initial: list[dict]) -> AsyncIterator[str]:
@@ -249,11 +262,22 @@ class VideoEventsApi(AsyncApiView):
 
     @extend_schema(
         operation_id="video_events",
-        parameters=[OpenApiParameter("ids", str, required=True, description=(
-            f"comma-separated job ids, at most {MAX_WATCHED_IDS}; ids of jobs that are not yours "
-            "(or of no job) are left out silently; admins may watch any job"))],
-        responses={(200, "text/event-stream"): OpenApiResponse(VideoStatusOut, description=EVENTS_DESCRIPTION),
-                   400: BAD_INPUT, 401: NOT_SIGNED_IN},
+        parameters=[
+            OpenApiParameter(
+                "ids",
+                str,
+                required=True,
+                description=(
+                    f"comma-separated job ids, at most {MAX_WATCHED_IDS}; ids of jobs that are not yours "
+                    "(or of no job) are left out silently; admins may watch any job"
+                ),
+            )
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(VideoStatusOut, description=EVENTS_DESCRIPTION),
+            400: BAD_INPUT,
+            401: NOT_SIGNED_IN,
+        },
     )
     async def get(self, request):
         query = VideoEventsQuery(data=request.query_params)
@@ -269,8 +293,11 @@ class VideoJobEventsApi(AsyncApiView):
 
     @extend_schema(
         operation_id="video_job_events",
-        responses={(200, "text/event-stream"): OpenApiResponse(VideoStatusOut, description=EVENTS_DESCRIPTION),
-                   401: NOT_SIGNED_IN, 404: NOT_YOURS},
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(VideoStatusOut, description=EVENTS_DESCRIPTION),
+            401: NOT_SIGNED_IN,
+            404: NOT_YOURS,
+        },
         description="Admins may watch any job.",
     )
     async def get(self, request, pk: int):
@@ -290,13 +317,21 @@ class VideoCancelApi(APIView):
     @extend_schema(
         operation_id="video_cancel",
         request=None,
-        responses={200: VideoStatusOut, 401: NOT_SIGNED_IN, 404: NOT_YOURS, 429: TOO_MANY,
-                   409: OpenApiResponse(ErrorDetail, description="The job had already finished.")},
+        responses={
+            200: VideoStatusOut,
+            401: NOT_SIGNED_IN,
+            404: NOT_YOURS,
+            429: TOO_MANY,
+            409: OpenApiResponse(ErrorDetail, description="The job had already finished."),
+        },
     )
     def post(self, request, pk: int):
         job = services.video_job_cancel(job_id=pk, by=request.user)
-        return Response(VideoStatusOut(selectors.status_body(
-            {field: getattr(job, field) for field in selectors.STATUS_FIELDS})).data)
+        return Response(
+            VideoStatusOut(
+                selectors.status_body({field: getattr(job, field) for field in selectors.STATUS_FIELDS})
+            ).data
+        )
 
 
 class VideoListApi(APIView):
@@ -304,10 +339,16 @@ class VideoListApi(APIView):
 
     @extend_schema(
         operation_id="video_list",
-        parameters=[OpenApiParameter("status", str, enum=VideoJob.Status.values, description="only jobs in this state"),
-                    OpenApiParameter("page", int, description="page number, from 1")],
-        responses={200: VideoPageOut, 400: BAD_INPUT, 401: NOT_SIGNED_IN,
-                   404: OpenApiResponse(ErrorDetail, description="No such page.")},
+        parameters=[
+            OpenApiParameter("status", str, enum=VideoJob.Status.values, description="only jobs in this state"),
+            OpenApiParameter("page", int, description="page number, from 1"),
+        ],
+        responses={
+            200: VideoPageOut,
+            400: BAD_INPUT,
+            401: NOT_SIGNED_IN,
+            404: OpenApiResponse(ErrorDetail, description="No such page."),
+        },
     )
     def get(self, request):
         query = VideoListQuery(data=request.query_params)
@@ -322,12 +363,21 @@ class VideoFileView(APIView):
     """The stored video of a completed job, for its owner and admins (a session or a
     token); anyone else gets a 404. This is the status endpoint's ``video_url``."""
 
-    @extend_schema(operation_id="video_file",
-                   responses={(200, "video/mp4"): OpenApiTypes.BINARY,
-                              (206, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="the bytes a Range header asked for"),
-                              401: NOT_SIGNED_IN, 404: NOT_YOURS,
-                              416: OpenApiResponse(description="the Range starts past the end of the file")})
+    @extend_schema(
+        operation_id="video_file",
+        responses={
+            (200, "video/mp4"): OpenApiTypes.BINARY,
+            (206, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="the bytes a Range header asked for"),
+            401: NOT_SIGNED_IN,
+            404: NOT_YOURS,
+            416: OpenApiResponse(description="the Range starts past the end of the file"),
+        },
+    )
     def get(self, request, pk: int):
         job = selectors.user_video_file_job(user=request.user, job_id=pk, allow_admin=True)
-        return stored_file_response(job.video_file, media_type="video/mp4", filename=f"video-{job.pk}.mp4",
-                                    range_header=request.headers.get("Range"))
+        return stored_file_response(
+            job.video_file,
+            media_type="video/mp4",
+            filename=f"video-{job.pk}.mp4",
+            range_header=request.headers.get("Range"),
+        )

@@ -1,5 +1,6 @@
 """Sending the video tasks, by name: services enqueue work without importing the tasks
 module (which imports the services)."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,10 @@ def enqueue_poll(*, job_id: int, countdown: float | None = None) -> None:
 def _send(task_name: str, job_id: int, countdown: float | None) -> None:
     try:
         current_app.tasks[task_name].apply_async(
-            (job_id,), countdown=countdown if countdown and countdown > 0 else None,
-            retry=True, retry_policy=RETRY_POLICY,
+            (job_id,),
+            countdown=countdown if countdown and countdown > 0 else None,
+            retry=True,
+            retry_policy=RETRY_POLICY,
         )
     except Exception:  # noqa: BLE001 - any broker failure; the sweep is the safety net
         log.warning("video job %s: could not send %s; the sweep will pick it up", job_id, task_name, exc_info=True)

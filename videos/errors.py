@@ -1,4 +1,5 @@
 """The refusals of video jobs (core.http maps each kind to its status code)."""
+
 from __future__ import annotations
 
 from core.errors import Conflict, InvalidInput, TooManyRequests

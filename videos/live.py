@@ -19,6 +19,7 @@ VIDEO_LIVE_INTERVAL, and hands each change to the streams that watch that job.
   beat get their turns between reads; on PostgreSQL no connection stays checked out.
 * The watcher runs only while someone is subscribed and ends with the last subscriber.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -104,7 +105,8 @@ class JobWatcher:
             # it must not inherit that request's thread executor (asgiref's
             # ThreadSensitiveContext, shut down when the request ends).
             self._task = asyncio.get_running_loop().create_task(
-                self._run(), name="video-live-watcher", context=contextvars.Context())
+                self._run(), name="video-live-watcher", context=contextvars.Context()
+            )
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -161,7 +163,7 @@ class JobWatcher:
                 subscription.push(job_id, changed[job_id])
 
 
-_watchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, JobWatcher]" = weakref.WeakKeyDictionary()
+_watchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, JobWatcher] = weakref.WeakKeyDictionary()
 
 
 def watcher() -> JobWatcher:

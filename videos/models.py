@@ -7,6 +7,7 @@
 Every change of ``status`` is a conditional UPDATE from the states it may leave
 (videos.transitions.transition); nothing reads a job, edits it in Python and saves it.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -16,17 +17,16 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-
 # The only places that name a job's stored files: save through the field
 # (``job.video_file.save(name, file, save=False)``) and these choose the name.
 
 
-def video_file_path(instance: "VideoJob", filename: str) -> str:
+def video_file_path(instance: VideoJob, filename: str) -> str:
     # A random part keeps names unguessable and lets a re-download never clash.
     return f"videos/{instance.owner_id}/{instance.pk}-{uuid.uuid4().hex[:10]}.mp4"
 
 
-def source_image_path(instance: "VideoJob", filename: str) -> str:
+def source_image_path(instance: VideoJob, filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1] if "." in filename else "png"
     return f"videos/{instance.owner_id}/sources/{uuid.uuid4().hex}.{extension}"
 
@@ -47,19 +47,31 @@ class VideoJob(models.Model):
     TERMINAL = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="video_jobs")
-    generation_type = models.CharField(max_length=16, choices=GenerationType.choices,
-                                       default=GenerationType.TEXT_TO_VIDEO)
+    generation_type = models.CharField(
+        max_length=16, choices=GenerationType.choices, default=GenerationType.TEXT_TO_VIDEO
+    )
     model = models.CharField(max_length=200)
     prompt = models.TextField()
 
     # Image-to-video: exactly one of these names the first frame.
-    source_image_url = models.CharField(max_length=2048, blank=True, default="",
-                                        help_text="an https URL given by the user")
-    source_image = models.ForeignKey("generation.GeneratedImage", null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="video_jobs",
-                                     help_text="one of the owner's generated images")
-    source_image_file = models.FileField(upload_to=source_image_path, max_length=300, blank=True, default="",
-                                         help_text="an image the user sent as a data URL, stored")
+    source_image_url = models.CharField(
+        max_length=2048, blank=True, default="", help_text="an https URL given by the user"
+    )
+    source_image = models.ForeignKey(
+        "generation.GeneratedImage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="video_jobs",
+        help_text="one of the owner's generated images",
+    )
+    source_image_file = models.FileField(
+        upload_to=source_image_path,
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="an image the user sent as a data URL, stored",
+    )
 
     aspect_ratio = models.CharField(max_length=20, blank=True, default="")
     resolution = models.CharField(max_length=20, blank=True, default="")
@@ -73,7 +85,8 @@ class VideoJob(models.Model):
     provider_job_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
     polling_url = models.CharField(max_length=2048, blank=True, default="")
     consecutive_failures = models.PositiveIntegerField(
-        default=0, help_text="provider calls that failed in a row and were retried (drives backoff)")
+        default=0, help_text="provider calls that failed in a row and were retried (drives backoff)"
+    )
     # When a worker should next act on the job: submit it (queued) or poll it (processing).
     # A worker that takes the job pushes it forward by a lease, so no other worker acts at once.
     next_action_at = models.DateTimeField(null=True, blank=True)
@@ -95,8 +108,9 @@ class VideoJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # The personal API key the job was created with (None: the pages, a token or a session).
-    api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="video_jobs")
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="video_jobs"
+    )
 
     class Meta:
         db_table = "generated_videos"

@@ -1,4 +1,5 @@
 """What the videos section on the dashboard shows (registered in apps.py)."""
+
 from django.http import HttpRequest
 
 from videos import selectors

@@ -1,4 +1,5 @@
 """Reads of video jobs shared by the API, the pages, the admin panel and commands."""
+
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -40,8 +41,7 @@ def user_video_file_job(*, user, job_id, allow_admin: bool = False) -> VideoJob:
 def user_video_status(*, user, job_id) -> dict:
     """The status endpoint's answer for one of the user's jobs (NotFound otherwise)."""
     pk = int_or_none(job_id)
-    row = (VideoJob.objects.filter(pk=pk, owner=user).values(*STATUS_FIELDS).first()
-           if pk is not None else None)
+    row = VideoJob.objects.filter(pk=pk, owner=user).values(*STATUS_FIELDS).first() if pk is not None else None
     if row is None:
         raise NotFound("Video job not found.")
     return status_body(row)
@@ -114,19 +114,26 @@ def user_gallery(*, user, page: int = 1, per_page: int = 60, kind: str | None = 
     upto = page * per_page + 1
     cards = []
     if kind != "image":
-        cards += [{"kind": "video", "created_at": job.created_at, "job": job}
-                  for job in user_video_jobs(user=user)[:upto]]
+        cards += [
+            {"kind": "video", "created_at": job.created_at, "job": job} for job in user_video_jobs(user=user)[:upto]
+        ]
     if kind != "video":
-        images = (GeneratedImage.objects.filter(generation__owner=user)
-                  .select_related("generation").order_by("-generation__created_at", "-id")[:upto])
+        images = (
+            GeneratedImage.objects.filter(generation__owner=user)
+            .select_related("generation")
+            .order_by("-generation__created_at", "-id")[:upto]
+        )
         cards += [{"kind": "image", "created_at": image.generation.created_at, "image": image} for image in images]
     cards.sort(key=lambda card: card["created_at"], reverse=True)
-    return cards[(page - 1) * per_page:page * per_page], len(cards) > page * per_page
+    return cards[(page - 1) * per_page : page * per_page], len(cards) > page * per_page
 
 
 def user_source_images(*, user, limit: int = 24):
     """The user's own generated images, newest first: the image-to-video picker."""
     from generation.models import GeneratedImage
 
-    return (GeneratedImage.objects.filter(generation__owner=user)
-            .select_related("generation").order_by("-generation__created_at", "-id")[:limit])
+    return (
+        GeneratedImage.objects.filter(generation__owner=user)
+        .select_related("generation")
+        .order_by("-generation__created_at", "-id")[:limit]
+    )

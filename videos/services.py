@@ -4,6 +4,7 @@ create, cancel, and an operator's retry (DESIGN.md's video lifecycle).
 The worker's side (submit, poll, download) is videos.worker, the beat's safety net
 videos.sweep; every status change goes through videos.transitions.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -59,19 +60,32 @@ def video_job_create(
     source = image_source(owner=owner, image_url=image_url, image_id=image_id) if image_to_video else Source()
     try:
         validate_video_params(
-            entry.as_catalogue_model(), aspect_ratio=aspect_ratio or None, resolution=resolution or None,
-            duration=duration, has_image=image_to_video,
+            entry.as_catalogue_model(),
+            aspect_ratio=aspect_ratio or None,
+            resolution=resolution or None,
+            duration=duration,
+            has_image=image_to_video,
         )
     except ParameterNotAccepted as exc:
         # "image" means the model cannot start from an image: another model is the fix.
         raise VideoParameterError(str(exc), field="model" if exc.field == "image" else exc.field) from exc
     now = timezone.now()
     values = dict(
-        owner=owner, generation_type=generation_type, model=entry.id, prompt=prompt,
-        aspect_ratio=aspect_ratio or "", resolution=resolution or "", duration=duration,
-        source_image_url=source.url, source_image=source.image,
-        status=Status.QUEUED, next_action_at=now, created_at=now, updated_at=now,
-        deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE), api_key=api_key,
+        owner=owner,
+        generation_type=generation_type,
+        model=entry.id,
+        prompt=prompt,
+        aspect_ratio=aspect_ratio or "",
+        resolution=resolution or "",
+        duration=duration,
+        source_image_url=source.url,
+        source_image=source.image,
+        status=Status.QUEUED,
+        next_action_at=now,
+        created_at=now,
+        updated_at=now,
+        deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE),
+        api_key=api_key,
     )
     # The job's largest cost is held against the owner's budget until the job ends (402 if it does not fit).
     hold = billing.reserve_video(user=owner, entry=entry, duration=duration, resolution=resolution or None)
@@ -92,8 +106,9 @@ def _insert(*, values: dict, slot: int, source: Source) -> VideoJob:
         with transaction.atomic():
             if source.upload:
                 # Named by the field's upload_to (videos.models.source_image_path).
-                job.source_image_file.save(f"source.{source.upload.extension}", ContentFile(source.upload.data),
-                                           save=False)
+                job.source_image_file.save(
+                    f"source.{source.upload.extension}", ContentFile(source.upload.data), save=False
+                )
             job.save(force_insert=True)
             transaction.on_commit(lambda pk=job.pk: _submit_after_commit(job_id=pk))
     except BaseException:
@@ -121,8 +136,7 @@ def video_job_cancel(*, job_id: int, by=None) -> VideoJob:
     if not jobs.filter(pk=int_or_none(job_id)).exists():
         raise NotFound("Video job not found.")
     now = timezone.now()
-    if transition(job_id=job_id, from_states=VideoJob.ACTIVE, to=Status.CANCELLED,
-                  cancelled_at=now, finished_at=now):
+    if transition(job_id=job_id, from_states=VideoJob.ACTIVE, to=Status.CANCELLED, cancelled_at=now, finished_at=now):
         return VideoJob.objects.get(pk=job_id)
     job = VideoJob.objects.get(pk=job_id)
     raise JobAlreadyFinished(f"This job has already {_finished_words(job.status)}; it cannot be cancelled.")
@@ -130,13 +144,18 @@ def video_job_cancel(*, job_id: int, by=None) -> VideoJob:
 
 def _finished_words(status: str) -> str:
     return {Status.COMPLETED: "completed", Status.FAILED: "failed", Status.CANCELLED: "been cancelled"}.get(
-        status, status)
+        status, status
+    )
 
 
 def _source_gone(job: VideoJob) -> bool:
     """An image-to-video job whose first frame is gone: its upload is deleted when it ends."""
-    return (job.generation_type == VideoJob.GenerationType.IMAGE_TO_VIDEO and not job.source_image_url
-            and job.source_image_id is None and not job.source_image_file)
+    return (
+        job.generation_type == VideoJob.GenerationType.IMAGE_TO_VIDEO
+        and not job.source_image_url
+        and job.source_image_id is None
+        and not job.source_image_file
+    )
 
 
 def video_job_retry(*, job_id: int, resubmit: bool = False) -> VideoJob:
@@ -151,18 +170,29 @@ def video_job_retry(*, job_id: int, resubmit: bool = False) -> VideoJob:
     now = timezone.now()
     resume = bool(job.provider_job_id) and not resubmit
     if not resume and _source_gone(job):
-        raise Conflict("This job's uploaded image was deleted when the job ended, so it cannot be submitted "
-                       "again; start a new job from the image.")
+        raise Conflict(
+            "This job's uploaded image was deleted when the job ended, so it cannot be submitted "
+            "again; start a new job from the image."
+        )
     changes = dict(
-        consecutive_failures=0, error="", error_detail="", next_action_at=now, finished_at=None,
+        consecutive_failures=0,
+        error="",
+        error_detail="",
+        next_action_at=now,
+        finished_at=None,
         deadline_at=now + timedelta(seconds=settings.VIDEO_JOB_DEADLINE),
     )
     if not resume:
         changes.update(provider_job_id=None, polling_url="", submitted_at=None, progress=None)
 
     def take(slot: int) -> None:
-        if not transition(job_id=job.pk, from_states=(Status.FAILED,),
-                          to=Status.PROCESSING if resume else Status.QUEUED, in_flight_slot=slot, **changes):
+        if not transition(
+            job_id=job.pk,
+            from_states=(Status.FAILED,),
+            to=Status.PROCESSING if resume else Status.QUEUED,
+            in_flight_slot=slot,
+            **changes,
+        ):
             raise Conflict("The job changed meanwhile; look again.")
 
     with_free_slot(owner=job.owner, take=take)

@@ -1,6 +1,7 @@
 """Stored files follow their rows: when a job is deleted (by the sweep's clean-up, or with
 its owner), its video and uploaded source image go once the transaction commits, so a
 rolled-back delete keeps them."""
+
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver

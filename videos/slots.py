@@ -1,10 +1,12 @@
 """In-flight slots: each active job holds one of its owner's numbered slots
 (1..VIDEO_MAX_JOBS_IN_FLIGHT), unique per owner in the database, so even racing requests
 cannot put an owner over the cap."""
+
 from __future__ import annotations
 
 import random
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection

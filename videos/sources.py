@@ -1,5 +1,6 @@
 """The first frame of an image-to-video job: checking what the user names as its source
 (an https URL, one of their images, or a data URL), and giving it to the provider."""
+
 from __future__ import annotations
 
 import base64
@@ -41,16 +42,21 @@ def image_source(*, owner, image_url: str | None, image_id) -> Source:
             raise VideoParameterError("You have no image with this id.", field="image_id") from None
         return Source(image=image)
     if image_url.startswith("data:"):
-        return Source(upload=decode_image_data_url(
-            image_url, field="image_url", max_bytes=settings.VIDEO_SOURCE_DATA_URL_MAX_BYTES))
+        return Source(
+            upload=decode_image_data_url(
+                image_url, field="image_url", max_bytes=settings.VIDEO_SOURCE_DATA_URL_MAX_BYTES
+            )
+        )
     if len(image_url) > MAX_URL_LENGTH:
         raise VideoParameterError(
-            f"The image URL is too long ({MAX_URL_LENGTH} characters at most).", field="image_url")
+            f"The image URL is too long ({MAX_URL_LENGTH} characters at most).", field="image_url"
+        )
     try:
         URLValidator(schemes=["https"])(image_url)
     except ValidationError:
         raise VideoParameterError(
-            "image_url must be an https:// URL (or a data:image/... URL).", field="image_url") from None
+            "image_url must be an https:// URL (or a data:image/... URL).", field="image_url"
+        ) from None
     return Source(url=image_url)
 
 

@@ -1,5 +1,6 @@
 """The beat's sweep (every VIDEO_SWEEP_INTERVAL): the safety net that carries every job on
 to a terminal state whatever a lost task or a killed worker left behind."""
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,10 @@ class SweepResult:
     deleted: int = 0
 
     def __str__(self) -> str:
-        return (f"{self.failed_past_deadline} failed past deadline, {self.submits_sent} submits sent, "
-                f"{self.polls_sent} polls sent, {self.deleted} old jobs deleted")
+        return (
+            f"{self.failed_past_deadline} failed past deadline, {self.submits_sent} submits sent, "
+            f"{self.polls_sent} polls sent, {self.deleted} old jobs deleted"
+        )
 
 
 def video_jobs_sweep(*, now=None) -> SweepResult:
@@ -56,10 +59,12 @@ def video_jobs_sweep(*, now=None) -> SweepResult:
 def _fail_past_deadline(*, now) -> int:
     failed = 0
     for job in VideoJob.objects.filter(status__in=VideoJob.ACTIVE, deadline_at__lte=now).only(
-            "pk", "status", "created_at", "deadline_at")[:SWEEP_BATCH]:
+        "pk", "status", "created_at", "deadline_at"
+    )[:SWEEP_BATCH]:
         minutes = max(1, round((job.deadline_at - job.created_at).total_seconds() / 60))
         failed += fail(
-            job, from_states=VideoJob.ACTIVE,
+            job,
+            from_states=VideoJob.ACTIVE,
             error=f"The video was not ready within {minutes} minutes, so the job was stopped.",
             detail=f"deadline {job.deadline_at.isoformat()} passed while {job.status}",
         )
@@ -68,16 +73,20 @@ def _fail_past_deadline(*, now) -> int:
 
 def _late_jobs(*, status: str, late) -> list[int]:
     """Jobs in ``status`` whose next action was due before ``late``, longest waiting first."""
-    return list(VideoJob.objects.filter(status=status, next_action_at__lte=late)
-                .order_by("next_action_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    return list(
+        VideoJob.objects.filter(status=status, next_action_at__lte=late)
+        .order_by("next_action_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
 
 
 def _delete_old_jobs(*, now) -> int:
     days = settings.VIDEO_FINISHED_RETENTION_DAYS
     if days <= 0:
         return 0
-    old = VideoJob.objects.filter(status__in=(Status.FAILED, Status.CANCELLED),
-                                  finished_at__lt=now - timedelta(days=days))
+    old = VideoJob.objects.filter(
+        status__in=(Status.FAILED, Status.CANCELLED), finished_at__lt=now - timedelta(days=days)
+    )
     pks = list(old.values_list("pk", flat=True)[:SWEEP_BATCH])
     if not pks:
         return 0

@@ -5,6 +5,7 @@ task delivered twice does nothing the second time) and acknowledged late. Time l
 stop a stuck task before its lease on the job runs out (prefork pool; the threads pool
 cannot interrupt a thread, and there the provider client's own timeouts bound a call).
 """
+
 from celery import shared_task
 from django.conf import settings
 

@@ -5,6 +5,7 @@ A status change is one UPDATE from the states the job may leave; the row count s
 whether this caller won. So a cancel racing a completion ends in exactly one terminal
 state, and no worker overwrites a cancel.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,17 +24,19 @@ log = logging.getLogger(__name__)
 Status = VideoJob.Status
 
 # Every status change a job may make. Anything else is a programming error.
-ALLOWED_TRANSITIONS = frozenset({
-    (Status.QUEUED, Status.PROCESSING),
-    (Status.QUEUED, Status.FAILED),
-    (Status.QUEUED, Status.CANCELLED),
-    (Status.PROCESSING, Status.COMPLETED),
-    (Status.PROCESSING, Status.FAILED),
-    (Status.PROCESSING, Status.CANCELLED),
-    # An operator's retry of a failed job (manage.py video_jobs retry).
-    (Status.FAILED, Status.QUEUED),
-    (Status.FAILED, Status.PROCESSING),
-})
+ALLOWED_TRANSITIONS = frozenset(
+    {
+        (Status.QUEUED, Status.PROCESSING),
+        (Status.QUEUED, Status.FAILED),
+        (Status.QUEUED, Status.CANCELLED),
+        (Status.PROCESSING, Status.COMPLETED),
+        (Status.PROCESSING, Status.FAILED),
+        (Status.PROCESSING, Status.CANCELLED),
+        # An operator's retry of a failed job (manage.py video_jobs retry).
+        (Status.FAILED, Status.QUEUED),
+        (Status.FAILED, Status.PROCESSING),
+    }
+)
 
 
 def transition(*, job_id: int, from_states, to: str, **changes) -> bool:
@@ -56,9 +59,15 @@ def transition(*, job_id: int, from_states, to: str, **changes) -> bool:
     moved = update_if(job_id=job_id, statuses=from_states, status=to, **changes) == 1
     if moved and to in VideoJob.TERMINAL:
         # The job's budget reservation becomes what it cost, or is released (billing).
-        billing.safely(f"settling video job {job_id}", lambda: billing.video_job_ended(
-            job_id=job_id, status=to, cost=changes.get("cost"),
-            submitted=lambda: VideoJob.objects.filter(pk=job_id, provider_job_id__isnull=False).exists()))
+        billing.safely(
+            f"settling video job {job_id}",
+            lambda: billing.video_job_ended(
+                job_id=job_id,
+                status=to,
+                cost=changes.get("cost"),
+                submitted=lambda: VideoJob.objects.filter(pk=job_id, provider_job_id__isnull=False).exists(),
+            ),
+        )
         _drop_source_file(job_id=job_id)
     return moved
 
@@ -70,8 +79,13 @@ def _drop_source_file(*, job_id: int) -> None:
     name = VideoJob.objects.filter(pk=job_id).values_list("source_image_file", flat=True).first()
     if not name:
         return
-    if update_if(job_id=job_id, statuses=VideoJob.TERMINAL, condition=Q(source_image_file=name),
-                 source_image_file="", touch=False):
+    if update_if(
+        job_id=job_id,
+        statuses=VideoJob.TERMINAL,
+        condition=Q(source_image_file=name),
+        source_image_file="",
+        touch=False,
+    ):
         storage = VideoJob._meta.get_field("source_image_file").storage
         transaction.on_commit(lambda: delete_stored_file(storage, name))
 
@@ -95,8 +109,14 @@ def update_if(*, job_id: int, statuses, condition: Q | None = None, touch: bool 
 def fail(job: VideoJob, *, from_states, error: str, detail: str = "", **changes) -> bool:
     """Fail the job if it is still in one of ``from_states``: ``error`` for its owner,
     ``detail`` for administrators. True if this call did."""
-    failed = transition(job_id=job.pk, from_states=from_states, to=Status.FAILED,
-                        error=error[:2000], error_detail=detail[:4000], **changes)
+    failed = transition(
+        job_id=job.pk,
+        from_states=from_states,
+        to=Status.FAILED,
+        error=error[:2000],
+        error_detail=detail[:4000],
+        **changes,
+    )
     if failed:
         log.info("video job %s failed: %s (%s)", job.pk, error, detail)
     return failed

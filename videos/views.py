@@ -1,5 +1,6 @@
 """Web pages for video jobs: the form, the job page, the gallery, and the owner-only
 video file. Thin: a form in, one service call, render; the same services as the API."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -37,9 +38,15 @@ def video_generate(request):
         else:
             try:
                 job = services.video_job_create(
-                    owner=request.user, generation_type=data["generation_type"], model=data["model"],
-                    prompt=data["prompt"], aspect_ratio=data["aspect_ratio"], resolution=data["resolution"],
-                    duration=data["duration"], image_url=data["image_url"], image_id=data["image_id"],
+                    owner=request.user,
+                    generation_type=data["generation_type"],
+                    model=data["model"],
+                    prompt=data["prompt"],
+                    aspect_ratio=data["aspect_ratio"],
+                    resolution=data["resolution"],
+                    duration=data["duration"],
+                    image_url=data["image_url"],
+                    image_id=data["image_id"],
                 )
             except DomainError as exc:
                 answer = page_error(exc)
@@ -50,7 +57,9 @@ def video_generate(request):
     elif request.method == "POST":
         status = 400
     context = {
-        "form": form, "models": models, "catalogue": picker_options(models),
+        "form": form,
+        "models": models,
+        "catalogue": picker_options(models),
         "images": selectors.user_source_images(user=request.user),
         "max_in_flight": settings.VIDEO_MAX_JOBS_IN_FLIGHT,
     }
@@ -79,8 +88,7 @@ def video_cancel(request, pk):
         except NotFound:
             return _not_found(request)
         messages.error(request, f"Too many generation requests; try again in {wait} seconds.")
-        response = render(request, "videos/job.html", {"job": job, "poll_ms": settings.VIDEO_PAGE_POLL_MS},
-                          status=429)
+        response = render(request, "videos/job.html", {"job": job, "poll_ms": settings.VIDEO_PAGE_POLL_MS}, status=429)
         response["Retry-After"] = str(wait)
         return response
     try:
@@ -90,8 +98,11 @@ def video_cancel(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Job cancelled. Only our polling stopped: the provider may still "
-                                  "finish (and bill) the video, which will not be collected.")
+        messages.success(
+            request,
+            "Job cancelled. Only our polling stopped: the provider may still "
+            "finish (and bill) the video, which will not be collected.",
+        )
     return redirect(safe_next_path(request, default=VideoJob(pk=pk).get_absolute_url()))
 
 
@@ -102,9 +113,17 @@ def gallery(request):
     # Anything odd is the first page; the cap keeps the query's LIMIT sane.
     page = min(int(page), 10_000) if page.isdigit() and int(page) > 0 else 1
     kind = request.GET.get("kind") if request.GET.get("kind") in ("image", "video") else ""
-    cards, has_older = selectors.user_gallery(user=request.user, page=page, per_page=settings.GALLERY_PAGE_SIZE,
-                                              kind=kind or None)
-    return render(request, "videos/gallery.html", {
-        "cards": cards, "page": page, "has_older": has_older, "poll_ms": settings.VIDEO_PAGE_POLL_MS,
-        "kind": kind,
-    })
+    cards, has_older = selectors.user_gallery(
+        user=request.user, page=page, per_page=settings.GALLERY_PAGE_SIZE, kind=kind or None
+    )
+    return render(
+        request,
+        "videos/gallery.html",
+        {
+            "cards": cards,
+            "page": page,
+            "has_older": has_older,
+            "poll_ms": settings.VIDEO_PAGE_POLL_MS,
+            "kind": kind,
+        },
+    )

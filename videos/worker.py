@@ -8,6 +8,7 @@ it, and collect the finished video into our storage.
   no database connection is held while we wait on the provider: a worker killed at any
   moment loses nothing, and the sweep carries every job on to a terminal state.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,7 +39,9 @@ Status = VideoJob.Status
 
 # Provider failures worth trying again later; the rest (400/401/402/403/404) end the job.
 TRANSIENT_ERRORS = (
-    provider.ProviderRateLimited, provider.ProviderUnavailable, provider.ProviderTimeout,
+    provider.ProviderRateLimited,
+    provider.ProviderUnavailable,
+    provider.ProviderTimeout,
     provider.ProviderMalformedResponse,
 )
 # An ETA task may fire a hair early by the worker's clock; a job this close to due is due.
@@ -53,10 +56,15 @@ PROVIDER_ENDINGS = {
 def _take(*, job_id: int, status: str, condition: Q) -> bool:
     """Lease a due job in ``status`` for VIDEO_TASK_LEASE; True if this call got it."""
     now = timezone.now()
-    return bool(update_if(
-        job_id=job_id, statuses=(status,), condition=condition & Q(next_action_at__lte=now + CLOCK_SLACK),
-        next_action_at=now + timedelta(seconds=settings.VIDEO_TASK_LEASE), touch=False,
-    ))
+    return bool(
+        update_if(
+            job_id=job_id,
+            statuses=(status,),
+            condition=condition & Q(next_action_at__lte=now + CLOCK_SLACK),
+            next_action_at=now + timedelta(seconds=settings.VIDEO_TASK_LEASE),
+            touch=False,
+        )
+    )
 
 
 # ------------------------------------------------------------------ submit
@@ -74,30 +82,51 @@ def video_job_submit(*, job_id: int) -> bool:
     try:
         first_frame = first_frame_url(job)
     except (OSError, ValueError) as exc:
-        fail(job, from_states=(Status.QUEUED,),
-             error="The source image could not be read any more (was it deleted?). Start a new job.",
-             detail=f"source image unreadable: {exc!r}")
+        fail(
+            job,
+            from_states=(Status.QUEUED,),
+            error="The source image could not be read any more (was it deleted?). Start a new job.",
+            detail=f"source image unreadable: {exc!r}",
+        )
         return True
     release_db_connection()
     try:
         submission = get_client().video_submit(
-            model=job.model, prompt=job.prompt, aspect_ratio=job.aspect_ratio or None,
-            resolution=job.resolution or None, duration=job.duration, first_frame_url=first_frame,
+            model=job.model,
+            prompt=job.prompt,
+            aspect_ratio=job.aspect_ratio or None,
+            resolution=job.resolution or None,
+            duration=job.duration,
+            first_frame_url=first_frame,
         )
     except provider.ProviderError as exc:
         _after_submit_error(job, exc)
         return True
     now = timezone.now()
     next_poll = now + timedelta(seconds=settings.VIDEO_POLL_INTERVAL)
-    if transition(job_id=job_id, from_states=(Status.QUEUED,), to=Status.PROCESSING,
-                  provider_job_id=submission.id, polling_url=submission.polling_url,
-                  submitted_at=now, next_action_at=next_poll, consecutive_failures=0, error_detail=""):
+    if transition(
+        job_id=job_id,
+        from_states=(Status.QUEUED,),
+        to=Status.PROCESSING,
+        provider_job_id=submission.id,
+        polling_url=submission.polling_url,
+        submitted_at=now,
+        next_action_at=next_poll,
+        consecutive_failures=0,
+        error_detail="",
+    ):
         dispatch.enqueue_poll(job_id=job_id, countdown=settings.VIDEO_POLL_INTERVAL)
     else:
         # Cancelled (or past its deadline) while the provider took it: the status stands;
         # only note the provider's id, since the provider may still bill for it.
-        update_if(job_id=job_id, statuses=VideoJob.TERMINAL, condition=Q(provider_job_id__isnull=True),
-                  provider_job_id=submission.id, polling_url=submission.polling_url, touch=False)
+        update_if(
+            job_id=job_id,
+            statuses=VideoJob.TERMINAL,
+            condition=Q(provider_job_id__isnull=True),
+            provider_job_id=submission.id,
+            polling_url=submission.polling_url,
+            touch=False,
+        )
         billing.safely(f"charging video job {job_id}", lambda: billing.video_job_billed(job_id=job_id))
     return True
 
@@ -109,8 +138,13 @@ def _after_submit_error(job: VideoJob, exc: provider.ProviderError) -> None:
         log.info("video job %s: submit failed (%s), retry %s in %.1fs", job.pk, exc, failures, delay)
         # Note: after a read timeout the provider may have taken the job anyway; a transient
         # failure is still retried, and the provider offers no idempotency key to avoid a duplicate.
-        if update_if(job_id=job.pk, statuses=(Status.QUEUED,), consecutive_failures=failures,
-                     next_action_at=timezone.now() + timedelta(seconds=delay), error_detail=str(exc)):
+        if update_if(
+            job_id=job.pk,
+            statuses=(Status.QUEUED,),
+            consecutive_failures=failures,
+            next_action_at=timezone.now() + timedelta(seconds=delay),
+            error_detail=str(exc),
+        ):
             dispatch.enqueue_submit(job_id=job.pk, countdown=delay)
         return
     message = _provider_message(exc)
@@ -147,15 +181,21 @@ def video_job_poll(*, job_id: int) -> bool:
         error = PROVIDER_ENDINGS.get(result.status, f"The AI provider ended the job ({result.status}).")
         if result.error:
             error = f"{error} The provider said: {result.error}"
-        fail(job, from_states=(Status.PROCESSING,), error=error,
-             detail=f"provider status {result.status}: {result.error or ''} {result.raw!r}"[:4000],
-             **_cost_fields(result))
+        fail(
+            job,
+            from_states=(Status.PROCESSING,),
+            error=error,
+            detail=f"provider status {result.status}: {result.error or ''} {result.raw!r}"[:4000],
+            **_cost_fields(result),
+        )
     return True
 
 
 def _schedule_next_poll(job: VideoJob, *, progress: int | None) -> None:
-    changes = {"consecutive_failures": 0,
-               "next_action_at": timezone.now() + timedelta(seconds=settings.VIDEO_POLL_INTERVAL)}
+    changes = {
+        "consecutive_failures": 0,
+        "next_action_at": timezone.now() + timedelta(seconds=settings.VIDEO_POLL_INTERVAL),
+    }
     if progress is not None:
         changes["progress"] = max(0, min(100, progress))
     if update_if(job_id=job.pk, statuses=(Status.PROCESSING,), **changes):
@@ -165,19 +205,31 @@ def _schedule_next_poll(job: VideoJob, *, progress: int | None) -> None:
 def _after_poll_error(job: VideoJob, exc: provider.ProviderError) -> None:
     failures = job.consecutive_failures + 1
     if isinstance(exc, (provider.ProviderNotFound, provider.ProviderBadRequest)):
-        fail(job, from_states=(Status.PROCESSING,),
-             error="The AI provider no longer knows this job; start a new one.", detail=str(exc))
+        fail(
+            job,
+            from_states=(Status.PROCESSING,),
+            error="The AI provider no longer knows this job; start a new one.",
+            detail=str(exc),
+        )
         return
     if failures >= settings.VIDEO_POLL_MAX_ERRORS:
-        fail(job, from_states=(Status.PROCESSING,),
-             error=f"The AI provider could not be reached about this job {failures} times in a row. "
-                   f"{_provider_message(exc)}",
-             detail=str(exc))
+        fail(
+            job,
+            from_states=(Status.PROCESSING,),
+            error=f"The AI provider could not be reached about this job {failures} times in a row. "
+            f"{_provider_message(exc)}",
+            detail=str(exc),
+        )
         return
     delay = max(settings.VIDEO_POLL_INTERVAL, _backoff(failures, getattr(exc, "retry_after", None)))
     log.info("video job %s: poll failed (%s), retry %s in %.1fs", job.pk, exc, failures, delay)
-    if update_if(job_id=job.pk, statuses=(Status.PROCESSING,), consecutive_failures=failures,
-                 next_action_at=timezone.now() + timedelta(seconds=delay), error_detail=str(exc)):
+    if update_if(
+        job_id=job.pk,
+        statuses=(Status.PROCESSING,),
+        consecutive_failures=failures,
+        next_action_at=timezone.now() + timedelta(seconds=delay),
+        error_detail=str(exc),
+    ):
         dispatch.enqueue_poll(job_id=job.pk, countdown=delay)
 
 
@@ -194,9 +246,17 @@ def _complete(job: VideoJob, result: VideoJobStatus) -> None:
         if not _download(job, url=result.content_urls[0]):
             return
     done = transition(
-        job_id=job.pk, from_states=(Status.PROCESSING,), to=Status.COMPLETED,
-        video_file=job.video_file.name, video_bytes=job.video_bytes, provider_video_url=result.content_urls[0],
-        progress=100, consecutive_failures=0, error="", error_detail="", **_cost_fields(result),
+        job_id=job.pk,
+        from_states=(Status.PROCESSING,),
+        to=Status.COMPLETED,
+        video_file=job.video_file.name,
+        video_bytes=job.video_bytes,
+        provider_video_url=result.content_urls[0],
+        progress=100,
+        consecutive_failures=0,
+        error="",
+        error_detail="",
+        **_cost_fields(result),
     )
     if not done:
         log.info("video job %s finished at the provider after it ended here; dropping the file", job.pk)
@@ -215,8 +275,12 @@ def _download(job: VideoJob, *, url: str) -> bool:
             job.video_file.save("video.mp4", File(buffer), save=False)
     except provider.ProviderError as exc:
         if isinstance(exc, provider.ProviderMalformedResponse):  # e.g. larger than we accept
-            fail(job, from_states=(Status.PROCESSING,),
-                 error=f"The finished video could not be stored: {_provider_message(exc)}", detail=str(exc))
+            fail(
+                job,
+                from_states=(Status.PROCESSING,),
+                error=f"The finished video could not be stored: {_provider_message(exc)}",
+                detail=str(exc),
+            )
         else:
             _after_poll_error(job, exc)
         return False

@@ -6,28 +6,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RefreshToken',
+            name="RefreshToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('jti', models.CharField(max_length=64, unique=True, verbose_name='JWT ID')),
-                ('family', models.CharField(db_index=True, max_length=32)),
-                ('issued_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_reason', models.CharField(blank=True, choices=[('rotated', 'Rotated (exchanged for a new token)'), ('logout', 'Logged out'), ('reuse_detected', 'Family revoked: a revoked token was presented again'), ('password_changed', 'Password changed'), ('deactivated', 'User deactivated'), ('admin', 'Revoked by an administrator')], default='', max_length=20)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='refresh_tokens', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("jti", models.CharField(max_length=64, unique=True, verbose_name="JWT ID")),
+                ("family", models.CharField(db_index=True, max_length=32)),
+                ("issued_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "revoked_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("rotated", "Rotated (exchanged for a new token)"),
+                            ("logout", "Logged out"),
+                            ("reuse_detected", "Family revoked: a revoked token was presented again"),
+                            ("password_changed", "Password changed"),
+                            ("deactivated", "User deactivated"),
+                            ("admin", "Revoked by an administrator"),
+                        ],
+                        default="",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="refresh_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'refresh token',
-                'db_table': 'refresh_tokens',
-                'ordering': ['-issued_at', '-id'],
+                "verbose_name": "refresh token",
+                "db_table": "refresh_tokens",
+                "ordering": ["-issued_at", "-id"],
             },
         ),
     ]

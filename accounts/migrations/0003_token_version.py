@@ -4,20 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_refresh_tokens'),
+        ("accounts", "0002_refresh_tokens"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='token_version',
+            model_name="user",
+            name="token_version",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.AlterField(
-            model_name='refreshtoken',
-            name='revoked_reason',
-            field=models.CharField(blank=True, choices=[('rotated', 'Rotated (exchanged for a new token)'), ('logout', 'Logged out'), ('logout_all', 'Logged out everywhere'), ('reuse_detected', 'Family revoked: a revoked token was presented again'), ('password_changed', 'Password changed'), ('deactivated', 'User deactivated'), ('admin', 'Revoked by an administrator')], default='', max_length=20),
+            model_name="refreshtoken",
+            name="revoked_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("rotated", "Rotated (exchanged for a new token)"),
+                    ("logout", "Logged out"),
+                    ("logout_all", "Logged out everywhere"),
+                    ("reuse_detected", "Family revoked: a revoked token was presented again"),
+                    ("password_changed", "Password changed"),
+                    ("deactivated", "User deactivated"),
+                    ("admin", "Revoked by an administrator"),
+                ],
+                default="",
+                max_length=20,
+            ),
         ),
     ]

@@ -1,6 +1,6 @@
+import django.utils.timezone
 from django.db import migrations, models
 from django.db.models import F
-import django.utils.timezone
 
 
 def approve_existing(apps, schema_editor):
@@ -10,7 +10,6 @@ def approve_existing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("accounts", "0003_token_version"),
     ]

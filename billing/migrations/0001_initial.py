@@ -7,50 +7,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_token_version'),
+        ("accounts", "0003_token_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UserBudget',
+            name="UserBudget",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='budget', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('daily_budget_usd', models.DecimalField(blank=True, decimal_places=8, help_text='USD per UTC day; empty follows DEFAULT_DAILY_BUDGET_USD', max_digits=14, null=True)),
-                ('monthly_budget_usd', models.DecimalField(blank=True, decimal_places=8, help_text='USD per UTC calendar month; empty follows DEFAULT_MONTHLY_BUDGET_USD', max_digits=14, null=True)),
-                ('version', models.BigIntegerField(default=0, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="budget",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "daily_budget_usd",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=8,
+                        help_text="USD per UTC day; empty follows DEFAULT_DAILY_BUDGET_USD",
+                        max_digits=14,
+                        null=True,
+                    ),
+                ),
+                (
+                    "monthly_budget_usd",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=8,
+                        help_text="USD per UTC calendar month; empty follows DEFAULT_MONTHLY_BUDGET_USD",
+                        max_digits=14,
+                        null=True,
+                    ),
+                ),
+                ("version", models.BigIntegerField(default=0, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'user budget',
-                'db_table': 'billing_user_budgets',
+                "verbose_name": "user budget",
+                "db_table": "billing_user_budgets",
             },
         ),
         migrations.CreateModel(
-            name='Reservation',
+            name="Reservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('text', 'Text'), ('image', 'Image'), ('video', 'Video')], max_length=10)),
-                ('model', models.CharField(max_length=200)),
-                ('generation_id', models.BigIntegerField(blank=True, null=True)),
-                ('video_job_id', models.BigIntegerField(blank=True, null=True)),
-                ('amount_reserved', models.DecimalField(decimal_places=8, max_digits=14)),
-                ('amount_settled', models.DecimalField(blank=True, decimal_places=8, max_digits=14, null=True)),
-                ('status', models.CharField(choices=[('reserved', 'Reserved'), ('settled', 'Settled'), ('released', 'Released')], default='reserved', max_length=10)),
-                ('pricing', models.JSONField(blank=True, default=dict)),
-                ('expires_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('settled_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reservations', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(choices=[("text", "Text"), ("image", "Image"), ("video", "Video")], max_length=10),
+                ),
+                ("model", models.CharField(max_length=200)),
+                ("generation_id", models.BigIntegerField(blank=True, null=True)),
+                ("video_job_id", models.BigIntegerField(blank=True, null=True)),
+                ("amount_reserved", models.DecimalField(decimal_places=8, max_digits=14)),
+                ("amount_settled", models.DecimalField(blank=True, decimal_places=8, max_digits=14, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("reserved", "Reserved"), ("settled", "Settled"), ("released", "Released")],
+                        default="reserved",
+                        max_length=10,
+                    ),
+                ),
+                ("pricing", models.JSONField(blank=True, default=dict)),
+                ("expires_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("settled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reservations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'billing_reservations',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'created_at'], name='reservation_user_recent'), models.Index(fields=['generation_id'], name='reservation_generation'), models.Index(fields=['video_job_id'], name='reservation_video_job')],
+                "db_table": "billing_reservations",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["user", "created_at"], name="reservation_user_recent"),
+                    models.Index(fields=["generation_id"], name="reservation_generation"),
+                    models.Index(fields=["video_job_id"], name="reservation_video_job"),
+                ],
             },
         ),
     ]

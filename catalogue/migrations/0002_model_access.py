@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0001_initial'),
+        ("catalogue", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='providermodel',
-            name='admins_only',
-            field=models.BooleanField(default=False, help_text='offered to and accepted from administrators only'),
+            model_name="providermodel",
+            name="admins_only",
+            field=models.BooleanField(default=False, help_text="offered to and accepted from administrators only"),
         ),
         migrations.AddField(
-            model_name='providermodel',
-            name='enabled',
-            field=models.BooleanField(default=True, help_text='offered in the pickers and accepted by the API'),
+            model_name="providermodel",
+            name="enabled",
+            field=models.BooleanField(default=True, help_text="offered in the pickers and accepted by the API"),
         ),
     ]

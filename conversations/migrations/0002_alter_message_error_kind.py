@@ -4,15 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0001_initial'),
+        ("conversations", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='message',
-            name='error_kind',
-            field=models.CharField(blank=True, choices=[('invalid', 'invalid'), ('unauthenticated', 'unauthenticated'), ('forbidden', 'forbidden'), ('not_found', 'not_found'), ('conflict', 'conflict'), ('rate_limited', 'rate_limited'), ('budget_exceeded', 'budget_exceeded'), ('unavailable', 'unavailable'), ('failed', 'failed'), ('provider_refused', 'provider_refused'), ('provider_rate_limited', 'provider_rate_limited'), ('provider_account', 'provider_account'), ('provider_timeout', 'provider_timeout'), ('provider_failed', 'provider_failed')], default='', max_length=30),
+            model_name="message",
+            name="error_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("invalid", "invalid"),
+                    ("unauthenticated", "unauthenticated"),
+                    ("forbidden", "forbidden"),
+                    ("not_found", "not_found"),
+                    ("conflict", "conflict"),
+                    ("rate_limited", "rate_limited"),
+                    ("budget_exceeded", "budget_exceeded"),
+                    ("unavailable", "unavailable"),
+                    ("failed", "failed"),
+                    ("provider_refused", "provider_refused"),
+                    ("provider_rate_limited", "provider_rate_limited"),
+                    ("provider_account", "provider_account"),
+                    ("provider_timeout", "provider_timeout"),
+                    ("provider_failed", "provider_failed"),
+                ],
+                default="",
+                max_length=30,
+            ),
         ),
     ]

@@ -11,8 +11,13 @@ def render_existing(apps, schema_editor):
     db = schema_editor.connection.alias
     last = 0
     while True:
-        rows = list(Generation.objects.using(db).filter(pk__gt=last).exclude(text="")
-                    .order_by("pk").values_list("pk", "text")[:BATCH])
+        rows = list(
+            Generation.objects.using(db)
+            .filter(pk__gt=last)
+            .exclude(text="")
+            .order_by("pk")
+            .values_list("pk", "text")[:BATCH]
+        )
         if not rows:
             return
         for pk, text in rows:

@@ -4,15 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('generation', '0003_generation_html'),
+        ("generation", "0003_generation_html"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='generation',
-            name='error_kind',
-            field=models.CharField(blank=True, choices=[('invalid', 'invalid'), ('unauthenticated', 'unauthenticated'), ('forbidden', 'forbidden'), ('not_found', 'not_found'), ('conflict', 'conflict'), ('rate_limited', 'rate_limited'), ('budget_exceeded', 'budget_exceeded'), ('unavailable', 'unavailable'), ('failed', 'failed'), ('provider_refused', 'provider_refused'), ('provider_rate_limited', 'provider_rate_limited'), ('provider_account', 'provider_account'), ('provider_timeout', 'provider_timeout'), ('provider_failed', 'provider_failed')], default='', help_text='what went wrong, for a failed generation', max_length=30),
+            model_name="generation",
+            name="error_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("invalid", "invalid"),
+                    ("unauthenticated", "unauthenticated"),
+                    ("forbidden", "forbidden"),
+                    ("not_found", "not_found"),
+                    ("conflict", "conflict"),
+                    ("rate_limited", "rate_limited"),
+                    ("budget_exceeded", "budget_exceeded"),
+                    ("unavailable", "unavailable"),
+                    ("failed", "failed"),
+                    ("provider_refused", "provider_refused"),
+                    ("provider_rate_limited", "provider_rate_limited"),
+                    ("provider_account", "provider_account"),
+                    ("provider_timeout", "provider_timeout"),
+                    ("provider_failed", "provider_failed"),
+                ],
+                default="",
+                help_text="what went wrong, for a failed generation",
+                max_length=30,
+            ),
         ),
     ]

@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_api_keys'),
-        ('generation', '0004_error_kind_budget_exceeded'),
+        ("accounts", "0005_api_keys"),
+        ("generation", "0004_error_kind_budget_exceeded"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='generation',
-            name='api_key',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='generations', to='accounts.apikey'),
+            model_name="generation",
+            name="api_key",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="generations",
+                to="accounts.apikey",
+            ),
         ),
     ]

@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('generation', '0005_generation_api_key'),
+        ("generation", "0005_generation_api_key"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='generation',
-            name='source_image',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='edits', to='generation.generatedimage'),
+            model_name="generation",
+            name="source_image",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="edits",
+                to="generation.generatedimage",
+            ),
         ),
     ]

@@ -92,6 +92,14 @@ from .faults import ALL_FAULTS, BEHAVIOUR_FAULTS, JOB_FAULTS, REQUEST_FAULTS
 from .server import Disconnect, FakeOpenRouter, FakeVideoJob, ReceivedRequest, RequestLog, RequestSpan
 
 __all__ = [
-    "ALL_FAULTS", "BEHAVIOUR_FAULTS", "JOB_FAULTS", "REQUEST_FAULTS", "Disconnect", "FakeOpenRouter",
-    "FakeVideoJob", "ReceivedRequest", "RequestLog", "RequestSpan",
+    "ALL_FAULTS",
+    "BEHAVIOUR_FAULTS",
+    "JOB_FAULTS",
+    "REQUEST_FAULTS",
+    "Disconnect",
+    "FakeOpenRouter",
+    "FakeVideoJob",
+    "ReceivedRequest",
+    "RequestLog",
+    "RequestSpan",
 ]

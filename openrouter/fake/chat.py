@@ -7,7 +7,8 @@ import io
 import json
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from . import media
 from .catalogue import LONG_STREAM_MODEL, FakeModel
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 IMAGE_TOKENS = 85
 
 
-def chat(req: "Handler", body: Any, fault: str | None) -> Reply:
+def chat(req: Handler, body: Any, fault: str | None) -> Reply:
     body = require_object(body)
     model_id, model = lookup(body.get("model"), "chat-image" if _wants_image(body) else "text")
     messages = body.get("messages")
@@ -49,23 +50,35 @@ def chat(req: "Handler", body: Any, fault: str | None) -> Reply:
     completion_id = f"gen-{uuid.uuid4().hex[:20]}"
     if body.get("stream"):
         return Reply(
-            200, _stream(req, completion_id, model_id, pieces, usage, finish_reason, fault, interval),
-            content_type="text/event-stream", headers={"Cache-Control": "no-cache"},
+            200,
+            _stream(req, completion_id, model_id, pieces, usage, finish_reason, fault, interval),
+            content_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
         )
     if fault == "stream_error":
         return json_reply(200, {"error": {"code": 502, "message": "The upstream provider failed."}})
-    return json_reply(200, {
-        "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model_id,
-        "provider": "Fake",
-        "choices": [{
-            "index": 0, "message": {"role": "assistant", "content": text},
-            "finish_reason": finish_reason, "native_finish_reason": finish_reason,
-        }],
-        "usage": usage,
-    })
+    return json_reply(
+        200,
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model_id,
+            "provider": "Fake",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": finish_reason,
+                    "native_finish_reason": finish_reason,
+                }
+            ],
+            "usage": usage,
+        },
+    )
 
 
-def _pieces(req: "Handler", body: dict, model_id: str, messages: list) -> tuple[list[str], float]:
+def _pieces(req: Handler, body: dict, model_id: str, messages: list) -> tuple[list[str], float]:
     """The answer's pieces and the seconds between streamed pieces."""
     if model_id != LONG_STREAM_MODEL:
         return media.words_of(media.reply_text(model_id, messages)), req.fake.stream_delay
@@ -83,30 +96,44 @@ def _pieces(req: "Handler", body: dict, model_id: str, messages: list) -> tuple[
     return pieces, interval
 
 
-def text_usage(req: "Handler", model: FakeModel, messages: list, text: str) -> dict[str, Any]:
+def text_usage(req: Handler, model: FakeModel, messages: list, text: str) -> dict[str, Any]:
     prompt_tokens = sum(
         media.count_tokens(m.get("content") if isinstance(m.get("content"), str) else "")
-        for m in messages if isinstance(m, dict)
+        for m in messages
+        if isinstance(m, dict)
     ) + IMAGE_TOKENS * len(media.user_image_urls(messages))
     completion_tokens = media.count_tokens(text)
     cost = prompt_tokens * model.price("prompt") + completion_tokens * model.price("completion")
     req.fake.add_cost(cost)
     return {
-        "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens, "cost": round(cost, 10),
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "cost": round(cost, 10),
     }
 
 
 def _stream(
-    req: "Handler", completion_id: str, model_id: str, pieces: list[str], usage: dict, finish_reason: str,
-    fault: str | None, interval: float,
+    req: Handler,
+    completion_id: str,
+    model_id: str,
+    pieces: list[str],
+    usage: dict,
+    finish_reason: str,
+    fault: str | None,
+    interval: float,
 ) -> Iterator[bytes]:
     def event(choice: dict, **extra: Any) -> bytes:
         chunk = {
-            "id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
-            "model": model_id, "provider": "Fake", "choices": [choice], **extra,
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model_id,
+            "provider": "Fake",
+            "choices": [choice],
+            **extra,
         }
-        return f"data: {json.dumps(chunk)}\n\n".encode("utf-8")
+        return f"data: {json.dumps(chunk)}\n\n".encode()
 
     yield b": OPENROUTER PROCESSING\n\n"
     for index, piece in enumerate(pieces):
@@ -125,7 +152,7 @@ def _stream(
     yield b"data: [DONE]\n\n"
 
 
-def chat_image(req: "Handler", body: dict, model_id: str, model: FakeModel) -> Reply:
+def chat_image(req: Handler, body: dict, model_id: str, model: FakeModel) -> Reply:
     if not model.is_image:
         raise BadRequest(f"{model_id} does not support image output.")
     config = body.get("image_config") or {}
@@ -153,19 +180,27 @@ def chat_image(req: "Handler", body: dict, model_id: str, model: FakeModel) -> R
     usage["total_tokens"] = usage["prompt_tokens"] + 1290
     usage["cost"] = round(usage["cost"] + model.price("image"), 10)
     req.fake.add_cost(model.price("image"))
-    return json_reply(200, {
-        "id": f"gen-{uuid.uuid4().hex[:20]}", "object": "chat.completion", "created": int(time.time()),
-        "model": model_id,
-        "choices": [{
-            "index": 0,
-            "message": {
-                "role": "assistant", "content": f"Here is an image of: {prompt[:80]}",
-                "images": [{"type": "image_url", "image_url": {"url": url}}],
-            },
-            "finish_reason": "stop",
-        }],
-        "usage": usage,
-    })
+    return json_reply(
+        200,
+        {
+            "id": f"gen-{uuid.uuid4().hex[:20]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model_id,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": f"Here is an image of: {prompt[:80]}",
+                        "images": [{"type": "image_url", "image_url": {"url": url}}],
+                    },
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": usage,
+        },
+    )
 
 
 def _describe_image(url: str) -> str:

@@ -46,7 +46,7 @@ def model_options(model: Any) -> dict[str, str]:
     options = dict(_MODEL_OPTION.findall(model))
     clean = strip_options(model)
     if clean.startswith(FAULT_MODEL_PREFIX):
-        options["fault"] = clean[len(FAULT_MODEL_PREFIX):]
+        options["fault"] = clean[len(FAULT_MODEL_PREFIX) :]
     return options
 
 

@@ -8,13 +8,19 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import catalogue, chat, media_routes
 from .faults import (
-    ALL_FAULTS, DROP_AFTER_CHUNKS, MODERATION_METADATA, REQUEST_FAULTS, TRICKLE_CHUNK, body_model_options,
+    ALL_FAULTS,
+    DROP_AFTER_CHUNKS,
+    MODERATION_METADATA,
+    REQUEST_FAULTS,
+    TRICKLE_CHUNK,
+    body_model_options,
     seconds_text,
 )
 from .replies import BadRequest, Reply, error_reply, json_reply, parse_json
@@ -41,7 +47,7 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     @property
-    def fake(self) -> "FakeOpenRouter":
+    def fake(self) -> FakeOpenRouter:
         return self.server.fake  # type: ignore[attr-defined]
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -74,7 +80,7 @@ class Handler(BaseHTTPRequestHandler):
         self._sending = False
         try:
             self._dispatch(method)
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client went away (e.g. its timeout fired)
             if self._sending and self._request is not None:
                 self.fake.record_disconnect(self._request, self._chunks_sent)
@@ -85,11 +91,10 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         raw = self._read_body()
         body, body_error = parse_json(raw)
-        self._request = self.fake.log_request(
-            method, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        self._request = self.fake.log_request(method, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
         path = urlsplit(self.path).path
         if method == "GET" and path.startswith("/files/"):
-            return self._send(media_routes.hosted_file(self, path[len("/files/"):]), None)
+            return self._send(media_routes.hosted_file(self, path[len("/files/") :]), None)
         if not path.startswith(API_PREFIX + "/"):
             return self._send(error_reply(404, f"No route for {path}"), None)
         if not self._authorised():
@@ -107,7 +112,7 @@ class Handler(BaseHTTPRequestHandler):
             if fault == "disconnect":
                 self.close_connection = True
                 return
-            reply = self._route(method, path[len(API_PREFIX):], body, fault)
+            reply = self._route(method, path[len(API_PREFIX) :], body, fault)
         self._send(reply, fault)
 
     def _read_body(self) -> bytes:
@@ -143,7 +148,8 @@ class Handler(BaseHTTPRequestHandler):
             headers: dict[str, str] = {}
             if fault == "rate_limit":
                 headers["Retry-After"] = self.headers.get("X-Fake-Retry-After") or seconds_text(
-                    self.fake.retry_after * self.fake.time_scale)
+                    self.fake.retry_after * self.fake.time_scale
+                )
             elif self.headers.get("X-Fake-Retry-After"):
                 headers["Retry-After"] = self.headers["X-Fake-Retry-After"]
             metadata = MODERATION_METADATA if fault == "moderation" else None
@@ -163,8 +169,11 @@ class Handler(BaseHTTPRequestHandler):
             ("GET", r"/videos/models", lambda: json_reply(200, catalogue.video_models_payload())),
             ("GET", r"/videos/(?P<id>[^/]+)", lambda id: media_routes.video_poll(self, id)),
             ("GET", r"/videos/(?P<id>[^/]+)/content", lambda id: media_routes.video_content(self, id, query)),
-            ("GET", r"/models", lambda: json_reply(
-                200, catalogue.models_payload((query.get("output_modalities") or [None])[0]))),
+            (
+                "GET",
+                r"/models",
+                lambda: json_reply(200, catalogue.models_payload((query.get("output_modalities") or [None])[0])),
+            ),
             ("GET", r"/images/models", lambda: json_reply(200, catalogue.image_models_payload())),
             ("GET", r"/key", lambda: json_reply(200, self.fake.key_payload())),
         ]
@@ -196,7 +205,7 @@ class Handler(BaseHTTPRequestHandler):
                 reply.body = reply.body[: len(reply.body) // 2]
             if fault == "trickle":
                 size = TRICKLE_CHUNK
-                reply.body = [reply.body[i:i + size] for i in range(0, len(reply.body), size)]
+                reply.body = [reply.body[i : i + size] for i in range(0, len(reply.body), size)]
             elif fault not in ("chunked", "drop_stream"):
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()

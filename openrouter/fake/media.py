@@ -75,9 +75,7 @@ def chat_image_dimensions(aspect_ratio: str | None, image_size: str | None) -> t
     return _from_ratio(aspect_ratio or "1:1", long_side)
 
 
-def images_endpoint_dimensions(
-    size: str | None, aspect_ratio: str | None, resolution: str | None
-) -> tuple[int, int]:
+def images_endpoint_dimensions(size: str | None, aspect_ratio: str | None, resolution: str | None) -> tuple[int, int]:
     """Pixel size for an images-endpoint image: ``size`` exactly, else ratio and resolution."""
     if size:
         parsed = parse_size(size)
@@ -127,10 +125,16 @@ def png_bytes(width: int, height: int, prompt: str, index: int = 0) -> bytes:
 
 def user_image_urls(messages: list) -> list[str]:
     """The URLs of every ``image_url`` part of the user messages, in order."""
-    return [p["image_url"]["url"] for m in messages or [] if isinstance(m, dict) and m.get("role") == "user"
-            and isinstance(m.get("content"), list)
-            for p in m["content"] if isinstance(p, dict) and p.get("type") == "image_url"
-            and isinstance(p.get("image_url"), dict) and isinstance(p["image_url"].get("url"), str)]
+    return [
+        p["image_url"]["url"]
+        for m in messages or []
+        if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), list)
+        for p in m["content"]
+        if isinstance(p, dict)
+        and p.get("type") == "image_url"
+        and isinstance(p.get("image_url"), dict)
+        and isinstance(p["image_url"].get("url"), str)
+    ]
 
 
 def last_user_image(messages: list) -> str | None:
@@ -140,8 +144,11 @@ def last_user_image(messages: list) -> str | None:
             content = message.get("content")
             if not isinstance(content, list):
                 return None
-            urls = [p["image_url"].get("url") for p in content
-                    if isinstance(p, dict) and p.get("type") == "image_url" and isinstance(p.get("image_url"), dict)]
+            urls = [
+                p["image_url"].get("url")
+                for p in content
+                if isinstance(p, dict) and p.get("type") == "image_url" and isinstance(p.get("image_url"), dict)
+            ]
             return urls[-1] if urls else None
     return None
 

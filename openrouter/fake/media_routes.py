@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .handler import Handler
 
 
-def images(req: "Handler", body: Any) -> Reply:
+def images(req: Handler, body: Any) -> Reply:
     body = require_object(body)
     model_id, model = lookup(body.get("model"), "image")
     if not model.is_image:
@@ -43,20 +43,29 @@ def images(req: "Handler", body: Any) -> Reply:
     cost = round(n * model.price("image"), 10)
     req.fake.add_cost(cost)
     prompt_tokens = media.count_tokens(prompt)
-    return json_reply(200, {
-        "created": int(time.time()), "data": items,
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 0, "total_tokens": prompt_tokens, "cost": cost},
-    })
+    return json_reply(
+        200,
+        {
+            "created": int(time.time()),
+            "data": items,
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": 0,
+                "total_tokens": prompt_tokens,
+                "cost": cost,
+            },
+        },
+    )
 
 
-def hosted_file(req: "Handler", name: str) -> Reply:
+def hosted_file(req: Handler, name: str) -> Reply:
     stored = req.fake.files.get(name)
     if stored is None:
         return error_reply(404, "File not found.")
     return Reply(200, stored[0], content_type=stored[1])
 
 
-def video_submit(req: "Handler", body: Any, fault: str | None) -> Reply:
+def video_submit(req: Handler, body: Any, fault: str | None) -> Reply:
     body = require_object(body)
     model_id, model = lookup(body.get("model"), "video")
     if not model.is_video:
@@ -73,7 +82,7 @@ def video_submit(req: "Handler", body: Any, fault: str | None) -> Reply:
     return json_reply(202, {"id": job.id, "polling_url": f"{req.api_base()}/videos/{job.id}", "status": "pending"})
 
 
-def video_poll(req: "Handler", job_id: str) -> Reply:
+def video_poll(req: Handler, job_id: str) -> Reply:
     job = req.fake.jobs.get(job_id)
     if job is None:
         return error_reply(404, f"Video job {job_id} not found.")
@@ -93,7 +102,7 @@ def video_poll(req: "Handler", job_id: str) -> Reply:
     return json_reply(200, payload)
 
 
-def video_content(req: "Handler", job_id: str, query: dict) -> Reply:
+def video_content(req: Handler, job_id: str, query: dict) -> Reply:
     job = req.fake.jobs.get(job_id)
     if job is None:
         return error_reply(404, f"Video job {job_id} not found.")

@@ -9,9 +9,10 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
-from typing import Any, Callable, Generic, Iterator, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from .handler import API_PREFIX, Handler
 
@@ -91,6 +92,7 @@ class RequestLog(Record[ReceivedRequest]):
 
     def matching(self, method: str | None = None, path: str | None = None) -> list[ReceivedRequest]:
         """Requests with this method and this path (query string ignored when ``path`` has none)."""
+
         def same_path(item: ReceivedRequest) -> bool:
             return path is None or item.path == path or ("?" not in path and item.path.split("?")[0] == path)
 
@@ -154,10 +156,14 @@ class FakeOpenRouter:
         self.slow_seconds = slow_seconds
         self.retry_after = retry_after
         self.stream_delay = stream_delay
-        self.stream_pieces = stream_pieces if stream_pieces is not None else _env_number(
-            "FAKE_OPENROUTER_STREAM_PIECES", 100, int)
-        self.stream_interval = stream_interval if stream_interval is not None else _env_number(
-            "FAKE_OPENROUTER_STREAM_INTERVAL", 0.1, float)
+        self.stream_pieces = (
+            stream_pieces if stream_pieces is not None else _env_number("FAKE_OPENROUTER_STREAM_PIECES", 100, int)
+        )
+        self.stream_interval = (
+            stream_interval
+            if stream_interval is not None
+            else _env_number("FAKE_OPENROUTER_STREAM_INTERVAL", 0.1, float)
+        )
         self.trickle_interval = trickle_interval
         self.clock = clock
         self.received = RequestLog()
@@ -176,7 +182,7 @@ class FakeOpenRouter:
 
     # -------------------------------------------------------------- lifecycle
 
-    def start(self) -> "FakeOpenRouter":
+    def start(self) -> FakeOpenRouter:
         """Bind the port and serve on a daemon thread. Returns self."""
         self._stopping.clear()
         server = _Server((self.host, self.port), Handler)
@@ -210,7 +216,7 @@ class FakeOpenRouter:
         finally:
             self.stop()
 
-    def __enter__(self) -> "FakeOpenRouter":
+    def __enter__(self) -> FakeOpenRouter:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -277,10 +283,16 @@ class FakeOpenRouter:
             self.spent += cost
 
     def key_payload(self) -> dict[str, Any]:
-        return {"data": {
-            "label": "fake-openrouter", "usage": round(self.spent, 6), "limit": None,
-            "limit_remaining": None, "is_free_tier": False, "is_provisioning_key": False,
-        }}
+        return {
+            "data": {
+                "label": "fake-openrouter",
+                "usage": round(self.spent, 6),
+                "limit": None,
+                "limit_remaining": None,
+                "is_free_tier": False,
+                "is_provisioning_key": False,
+            }
+        }
 
     def store_file(self, data: bytes, media_type: str) -> str:
         """Keep ``data`` to be served under /files/; returns the file name."""
@@ -294,7 +306,10 @@ class FakeOpenRouter:
     def new_job(self, model: str, fault: str | None, body: dict) -> FakeVideoJob:
         job = FakeVideoJob(
             id=f"vid-{next(self._ids):05d}-{uuid.uuid4().hex[:8]}",
-            model=model, created=self.clock(), fault=fault, body=body,
+            model=model,
+            created=self.clock(),
+            fault=fault,
+            body=body,
         )
         with self._lock:
             self.jobs[job.id] = job

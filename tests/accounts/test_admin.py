@@ -1,11 +1,12 @@
 """The Django admin: users (email + role) and the read-only refresh-token store."""
+
 import pytest
 from django.test import Client
 
 from accounts import tokens
 from accounts.models import RefreshToken, User
-from tests.support.accounts import STRONG_PASSWORD
 from tests.factories import AdminFactory, UserFactory
+from tests.support.accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +48,15 @@ def test_user_list_searches_by_email_and_filters_by_role_and_activity(console):
 
 
 def test_add_user_with_email_role_and_password(console, production_hashers):
-    response = console.post(f"{USERS}add/", {
-        "email": "Added@Example.com", "role": "admin", "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD,
-    })
+    response = console.post(
+        f"{USERS}add/",
+        {
+            "email": "Added@Example.com",
+            "role": "admin",
+            "password1": STRONG_PASSWORD,
+            "password2": STRONG_PASSWORD,
+        },
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     user = User.objects.get(email="added@example.com")
     assert user.role == "admin" and user.check_password(STRONG_PASSWORD) and user.password.startswith("argon2$")
@@ -57,9 +64,15 @@ def test_add_user_with_email_role_and_password(console, production_hashers):
 
 def test_add_user_refuses_a_taken_email_and_a_weak_password(console):
     UserFactory(email="taken@example.com")
-    response = console.post(f"{USERS}add/", {
-        "email": "TAKEN@example.com", "role": "user", "password1": "123", "password2": "123",
-    })
+    response = console.post(
+        f"{USERS}add/",
+        {
+            "email": "TAKEN@example.com",
+            "role": "user",
+            "password1": "123",
+            "password2": "123",
+        },
+    )
     errors = response.context["adminform"].form.errors
     assert "email" in errors and "password2" in errors
     assert User.objects.count() == 2
@@ -136,9 +149,14 @@ def test_deleting_a_user_deletes_their_tokens(console):
 def test_setting_a_password_in_the_admin_revokes_tokens(console):
     user = UserFactory()
     tokens.token_pair_issue(user=user)
-    response = console.post(f"{USERS}{user.pk}/password/", {
-        "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD, "usable_password": "true",
-    })
+    response = console.post(
+        f"{USERS}{user.pk}/password/",
+        {
+            "password1": STRONG_PASSWORD,
+            "password2": STRONG_PASSWORD,
+            "usable_password": "true",
+        },
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password(STRONG_PASSWORD)
@@ -164,6 +182,7 @@ def test_token_store_lists_filters_and_revokes(console):
 
 # Each refusal below is the test's last request: the admin refuses inside its atomic block,
 # and on a store without savepoints that ends the test's transaction.
+
 
 def test_token_store_refuses_additions(console):
     assert console.get(f"{TOKENS}add/").status_code == 403

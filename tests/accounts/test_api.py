@@ -1,4 +1,5 @@
 """The accounts API, row by row: success bodies and every failure answer."""
+
 from datetime import timedelta
 
 import pytest
@@ -8,8 +9,8 @@ from rest_framework_simplejwt import tokens as jwt
 
 from accounts import tokens
 from accounts.models import RefreshToken, User
-from tests.support.accounts import STRONG_PASSWORD, bearer_client, login_pair
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.accounts import STRONG_PASSWORD, bearer_client, login_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +38,15 @@ def test_register_refuses_an_email_taken_in_another_letter_case(anon_api):
     assert User.objects.count() == 1
 
 
-@pytest.mark.parametrize("password, fragment", [
-    ("short1!", "too short"),
-    ("password123", "too common"),
-    ("83749261539", "entirely numeric"),
-    ("lovelace-example", "too similar"),
-])
+@pytest.mark.parametrize(
+    "password, fragment",
+    [
+        ("short1!", "too short"),
+        ("password123", "too common"),
+        ("83749261539", "entirely numeric"),
+        ("lovelace-example", "too similar"),
+    ],
+)
 def test_register_applies_the_password_validators(anon_api, password, fragment):
     response = post(anon_api, "/api/auth/register", {"email": "lovelace@example.com", "password": password})
     assert response.status_code == 400
@@ -50,11 +54,14 @@ def test_register_applies_the_password_validators(anon_api, password, fragment):
     assert not User.objects.exists()
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"password": STRONG_PASSWORD}, "email"),
-    ({"email": "a@example.com"}, "password"),
-    ({"email": "not-an-email", "password": STRONG_PASSWORD}, "email"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"password": STRONG_PASSWORD}, "email"),
+        ({"email": "a@example.com"}, "password"),
+        ({"email": "not-an-email", "password": STRONG_PASSWORD}, "email"),
+    ],
+)
 def test_register_names_the_bad_field(anon_api, body, field):
     response = post(anon_api, "/api/auth/register", body)
     assert response.status_code == 400 and field in response.json()
@@ -220,8 +227,11 @@ def test_session_writes_to_the_api_need_the_csrf_token():
     user = UserFactory()
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
-    response = client.patch("/api/users/me", {"current_password": DEFAULT_PASSWORD, "email": "x@example.com"},
-                            content_type="application/json")
+    response = client.patch(
+        "/api/users/me",
+        {"current_password": DEFAULT_PASSWORD, "email": "x@example.com"},
+        content_type="application/json",
+    )
     assert response.status_code == 403
     user.refresh_from_db()
     assert user.email != "x@example.com"
@@ -231,7 +241,8 @@ def test_session_writes_to_the_api_need_the_csrf_token():
 def test_change_email(method):
     user = UserFactory()
     response = getattr(bearer_client(user), method)(
-        "/api/users/me", {"email": "New@Example.com", "current_password": DEFAULT_PASSWORD}, format="json")
+        "/api/users/me", {"email": "New@Example.com", "current_password": DEFAULT_PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["email"] == "new@example.com"
     user.refresh_from_db()
@@ -242,7 +253,8 @@ def test_change_email_to_a_taken_one_is_400_on_email():
     UserFactory(email="taken@example.com")
     user = UserFactory()
     response = bearer_client(user).patch(
-        "/api/users/me", {"email": "Taken@example.com", "current_password": DEFAULT_PASSWORD}, format="json")
+        "/api/users/me", {"email": "Taken@example.com", "current_password": DEFAULT_PASSWORD}, format="json"
+    )
     assert response.status_code == 400 and list(response.json()) == ["email"]
 
 
@@ -262,7 +274,8 @@ def test_change_password_revokes_all_refresh_tokens_and_the_old_password():
     user = UserFactory()
     sessions = [login_pair(user) for _ in range(2)]
     response = bearer_client(user).put(
-        "/api/users/me", {"password": STRONG_PASSWORD, "current_password": DEFAULT_PASSWORD}, format="json")
+        "/api/users/me", {"password": STRONG_PASSWORD, "current_password": DEFAULT_PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     anon_api = APIClient()
     for pair in sessions:
@@ -275,7 +288,8 @@ def test_a_token_ended_by_a_password_change_says_so_and_is_not_called_reuse():
     user = UserFactory()
     pair = login_pair(user)
     bearer_client(user).put(
-        "/api/users/me", {"password": STRONG_PASSWORD, "current_password": DEFAULT_PASSWORD}, format="json")
+        "/api/users/me", {"password": STRONG_PASSWORD, "current_password": DEFAULT_PASSWORD}, format="json"
+    )
     anon_api = APIClient()
     for path in ("/api/auth/refresh", "/api/auth/logout"):
         response = post(anon_api, path, {"refresh": pair["refresh"]})
@@ -288,7 +302,8 @@ def test_a_token_ended_by_a_password_change_says_so_and_is_not_called_reuse():
 def test_a_weak_new_password_is_400_on_password():
     user = UserFactory()
     response = bearer_client(user).patch(
-        "/api/users/me", {"password": "12345678", "current_password": DEFAULT_PASSWORD}, format="json")
+        "/api/users/me", {"password": "12345678", "current_password": DEFAULT_PASSWORD}, format="json"
+    )
     assert response.status_code == 400 and "password" in response.json()
     user.refresh_from_db()
     assert user.check_password(DEFAULT_PASSWORD)
@@ -298,7 +313,8 @@ def test_nothing_to_change_is_a_200_no_op():
     user = UserFactory()
     login_pair(user)
     response = bearer_client(user).patch(
-        "/api/users/me", {"email": user.email.upper(), "current_password": DEFAULT_PASSWORD}, format="json")
+        "/api/users/me", {"email": user.email.upper(), "current_password": DEFAULT_PASSWORD}, format="json"
+    )
     assert response.status_code == 200 and response.json()["email"] == user.email
     assert RefreshToken.objects.active().count() == 1
 
@@ -307,8 +323,10 @@ def test_nothing_to_change_is_a_200_no_op():
 
 
 def test_login_is_throttled_per_client_address(anon_api, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "3/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "3/min"},
+    }
     for n in range(3):
         body = {"email": f"p{n}@example.com", "password": "whatever-it-is"}
         assert post(anon_api, "/api/auth/login", body).status_code == 401
@@ -321,30 +339,45 @@ def test_login_is_throttled_per_client_address(anon_api, settings):
 
 
 def test_a_forged_forwarded_for_header_does_not_escape_the_address_throttle(anon_api, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "2/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "2/min"},
+    }
     statuses = [
-        anon_api.post("/api/auth/login", {"email": f"x{n}@example.com", "password": "guess"}, format="json",
-                 HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        anon_api.post(
+            "/api/auth/login",
+            {"email": f"x{n}@example.com", "password": "guess"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
         for n in range(3)
     ]
     assert statuses == [401, 401, 429]
 
 
 def test_behind_a_proxy_the_forwarded_address_is_used(anon_api, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "1/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "NUM_PROXIES": 1,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "1/min"},
+    }
     statuses = [
-        anon_api.post("/api/auth/login", {"email": f"y{n}@example.com", "password": "guess"}, format="json",
-                 HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        anon_api.post(
+            "/api/auth/login",
+            {"email": f"y{n}@example.com", "password": "guess"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
         for n in (1, 2, 2)
     ]
     assert statuses == [401, 401, 429]
 
 
 def test_login_is_throttled_per_email_across_addresses(settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_email": "2/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_email": "2/min"},
+    }
     user = UserFactory(email="target@example.com")
     for n in range(2):
         client = APIClient(REMOTE_ADDR=f"10.0.1.{n}")
@@ -352,18 +385,30 @@ def test_login_is_throttled_per_email_across_addresses(settings):
     blocked = post(APIClient(REMOTE_ADDR="10.0.1.9"), "/api/auth/login", {"email": user.email, "password": "guess"})
     assert blocked.status_code == 429 and "Retry-After" in blocked
     # The lock counts failures only: the right password still logs in.
-    assert post(APIClient(REMOTE_ADDR="10.0.1.8"), "/api/auth/login",
-                {"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 200
-    other = post(APIClient(REMOTE_ADDR="10.0.1.9"), "/api/auth/login",
-                 {"email": "someone-else@example.com", "password": "guess"})
+    assert (
+        post(
+            APIClient(REMOTE_ADDR="10.0.1.8"), "/api/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}
+        ).status_code
+        == 200
+    )
+    other = post(
+        APIClient(REMOTE_ADDR="10.0.1.9"), "/api/auth/login", {"email": "someone-else@example.com", "password": "guess"}
+    )
     assert other.status_code == 401
 
 
 def test_register_is_throttled_per_client_address(anon_api, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "2/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "2/min"},
+    }
     for n in range(2):
-        assert post(anon_api, "/api/auth/register", {"email": f"r{n}@example.com", "password": STRONG_PASSWORD}).status_code == 201
+        assert (
+            post(
+                anon_api, "/api/auth/register", {"email": f"r{n}@example.com", "password": STRONG_PASSWORD}
+            ).status_code
+            == 201
+        )
     response = post(anon_api, "/api/auth/register", {"email": "r9@example.com", "password": STRONG_PASSWORD})
     assert response.status_code == 429 and "Retry-After" in response
     assert not User.objects.filter(email="r9@example.com").exists()

@@ -1,12 +1,13 @@
 """Races decided by conditional updates, with real threads and their own DB connections."""
+
 import pytest
 from rest_framework.test import APIClient
 
 from accounts import services, tokens
 from accounts.models import RefreshToken, User
 from core.errors import Conflict
-from tests.support.accounts import run_at_once
 from tests.factories import AdminFactory, UserFactory
+from tests.support.accounts import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,6 +18,7 @@ def _refresh(token):
     def call():
         response = APIClient().post("/api/auth/refresh", {"refresh": token}, format="json")
         return response.status_code, response.json()
+
     return call
 
 

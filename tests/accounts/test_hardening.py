@@ -1,5 +1,6 @@
 """Login limits that one client cannot turn against others, sessions that end when they
 should, and JWTs signed with a key of their own."""
+
 import hashlib
 import hmac
 import logging
@@ -18,21 +19,22 @@ from accounts.admin import TokenRevokingPasswordChangeForm
 from accounts.checks import check_proxy_addresses
 from accounts.models import RefreshToken, User
 from core.errors import Conflict
+from tests.conftest import run_manage
 from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 from tests.support.accounts import STRONG_PASSWORD, bearer_client, login_pair
-from tests.conftest import run_manage
 
 pytestmark = pytest.mark.django_db
 
 
 def rates(settings, **scoped):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **scoped}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **scoped},
+    }
 
 
 def api_login(address: str, email: str, password: str):
-    return APIClient(REMOTE_ADDR=address).post(
-        "/api/auth/login", {"email": email, "password": password}, format="json")
+    return APIClient(REMOTE_ADDR=address).post("/api/auth/login", {"email": email, "password": password}, format="json")
 
 
 def web_login(address: str, email: str, password: str, next_path: str = ""):
@@ -92,18 +94,25 @@ def test_a_signed_in_user_without_admin_rights_is_not_sent_round_in_circles():
 
 
 def _setting(env: dict, tmp_path, expression: str) -> str:
-    result = run_manage("shell", "-c", f"from django.conf import settings; print({expression})",
-                        env={"DATA_DIR": str(tmp_path), "JWT_SIGNING_KEY": "", **env})
+    result = run_manage(
+        "shell",
+        "-c",
+        f"from django.conf import settings; print({expression})",
+        env={"DATA_DIR": str(tmp_path), "JWT_SIGNING_KEY": "", **env},
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("env, expected", [
-    ({}, "0"),
-    ({"HTTPS": "true"}, "1"),
-    ({"SECURE_PROXY_SSL": "true"}, "1"),
-    ({"HTTPS": "true", "NUM_PROXIES": "2"}, "2"),
-])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({}, "0"),
+        ({"HTTPS": "true"}, "1"),
+        ({"SECURE_PROXY_SSL": "true"}, "1"),
+        ({"HTTPS": "true", "NUM_PROXIES": "2"}, "2"),
+    ],
+)
 def test_behind_https_the_app_counts_one_proxy_by_default(tmp_path, env, expected):
     assert _setting(env, tmp_path, "settings.REST_FRAMEWORK['NUM_PROXIES']") == expected
 
@@ -123,8 +132,12 @@ def test_a_forwarded_for_header_without_num_proxies_is_logged_once(monkeypatch, 
     monkeypatch.setattr(throttles, "_warned_unused_forwarded_for", False)
     with caplog.at_level(logging.WARNING, logger="accounts.throttles"):
         for n in range(3):
-            APIClient().post("/api/auth/login", {"email": f"f{n}@example.com", "password": "guess"},
-                             format="json", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+            APIClient().post(
+                "/api/auth/login",
+                {"email": f"f{n}@example.com", "password": "guess"},
+                format="json",
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+            )
     warnings = [r for r in caplog.records if "NUM_PROXIES is 0" in r.getMessage()]
     assert len(warnings) == 1
 
@@ -134,10 +147,18 @@ def test_behind_a_proxy_one_clients_failures_do_not_lock_out_another(settings):
     user = UserFactory()
     proxy = APIClient(REMOTE_ADDR="127.0.0.1")
     for n in range(30):
-        proxy.post("/api/auth/login", {"email": f"g{n}@example.com", "password": "guess"},
-                   format="json", HTTP_X_FORWARDED_FOR="203.0.113.66")
-    response = proxy.post("/api/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD},
-                          format="json", HTTP_X_FORWARDED_FOR="198.51.100.7")
+        proxy.post(
+            "/api/auth/login",
+            {"email": f"g{n}@example.com", "password": "guess"},
+            format="json",
+            HTTP_X_FORWARDED_FOR="203.0.113.66",
+        )
+    response = proxy.post(
+        "/api/auth/login",
+        {"email": user.email, "password": DEFAULT_PASSWORD},
+        format="json",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
     assert response.status_code == 200
 
 
@@ -182,8 +203,9 @@ def test_a_password_change_refuses_the_access_tokens_already_issued():
     user = UserFactory()
     access = login_pair(user)["access"]
     assert bearer(access).get("/api/users/me").status_code == 200
-    changed = bearer(access).put("/api/users/me", {"password": STRONG_PASSWORD, "current_password": DEFAULT_PASSWORD},
-                                 format="json")
+    changed = bearer(access).put(
+        "/api/users/me", {"password": STRONG_PASSWORD, "current_password": DEFAULT_PASSWORD}, format="json"
+    )
     assert changed.status_code == 200
     refused = bearer(access).get("/api/users/me")
     assert refused.status_code == 401 and refused.json()["code"] == "token_not_valid"
@@ -226,9 +248,15 @@ def test_a_web_password_change_keeps_this_session_and_ends_the_others():
     here.force_login(user)
     elsewhere.force_login(user)
     access = login_pair(user)["access"]
-    response = here.post("/users/profile", {"email": user.email, "new_password": STRONG_PASSWORD,
-                                            "new_password_confirm": STRONG_PASSWORD,
-                                            "current_password": DEFAULT_PASSWORD})
+    response = here.post(
+        "/users/profile",
+        {
+            "email": user.email,
+            "new_password": STRONG_PASSWORD,
+            "new_password_confirm": STRONG_PASSWORD,
+            "current_password": DEFAULT_PASSWORD,
+        },
+    )
     assert response.status_code == 302
     assert here.get("/").status_code == 200 and elsewhere.get("/").status_code == 302
     assert bearer(access).get("/api/users/me").status_code == 401
@@ -245,8 +273,9 @@ def test_deactivation_refuses_old_access_tokens_even_after_reactivation():
 def test_the_admins_set_password_form_ends_every_session():
     user = UserFactory()
     access = login_pair(user)["access"]
-    form = TokenRevokingPasswordChangeForm(user, {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD,
-                                                  "usable_password": "true"})
+    form = TokenRevokingPasswordChangeForm(
+        user, {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD, "usable_password": "true"}
+    )
     assert form.is_valid(), form.errors
     form.save()
     assert bearer(access).get("/api/users/me").status_code == 401
@@ -279,8 +308,12 @@ def test_the_schema_documents_log_out_everywhere_and_the_new_throttles():
     schema = yaml.safe_load(Client().get("/api/schema/").content)
     operation = schema["paths"]["/api/users/me/logout-all"]["post"]
     assert {"204", "401"} <= set(operation["responses"]) and {"jwtAuth": []} in operation["security"]
-    for path, method in (("/api/auth/refresh", "post"), ("/api/auth/logout", "post"),
-                         ("/api/users/me", "put"), ("/api/users/me", "patch")):
+    for path, method in (
+        ("/api/auth/refresh", "post"),
+        ("/api/auth/logout", "post"),
+        ("/api/users/me", "put"),
+        ("/api/users/me", "patch"),
+    ):
         assert "429" in schema["paths"][path][method]["responses"], (path, method)
 
 
@@ -317,8 +350,10 @@ def test_a_refresh_racing_a_password_change_does_not_survive_it(monkeypatch):
     rotation = threading.Thread(target=run, args=("rotation", lambda: tokens.refresh_token_rotate(token=old.refresh)))
     rotation.start()
     assert issued.wait(timeout=10)
-    change = threading.Thread(target=run, args=("change", lambda: services.user_update(
-        user=User.objects.get(pk=user.pk), password=STRONG_PASSWORD)))
+    change = threading.Thread(
+        target=run,
+        args=("change", lambda: services.user_update(user=User.objects.get(pk=user.pk), password=STRONG_PASSWORD)),
+    )
     change.start()
     time.sleep(0.5)  # the password change is now waiting (fixed) or has run its revocation (not)
     release.set()
@@ -387,7 +422,9 @@ def test_refresh_and_logout_are_throttled_per_address(settings):
     assert client.post("/api/auth/logout", {"refresh": "x"}, format="json").status_code == 401
     blocked = client.post("/api/auth/refresh", {"refresh": "x"}, format="json")
     assert blocked.status_code == 429 and "Retry-After" in blocked
-    assert APIClient(REMOTE_ADDR="10.5.0.2").post("/api/auth/logout", {"refresh": "x"}, format="json").status_code == 401
+    assert (
+        APIClient(REMOTE_ADDR="10.5.0.2").post("/api/auth/logout", {"refresh": "x"}, format="json").status_code == 401
+    )
 
 
 def test_profile_changes_are_throttled_per_user_but_reading_is_not(settings):
@@ -399,8 +436,10 @@ def test_profile_changes_are_throttled_per_user_but_reading_is_not(settings):
     blocked = client.patch("/api/users/me", {"current_password": DEFAULT_PASSWORD}, format="json")
     assert blocked.status_code == 429 and "Retry-After" in blocked
     assert client.get("/api/users/me").status_code == 200
-    assert bearer_client(UserFactory()).put("/api/users/me", {"current_password": "guess"},
-                                            format="json").status_code == 400
+    assert (
+        bearer_client(UserFactory()).put("/api/users/me", {"current_password": "guess"}, format="json").status_code
+        == 400
+    )
     page = Client()
     page.force_login(user)
     assert page.post("/users/profile", {"email": user.email, "current_password": "guess"}).status_code == 429

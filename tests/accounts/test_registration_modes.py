@@ -2,6 +2,7 @@
 until an administrator approves them; only the right password hears so) and "closed"
 (register refused; administrators add accounts), through the API, the pages, the admin
 panel and the Django admin."""
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -49,6 +50,7 @@ def closed(settings):
 
 # ------------------------------------------------------------------ open (the default)
 
+
 def test_open_is_the_default_and_lets_people_in_at_once(settings):
     assert settings.REGISTRATION == "open"
     response = _register_api()
@@ -64,6 +66,7 @@ def test_an_unknown_registration_mode_stops_the_site_from_starting():
 
 
 # ------------------------------------------------------------------ approval
+
 
 def test_approval_through_the_api(approval, admin_user):
     response = _register_api()
@@ -89,8 +92,9 @@ def test_approval_through_the_pages_and_the_admin_panel(approval, admin_user):
     client = Client()
     page = client.get("/register")
     assert page.status_code == 200 and "approved by an administrator" in page.content.decode()
-    response = client.post("/register", {"email": EMAIL, "password": STRONG_PASSWORD,
-                                         "password_confirm": STRONG_PASSWORD}, follow=True)
+    response = client.post(
+        "/register", {"email": EMAIL, "password": STRONG_PASSWORD, "password_confirm": STRONG_PASSWORD}, follow=True
+    )
     assert response.status_code == 200 and WAITING in response.content.decode()
     user = User.objects.get(email=EMAIL)
     assert user.is_pending
@@ -167,6 +171,7 @@ def test_django_admin_approves_pending_accounts(approval, admin_user):
 
 # ------------------------------------------------------------------ closed
 
+
 def test_closed_refuses_registration_on_the_api(closed):
     response = _register_api()
     assert response.status_code == 403 and "closed" in response.json()["detail"]
@@ -178,8 +183,9 @@ def test_closed_register_page_says_so(closed):
     page = client.get("/register")
     assert page.status_code == 200
     assert "Registration is closed" in page.content.decode() and 'name="password"' not in page.content.decode()
-    posted = client.post("/register", {"email": EMAIL, "password": STRONG_PASSWORD,
-                                       "password_confirm": STRONG_PASSWORD})
+    posted = client.post(
+        "/register", {"email": EMAIL, "password": STRONG_PASSWORD, "password_confirm": STRONG_PASSWORD}
+    )
     assert posted.status_code == 403 and "Registration is closed" in posted.content.decode()
     assert not User.objects.filter(email=EMAIL).exists()
     login = client.get("/login").content.decode()
@@ -190,8 +196,11 @@ def test_closed_an_admin_adds_a_user_in_the_admin_panel(closed, admin_user):
     panel = _panel(admin_user)
     assert 'action="/admin-panel/users/add"' in panel.get("/admin-panel/").content.decode()
 
-    response = panel.post("/admin-panel/users/add", {"email": "Added@Example.com", "password": STRONG_PASSWORD,
-                                                     "role": "user"}, follow=True)
+    response = panel.post(
+        "/admin-panel/users/add",
+        {"email": "Added@Example.com", "password": STRONG_PASSWORD, "role": "user"},
+        follow=True,
+    )
 
     assert response.status_code == 200 and "added@example.com has been added" in response.content.decode()
     added = User.objects.get(email="added@example.com")
@@ -203,8 +212,7 @@ def test_the_add_user_form_shows_what_is_wrong(closed, admin_user):
     panel = _panel(admin_user)
     UserFactory(email="taken@example.com")
 
-    response = panel.post("/admin-panel/users/add", {"email": "taken@example.com", "password": "short",
-                                                     "role": "user"})
+    response = panel.post("/admin-panel/users/add", {"email": "taken@example.com", "password": "short", "role": "user"})
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -213,10 +221,16 @@ def test_the_add_user_form_shows_what_is_wrong(closed, admin_user):
 
 
 def test_closed_an_admin_adds_a_user_in_the_django_admin(closed, admin_user):
-    response = _panel(admin_user).post("/admin/accounts/user/add/", {
-        "email": "byadmin@example.com", "role": "user", "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD,
-        "usable_password": "true",
-    })
+    response = _panel(admin_user).post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "byadmin@example.com",
+            "role": "user",
+            "password1": STRONG_PASSWORD,
+            "password2": STRONG_PASSWORD,
+            "usable_password": "true",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     added = User.objects.get(email="byadmin@example.com")
     assert added.is_active and added.approved_at is not None

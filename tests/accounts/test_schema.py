@@ -1,4 +1,5 @@
 """OpenAPI: every accounts and admin endpoint is described with its bodies and error codes."""
+
 import re
 
 import pytest
@@ -22,8 +23,13 @@ DOCUMENTED = {
     ("/api/users/{user_id}/approve", "post"): {"200", "401", "403", "404", "409"},
     ("/api/models/{model_id}", "patch"): {"200", "400", "401", "403", "404"},
 }
-WITH_BODY = {"/api/auth/register", "/api/auth/login", "/api/auth/refresh", "/api/auth/logout",
-             "/api/users/{user_id}/role"}
+WITH_BODY = {
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/refresh",
+    "/api/auth/logout",
+    "/api/users/{user_id}/role",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +59,9 @@ def test_token_endpoints_need_no_credentials_and_the_rest_a_bearer_token(schema)
 
 
 def test_login_answer_names_tokens_and_user(schema):
-    ref = schema["paths"]["/api/auth/login"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    ref = schema["paths"]["/api/auth/login"]["post"]["responses"]["200"]["content"]["application/json"]["schema"][
+        "$ref"
+    ]
     component = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
     assert set(component["properties"]) == {"access", "refresh", "user"}
 

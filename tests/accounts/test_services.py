@@ -1,12 +1,12 @@
 """The account services on their own: field errors as InvalidInput, user_update's rules."""
+
 import pytest
 from django.db import OperationalError
-
-from django_duckdb.errors import WriteConflict
 
 from accounts import services, tokens
 from accounts.models import RefreshToken, User
 from core.errors import Conflict, InvalidInput
+from django_duckdb.errors import WriteConflict
 from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 from tests.support.accounts import STRONG_PASSWORD
 
@@ -53,8 +53,7 @@ def test_update_refuses_self_deactivation():
 def test_update_changes_several_fields_and_revokes_tokens_on_deactivation():
     user = UserFactory()
     tokens.token_pair_issue(user=user)
-    services.user_update(user=user, email="New@Example.com", role="admin", is_active=False,
-                         password=STRONG_PASSWORD)
+    services.user_update(user=user, email="New@Example.com", role="admin", is_active=False, password=STRONG_PASSWORD)
     assert (user.email, user.role, user.is_active) == ("new@example.com", "admin", False)
     assert user.check_password(STRONG_PASSWORD)
     assert RefreshToken.objects.get().revoked_reason == "deactivated"
@@ -68,10 +67,13 @@ def test_profile_update_names_a_wrong_current_password_with_the_other_errors():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("error, expected", [
-    (WriteConflict("TransactionContext Error: Conflict on update!"), Conflict),
-    (OperationalError("disk I/O error"), OperationalError),
-])
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        (WriteConflict("TransactionContext Error: Conflict on update!"), Conflict),
+        (OperationalError("disk I/O error"), OperationalError),
+    ],
+)
 def test_only_a_write_conflict_becomes_a_conflict(monkeypatch, error, expected):
     user = UserFactory()
 

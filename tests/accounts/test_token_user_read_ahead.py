@@ -1,5 +1,6 @@
 """VersionedJWTAuthentication.aprepare: an async view's token user is read ahead on the
 event loop, together with concurrent requests' users, and refused as SimpleJWT would."""
+
 import asyncio
 
 import pytest

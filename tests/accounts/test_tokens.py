@@ -1,4 +1,5 @@
 """The token services: claims, lifetimes, the store, rotation, reuse detection, revocation."""
+
 from datetime import timedelta
 
 import pytest
@@ -20,8 +21,12 @@ def _rotates_in_its_family(refresh: str) -> bool:
     old = RefreshToken.objects.get(jti=jwt.RefreshToken(refresh)["jti"])
     pair = tokens.refresh_token_rotate(token=refresh)
     new = RefreshToken.objects.get(jti=jwt.RefreshToken(pair.refresh)["jti"])
-    return (new.is_active and new.family == old.family and new.user_id == old.user_id
-            and jwt.AccessToken(pair.access)["user_id"] == str(old.user_id))
+    return (
+        new.is_active
+        and new.family == old.family
+        and new.user_id == old.user_id
+        and jwt.AccessToken(pair.access)["user_id"] == str(old.user_id)
+    )
 
 
 def test_access_token_carries_identity_and_role_for_15_minutes():
@@ -161,7 +166,8 @@ def test_password_change_revokes_every_refresh_token_of_that_user_only():
     services.user_update_profile(user=user, current_password=DEFAULT_PASSWORD, password="Lantern-orbit-7-quietly")
     assert not RefreshToken.objects.active().filter(user=user).exists()
     assert set(RefreshToken.objects.filter(user=user).values_list("revoked_reason", flat=True)) == {
-        Reason.PASSWORD_CHANGED}
+        Reason.PASSWORD_CHANGED
+    }
     assert _rotates_in_its_family(others.refresh)
 
 
@@ -198,7 +204,8 @@ def test_purge_task_deletes_expired_rows_only_and_is_idempotent():
     for _ in range(2):
         tokens.token_pair_issue(user=user)
     RefreshToken.objects.exclude(jti=jwt.RefreshToken(live.refresh)["jti"]).update(
-        expires_at=timezone.now() - timedelta(minutes=1))
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
     assert purge_expired_refresh_tokens() == 2
     assert purge_expired_refresh_tokens() == 0
     assert RefreshToken.objects.get().jti == jwt.RefreshToken(live.refresh)["jti"]
@@ -209,5 +216,6 @@ def test_purge_runs_hourly_from_beat(settings):
     assert entry["task"] == "accounts.tasks.purge_expired_refresh_tokens"
     assert entry["schedule"] == timedelta(hours=1)
     from config.celery import app
+
     app.loader.import_default_modules()
     assert "accounts.tasks.purge_expired_refresh_tokens" in app.tasks

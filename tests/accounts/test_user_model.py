@@ -71,9 +71,12 @@ def test_createsuperuser_noinput_creates_an_admin(fresh_store_env):
     result = run_manage("createsuperuser", "--noinput", env=env)
     assert result.returncode == 0, result.stderr
     check = run_manage(
-        "shell", "-c",
+        "shell",
+        "-c",
         "from accounts.models import User; u = User.objects.get(); "
         "print(u.email, u.role, u.is_staff, u.is_superuser, u.check_password('a-Strong-password-42'))",
         env=env,
     )
-    assert check.stdout.strip().splitlines()[-1].split() == ["root@example.com", "admin", "True", "True", "True"], check.stderr
+    assert check.stdout.strip().splitlines()[-1].split() == ["root@example.com", "admin", "True", "True", "True"], (
+        check.stderr
+    )

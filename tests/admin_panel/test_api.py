@@ -1,11 +1,12 @@
 """The admin API: stats, delete a user, change a role."""
+
 import pytest
 from rest_framework.test import APIClient
 
 from accounts import tokens
 from accounts.models import RefreshToken, User
-from tests.support.accounts import bearer_client
 from tests.factories import AdminFactory, UserFactory
+from tests.support.accounts import bearer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def as_admin(admin):
 
 
 def test_stats_count_users_admins_active_users_and_live_tokens(as_admin, admin):
-    a, b = UserFactory(), UserFactory(is_active=False)
+    a, _inactive = UserFactory(), UserFactory(is_active=False)
     AdminFactory()
     tokens.token_pair_issue(user=a)
     tokens.refresh_token_revoke(token=tokens.token_pair_issue(user=a).refresh)
@@ -30,7 +31,11 @@ def test_stats_count_users_admins_active_users_and_live_tokens(as_admin, admin):
     assert response.status_code == 200
     body = response.json()
     assert {k: body[k] for k in ("users", "admins", "active_users", "active_refresh_tokens")} == {
-        "users": 4, "admins": 2, "active_users": 3, "active_refresh_tokens": 2}
+        "users": 4,
+        "admins": 2,
+        "active_users": 3,
+        "active_refresh_tokens": 2,
+    }
 
 
 def test_stats_are_for_admins_only():

@@ -1,6 +1,7 @@
 """Who may approve an account: POST /api/users/{id}/approve and the admin panel's Approve
 button, for anonymous, the user, another user and an admin. "the user" is an active user
 acting on the pending account; the pending person themself holds no usable token."""
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient

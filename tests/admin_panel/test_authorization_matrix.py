@@ -1,13 +1,14 @@
 """Who may do what: every accounts/admin endpoint and page for anonymous, the user, another
 user and an admin. "the user" owns the account the {id} endpoints act on."""
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts import tokens
 from accounts.models import User
-from tests.support.accounts import STRONG_PASSWORD, bearer_client
 from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from tests.support.accounts import STRONG_PASSWORD, bearer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -37,28 +38,51 @@ def web_client(world, actor) -> Client:
 
 # (name, call(client, world) -> response, expected status per actor)
 API = [
-    ("register", lambda c, w: c.post("/api/auth/register", {"email": f"new-{id(c)}@example.com",
-                                                             "password": STRONG_PASSWORD}, format="json"),
-     {"anonymous": 201, "user": 201, "other": 201, "admin": 201}),
-    ("login", lambda c, w: c.post("/api/auth/login", {"email": "owner@example.com", "password": DEFAULT_PASSWORD},
-                                  format="json"),
-     {a: 200 for a in ACTORS}),
-    ("refresh", lambda c, w: c.post("/api/auth/refresh", {"refresh": tokens.token_pair_issue(user=w["user"]).refresh},
-                                    format="json"),
-     {a: 200 for a in ACTORS}),
-    ("logout", lambda c, w: c.post("/api/auth/logout", {"refresh": tokens.token_pair_issue(user=w["user"]).refresh},
-                                   format="json"),
-     {a: 204 for a in ACTORS}),
-    ("me", lambda c, w: c.get("/api/users/me"),
-     {"anonymous": 401, "user": 200, "other": 200, "admin": 200}),
-    ("me update", lambda c, w: c.patch("/api/users/me", {"current_password": DEFAULT_PASSWORD}, format="json"),
-     {"anonymous": 401, "user": 200, "other": 200, "admin": 200}),
-    ("stats", lambda c, w: c.get("/api/admin/stats"),
-     {"anonymous": 401, "user": 403, "other": 403, "admin": 200}),
-    ("delete user", lambda c, w: c.delete(f"/api/users/{w['user'].pk}"),
-     {"anonymous": 401, "user": 403, "other": 403, "admin": 204}),
-    ("set role", lambda c, w: c.put(f"/api/users/{w['user'].pk}/role", {"role": "admin"}, format="json"),
-     {"anonymous": 401, "user": 403, "other": 403, "admin": 200}),
+    (
+        "register",
+        lambda c, w: c.post(
+            "/api/auth/register", {"email": f"new-{id(c)}@example.com", "password": STRONG_PASSWORD}, format="json"
+        ),
+        {"anonymous": 201, "user": 201, "other": 201, "admin": 201},
+    ),
+    (
+        "login",
+        lambda c, w: c.post(
+            "/api/auth/login", {"email": "owner@example.com", "password": DEFAULT_PASSWORD}, format="json"
+        ),
+        {a: 200 for a in ACTORS},
+    ),
+    (
+        "refresh",
+        lambda c, w: c.post(
+            "/api/auth/refresh", {"refresh": tokens.token_pair_issue(user=w["user"]).refresh}, format="json"
+        ),
+        {a: 200 for a in ACTORS},
+    ),
+    (
+        "logout",
+        lambda c, w: c.post(
+            "/api/auth/logout", {"refresh": tokens.token_pair_issue(user=w["user"]).refresh}, format="json"
+        ),
+        {a: 204 for a in ACTORS},
+    ),
+    ("me", lambda c, w: c.get("/api/users/me"), {"anonymous": 401, "user": 200, "other": 200, "admin": 200}),
+    (
+        "me update",
+        lambda c, w: c.patch("/api/users/me", {"current_password": DEFAULT_PASSWORD}, format="json"),
+        {"anonymous": 401, "user": 200, "other": 200, "admin": 200},
+    ),
+    ("stats", lambda c, w: c.get("/api/admin/stats"), {"anonymous": 401, "user": 403, "other": 403, "admin": 200}),
+    (
+        "delete user",
+        lambda c, w: c.delete(f"/api/users/{w['user'].pk}"),
+        {"anonymous": 401, "user": 403, "other": 403, "admin": 204},
+    ),
+    (
+        "set role",
+        lambda c, w: c.put(f"/api/users/{w['user'].pk}/role", {"role": "admin"}, format="json"),
+        {"anonymous": 401, "user": 403, "other": 403, "admin": 200},
+    ),
 ]
 
 ADMIN_LOGIN = "/admin/login/"
@@ -66,18 +90,36 @@ PAGES = [
     ("dashboard", lambda c, w: c.get("/"), {"anonymous": LOGIN, "user": 200, "other": 200, "admin": 200}),
     ("profile", lambda c, w: c.get("/users/profile"), {"anonymous": LOGIN, "user": 200, "other": 200, "admin": 200}),
     ("panel", lambda c, w: c.get("/admin-panel/"), {"anonymous": LOGIN, "user": 403, "other": 403, "admin": 200}),
-    ("panel role", lambda c, w: c.post(f"/admin-panel/users/{w['user'].pk}/role", {"role": "admin"}),
-     {"anonymous": LOGIN, "user": 403, "other": 403, "admin": 302}),
-    ("panel delete page", lambda c, w: c.get(f"/admin-panel/users/{w['user'].pk}/delete"),
-     {"anonymous": LOGIN, "user": 403, "other": 403, "admin": 200}),
-    ("panel delete", lambda c, w: c.post(f"/admin-panel/users/{w['user'].pk}/delete"),
-     {"anonymous": LOGIN, "user": 403, "other": 403, "admin": 302}),
-    ("django admin users", lambda c, w: c.get("/admin/accounts/user/"),
-     {"anonymous": ADMIN_LOGIN, "user": ADMIN_LOGIN, "other": ADMIN_LOGIN, "admin": 200}),
-    ("django admin user", lambda c, w: c.get(f"/admin/accounts/user/{w['user'].pk}/change/"),
-     {"anonymous": ADMIN_LOGIN, "user": ADMIN_LOGIN, "other": ADMIN_LOGIN, "admin": 200}),
-    ("django admin tokens", lambda c, w: c.get("/admin/accounts/refreshtoken/"),
-     {"anonymous": ADMIN_LOGIN, "user": ADMIN_LOGIN, "other": ADMIN_LOGIN, "admin": 200}),
+    (
+        "panel role",
+        lambda c, w: c.post(f"/admin-panel/users/{w['user'].pk}/role", {"role": "admin"}),
+        {"anonymous": LOGIN, "user": 403, "other": 403, "admin": 302},
+    ),
+    (
+        "panel delete page",
+        lambda c, w: c.get(f"/admin-panel/users/{w['user'].pk}/delete"),
+        {"anonymous": LOGIN, "user": 403, "other": 403, "admin": 200},
+    ),
+    (
+        "panel delete",
+        lambda c, w: c.post(f"/admin-panel/users/{w['user'].pk}/delete"),
+        {"anonymous": LOGIN, "user": 403, "other": 403, "admin": 302},
+    ),
+    (
+        "django admin users",
+        lambda c, w: c.get("/admin/accounts/user/"),
+        {"anonymous": ADMIN_LOGIN, "user": ADMIN_LOGIN, "other": ADMIN_LOGIN, "admin": 200},
+    ),
+    (
+        "django admin user",
+        lambda c, w: c.get(f"/admin/accounts/user/{w['user'].pk}/change/"),
+        {"anonymous": ADMIN_LOGIN, "user": ADMIN_LOGIN, "other": ADMIN_LOGIN, "admin": 200},
+    ),
+    (
+        "django admin tokens",
+        lambda c, w: c.get("/admin/accounts/refreshtoken/"),
+        {"anonymous": ADMIN_LOGIN, "user": ADMIN_LOGIN, "other": ADMIN_LOGIN, "admin": 200},
+    ),
 ]
 
 

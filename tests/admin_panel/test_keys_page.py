@@ -1,4 +1,5 @@
 """The admin panel's list of every API key and its Revoke button."""
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -15,8 +16,13 @@ PAGE = "/admin-panel/api-keys"
 def world():
     owner = UserFactory(email="owner@example.com")
     created = api_key_create(user=owner, name="laptop")
-    return {"user": owner, "other": UserFactory(email="other@example.com"),
-            "admin": AdminFactory(email="admin@example.com"), "key": created.key, "secret": created.secret}
+    return {
+        "user": owner,
+        "other": UserFactory(email="other@example.com"),
+        "admin": AdminFactory(email="admin@example.com"),
+        "key": created.key,
+        "secret": created.secret,
+    }
 
 
 def web(world, actor) -> Client:

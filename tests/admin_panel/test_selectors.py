@@ -1,4 +1,5 @@
 """Admin stats collected from every provider registered in core.sections."""
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 

@@ -1,4 +1,5 @@
 """The admin pages at /admin-panel/: stats, searchable users table, role changes, deletion."""
+
 import pytest
 from django.test import Client
 

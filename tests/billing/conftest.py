@@ -27,9 +27,14 @@ def budget(db):
     from billing.models import UserBudget
 
     def give(user, *, daily=None, monthly=None):
-        UserBudget.objects.update_or_create(user=user, defaults={
-            "daily_budget_usd": None if daily is None else Decimal(daily),
-            "monthly_budget_usd": None if monthly is None else Decimal(monthly)})
+        UserBudget.objects.update_or_create(
+            user=user,
+            defaults={
+                "daily_budget_usd": None if daily is None else Decimal(daily),
+                "monthly_budget_usd": None if monthly is None else Decimal(monthly),
+            },
+        )
+
     return give
 
 
@@ -41,12 +46,17 @@ def spent(db):
     def add(user, amount, *, at=None, status=Reservation.Status.SETTLED, expires_in=600):
         at = at or timezone.now()
         return Reservation.objects.create(
-            user=user, kind="text", model="openai/gpt-4o-mini", amount_reserved=Decimal(amount),
+            user=user,
+            kind="text",
+            model="openai/gpt-4o-mini",
+            amount_reserved=Decimal(amount),
             amount_settled=Decimal(amount) if status == Reservation.Status.SETTLED else None,
-            status=status, created_at=at, expires_at=at + timedelta(seconds=expires_in))
+            status=status,
+            created_at=at,
+            expires_at=at + timedelta(seconds=expires_in),
+        )
+
     return add
-
-
 
 
 from tests.generation.conftest import fault_model, stream_post  # noqa: E402,F401

@@ -1,7 +1,8 @@
 """Budgets on text and image requests: reserved before the provider is called, refused
 with 402 when they do not fit, settled at the provider's cost or released."""
+
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -50,8 +51,9 @@ def test_a_request_that_fits_is_settled_at_the_providers_cost(catalogue, user_ap
     assert held.amount_settled == row.cost and 0 < held.amount_settled < held.amount_reserved
 
 
-def test_a_request_that_could_pass_the_budget_is_a_402_before_any_call(catalogue, fake_openrouter, user_api, user,
-                                                                       budget, spent):
+def test_a_request_that_could_pass_the_budget_is_a_402_before_any_call(
+    catalogue, fake_openrouter, user_api, user, budget, spent
+):
     budget(user, daily="0.01")
     spent(user, "0.0095")
 
@@ -102,8 +104,9 @@ def test_a_new_reservation_expires_after_the_deadline_and_the_margin(catalogue, 
     assert before + timedelta(seconds=420) <= held.expires_at <= timezone.now() + timedelta(seconds=420)
 
 
-def test_without_max_tokens_the_answer_is_capped_at_what_the_budget_left_pays(catalogue, fake_openrouter, user_api,
-                                                                              user, budget):
+def test_without_max_tokens_the_answer_is_capped_at_what_the_budget_left_pays(
+    catalogue, fake_openrouter, user_api, user, budget
+):
     budget(user, daily="0.0006")  # 1000 completion tokens, less the prompt
 
     response = user_api.post(TEXT, {"prompt": "Say hi", "model": MINI}, format="json")
@@ -118,8 +121,9 @@ def test_without_max_tokens_the_answer_is_capped_at_what_the_budget_left_pays(ca
     assert Generation.objects.get().params["max_tokens"] == cap
 
 
-def test_without_max_tokens_a_budget_with_room_for_only_a_few_tokens_refuses(catalogue, fake_openrouter, user_api,
-                                                                             user, budget):
+def test_without_max_tokens_a_budget_with_room_for_only_a_few_tokens_refuses(
+    catalogue, fake_openrouter, user_api, user, budget
+):
     budget(user, daily="0.00002")  # about 30 completion tokens
 
     response = user_api.post(TEXT, {"prompt": "Say hi", "model": MINI}, format="json")
@@ -141,8 +145,9 @@ def test_a_free_model_without_max_tokens_is_not_capped(catalogue, fake_openroute
 def test_a_failed_call_releases_its_reservation(catalogue, fault_model, user_api, user, budget):
     budget(user, daily="1.00")
 
-    response = user_api.post(TEXT, {"prompt": "hi", "model": fault_model("server_error"), "max_tokens": 100},
-                             format="json")
+    response = user_api.post(
+        TEXT, {"prompt": "hi", "model": fault_model("server_error"), "max_tokens": 100}, format="json"
+    )
 
     assert response.status_code == 502
     held = Reservation.objects.get()
@@ -191,13 +196,14 @@ def test_the_budget_resets_at_the_utc_day_boundary(catalogue, user_api, user, bu
 
 
 def test_spent_counts_by_utc_day_and_month():
-    from billing.selectors import periods as at
-    from datetime import datetime, timezone as tz
+    from datetime import datetime
 
-    p = at(datetime(2025, 1, 31, 23, 59, 59, tzinfo=tz.utc))
-    assert p.day_end == datetime(2025, 2, 1, tzinfo=tz.utc) and p.month_end == datetime(2025, 2, 1, tzinfo=tz.utc)
-    p = at(datetime(2024, 12, 15, 12, tzinfo=tz.utc))
-    assert p.month_start == datetime(2024, 12, 1, tzinfo=tz.utc) and p.month_end == datetime(2025, 1, 1, tzinfo=tz.utc)
+    from billing.selectors import periods as at
+
+    p = at(datetime(2025, 1, 31, 23, 59, 59, tzinfo=UTC))
+    assert p.day_end == datetime(2025, 2, 1, tzinfo=UTC) and p.month_end == datetime(2025, 2, 1, tzinfo=UTC)
+    p = at(datetime(2024, 12, 15, 12, tzinfo=UTC))
+    assert p.month_start == datetime(2024, 12, 1, tzinfo=UTC) and p.month_end == datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def test_the_monthly_budget_counts_earlier_days_of_the_month(user, budget, spent):
@@ -215,8 +221,9 @@ def test_the_monthly_budget_counts_earlier_days_of_the_month(user, budget, spent
     assert totals.spent_today == Decimal("0.20")
 
 
-def test_a_streamed_answer_that_ends_past_its_reservation_counts_in_full(catalogue, fake_openrouter, stream_post,
-                                                                         user, budget):
+def test_a_streamed_answer_that_ends_past_its_reservation_counts_in_full(
+    catalogue, fake_openrouter, stream_post, user, budget
+):
     # Our catalogue under-prices the model ten-fold; the provider bills its own price.
     ProviderModel.objects.filter(pk=MINI).update(pricing={"prompt": "0.000000015", "completion": "0.00000006"})
     budget(user, daily="1.00")
@@ -241,19 +248,22 @@ def test_a_stream_refused_by_the_budget_is_a_plain_402(catalogue, fake_openroute
 def test_a_stream_failing_mid_answer_releases(catalogue, fault_model, stream_post, user, budget):
     budget(user, daily="1.00")
 
-    status, _, body = stream_post(TEXT, {"prompt": "hi", "model": fault_model("stream_error"), "max_tokens": 50,
-                                         "stream": True})
+    status, _, body = stream_post(
+        TEXT, {"prompt": "hi", "model": fault_model("stream_error"), "max_tokens": 50, "stream": True}
+    )
 
     assert status == 200 and "event: error" in body
     assert Reservation.objects.get().status == S.RELEASED
 
 
-def test_images_reserve_price_times_n_and_are_refused_when_they_do_not_fit(catalogue, fake_openrouter, user_api,
-                                                                           user, budget):
+def test_images_reserve_price_times_n_and_are_refused_when_they_do_not_fit(
+    catalogue, fake_openrouter, user_api, user, budget
+):
     budget(user, daily="0.10")
 
-    refused = user_api.post(IMAGES, {"prompt": "a cat", "model": "black-forest-labs/flux-1.1-pro", "n": 3},
-                            format="json")
+    refused = user_api.post(
+        IMAGES, {"prompt": "a cat", "model": "black-forest-labs/flux-1.1-pro", "n": 3}, format="json"
+    )
     assert refused.status_code == 402, refused.content
     assert refused.json()["cost"] == "0.12" and "fewer images" in refused.json()["detail"]
 

@@ -1,5 +1,6 @@
 """GET/PUT /api/users/{id}/limits, the admin panel's page and the Django admin: who may
 read and change a user's budgets, and what they accept."""
+
 from decimal import Decimal
 
 import pytest
@@ -18,12 +19,19 @@ def url(user):
 # ------------------------------------------------------------------ authorization matrix
 
 
-@pytest.mark.parametrize("who, method, expected", [
-    ("anonymous", "get", 401), ("anonymous", "put", 401),
-    ("self", "get", 200), ("self", "put", 403),
-    ("other user", "get", 403), ("other user", "put", 403),
-    ("admin", "get", 200), ("admin", "put", 200),
-])
+@pytest.mark.parametrize(
+    "who, method, expected",
+    [
+        ("anonymous", "get", 401),
+        ("anonymous", "put", 401),
+        ("self", "get", 200),
+        ("self", "put", 403),
+        ("other user", "get", 403),
+        ("other user", "put", 403),
+        ("admin", "get", 200),
+        ("admin", "put", 200),
+    ],
+)
 def test_authorization_matrix(client_for, user, other_user, admin_user, who, method, expected):
     caller = {"anonymous": None, "self": user, "other user": other_user, "admin": admin_user}[who]
     client = client_for(caller)
@@ -78,15 +86,18 @@ def test_a_user_reads_their_own_standing(client_for, user, budget, spent):
     assert body["daily"] == {**body["daily"], "budget_usd": "1.00", "spent_usd": "0.25", "left_usd": "0.75"}
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"daily_budget_usd": "lots", "monthly_budget_usd": None}, "daily_budget_usd"),
-    ({"daily_budget_usd": "-1", "monthly_budget_usd": None}, "daily_budget_usd"),
-    ({"daily_budget_usd": 1.5, "monthly_budget_usd": None}, "daily_budget_usd"),
-    ({"daily_budget_usd": None, "monthly_budget_usd": "1e9"}, "monthly_budget_usd"),
-    ({"daily_budget_usd": None, "monthly_budget_usd": "0.123456789"}, "monthly_budget_usd"),
-    ({"daily_budget_usd": None}, "monthly_budget_usd"),
-    ({"daily_budget_usd": "NaN", "monthly_budget_usd": None}, "daily_budget_usd"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"daily_budget_usd": "lots", "monthly_budget_usd": None}, "daily_budget_usd"),
+        ({"daily_budget_usd": "-1", "monthly_budget_usd": None}, "daily_budget_usd"),
+        ({"daily_budget_usd": 1.5, "monthly_budget_usd": None}, "daily_budget_usd"),
+        ({"daily_budget_usd": None, "monthly_budget_usd": "1e9"}, "monthly_budget_usd"),
+        ({"daily_budget_usd": None, "monthly_budget_usd": "0.123456789"}, "monthly_budget_usd"),
+        ({"daily_budget_usd": None}, "monthly_budget_usd"),
+        ({"daily_budget_usd": "NaN", "monthly_budget_usd": None}, "daily_budget_usd"),
+    ],
+)
 def test_bad_values_are_a_400_naming_the_field(client_for, admin_user, user, body, field):
     response = client_for(admin_user).put(url(user), body, format="json")
     assert response.status_code == 400, response.content

@@ -1,4 +1,5 @@
 """billing.selectors.limits_of_users: user_limits of many users in one query."""
+
 from decimal import Decimal
 
 import pytest

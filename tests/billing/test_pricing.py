@@ -1,4 +1,5 @@
 """The largest likely cost of a request, from catalogue prices; unknown prices are refused."""
+
 from decimal import Decimal
 
 import pytest
@@ -24,10 +25,16 @@ def test_free_completions_have_no_token_cap():
     assert price.cost(10_000) == 0 and price.affordable_tokens(Decimal("0")) is None
 
 
-@pytest.mark.parametrize("prices", [
-    {}, {"prompt": "0.000001"}, {"prompt": "-1", "completion": "-1"}, {"prompt": "abc", "completion": "0"},
-    {"prompt": "NaN", "completion": "0"},
-])
+@pytest.mark.parametrize(
+    "prices",
+    [
+        {},
+        {"prompt": "0.000001"},
+        {"prompt": "-1", "completion": "-1"},
+        {"prompt": "abc", "completion": "0"},
+        {"prompt": "NaN", "completion": "0"},
+    ],
+)
 def test_missing_unreadable_or_variable_text_prices_are_unknown(prices):
     with pytest.raises(pricing.PriceUnknown):
         pricing.text_price(entry(pricing=prices), prompt="hi", system="")
@@ -41,8 +48,11 @@ def test_image_cost_is_price_times_n_on_the_images_route():
 def test_chat_route_images_add_prompt_and_answer_tokens_per_call():
     model = entry(pricing={"prompt": "0.0000003", "completion": "0.0000025", "image": "0.039"}, image_route="chat")
     cost, _ = pricing.image_cost(model, prompt="a cat", n=2)
-    each = (Decimal("0.039") + Decimal("0.0000003") * pricing.prompt_tokens_upper("a cat")
-            + Decimal("0.0000025") * pricing.IMAGE_COMPLETION_TOKENS)
+    each = (
+        Decimal("0.039")
+        + Decimal("0.0000003") * pricing.prompt_tokens_upper("a cat")
+        + Decimal("0.0000025") * pricing.IMAGE_COMPLETION_TOKENS
+    )
     assert cost == pricing.usd(each * 2)
 
 

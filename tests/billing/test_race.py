@@ -1,5 +1,6 @@
 """Concurrent requests at the edge of a budget, with real threads (each its own database
 connection): they reserve exactly what fits, never more, on either store."""
+
 from decimal import Decimal
 
 import pytest
@@ -8,8 +9,8 @@ from billing import services
 from billing.models import Reservation, UserBudget
 from catalogue.models import ProviderModel
 from core.errors import BudgetExceeded
-from tests.support.threads import run_at_once
 from tests.factories import UserFactory
+from tests.support.threads import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 20
@@ -20,6 +21,7 @@ MODEL = ProviderModel(id="test/ten-cents", pricing={"image": "0.10"}, image_rout
 def _reserve(user):
     def call():
         return services.reserve_images(user=user, entry=MODEL, prompt="a cat", n=1)
+
     return call
 
 
@@ -38,9 +40,15 @@ def test_twenty_requests_at_the_edge_reserve_exactly_what_fits():
 
 def test_the_race_counts_earlier_spend_and_users_without_a_row_yet():
     user = UserFactory()
-    Reservation.objects.create(user=user, kind="text", model="x", amount_reserved=Decimal("0.35"),
-                               amount_settled=Decimal("0.35"), status="settled",
-                               expires_at="2999-01-01T00:00:00Z")
+    Reservation.objects.create(
+        user=user,
+        kind="text",
+        model="x",
+        amount_reserved=Decimal("0.35"),
+        amount_settled=Decimal("0.35"),
+        status="settled",
+        expires_at="2999-01-01T00:00:00Z",
+    )
     from django.test import override_settings
 
     with override_settings(DEFAULT_MONTHLY_BUDGET_USD=Decimal("1.00")):

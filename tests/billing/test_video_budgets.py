@@ -1,4 +1,5 @@
 """Video jobs reserve price per second x duration at creation and settle when they end."""
+
 from decimal import Decimal
 
 import pytest
@@ -32,8 +33,9 @@ def test_a_job_that_does_not_fit_is_a_402_and_no_job(catalogue, user_api, user, 
     assert not VideoJob.objects.exists() and not Reservation.objects.exists() and sent_tasks == []
 
 
-def test_a_job_reserves_at_creation_and_settles_at_the_providers_cost(catalogue, fake, user, budget,
-                                                                       django_capture_on_commit_callbacks):
+def test_a_job_reserves_at_creation_and_settles_at_the_providers_cost(
+    catalogue, fake, user, budget, django_capture_on_commit_callbacks
+):
     budget(user, daily="5.00")
     with django_capture_on_commit_callbacks(execute=False):
         job = _create(user, duration=4)
@@ -94,8 +96,9 @@ def test_the_video_page_shows_the_budget_message(catalogue, client, user, budget
     budget(user, daily="1.00")
     client.force_login(user)
 
-    response = client.post("/generate/video", {"generation_type": "text_to_video", "model": VEO, "prompt": "waves",
-                                               "duration": "8"})
+    response = client.post(
+        "/generate/video", {"generation_type": "text_to_video", "model": VEO, "prompt": "waves", "duration": "8"}
+    )
 
     assert response.status_code == 402, response.content[:500]
     assert "daily budget of $1.00" in response.content.decode()

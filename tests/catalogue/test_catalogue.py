@@ -1,5 +1,6 @@
 """The model catalogue: sync from the offline double over real HTTP, the command, the
 API the pickers use, and the lookup other apps validate against."""
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command

@@ -1,6 +1,7 @@
 """The catalogue entries a web process keeps (CATALOGUE_CACHE_SECONDS): read once per
 period, forgotten at once after this process's own changes, and another process's
 direct change seen once the period is over."""
+
 import time
 
 import pytest

@@ -2,6 +2,7 @@
 admin panel and the Django admin; what the pickers and GET /api/models offer; what the
 generation and video APIs refuse; and syncs that respect MODELS_ENABLED_BY_DEFAULT and
 never overwrite the switches."""
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -31,6 +32,7 @@ def _listed(client, kind):
 
 
 # ------------------------------------------------------------------ PATCH /api/models/{id}
+
 
 @pytest.fixture
 def actors(db):
@@ -75,6 +77,7 @@ def test_model_switches_refuse_bad_bodies_and_unknown_models(catalogue, admin_us
 
 # ------------------------------------------------------------------ what is offered
 
+
 def test_pickers_api_hides_disabled_and_admins_only_models_from_users(catalogue, user, admin_user):
     _switch(TEXT, enabled=False)
     _switch("fake/echo", admins_only=True)
@@ -93,7 +96,9 @@ def test_catalogue_list_filters_for_the_given_user_only():
     ProviderModelFactory(id="a/admins", admins_only=True)
     user, admin = UserFactory(), AdminFactory()
 
-    ids = lambda **kw: set(selectors.catalogue_list(kind="text", **kw).values_list("pk", flat=True))
+    def ids(**kw):
+        return set(selectors.catalogue_list(kind="text", **kw).values_list("pk", flat=True))
+
     assert ids(user=user) == {"a/on"}
     assert ids(user=admin) == {"a/on", "a/admins"}
     assert ids() == {"a/on", "a/off", "a/admins"}  # no user: the whole catalogue (admin panel)
@@ -117,6 +122,7 @@ def test_pages_pickers_offer_only_the_models_the_person_may_use(catalogue, user,
 
 # ------------------------------------------------------------------ what is refused
 
+
 def test_catalogue_entry_refuses_disabled_and_admins_only_models_naming_the_field():
     ProviderModelFactory(id="a/off", enabled=False)
     ProviderModelFactory(id="a/admins", admins_only=True)
@@ -137,8 +143,9 @@ def test_generation_apis_refuse_a_disabled_model_on_the_model_field(catalogue, f
     api = bearer_client(user)
 
     text = api.post("/api/generate/text", {"prompt": "hi", "model": TEXT}, format="json")
-    image = api.post("/api/generate/image", {"prompt": "a fox", "model": "google/gemini-2.5-flash-image"},
-                     format="json")
+    image = api.post(
+        "/api/generate/image", {"prompt": "a fox", "model": "google/gemini-2.5-flash-image"}, format="json"
+    )
     video = api.post("/api/generate/video", {"prompt": "a fox", "model": VIDEO}, format="json")
 
     assert text.status_code == 400 and "disabled" in text.json()["model"][0]
@@ -155,14 +162,14 @@ def test_admins_only_models_are_refused_to_users_and_served_to_admins(catalogue,
     _switch("fake/echo", admins_only=True)
 
     refused = bearer_client(user).post("/api/generate/text", {"prompt": "hi", "model": "fake/echo"}, format="json")
-    served = bearer_client(admin_user).post("/api/generate/text", {"prompt": "hi", "model": "fake/echo"},
-                                            format="json")
+    served = bearer_client(admin_user).post("/api/generate/text", {"prompt": "hi", "model": "fake/echo"}, format="json")
 
     assert refused.status_code == 400 and "administrators only" in refused.json()["model"][0]
     assert served.status_code == 200, served.content
 
 
 # ------------------------------------------------------------------ the sync
+
 
 def test_new_models_start_enabled_by_default(fake_openrouter, settings):
     assert settings.MODELS_ENABLED_BY_DEFAULT is True
@@ -199,6 +206,7 @@ def test_later_syncs_keep_the_administrators_switches(fake_openrouter, settings)
 
 # ------------------------------------------------------------------ the admin panel and Django admin
 
+
 def test_admin_panel_lists_models_with_prices_and_switches(catalogue, admin_user, user):
     panel = Client()
     panel.force_login(admin_user)
@@ -231,12 +239,22 @@ def test_django_admin_edits_the_switches_in_the_list(admin_user):
     page = client.get("/admin/catalogue/providermodel/")
     assert page.status_code == 200 and 'name="form-0-enabled"' in page.content.decode()
 
-    response = client.post("/admin/catalogue/providermodel/", {
-        "form-TOTAL_FORMS": "2", "form-INITIAL_FORMS": "2", "form-MIN_NUM_FORMS": "0", "form-MAX_NUM_FORMS": "1000",
-        "form-0-id": "a/one", "form-0-enabled": "", "form-0-admins_only": "on",
-        "form-1-id": "a/two", "form-1-enabled": "on", "form-1-admins_only": "",
-        "_save": "Save",
-    })
+    response = client.post(
+        "/admin/catalogue/providermodel/",
+        {
+            "form-TOTAL_FORMS": "2",
+            "form-INITIAL_FORMS": "2",
+            "form-MIN_NUM_FORMS": "0",
+            "form-MAX_NUM_FORMS": "1000",
+            "form-0-id": "a/one",
+            "form-0-enabled": "",
+            "form-0-admins_only": "on",
+            "form-1-id": "a/two",
+            "form-1-enabled": "on",
+            "form-1-admins_only": "",
+            "_save": "Save",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     one, two = ProviderModel.objects.get(pk="a/one"), ProviderModel.objects.get(pk="a/two")

@@ -1,4 +1,5 @@
 """The conversations API: who may do what, turns whole and streamed, regenerate, trimming."""
+
 import pytest
 from asgiref.sync import async_to_sync
 
@@ -25,27 +26,47 @@ def chat_requests(fake):
 # ------------------------------------------------------------------ authorization
 
 
-@pytest.mark.parametrize("method,url", [
-    ("get", LIST), ("post", LIST), ("get", "detail"), ("patch", "detail"), ("delete", "detail"),
-    ("post", "messages"), ("post", "regenerate"),
-])
+@pytest.mark.parametrize(
+    "method,url",
+    [
+        ("get", LIST),
+        ("post", LIST),
+        ("get", "detail"),
+        ("patch", "detail"),
+        ("delete", "detail"),
+        ("post", "messages"),
+        ("post", "regenerate"),
+    ],
+)
 def test_anonymous_is_refused_everywhere(client_for, conversation, method, url):
     answer = Message.objects.create(conversation=conversation, role="assistant", content="x")
-    url = {"detail": detail(conversation), "messages": messages_url(conversation),
-           "regenerate": f"{messages_url(conversation)}/{answer.pk}/regenerate"}.get(url, url)
+    url = {
+        "detail": detail(conversation),
+        "messages": messages_url(conversation),
+        "regenerate": f"{messages_url(conversation)}/{answer.pk}/regenerate",
+    }.get(url, url)
     response = getattr(client_for(None), method)(url, {}, format="json")
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("method,url", [
-    ("get", "detail"), ("patch", "detail"), ("delete", "detail"), ("post", "messages"), ("post", "regenerate"),
-])
-def test_another_user_gets_404_and_changes_nothing(client_for, conversation, other_user, fake_openrouter,
-                                                   method, url):
+@pytest.mark.parametrize(
+    "method,url",
+    [
+        ("get", "detail"),
+        ("patch", "detail"),
+        ("delete", "detail"),
+        ("post", "messages"),
+        ("post", "regenerate"),
+    ],
+)
+def test_another_user_gets_404_and_changes_nothing(client_for, conversation, other_user, fake_openrouter, method, url):
     Message.objects.create(conversation=conversation, role="user", content="q")
     answer = Message.objects.create(conversation=conversation, role="assistant", content="x")
-    url = {"detail": detail(conversation), "messages": messages_url(conversation),
-           "regenerate": f"{messages_url(conversation)}/{answer.pk}/regenerate"}[url]
+    url = {
+        "detail": detail(conversation),
+        "messages": messages_url(conversation),
+        "regenerate": f"{messages_url(conversation)}/{answer.pk}/regenerate",
+    }[url]
     response = getattr(client_for(other_user), method)(url, {"content": "hi", "title": "mine"}, format="json")
     assert response.status_code == 404
     conversation.refresh_from_db()
@@ -100,7 +121,9 @@ def test_the_list_is_newest_first_searchable_and_paged(user_api, user, catalogue
     now = timezone.now()
     for i in range(25):
         title = f"Topic {i} {'river' if i % 5 == 0 else ''}"
-        Conversation.objects.create(owner=user, model_id="fake/echo", title=title, updated_at=now + timedelta(minutes=i))
+        Conversation.objects.create(
+            owner=user, model_id="fake/echo", title=title, updated_at=now + timedelta(minutes=i)
+        )
     first = user_api.get(LIST).json()
     assert first["count"] == 25 and len(first["results"]) == 20
     assert first["results"][0]["title"].startswith("Topic 24")
@@ -118,8 +141,9 @@ def test_a_turn_answers_with_the_whole_thread_and_titles_the_conversation(user_a
     assert body["message"]["role"] == "user" and body["answer"]["status"] == "completed"
     assert body["answer"]["content"].startswith("Offline answer from openai/gpt-4o-mini")
     assert "<p>" in body["answer"]["html"] and body["answer"]["usage"]["total_tokens"] > 0
-    second = user_api.post(messages_url(conversation), {"content": "And lakes?", "model": "fake/echo"},
-                           format="json").json()
+    second = user_api.post(
+        messages_url(conversation), {"content": "And lakes?", "model": "fake/echo"}, format="json"
+    ).json()
     assert second["answer"]["content"] == "And lakes?" and second["answer"]["model"] == "fake/echo"
 
     sent = [r.body["messages"] for r in chat_requests(fake_openrouter)]
@@ -194,10 +218,13 @@ def test_regenerate_replaces_the_last_answer(user_api, conversation, fake_openro
     turn = user_api.post(messages_url(conversation), {"content": "second"}, format="json").json()
     old = turn["answer"]["id"]
     first_answer = Message.objects.filter(role="assistant").order_by("id").first()
-    assert user_api.post(f"{messages_url(conversation)}/{first_answer.pk}/regenerate", {}, format="json") \
-        .status_code == 409
-    response = user_api.post(f"{messages_url(conversation)}/{old}/regenerate", {"model": "openai/gpt-4o-mini"},
-                             format="json")
+    assert (
+        user_api.post(f"{messages_url(conversation)}/{first_answer.pk}/regenerate", {}, format="json").status_code
+        == 409
+    )
+    response = user_api.post(
+        f"{messages_url(conversation)}/{old}/regenerate", {"model": "openai/gpt-4o-mini"}, format="json"
+    )
     assert response.status_code == 201, response.content
     new = response.json()
     assert new["id"] != old and new["model"] == "openai/gpt-4o-mini" and new["status"] == "completed"
@@ -234,8 +261,9 @@ def test_a_stream_refused_before_it_opens_is_a_plain_error(stream_post, conversa
 
 def test_a_stream_closed_midway_keeps_a_partial_answer(conversation, user):
     async def read_three_then_close():
-        stream = await services.message_stream_start(user=user, conversation_id=conversation.pk,
-                                                     content="A long answer please")
+        stream = await services.message_stream_start(
+            user=user, conversation_id=conversation.pk, content="A long answer please"
+        )
         pieces = stream.pieces()
         received = [await anext(pieces) for _ in range(3)]
         await stream.aclose()
@@ -247,12 +275,14 @@ def test_a_stream_closed_midway_keeps_a_partial_answer(conversation, user):
     assert "cut short" in answer.error and answer.generation.status == "partial"
     # The slot came back: another turn may start.
     from generation import capacity
+
     assert capacity._acquire(user.pk) == 1
 
 
 def test_a_new_turn_waits_for_a_pending_answer(user_api, conversation, fake_openrouter):
-    generation = Generation.objects.create(owner=conversation.owner, kind="text", model_id="fake/echo",
-                                           prompt="q", status="pending")
+    generation = Generation.objects.create(
+        owner=conversation.owner, kind="text", model_id="fake/echo", prompt="q", status="pending"
+    )
     Message.objects.create(conversation=conversation, role="user", content="q")
     Message.objects.create(conversation=conversation, role="assistant", status="pending", generation=generation)
     assert user_api.post(messages_url(conversation), {"content": "hi"}, format="json").status_code == 409

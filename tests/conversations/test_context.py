@@ -1,4 +1,5 @@
 """The trimming rule: the system prompt and the newest turns that fit the context."""
+
 import pytest
 
 from conversations import context
@@ -29,7 +30,9 @@ def test_budget_leaves_room_for_the_answer(settings):
 def test_a_thread_that_fits_is_sent_whole_after_the_system_prompt():
     thread = [user("one"), answer("two"), user("three")]
     assert context.fit_thread(system="sys", messages=thread, context_length=8192) == [
-        {"role": "system", "content": "sys"}, *thread]
+        {"role": "system", "content": "sys"},
+        *thread,
+    ]
 
 
 def test_the_oldest_turns_go_first_and_whole(settings):

@@ -1,5 +1,6 @@
 """Conversations in the history: one entry each (answers, regenerated ones too, are not
 listed again as loose generations), interleaved with generations by time."""
+
 from datetime import timedelta
 
 import pytest
@@ -26,8 +27,9 @@ def three_turns_and_a_regenerate(user_api, conversation):
     conversation.save()
     for content in ("first question", "second question"):
         answer = user_api.post(messages_url(conversation), {"content": content}, format="json").json()["answer"]
-    assert user_api.post(f"{messages_url(conversation)}/{answer['id']}/regenerate", {},
-                         format="json").status_code == 201
+    assert (
+        user_api.post(f"{messages_url(conversation)}/{answer['id']}/regenerate", {}, format="json").status_code == 201
+    )
 
 
 def entries(html: str) -> int:
@@ -69,8 +71,9 @@ def test_history_pages_through_both_kinds(web, user, settings):
     now = timezone.now()
     for i in range(15):
         GenerationFactory(owner=user, prompt=f"generation {i}", created_at=now - timedelta(minutes=2 * i))
-        Conversation.objects.create(owner=user, model_id="fake/echo", title=f"conversation {i}",
-                                    updated_at=now - timedelta(minutes=2 * i + 1))
+        Conversation.objects.create(
+            owner=user, model_id="fake/echo", title=f"conversation {i}", updated_at=now - timedelta(minutes=2 * i + 1)
+        )
     first, second = (web.get(f"/history?page={n}").content.decode() for n in (1, 2))
     assert entries(first) == 20 and entries(second) == 10
     assert "conversation 9<" in first and "generation 10<" not in first and "generation 10<" in second
@@ -90,28 +93,29 @@ def test_the_dashboards_recent_list_shows_conversations(web, user_api, user, con
 
     recent = sections.dashboard_context(request)["recent"]
     assert [entry.conversation.pk if entry.conversation else entry.generation.prompt for entry in recent] == [
-        conversation.pk, "a text of mine"]
+        conversation.pk,
+        "a text of mine",
+    ]
     dashboard = web.get("/").content.decode()
-    recent_list = dashboard[dashboard.index('data-testid="recent-generations"'):]
+    recent_list = dashboard[dashboard.index('data-testid="recent-generations"') :]
     assert f'href="/conversations/{conversation.pk}"' in recent_list and "4 messages" in recent_list
 
 
-def test_deleting_a_conversation_gives_its_answers_back_to_the_history(web, user_api, user, conversation,
-                                                                       fake_openrouter):
+def test_deleting_a_conversation_gives_its_answers_back_to_the_history(
+    web, user_api, user, conversation, fake_openrouter
+):
     three_turns_and_a_regenerate(user_api, conversation)
     web.post(f"/conversations/{conversation.pk}/delete")
     assert Generation.objects.filter(owner=user, conversation__isnull=True).count() == 3
     assert entries(web.get("/history").content.decode()) == 3
 
 
-def test_the_api_keeps_listing_every_generation_with_its_conversation(user_api, user, conversation,
-                                                                      fake_openrouter):
+def test_the_api_keeps_listing_every_generation_with_its_conversation(user_api, user, conversation, fake_openrouter):
     three_turns_and_a_regenerate(user_api, conversation)
     GenerationFactory(owner=user, prompt="loose")
     body = user_api.get("/api/generations").json()
     assert body["count"] == 4
-    assert sorted(row["conversation_id"] for row in body["results"] if row["conversation_id"]) == \
-        [conversation.pk] * 3
+    assert sorted(row["conversation_id"] for row in body["results"] if row["conversation_id"]) == [conversation.pk] * 3
     assert user_api.get("/api/generations?kind=conversation").status_code == 400
 
 

@@ -1,4 +1,5 @@
 """The conversation pages: your list beside the thread, plain forms for new/rename/delete."""
+
 import pytest
 
 from conversations.models import Conversation, Message

@@ -1,4 +1,5 @@
 """Studio's URLs plus endpoints that fail, for the error-answer tests."""
+
 from django.urls import path
 
 from config.urls import handler400, handler403, handler404, handler500  # noqa: F401

@@ -1,5 +1,6 @@
 """Every answer under /api/ is JSON: unknown paths, wrong methods, unknown formats and
 server errors; the site's other paths keep their HTML pages. /api/ itself lists the API."""
+
 import json
 
 import pytest
@@ -11,8 +12,13 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-UNKNOWN_API_PATHS = ["/api/nothing", "/api/generate/video/abc/status", "/api/generations/abc",
-                     "/api/users/me/extra", "/api/auth/"]
+UNKNOWN_API_PATHS = [
+    "/api/nothing",
+    "/api/generate/video/abc/status",
+    "/api/generations/abc",
+    "/api/users/me/extra",
+    "/api/auth/",
+]
 
 
 def _json(response):
@@ -83,9 +89,11 @@ def test_error_handlers_answer_json_for_api_paths_only():
     from core import api
 
     factory = RequestFactory()
-    for handler, exc, status in ((api.bad_request, SuspiciousOperation(), 400),
-                                 (api.permission_denied, PermissionDenied(), 403),
-                                 (api.page_not_found, Http404(), 404)):
+    for handler, exc, status in (
+        (api.bad_request, SuspiciousOperation(), 400),
+        (api.permission_denied, PermissionDenied(), 403),
+        (api.page_not_found, Http404(), 404),
+    ):
         assert handler(factory.get("/api/x"), exc)["Content-Type"] == "application/json"
         assert handler(factory.get("/api/x"), exc).status_code == status
         assert handler(factory.get("/x"), exc)["Content-Type"].startswith("text/html")

@@ -1,15 +1,39 @@
 """The dependency rules of docs/DESIGN.md, checked on the source: no import cycles among
 the project's modules, and the arrows pointing one way."""
+
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("accounts", "admin_panel", "billing", "catalogue", "config", "conversations", "core", "django_duckdb",
-            "gateway", "generation", "openrouter", "usage", "videos")
-APPS = {"accounts", "admin_panel", "billing", "catalogue", "conversations", "core", "gateway", "generation",
-        "usage", "videos"}
+PACKAGES = (
+    "accounts",
+    "admin_panel",
+    "billing",
+    "catalogue",
+    "config",
+    "conversations",
+    "core",
+    "django_duckdb",
+    "gateway",
+    "generation",
+    "openrouter",
+    "usage",
+    "videos",
+)
+APPS = {
+    "accounts",
+    "admin_panel",
+    "billing",
+    "catalogue",
+    "conversations",
+    "core",
+    "gateway",
+    "generation",
+    "usage",
+    "videos",
+}
 
 
 def _module_name(path: Path) -> str:

@@ -1,4 +1,5 @@
 """The filesystem broker transport the embedded setup uses (config.broker)."""
+
 import multiprocessing
 
 import pytest
@@ -15,17 +16,23 @@ def connection(tmp_path):
     folder = tmp_path / "queue"
     folder.mkdir()
     (tmp_path / "control").mkdir()
-    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "store_processed": False,
-               "control_folder": str(tmp_path / "control"),
-               "polling_interval": 0.01}
+    options = {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "store_processed": False,
+        "control_folder": str(tmp_path / "control"),
+        "polling_interval": 0.01,
+    }
     with Connection("filesystem://", transport=TRANSPORT, transport_options=options) as conn:
         conn.folder = folder
         yield conn
 
 
 def test_settings_select_it_for_the_filesystem_broker_only(tmp_path):
-    script = ("from config.celery import app; c = app.connection_for_write(); "
-              "print(type(c.transport).__module__); c.release()")
+    script = (
+        "from config.celery import app; c = app.connection_for_write(); "
+        "print(type(c.transport).__module__); c.release()"
+    )
     for url, expected in (("filesystem://", "config.broker"), ("redis://127.0.0.1:1/0", "kombu.transport.redis")):
         result = run_manage("shell", "-c", script, env={"DATA_DIR": str(tmp_path), "CELERY_BROKER_URL": url})
         assert result.returncode == 0, result.stderr
@@ -47,8 +54,10 @@ def test_messages_published_by_other_processes_while_consuming_arrive_whole(conn
     (Kombu's stock transport fails this within a few hundred messages.)"""
     total, publishers = 2000, 4
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=publish, args=(connection.as_uri(), connection.transport_options,
-                                                       i, publishers, total)) for i in range(publishers)]
+    processes = [
+        context.Process(target=publish, args=(connection.as_uri(), connection.transport_options, i, publishers, total))
+        for i in range(publishers)
+    ]
     consumer = connection.SimpleQueue(QUEUE)
     for process in processes:
         process.start()

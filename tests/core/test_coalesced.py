@@ -1,4 +1,5 @@
 """core.db.Coalesced: the items of concurrent callers in one database step."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """Content-Security-Policy: every answer carries it, and no page needs more than it allows
 (no inline script or on*= handler in the templates, Swagger UI's start-up script a URL)."""
+
 import re
 
 import pytest
@@ -53,9 +54,18 @@ def test_every_answer_carries_the_policy(client, path):
 def test_signed_in_pages_carry_the_policy_and_no_inline_code(web, user):
     generation = GenerationFactory(owner=user, text="Some *answer*")
     job = VideoJobFactory(owner=user)
-    paths = [reverse(name) for name in ("dashboard", "generation:text", "generation:image",
-                                         "generation:history", "videos:generate", "videos:gallery",
-                                         "accounts:profile")]
+    paths = [
+        reverse(name)
+        for name in (
+            "dashboard",
+            "generation:text",
+            "generation:image",
+            "generation:history",
+            "videos:generate",
+            "videos:gallery",
+            "accounts:profile",
+        )
+    ]
     paths += [reverse("generation:detail", args=[generation.pk]), reverse("videos:job", args=[job.pk])]
     for path in paths:
         response = web.get(path)
@@ -91,8 +101,13 @@ def test_swagger_ui_loads_its_start_up_script_from_a_url(client):
 def test_admin_and_browsable_api_need_no_inline_script(client):
     admin = AdminFactory()
     client.force_login(admin)
-    for path in ["/admin/", "/admin/accounts/user/", f"/admin/accounts/user/{admin.pk}/change/", "/api/",
-                 "/api/users/me"]:
+    for path in [
+        "/admin/",
+        "/admin/accounts/user/",
+        f"/admin/accounts/user/{admin.pk}/change/",
+        "/api/",
+        "/api/users/me",
+    ]:
         response = client.get(path, HTTP_ACCEPT="text/html")
         assert response.status_code == 200, path
         assert policy(response)["script-src"] == "'self'", path

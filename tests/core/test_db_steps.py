@@ -2,6 +2,7 @@
 (WEB_DB_THREADS=pool): at most WEB_DB_CONCURRENCY at once on a shared pool, the
 request's context variables visible, errors raised to the awaiting request, and the
 connection given back (closed on DuckDB, kept by the pool thread on PostgreSQL)."""
+
 from __future__ import annotations
 
 import asyncio

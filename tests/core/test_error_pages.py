@@ -1,4 +1,5 @@
 """Error pages carry the site's look and a way back, with DEBUG off."""
+
 import pytest
 from django.test import RequestFactory
 from django.views.defaults import server_error

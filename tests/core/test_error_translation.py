@@ -1,5 +1,6 @@
 """core.http is the one place where errors become status codes: every domain error class
 of every app and every provider error class goes through it, and gets a status."""
+
 import importlib
 import inspect
 import pkgutil
@@ -11,9 +12,11 @@ from core.errors import DomainError, ErrorKind, describe_failure
 from core.http import STATUS_FOR_KIND, error_answer
 from openrouter import errors as provider
 
-PROJECT_APPS = [config.name for config in apps.get_app_configs() if not config.name.startswith(("django.", "rest_framework",
-                                                                                                "drf_spectacular", "csp",
-                                                                                                "whitenoise"))]
+PROJECT_APPS = [
+    config.name
+    for config in apps.get_app_configs()
+    if not config.name.startswith(("django.", "rest_framework", "drf_spectacular", "csp", "whitenoise"))
+]
 
 
 def _subclasses(base):
@@ -75,10 +78,17 @@ def test_every_provider_error_class_becomes_an_answer_with_a_message():
         assert describe_failure(exc).kind in STATUS_FOR_KIND
 
 
-@pytest.mark.parametrize("cls, status", [
-    (provider.ProviderRateLimited, 429), (provider.ProviderAuthError, 503), (provider.ProviderTimeout, 504),
-    (provider.ProviderUnavailable, 502), (provider.ProviderNotFound, 400), (provider.ProviderModerationRefused, 400),
-])
+@pytest.mark.parametrize(
+    "cls, status",
+    [
+        (provider.ProviderRateLimited, 429),
+        (provider.ProviderAuthError, 503),
+        (provider.ProviderTimeout, 504),
+        (provider.ProviderUnavailable, 502),
+        (provider.ProviderNotFound, 400),
+        (provider.ProviderModerationRefused, 400),
+    ],
+)
 def test_provider_errors_map_to_the_documented_statuses(cls, status):
     exc = cls.__new__(cls)
     Exception.__init__(exc, "x")

@@ -1,4 +1,5 @@
 """The site's icon: linked from every page, and where browsers look for it unasked."""
+
 from pathlib import Path
 
 import pytest

@@ -46,10 +46,16 @@ def test_healthz_names_an_unreachable_database_but_not_its_host_or_user(tmp_path
         "setup_test_environment(); r = Client().get('/healthz');"
         "print(json.dumps({'status': r.status_code, 'body': r.content.decode()}))"
     )
-    result = run_manage("shell", "-c", script, env={
-        "DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://nobodyuser@127.0.0.1:1/nonedb",
-        "LOG_LEVEL": "INFO",
-    })
+    result = run_manage(
+        "shell",
+        "-c",
+        script,
+        env={
+            "DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "postgres://nobodyuser@127.0.0.1:1/nonedb",
+            "LOG_LEVEL": "INFO",
+        },
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["status"] == 503

@@ -2,6 +2,7 @@
 cookies run on the event loop, the ones that may write (a changed session, stored
 messages, a CSRF check of a form) still run in a thread, and the deploy checks still see
 the security middleware."""
+
 from __future__ import annotations
 
 import re
@@ -50,8 +51,14 @@ def test_pages_and_api_pass_the_stack_without_threads(asgi_server, user, hooks_i
 
 def test_signing_in_and_out_saves_the_session_and_the_message_in_a_thread(asgi_server, user, hooks_in_threads):
     with httpx.Client(base_url=asgi_server.url, timeout=30) as client:
-        signed_in = client.post("/login", data={"csrfmiddlewaretoken": _csrf_token(client, "/login"),
-                                                "username": user.email, "password": DEFAULT_PASSWORD})
+        signed_in = client.post(
+            "/login",
+            data={
+                "csrfmiddlewaretoken": _csrf_token(client, "/login"),
+                "username": user.email,
+                "password": DEFAULT_PASSWORD,
+            },
+        )
         assert signed_in.status_code == 302, signed_in.text
         assert "sessionid" in client.cookies
         assert client.get("/users/profile").status_code == 200  # the saved session signs this request in
@@ -73,11 +80,14 @@ def test_a_form_post_without_the_csrf_token_is_refused(asgi_server, user):
     assert "sessionid" not in refused.cookies
 
 
-@pytest.mark.parametrize("missing, check_id", [
-    ("core.middleware.SecurityMiddleware", "core.W001"),
-    ("core.middleware.XFrameOptionsMiddleware", "core.W002"),
-    ("core.middleware.CsrfViewMiddleware", "core.W003"),
-])
+@pytest.mark.parametrize(
+    "missing, check_id",
+    [
+        ("core.middleware.SecurityMiddleware", "core.W001"),
+        ("core.middleware.XFrameOptionsMiddleware", "core.W002"),
+        ("core.middleware.CsrfViewMiddleware", "core.W003"),
+    ],
+)
 def test_the_deploy_check_names_missing_security_middleware(settings, missing, check_id):
     assert middleware.check_security_middleware() == []
     with override_settings(MIDDLEWARE=[path for path in settings.MIDDLEWARE if path != missing]):
@@ -85,7 +95,10 @@ def test_the_deploy_check_names_missing_security_middleware(settings, missing, c
 
 
 def test_the_deploy_check_accepts_djangos_own_classes(settings):
-    stock = ["django.middleware.security.SecurityMiddleware", "django.middleware.csrf.CsrfViewMiddleware",
-             "django.middleware.clickjacking.XFrameOptionsMiddleware"]
+    stock = [
+        "django.middleware.security.SecurityMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
     with override_settings(MIDDLEWARE=stock):
         assert middleware.check_security_middleware() == []

@@ -1,4 +1,5 @@
 """The registry of sections apps add to other apps' pages and to the admin stats."""
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -15,9 +16,11 @@ def registry(monkeypatch):
 
 
 def test_the_apps_register_their_page_sections_in_order():
-    assert sections.page_sections("dashboard") == ["generation/_dashboard_recent.html",
-                                                    "conversations/_dashboard_recent.html",
-                                                    "videos/_dashboard_recent.html"]
+    assert sections.page_sections("dashboard") == [
+        "generation/_dashboard_recent.html",
+        "conversations/_dashboard_recent.html",
+        "videos/_dashboard_recent.html",
+    ]
     assert sections.page_sections("profile") == ["generation/_usage_summary.html"]
 
 

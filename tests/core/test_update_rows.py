@@ -1,5 +1,6 @@
 """core.db.update_rows: each row's own values in one UPDATE, on both stores."""
-from datetime import datetime, timezone as dt_timezone
+
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -14,8 +15,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _values(index: int) -> dict:
-    return {"status": "completed", "text": f"answer {index} — ünïcode", "cost": Decimal(f"0.0000{index}123"),
-            "total_tokens": 10 + index, "finished_at": datetime(2026, 1, 2, 3, 4, index, tzinfo=dt_timezone.utc)}
+    return {
+        "status": "completed",
+        "text": f"answer {index} — ünïcode",
+        "cost": Decimal(f"0.0000{index}123"),
+        "total_tokens": 10 + index,
+        "finished_at": datetime(2026, 1, 2, 3, 4, index, tzinfo=UTC),
+    }
 
 
 def test_each_row_gets_its_own_values_in_one_statement():
@@ -23,8 +29,9 @@ def test_each_row_gets_its_own_values_in_one_statement():
     untouched = GenerationFactory(status="pending", text="as it was")
 
     with CaptureQueriesContext(connection) as queries:
-        written = update_rows(Generation, {row.pk: _values(i) for i, row in enumerate(rows)},
-                              where={"status": "pending"})
+        written = update_rows(
+            Generation, {row.pk: _values(i) for i, row in enumerate(rows)}, where={"status": "pending"}
+        )
 
     assert written == {row.pk for row in rows}
     assert len(queries.captured_queries) == 1
@@ -32,8 +39,12 @@ def test_each_row_gets_its_own_values_in_one_statement():
         row.refresh_from_db()
         expected = _values(index)
         assert (row.status, row.text, row.cost, row.total_tokens, row.finished_at) == (
-            expected["status"], expected["text"], expected["cost"], expected["total_tokens"],
-            expected["finished_at"])
+            expected["status"],
+            expected["text"],
+            expected["cost"],
+            expected["total_tokens"],
+            expected["finished_at"],
+        )
     untouched.refresh_from_db()
     assert untouched.status == "pending" and untouched.text == "as it was"
 

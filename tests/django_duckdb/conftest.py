@@ -7,6 +7,7 @@ transaction (DuckDB DDL is transactional). Tests with several processes run
 `tests.django_duckdb.settings_standalone` in subprocesses on a temporary file,
 whatever the project's store.
 """
+
 import os
 import subprocess
 import sys
@@ -17,9 +18,7 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
-duckdb_only = pytest.mark.skipif(
-    connection.vendor != "duckdb", reason="the default database is not DuckDB"
-)
+duckdb_only = pytest.mark.skipif(connection.vendor != "duckdb", reason="the default database is not DuckDB")
 
 
 def standalone_env(db_path, **extra):

@@ -3,6 +3,7 @@ Models used by the in-process tests, registered in an isolated app registry
 so the project's settings needn't install a test app. Their tables are created
 per test by the `duck_tables` fixture.
 """
+
 import uuid
 
 from django.db import models
@@ -45,9 +46,7 @@ with isolate_apps("django_duckdb", attr_name="apps") as test_apps:
             app_label = "django_duckdb"
             db_table = "duck_thing"
             constraints = [
-                models.CheckConstraint(
-                    condition=models.Q(small__gte=-100), name="duck_thing_small_floor"
-                ),
+                models.CheckConstraint(condition=models.Q(small__gte=-100), name="duck_thing_small_floor"),
                 models.UniqueConstraint(fields=["name", "day"], name="duck_thing_name_day"),
             ]
 

@@ -10,6 +10,7 @@ Small programs run as separate processes by the multi-process tests:
 They use tests.django_duckdb.settings_standalone (DUCKDB_TEST_NAME is the file)
 and print one JSON line with what happened.
 """
+
 import json
 import os
 import sys
@@ -26,17 +27,15 @@ def write(count, label, pause=0.0):
 
     errors = []
     owner = None
-    for attempt in range(50):
+    for _attempt in range(50):
         try:
-            owner, _ = Person.objects.get_or_create(
-                username=label, defaults={"email": f"{label}@example.org"}
-            )
+            owner, _ = Person.objects.get_or_create(username=label, defaults={"email": f"{label}@example.org"})
             break
         except OperationalError as exc:  # a concurrent first insert conflicted
             errors.append(("owner", str(exc)[:200]))
             time.sleep(0.05)
     errors.clear()
-    for i in range(count):
+    for _ in range(count):
         try:
             with transaction.atomic():
                 job = Job.objects.create(owner=owner, worker=label)
@@ -69,9 +68,7 @@ def serve(seconds, threads):
 
     from tests.django_duckdb.testapp.models import Person
 
-    user, _ = Person.objects.get_or_create(
-        username="web", defaults={"email": "web@example.org"}
-    )
+    user, _ = Person.objects.get_or_create(username="web", defaults={"email": "web@example.org"})
     login = Client()
     login.force_login(user)
     errors, counts = [], []
@@ -117,9 +114,7 @@ def count():
     result = {
         "jobs": Job.objects.count(),
         "done": Job.objects.filter(status="done").count(),
-        "by_worker": dict(
-            Job.objects.values_list("worker").annotate(n=django.db.models.Count("id"))
-        ),
+        "by_worker": dict(Job.objects.values_list("worker").annotate(n=django.db.models.Count("id"))),
     }
     connection.close()
     print(json.dumps(result))

@@ -3,6 +3,7 @@ Minimal settings for exercising django_duckdb on its own (subprocess tests,
 benchmarks): contrib apps, simplejwt's token blacklist and a test app with a
 custom user model. The database file comes from DUCKDB_TEST_NAME.
 """
+
 import os
 
 SECRET_KEY = "django-duckdb-tests"

@@ -1,4 +1,5 @@
 """The backend through the ORM: types, lookups, transactions, sequences, errors."""
+
 import datetime
 import decimal
 import uuid
@@ -8,7 +9,6 @@ import pytest
 from django.db import (
     DataError,
     IntegrityError,
-    OperationalError,
     ProgrammingError,
     connection,
     transaction,
@@ -49,7 +49,7 @@ def tx_models(duck_tables_transactional):
 
 
 def test_every_field_type_round_trips(models):
-    moment = datetime.datetime(2024, 3, 1, 12, 30, 15, 123456, tzinfo=datetime.timezone.utc)
+    moment = datetime.datetime(2024, 3, 1, 12, 30, 15, 123456, tzinfo=datetime.UTC)
     token = uuid.uuid4()
     owner = models.Owner.objects.create(name="ann")
     thing = models.Thing.objects.create(
@@ -86,7 +86,7 @@ def test_every_field_type_round_trips(models):
     assert got.amount == decimal.Decimal("1234567890.12")
     assert got.ratio == 0.1
     assert got.day == datetime.date(2024, 2, 29)
-    assert got.moment == moment and got.moment.tzinfo == datetime.timezone.utc
+    assert got.moment == moment and got.moment.tzinfo == datetime.UTC
     assert got.clock == datetime.time(23, 59, 59, 999999)
     assert got.duration == datetime.timedelta(days=3, hours=4, microseconds=5)
     assert got.token == token
@@ -160,12 +160,10 @@ def test_json_key_lookups(models):
 
 def test_dates_follow_the_current_time_zone(models):
     M = models.Thing
-    moment = datetime.datetime(2024, 1, 31, 23, 30, tzinfo=datetime.timezone.utc)
+    moment = datetime.datetime(2024, 1, 31, 23, 30, tzinfo=datetime.UTC)
     M.objects.create(name="a", moment=moment)
     with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):  # UTC+9: Feb 1, 08:30
-        row = M.objects.annotate(
-            h=ExtractHour("moment"), d=TruncDay("moment"), m=TruncMonth("moment")
-        ).get()
+        row = M.objects.annotate(h=ExtractHour("moment"), d=TruncDay("moment"), m=TruncMonth("moment")).get()
         assert row.h == 8
         assert row.d == datetime.datetime(2024, 2, 1, tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo"))
         assert row.m.month == 2
@@ -325,9 +323,7 @@ def test_sha_functions_duckdb_lacks_come_from_python(models):
     from django.db.models.functions import SHA224, SHA256, SHA384, SHA512
 
     models.Tag.objects.create(name="héllo")
-    row = models.Tag.objects.annotate(
-        **{f.__name__.lower(): f("name") for f in (SHA224, SHA256, SHA384, SHA512)}
-    ).get()
+    row = models.Tag.objects.annotate(**{f.__name__.lower(): f("name") for f in (SHA224, SHA256, SHA384, SHA512)}).get()
     for algorithm in ("sha224", "sha256", "sha384", "sha512"):
         assert getattr(row, algorithm) == hashlib.new(algorithm, b"h\xc3\xa9llo").hexdigest()
     digest = hashlib.sha512("héllo".encode()).hexdigest()
@@ -351,11 +347,7 @@ def test_group_by_an_expression_with_parameters(models):
 
     for small in (1, 2, 5, 7):
         models.Thing.objects.create(name=f"n{small}", small=small)
-    rows = (
-        models.Thing.objects.values(floor=Greatest("small", Value(4)))
-        .annotate(n=Count("pk"))
-        .order_by("floor")
-    )
+    rows = models.Thing.objects.values(floor=Greatest("small", Value(4))).annotate(n=Count("pk")).order_by("floor")
     assert list(rows) == [{"floor": 4, "n": 2}, {"floor": 5, "n": 1}, {"floor": 7, "n": 1}]
 
 

@@ -1,4 +1,5 @@
 """Write-write conflicts raise django_duckdb.errors.WriteConflict (errors.py)."""
+
 import threading
 
 import duckdb
@@ -35,8 +36,7 @@ def test_duckdb_conflicts_translate_to_write_conflict():
         error = dbapi.translate_error(duckdb.TransactionException(message))
         assert isinstance(error, WriteConflict) and str(error) == message
     unique = duckdb.TransactionException(
-        "TransactionContext Error: Failed to commit: PRIMARY KEY or UNIQUE "
-        'constraint violation: duplicate key "1"'
+        'TransactionContext Error: Failed to commit: PRIMARY KEY or UNIQUE constraint violation: duplicate key "1"'
     )
     assert isinstance(dbapi.translate_error(unique), dbapi.IntegrityError)
     other = duckdb.TransactionException("cannot rollback - no transaction is active")
@@ -44,7 +44,8 @@ def test_duckdb_conflicts_translate_to_write_conflict():
     # Another process holding the file is the process model's business, not a write conflict.
     locked = duckdb.TransactionException(
         'TransactionContext Error: Failed to commit: Could not set lock on file "x.duckdb.wal": '
-        "Conflicting lock is held in /usr/bin/python3 (PID 1)")
+        "Conflicting lock is held in /usr/bin/python3 (PID 1)"
+    )
     assert not isinstance(dbapi.translate_error(locked), WriteConflict)
 
 

@@ -41,9 +41,7 @@ def module_graph():
     graph = {}
     for module in sorted(modules):
         graph[module] = {
-            target
-            for target, _ in _imports(PACKAGE / f"{module}.py")
-            if target in modules and target != module
+            target for target, _ in _imports(PACKAGE / f"{module}.py") if target in modules and target != module
         }
     return graph
 
@@ -82,7 +80,6 @@ def test_no_private_names_imported_between_modules():
         if name.startswith("_")
     ]
     assert borrowed == []
-
 
 
 def test_errors_module_imports_nothing_from_the_project():

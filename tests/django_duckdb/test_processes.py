@@ -1,4 +1,5 @@
 """Real processes sharing one DuckDB file: migrations, turn-taking, timeouts."""
+
 import json
 import subprocess
 import sys
@@ -19,9 +20,7 @@ def migrated_file(tmp_path):
 
 def test_migrate_from_an_empty_file_and_no_missing_migrations(migrated_file):
     """contrib apps, simplejwt's token_blacklist and a custom user model."""
-    result = run_standalone(
-        ["-m", "django", "makemigrations", "--check", "--dry-run"], migrated_file
-    )
+    result = run_standalone(["-m", "django", "makemigrations", "--check", "--dry-run"], migrated_file)
     assert result.returncode == 0, result.stdout + result.stderr
     result = run_standalone(["-m", "django", "showmigrations", "--plan"], migrated_file)
     assert "[ ]" not in result.stdout
@@ -61,9 +60,7 @@ def test_waiting_too_long_names_the_holding_process(migrated_file):
     assert json.loads(line)["holding"]
     holder_pid = holder.pid
     started = time.monotonic()
-    result = run_standalone(
-        ["-m", "tests.django_duckdb.procs", "count"], migrated_file, DUCKDB_LOCK_TIMEOUT=1
-    )
+    result = run_standalone(["-m", "tests.django_duckdb.procs", "count"], migrated_file, DUCKDB_LOCK_TIMEOUT=1)
     waited = time.monotonic() - started
     holder.communicate(timeout=60)
     assert result.returncode != 0
@@ -106,7 +103,8 @@ def test_an_idle_process_gives_the_file_back(migrated_file):
     assert json.loads(idle.stdout.readline())["queried"]
     try:
         result = run_standalone(
-            ["-m", "tests.django_duckdb.procs", "count"], migrated_file,
+            ["-m", "tests.django_duckdb.procs", "count"],
+            migrated_file,
             DUCKDB_LOCK_TIMEOUT=15,
         )
         assert result.returncode == 0, result.stderr

@@ -1,4 +1,5 @@
 """The per-process instance registry, without Django (django_duckdb/registry.py)."""
+
 import os
 import threading
 import time

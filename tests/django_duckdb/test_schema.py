@@ -3,13 +3,14 @@ Migrations DuckDB can't do in place (its ALTER TABLE refuses most changes to
 a table with an index): the schema editor rebuilds the table, keeping rows,
 indexes and the primary key sequence.
 """
+
 import decimal
 
 import pytest
 from django.db import DataError, IntegrityError, connection, migrations, models, transaction
-from django.db.models.functions import Upper
 from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
+from django.db.models.functions import Upper
 
 from .conftest import duckdb_only
 
@@ -27,9 +28,7 @@ def apply(state, *operations):
 
 def columns(table):
     with connection.cursor() as cursor:
-        return {
-            c.name: c for c in connection.introspection.get_table_description(cursor, table)
-        }
+        return {c.name: c for c in connection.introspection.get_table_description(cursor, table)}
 
 
 def indexes(table):
@@ -71,9 +70,7 @@ def test_every_kind_of_change_keeps_rows_indexes_and_ids(pony_state):
     table = f"{APP}_pony"
 
     # A column on a table with an index (rebuild), with a default for old rows.
-    state = apply(
-        state, migrations.AddField("Pony", "color", models.CharField(max_length=10, default="red"))
-    )
+    state = apply(state, migrations.AddField("Pony", "color", models.CharField(max_length=10, default="red")))
     assert {"id", "name", "weight", "color"} <= set(columns(table))
     assert ("name",) in indexes(table)
 
@@ -81,9 +78,7 @@ def test_every_kind_of_change_keeps_rows_indexes_and_ids(pony_state):
     state = apply(state, migrations.RenameField("Pony", "name", "title"))
     state = apply(
         state,
-        migrations.AlterField(
-            "Pony", "weight", models.DecimalField(max_digits=8, decimal_places=2)
-        ),
+        migrations.AlterField("Pony", "weight", models.DecimalField(max_digits=8, decimal_places=2)),
     )
     assert ("title",) in indexes(table)
 
@@ -94,9 +89,7 @@ def test_every_kind_of_change_keeps_rows_indexes_and_ids(pony_state):
             "Pony",
             models.CheckConstraint(condition=models.Q(weight__gte=0), name="pony_weight_gte_0"),
         ),
-        migrations.AddConstraint(
-            "Pony", models.UniqueConstraint(fields=["title"], name="pony_title_uniq")
-        ),
+        migrations.AddConstraint("Pony", models.UniqueConstraint(fields=["title"], name="pony_title_uniq")),
         migrations.AddIndex("Pony", models.Index(fields=["color"], name="pony_color_idx")),
     )
     assert ("color",) in indexes(table)
@@ -115,9 +108,7 @@ def test_every_kind_of_change_keeps_rows_indexes_and_ids(pony_state):
     state = apply(state, migrations.RenameModel("Pony", "Horse"))
     Horse = state.apps.get_model(APP, "Horse")
     rows = list(Horse.objects.order_by("id").values_list("id", "title", "weight"))
-    assert rows == [
-        (i + 1, f"p{i}", decimal.Decimal(f"{i}.50")) for i in range(5)
-    ]
+    assert rows == [(i + 1, f"p{i}", decimal.Decimal(f"{i}.50")) for i in range(5)]
     assert Horse.objects.create(title="new", weight=1).id == 6
     with pytest.raises(IntegrityError), transaction.atomic():
         Horse.objects.create(title="negative", weight=-1)
@@ -132,12 +123,9 @@ def test_a_failed_migration_rolls_back(pony_state):
         apply(
             pony_state,
             migrations.AddField("Pony", "code", models.CharField(max_length=5, default="x")),
-            migrations.AlterField(
-                "Pony", "code", models.CharField(max_length=5, default="x", unique=True)
-            ),
+            migrations.AlterField("Pony", "code", models.CharField(max_length=5, default="x", unique=True)),
         )
     assert columns(f"{APP}_pony").keys() == before.keys()
-
 
 
 def test_a_rebuild_keeps_indexes_the_model_does_not_declare(pony_state):
@@ -219,9 +207,7 @@ def test_char_lengths_are_enforced_introspected_and_altered(pony_state):
     table = f"{APP}_pony"
     Pony = pony_state.apps.get_model(APP, "Pony")
     assert columns(table)["name"].internal_size == 20
-    assert not any(
-        "length" in (c["definition"] or "") for c in checks(table).values()
-    )
+    assert not any("length" in (c["definition"] or "") for c in checks(table).values())
     Pony.objects.create(name="é" * 20, weight=1)  # characters, not bytes
     with pytest.raises(DataError, match=r"name: at most 20 characters"):
         with transaction.atomic():
@@ -265,9 +251,7 @@ def test_db_collation_nocase_compares_case_insensitively_and_can_be_changed(pony
     table = f"{APP}_pony"
     state = apply(
         pony_state,
-        migrations.AlterField(
-            "Pony", "name", models.CharField(max_length=20, db_collation="nocase")
-        ),
+        migrations.AlterField("Pony", "name", models.CharField(max_length=20, db_collation="nocase")),
     )
     Pony = state.apps.get_model(APP, "Pony")
     Pony.objects.create(name="ANDREW", weight=1)

@@ -1,4 +1,5 @@
 """Browser tests: Playwright driving Debian's Chromium against Studio served by uvicorn."""
+
 import os
 from pathlib import Path
 
@@ -9,8 +10,13 @@ from tests.conftest import ON_CI
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Chromium's background services try to reach the internet, which this machine refuses.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 
@@ -55,10 +61,12 @@ def page(browser, asgi_server):
 @pytest.fixture
 def login(page):
     """Sign in through the login form, as a person would."""
+
     def _login(email: str, password: str):
         page.goto("/login")
         page.fill("input[name=username]", email)
         page.fill("input[name=password]", password)
         page.click("form.card button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url)
+
     return _login

@@ -1,5 +1,6 @@
 """Accounts in a real Chromium: register, log in, change the email, log out; an admin
 promotes and deletes users from /admin-panel/; the API docs render offline."""
+
 import re
 
 import pytest

@@ -1,4 +1,5 @@
 """A conversation in a real Chromium against the live server and the offline double."""
+
 import pytest
 
 from conversations.models import Conversation, Message
@@ -74,8 +75,12 @@ def test_a_three_turn_conversation_streams_and_survives_a_reload(signed_in, demo
     # The provider saw the whole thread on the third turn.
     chats = [r for r in demo_studio.received if r.path.endswith("/chat/completions")]
     assert [m["content"] for m in chats[-1].body["messages"]] == [
-        "Tell me about *rivers*\nin two lines", answers[0].content, SECOND, SECOND,
-        "Third question"]
+        "Tell me about *rivers*\nin two lines",
+        answers[0].content,
+        SECOND,
+        SECOND,
+        "Third question",
+    ]
 
     # A reload shows the same thread, rendered from what was saved.
     page.reload()

@@ -5,6 +5,7 @@ API) still work under it.
 Browser tests run under the policy too, so `page.wait_for_function` takes a function
 ("() => ..."): an expression string is eval()ed in the page, which script-src 'self' refuses
 (`page.evaluate` of an expression is fine: the DevTools protocol runs it)."""
+
 import pytest
 from playwright.sync_api import expect
 

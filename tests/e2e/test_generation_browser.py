@@ -1,5 +1,6 @@
 """Text and image generation in a real Chromium against the live server, in demo mode
 (the offline OpenRouter double)."""
+
 import pytest
 
 from generation.models import Generation
@@ -36,7 +37,7 @@ def test_text_answer_streams_into_the_page(signed_in, page, shots):
     page.goto("/generate/text")
     assert page.locator(".demo-banner").is_visible()
     page.select_option("#id_model", "openai/gpt-4o-mini")
-    page.fill("#id_prompt", "Write about *rivers* and <img src=x onerror=\"window.__pwned=1\">")
+    page.fill("#id_prompt", 'Write about *rivers* and <img src=x onerror="window.__pwned=1">')
     # Record every state of the streamed text, to see it grow piece by piece.
     page.evaluate("""() => {
         window.__seen = [];
@@ -71,7 +72,8 @@ def _image_shape(page):
     assert image.count() == 1
     page.wait_for_function(
         "() => document.querySelector('[data-testid=generated-image]').complete && "
-        "document.querySelector('[data-testid=generated-image]').naturalWidth > 0")
+        "document.querySelector('[data-testid=generated-image]').naturalWidth > 0"
+    )
     return page.evaluate("""() => {
         const img = document.querySelector('[data-testid=generated-image]');
         const box = img.getBoundingClientRect();

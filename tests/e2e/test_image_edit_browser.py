@@ -1,5 +1,6 @@
 """Image editing in a real Chromium: generate, edit twice from the image page, follow the
 lineage both ways (the offline double's edit inverts the source's colours)."""
+
 import io
 
 import pytest
@@ -11,8 +12,10 @@ from tests.e2e.test_generation_browser import demo_studio, shots, signed_in  # n
 pytestmark = pytest.mark.e2e
 
 EDITOR = "google/gemini-2.5-flash-image"
-IMAGES_LOADED = ("() => [...document.querySelectorAll('img')].length > 0 && "
-                 "[...document.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)")
+IMAGES_LOADED = (
+    "() => [...document.querySelectorAll('img')].length > 0 && "
+    "[...document.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)"
+)
 
 
 def edit(page, instruction):

@@ -1,7 +1,8 @@
 """Usage charts in a real Chromium: /usage draws one bar per day with spend (and only the
 signed-in user's), the admin's /admin-panel/usage draws everyone's; both under a
 Content-Security-Policy of script-src 'self' (no inline script, the vendored Chart.js)."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,7 @@ from videos.models import VideoJob
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 3, 15, 10, 30, tzinfo=UTC)
 CSP = "default-src 'self'; script-src 'self'; object-src 'none'"
 
@@ -36,10 +37,12 @@ def frozen(monkeypatch):
 @pytest.fixture
 def with_csp(page):
     """Every page of the site answered with a strict script-src, as production may."""
+
     def add_csp(route):
         response = route.fetch()
         headers = {**response.headers, "content-security-policy": CSP}
         route.fulfill(response=response, headers=headers)
+
     page.route("**/usage*", add_csp)
     violations = []
     page.on("console", lambda msg: violations.append(msg.text) if msg.type == "error" else None)
@@ -56,10 +59,10 @@ def spend_on(owner, day: datetime, cost: str, *, model="openai/gpt-4o-mini", vid
 def test_usage_page_draws_one_bar_per_day_with_spend(page, login, frozen, with_csp):
     user = UserFactory(email="charts@example.com")
     other = UserFactory(email="someone-else@example.com")
-    spend_on(user, NOW.replace(hour=0, minute=0, second=0), "0.50")                    # today, first second
+    spend_on(user, NOW.replace(hour=0, minute=0, second=0), "0.50")  # today, first second
     spend_on(user, NOW - timedelta(days=3), "1.25", model="anthropic/claude-sonnet-4")
     spend_on(user, (NOW - timedelta(days=10)).replace(hour=23, minute=59, second=59), "2.00", video=True)
-    spend_on(other, NOW - timedelta(days=5), "9.00")                                   # never on user's chart
+    spend_on(other, NOW - timedelta(days=5), "9.00")  # never on user's chart
 
     login(user.email, DEFAULT_PASSWORD)
     page.click("header >> text=Usage")
@@ -74,8 +77,11 @@ def test_usage_page_draws_one_bar_per_day_with_spend(page, login, frozen, with_c
     assert by_day["drawn"] == 3
 
     by_model = page.evaluate(READ_CHART, "usage-by-model")
-    assert by_model["labels"] == ["google/veo-3.1 (video)", "anthropic/claude-sonnet-4 (text)",
-                                  "openai/gpt-4o-mini (text)"]
+    assert by_model["labels"] == [
+        "google/veo-3.1 (video)",
+        "anthropic/claude-sonnet-4 (text)",
+        "openai/gpt-4o-mini (text)",
+    ]
     assert by_model["data"] == [2.0, 1.25, 0.5] and by_model["drawn"] == 3
     assert with_csp == [], with_csp
 
@@ -92,8 +98,11 @@ def test_admin_usage_page_draws_everyones_days(page, login, frozen, with_csp):
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('usage-by-day'))")
 
     by_day = page.evaluate(READ_CHART, "usage-by-day")
-    assert {l: v for l, v in zip(by_day["labels"], by_day["data"]) if v} == {
-        "2026-03-15": 1.0, "2026-03-13": 2.0, "2026-03-11": 3.0}
+    assert {label: v for label, v in zip(by_day["labels"], by_day["data"]) if v} == {
+        "2026-03-15": 1.0,
+        "2026-03-13": 2.0,
+        "2026-03-11": 3.0,
+    }
     assert by_day["drawn"] == 3
     expect(page.get_by_test_id("usage-users-table").locator("tr[data-email]")).to_have_count(3)
 

@@ -1,6 +1,7 @@
 """Live video status in a real Chromium against uvicorn (the asgi_server fixture): job
 pages and the gallery's pending cards learn of the worker's changes over server-sent
 events, and poll the status API only when the stream fails."""
+
 from datetime import timedelta
 
 import pytest
@@ -35,8 +36,14 @@ def signed_in(live_settings, page, login):
 def requests_seen(page):
     """Paths of the page's requests to the video API, in order."""
     seen = []
-    page.on("request", lambda request: seen.append(request.url.split("://", 1)[1].split("/", 1)[1])
-            if "/api/generate/video" in request.url else None)
+    page.on(
+        "request",
+        lambda request: (
+            seen.append(request.url.split("://", 1)[1].split("/", 1)[1])
+            if "/api/generate/video" in request.url
+            else None
+        ),
+    )
     return seen
 
 
@@ -44,9 +51,20 @@ def processing_job(owner, **fields) -> VideoJob:
     now = timezone.now()
     slot = VideoJob.objects.filter(owner=owner, in_flight_slot__isnull=False).count() + 1
     return VideoJob.objects.create(
-        owner=owner, model="google/veo-3.1", prompt="a lantern on a lake", status=S.PROCESSING, progress=5,
-        provider_job_id=f"live-{owner.pk}-{slot}-{now.timestamp()}", in_flight_slot=slot, next_action_at=now,
-        deadline_at=now + timedelta(minutes=30), created_at=now, updated_at=now, submitted_at=now, **fields)
+        owner=owner,
+        model="google/veo-3.1",
+        prompt="a lantern on a lake",
+        status=S.PROCESSING,
+        progress=5,
+        provider_job_id=f"live-{owner.pk}-{slot}-{now.timestamp()}",
+        in_flight_slot=slot,
+        next_action_at=now,
+        deadline_at=now + timedelta(minutes=30),
+        created_at=now,
+        updated_at=now,
+        submitted_at=now,
+        **fields,
+    )
 
 
 def end_as_the_worker_would(job: VideoJob, status: str) -> None:
@@ -90,15 +108,18 @@ def test_the_gallerys_pending_cards_share_one_stream(signed_in, page, requests_s
     page.wait_for_function(STATUS_TEXT.format(scope=f'[data-job-id="{second.pk}"]', status="completed"))
     page.wait_for_function(STATUS_TEXT.format(scope=f'[data-job-id="{first.pk}"]', status="failed"))
     streams = [path for path in requests_seen if "/events" in path]
-    assert streams == [f"api/generate/video/events?ids={first.pk},{second.pk}"] or \
-        streams == [f"api/generate/video/events?ids={second.pk},{first.pk}"], "one stream for every pending card"
+    assert streams == [f"api/generate/video/events?ids={first.pk},{second.pk}"] or streams == [
+        f"api/generate/video/events?ids={second.pk},{first.pk}"
+    ], "one stream for every pending card"
     assert not [path for path in requests_seen if path.endswith("/status")]
 
 
 def test_the_page_polls_when_the_stream_is_refused(signed_in, live_settings, page, requests_seen):
     live_settings.VIDEO_PAGE_POLL_MS = 200
-    page.route("**/api/generate/video/events*", lambda route: route.fulfill(
-        status=503, content_type="application/json", body='{"detail": "unavailable"}'))
+    page.route(
+        "**/api/generate/video/events*",
+        lambda route: route.fulfill(status=503, content_type="application/json", body='{"detail": "unavailable"}'),
+    )
     job = processing_job(signed_in)
     with page.expect_request(lambda request: request.url.endswith(f"/api/generate/video/{job.pk}/status")):
         page.goto(f"/generate/video/{job.pk}")

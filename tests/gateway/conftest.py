@@ -1,7 +1,6 @@
 import pytest
 
-from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
-from tests.support.provider import fault_copies
+from tests.support.provider import catalogue, fake_openrouter, fault_copies  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +16,7 @@ def make_key(db):
     def make(user, name="script", **fields):
         created = api_key_create(user=user, name=name, **fields)
         return created.key, created.secret
+
     return make
 
 
@@ -29,6 +29,7 @@ def key_client():
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
         return client
+
     return make
 
 
@@ -55,4 +56,5 @@ def sdk(served):
 
     def make(api_key=None):
         return openai.OpenAI(base_url=f"{base}/v1", api_key=api_key or secret, max_retries=0, timeout=30)
+
     return make

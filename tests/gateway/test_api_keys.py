@@ -1,4 +1,5 @@
 """Personal API keys: /api/keys, the profile page, authentication, and what a key may not do."""
+
 from datetime import timedelta
 
 import pytest
@@ -70,8 +71,9 @@ def test_a_key_cannot_manage_keys_or_the_password(user, make_key, key_client):
     assert client.get(KEYS).status_code == 403
     assert client.post(KEYS, {"name": "more"}, format="json").status_code == 403
     assert client.delete(f"{KEYS}/1").status_code == 403
-    response = client.put("/api/users/me", {"current_password": DEFAULT_PASSWORD, "password": "a-new-pass-1234"},
-                          format="json")
+    response = client.put(
+        "/api/users/me", {"current_password": DEFAULT_PASSWORD, "password": "a-new-pass-1234"}, format="json"
+    )
     assert response.status_code == 403
     assert client.get("/api/users/me").status_code == 403
     assert client.post("/api/users/me/logout-all").status_code == 403
@@ -147,12 +149,12 @@ def test_a_key_on_the_generation_api_marks_the_history_row(catalogue, user, make
     from generation.models import Generation
 
     key, secret = make_key(user)
-    response = key_client(secret).post("/api/generate/text", {"prompt": "hello", "model": "fake/echo"},
-                                       format="json")
+    response = key_client(secret).post("/api/generate/text", {"prompt": "hello", "model": "fake/echo"}, format="json")
     assert response.status_code == 200, response.content
     assert Generation.objects.get().api_key_id == key.pk
     # A JWT or a session leaves the row unmarked.
     from rest_framework.test import APIClient
+
     client = APIClient()
     client.force_authenticate(user)
     client.post("/api/generate/text", {"prompt": "again", "model": "fake/echo"}, format="json")
@@ -169,8 +171,12 @@ def test_a_gateway_row_reads_back_with_its_key(served, user, other_user, admin_u
     def bearer(token):
         return {"Authorization": f"Bearer {token}"}
 
-    answer = httpx.post(f"{base}/v1/chat/completions", headers=bearer(secret), timeout=30,
-                        json={"model": "fake/echo", "messages": [{"role": "user", "content": "from a script"}]})
+    answer = httpx.post(
+        f"{base}/v1/chat/completions",
+        headers=bearer(secret),
+        timeout=30,
+        json={"model": "fake/echo", "messages": [{"role": "user", "content": "from a script"}]},
+    )
     assert answer.status_code == 200, answer.text
     expected = {"id": key.pk, "name": "script", "prefix": key.prefix}
 

@@ -1,4 +1,5 @@
 """The official openai SDK against Studio as it runs (uvicorn) and the offline double."""
+
 import base64
 import io
 from datetime import timedelta
@@ -28,11 +29,19 @@ def test_models_lists_what_the_user_may_use(sdk):
 def test_chat_completion_whole(sdk, served, user):
     _, key, _ = served
     completion = sdk().chat.completions.create(
-        model="fake/echo", max_tokens=50, temperature=0.2, top_p=0.9, seed=7, stop=["\n\n"],
-        messages=[{"role": "system", "content": "Be brief."},
-                  {"role": "user", "content": "first question"},
-                  {"role": "assistant", "content": "first answer"},
-                  {"role": "user", "content": [{"type": "text", "text": "second question"}]}])
+        model="fake/echo",
+        max_tokens=50,
+        temperature=0.2,
+        top_p=0.9,
+        seed=7,
+        stop=["\n\n"],
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "first question"},
+            {"role": "assistant", "content": "first answer"},
+            {"role": "user", "content": [{"type": "text", "text": "second question"}]},
+        ],
+    )
     assert completion.object == "chat.completion"
     assert completion.choices[0].message.role == "assistant"
     assert "second question" in completion.choices[0].message.content
@@ -42,24 +51,39 @@ def test_chat_completion_whole(sdk, served, user):
     assert row.owner == user and row.api_key_id == key.pk and row.status == "completed"
     assert row.prompt == "second question" and row.system == "Be brief."
     assert row.params["top_p"] == 0.9 and row.params["seed"] == 7 and row.params["stop"] == ["\n\n"]
-    assert row.params["conversation"] == [{"role": "user", "content": "first question"},
-                                          {"role": "assistant", "content": "first answer"}]
+    assert row.params["conversation"] == [
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "first answer"},
+    ]
 
 
 def test_chat_completion_sends_the_whole_conversation_to_the_provider(sdk, fake_openrouter):
-    sdk().chat.completions.create(model="openai/gpt-4o-mini", top_p=0.5, seed=3, messages=[
-        {"role": "system", "content": "sys"}, {"role": "user", "content": "a"},
-        {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}])
+    sdk().chat.completions.create(
+        model="openai/gpt-4o-mini",
+        top_p=0.5,
+        seed=3,
+        messages=[
+            {"role": "system", "content": "sys"},
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": "b"},
+            {"role": "user", "content": "c"},
+        ],
+    )
     [sent] = fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
-    assert sent.body["messages"] == [{"role": "system", "content": "sys"}, {"role": "user", "content": "a"},
-                                     {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
+    assert sent.body["messages"] == [
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": "a"},
+        {"role": "assistant", "content": "b"},
+        {"role": "user", "content": "c"},
+    ]
     assert sent.body["top_p"] == 0.5 and sent.body["seed"] == 3
 
 
 def test_chat_completion_streamed(sdk, served):
     _, key, _ = served
     stream = sdk().chat.completions.create(
-        model="openai/gpt-4o-mini", stream=True, messages=[{"role": "user", "content": "Tell me a story"}])
+        model="openai/gpt-4o-mini", stream=True, messages=[{"role": "user", "content": "Tell me a story"}]
+    )
     chunks = list(stream)
     assert all(chunk.object == "chat.completion.chunk" for chunk in chunks)
     text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
@@ -81,8 +105,9 @@ def test_a_failure_mid_stream_is_raised_by_the_sdk(sdk, fault_model):
 
 def test_images_as_b64_json(sdk, served):
     _, key, _ = served
-    result = sdk().images.generate(model="openai/dall-e-3", prompt="a red bicycle", size="1024x1024",
-                                   response_format="b64_json")
+    result = sdk().images.generate(
+        model="openai/dall-e-3", prompt="a red bicycle", size="1024x1024", response_format="b64_json"
+    )
     [image] = result.data
     picture = Image.open(io.BytesIO(base64.b64decode(image.b64_json)))
     assert picture.size == (1024, 1024)
@@ -92,8 +117,9 @@ def test_images_as_b64_json(sdk, served):
 
 def test_images_as_urls_readable_with_the_same_key(sdk, served):
     base, _, secret = served
-    result = sdk().images.generate(model="openai/gpt-image-1", prompt="two cats", n=2, size="1024x1024",
-                                   response_format="url")
+    result = sdk().images.generate(
+        model="openai/gpt-image-1", prompt="two cats", n=2, size="1024x1024", response_format="url"
+    )
     assert len(result.data) == 2
     for image in result.data:
         assert image.url.startswith(base + "/")
@@ -103,8 +129,9 @@ def test_images_as_urls_readable_with_the_same_key(sdk, served):
 
 
 def test_images_take_aspect_ratio_and_image_size_through_extra_body(sdk):
-    result = sdk().images.generate(model="google/gemini-2.5-flash-image", prompt="dunes",
-                                   extra_body={"aspect_ratio": "16:9", "image_size": "1K"})
+    result = sdk().images.generate(
+        model="google/gemini-2.5-flash-image", prompt="dunes", extra_body={"aspect_ratio": "16:9", "image_size": "1K"}
+    )
     picture = Image.open(io.BytesIO(base64.b64decode(result.data[0].b64_json)))
     assert picture.size[0] > picture.size[1]
 
@@ -118,15 +145,17 @@ def test_a_bad_key_is_an_authentication_error(sdk):
     assert raised.value.status_code == 401
     assert raised.value.body["type"] == "authentication_error"
     with pytest.raises(openai.AuthenticationError):
-        sdk(api_key="not-even-ours").chat.completions.create(model="fake/echo",
-                                                             messages=[{"role": "user", "content": "x"}])
+        sdk(api_key="not-even-ours").chat.completions.create(
+            model="fake/echo", messages=[{"role": "user", "content": "x"}]
+        )
 
 
 @pytest.mark.parametrize("state", ["revoked", "expired"])
 def test_revoked_and_expired_keys_are_authentication_errors(sdk, served, state):
     _, key, _ = served
-    change = {"revoked_at": timezone.now()} if state == "revoked" else {
-        "expires_at": timezone.now() - timedelta(seconds=1)}
+    change = (
+        {"revoked_at": timezone.now()} if state == "revoked" else {"expires_at": timezone.now() - timedelta(seconds=1)}
+    )
     ApiKey.objects.filter(pk=key.pk).update(**change)
     with pytest.raises(openai.AuthenticationError):
         sdk().chat.completions.create(model="fake/echo", messages=[{"role": "user", "content": "x"}])
@@ -147,8 +176,10 @@ def test_an_unknown_model_is_a_bad_request_naming_the_param(sdk):
 
 
 def test_throttled_is_a_rate_limit_error_with_retry_after(sdk, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "1/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "1/min"},
+    }
     client = sdk()
     client.chat.completions.create(model="fake/echo", messages=[{"role": "user", "content": "one"}])
     with pytest.raises(openai.RateLimitError) as raised:
@@ -174,8 +205,9 @@ def test_a_spent_budget_is_402(sdk, settings):
 
     settings.DEFAULT_DAILY_BUDGET_USD = Decimal("0.000001")  # less than any priced answer
     with pytest.raises(openai.APIStatusError) as raised:
-        sdk().chat.completions.create(model="openai/gpt-4o-mini", max_tokens=500,
-                                      messages=[{"role": "user", "content": "x"}])
+        sdk().chat.completions.create(
+            model="openai/gpt-4o-mini", max_tokens=500, messages=[{"role": "user", "content": "x"}]
+        )
     assert raised.value.status_code == 402 and raised.value.body["type"] == "insufficient_quota"
     assert "UTC" in raised.value.body["message"]
 
@@ -196,8 +228,15 @@ def _data_url(data: bytes, media_type: str = "image/png") -> str:
 
 
 def _with_images(*urls, text="What is in these?"):
-    return [{"role": "user", "content": [{"type": "text", "text": text},
-                                         *({"type": "image_url", "image_url": {"url": url}} for url in urls)]}]
+    return [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": text},
+                *({"type": "image_url", "image_url": {"url": url}} for url in urls),
+            ],
+        }
+    ]
 
 
 def test_image_parts_reach_the_provider_and_the_history_notes_them(sdk, fake_openrouter):
@@ -206,19 +245,28 @@ def test_image_parts_reach_the_provider_and_the_history_notes_them(sdk, fake_ope
     # The double read both images: the data URL's pixels, the https URL as sent.
     assert f"I see 2 images: PNG 8x6; {PHOTO}." in completion.choices[0].message.content
     [sent] = fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
-    assert sent.body["messages"] == [{"role": "user", "content": [
-        {"type": "text", "text": "What is in these?"},
-        {"type": "image_url", "image_url": {"url": picture}},
-        {"type": "image_url", "image_url": {"url": PHOTO}}]}]
+    assert sent.body["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is in these?"},
+                {"type": "image_url", "image_url": {"url": picture}},
+                {"type": "image_url", "image_url": {"url": PHOTO}},
+            ],
+        }
+    ]
     row = Generation.objects.get()
     assert row.status == "completed" and row.prompt == "What is in these?"
-    assert row.params["images"] == [{"message": 0, "data": f"image/png, {len(png_bytes(8, 6))} bytes"},
-                                    {"message": 0, "url": PHOTO}]
+    assert row.params["images"] == [
+        {"message": 0, "data": f"image/png, {len(png_bytes(8, 6))} bytes"},
+        {"message": 0, "url": PHOTO},
+    ]
 
 
 def test_a_message_of_images_only_is_answered_and_recorded_as_such(sdk, fake_openrouter):
-    completion = sdk().chat.completions.create(model=VISION, messages=[
-        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": PHOTO}}]}])
+    completion = sdk().chat.completions.create(
+        model=VISION, messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": PHOTO}}]}]
+    )
     assert f"I see 1 image: {PHOTO}." in completion.choices[0].message.content
     [sent] = fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
     assert sent.body["messages"][-1]["content"] == [{"type": "image_url", "image_url": {"url": PHOTO}}]
@@ -239,17 +287,25 @@ def test_a_text_only_model_refuses_image_parts(sdk, fake_openrouter):
     assert not fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
 
 
-@pytest.mark.parametrize("messages, says", [
-    (_with_images("http://example.com/cat.png"), "https://"),
-    (_with_images("data:image/png;base64,bm90IGFuIGltYWdl"), "readable image"),
-    (_with_images("data:text/plain;base64,aGk="), "PNG, JPEG, WebP or GIF"),
-    (_with_images(*[PHOTO] * 9), "At most 8 images"),
-    ([{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}], 'image_url {"url"'),
-    ([{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}], "parts must be"),
-    ([{"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": PHOTO}}]},
-      {"role": "user", "content": "and?"}], "in user messages"),
-    ([{"role": "user", "content": [{"type": "text", "text": "  "}]}], "with some text or an image"),
-])
+@pytest.mark.parametrize(
+    "messages, says",
+    [
+        (_with_images("http://example.com/cat.png"), "https://"),
+        (_with_images("data:image/png;base64,bm90IGFuIGltYWdl"), "readable image"),
+        (_with_images("data:text/plain;base64,aGk="), "PNG, JPEG, WebP or GIF"),
+        (_with_images(*[PHOTO] * 9), "At most 8 images"),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}], 'image_url {"url"'),
+        ([{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}], "parts must be"),
+        (
+            [
+                {"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": PHOTO}}]},
+                {"role": "user", "content": "and?"},
+            ],
+            "in user messages",
+        ),
+        ([{"role": "user", "content": [{"type": "text", "text": "  "}]}], "with some text or an image"),
+    ],
+)
 def test_bad_image_parts_are_400_on_messages(sdk, fake_openrouter, messages, says):
     with pytest.raises(openai.BadRequestError) as raised:
         sdk().chat.completions.create(model=VISION, messages=messages)
@@ -266,17 +322,27 @@ def test_an_image_past_the_size_cap_is_400_on_messages(sdk, settings):
     assert "messages[0].content[1]" in raised.value.body["message"]
 
 
-@pytest.mark.parametrize("actor, expected", [
-    ("no key", 401), ("revoked key", 401), ("access token", 401), ("user", 200), ("other", 200),
-])
+@pytest.mark.parametrize(
+    "actor, expected",
+    [
+        ("no key", 401),
+        ("revoked key", 401),
+        ("access token", 401),
+        ("user", 200),
+        ("other", 200),
+    ],
+)
 def test_authorization_matrix_for_image_parts(sdk, served, user, other_user, make_key, actor, expected):
     from accounts import tokens
 
     base, key, secret = served
     if actor == "revoked key":
         ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
-    credential = {"no key": None, "access token": tokens.access_token_for(user=user),
-                  "other": make_key(other_user)[1] if actor == "other" else None}.get(actor, secret)
+    credential = {
+        "no key": None,
+        "access token": tokens.access_token_for(user=user),
+        "other": make_key(other_user)[1] if actor == "other" else None,
+    }.get(actor, secret)
     messages = _with_images(PHOTO)
     if credential is None:
         answer = httpx.post(f"{base}/v1/chat/completions", json={"model": VISION, "messages": messages})
@@ -373,9 +439,12 @@ def test_a_budget_counts_the_images_sent(sdk, settings):
 
 
 def test_stream_with_include_usage_ends_with_a_usage_chunk_without_choices(sdk):
-    stream = sdk().chat.completions.create(model="openai/gpt-4o-mini", stream=True,
-                                           stream_options={"include_usage": True},
-                                           messages=[{"role": "user", "content": "Tell me a story"}])
+    stream = sdk().chat.completions.create(
+        model="openai/gpt-4o-mini",
+        stream=True,
+        stream_options={"include_usage": True},
+        messages=[{"role": "user", "content": "Tell me a story"}],
+    )
     chunks = list(stream)
     *content, finish, last = chunks
     assert last.choices == [] and last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
@@ -387,12 +456,23 @@ def test_stream_with_include_usage_ends_with_a_usage_chunk_without_choices(sdk):
 
 def test_stream_with_include_usage_false_is_as_without_stream_options(sdk, served):
     base, _, secret = served
-    stream = sdk().chat.completions.create(model="fake/echo", stream=True, stream_options={"include_usage": False},
-                                           messages=[{"role": "user", "content": "one two"}])
+    stream = sdk().chat.completions.create(
+        model="fake/echo",
+        stream=True,
+        stream_options={"include_usage": False},
+        messages=[{"role": "user", "content": "one two"}],
+    )
     chunks = list(stream)
     assert all(chunk.choices for chunk in chunks)
     assert chunks[-1].choices[0].finish_reason == "stop" and chunks[-1].usage is not None
-    bad = httpx.post(f"{base}/v1/chat/completions", headers={"Authorization": f"Bearer {secret}"}, json={
-        "model": "fake/echo", "stream": True, "stream_options": {"include_usage": "yes"},
-        "messages": [{"role": "user", "content": "x"}]})
+    bad = httpx.post(
+        f"{base}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={
+            "model": "fake/echo",
+            "stream": True,
+            "stream_options": {"include_usage": "yes"},
+            "messages": [{"role": "user", "content": "x"}],
+        },
+    )
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "stream_options"

@@ -1,4 +1,5 @@
 """The OpenAPI schema documents /v1/ (tag "openai-compatible") and /api/keys (tag "keys")."""
+
 import pytest
 import yaml
 from django.test import Client

@@ -1,9 +1,9 @@
 """/v1/videos in OpenRouter's video API shape, over plain HTTP (httpx) against the running
 app: a job created with a key, worked by the worker against the double, polled, downloaded."""
+
 from datetime import timedelta
 
 import httpx
-import pytest
 from django.utils import timezone
 
 from tests.videos.conftest import _video_settings, fake, sent_tasks  # noqa: F401
@@ -17,8 +17,11 @@ def _headers(secret):
 
 def test_a_video_job_created_polled_and_downloaded(served, fake, user):  # noqa: F811
     base, key, secret = served
-    created = httpx.post(f"{base}/v1/videos", headers=_headers(secret), json={
-        "model": "google/veo-3.1", "prompt": "waves on a beach", "aspect_ratio": "16:9", "duration": 4})
+    created = httpx.post(
+        f"{base}/v1/videos",
+        headers=_headers(secret),
+        json={"model": "google/veo-3.1", "prompt": "waves on a beach", "aspect_ratio": "16:9", "duration": 4},
+    )
     assert created.status_code == 202, created.text
     body = created.json()
     assert body["status"] == "pending" and body["polling_url"] == f"{base}/v1/videos/{body['id']}"
@@ -46,9 +49,15 @@ def test_a_video_job_created_polled_and_downloaded(served, fake, user):  # noqa:
 def test_image_to_video_takes_a_first_frame(served):
     base, _, secret = served
     frame = "https://example.com/frame.png"
-    created = httpx.post(f"{base}/v1/videos", headers=_headers(secret), json={
-        "model": "google/veo-3.1", "prompt": "it moves",
-        "frame_images": [{"type": "image_url", "frame_type": "first_frame", "image_url": {"url": frame}}]})
+    created = httpx.post(
+        f"{base}/v1/videos",
+        headers=_headers(secret),
+        json={
+            "model": "google/veo-3.1",
+            "prompt": "it moves",
+            "frame_images": [{"type": "image_url", "frame_type": "first_frame", "image_url": {"url": frame}}],
+        },
+    )
     assert created.status_code == 202, created.text
     job = VideoJob.objects.get(pk=int(created.json()["id"]))
     assert job.generation_type == VideoJob.GenerationType.IMAGE_TO_VIDEO and job.source_image_url == frame
@@ -56,12 +65,16 @@ def test_image_to_video_takes_a_first_frame(served):
 
 def test_video_errors_are_in_openai_shape(served, other_user, make_key):
     base, _, secret = served
-    bad = httpx.post(f"{base}/v1/videos", headers=_headers(secret),
-                     json={"model": "google/veo-3.1", "prompt": "x", "aspect_ratio": "4:3"})
+    bad = httpx.post(
+        f"{base}/v1/videos",
+        headers=_headers(secret),
+        json={"model": "google/veo-3.1", "prompt": "x", "aspect_ratio": "4:3"},
+    )
     assert bad.status_code == 400
     assert bad.json()["error"]["param"] == "aspect_ratio" and bad.json()["error"]["type"] == "invalid_request_error"
-    created = httpx.post(f"{base}/v1/videos", headers=_headers(secret), json={"model": "google/veo-3.1",
-                                                                             "prompt": "mine"}).json()
+    created = httpx.post(
+        f"{base}/v1/videos", headers=_headers(secret), json={"model": "google/veo-3.1", "prompt": "mine"}
+    ).json()
     _, other_secret = make_key(other_user)
     not_yours = httpx.get(created["polling_url"], headers=_headers(other_secret))
     assert not_yours.status_code == 404 and not_yours.json()["error"]["type"] == "not_found_error"

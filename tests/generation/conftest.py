@@ -1,7 +1,6 @@
 import pytest
 
-from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
-from tests.support.provider import fault_copies
+from tests.support.provider import catalogue, fake_openrouter, fault_copies  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +14,6 @@ def fault_model(catalogue):
     """A catalogue entry that the double answers with a fault: a copy of ``base`` named
     ``<base>:fault=<fault>`` (the double's model-name marker)."""
     return fault_copies("openai/gpt-4o-mini")
-
 
 
 @pytest.fixture
@@ -36,6 +34,7 @@ def stream_post(user):
             else:
                 content = response.content
             return response.status_code, response.headers, content.decode()
-        return async_to_sync(go)()
-    return post
 
+        return async_to_sync(go)()
+
+    return post

@@ -1,4 +1,5 @@
 """A storage backend for tests of failure handling (configured through STORAGES)."""
+
 from django.core.files.storage import FileSystemStorage
 
 

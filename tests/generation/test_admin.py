@@ -1,4 +1,5 @@
 """The Django admin for generations: a console to inspect and delete, not to create."""
+
 import pytest
 
 from generation.models import Generation

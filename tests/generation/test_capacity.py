@@ -1,5 +1,6 @@
 """Fair use of the web process: at most GENERATION_MAX_IN_FLIGHT generations per person
 at once, and GENERATION_DEADLINE bounding a whole request, streaming included."""
+
 import pytest
 
 from generation import capacity
@@ -20,13 +21,17 @@ def _parse(text):
     return events
 
 
-@pytest.mark.parametrize("url, body", [
-    (URL, {"prompt": "hi", "model": "fake/echo"}),
-    (URL, {"prompt": "hi", "model": "fake/echo", "stream": True}),
-    (IMAGE_URL, {"prompt": "a cat", "model": "google/gemini-2.5-flash-image"}),
-])
-def test_beyond_the_cap_is_429_with_retry_after_and_nothing_sent(catalogue, fake_openrouter, stream_post, settings,
-                                                                 user, url, body):
+@pytest.mark.parametrize(
+    "url, body",
+    [
+        (URL, {"prompt": "hi", "model": "fake/echo"}),
+        (URL, {"prompt": "hi", "model": "fake/echo", "stream": True}),
+        (IMAGE_URL, {"prompt": "a cat", "model": "google/gemini-2.5-flash-image"}),
+    ],
+)
+def test_beyond_the_cap_is_429_with_retry_after_and_nothing_sent(
+    catalogue, fake_openrouter, stream_post, settings, user, url, body
+):
     settings.GENERATION_MAX_IN_FLIGHT = 2
     capacity.try_acquire_slot(user.pk)
     capacity.try_acquire_slot(user.pk)  # two generations of this user are running
@@ -82,12 +87,16 @@ def test_a_stream_past_the_deadline_ends_with_an_error_event_and_keeps_its_text(
     assert row.status == "failed" and row.error_kind == "provider_timeout" and row.text.startswith("word1")
 
 
-@pytest.mark.parametrize("body", [
-    {"prompt": "hi", "model": "fake/echo"},
-    {"prompt": "hi", "model": "fake/echo", "stream": True},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"prompt": "hi", "model": "fake/echo"},
+        {"prompt": "hi", "model": "fake/echo", "stream": True},
+    ],
+)
 def test_a_pending_row_that_cannot_be_written_frees_its_slot_and_sends_nothing(
-        catalogue, fake_openrouter, stream_post, settings, monkeypatch, body):
+    catalogue, fake_openrouter, stream_post, settings, monkeypatch, body
+):
     from core.db import Coalesced
     from generation import services
 

@@ -1,5 +1,6 @@
 """Hardening of generations: answers rendered once when saved (never on a read, linear in
 their length), and rows that a killed process or a deletion left behind."""
+
 import importlib
 from types import SimpleNamespace
 
@@ -34,17 +35,20 @@ def render_calls(monkeypatch):
 @pytest.fixture
 def no_rendering(monkeypatch):
     """From now on any rendering (the function or the parser itself) fails the test."""
+
     def boom(*args, **kwargs):
         raise AssertionError("markdown rendered on a read")
 
     def forbid():
         monkeypatch.setattr(markdown, "render_markdown", boom)
         monkeypatch.setattr(getattr(markdown, "_parser", markdown), "parse", boom, raising=False)
+
     return forbid
 
 
-def test_answer_is_rendered_once_when_saved_and_never_on_a_read(catalogue, user_api, client, user, render_calls,
-                                                                no_rendering):
+def test_answer_is_rendered_once_when_saved_and_never_on_a_read(
+    catalogue, user_api, client, user, render_calls, no_rendering
+):
     created = user_api.post(TEXT_URL, {"prompt": "some **bold** words", "model": "fake/echo"}, format="json")
 
     assert created.status_code == 200, created.content
@@ -109,7 +113,8 @@ def test_text_beyond_the_limit_is_shown_escaped_not_parsed(settings, monkeypatch
 def test_markdown_features_of_the_old_renderer_are_kept():
     html = markdown.render_markdown(
         "~~gone~~ [ok](https://example.com) [bad](javascript:alert(1))\n\n"
-        "| a | b |\n|:-|-:|\n| 1 | 2 |\n\n3. three\n4. four\n\n```py\n<b>x</b>\n```")
+        "| a | b |\n|:-|-:|\n| 1 | 2 |\n\n3. three\n4. four\n\n```py\n<b>x</b>\n```"
+    )
 
     assert "<del>gone</del>" in html
     assert '<a href="https://example.com" rel="noopener noreferrer nofollow">ok</a>' in html
@@ -155,8 +160,9 @@ def test_finishing_a_row_renders_its_text(user, render_calls):
 
 
 @pytest.mark.parametrize("model", ["google/gemini-2.5-flash-image", "black-forest-labs/flux-1.1-pro"])
-def test_a_provider_image_claiming_a_huge_canvas_is_a_502_not_a_500(catalogue, user_api, monkeypatch, stored_files,
-                                                                     model):
+def test_a_provider_image_claiming_a_huge_canvas_is_a_502_not_a_500(
+    catalogue, user_api, monkeypatch, stored_files, model
+):
     from openrouter.fake import media
 
     monkeypatch.setattr(media, "png_bytes", lambda *args, **kwargs: BOMB)
@@ -178,8 +184,14 @@ def _pending(owner, *, seconds_ago):
 
     from django.utils import timezone
 
-    return Generation.objects.create(owner=owner, kind="text", model_id="fake/echo", prompt="p", status="pending",
-                                     created_at=timezone.now() - timedelta(seconds=seconds_ago))
+    return Generation.objects.create(
+        owner=owner,
+        kind="text",
+        model_id="fake/echo",
+        prompt="p",
+        status="pending",
+        created_at=timezone.now() - timedelta(seconds=seconds_ago),
+    )
 
 
 def test_rows_pending_past_the_deadline_and_margin_are_failed_as_interrupted(user, settings):
@@ -188,8 +200,9 @@ def test_rows_pending_past_the_deadline_and_margin_are_failed_as_interrupted(use
     settings.GENERATION_DEADLINE, settings.GENERATION_STALE_MARGIN = 300, 120
     stale = _pending(user, seconds_ago=421)
     running = _pending(user, seconds_ago=400)  # its request may still finish it
-    done = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="p",
-                                     status="completed", text="kept")
+    done = Generation.objects.create(
+        owner=user, kind="text", model_id="fake/echo", prompt="p", status="completed", text="kept"
+    )
 
     assert services.generation_fail_stale() == 1
     assert services.generation_fail_stale() == 0
@@ -250,6 +263,7 @@ def deleted_after_pending(monkeypatch):
             Generation.objects.filter(pk=generation.pk).delete()
             deleted.append(generation.pk)
             return generation
+
         monkeypatch.setattr(records, name, pending_then_deleted)
 
     def inserted_then_deleted(generations):
@@ -283,8 +297,9 @@ def test_a_stream_deleted_during_its_call_is_no_500(catalogue, stream_post, dele
 
 # The images' rows go in a transaction of their own, which DuckDB cannot nest in a test's.
 @pytest.mark.django_db(transaction=True)
-def test_an_image_deleted_during_its_call_is_a_409_and_keeps_no_file(catalogue, user_api, deleted_after_pending,
-                                                                      stored_files):
+def test_an_image_deleted_during_its_call_is_a_409_and_keeps_no_file(
+    catalogue, user_api, deleted_after_pending, stored_files
+):
     response = user_api.post("/api/generate/image", {"prompt": "a cat", "model": "openai/dall-e-3"}, format="json")
 
     assert response.status_code == 409, response.content

@@ -1,4 +1,5 @@
 """History: GET/DELETE /api/generations, ownership of every endpoint, usage, throttling."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,8 +17,16 @@ pytestmark = pytest.mark.django_db
 
 
 def _make(owner, *, kind="text", status="completed", cost="0.001", minutes_ago=0, **fields):
-    return GenerationFactory(owner=owner, kind=kind, prompt=f"{kind} prompt", status=status, cost=Decimal(cost),
-                             total_tokens=10, created_at=timezone.now() - timedelta(minutes=minutes_ago), **fields)
+    return GenerationFactory(
+        owner=owner,
+        kind=kind,
+        prompt=f"{kind} prompt",
+        status=status,
+        cost=Decimal(cost),
+        total_tokens=10,
+        created_at=timezone.now() - timedelta(minutes=minutes_ago),
+        **fields,
+    )
 
 
 def test_history_lists_own_generations_newest_first(user_api, user, other_user):
@@ -48,10 +57,12 @@ def test_history_filters_by_kind_and_paginates(user_api, user):
     assert user_api.get("/api/generations?page=99").status_code == 404
 
 
-def test_generation_detail_and_delete_remove_files(catalogue, user_api, user, stored_files,
-                                                   django_capture_on_commit_callbacks):
-    created = user_api.post("/api/generate/image", {"prompt": "Fox", "model": "openai/gpt-image-1", "n": 2},
-                       format="json").json()
+def test_generation_detail_and_delete_remove_files(
+    catalogue, user_api, user, stored_files, django_capture_on_commit_callbacks
+):
+    created = user_api.post(
+        "/api/generate/image", {"prompt": "Fox", "model": "openai/gpt-image-1", "n": 2}, format="json"
+    ).json()
     assert len(stored_files()) == 2
     url = f"/api/generations/{created['id']}"
 
@@ -65,8 +76,9 @@ def test_generation_detail_and_delete_remove_files(catalogue, user_api, user, st
     assert stored_files() == []
 
 
-def test_deleting_a_user_removes_their_files(catalogue, user_api, user, stored_files,
-                                            django_capture_on_commit_callbacks):
+def test_deleting_a_user_removes_their_files(
+    catalogue, user_api, user, stored_files, django_capture_on_commit_callbacks
+):
     user_api.post("/api/generate/image", {"prompt": "Fox", "model": "openai/dall-e-3"}, format="json")
     assert stored_files()
     with django_capture_on_commit_callbacks(execute=True):
@@ -99,7 +111,10 @@ def test_a_revoked_key_stays_named_and_a_deleted_one_becomes_null(user_api, user
     deleted.delete()
 
     assert user_api.get(f"/api/generations/{by_revoked.pk}").json()["api_key"] == {
-        "id": revoked.pk, "name": "old laptop", "prefix": revoked.prefix}
+        "id": revoked.pk,
+        "name": "old laptop",
+        "prefix": revoked.prefix,
+    }
     assert user_api.get(f"/api/generations/{by_deleted.pk}").json()["api_key"] is None
     assert Generation.objects.filter(pk=by_deleted.pk).exists()
 
@@ -134,8 +149,7 @@ def test_authorization_matrix(catalogue, client_for, user, other_user, admin_use
     """Anonymous: 401 everywhere. Another user's generation: 404. Admins read any, delete none of others'."""
     generation = _make(user)
     client = client_for({"anonymous": None, "owner": user, "other": other_user, "admin": admin_user}[who])
-    body = {"prompt": "hi", "model": "fake/echo"} if "text" in path else \
-        {"prompt": "hi", "model": "openai/dall-e-3"}
+    body = {"prompt": "hi", "model": "fake/echo"} if "text" in path else {"prompt": "hi", "model": "openai/dall-e-3"}
     kwargs = {"data": body, "format": "json"} if method == "post" else {}
 
     response = getattr(client, method)(path.format(id=generation.pk), **kwargs)
@@ -183,8 +197,10 @@ def test_generation_stats_and_user_usage_summary(catalogue, user_api, user, othe
 
 
 def test_generation_is_throttled_per_user(catalogue, user_api, client_for, other_user, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "2/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "2/min"},
+    }
     body = {"prompt": "hi", "model": "fake/echo"}
 
     answers = [user_api.post("/api/generate/text", body, format="json").status_code for _ in range(2)]

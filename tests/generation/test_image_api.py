@@ -1,12 +1,12 @@
 """POST /api/generate/image: routing by model type, parameters checked against the
 catalogue, stored images served to their owner only, failures leaving nothing behind."""
+
 import io
 
 import pytest
-
-from core.http import STATUS_FOR_KIND
 from PIL import Image
 
+from core.http import STATUS_FOR_KIND
 from generation.models import GeneratedImage, Generation
 
 pytestmark = pytest.mark.django_db
@@ -23,10 +23,19 @@ def _fetch(client, url):
     return response, b"".join(response.streaming_content) if response.status_code == 200 else b""
 
 
-def test_chat_image_model_goes_through_chat_completions_with_image_config(catalogue, fake_openrouter, user_api, user,
-                                                                          stored_files):
-    response = user_api.post(URL, {"prompt": "A lighthouse at dusk", "model": "google/gemini-2.5-flash-image",
-                              "aspect_ratio": "16:9", "image_size": "2K"}, format="json")
+def test_chat_image_model_goes_through_chat_completions_with_image_config(
+    catalogue, fake_openrouter, user_api, user, stored_files
+):
+    response = user_api.post(
+        URL,
+        {
+            "prompt": "A lighthouse at dusk",
+            "model": "google/gemini-2.5-flash-image",
+            "aspect_ratio": "16:9",
+            "image_size": "2K",
+        },
+        format="json",
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -53,8 +62,9 @@ def test_chat_image_model_goes_through_chat_completions_with_image_config(catalo
 
 
 def test_image_only_model_goes_through_the_images_endpoint_with_size(catalogue, fake_openrouter, user_api):
-    response = user_api.post(URL, {"prompt": "A wide valley", "model": "openai/dall-e-3", "size": "1792x1024"},
-                        format="json")
+    response = user_api.post(
+        URL, {"prompt": "A wide valley", "model": "openai/dall-e-3", "size": "1792x1024"}, format="json"
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -69,20 +79,31 @@ def test_image_only_model_goes_through_the_images_endpoint_with_size(catalogue, 
 
 
 def test_image_only_model_with_aspect_ratio_and_resolution(catalogue, fake_openrouter, user_api):
-    response = user_api.post(URL, {"prompt": "Tall tower", "model": "bytedance-seed/seedream-4.5", "aspect_ratio": "9:16",
-                              "image_size": "1K"}, format="json")
+    response = user_api.post(
+        URL,
+        {"prompt": "Tall tower", "model": "bytedance-seed/seedream-4.5", "aspect_ratio": "9:16", "image_size": "1K"},
+        format="json",
+    )
 
     assert response.status_code == 201, response.content
     [sent] = _provider_posts(fake_openrouter)
-    assert sent.body == {"model": "bytedance-seed/seedream-4.5", "prompt": "Tall tower", "n": 1,
-                         "aspect_ratio": "9:16", "resolution": "1K"}
+    assert sent.body == {
+        "model": "bytedance-seed/seedream-4.5",
+        "prompt": "Tall tower",
+        "n": 1,
+        "aspect_ratio": "9:16",
+        "resolution": "1K",
+    }
     [image] = response.json()["images"]
     assert image["height"] > image["width"]
 
 
 def test_several_images_and_hosted_urls_are_stored(catalogue, fake_openrouter, user_api, stored_files):
-    response = user_api.post(URL, {"prompt": "Two foxes", "model": "black-forest-labs/flux-1.1-pro", "n": 2,
-                              "aspect_ratio": "1:1"}, format="json")
+    response = user_api.post(
+        URL,
+        {"prompt": "Two foxes", "model": "black-forest-labs/flux-1.1-pro", "n": 2, "aspect_ratio": "1:1"},
+        format="json",
+    )
 
     assert response.status_code == 201, response.content
     images = response.json()["images"]
@@ -95,26 +116,30 @@ def test_several_images_and_hosted_urls_are_stored(catalogue, fake_openrouter, u
         assert served.status_code == 200 and Image.open(io.BytesIO(data)).size == (1024, 1024)
 
 
-@pytest.mark.parametrize("body, field, mentions", [
-    ({"model": "google/gemini-2.5-flash-image", "aspect_ratio": "16:9", "size": "1024x1024"}, "size", "not both"),
-    ({"model": "google/gemini-2.5-flash-image", "aspect_ratio": "7:3"}, "aspect_ratio", "16:9"),
-    ({"model": "google/gemini-2.5-flash-image", "image_size": "8K"}, "image_size", "2K"),
-    ({"model": "google/gemini-2.5-flash-image", "size": "1024x1024"}, "size", "aspect_ratio"),
-    ({"model": "openai/dall-e-3", "size": "800x600"}, "size", "1792x1024"),
-    ({"model": "openai/dall-e-3", "aspect_ratio": "16:9"}, "aspect_ratio", "size"),
-    ({"model": "openai/dall-e-3", "n": 2}, "n", "1"),
-    ({"model": "openai/gpt-image-1", "n": 0}, "n", "1"),
-    ({"model": "openai/gpt-image-1", "n": 9}, "n", "4"),
-    ({"model": "openai/gpt-image-1", "n": "lots"}, "n", ""),
-    ({"model": "openai/gpt-4o-mini"}, "model", "not an image model"),
-    ({"model": "google/veo-3.1"}, "model", "not an image model"),
-    ({"model": "nobody/nothing"}, "model", "not a known image model"),
-    ({"model": ""}, "model", ""),
-    ({"model": "openai/dall-e-3", "prompt": ""}, "prompt", "required"),
-    ({"model": "openai/dall-e-3", "prompt": "p" * 41}, "prompt", "40"),
-])
+@pytest.mark.parametrize(
+    "body, field, mentions",
+    [
+        ({"model": "google/gemini-2.5-flash-image", "aspect_ratio": "16:9", "size": "1024x1024"}, "size", "not both"),
+        ({"model": "google/gemini-2.5-flash-image", "aspect_ratio": "7:3"}, "aspect_ratio", "16:9"),
+        ({"model": "google/gemini-2.5-flash-image", "image_size": "8K"}, "image_size", "2K"),
+        ({"model": "google/gemini-2.5-flash-image", "size": "1024x1024"}, "size", "aspect_ratio"),
+        ({"model": "openai/dall-e-3", "size": "800x600"}, "size", "1792x1024"),
+        ({"model": "openai/dall-e-3", "aspect_ratio": "16:9"}, "aspect_ratio", "size"),
+        ({"model": "openai/dall-e-3", "n": 2}, "n", "1"),
+        ({"model": "openai/gpt-image-1", "n": 0}, "n", "1"),
+        ({"model": "openai/gpt-image-1", "n": 9}, "n", "4"),
+        ({"model": "openai/gpt-image-1", "n": "lots"}, "n", ""),
+        ({"model": "openai/gpt-4o-mini"}, "model", "not an image model"),
+        ({"model": "google/veo-3.1"}, "model", "not an image model"),
+        ({"model": "nobody/nothing"}, "model", "not a known image model"),
+        ({"model": ""}, "model", ""),
+        ({"model": "openai/dall-e-3", "prompt": ""}, "prompt", "required"),
+        ({"model": "openai/dall-e-3", "prompt": "p" * 41}, "prompt", "40"),
+    ],
+)
 def test_parameters_are_checked_against_the_catalogue_before_any_call(
-        catalogue, fake_openrouter, user_api, settings, body, field, mentions):
+    catalogue, fake_openrouter, user_api, settings, body, field, mentions
+):
     settings.GENERATION_PROMPT_MAX_CHARS = 40
     response = user_api.post(URL, {"prompt": "A cat", **body}, format="json")
 
@@ -126,10 +151,18 @@ def test_parameters_are_checked_against_the_catalogue_before_any_call(
     assert not Generation.objects.exists()
 
 
-@pytest.mark.parametrize("fault, status", [
-    ("rate_limit", 429), ("out_of_credits", 503), ("auth", 503), ("moderation", 400),
-    ("unavailable", 502), ("malformed", 502), ("drop_stream", 502),
-])
+@pytest.mark.parametrize(
+    "fault, status",
+    [
+        ("rate_limit", 429),
+        ("out_of_credits", 503),
+        ("auth", 503),
+        ("moderation", 400),
+        ("unavailable", 502),
+        ("malformed", 502),
+        ("drop_stream", 502),
+    ],
+)
 @pytest.mark.parametrize("base", ["google/gemini-2.5-flash-image", "openai/dall-e-3"])
 def test_provider_failures_are_recorded_and_leave_no_files(fault_model, user_api, stored_files, fault, status, base):
     model = fault_model(fault, base=base)
@@ -138,7 +171,9 @@ def test_provider_failures_are_recorded_and_leave_no_files(fault_model, user_api
 
     assert response.status_code == status, response.content
     row = Generation.objects.get()
-    assert row.status == "failed" and row.error == response.json()["detail"] and STATUS_FOR_KIND[row.error_kind] == status
+    assert (
+        row.status == "failed" and row.error == response.json()["detail"] and STATUS_FOR_KIND[row.error_kind] == status
+    )
     assert row.route == ("chat" if "gemini" in base else "images")
     assert stored_files() == [] and not GeneratedImage.objects.exists()
 
@@ -150,11 +185,14 @@ def test_provider_timeout_on_images_is_a_504(fault_model, user_api, settings):
 
 
 def test_a_storage_failure_fails_the_generation_and_leaves_no_orphan_files(catalogue, user_api, settings, stored_files):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "tests.generation.storage_doubles.FailingSecondSaveStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "tests.generation.storage_doubles.FailingSecondSaveStorage"},
+    }
 
-    response = user_api.post(URL, {"prompt": "Two foxes", "model": "openai/gpt-image-1", "n": 2, "size": "1024x1024"},
-                        format="json")
+    response = user_api.post(
+        URL, {"prompt": "Two foxes", "model": "openai/gpt-image-1", "n": 2, "size": "1024x1024"}, format="json"
+    )
 
     assert response.status_code == 503
     assert "could not be stored" in response.json()["detail"]
@@ -175,8 +213,9 @@ def owned_image(catalogue, user_api):
 
 
 @pytest.mark.parametrize("who, status", [("owner", 200), ("other", 404), ("anonymous", 404), ("admin", 200)])
-def test_images_are_served_to_their_owner_and_admins_only(owned_image, client_for, user, other_user, admin_user,
-                                                          who, status):
+def test_images_are_served_to_their_owner_and_admins_only(
+    owned_image, client_for, user, other_user, admin_user, who, status
+):
     client = client_for({"owner": user, "other": other_user, "anonymous": None, "admin": admin_user}[who])
     response = client.get(owned_image)
     assert response.status_code == status

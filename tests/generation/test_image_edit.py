@@ -1,4 +1,5 @@
 """Image editing: POST /api/generate/image with source_image_id, one of the owner's images."""
+
 import base64
 import io
 
@@ -22,8 +23,9 @@ def chat_bodies(fake):
 
 
 def test_an_edit_sends_the_image_and_keeps_its_lineage(user_api, catalogue, fake_openrouter, source):
-    response = user_api.post(URL, {"prompt": "Make it night", "model": EDITOR, "source_image_id": source.pk},
-                             format="json")
+    response = user_api.post(
+        URL, {"prompt": "Make it night", "model": EDITOR, "source_image_id": source.pk}, format="json"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["source_image_id"] == source.pk and body["status"] == "completed"
@@ -42,8 +44,9 @@ def test_an_edit_sends_the_image_and_keeps_its_lineage(user_api, catalogue, fake
 
 
 def test_the_image_page_shows_lineage_both_ways(client, user_api, user, catalogue, source):
-    edit_id = user_api.post(URL, {"prompt": "Make it night", "model": EDITOR, "source_image_id": source.pk},
-                            format="json").json()["id"]
+    edit_id = user_api.post(
+        URL, {"prompt": "Make it night", "model": EDITOR, "source_image_id": source.pk}, format="json"
+    ).json()["id"]
     client.force_login(user)
     edited = client.get(f"/history/{edit_id}").content.decode()
     assert 'data-testid="edited-from"' in edited and f'href="/history/{source.generation_id}"' in edited
@@ -52,8 +55,9 @@ def test_the_image_page_shows_lineage_both_ways(client, user_api, user, catalogu
 
 
 def test_someone_elses_image_is_not_found(client_for, other_user, catalogue, fake_openrouter, source):
-    response = client_for(other_user).post(URL, {"prompt": "mine now", "model": EDITOR,
-                                                 "source_image_id": source.pk}, format="json")
+    response = client_for(other_user).post(
+        URL, {"prompt": "mine now", "model": EDITOR, "source_image_id": source.pk}, format="json"
+    )
     assert response.status_code == 404 and "source_image_id" in response.json()
     assert chat_bodies(fake_openrouter) == [] and not Generation.objects.filter(owner=other_user).exists()
 
@@ -80,8 +84,7 @@ def data_url(data: bytes, media_type: str = "image/png") -> str:
 
 def test_a_data_url_is_edited_end_to_end(user_api, user, catalogue, fake_openrouter):
     sent = data_url(png_bytes())
-    response = user_api.post(URL, {"prompt": "Make it night", "model": EDITOR, "source_image_url": sent},
-                             format="json")
+    response = user_api.post(URL, {"prompt": "Make it night", "model": EDITOR, "source_image_url": sent}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "completed"
@@ -102,8 +105,9 @@ def test_a_data_url_is_edited_end_to_end(user_api, user, catalogue, fake_openrou
 
 
 def test_a_sent_images_lineage_shows_both_ways(client, user_api, user, catalogue, fake_openrouter):
-    edit_id = user_api.post(URL, {"prompt": "Make it night", "model": EDITOR,
-                                  "source_image_url": data_url(png_bytes())}, format="json").json()["id"]
+    edit_id = user_api.post(
+        URL, {"prompt": "Make it night", "model": EDITOR, "source_image_url": data_url(png_bytes())}, format="json"
+    ).json()["id"]
     upload = Generation.objects.get(pk=edit_id).source_image
     client.force_login(user)
     edited = client.get(f"/history/{edit_id}").content.decode()
@@ -118,16 +122,18 @@ def test_a_sent_images_lineage_shows_both_ways(client, user_api, user, catalogue
 def test_an_uploaded_image_is_not_spend(user_api, user, catalogue, fake_openrouter):
     from usage.selectors import user_usage
 
-    user_api.post(URL, {"prompt": "Make it night", "model": EDITOR, "source_image_url": data_url(png_bytes())},
-                  format="json")
+    user_api.post(
+        URL, {"prompt": "Make it night", "model": EDITOR, "source_image_url": data_url(png_bytes())}, format="json"
+    )
     assert Generation.objects.filter(owner=user).count() == 2
     assert [row["model"] for row in user_usage(user=user)["by_model"]] == [EDITOR]
 
 
 def test_a_refused_edit_keeps_no_upload(user_api, user, catalogue, fake_openrouter, settings):
     settings.GENERATION_MAX_IMAGES = 1
-    response = user_api.post(URL, {"prompt": "edit", "model": EDITOR, "n": 2,
-                                   "source_image_url": data_url(png_bytes())}, format="json")
+    response = user_api.post(
+        URL, {"prompt": "edit", "model": EDITOR, "n": 2, "source_image_url": data_url(png_bytes())}, format="json"
+    )
     assert response.status_code == 400 and "n" in response.json()
     assert not Generation.objects.exists()
 
@@ -148,22 +154,34 @@ def test_an_https_url_reaches_the_provider_as_it_is(client, user, user_api, cata
 
 
 def test_both_sources_are_refused(user_api, catalogue, fake_openrouter, source):
-    response = user_api.post(URL, {"prompt": "edit", "model": EDITOR, "source_image_id": source.pk,
-                                   "source_image_url": data_url(png_bytes())}, format="json")
+    response = user_api.post(
+        URL,
+        {"prompt": "edit", "model": EDITOR, "source_image_id": source.pk, "source_image_url": data_url(png_bytes())},
+        format="json",
+    )
     assert response.status_code == 400 and "source_image_url" in response.json()
     assert chat_bodies(fake_openrouter) == [] and Generation.objects.count() == 1
 
 
 def test_an_oversized_data_url_is_refused(user_api, catalogue, fake_openrouter, settings):
     settings.GENERATION_SOURCE_IMAGE_MAX_BYTES = 1024
-    response = user_api.post(URL, {"prompt": "edit", "model": EDITOR,
-                                   "source_image_url": data_url(b"\x89PNG" + bytes(4096))}, format="json")
+    response = user_api.post(
+        URL, {"prompt": "edit", "model": EDITOR, "source_image_url": data_url(b"\x89PNG" + bytes(4096))}, format="json"
+    )
     assert response.status_code == 400 and "too large" in response.json()["source_image_url"][0]
     assert chat_bodies(fake_openrouter) == [] and not Generation.objects.exists()
 
 
-@pytest.mark.parametrize("value", ["http://images.example.com/cat.png", "ftp://x/y.png", "not a url",
-                                   "data:text/plain;base64,aGVsbG8=", "data:image/png;base64,aGVsbG8="])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://images.example.com/cat.png",
+        "ftp://x/y.png",
+        "not a url",
+        "data:text/plain;base64,aGVsbG8=",
+        "data:image/png;base64,aGVsbG8=",
+    ],
+)
 def test_other_urls_are_refused_on_the_field(user_api, catalogue, fake_openrouter, value):
     response = user_api.post(URL, {"prompt": "edit", "model": EDITOR, "source_image_url": value}, format="json")
     assert response.status_code == 400 and "source_image_url" in response.json()
@@ -171,8 +189,11 @@ def test_other_urls_are_refused_on_the_field(user_api, catalogue, fake_openroute
 
 
 def test_a_model_that_cannot_edit_refuses_a_sent_image(user_api, catalogue, fake_openrouter):
-    response = user_api.post(URL, {"prompt": "edit", "model": "openai/dall-e-3",
-                                   "source_image_url": "https://images.example.com/cat.png"}, format="json")
+    response = user_api.post(
+        URL,
+        {"prompt": "edit", "model": "openai/dall-e-3", "source_image_url": "https://images.example.com/cat.png"},
+        format="json",
+    )
     assert response.status_code == 400 and "cannot edit images" in response.json()["model"][0]
     assert list(fake_openrouter.received) == []
 

@@ -1,4 +1,5 @@
 """Editing an image from its generation's page: POST /history/<pk>/images/<image_id>/edit."""
+
 import re
 
 import pytest
@@ -38,8 +39,15 @@ def test_the_form_offers_only_models_that_take_and_give_images(web, catalogue, s
     assert f'id="id_edit{source.pk}_instruction"' in form
     offered = set(re.findall(r'<option value="([^"]+)"', form))
     assert EDITOR in offered
-    editors = {m.pk for m in catalogue if m.has_kind("image") and "image" in m.input_modalities
-               and m.image_route == "chat" and m.enabled and not m.admins_only}
+    editors = {
+        m.pk
+        for m in catalogue
+        if m.has_kind("image")
+        and "image" in m.input_modalities
+        and m.image_route == "chat"
+        and m.enabled
+        and not m.admins_only
+    }
     assert offered == editors
     assert "openai/dall-e-3" not in offered and "openai/gpt-4o-mini" not in offered
 

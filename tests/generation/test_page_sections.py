@@ -1,4 +1,5 @@
 """Generation sections on pages other apps own: the dashboard, the profile, admin stats."""
+
 import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory

@@ -1,4 +1,5 @@
 """The web pages: pickers from the catalogue, plain-form generation, results, history."""
+
 import json
 import re
 
@@ -11,8 +12,10 @@ from tests.factories import GenerationFactory
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = ("# Title\n\n<script>alert('x')</script>\n\n[click](javascript:alert(1)) "
-           "<img src=x onerror=alert(1)> **bold**\n\n```\ncode <b>here</b>\n```")
+HOSTILE = (
+    "# Title\n\n<script>alert('x')</script>\n\n[click](javascript:alert(1)) "
+    "<img src=x onerror=alert(1)> **bold**\n\n```\ncode <b>here</b>\n```"
+)
 
 
 @pytest.fixture
@@ -61,8 +64,9 @@ def test_text_form_shows_provider_failures(fault_model, web):
 
 def test_image_page_carries_each_models_accepted_values(catalogue, web):
     page = web.get("/generate/image").content.decode()
-    data = json.loads(re.search(r'<script id="image-models" type="application/json">(.*?)</script>', page,
-                                re.S).group(1))
+    data = json.loads(
+        re.search(r'<script id="image-models" type="application/json">(.*?)</script>', page, re.S).group(1)
+    )
     models = {model["id"]: model for model in data}
     assert "openai/gpt-4o-mini" not in models
     assert models["google/gemini-2.5-flash-image"]["route"] == "chat"
@@ -72,8 +76,16 @@ def test_image_page_carries_each_models_accepted_values(catalogue, web):
 
 
 def test_image_form_generates_and_shows_images_at_their_shape(catalogue, web):
-    response = web.post("/generate/image", {"model": "google/gemini-2.5-flash-image", "prompt": "Dunes",
-                                            "aspect_ratio": "16:9", "image_size": "2K", "n": "1"})
+    response = web.post(
+        "/generate/image",
+        {
+            "model": "google/gemini-2.5-flash-image",
+            "prompt": "Dunes",
+            "aspect_ratio": "16:9",
+            "image_size": "2K",
+            "n": "1",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()
     page = web.get(response["Location"]).content.decode()
@@ -141,8 +153,10 @@ def test_delete_from_the_page(catalogue, web, other_user):
 
 
 def test_web_forms_share_the_generation_throttle(catalogue, web, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "1/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "1/min"},
+    }
     assert web.post("/generate/text", {"model": "fake/echo", "prompt": "one"}).status_code == 302
     throttled = web.post("/generate/text", {"model": "fake/echo", "prompt": "two"})
     assert throttled.status_code == 429 and "Too many" in throttled.content.decode()

@@ -1,8 +1,8 @@
 """POST /api/generate/text: whole answers, validation, provider failures, streaming."""
+
 import pytest
 
 from core.http import STATUS_FOR_KIND
-
 from generation.models import Generation
 from tests.support.sse import parse_events
 
@@ -16,8 +16,17 @@ def _chat_requests(fake):
 
 
 def test_text_answer_with_usage_is_recorded(catalogue, fake_openrouter, user_api, user):
-    response = user_api.post(URL, {"prompt": "Say hi", "model": "openai/gpt-4o-mini", "system": "Be brief.",
-                              "max_tokens": 200, "temperature": 0.5}, format="json")
+    response = user_api.post(
+        URL,
+        {
+            "prompt": "Say hi",
+            "model": "openai/gpt-4o-mini",
+            "system": "Be brief.",
+            "max_tokens": 200,
+            "temperature": 0.5,
+        },
+        format="json",
+    )
 
     assert response.status_code == 200, response.content
     body = response.json()
@@ -52,23 +61,28 @@ def test_optional_fields_are_left_out_of_the_provider_request(catalogue, fake_op
     assert sent.body == {"model": "fake/echo", "messages": [{"role": "user", "content": "echo me"}]}
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"model": "fake/echo"}, "prompt"),
-    ({"prompt": "   ", "model": "fake/echo"}, "prompt"),
-    ({"prompt": "x" * 41, "model": "fake/echo"}, "prompt"),
-    ({"prompt": "hi"}, "model"),
-    ({"prompt": "hi", "model": ""}, "model"),
-    ({"prompt": "hi", "model": "nobody/nothing"}, "model"),
-    ({"prompt": "hi", "model": "google/gemini-2.5-flash-image"}, "model"),
-    ({"prompt": "hi", "model": "fake/echo", "system": "s" * 41}, "system"),
-    ({"prompt": "hi", "model": "fake/echo", "max_tokens": 0}, "max_tokens"),
-    ({"prompt": "hi", "model": "fake/echo", "max_tokens": 1_000_000}, "max_tokens"),
-    ({"prompt": "hi", "model": "fake/echo", "max_tokens": "many"}, "max_tokens"),
-    ({"prompt": "hi", "model": "fake/echo", "temperature": -0.1}, "temperature"),
-    ({"prompt": "hi", "model": "fake/echo", "temperature": 2.5}, "temperature"),
-    ({"prompt": "hi", "model": "fake/echo", "temperature": "warm"}, "temperature"),
-])
-def test_bad_input_is_a_400_naming_the_field_before_any_call(catalogue, fake_openrouter, user_api, settings, body, field):
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"model": "fake/echo"}, "prompt"),
+        ({"prompt": "   ", "model": "fake/echo"}, "prompt"),
+        ({"prompt": "x" * 41, "model": "fake/echo"}, "prompt"),
+        ({"prompt": "hi"}, "model"),
+        ({"prompt": "hi", "model": ""}, "model"),
+        ({"prompt": "hi", "model": "nobody/nothing"}, "model"),
+        ({"prompt": "hi", "model": "google/gemini-2.5-flash-image"}, "model"),
+        ({"prompt": "hi", "model": "fake/echo", "system": "s" * 41}, "system"),
+        ({"prompt": "hi", "model": "fake/echo", "max_tokens": 0}, "max_tokens"),
+        ({"prompt": "hi", "model": "fake/echo", "max_tokens": 1_000_000}, "max_tokens"),
+        ({"prompt": "hi", "model": "fake/echo", "max_tokens": "many"}, "max_tokens"),
+        ({"prompt": "hi", "model": "fake/echo", "temperature": -0.1}, "temperature"),
+        ({"prompt": "hi", "model": "fake/echo", "temperature": 2.5}, "temperature"),
+        ({"prompt": "hi", "model": "fake/echo", "temperature": "warm"}, "temperature"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field_before_any_call(
+    catalogue, fake_openrouter, user_api, settings, body, field
+):
     settings.GENERATION_PROMPT_MAX_CHARS = 40
 
     response = user_api.post(URL, body, format="json")
@@ -90,19 +104,22 @@ def test_wrong_kind_model_message_says_why(catalogue, user_api):
     assert "not a text model" in response.json()["model"][0]
 
 
-@pytest.mark.parametrize("fault, status, says", [
-    ("rate_limit", 429, "rate limiting"),
-    ("auth", 503, "provider account problem"),
-    ("out_of_credits", 503, "provider account problem"),
-    ("moderation", 400, "content policy"),
-    ("bad_request", 400, "Invalid request parameters"),
-    ("not_found", 400, "does not know this model"),
-    ("server_error", 502, "unavailable"),
-    ("unavailable", 502, "unavailable"),
-    ("malformed", 502, "could not read"),
-    ("disconnect", 502, "unavailable"),
-    ("stream_error", 502, "unavailable"),
-])
+@pytest.mark.parametrize(
+    "fault, status, says",
+    [
+        ("rate_limit", 429, "rate limiting"),
+        ("auth", 503, "provider account problem"),
+        ("out_of_credits", 503, "provider account problem"),
+        ("moderation", 400, "content policy"),
+        ("bad_request", 400, "Invalid request parameters"),
+        ("not_found", 400, "does not know this model"),
+        ("server_error", 502, "unavailable"),
+        ("unavailable", 502, "unavailable"),
+        ("malformed", 502, "could not read"),
+        ("disconnect", 502, "unavailable"),
+        ("stream_error", 502, "unavailable"),
+    ],
+)
 def test_provider_failures_map_to_answers_and_are_recorded(fault_model, user_api, fault, status, says):
     model = fault_model(fault)
 
@@ -222,8 +239,7 @@ def test_stream_closed_midway_saves_the_text_as_partial(catalogue, user):
     from generation import services
 
     async def read_three_then_close():
-        stream = await services.text_stream_start(user=user, model="openai/gpt-4o-mini",
-                                                  prompt="A long answer please")
+        stream = await services.text_stream_start(user=user, model="openai/gpt-4o-mini", prompt="A long answer please")
         pieces = stream.pieces()
         received = [await anext(pieces) for _ in range(3)]
         await stream.aclose()

@@ -8,6 +8,7 @@ from it; video jobs are only queued (no worker runs), which is all a 202 needs.
 The run is bounded (EXAMPLES cases per operation and phase) and prints its counts
 (pytest -s shows them).
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,9 @@ def api(asgi_server, catalogue, raised_limits):  # noqa: F811
 
 def _access_token(base_url: str) -> str:
     user = UserFactory()
-    response = httpx.post(f"{base_url}/api/auth/login", json={"email": user.email, "password": DEFAULT_PASSWORD},
-                          timeout=30)
+    response = httpx.post(
+        f"{base_url}/api/auth/login", json={"email": user.email, "password": DEFAULT_PASSWORD}, timeout=30
+    )
     response.raise_for_status()
     return response.json()["access"]
 
@@ -64,10 +66,30 @@ def _run_schemathesis(base_url: str, tmp_path: Path, label: str, headers: dict[s
     config.write_text(CONFIG)
     report = tmp_path / f"{label}.json"
     command = [
-        str(SCHEMATHESIS), "--no-color", "--config-file", str(config), "run", f"{base_url}/api/schema/?format=json",
-        "--phases", PHASES, "--max-examples", str(EXAMPLES), "--seed", "20260", "--workers", "2",
-        "--request-timeout", "30", "--report", "json", "--report-json-path", str(report),
-        "--suppress-health-check", "all", "--warnings", "off",
+        str(SCHEMATHESIS),
+        "--no-color",
+        "--config-file",
+        str(config),
+        "run",
+        f"{base_url}/api/schema/?format=json",
+        "--phases",
+        PHASES,
+        "--max-examples",
+        str(EXAMPLES),
+        "--seed",
+        "20260",
+        "--workers",
+        "2",
+        "--request-timeout",
+        "30",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+        "--suppress-health-check",
+        "all",
+        "--warnings",
+        "off",
     ]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
@@ -83,9 +105,11 @@ def test_api_conforms_to_its_schema(api, tmp_path, who):
     headers = {"Authorization": f"Bearer {_access_token(api)}"} if who == "user" else {}
     report = _run_schemathesis(api, tmp_path, who, headers)
     cases = report["test_cases"]
-    print(f"schemathesis {who}: {cases['generated']} cases, {cases['with_failures']} with failures, "
-          f"{cases['errored']} errored, phases {[name for name, p in report['phases'].items() if p['status'] == 'success']}"
-          f", {report['running_time']:.0f} s")
+    print(
+        f"schemathesis {who}: {cases['generated']} cases, {cases['with_failures']} with failures, "
+        f"{cases['errored']} errored, phases {[name for name, p in report['phases'].items() if p['status'] == 'success']}"
+        f", {report['running_time']:.0f} s"
+    )
     assert report["complete"] and not report["failures"] and not report["errors"]
     assert {name for name, phase in report["phases"].items() if phase["status"] == "success"} == set(PHASES.split(","))
     assert cases["generated"] > 500 and cases["with_failures"] == 0 and cases["errored"] == 0

@@ -1,6 +1,7 @@
 """The web process as `make run` starts it (the Procfile's uvicorn command), with real
 streams from the offline double: many streams in flight on one process, pages still
 answering, disconnects and SIGTERM saving what arrived."""
+
 from __future__ import annotations
 
 import asyncio
@@ -46,8 +47,10 @@ def _token(stack) -> str:
 
 
 def _rows(stack) -> list[dict]:
-    script = ("import json; from generation.models import Generation; "
-              "print(json.dumps(list(Generation.objects.values('id', 'status', 'text', 'error').order_by('id'))))")
+    script = (
+        "import json; from generation.models import Generation; "
+        "print(json.dumps(list(Generation.objects.values('id', 'status', 'text', 'error').order_by('id'))))"
+    )
     return json.loads(stack.manage("shell", "-c", script).stdout.strip().splitlines()[-1])
 
 

@@ -1,4 +1,5 @@
 """`make run` as a person runs it: every process starts, /healthz answers, Ctrl-C stops all."""
+
 import json
 import os
 import signal
@@ -31,14 +32,23 @@ def test_make_run_serves_healthz_and_stops_on_ctrl_c(tmp_path, fresh_store_env):
     port = free_port()
     fake_port = free_port()
     env = {
-        **os.environ, **SUBPROCESS_ENV, **fresh_store_env,
-        "PORT": str(port), "FAKE_OPENROUTER_PORT": str(fake_port), "OPENROUTER_API_KEY": "",
+        **os.environ,
+        **SUBPROCESS_ENV,
+        **fresh_store_env,
+        "PORT": str(port),
+        "FAKE_OPENROUTER_PORT": str(fake_port),
+        "OPENROUTER_API_KEY": "",
     }
     env.pop("OPENROUTER_BASE_URL", None)
     # A process group of its own, so Ctrl-C reaches make and honcho as a terminal would send it.
     proc = subprocess.Popen(
-        ["make", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,
+        ["make", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 90

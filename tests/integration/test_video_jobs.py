@@ -2,6 +2,7 @@
 beat on the broker the settings select (Kombu's filesystem transport by default, Redis
 when CELERY_BROKER_URL says so, as on CI's second pass), the store under test, and the
 offline OpenRouter double. The test talks HTTP only."""
+
 import base64
 import io
 import time
@@ -10,8 +11,8 @@ import pytest
 from PIL import Image
 
 from bench.video_stack import VideoStack
-from openrouter.fake import media as fake_media
 from openrouter.fake import FakeOpenRouter
+from openrouter.fake import media as fake_media
 from tests.conftest import SUBPROCESS_ENV
 
 pytestmark = pytest.mark.integration
@@ -24,11 +25,17 @@ VIDEO_SECONDS = 3  # the double's render time
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("video-stack")
-    with FakeOpenRouter(video_duration=VIDEO_SECONDS) as fake, VideoStack(data_dir, fake=fake, env=SUBPROCESS_ENV) as stack:
-        stack.prepare(users=[(EMAIL, PASSWORD)], extra_models={
-            "google/veo-3.1:fault=fail": "google/veo-3.1",
-            "google/veo-3.1:fault=moderation": "google/veo-3.1",
-        })
+    with (
+        FakeOpenRouter(video_duration=VIDEO_SECONDS) as fake,
+        VideoStack(data_dir, fake=fake, env=SUBPROCESS_ENV) as stack,
+    ):
+        stack.prepare(
+            users=[(EMAIL, PASSWORD)],
+            extra_models={
+                "google/veo-3.1:fault=fail": "google/veo-3.1",
+                "google/veo-3.1:fault=moderation": "google/veo-3.1",
+            },
+        )
         stack.start()
         yield stack
 
@@ -76,10 +83,14 @@ def test_image_to_video_completes_from_a_url_and_from_my_own_image(stack, stack_
     buffer = io.BytesIO()
     Image.new("RGB", (32, 18), (30, 90, 200)).save(buffer, format="PNG")
     data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    from_url = start_job(stack, stack_api, "/api/generate/video/from-image", prompt="from a data URL", image_url=data_url)
-    image = stack_api.post(stack.url("/api/generate/image"), json={
-        "model": "google/gemini-2.5-flash-image", "prompt": "a harbour at dawn", "aspect_ratio": "16:9"},
-        timeout=60)
+    from_url = start_job(
+        stack, stack_api, "/api/generate/video/from-image", prompt="from a data URL", image_url=data_url
+    )
+    image = stack_api.post(
+        stack.url("/api/generate/image"),
+        json={"model": "google/gemini-2.5-flash-image", "prompt": "a harbour at dawn", "aspect_ratio": "16:9"},
+        timeout=60,
+    )
     assert image.status_code == 201, image.text
     image_id = image.json()["images"][0]["id"]
     from_mine = start_job(stack, stack_api, "/api/generate/video/from-image", prompt="from my image", image_id=image_id)

@@ -84,7 +84,12 @@ def fake(fake_clock):
     """The double on a free loopback port: 10 s video jobs on a manual clock, no stream
     pacing, slow answers of 2 s (time_scale 0.1 of slow_seconds=20)."""
     with FakeOpenRouter(
-        port=0, video_duration=10.0, time_scale=0.1, slow_seconds=20.0, stream_delay=0.0, clock=fake_clock,
+        port=0,
+        video_duration=10.0,
+        time_scale=0.1,
+        slow_seconds=20.0,
+        stream_delay=0.0,
+        clock=fake_clock,
         retry_after=10.0,
     ) as server:
         yield server
@@ -117,9 +122,16 @@ def make_client(fake, client_clock, flavour, event_loop_for_test):
 
     def make(*, headers: dict[str, str] | None = None, real_time: bool = False, **overrides):
         options: dict[str, Any] = dict(
-            base_url=fake.base_url, api_key="test-key", app_url="https://studio.example",
-            app_title="Studio Tests", connect_timeout=2.0, read_timeout=5.0, max_retries=3,
-            retry_budget=30.0, backoff_base=0.1, backoff_cap=1.0,
+            base_url=fake.base_url,
+            api_key="test-key",
+            app_url="https://studio.example",
+            app_title="Studio Tests",
+            connect_timeout=2.0,
+            read_timeout=5.0,
+            max_retries=3,
+            retry_budget=30.0,
+            backoff_base=0.1,
+            backoff_cap=1.0,
         )
         if not real_time:
             options.update(sleep=client_clock.sleep, clock=client_clock, rand=lambda: 0.5)

@@ -22,9 +22,11 @@ def _chat_spans(fake):
 def test_async_chat_route_images_are_requested_concurrently():
     # Each answer is held 0.3 s (slow fault), so overlapping requests are visible in the spans.
     with FakeOpenRouter(slow_seconds=0.3) as fake:
+
         async def generate():
-            client = AsyncOpenRouterClient(base_url=fake.base_url, api_key="k",
-                                           http=httpx.AsyncClient(headers={"X-Fake-Fault": "slow"}))
+            client = AsyncOpenRouterClient(
+                base_url=fake.base_url, api_key="k", http=httpx.AsyncClient(headers={"X-Fake-Fault": "slow"})
+            )
             try:
                 return await client.generate_image(model="google/gemini-2.5-flash-image", prompt="cats", n=3)
             finally:
@@ -41,8 +43,9 @@ def test_async_chat_route_images_are_requested_concurrently():
 
 def test_sync_chat_route_images_are_requested_one_after_another():
     with FakeOpenRouter(slow_seconds=0.1) as fake:
-        client = OpenRouterClient(base_url=fake.base_url, api_key="k",
-                                  http=httpx.Client(headers={"X-Fake-Fault": "slow"}))
+        client = OpenRouterClient(
+            base_url=fake.base_url, api_key="k", http=httpx.Client(headers={"X-Fake-Fault": "slow"})
+        )
         client.generate_image(model="google/gemini-2.5-flash-image", prompt="cats", n=2)
         assert fake.wait_for(lambda: len(_chat_spans(fake)) == 2)
         first, second = _chat_spans(fake)
@@ -51,6 +54,7 @@ def test_sync_chat_route_images_are_requested_one_after_another():
 
 def test_async_stream_aclose_closes_the_upstream_connection():
     with FakeOpenRouter(stream_interval=0.02) as fake:
+
         async def read_three_then_close():
             client = AsyncOpenRouterClient(base_url=fake.base_url, api_key="k")
             try:
@@ -96,12 +100,16 @@ def test_long_stream_pieces_and_interval_come_from_constructor_env_and_request(m
     monkeypatch.setenv("FAKE_OPENROUTER_STREAM_INTERVAL", "0")
     with FakeOpenRouter() as from_env, FakeOpenRouter(stream_pieces=3, stream_interval=0) as from_args:
         assert (from_env.stream_pieces, from_env.stream_interval) == (7, 0.0)
-        env_items = list(OpenRouterClient(base_url=from_env.base_url, api_key="k").chat_stream(
-            model="fake/long-stream", messages=USER_HELLO))
+        env_items = list(
+            OpenRouterClient(base_url=from_env.base_url, api_key="k").chat_stream(
+                model="fake/long-stream", messages=USER_HELLO
+            )
+        )
         args_client = OpenRouterClient(base_url=from_args.base_url, api_key="k")
         arg_items = list(args_client.chat_stream(model="fake/long-stream", messages=USER_HELLO))
-        by_header = OpenRouterClient(base_url=from_args.base_url, api_key="k",
-                                     http=httpx.Client(headers={"X-Fake-Stream-Pieces": "2"}))
+        by_header = OpenRouterClient(
+            base_url=from_args.base_url, api_key="k", http=httpx.Client(headers={"X-Fake-Stream-Pieces": "2"})
+        )
         header_items = list(by_header.chat_stream(model="fake/long-stream", messages=USER_HELLO))
         whole = args_client.chat(model="fake/long-stream:pieces=4", messages=USER_HELLO)
     assert (len(env_items), len(arg_items), len(header_items)) == (7 + 1, 3 + 1, 2 + 1)
@@ -126,9 +134,14 @@ def test_the_async_client_retries_with_the_shared_policy(fake):
 
     async def call():
         client = AsyncOpenRouterClient(
-            base_url=fake.base_url, api_key="k", backoff_base=0.1, backoff_cap=1.0, rand=lambda: 0.5,
-            clock=clock, sleep=sleep, http=httpx.AsyncClient(headers={"X-Fake-Fault": "rate_limit",
-                                                                      "X-Fake-Retry-After": "0"}),
+            base_url=fake.base_url,
+            api_key="k",
+            backoff_base=0.1,
+            backoff_cap=1.0,
+            rand=lambda: 0.5,
+            clock=clock,
+            sleep=sleep,
+            http=httpx.AsyncClient(headers={"X-Fake-Fault": "rate_limit", "X-Fake-Retry-After": "0"}),
         )
         try:
             await client.chat(model="fake/echo", messages=USER_HELLO)

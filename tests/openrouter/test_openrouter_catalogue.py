@@ -2,7 +2,6 @@
 
 import pytest
 
-from openrouter.fake import catalogue as fake_catalogue
 from openrouter.catalogue import (
     merge_catalogue,
     parse_image_models_payload,
@@ -10,12 +9,18 @@ from openrouter.catalogue import (
     parse_video_models_payload,
 )
 from openrouter.errors import ProviderMalformedResponse
+from openrouter.fake import catalogue as fake_catalogue
 from openrouter.fake.catalogue import GEMINI_ASPECT_RATIOS
 from openrouter.types import CatalogueModel
 
 TEXT_IDS = {"openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "fake/echo", "fake/long-stream"}
 CHAT_IMAGE_IDS = {"google/gemini-2.5-flash-image", "openai/gpt-5-image-mini"}
-IMAGE_ONLY_IDS = {"openai/dall-e-3", "black-forest-labs/flux-1.1-pro", "openai/gpt-image-1", "bytedance-seed/seedream-4.5"}
+IMAGE_ONLY_IDS = {
+    "openai/dall-e-3",
+    "black-forest-labs/flux-1.1-pro",
+    "openai/gpt-image-1",
+    "bytedance-seed/seedream-4.5",
+}
 VIDEO_IDS = {"google/veo-3.1", "openai/sora-2"}
 
 
@@ -77,7 +82,9 @@ def test_fetch_catalogue_merges_one_entry_per_model(client, fake):
 
     # the async client fetches the three concurrently, so only the set is fixed
     assert sorted(r.path for r in fake.received) == [
-        "/api/v1/images/models", "/api/v1/models?output_modalities=all", "/api/v1/videos/models",
+        "/api/v1/images/models",
+        "/api/v1/models?output_modalities=all",
+        "/api/v1/videos/models",
     ]
     ids = [e.id for e in entries]
     assert len(ids) == len(set(ids)) and set(ids) == TEXT_IDS | CHAT_IMAGE_IDS | IMAGE_ONLY_IDS | VIDEO_IDS
@@ -97,7 +104,12 @@ def test_fetch_catalogue_merges_one_entry_per_model(client, fake):
 def test_merge_unions_modalities_and_keeps_the_first_parameter_lists():
     first = CatalogueModel(id="a/b", name="a/b", kinds={"text"}, output_modalities=["text"], pricing={"prompt": "1"})
     second = CatalogueModel(
-        id="a/b", name="A B", kinds={"image"}, output_modalities=["image"], aspect_ratios=["1:1"], max_n=2,
+        id="a/b",
+        name="A B",
+        kinds={"image"},
+        output_modalities=["image"],
+        aspect_ratios=["1:1"],
+        max_n=2,
         pricing={"prompt": "9", "image": "2"},
     )
 
@@ -114,18 +126,36 @@ def test_parsers_tolerate_missing_and_null_fields():
     [bare] = parse_models_payload({"data": [{"id": "x/y"}, {"name": "no id"}, "junk"]})
     assert (bare.name, bare.kinds, bare.output_modalities, bare.image_route) == ("x/y", {"text"}, ["text"], None)
 
-    [image] = parse_image_models_payload({"data": [{
-        "id": "x/img", "supported_parameters": {
-            "aspect_ratio": ["1:1", "3:2"], "size": {"type": "enum", "values": ["512x512"]},
-            "n": {"type": "enum", "values": [1, 2, 3]}, "seed": {"type": "boolean"},
-        },
-    }]})
+    [image] = parse_image_models_payload(
+        {
+            "data": [
+                {
+                    "id": "x/img",
+                    "supported_parameters": {
+                        "aspect_ratio": ["1:1", "3:2"],
+                        "size": {"type": "enum", "values": ["512x512"]},
+                        "n": {"type": "enum", "values": [1, 2, 3]},
+                        "seed": {"type": "boolean"},
+                    },
+                }
+            ]
+        }
+    )
     assert image.aspect_ratios == ["1:1", "3:2"] and image.sizes == ["512x512"] and image.max_n == 3
     assert image.image_route == "images" and image.kinds == {"image"}
 
-    [video] = parse_video_models_payload({"data": [{
-        "id": "x/vid", "supported_sizes": None, "supported_durations": [5, "10", "bad"], "generate_audio": None,
-    }]})
+    [video] = parse_video_models_payload(
+        {
+            "data": [
+                {
+                    "id": "x/vid",
+                    "supported_sizes": None,
+                    "supported_durations": [5, "10", "bad"],
+                    "generate_audio": None,
+                }
+            ]
+        }
+    )
     assert video.sizes == [] and video.durations == [5, 10] and video.generate_audio is None
 
 

@@ -1,7 +1,7 @@
 """Chat completions, whole and streamed, against the double over real HTTP."""
 
-import pytest
 import httpx
+import pytest
 
 from openrouter.errors import (
     ProviderAuthError,
@@ -23,7 +23,10 @@ def test_chat_sends_the_exact_body_and_app_headers(client, fake):
     [request] = fake.received
     assert request.method == "POST" and request.path == "/api/v1/chat/completions"
     assert request.body == {
-        "model": "openai/gpt-4o-mini", "messages": USER_HELLO, "max_tokens": 50, "temperature": 0.2,
+        "model": "openai/gpt-4o-mini",
+        "messages": USER_HELLO,
+        "max_tokens": 50,
+        "temperature": 0.2,
     }
     assert request.headers["authorization"] == "Bearer test-key"
     assert request.headers["http-referer"] == "https://studio.example"
@@ -76,8 +79,11 @@ def test_stream_keep_alive_comments_are_on_the_wire_but_never_yielded(client, fa
     assert raw.text.count(": OPENROUTER PROCESSING") == 2
     assert raw.text.rstrip().endswith("data: [DONE]")
 
-    texts = [i.text for i in client.chat_stream(model="fake/echo", messages=[
-        {"role": "user", "content": "w1 w2 w3 w4 w5 w6"}]) if isinstance(i, StreamPiece)]
+    texts = [
+        i.text
+        for i in client.chat_stream(model="fake/echo", messages=[{"role": "user", "content": "w1 w2 w3 w4 w5 w6"}])
+        if isinstance(i, StreamPiece)
+    ]
 
     assert "".join(texts) == "w1 w2 w3 w4 w5 w6"
 

@@ -8,12 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import httpx
+import pytest
 from PIL import Image
 
-from openrouter.fake import media as fake_media
 from openrouter.fake import ALL_FAULTS, FakeOpenRouter
+from openrouter.fake import media as fake_media
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer anything"}
@@ -148,7 +148,11 @@ def test_management_command_serves_and_prints_the_base_url():
         "call_command('run_fake_openrouter', '--port', '0', '--video-seconds', '1', '--quiet')"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": ""},
     )
     try:

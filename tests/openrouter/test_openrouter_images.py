@@ -112,8 +112,11 @@ def test_images_route_with_aspect_ratio_and_resolution(client, fake):
     )
 
     assert fake.received[0].body == {
-        "model": "bytedance-seed/seedream-4.5", "prompt": "a tall tower", "n": 1,
-        "aspect_ratio": "9:16", "resolution": "2K",
+        "model": "bytedance-seed/seedream-4.5",
+        "prompt": "a tall tower",
+        "n": 1,
+        "aspect_ratio": "9:16",
+        "resolution": "2K",
     }
     assert _pixels(result.images[0]) == (1152, 2048)
 

@@ -1,4 +1,5 @@
 """The async client's connections: requests dealt round-robin over small pools."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,11 +24,13 @@ def test_concurrent_requests_are_spread_over_every_pool_and_all_answered(fake):
 
     async def main():
         async with httpx.AsyncClient(transport=transport) as http:
-            client = AsyncOpenRouterClient(http=http, base_url=fake.base_url, api_key="test-key",
-                                           max_retries=0)
-            results = await asyncio.gather(*(
-                client.chat(model="fake/echo", messages=[{"role": "user", "content": f"hello {i}"}])
-                for i in range(8)))
+            client = AsyncOpenRouterClient(http=http, base_url=fake.base_url, api_key="test-key", max_retries=0)
+            results = await asyncio.gather(
+                *(
+                    client.chat(model="fake/echo", messages=[{"role": "user", "content": f"hello {i}"}])
+                    for i in range(8)
+                )
+            )
             connections = [len(pool._pool.connections) for pool in transport.pools]
             return [result.text for result in results], connections
 

@@ -3,8 +3,8 @@ time budget — observed through the double's request log and the injected sleep
 
 import socket
 import time
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -103,7 +103,7 @@ def test_retry_after_is_honoured_over_a_shorter_backoff(make_client, fake, clien
 
 
 def test_retry_after_as_an_http_date_is_understood(make_client, client_clock):
-    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=12), usegmt=True)
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=12), usegmt=True)
     client = make_client(headers=fault_headers("rate_limit*1", **{"X-Fake-Retry-After": when}))
 
     client.chat(model="fake/echo", messages=USER_HELLO)
@@ -137,7 +137,9 @@ def test_a_retry_after_beyond_the_budget_fails_at_once(make_client, fake, client
 
 def test_real_backoff_waits_for_retry_after_in_real_time(make_client, fake):
     client = make_client(
-        real_time=True, backoff_base=0.001, headers=fault_headers("rate_limit*2", **{"X-Fake-Retry-After": "0.05"}),
+        real_time=True,
+        backoff_base=0.001,
+        headers=fault_headers("rate_limit*2", **{"X-Fake-Retry-After": "0.05"}),
     )
     started = time.monotonic()
 

@@ -17,7 +17,10 @@ def test_missing_settings_fall_back_to_the_config_defaults():
 
     assert client.base_url == ClientConfig().base_url == "https://openrouter.ai/api/v1"
     assert client.config.api_key == DEMO_API_KEY
-    assert client.images_path == "/images" and (client.config.connect_timeout, client.config.read_timeout) == (5.0, 120.0)
+    assert client.images_path == "/images" and (client.config.connect_timeout, client.config.read_timeout) == (
+        5.0,
+        120.0,
+    )
     assert client.config.max_retries == 3 and client.config.retry_budget == 30.0
     assert client.video_max_bytes == 200 * 1024 * 1024
     assert (client.config.video_download_deadline, client.config.image_download_deadline) == (300.0, 60.0)
@@ -28,9 +31,12 @@ def test_the_config_defaults_are_the_django_settings_defaults():
     from openrouter.config import SETTING_NAMES
 
     defaults = ClientConfig()
-    compared = [setting for setting in SETTING_NAMES
-                # these depend on demo mode and PORT
-                if setting not in ("OPENROUTER_BASE_URL", "OPENROUTER_API_KEY", "OPENROUTER_APP_URL")]
+    compared = [
+        setting
+        for setting in SETTING_NAMES
+        # these depend on demo mode and PORT
+        if setting not in ("OPENROUTER_BASE_URL", "OPENROUTER_API_KEY", "OPENROUTER_APP_URL")
+    ]
     assert "OPENROUTER_MAX_RETRIES" in compared and "OPENROUTER_READ_TIMEOUT" in compared
     for setting in compared:
         field = SETTING_NAMES[setting]
@@ -38,16 +44,30 @@ def test_the_config_defaults_are_the_django_settings_defaults():
 
 
 def test_settings_are_applied():
-    client = client_from_settings(SimpleNamespace(
-        OPENROUTER_API_KEY="sk", OPENROUTER_BASE_URL="http://127.0.0.1:9/api/v1/", OPENROUTER_APP_URL="https://s.example",
-        OPENROUTER_APP_TITLE="S", OPENROUTER_CONNECT_TIMEOUT="2", OPENROUTER_READ_TIMEOUT=7,
-        OPENROUTER_MAX_RETRIES=1, OPENROUTER_RETRY_BUDGET=4, OPENROUTER_IMAGES_PATH="images/generations",
-        OPENROUTER_VIDEO_MAX_BYTES=1000, OPENROUTER_DOWNLOAD_DEADLINE=9,
-    ))
+    client = client_from_settings(
+        SimpleNamespace(
+            OPENROUTER_API_KEY="sk",
+            OPENROUTER_BASE_URL="http://127.0.0.1:9/api/v1/",
+            OPENROUTER_APP_URL="https://s.example",
+            OPENROUTER_APP_TITLE="S",
+            OPENROUTER_CONNECT_TIMEOUT="2",
+            OPENROUTER_READ_TIMEOUT=7,
+            OPENROUTER_MAX_RETRIES=1,
+            OPENROUTER_RETRY_BUDGET=4,
+            OPENROUTER_IMAGES_PATH="images/generations",
+            OPENROUTER_VIDEO_MAX_BYTES=1000,
+            OPENROUTER_DOWNLOAD_DEADLINE=9,
+        )
+    )
 
     config = client.config
     assert client.base_url == "http://127.0.0.1:9/api/v1" and config.api_key == "sk"
-    assert (config.app_url, config.app_title, config.connect_timeout, config.read_timeout) == ("https://s.example", "S", 2.0, 7.0)
+    assert (config.app_url, config.app_title, config.connect_timeout, config.read_timeout) == (
+        "https://s.example",
+        "S",
+        2.0,
+        7.0,
+    )
     assert (config.max_retries, config.retry_budget) == (1, 4.0)
     assert (client.images_path, client.video_max_bytes) == ("/images/generations", 1000)
     assert client.config.video_download_deadline == 9.0
@@ -56,7 +76,10 @@ def test_settings_are_applied():
 def test_both_clients_read_the_same_config():
     config = client_settings(SimpleNamespace(OPENROUTER_API_KEY="sk", OPENROUTER_READ_TIMEOUT=7))
     aclient = AsyncOpenRouterClient(config)
-    assert aclient.config == client_from_settings(SimpleNamespace(OPENROUTER_API_KEY="sk", OPENROUTER_READ_TIMEOUT=7)).config
+    assert (
+        aclient.config
+        == client_from_settings(SimpleNamespace(OPENROUTER_API_KEY="sk", OPENROUTER_READ_TIMEOUT=7)).config
+    )
     assert (aclient.config.connect_timeout, aclient.config.read_timeout) == (5.0, 7.0)
 
 

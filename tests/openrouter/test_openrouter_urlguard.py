@@ -19,6 +19,7 @@ PUBLIC = ClientConfig(base_url="https://openrouter.ai/api/v1")
 def resolver(table):
     def resolve(host):
         return table[host]
+
     return resolve
 
 

@@ -2,13 +2,13 @@
 
 import pytest
 
-from openrouter.fake import catalogue as fake_catalogue
 from openrouter.catalogue import (
     merge_catalogue,
     parse_image_models_payload,
     parse_models_payload,
     parse_video_models_payload,
 )
+from openrouter.fake import catalogue as fake_catalogue
 from openrouter.types import CatalogueModel
 from openrouter.validation import ParameterNotAccepted, validate_image_params, validate_video_params
 

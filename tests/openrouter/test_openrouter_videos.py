@@ -23,7 +23,10 @@ def test_text_to_video_submit_sends_the_exact_body_and_gets_a_polling_url(client
     [request] = fake.received
     assert request.path == "/api/v1/videos"
     assert request.body == {
-        "model": "google/veo-3.1", "prompt": "waves at dusk", "aspect_ratio": "16:9", "resolution": "720p",
+        "model": "google/veo-3.1",
+        "prompt": "waves at dusk",
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
         "duration": 4,
     }
     assert job.status == "pending" and job.id
@@ -173,7 +176,8 @@ def test_download_without_content_length_still_works(make_client, fake_clock):
     dest = io.BytesIO()
 
     size = make_client(headers=fault_headers("chunked")).video_download(
-        url=content_url(make_client(), job.id), dest=dest)
+        url=content_url(make_client(), job.id), dest=dest
+    )
 
     assert size == len(sample_video_bytes()) and dest.getvalue() == sample_video_bytes()
 

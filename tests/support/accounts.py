@@ -5,9 +5,9 @@ from rest_framework.test import APIClient
 
 from accounts import tokens
 from tests.factories import DEFAULT_PASSWORD
+from tests.support.threads import run_at_once  # noqa: F401  (imported from here by older tests)
 
 STRONG_PASSWORD = "Lantern-orbit-7-quietly"
-from tests.support.threads import run_at_once  # noqa: F401  (imported from here by older tests)
 
 
 def bearer_client(user) -> APIClient:

@@ -1,5 +1,6 @@
 """Studio's ASGI application served by uvicorn in a background thread of the test
 process, for browser tests: the same server `make run` uses, on the test database."""
+
 from __future__ import annotations
 
 import socket
@@ -23,12 +24,18 @@ class AsgiTestServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(application, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            application,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="asgi-test-server", daemon=True)
 
-    def __enter__(self) -> "AsgiTestServer":
+    def __enter__(self) -> AsgiTestServer:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:

@@ -8,6 +8,7 @@ Use them from any test folder's conftest.py:
 The client (openrouter.client.get_client) rebuilds itself whenever the OPENROUTER_*
 settings change, so pointing the settings at the double is all the "reset" it needs.
 """
+
 import pytest
 
 
@@ -51,4 +52,5 @@ def fault_copies(default_base: str):
         entry.pk = f"{base}:fault={fault}"
         entry.save(force_insert=True)
         return entry.pk
+
     return make

@@ -1,4 +1,5 @@
 """Reading a streamed (text/event-stream) answer in tests."""
+
 import json
 
 

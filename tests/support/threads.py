@@ -1,4 +1,5 @@
 """Running calls at the same moment, for race tests."""
+
 import threading
 
 from django.db import connections

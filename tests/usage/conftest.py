@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -7,7 +7,7 @@ from generation.models import Generation
 from tests.factories import GenerationFactory, VideoJobFactory
 from videos.models import VideoJob
 
-UTC = timezone.utc
+UTC = UTC
 # The clock of these tests: mid-morning UTC on 15 March 2026 (a month with 31 days before it).
 NOW = datetime(2026, 3, 15, 10, 30, tzinfo=UTC)
 
@@ -28,11 +28,24 @@ def frozen(monkeypatch):
 @pytest.fixture
 def spend():
     """Write a charged row: spend(user, "text", "1.25", when, model=...)."""
+
     def make(owner, kind: str, cost, when: datetime, *, model: str | None = None, status: str | None = None):
         if kind == "video":
-            return VideoJobFactory(owner=owner, model=model or "google/veo-3.1", cost=Decimal(str(cost)),
-                                   status=status or VideoJob.Status.COMPLETED, now=when)
-        return GenerationFactory(owner=owner, kind=kind, cost=Decimal(str(cost)), created_at=when,
-                                 finished_at=when, status=status or Generation.Status.COMPLETED,
-                                 model_id=model or ("openai/gpt-4o-mini" if kind == "text" else "google/gemini-2.5-flash-image"))
+            return VideoJobFactory(
+                owner=owner,
+                model=model or "google/veo-3.1",
+                cost=Decimal(str(cost)),
+                status=status or VideoJob.Status.COMPLETED,
+                now=when,
+            )
+        return GenerationFactory(
+            owner=owner,
+            kind=kind,
+            cost=Decimal(str(cost)),
+            created_at=when,
+            finished_at=when,
+            status=status or Generation.Status.COMPLETED,
+            model_id=model or ("openai/gpt-4o-mini" if kind == "text" else "google/gemini-2.5-flash-image"),
+        )
+
     return make

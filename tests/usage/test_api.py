@@ -1,4 +1,5 @@
 """GET /api/usage and GET /api/admin/usage: who may read what, the answers, dates, CSV."""
+
 import csv
 import io
 
@@ -18,8 +19,11 @@ ACTORS = ("anonymous", "user", "other", "admin")
 
 @pytest.fixture
 def world(frozen, spend):
-    world = {"user": UserFactory(email="owner@example.com"), "other": UserFactory(email="other@example.com"),
-             "admin": AdminFactory(email="admin@example.com")}
+    world = {
+        "user": UserFactory(email="owner@example.com"),
+        "other": UserFactory(email="other@example.com"),
+        "admin": AdminFactory(email="admin@example.com"),
+    }
     spend(world["user"], "text", "1.5", at("2026-03-15", "09:00:00"))
     spend(world["user"], "video", "2", at("2026-03-14", "09:00:00"))
     spend(world["other"], "image", "0.25", at("2026-03-15", "09:00:00"))
@@ -38,6 +42,7 @@ def web(world, actor) -> Client:
 
 
 # ------------------------------------------------------------------ who may read what
+
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_own_usage_matrix(world, actor):
@@ -83,6 +88,7 @@ def test_usage_pages_matrix(world, actor):
 
 # ------------------------------------------------------------------ answers
 
+
 def test_own_usage_answer(world):
     body = bearer_client(world["user"]).get("/api/usage").json()
 
@@ -91,12 +97,19 @@ def test_own_usage_answer(world):
     assert body["month"] == {"start": "2026-03-01", "cost": 3.5, "count": 2}
     assert body["budget"] == {"daily": {"limit": None, "left": None}, "monthly": {"limit": None, "left": None}}
     assert (body["from"], body["to"]) == ("2026-02-14", "2026-03-15") and len(body["by_day"]) == 30
-    assert body["by_day"][-2:] == [{"day": "2026-03-14", "cost": 2.0, "count": 1},
-                                   {"day": "2026-03-15", "cost": 1.5, "count": 1}]
-    assert body["by_model"] == [{"model": "google/veo-3.1", "kind": "video", "cost": 2.0, "count": 1},
-                                {"model": "openai/gpt-4o-mini", "kind": "text", "cost": 1.5, "count": 1}]
-    assert body["by_kind"] == {"text": {"cost": 1.5, "count": 1}, "image": {"cost": 0.0, "count": 0},
-                               "video": {"cost": 2.0, "count": 1}}
+    assert body["by_day"][-2:] == [
+        {"day": "2026-03-14", "cost": 2.0, "count": 1},
+        {"day": "2026-03-15", "cost": 1.5, "count": 1},
+    ]
+    assert body["by_model"] == [
+        {"model": "google/veo-3.1", "kind": "video", "cost": 2.0, "count": 1},
+        {"model": "openai/gpt-4o-mini", "kind": "text", "cost": 1.5, "count": 1},
+    ]
+    assert body["by_kind"] == {
+        "text": {"cost": 1.5, "count": 1},
+        "image": {"cost": 0.0, "count": 0},
+        "video": {"cost": 2.0, "count": 1},
+    }
 
 
 def test_own_usage_shows_the_budget_left_when_one_is_configured(world, settings):
@@ -116,13 +129,19 @@ def test_site_usage_answer_and_range(world, spend):
 
     assert (body["from"], body["to"]) == ("2026-03-14", "2026-03-15")
     assert body["totals"] == {"cost": 3.75, "count": 3}
-    assert body["by_day"] == [{"day": "2026-03-14", "cost": 2.0, "count": 1},
-                              {"day": "2026-03-15", "cost": 1.75, "count": 2}]
+    assert body["by_day"] == [
+        {"day": "2026-03-14", "cost": 2.0, "count": 1},
+        {"day": "2026-03-15", "cost": 1.75, "count": 2},
+    ]
     assert body["by_user"] == [
         {"user_id": world["user"].pk, "email": "owner@example.com", "cost": 3.5, "count": 2},
-        {"user_id": world["other"].pk, "email": "other@example.com", "cost": 0.25, "count": 1}]
+        {"user_id": world["other"].pk, "email": "other@example.com", "cost": 0.25, "count": 1},
+    ]
     assert [row["model"] for row in body["by_model"]] == [
-        "google/veo-3.1", "openai/gpt-4o-mini", "google/gemini-2.5-flash-image"]
+        "google/veo-3.1",
+        "openai/gpt-4o-mini",
+        "google/gemini-2.5-flash-image",
+    ]
     assert body["by_kind"]["image"] == {"cost": 0.25, "count": 1}
     # Defaults: the 30 days up to today (UTC).
     default = admin.get("/api/admin/usage").json()
@@ -131,10 +150,17 @@ def test_site_usage_answer_and_range(world, spend):
     assert admin.get("/api/admin/usage?from=&to=").status_code == 200  # empty is absent
 
 
-@pytest.mark.parametrize("query, field", [
-    ("from=2026-3-1", "from"), ("from=yesterday", "from"), ("to=2026-02-30", "to"), ("to=15/03/2026", "to"),
-    ("from=2026-03-15&to=2026-03-14", "from"), ("from=2024-01-01&to=2026-03-15", "to"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("from=2026-3-1", "from"),
+        ("from=yesterday", "from"),
+        ("to=2026-02-30", "to"),
+        ("to=15/03/2026", "to"),
+        ("from=2026-03-15&to=2026-03-14", "from"),
+        ("from=2024-01-01&to=2026-03-15", "to"),
+    ],
+)
 def test_bad_dates_are_a_400_naming_the_field(world, query, field):
     admin = bearer_client(world["admin"])
     for suffix in ("", "&format=csv"):
@@ -159,8 +185,15 @@ def test_csv_by_format_or_accept_header(world):
     assert rows == [
         ["day", "user_id", "email", "kind", "model", "count", "cost"],
         ["2026-03-14", str(world["user"].pk), "owner@example.com", "video", "google/veo-3.1", "1", "2.00000000"],
-        ["2026-03-15", str(world["other"].pk), "other@example.com", "image", "google/gemini-2.5-flash-image", "1",
-         "0.25000000"],
+        [
+            "2026-03-15",
+            str(world["other"].pk),
+            "other@example.com",
+            "image",
+            "google/gemini-2.5-flash-image",
+            "1",
+            "0.25000000",
+        ],
         ["2026-03-15", str(world["user"].pk), "owner@example.com", "text", "openai/gpt-4o-mini", "1", "1.50000000"],
     ]
 

@@ -1,5 +1,6 @@
 """Spend by API key: /api/usage (the caller's own keys), /api/admin/usage (every key,
 with its owner's email) and the "By key" tables of the usage pages."""
+
 from decimal import Decimal
 
 import pytest
@@ -24,8 +25,10 @@ def world(frozen, spend):
     owner = UserFactory(email="owner@example.com")
     other = UserFactory(email="other@example.com")
     admin = AdminFactory(email="admin@example.com")
-    keys = {name: api_key_create(user=user, name=name).key
-            for name, user in (("laptop", owner), ("ci", owner), ("idle", owner), ("script", other))}
+    keys = {
+        name: api_key_create(user=user, name=name).key
+        for name, user in (("laptop", owner), ("ci", owner), ("idle", owner), ("script", other))
+    }
 
     def charge(user, kind, cost, when, key=None):
         row = spend(user, kind, cost, at(*when))
@@ -76,12 +79,23 @@ def test_admin_usage_by_key_covers_every_key_with_its_owner(world):
     body = bearer_client(world["admin"]).get("/api/admin/usage?from=2026-01-01&to=2026-03-15").json()
     rows = body["by_key"]
     assert [row["key_id"] for row in rows] == [keys["laptop"].pk, keys["ci"].pk, None, keys["script"].pk]
-    assert entry(rows, keys["laptop"].pk) == {"key_id": keys["laptop"].pk, "name": "laptop",
-                                              "prefix": keys["laptop"].prefix, "email": "owner@example.com",
-                                              "cost": 10.75, "count": 3}
+    assert entry(rows, keys["laptop"].pk) == {
+        "key_id": keys["laptop"].pk,
+        "name": "laptop",
+        "prefix": keys["laptop"].prefix,
+        "email": "owner@example.com",
+        "cost": 10.75,
+        "count": 3,
+    }
     assert entry(rows, keys["script"].pk)["email"] == "other@example.com"
-    assert entry(rows, None) == {"key_id": None, "name": NO_KEY, "prefix": None, "email": None,
-                                 "cost": 0.875, "count": 2}
+    assert entry(rows, None) == {
+        "key_id": None,
+        "name": NO_KEY,
+        "prefix": None,
+        "email": None,
+        "cost": 0.875,
+        "count": 2,
+    }
     assert sum(row["cost"] for row in rows) == body["totals"]["cost"]
     # Unused keys are not listed site-wide; the range narrows the figures.
     body = bearer_client(world["admin"]).get("/api/admin/usage?from=2026-03-14&to=2026-03-15").json()

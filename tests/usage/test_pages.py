@@ -1,4 +1,5 @@
 """The usage pages render their figures, the chart data (json_script) and the vendored library."""
+
 import json
 import re
 
@@ -28,7 +29,7 @@ def test_the_usage_page_gives_the_charts_their_data_without_inline_script(frozen
     assert {d: c for d, c in zip(data["days"], data["day_costs"]) if c} == {"2026-03-10": 2.0, "2026-03-15": 0.5}
     assert data["models"] == ["google/veo-3.1 (video)", "openai/gpt-4o-mini (text)"]
     assert data["model_costs"] == [2.0, 0.5]
-    assert '/static/vendor/chart.umd.js' in html and '/static/js/usage-charts.js' in html
+    assert "/static/vendor/chart.umd.js" in html and "/static/js/usage-charts.js" in html
     assert not re.search(r"<script(?![^>]*\b(src|type=\"application/json\"))[^>]*>", html), "no inline script"
     assert 'data-testid="usage-today">$0.500000<' in html
     assert "no daily budget" in html

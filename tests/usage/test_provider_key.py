@@ -1,4 +1,5 @@
 """The provider key's own usage and limit (GET /key): both clients, and the admin stats."""
+
 import asyncio
 import socket
 
@@ -19,8 +20,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_parsing_reads_usage_limit_and_remaining():
-    info = parsing.key_info({"data": {"label": "sk-or-v1-abc", "usage": "1.25", "limit": 10, "limit_remaining": 8.75,
-                                      "is_free_tier": False}})
+    info = parsing.key_info(
+        {
+            "data": {
+                "label": "sk-or-v1-abc",
+                "usage": "1.25",
+                "limit": 10,
+                "limit_remaining": 8.75,
+                "is_free_tier": False,
+            }
+        }
+    )
     assert info == KeyInfo(label="sk-or-v1-abc", usage=1.25, limit=10.0, limit_remaining=8.75, is_free_tier=False)
     assert parsing.key_info({"data": {"usage": 0, "limit": None}}).limit is None
     with pytest.raises(ProviderMalformedResponse):
@@ -50,8 +60,14 @@ def test_admin_stats_show_the_keys_usage_and_limit(fake_openrouter, settings):  
     settings.DEMO_MODE = True  # the double answers /key in demo mode too: shown, and said so
     stats = bearer_client(AdminFactory()).get("/api/admin/stats").json()
 
-    assert stats["provider_key"] == {"label": "fake-openrouter", "usage": 0.0, "limit": None,
-                                     "limit_remaining": None, "is_free_tier": False, "demo_mode": True}
+    assert stats["provider_key"] == {
+        "label": "fake-openrouter",
+        "usage": 0.0,
+        "limit": None,
+        "limit_remaining": None,
+        "is_free_tier": False,
+        "demo_mode": True,
+    }
 
 
 def test_the_answer_is_cached_for_a_minute(fake_openrouter):  # noqa: F811
@@ -80,6 +96,7 @@ def test_a_provider_that_does_not_answer_is_a_message_not_an_error(settings):
 def test_a_refused_key_shows_the_reason_on_the_admin_page(monkeypatch, client):
     def refuse(self):
         raise ProviderAuthError("User not found.")
+
     monkeypatch.setattr(OpenRouterClient, "key_info", refuse)
     client.force_login(AdminFactory())
 

@@ -1,4 +1,5 @@
 """Spend figures: which rows count, UTC days and months, grouping, and the queries."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -7,12 +8,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from generation.models import Generation
-from tests.factories import GenerationFactory, UserFactory, VideoJobFactory
+from tests.factories import GenerationFactory, VideoJobFactory
 from usage import selectors
 from usage.selectors import Scope
 from videos.models import VideoJob
 
-from .conftest import NOW, at
+from .conftest import at
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,10 @@ def test_a_row_counts_on_its_utc_day_either_side_of_midnight(user, spend):
     days = {row["day"]: row for row in selectors.by_day(Scope(date(2026, 3, 13), date(2026, 3, 15), user))}
 
     assert {d: (r["cost"], r["count"]) for d, r in days.items()} == {
-        date(2026, 3, 13): (D("1"), 1), date(2026, 3, 14): (D("6"), 2), date(2026, 3, 15): (D("8"), 1)}
+        date(2026, 3, 13): (D("1"), 1),
+        date(2026, 3, 14): (D("6"), 2),
+        date(2026, 3, 15): (D("8"), 1),
+    }
 
 
 def test_days_are_utc_whatever_the_site_time_zone(settings, user, spend):
@@ -63,8 +67,11 @@ def test_which_rows_are_spend(user):
 
     kinds = selectors.by_kind(Scope(date(2026, 3, 15), date(2026, 3, 15), user))
 
-    assert kinds == {"text": {"cost": D("0.7"), "count": 3}, "image": {"cost": D("0"), "count": 0},
-                     "video": {"cost": D("3"), "count": 3}}
+    assert kinds == {
+        "text": {"cost": D("0.7"), "count": 3},
+        "image": {"cost": D("0"), "count": 0},
+        "video": {"cost": D("3"), "count": 3},
+    }
 
 
 def test_user_usage_today_month_recent_days_model_and_kind(frozen, user, other_user, spend):
@@ -84,7 +91,11 @@ def test_user_usage_today_month_recent_days_model_and_kind(frozen, user, other_u
     assert (usage["from"], usage["to"]) == (date(2026, 2, 14), date(2026, 3, 15))
     assert len(usage["by_day"]) == 30 and usage["by_day"][-1]["day"] == date(2026, 3, 15)
     assert {r["day"]: r["cost"] for r in usage["by_day"] if r["cost"]} == {
-        date(2026, 2, 28): D("4"), date(2026, 3, 1): D("1"), date(2026, 3, 14): D("2"), date(2026, 3, 15): D("0.75")}
+        date(2026, 2, 28): D("4"),
+        date(2026, 3, 1): D("1"),
+        date(2026, 3, 14): D("2"),
+        date(2026, 3, 15): D("0.75"),
+    }
     assert [(r["model"], r["kind"], r["cost"], r["count"]) for r in usage["by_model"]] == [
         ("anthropic/claude-sonnet-4", "text", D("5"), 2),
         ("google/veo-3.1", "video", D("2"), 1),
@@ -117,9 +128,15 @@ def test_site_usage_by_user_and_csv_rows(user, other_user, spend):
 
     assert usage["totals"] == {"cost": D("7.5"), "count": 4}
     assert [(r["email"], r["cost"], r["count"]) for r in usage["by_user"]] == [
-        (user.email, D("7"), 3), (other_user.email, D("0.5"), 1)]
-    on_15th = sorted([(other_user.email, "image", "google/gemini-2.5-flash-image", 1, D("0.5")),
-                      (user.email, "video", "google/veo-3.1", 1, D("5"))])
+        (user.email, D("7"), 3),
+        (other_user.email, D("0.5"), 1),
+    ]
+    on_15th = sorted(
+        [
+            (other_user.email, "image", "google/gemini-2.5-flash-image", 1, D("0.5")),
+            (user.email, "video", "google/veo-3.1", 1, D("5")),
+        ]
+    )
     assert [(r["day"], r["email"], r["kind"], r["model"], r["count"], r["cost"]) for r in rows] == [
         (date(2026, 3, 14), user.email, "text", "openai/gpt-4o-mini", 2, D("2")),
         *((date(2026, 3, 15), *row) for row in on_15th),

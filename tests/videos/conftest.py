@@ -2,8 +2,7 @@ import threading
 
 import pytest
 
-from tests.support.provider import catalogue, fake_openrouter  # noqa: F401
-from tests.support.provider import fault_copies
+from tests.support.provider import catalogue, fake_openrouter, fault_copies  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +23,6 @@ def _video_settings(settings):
     settings.VIDEO_RETRY_BACKOFF = 5.0
     settings.VIDEO_SUBMIT_ON_COMMIT = True
     return settings
-
 
 
 class SentTasks(list):
@@ -52,6 +50,7 @@ def sent_tasks():
                 sent.append((_task.name.rsplit(".", 1)[-1], tuple(args or ()), countdown))
             if sent.run_inline:
                 _task.apply(args=args, kwargs=kwargs)
+
         task.apply_async = send
     yield sent
     for name, original in originals.items():
@@ -65,7 +64,6 @@ def eager_tasks(sent_tasks):
     return sent_tasks
 
 
-
 @pytest.fixture
 def fake(fake_openrouter):
     """The double with a clock the test moves: video jobs finish when told to."""
@@ -75,6 +73,7 @@ def fake(fake_openrouter):
 
     def advance(seconds: float) -> None:
         now[0] += seconds
+
     fake_openrouter.advance = advance
     return fake_openrouter
 
@@ -86,7 +85,6 @@ def fault_video_model(catalogue):
     return fault_copies("google/veo-3.1")
 
 
-
 @pytest.fixture
 def make_job(db):
     """A job row in any state, written directly (the state under test, not how it got there):
@@ -95,6 +93,7 @@ def make_job(db):
 
     def make(owner, **fields):
         return VideoJobFactory(owner=owner, **fields)
+
     return make
 
 
@@ -105,4 +104,5 @@ def generated_image(db):
 
     def make(owner):
         return GeneratedImageFactory(generation__owner=owner)
+
     return make

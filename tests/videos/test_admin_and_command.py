@@ -1,5 +1,6 @@
 """Operators' tools: the Django admin's job list and cancel action, manage.py video_jobs,
 and the video counts in the admin stats."""
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -31,8 +32,9 @@ def test_admin_cancel_action_cancels_active_jobs_and_leaves_finished_ones(client
     active = make_job(user, status=S.QUEUED)
     done = make_job(user, status=S.COMPLETED)
     client.force_login(admin_user)
-    response = client.post("/admin/videos/videojob/", {
-        "action": "cancel_jobs", "_selected_action": [active.pk, done.pk]}, follow=True)
+    response = client.post(
+        "/admin/videos/videojob/", {"action": "cancel_jobs", "_selected_action": [active.pk, done.pk]}, follow=True
+    )
     assert response.status_code == 200
     text = response.content.decode()
     assert "1 job(s) cancelled" in text and "1 job(s) had already finished" in text
@@ -126,7 +128,9 @@ def test_admin_stats_api_includes_video_counts(client_for, admin_user, user, mak
     response = client_for(admin_user).get("/api/admin/stats")
     assert response.status_code == 200
     assert response.json()["videos"] == {
-        "total": 2, "by_status": {"queued": 1, "processing": 0, "completed": 1, "failed": 0, "cancelled": 0}}
+        "total": 2,
+        "by_status": {"queued": 1, "processing": 0, "completed": 1, "failed": 0, "cancelled": 0},
+    }
 
 
 def test_admin_stats_page_shows_video_counts(client, admin_user, user, make_job):

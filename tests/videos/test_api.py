@@ -1,4 +1,5 @@
 """The video API: status codes, bodies, permissions."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -28,7 +29,7 @@ def endpoints(job):
 def test_authorization_matrix(catalogue, client_for, user, other_user, admin_user, make_job, who, sent_tasks):
     caller = {"anonymous": None, "owner": user, "other": other_user, "admin": admin_user}[who]
     client = client_for(caller)
-    for index, (method, url, body, owner_status) in enumerate(endpoints(make_job(user, status=S.PROCESSING))):
+    for method, url, body, owner_status in endpoints(make_job(user, status=S.PROCESSING)):
         response = getattr(client, method)(url, body, format="json")
         if who == "anonymous":
             expected = 401
@@ -50,13 +51,18 @@ def test_listing_shows_only_the_callers_jobs(client_for, user, other_user, make_
 
 
 def test_create_answers_202_queued_at_once(catalogue, user_api, user, sent_tasks):
-    response = user_api.post("/api/generate/video", {**TEXT, "aspect_ratio": "9:16", "resolution": "1080p",
-                                                "duration": 6}, format="json")
+    response = user_api.post(
+        "/api/generate/video", {**TEXT, "aspect_ratio": "9:16", "resolution": "1080p", "duration": 6}, format="json"
+    )
     assert response.status_code == 202
     body = response.json()
     job = VideoJob.objects.get()
-    assert body == {"id": job.pk, "status": "queued", "generation_type": "text_to_video",
-                    "status_url": f"/api/generate/video/{job.pk}/status"}
+    assert body == {
+        "id": job.pk,
+        "status": "queued",
+        "generation_type": "text_to_video",
+        "status_url": f"/api/generate/video/{job.pk}/status",
+    }
     assert response["Location"] == body["status_url"]
     assert (job.owner, job.aspect_ratio, job.resolution, job.duration) == (user, "9:16", "1080p", 6)
 
@@ -69,16 +75,19 @@ def test_create_from_image_answers_202_image_to_video(catalogue, user_api, user,
     assert VideoJob.objects.get().source_image == image
 
 
-@pytest.mark.parametrize(("body", "field", "words"), [
-    ({"model": "google/veo-3.1"}, "prompt", "required"),
-    ({"prompt": "x"}, "model", "required"),
-    ({**TEXT, "model": "nobody/nothing"}, "model", "not a known video model"),
-    ({**TEXT, "aspect_ratio": "1:1"}, "aspect_ratio", "accepted: 16:9, 9:16"),
-    ({**TEXT, "resolution": "8K"}, "resolution", "accepted: 720p, 1080p"),
-    ({**TEXT, "duration": 5}, "duration", "accepted: 4, 6, 8"),
-    ({**TEXT, "duration": "soon"}, "duration", "valid integer"),
-    ({**TEXT, "duration": 0}, "duration", "greater than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"model": "google/veo-3.1"}, "prompt", "required"),
+        ({"prompt": "x"}, "model", "required"),
+        ({**TEXT, "model": "nobody/nothing"}, "model", "not a known video model"),
+        ({**TEXT, "aspect_ratio": "1:1"}, "aspect_ratio", "accepted: 16:9, 9:16"),
+        ({**TEXT, "resolution": "8K"}, "resolution", "accepted: 720p, 1080p"),
+        ({**TEXT, "duration": 5}, "duration", "accepted: 4, 6, 8"),
+        ({**TEXT, "duration": "soon"}, "duration", "valid integer"),
+        ({**TEXT, "duration": 0}, "duration", "greater than or equal to 1"),
+    ],
+)
 def test_create_bad_input_is_400_naming_the_field(catalogue, user_api, body, field, words):
     response = user_api.post("/api/generate/video", body, format="json")
     assert response.status_code == 400, response.content
@@ -86,14 +95,17 @@ def test_create_bad_input_is_400_naming_the_field(catalogue, user_api, body, fie
     assert not VideoJob.objects.exists()
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({**TEXT}, "image_url"),
-    ({**TEXT, "image_url": "http://example.com/a.png"}, "image_url"),
-    ({**TEXT, "image_url": "data:image/png;base64,AAAA"}, "image_url"),
-    ({**TEXT, "image_id": 999999}, "image_id"),
-    ({**TEXT, "image_id": "abc"}, "image_id"),
-    ({**TEXT, "model": "openai/sora-2", "image_url": "https://example.com/a.png"}, "model"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**TEXT}, "image_url"),
+        ({**TEXT, "image_url": "http://example.com/a.png"}, "image_url"),
+        ({**TEXT, "image_url": "data:image/png;base64,AAAA"}, "image_url"),
+        ({**TEXT, "image_id": 999999}, "image_id"),
+        ({**TEXT, "image_id": "abc"}, "image_id"),
+        ({**TEXT, "model": "openai/sora-2", "image_url": "https://example.com/a.png"}, "model"),
+    ],
+)
 def test_create_from_image_bad_input_is_400_naming_the_field(catalogue, user_api, body, field):
     response = user_api.post("/api/generate/video/from-image", body, format="json")
     assert response.status_code == 400, response.content
@@ -119,7 +131,8 @@ def png_claiming(width: int, height: int) -> bytes:
 
 @pytest.mark.parametrize("pixels", [(30000, 30000), (8000, 8000)])
 def test_create_from_image_refuses_a_decompression_bomb_with_400_on_image_url(
-        catalogue, user_api, stored_files, pixels):
+    catalogue, user_api, stored_files, pixels
+):
     # 30000x30000 trips Pillow's own bomb check; 8000x8000 (64 MP) only our 50 MP cap.
     import base64
 
@@ -153,8 +166,13 @@ def test_status_of_a_running_job(user_api, user, make_job):
     job = make_job(user, status=S.PROCESSING, progress=40)
     body = user_api.get(f"/api/generate/video/{job.pk}/status").json()
     assert set(body) == {"id", "status", "progress", "video_url", "error", "created_at", "updated_at"}
-    assert (body["id"], body["status"], body["progress"], body["video_url"], body["error"]) == \
-        (job.pk, "processing", 40, None, None)
+    assert (body["id"], body["status"], body["progress"], body["video_url"], body["error"]) == (
+        job.pk,
+        "processing",
+        40,
+        None,
+        None,
+    )
 
 
 def test_status_of_a_completed_job_gives_our_own_video_url(user_api, user, make_job):
@@ -164,8 +182,12 @@ def test_status_of_a_completed_job_gives_our_own_video_url(user_api, user, make_
 
 
 def test_status_of_a_failed_job_says_why(user_api, user, make_job):
-    job = make_job(user, status=S.FAILED, error="The AI provider could not generate this video.",
-                   error_detail="secret provider details")
+    job = make_job(
+        user,
+        status=S.FAILED,
+        error="The AI provider could not generate this video.",
+        error_detail="secret provider details",
+    )
     body = user_api.get(f"/api/generate/video/{job.pk}/status").json()
     assert body["error"] == "The AI provider could not generate this video."
     assert "secret" not in str(body)

@@ -1,5 +1,6 @@
 """Creating jobs: validation against the catalogue, image sources, the in-flight cap,
 and the submit task sent once the row is committed."""
+
 import base64
 import io
 
@@ -9,8 +10,8 @@ from PIL import Image
 from catalogue.errors import UnknownModel
 from core.errors import DomainError
 from videos import errors, services
-from videos.slots import MAX_SLOT
 from videos.models import VideoJob
+from videos.slots import MAX_SLOT
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +40,9 @@ def test_creates_a_queued_text_to_video_job_due_at_once(catalogue, user, setting
     assert 1 <= job.in_flight_slot <= settings.VIDEO_MAX_JOBS_IN_FLIGHT
 
 
-def test_submit_task_is_sent_only_once_the_row_is_committed(catalogue, user, sent_tasks,
-                                                            django_capture_on_commit_callbacks):
+def test_submit_task_is_sent_only_once_the_row_is_committed(
+    catalogue, user, sent_tasks, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = create(user)
     assert sent_tasks == [], "nothing is sent before the commit"
@@ -58,21 +60,26 @@ def test_pickup_is_immediate_the_provider_gets_the_job_on_commit(catalogue, fake
     assert len(submits) == 1 and submits[0].body["prompt"] == job.prompt
 
 
-def test_submit_on_commit_can_be_left_to_the_sweep(catalogue, user, settings, sent_tasks,
-                                                   django_capture_on_commit_callbacks):
+def test_submit_on_commit_can_be_left_to_the_sweep(
+    catalogue, user, settings, sent_tasks, django_capture_on_commit_callbacks
+):
     settings.VIDEO_SUBMIT_ON_COMMIT = False
     with django_capture_on_commit_callbacks(execute=True):
         create(user)
     assert sent_tasks == []
 
 
-@pytest.mark.parametrize(("field", "value", "accepted"), [
-    ("aspect_ratio", "4:3", "16:9, 9:16"),
-    ("resolution", "4K", "720p, 1080p"),
-    ("duration", 5, "4, 6, 8"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "accepted"),
+    [
+        ("aspect_ratio", "4:3", "16:9, 9:16"),
+        ("resolution", "4K", "720p, 1080p"),
+        ("duration", 5, "4, 6, 8"),
+    ],
+)
 def test_values_the_model_does_not_accept_are_400_naming_field_and_accepted_values(
-        catalogue, user, field, value, accepted):
+    catalogue, user, field, value, accepted
+):
     with pytest.raises(DomainError) as caught:
         create(user, **{field: value})
     assert caught.value.field == field and caught.value.kind == "invalid"
@@ -115,8 +122,9 @@ def test_the_database_refuses_two_active_jobs_in_one_slot(catalogue, user):
 
     job = create(user)
     with pytest.raises(IntegrityError), transaction.atomic():
-        VideoJob.objects.create(owner=user, model="m", prompt="p", deadline_at=job.deadline_at,
-                                in_flight_slot=job.in_flight_slot)
+        VideoJob.objects.create(
+            owner=user, model="m", prompt="p", deadline_at=job.deadline_at, in_flight_slot=job.in_flight_slot
+        )
 
 
 # ------------------------------------------------------------------ image to video
@@ -129,8 +137,7 @@ def test_image_to_video_with_an_https_url(catalogue, user):
     assert job.generation_type == I2V and job.source_image_url == "https://example.com/frame.png"
 
 
-@pytest.mark.parametrize("url", ["http://example.com/frame.png", "ftp://example.com/x.png", "not a url",
-                                 "https://"])
+@pytest.mark.parametrize("url", ["http://example.com/frame.png", "ftp://example.com/x.png", "not a url", "https://"])
 def test_image_url_must_be_https(catalogue, user, url):
     with pytest.raises(DomainError) as caught:
         create(user, generation_type=I2V, image_url=url)
@@ -151,11 +158,14 @@ def test_data_url_over_the_cap_is_refused(catalogue, user, settings, stored_file
     assert stored_files() == []
 
 
-@pytest.mark.parametrize("url", [
-    "data:image/png;base64,not-base64!!",
-    "data:text/plain;base64," + base64.b64encode(b"hello").decode(),
-    "data:image/png;base64," + base64.b64encode(b"not really a png").decode(),
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "data:image/png;base64,not-base64!!",
+        "data:text/plain;base64," + base64.b64encode(b"hello").decode(),
+        "data:image/png;base64," + base64.b64encode(b"not really a png").decode(),
+    ],
+)
 def test_data_url_must_hold_a_real_image(catalogue, user, url):
     with pytest.raises(DomainError) as caught:
         create(user, generation_type=I2V, image_url=url)
@@ -188,6 +198,6 @@ def test_a_model_that_cannot_start_from_an_image_is_400_on_model(catalogue, user
 
 
 def test_a_huge_cap_works_like_no_cap(catalogue, user, settings):
-    settings.VIDEO_MAX_JOBS_IN_FLIGHT = 10 ** 6
+    settings.VIDEO_MAX_JOBS_IN_FLIGHT = 10**6
     slots = {create(user).in_flight_slot for _ in range(5)}
     assert len(slots) == 5 and all(1 <= slot <= MAX_SLOT for slot in slots)

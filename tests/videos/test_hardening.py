@@ -1,6 +1,7 @@
 """An image-to-video job's uploaded source image goes when the job ends (completed, failed
 or cancelled), and cancels count against the generation throttle, so creating and
 cancelling in a loop cannot fill the disk."""
+
 import base64
 import io
 from datetime import timedelta
@@ -27,12 +28,20 @@ def png_data_url(size=(16, 16)) -> str:
 @pytest.fixture
 def upload_job(catalogue, user, django_capture_on_commit_callbacks, stored_files):
     """A queued image-to-video job whose first frame the user uploaded as a data URL."""
+
     def make(**kwargs):
         with django_capture_on_commit_callbacks(execute=False):
-            job = services.video_job_create(owner=user, model="google/veo-3.1", prompt="the sea",
-                                            generation_type=I2V, image_url=png_data_url(), **kwargs)
+            job = services.video_job_create(
+                owner=user,
+                model="google/veo-3.1",
+                prompt="the sea",
+                generation_type=I2V,
+                image_url=png_data_url(),
+                **kwargs,
+            )
         assert job.source_image_file and job.source_image_file.name in stored_files()
         return job
+
     return make
 
 
@@ -40,8 +49,9 @@ def _make_due(job):
     VideoJob.objects.filter(pk=job.pk).update(next_action_at=timezone.now())
 
 
-def test_cancelling_deletes_the_uploaded_source_after_commit(upload_job, user_api, stored_files,
-                                                             django_capture_on_commit_callbacks):
+def test_cancelling_deletes_the_uploaded_source_after_commit(
+    upload_job, user_api, stored_files, django_capture_on_commit_callbacks
+):
     job = upload_job()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -64,8 +74,9 @@ def test_a_failed_job_keeps_no_source(upload_job, stored_files, django_capture_o
     assert job.status == S.FAILED and not job.source_image_file and stored_files() == []
 
 
-def test_a_completed_job_keeps_its_video_but_not_its_source(upload_job, fake_openrouter, stored_files, sent_tasks,
-                                                            django_capture_on_commit_callbacks):
+def test_a_completed_job_keeps_its_video_but_not_its_source(
+    upload_job, fake_openrouter, stored_files, sent_tasks, django_capture_on_commit_callbacks
+):
     now = [1000.0]
     fake_openrouter.clock = lambda: now[0]
     fake_openrouter.video_duration = 10.0
@@ -95,8 +106,9 @@ def test_a_rolled_back_end_keeps_the_source(upload_job, stored_files, django_cap
     assert job.source_image_file.name in stored_files()
 
 
-def test_jobs_without_an_upload_end_as_before(catalogue, user, make_job, generated_image, stored_files,
-                                              django_capture_on_commit_callbacks):
+def test_jobs_without_an_upload_end_as_before(
+    catalogue, user, make_job, generated_image, stored_files, django_capture_on_commit_callbacks
+):
     image = generated_image(user)
     job = make_job(user, generation_type=I2V, source_image=image)
 
@@ -115,10 +127,13 @@ def test_a_failed_job_whose_upload_is_gone_cannot_be_resubmitted(upload_job, dja
         services.video_job_retry(job_id=job.pk)
 
 
-def test_create_and_cancel_in_a_loop_is_throttled(catalogue, user_api, settings, sent_tasks, stored_files,
-                                                  django_capture_on_commit_callbacks):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "6/min"}}
+def test_create_and_cancel_in_a_loop_is_throttled(
+    catalogue, user_api, settings, sent_tasks, stored_files, django_capture_on_commit_callbacks
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "6/min"},
+    }
     body = {"prompt": "the sea", "model": "google/veo-3.1", "image_url": png_data_url()}
     answers = []
     for _ in range(5):
@@ -135,8 +150,10 @@ def test_create_and_cancel_in_a_loop_is_throttled(catalogue, user_api, settings,
 
 
 def test_cancel_is_throttled_on_the_api_and_the_page(catalogue, user_api, client_for, user, make_job, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "1/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "generation": "1/min"},
+    }
     first, second, third = (make_job(user, status=S.QUEUED) for _ in range(3))
     web = client_for(None)
     web.force_login(user)

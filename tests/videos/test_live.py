@@ -1,5 +1,6 @@
 """Live video status over server-sent events: who may watch what, what the stream says,
 and the one shared watcher behind every stream of a process (videos.live)."""
+
 import asyncio
 import json
 
@@ -88,8 +89,9 @@ def run(coroutine_function):
 
 def complete(job):
     """What the worker does when the provider finished: one conditional UPDATE."""
-    return transition(job_id=job.pk, from_states=(S.PROCESSING,), to=S.COMPLETED, video_file="videos/x.mp4",
-                      progress=100)
+    return transition(
+        job_id=job.pk, from_states=(S.PROCESSING,), to=S.COMPLETED, video_file="videos/x.mp4", progress=100
+    )
 
 
 # ------------------------------------------------------------------ who may watch what
@@ -143,8 +145,9 @@ def test_session_cookie_is_enough(client, user, make_job):
 @pytest.mark.parametrize("ids", ["", "a,b", "1;2", ",".join(str(n) for n in range(1, 202))])
 def test_bad_ids_are_400(user, ids):
     async def go():
-        response = await AsyncClient().get(f"/api/generate/video/events?ids={ids}",
-                                           headers={**bearer(user), "Accept": "application/json"})
+        response = await AsyncClient().get(
+            f"/api/generate/video/events?ids={ids}", headers={**bearer(user), "Accept": "application/json"}
+        )
         return response.status_code, json.loads(response.content)
 
     status_code, body = run(go)
@@ -227,14 +230,16 @@ def test_the_gallery_stream_ends_when_every_job_is_terminal(user, make_job):
         stream = await open_stream(f"/api/generate/video/events?ids={first.pk},{second.pk}", user)
         initial = [await stream.next(), await stream.next()]
         await sync_to_async(complete)(first)
-        await sync_to_async(transition)(job_id=second.pk, from_states=(S.QUEUED,), to=S.CANCELLED,
-                                        cancelled_at=timezone.now())
+        await sync_to_async(transition)(
+            job_id=second.pk, from_states=(S.QUEUED,), to=S.CANCELLED, cancelled_at=timezone.now()
+        )
         return initial, await stream.rest()
 
     initial, rest = run(go)
     assert {data["id"]: data["status"] for _, data in initial} == {first.pk: "processing", second.pk: "queued"}
     assert sorted((data.get("id") or 0, data.get("status")) for name, data in rest) == sorted(
-        [(first.pk, "completed"), (second.pk, "cancelled"), (0, None)])
+        [(first.pk, "completed"), (second.pk, "cancelled"), (0, None)]
+    )
     assert rest[-1] == ("end", {})
 
 
@@ -302,6 +307,7 @@ def test_fifty_streams_cost_one_query_per_interval(user, other_user, make_job, m
             rows = real_rows(job_ids=job_ids)
         reads.append((sorted(job_ids), len(queries)))
         return rows
+
     monkeypatch.setattr(selectors, "video_status_rows", counted_rows)
 
     async def go():
@@ -338,10 +344,12 @@ def test_fifty_streams_cost_one_query_per_interval(user, other_user, make_job, m
     assert intervals >= 3
     assert len(reads) == intervals, "one read per interval, for all 50 streams together"
     assert all(statements == 1 for _, statements in reads), "each read is one SQL query"
-    assert all(ids == sorted(job.pk for job in jobs) for ids, _ in reads[all_open:all_open + 3]), \
+    assert all(ids == sorted(job.pk for job in jobs) for ids, _ in reads[all_open : all_open + 3]), (
         "each read covers every watched job"
-    assert len(seen) >= 9 and all(event == ("status", {**event[1], "progress": 70}) for event in seen), \
+    )
+    assert len(seen) >= 9 and all(event == ("status", {**event[1], "progress": 70}) for event in seen), (
         "every stream on the changed job got the change"
+    )
 
 
 def test_the_schema_documents_the_event_streams(client):

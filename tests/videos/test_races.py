@@ -1,20 +1,19 @@
 """Races on the real store, with real threads (each with its own database connection):
 whatever the interleaving, a job ends in exactly one state and a cancel is never lost."""
+
 import threading
 
 import pytest
 from django.db import connections
 
+from tests.support.threads import run_at_once
 from videos import errors, services, transitions
 from videos.models import VideoJob
-from tests.support.threads import run_at_once
 from videos.worker import video_job_poll, video_job_submit
 
 S = VideoJob.Status
 pytestmark = pytest.mark.django_db(transaction=True)
 ROUNDS = 12
-
-
 
 
 def in_order(*functions):
@@ -49,8 +48,9 @@ def test_cancel_racing_completion_ends_in_exactly_one_terminal_state(make_job, u
             return services.video_job_cancel(job_id=job.pk, by=user).status
 
         def complete():
-            return transitions.transition(job_id=job.pk, from_states=[S.PROCESSING], to=S.COMPLETED,
-                                       video_file=f"videos/{job.pk}.mp4")
+            return transitions.transition(
+                job_id=job.pk, from_states=[S.PROCESSING], to=S.COMPLETED, video_file=f"videos/{job.pk}.mp4"
+            )
 
         cancelled, completed = play(order, cancel, complete)
         job.refresh_from_db()
@@ -124,8 +124,9 @@ def test_concurrent_creates_never_exceed_the_in_flight_cap(catalogue, user, sett
     assert VideoJob.objects.filter(owner=user, status__in=VideoJob.ACTIVE).count() == 3
 
 
-def test_a_cancel_while_the_provider_takes_the_job_stands(catalogue, fake_openrouter, fault_video_model, user,
-                                                         sent_tasks):
+def test_a_cancel_while_the_provider_takes_the_job_stands(
+    catalogue, fake_openrouter, fault_video_model, user, sent_tasks
+):
     fake_openrouter.slow_seconds = 1.0
     job = services.video_job_create(owner=user, model=fault_video_model("slow"), prompt="slow one")
     sent_tasks.clear()
@@ -153,7 +154,8 @@ def test_a_cancel_while_the_provider_takes_the_job_stands(catalogue, fake_openro
 
 
 def test_a_cancel_during_the_download_wins_and_the_file_is_dropped(
-        catalogue, fake_openrouter, make_job, user, sent_tasks, stored_files):
+    catalogue, fake_openrouter, make_job, user, sent_tasks, stored_files
+):
     """The provider completes the job while the user cancels: the download finishes, but
     the cancel came first, so the job stays cancelled and keeps no file."""
     fake_openrouter.video_duration = 0

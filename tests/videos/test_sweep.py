@@ -1,4 +1,5 @@
 """The beat's sweep: the safety net that carries every job on to a terminal state."""
+
 from datetime import timedelta
 
 import pytest
@@ -50,14 +51,16 @@ def test_sends_the_task_of_jobs_whose_own_task_is_late(make_job, user, sent_task
     make_job(user, status=S.FAILED, next_action_at=ago(999))
     result = sweep.video_jobs_sweep()
     assert (result.submits_sent, result.polls_sent) == (1, 1)
-    assert sorted(sent_tasks) == sorted([("submit_video_job", (stuck_queued.pk,), None),
-                                         ("poll_video_job", (stuck_processing.pk,), None)])
+    assert sorted(sent_tasks) == sorted(
+        [("submit_video_job", (stuck_queued.pk,), None), ("poll_video_job", (stuck_processing.pk,), None)]
+    )
     assert fresh_queued.pk not in {args[0] for _, args, _ in sent_tasks}
     assert held.pk not in {args[0] for _, args, _ in sent_tasks}
 
 
 def test_a_job_whose_message_was_lost_is_carried_to_the_end_by_sweeps(
-        catalogue, fake_openrouter, user, eager_tasks, settings, django_capture_on_commit_callbacks):
+    catalogue, fake_openrouter, user, eager_tasks, settings, django_capture_on_commit_callbacks
+):
     settings.VIDEO_SWEEP_GRACE = 0
     settings.VIDEO_POLL_INTERVAL = 0
     fake_openrouter.video_duration = 0
@@ -70,8 +73,9 @@ def test_a_job_whose_message_was_lost_is_carried_to_the_end_by_sweeps(
     assert [name for name, _, _ in eager_tasks][:2] == ["submit_video_job", "poll_video_job"]
 
 
-def test_old_failed_and_cancelled_jobs_are_deleted_with_their_files(make_job, user, settings,
-                                                                    django_capture_on_commit_callbacks):
+def test_old_failed_and_cancelled_jobs_are_deleted_with_their_files(
+    make_job, user, settings, django_capture_on_commit_callbacks
+):
     settings.VIDEO_FINISHED_RETENTION_DAYS = 30
     month = 31 * 24 * 3600
     source = default_storage.save("videos/sources/x.png", ContentFile(b"png"))

@@ -1,5 +1,6 @@
 """The Celery tasks, called directly (synchronously): thin, idempotent, acknowledged late,
 time-limited within the job lease."""
+
 import pytest
 from django.utils import timezone
 

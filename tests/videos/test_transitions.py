@@ -1,4 +1,5 @@
 """The lifecycle's state machine: every allowed transition, every forbidden one."""
+
 import itertools
 
 import pytest
@@ -16,9 +17,14 @@ FORBIDDEN = sorted(
 
 def test_the_lifecycle_is_what_design_md_draws():
     assert ALLOWED_TRANSITIONS == {
-        (S.QUEUED, S.PROCESSING), (S.QUEUED, S.FAILED), (S.QUEUED, S.CANCELLED),
-        (S.PROCESSING, S.COMPLETED), (S.PROCESSING, S.FAILED), (S.PROCESSING, S.CANCELLED),
-        (S.FAILED, S.QUEUED), (S.FAILED, S.PROCESSING),  # operators' retry
+        (S.QUEUED, S.PROCESSING),
+        (S.QUEUED, S.FAILED),
+        (S.QUEUED, S.CANCELLED),
+        (S.PROCESSING, S.COMPLETED),
+        (S.PROCESSING, S.FAILED),
+        (S.PROCESSING, S.CANCELLED),
+        (S.FAILED, S.QUEUED),
+        (S.FAILED, S.PROCESSING),  # operators' retry
     }
     # Nothing leaves completed or cancelled, and nothing skips processing to complete.
     assert all(source not in (S.COMPLETED, S.CANCELLED) for source, _ in ALLOWED_TRANSITIONS)
@@ -69,8 +75,9 @@ def test_a_cancelled_job_is_never_overwritten(make_job, user):
 
 def test_changes_are_written_in_the_same_statement(make_job, user):
     job = make_job(user, status=S.QUEUED)
-    assert transition(job_id=job.pk, from_states=[S.QUEUED], to=S.PROCESSING,
-                      provider_job_id="vid-1", polling_url="https://p/vid-1")
+    assert transition(
+        job_id=job.pk, from_states=[S.QUEUED], to=S.PROCESSING, provider_job_id="vid-1", polling_url="https://p/vid-1"
+    )
     job.refresh_from_db()
     assert (job.status, job.provider_job_id, job.polling_url) == (S.PROCESSING, "vid-1", "https://p/vid-1")
     assert job.in_flight_slot is not None, "an active job keeps its slot"

@@ -1,5 +1,6 @@
 """The web pages: the form, the job page, the gallery, cancel without JavaScript, and the
 owner-only video file."""
+
 import datetime
 import json
 import re
@@ -45,8 +46,15 @@ def test_the_form_offers_video_models_with_what_each_accepts(catalogue, web, use
 
 
 def test_submitting_the_form_shows_the_job_page_at_once(catalogue, web, user, sent_tasks):
-    response = web.post("/generate/video", {"generation_type": "text_to_video", "model": "google/veo-3.1",
-                                            "prompt": "a kite over the sea", "duration": "4"})
+    response = web.post(
+        "/generate/video",
+        {
+            "generation_type": "text_to_video",
+            "model": "google/veo-3.1",
+            "prompt": "a kite over the sea",
+            "duration": "4",
+        },
+    )
     job = VideoJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/generate/video/{job.pk}"
     assert job.duration == 4 and job.owner == user
@@ -58,22 +66,38 @@ def test_submitting_the_form_shows_the_job_page_at_once(catalogue, web, user, se
 
 def test_image_to_video_from_the_form_with_one_of_my_images(catalogue, web, user, generated_image, sent_tasks):
     image = generated_image(user)
-    response = web.post("/generate/video", {"generation_type": "image_to_video", "model": "google/veo-3.1",
-                                            "prompt": "make it move", "image_id": str(image.pk)})
+    response = web.post(
+        "/generate/video",
+        {
+            "generation_type": "image_to_video",
+            "model": "google/veo-3.1",
+            "prompt": "make it move",
+            "image_id": str(image.pk),
+        },
+    )
     assert response.status_code == 302
     job = VideoJob.objects.get()
     assert job.generation_type == "image_to_video" and job.source_image == image
 
 
 def test_text_tab_ignores_the_image_fields(catalogue, web, sent_tasks):
-    web.post("/generate/video", {"generation_type": "text_to_video", "model": "openai/sora-2",
-                                 "prompt": "x", "image_url": "http://not-https.example.com"})
+    web.post(
+        "/generate/video",
+        {
+            "generation_type": "text_to_video",
+            "model": "openai/sora-2",
+            "prompt": "x",
+            "image_url": "http://not-https.example.com",
+        },
+    )
     assert VideoJob.objects.get().generation_type == "text_to_video"
 
 
 def test_form_errors_are_shown_on_the_form(catalogue, web):
-    response = web.post("/generate/video", {"generation_type": "text_to_video", "model": "google/veo-3.1",
-                                            "prompt": "x", "aspect_ratio": "1:1"})
+    response = web.post(
+        "/generate/video",
+        {"generation_type": "text_to_video", "model": "google/veo-3.1", "prompt": "x", "aspect_ratio": "1:1"},
+    )
     assert response.status_code == 400
     assert "accepted: 16:9, 9:16" in response.content.decode()
     assert not VideoJob.objects.exists()
@@ -82,8 +106,9 @@ def test_form_errors_are_shown_on_the_form(catalogue, web):
 def test_the_cap_is_explained_on_the_form(catalogue, web, user, make_job, settings):
     settings.VIDEO_MAX_JOBS_IN_FLIGHT = 1
     make_job(user, status=S.PROCESSING)
-    response = web.post("/generate/video", {"generation_type": "text_to_video", "model": "google/veo-3.1",
-                                            "prompt": "one more"})
+    response = web.post(
+        "/generate/video", {"generation_type": "text_to_video", "model": "google/veo-3.1", "prompt": "one more"}
+    )
     assert response.status_code == 429
     assert "1 video job in progress" in response.content.decode()
 

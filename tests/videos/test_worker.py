@@ -1,5 +1,6 @@
 """The worker's side of the lifecycle, against the offline double over real HTTP:
 submit, poll, download, and what each provider answer does to a job."""
+
 from datetime import timedelta
 
 import pytest
@@ -18,8 +19,11 @@ def submits(fake):
 
 
 def polls(fake):
-    return [r for r in fake.received if r.method == "GET" and "/videos/" in r.path and "/content" not in r.path
-            and not r.path.endswith("/models")]
+    return [
+        r
+        for r in fake.received
+        if r.method == "GET" and "/videos/" in r.path and "/content" not in r.path and not r.path.endswith("/models")
+    ]
 
 
 def downloads(fake):
@@ -33,6 +37,7 @@ def queued(catalogue, user, django_capture_on_commit_callbacks):
         values.update(kwargs)
         with django_capture_on_commit_callbacks(execute=False):
             return services.video_job_create(owner=user, **values)
+
     return make
 
 
@@ -49,8 +54,13 @@ def test_submit_sends_the_job_and_stores_the_provider_id_at_once(queued, fake, s
     assert worker.video_job_submit(job_id=job.pk) is True
     job.refresh_from_db()
     [request] = submits(fake)
-    assert request.body == {"model": "google/veo-3.1", "prompt": "waves on a beach at dusk",
-                            "aspect_ratio": "16:9", "resolution": "720p", "duration": 4}
+    assert request.body == {
+        "model": "google/veo-3.1",
+        "prompt": "waves on a beach at dusk",
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
+        "duration": 4,
+    }
     assert job.status == S.PROCESSING
     assert job.provider_job_id in fake.jobs
     assert job.polling_url.endswith(f"/videos/{job.provider_job_id}")
@@ -86,15 +96,19 @@ def test_submit_of_a_job_that_no_longer_exists_does_nothing(fake, catalogue):
     assert worker.video_job_submit(job_id=987654) is False
 
 
-@pytest.mark.parametrize(("fault", "message"), [
-    ("bad_request", "The AI provider refused the request: Invalid request parameters."),
-    ("moderation", "refused this prompt under its content policy"),
-    ("out_of_credits", "provider account problem"),
-    ("auth", "provider account problem"),
-    ("not_found", "does not know this model"),
-])
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("bad_request", "The AI provider refused the request: Invalid request parameters."),
+        ("moderation", "refused this prompt under its content policy"),
+        ("out_of_credits", "provider account problem"),
+        ("auth", "provider account problem"),
+        ("not_found", "does not know this model"),
+    ],
+)
 def test_provider_4xx_on_submit_fails_the_job_with_the_providers_message(
-        queued, fake, fault_video_model, fault, message, sent_tasks):
+    queued, fake, fault_video_model, fault, message, sent_tasks
+):
     job = queued(model=fault_video_model(fault))
     worker.video_job_submit(job_id=job.pk)
     job.refresh_from_db()
@@ -108,7 +122,8 @@ def test_provider_4xx_on_submit_fails_the_job_with_the_providers_message(
 
 @pytest.mark.parametrize("fault", ["rate_limit", "server_error", "bad_gateway", "unavailable"])
 def test_transient_submit_errors_are_retried_with_backoff_then_fail(
-        queued, fake, fault_video_model, fault, sent_tasks, settings):
+    queued, fake, fault_video_model, fault, sent_tasks, settings
+):
     settings.VIDEO_SUBMIT_MAX_ATTEMPTS = 3
     job = queued(model=fault_video_model(fault))
     for attempt in (1, 2):
@@ -152,7 +167,8 @@ def test_image_to_video_sends_an_https_url_as_the_first_frame(queued, fake):
     worker.video_job_submit(job_id=job.pk)
     [request] = submits(fake)
     assert request.body["frame_images"] == [
-        {"type": "image_url", "frame_type": "first_frame", "image_url": {"url": "https://example.com/first.png"}}]
+        {"type": "image_url", "frame_type": "first_frame", "image_url": {"url": "https://example.com/first.png"}}
+    ]
 
 
 def test_image_to_video_sends_a_data_url_image_as_sent(queued, fake):
@@ -196,6 +212,7 @@ def processing(queued, fake, sent_tasks):
         fake.received.clear()
         job.refresh_from_db()
         return job
+
     return make
 
 
@@ -217,8 +234,7 @@ def test_poll_of_a_running_job_saves_progress_and_schedules_the_next(processing,
     assert len(polls(fake)) == 1
 
 
-def test_completed_job_is_downloaded_into_storage_and_completes_with_our_url_and_cost(
-        processing, fake, stored_files):
+def test_completed_job_is_downloaded_into_storage_and_completes_with_our_url_and_cost(processing, fake, stored_files):
     job = processing(duration=4)
     fake.advance(11)
     worker.video_job_poll(job_id=job.pk)
@@ -244,13 +260,17 @@ def test_poll_run_twice_after_completion_downloads_once(processing, fake):
     assert len(downloads(fake)) == 1 and len(polls(fake)) == 1
 
 
-@pytest.mark.parametrize(("fault", "words"), [
-    ("fail", "could not generate this video"),
-    ("expire", "expired at the AI provider"),
-    ("no_urls", "sent no video URL"),
-])
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ("fail", "could not generate this video"),
+        ("expire", "expired at the AI provider"),
+        ("no_urls", "sent no video URL"),
+    ],
+)
 def test_a_job_the_provider_ends_without_a_video_fails_with_its_reason(
-        queued, fake, fault_video_model, fault, words, sent_tasks, stored_files):
+    queued, fake, fault_video_model, fault, words, sent_tasks, stored_files
+):
     job = queued(model=fault_video_model(fault))
     worker.video_job_submit(job_id=job.pk)
     make_due(job)

@@ -2,61 +2,128 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import videos.models
 from django.conf import settings
 from django.db import migrations, models
 
+import videos.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('generation', '0001_initial'),
+        ("generation", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='VideoJob',
+            name="VideoJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('generation_type', models.CharField(choices=[('text_to_video', 'Text to video'), ('image_to_video', 'Image to video')], default='text_to_video', max_length=16)),
-                ('model', models.CharField(max_length=200)),
-                ('prompt', models.TextField()),
-                ('source_image_url', models.CharField(blank=True, default='', help_text='an https URL given by the user', max_length=2048)),
-                ('source_image_file', models.FileField(blank=True, default='', help_text='an image the user sent as a data URL, stored', max_length=300, upload_to=videos.models.source_image_path)),
-                ('aspect_ratio', models.CharField(blank=True, default='', max_length=20)),
-                ('resolution', models.CharField(blank=True, default='', max_length=20)),
-                ('duration', models.PositiveSmallIntegerField(blank=True, help_text='seconds', null=True)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('processing', 'Processing'), ('completed', 'Completed'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=12)),
-                ('in_flight_slot', models.PositiveSmallIntegerField(blank=True, editable=False, null=True)),
-                ('provider_job_id', models.CharField(blank=True, max_length=200, null=True, unique=True)),
-                ('polling_url', models.CharField(blank=True, default='', max_length=2048)),
-                ('attempts', models.PositiveIntegerField(default=0, help_text='provider calls that failed in a row and were retried (drives backoff)')),
-                ('next_poll_at', models.DateTimeField(blank=True, null=True)),
-                ('deadline_at', models.DateTimeField()),
-                ('progress', models.PositiveSmallIntegerField(blank=True, help_text='percent, when reported', null=True)),
-                ('provider_video_url', models.CharField(blank=True, default='', max_length=2048)),
-                ('video_file', models.FileField(blank=True, default='', max_length=300, upload_to=videos.models.video_file_path)),
-                ('video_bytes', models.PositiveBigIntegerField(default=0)),
-                ('error', models.TextField(blank=True, default='', help_text='shown to the user')),
-                ('error_detail', models.TextField(blank=True, default='', help_text='for administrators only')),
-                ('usage', models.JSONField(blank=True, default=dict)),
-                ('cost', models.DecimalField(blank=True, decimal_places=8, max_digits=14, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='video_jobs', to=settings.AUTH_USER_MODEL)),
-                ('source_image', models.ForeignKey(blank=True, help_text="one of the owner's generated images", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='video_jobs', to='generation.generatedimage')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "generation_type",
+                    models.CharField(
+                        choices=[("text_to_video", "Text to video"), ("image_to_video", "Image to video")],
+                        default="text_to_video",
+                        max_length=16,
+                    ),
+                ),
+                ("model", models.CharField(max_length=200)),
+                ("prompt", models.TextField()),
+                (
+                    "source_image_url",
+                    models.CharField(
+                        blank=True, default="", help_text="an https URL given by the user", max_length=2048
+                    ),
+                ),
+                (
+                    "source_image_file",
+                    models.FileField(
+                        blank=True,
+                        default="",
+                        help_text="an image the user sent as a data URL, stored",
+                        max_length=300,
+                        upload_to=videos.models.source_image_path,
+                    ),
+                ),
+                ("aspect_ratio", models.CharField(blank=True, default="", max_length=20)),
+                ("resolution", models.CharField(blank=True, default="", max_length=20)),
+                ("duration", models.PositiveSmallIntegerField(blank=True, help_text="seconds", null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("processing", "Processing"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=12,
+                    ),
+                ),
+                ("in_flight_slot", models.PositiveSmallIntegerField(blank=True, editable=False, null=True)),
+                ("provider_job_id", models.CharField(blank=True, max_length=200, null=True, unique=True)),
+                ("polling_url", models.CharField(blank=True, default="", max_length=2048)),
+                (
+                    "attempts",
+                    models.PositiveIntegerField(
+                        default=0, help_text="provider calls that failed in a row and were retried (drives backoff)"
+                    ),
+                ),
+                ("next_poll_at", models.DateTimeField(blank=True, null=True)),
+                ("deadline_at", models.DateTimeField()),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(blank=True, help_text="percent, when reported", null=True),
+                ),
+                ("provider_video_url", models.CharField(blank=True, default="", max_length=2048)),
+                (
+                    "video_file",
+                    models.FileField(blank=True, default="", max_length=300, upload_to=videos.models.video_file_path),
+                ),
+                ("video_bytes", models.PositiveBigIntegerField(default=0)),
+                ("error", models.TextField(blank=True, default="", help_text="shown to the user")),
+                ("error_detail", models.TextField(blank=True, default="", help_text="for administrators only")),
+                ("usage", models.JSONField(blank=True, default=dict)),
+                ("cost", models.DecimalField(blank=True, decimal_places=8, max_digits=14, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="video_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source_image",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="one of the owner's generated images",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="video_jobs",
+                        to="generation.generatedimage",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'generated_videos',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['owner', '-created_at'], name='video_owner_recent'), models.Index(fields=['status', 'next_poll_at'], name='video_status_due')],
-                'constraints': [models.UniqueConstraint(fields=('owner', 'in_flight_slot'), name='video_owner_in_flight_slot')],
+                "db_table": "generated_videos",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["owner", "-created_at"], name="video_owner_recent"),
+                    models.Index(fields=["status", "next_poll_at"], name="video_status_due"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("owner", "in_flight_slot"), name="video_owner_in_flight_slot")
+                ],
             },
         ),
     ]

@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_api_keys'),
-        ('videos', '0002_rename_attempts_and_next_poll_at'),
+        ("accounts", "0005_api_keys"),
+        ("videos", "0002_rename_attempts_and_next_poll_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='videojob',
-            name='api_key',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='video_jobs', to='accounts.apikey'),
+            model_name="videojob",
+            name="api_key",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="video_jobs",
+                to="accounts.apikey",
+            ),
         ),
     ]

@@ -21,11 +21,15 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="Interface to bind (default 127.0.0.1).")
         parser.add_argument("--port", type=int, default=8765, help="Port (default 8765; 0 picks a free one).")
         parser.add_argument(
-            "--video-seconds", type=float, default=6.0,
+            "--video-seconds",
+            type=float,
+            default=6.0,
             help="Seconds a video job takes from pending to completed (default 6).",
         )
         parser.add_argument(
-            "--no-auth", action="store_true", help="Accept requests without an Authorization header.",
+            "--no-auth",
+            action="store_true",
+            help="Accept requests without an Authorization header.",
         )
         parser.add_argument("--quiet", action="store_true", help="Do not log each request.")
 

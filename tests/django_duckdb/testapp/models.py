@@ -37,9 +37,7 @@ class Kitchen(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(small__gte=-100), name="kitchen_small_floor"
-            ),
+            models.CheckConstraint(condition=models.Q(small__gte=-100), name="kitchen_small_floor"),
             models.UniqueConstraint(fields=["name", "day"], name="kitchen_name_day"),
         ]
 

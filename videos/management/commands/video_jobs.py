@@ -1,11 +1,12 @@
 """``manage.py video_jobs``: look at video jobs and nudge them (operators).
 
-    manage.py video_jobs list [--status failed] [--owner someone@example.com] [--limit 50]
-    manage.py video_jobs show 42
-    manage.py video_jobs retry 42 [--resubmit]
-    manage.py video_jobs cancel 42
-    manage.py video_jobs sweep
+manage.py video_jobs list [--status failed] [--owner someone@example.com] [--limit 50]
+manage.py video_jobs show 42
+manage.py video_jobs retry 42 [--resubmit]
+manage.py video_jobs cancel 42
+manage.py video_jobs sweep
 """
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
@@ -27,10 +28,12 @@ class Command(BaseCommand):
         show = commands.add_parser("show", help="Everything about one job, admin details included.")
         show.add_argument("job_id", type=int)
         retry = commands.add_parser(
-            "retry", help="Give a failed job another go: poll again if the provider has it, else submit it.")
+            "retry", help="Give a failed job another go: poll again if the provider has it, else submit it."
+        )
         retry.add_argument("job_id", type=int)
-        retry.add_argument("--resubmit", action="store_true",
-                           help="submit afresh even if the provider has the job (it may bill twice)")
+        retry.add_argument(
+            "--resubmit", action="store_true", help="submit afresh even if the provider has the job (it may bill twice)"
+        )
         cancel = commands.add_parser("cancel", help="Cancel a queued or processing job (our polling stops).")
         cancel.add_argument("job_id", type=int)
         commands.add_parser("sweep", help="Run the beat's sweep once, now.")
@@ -47,18 +50,21 @@ class Command(BaseCommand):
             jobs = jobs.filter(status=status)
         if owner:
             jobs = jobs.filter(owner__email=owner.strip().lower())
-        rows = list(jobs[:max(1, limit)])
+        rows = list(jobs[: max(1, limit)])
         if not rows:
             self.stdout.write("No video jobs.")
             return
-        self.stdout.write(f"{'id':>6}  {'status':<10} {'progress':>8}  {'failures':>8}  {'created (UTC)':<19}  "
-                          f"{'type':<14}  {'owner':<28}  model / error")
+        self.stdout.write(
+            f"{'id':>6}  {'status':<10} {'progress':>8}  {'failures':>8}  {'created (UTC)':<19}  "
+            f"{'type':<14}  {'owner':<28}  model / error"
+        )
         for job in rows:
             progress = "" if job.progress is None else f"{job.progress}%"
             tail = job.model + (f"  -- {job.error}" if job.error else "")
             self.stdout.write(
                 f"{job.pk:>6}  {job.status:<10} {progress:>8}  {job.consecutive_failures:>8}  "
-                f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.generation_type:<14}  {job.owner.email:<28}  {tail}")
+                f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.generation_type:<14}  {job.owner.email:<28}  {tail}"
+            )
 
     def _show(self, *, job_id, **_):
         job = VideoJob.objects.select_related("owner").filter(pk=job_id).first()
