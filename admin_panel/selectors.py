@@ -38,7 +38,7 @@ def stats_for_display(stats: dict) -> list[tuple[str, list[tuple[str, object]]]]
     for key, value in stats.items():
         if not isinstance(value, dict):
             continue
-        rows = []
+        rows: list[tuple[str, object]] = []
         for sub_key, sub_value in value.items():
             if isinstance(sub_value, dict):
                 rows.extend((f"{label(sub_key)}: {k}", v) for k, v in sub_value.items())

@@ -298,8 +298,8 @@ async def run_streams(
     per_pool = math.ceil(streams / CLIENT_POOLS) + 10
     limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
     timeouts = httpx.Timeout(connect=timeout, read=timeout, write=timeout, pool=timeout)
-    latencies = {path: [] for path in PROBED}
-    probe_failures = {path: Counter() for path in PROBED}
+    latencies: dict[str, list[float]] = {path: [] for path in PROBED}
+    probe_failures: dict[str, Counter[str]] = {path: Counter() for path in PROBED}
     context = multiprocessing.get_context("spawn")
     ready, stop, queue = context.Event(), context.Event(), context.Queue()
     prober = None

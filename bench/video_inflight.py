@@ -111,7 +111,7 @@ def main() -> None:
             f"p95 {percentile(late, 0.95) * 1000:.0f} ms, p99 {percentile(late, 0.99) * 1000:.0f} ms, "
             f"max {max(late) * 1000:.0f} ms; over 1 s late: {sum(x > 1 for x in late)} of {len(late)}"
         )
-    per_job = {}
+    per_job: dict[int, int] = {}
     for times in fake.polled_at.values():
         n = len([t for t in times if window_start <= t <= window_end])
         per_job[n] = per_job.get(n, 0) + 1

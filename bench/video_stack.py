@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -167,7 +168,7 @@ class VideoStack:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def prepare(self, *, users: list[tuple[str, str]] = (), extra_models: dict[str, str] | None = None) -> None:
+    def prepare(self, *, users: Sequence[tuple[str, str]] = (), extra_models: dict[str, str] | None = None) -> None:
         """Migrate, fill the catalogue from the double, create users, and add catalogue
         entries ``{new id: copied from id}`` (e.g. fault-marked models). Before start():
         on DuckDB one process at a time holds the file."""
@@ -280,7 +281,7 @@ class VideoStack:
 
     def wait_until_healthy(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
-        last = None
+        last: requests.Response | requests.RequestException | None = None
         while time.monotonic() < deadline:
             try:
                 last = requests.get(self.url("/healthz"), timeout=5)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing
+import multiprocessing.queues
 import statistics
 import sys
 import tempfile
@@ -58,7 +59,8 @@ def _client_process(port, path, headers, seconds, threads, results):
 
 def requests_per_second(port: int, path: str, headers: dict, seconds: float, clients: int) -> float:
     processes_count = 2
-    results = multiprocessing.Queue()
+    # (requests answered, the first error statuses) from each client process
+    results: multiprocessing.queues.Queue[tuple[int, list[int]]] = multiprocessing.Queue()
     processes = [
         multiprocessing.Process(
             target=_client_process, args=(port, path, headers, seconds, max(1, clients // processes_count), results)

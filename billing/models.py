@@ -4,11 +4,19 @@ reservations, each becoming the provider's actual cost or released."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-AMOUNT = dict(max_digits=14, decimal_places=8)
+
+class _DecimalShape(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+AMOUNT: _DecimalShape = {"max_digits": 14, "decimal_places": 8}
 
 
 class UserBudget(models.Model):

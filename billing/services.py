@@ -214,6 +214,7 @@ def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict
                 def refuse(amount: Decimal, advice: str) -> BudgetExceeded:
                     return _refusal(limits, spent, p, amount=amount, advice=advice)
 
+                refusal: BudgetExceeded | None
                 try:
                     amount, max_tokens = decide(left, refuse)
                 except BudgetExceeded as exc:

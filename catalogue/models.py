@@ -3,10 +3,12 @@ provider by `catalogue.services.catalogue_sync`."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.db import models
 from django.utils import timezone
 
-from openrouter.types import CatalogueModel
+from openrouter.types import CatalogueModel, ImageRoute
 
 
 class ProviderModel(models.Model):
@@ -95,7 +97,8 @@ class ProviderModel(models.Model):
             kinds=set(self.kinds or []),
             input_modalities=list(self.input_modalities or []),
             output_modalities=list(self.output_modalities or []),
-            image_route=self.image_route or None,
+            # The column holds only a route or "" (values_from_catalogue writes it).
+            image_route=cast("ImageRoute | None", self.image_route or None),
             aspect_ratios=list(self.aspect_ratios or []),
             resolutions=list(self.resolutions or []),
             sizes=list(self.sizes or []),
@@ -112,7 +115,7 @@ class ProviderModel(models.Model):
     def values_from_catalogue(entry: CatalogueModel) -> dict:
         """Column values for a catalogue entry (JSON-ready, kinds sorted)."""
         data = entry.as_dict()
-        values = {name: data.get(name) for name in ProviderModel.CATALOGUE_FIELDS}
+        values: dict[str, Any] = {name: data.get(name) for name in ProviderModel.CATALOGUE_FIELDS}
         values["image_route"] = values["image_route"] or ""
         values["name"] = (values["name"] or entry.id)[:300]
         values["description"] = values["description"] or ""

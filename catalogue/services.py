@@ -48,6 +48,7 @@ def catalogue_sync(*, entries: list[CatalogueModel] | None = None) -> CatalogueS
         raise EmptyCatalogue()
     now = timezone.now()
     id_limit = ProviderModel._meta.get_field("id").max_length
+    assert id_limit is not None  # the id is a CharField with a max_length
     too_long = [entry.id for entry in entries if len(entry.id) > id_limit]
     if too_long:
         log.warning("Skipping catalogue models with ids longer than %s characters: %s", id_limit, too_long)

@@ -159,12 +159,13 @@ def reject_repeated_query_parameters(get_response):
     documented one takes one value; Django would silently use the last)."""
     if iscoroutinefunction(get_response):
 
-        async def middleware(request):
+        async def async_middleware(request):
             return _repeated_query_parameters(request) or await get_response(request)
-    else:
 
-        def middleware(request):
-            return _repeated_query_parameters(request) or get_response(request)
+        return async_middleware
+
+    def middleware(request):
+        return _repeated_query_parameters(request) or get_response(request)
 
     return middleware
 

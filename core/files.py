@@ -13,6 +13,7 @@ import re
 
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from core.errors import NotFound
@@ -94,12 +95,15 @@ def stored_file_response(
     video players can seek; a range past the end gets a 416. A file missing from
     storage is NotFound, not a server error.
     """
+    if not file.name:  # an empty file field: nothing stored to send
+        raise NotFound("File not found.")
     name = filename or file.name.rsplit("/", 1)[-1]
     try:
         handle = file.storage.open(file.name, "rb")
         size = file.storage.size(file.name)
     except (FileNotFoundError, OSError) as exc:
         raise NotFound("File not found.") from exc
+    response: HttpResponseBase
     try:
         wanted = byte_range(range_header, size)
     except RangeNotSatisfiable:
@@ -115,7 +119,9 @@ def stored_file_response(
     response = StreamingHttpResponse(_read(handle, first, length), status=206)
     response["Content-Length"] = str(length)
     response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    response["Content-Disposition"] = content_disposition_header(as_attachment, name)
+    disposition = content_disposition_header(as_attachment, name)
+    if disposition is not None:
+        response["Content-Disposition"] = disposition
     return _secure(response, media_type)
 
 

@@ -55,8 +55,9 @@ def error_answer(exc: BaseException) -> ErrorAnswer | None:
         # Figures that come with the message (a budget refusal's budget, spent, reserved...).
         body.update(getattr(exc, "extra", None) or {})
         headers = {}
-        if getattr(exc, "retry_after", None):
-            headers["Retry-After"] = str(int(exc.retry_after))
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            headers["Retry-After"] = str(int(retry_after))
         return ErrorAnswer(status, exc.message, body, headers, exc.field)
     if isinstance(exc, ProviderError):
         failure = describe_failure(exc)
@@ -90,7 +91,7 @@ def _authentication_failed(exc: DomainError, context) -> drf_exceptions.Authenti
     view, request = context.get("view"), context.get("request")
     header = view.get_authenticate_header(request) if view is not None and request is not None else None
     if header:
-        failed.auth_header = header
+        failed.auth_header = header  # type: ignore[attr-defined]  # read by DRF's exception_handler; not in the stubs
     else:
         failed.status_code = 403
     return failed

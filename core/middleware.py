@@ -121,7 +121,7 @@ class CsrfViewMiddleware(HooksOnTheLoop, csrf.CsrfViewMiddleware):
         super().__init__(get_response)
         if self.async_mode:
             # The handler adapts process_view by its kind: give it a coroutine.
-            self.process_view = self._process_view_async
+            self.process_view = self._process_view_async  # type: ignore[method-assign, assignment]  # async on purpose
 
     async def _process_view_async(self, request, callback, callback_args, callback_kwargs):
         check = super().process_view

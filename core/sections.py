@@ -94,7 +94,7 @@ def render_page_sections(page: str, request: HttpRequest, page_context: dict | N
 @checks.register()
 def check_page_section_templates(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Every registered section template exists."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for page, sections in _page_sections.items():
         for name in (section.template_name for section in sections):
             try:

@@ -21,16 +21,18 @@ class GenerationThrottle(UserRateThrottle):
 
 def _seconds_over(throttle: SimpleRateThrottle, request) -> float | None:
     """Seconds until ``throttle`` lets ``request`` through again; None when it would now."""
-    if throttle.rate is None:
+    # What DRF's __init__ stores as num_requests and duration (attributes its stubs omit).
+    num_requests, duration = throttle.parse_rate(throttle.rate)
+    if num_requests is None or duration is None:
         return None
-    key = throttle.get_cache_key(request, None)
+    key = throttle.get_cache_key(request, None)  # type: ignore[arg-type]  # no APIView on a web page; the key ignores it
     if key is None:
         return None
     now = throttle.timer()
-    history = [t for t in throttle.cache.get(key, []) if t > now - throttle.duration]
-    if len(history) < throttle.num_requests:
+    history = [t for t in throttle.cache.get(key, []) if t > now - duration]
+    if len(history) < num_requests:
         return None
-    return history[-1] + throttle.duration - now  # when the oldest counted request expires
+    return history[-1] + duration - now  # when the oldest counted request expires
 
 
 def web_throttle_wait(request, throttle_classes=(GenerationThrottle,), *, record: bool = True) -> int | None:

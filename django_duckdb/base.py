@@ -18,6 +18,8 @@ See registry.py for how processes share a file and dbapi.py for how Django
 connections map onto DuckDB connections.
 """
 
+from typing import Any
+
 import duckdb
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -78,7 +80,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "CharField": "VARCHAR",
         "DateField": "DATE",
         "DateTimeField": "TIMESTAMPTZ",
-        "DecimalField": _get_decimal_column,
+        "DecimalField": _get_decimal_column,  # type: ignore[dict-item]  # Field.db_type() calls callables; stubs say str
         "DurationField": "INTERVAL",
         "FileField": "VARCHAR",
         "FilePathField": "VARCHAR",
@@ -99,7 +101,8 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "TimeField": "TIME",
         "UUIDField": "UUID",
     }
-    data_type_check_constraints = {
+    # Django only applies `% params` to these: a MaxLengthCheck stands in for a str template.
+    data_type_check_constraints: dict[str, Any] = {
         "PositiveBigIntegerField": '"%(column)s" >= 0',
         "PositiveIntegerField": '"%(column)s" >= 0',
         "PositiveSmallIntegerField": '"%(column)s" >= 0',

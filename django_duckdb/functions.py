@@ -24,8 +24,9 @@ from django.db.models.fields.json import (
     KeyTextTransform,
     KeyTransform,
     KeyTransformIsNull,
-    compile_json_path,
 )
+
+compile_json_path = json_fields.compile_json_path  # type: ignore[attr-defined]  # in Django, missing from django-stubs
 
 _QUOTED_KEY_RE = re.compile(r'\."((?:[^"\\]|\\.)*)"')
 

@@ -9,8 +9,9 @@ from django.db.models import Index
 from .lengths import parse_length_check
 from .sql import index_columns, split_top_level, unquote
 
-FieldInfo = namedtuple("FieldInfo", BaseFieldInfo._fields + ("is_autofield", "comment", "is_positive"))
-TableInfo = namedtuple("TableInfo", BaseTableInfo._fields + ("comment",))
+# Django's fields extended, as its own backends do.
+FieldInfo = namedtuple("FieldInfo", BaseFieldInfo._fields + ("is_autofield", "comment", "is_positive"))  # type: ignore[misc]  # mypy types only literal field lists
+TableInfo = namedtuple("TableInfo", BaseTableInfo._fields + ("comment",))  # type: ignore[misc]  # mypy types only literal field lists
 
 _NEXTVAL_RE = re.compile(r"nextval\('(?:\"?[^'\".]+\"?\.)*\"?([^'\"]+)\"?'\)", re.I)
 _COLUMN_COLLATION_RE = re.compile(

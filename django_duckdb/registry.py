@@ -355,10 +355,10 @@ def _close_quietly(conn):
         pass
 
 
-_instances = {}
+_instances: dict[str, Instance] = {}
 _instances_lock = threading.Lock()
 # Every Instance, registered or not, for the fork handlers.
-_all_instances = weakref.WeakSet()
+_all_instances: weakref.WeakSet[Instance] = weakref.WeakSet()
 
 
 @functools.lru_cache(maxsize=64)

@@ -23,7 +23,7 @@ is False; see features.py for why).
 
 import re
 
-from django.db.backends.base.schema import (
+from django.db.backends.base.schema import (  # type: ignore[attr-defined]  # Django's private _related_non_m2m_objects, on purpose
     BaseDatabaseSchemaEditor,
     _related_non_m2m_objects,
 )
@@ -38,7 +38,7 @@ from .sql import nextval_sql, quote_value
 
 class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
     sql_delete_table = "DROP TABLE %(table)s"
-    sql_create_fk = None
+    sql_create_fk = None  # type: ignore[assignment]  # unused: supports_foreign_keys is False
     sql_create_inline_fk = None
     sql_create_column_inline_fk = None
     sql_delete_column = "ALTER TABLE %(table)s DROP COLUMN %(column)s"
@@ -47,8 +47,8 @@ class DatabaseSchemaEditor(SequenceMixin, BaseDatabaseSchemaEditor):
     sql_create_index = "CREATE INDEX %(name)s ON %(table)s (%(columns)s)"
     sql_create_unique_index = "CREATE UNIQUE INDEX %(name)s ON %(table)s (%(columns)s)"
     sql_delete_index = "DROP INDEX %(name)s"
-    sql_alter_table_comment = None
-    sql_alter_column_comment = None
+    sql_alter_table_comment = None  # type: ignore[assignment]  # unused: supports_comments is False
+    sql_alter_column_comment = None  # type: ignore[assignment]  # unused: supports_comments is False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

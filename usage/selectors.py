@@ -113,7 +113,7 @@ def grouped(scope: Scope, *by: str) -> list[dict]:
     totals: dict[tuple, dict] = {}
     for source in _SOURCES:
         rows = scope.filter(source())
-        names = {"day": TruncDate("created_at", tzinfo=UTC)}
+        names: dict[str, TruncDate | F] = {"day": TruncDate("created_at", tzinfo=UTC)}
         names.update({name: F(column) for name, column in _COLUMNS.items() if name in by})
         rows = (
             rows.annotate(**{f"g_{name}": names[name] for name in by})

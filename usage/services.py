@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 KEY_CACHE = "usage:provider-key"
 KEY_CACHE_SECONDS = 60
 # The admin page waits for this answer: no retries, short timeouts.
-KEY_TIMEOUTS = {"connect_timeout": 3.0, "read_timeout": 5.0, "max_retries": 0}
+KEY_TIMEOUTS: dict[str, Any] = {"connect_timeout": 3.0, "read_timeout": 5.0, "max_retries": 0}
 
 
 def provider_key_stats() -> dict:

@@ -223,22 +223,22 @@ async def status_event_stream(initial: list[dict]) -> AsyncIterator[str]:
         try:
             while open_ids:
                 changes = await subscription.changes(timeout=max(0.0, last_write + heartbeat - time.monotonic()))
-                for job_id, body in changes.items():
+                for job_id, latest in changes.items():
                     if job_id not in open_ids:
                         continue
-                    if body is None:  # deleted meanwhile: nothing more will come
+                    if latest is None:  # deleted meanwhile: nothing more will come
                         open_ids.discard(job_id)
                         subscription.forget(job_id)
                         continue
-                    state = live.visible_state(body)
+                    state = live.visible_state(latest)
                     if sent.get(job_id) == state:
                         continue  # already sent (the first read, or a change of nothing shown)
                     sent[job_id] = state
-                    if body["status"] in VideoJob.TERMINAL:
+                    if latest["status"] in VideoJob.TERMINAL:
                         open_ids.discard(job_id)
                         subscription.forget(job_id)
                     last_write = time.monotonic()
-                    yield sse_event(VideoStatusOut(body).data, event="status")
+                    yield sse_event(VideoStatusOut(latest).data, event="status")
                 if open_ids and time.monotonic() - last_write >= heartbeat:
                     last_write = time.monotonic()
                     yield sse_comment("ping")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 
@@ -112,7 +114,7 @@ def user_gallery(*, user, page: int = 1, per_page: int = 60, kind: str | None = 
 
     # Both kinds share one timeline: the first `upto` of each contain the page.
     upto = page * per_page + 1
-    cards = []
+    cards: list[dict[str, Any]] = []
     if kind != "image":
         cards += [
             {"kind": "video", "created_at": job.created_at, "job": job} for job in user_video_jobs(user=user)[:upto]

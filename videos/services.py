@@ -7,6 +7,7 @@ videos.sweep; every status change goes through videos.transitions.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
@@ -110,9 +111,9 @@ def _insert(*, values: dict, slot: int, source: Source) -> VideoJob:
                     f"source.{source.upload.extension}", ContentFile(source.upload.data), save=False
                 )
             job.save(force_insert=True)
-            transaction.on_commit(lambda pk=job.pk: _submit_after_commit(job_id=pk))
+            transaction.on_commit(functools.partial(_submit_after_commit, job_id=job.pk))
     except BaseException:
-        if job.source_image_file:
+        if job.source_image_file.name:
             job.source_image_file.storage.delete(job.source_image_file.name)
         raise
     return job
@@ -133,7 +134,8 @@ def video_job_cancel(*, job_id: int, by=None) -> VideoJob:
     completion won a race with this cancel.
     """
     jobs = VideoJob.objects.all() if by is None else VideoJob.objects.filter(owner=by)
-    if not jobs.filter(pk=int_or_none(job_id)).exists():
+    pk = int_or_none(job_id)
+    if pk is None or not jobs.filter(pk=pk).exists():
         raise NotFound("Video job not found.")
     now = timezone.now()
     if transition(job_id=job_id, from_states=VideoJob.ACTIVE, to=Status.CANCELLED, cancelled_at=now, finished_at=now):
@@ -143,9 +145,8 @@ def video_job_cancel(*, job_id: int, by=None) -> VideoJob:
 
 
 def _finished_words(status: str) -> str:
-    return {Status.COMPLETED: "completed", Status.FAILED: "failed", Status.CANCELLED: "been cancelled"}.get(
-        status, status
-    )
+    words: dict[str, str] = {Status.COMPLETED: "completed", Status.FAILED: "failed", Status.CANCELLED: "been cancelled"}
+    return words.get(status, status)
 
 
 def _source_gone(job: VideoJob) -> bool:

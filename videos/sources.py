@@ -67,7 +67,7 @@ def first_frame_url(job: VideoJob) -> str | None:
         return None
     if job.source_image_url:
         return job.source_image_url
-    if job.source_image_file:
+    if job.source_image_file.name:
         with job.source_image_file.open("rb") as handle:
             data = handle.read()
         media_type = media_type_for_extension(job.source_image_file.name.rsplit(".", 1)[-1])

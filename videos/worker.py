@@ -15,6 +15,7 @@ import logging
 import random
 import tempfile
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files import File
@@ -192,7 +193,7 @@ def video_job_poll(*, job_id: int) -> bool:
 
 
 def _schedule_next_poll(job: VideoJob, *, progress: int | None) -> None:
-    changes = {
+    changes: dict[str, Any] = {
         "consecutive_failures": 0,
         "next_action_at": timezone.now() + timedelta(seconds=settings.VIDEO_POLL_INTERVAL),
     }
@@ -260,7 +261,7 @@ def _complete(job: VideoJob, result: VideoJobStatus) -> None:
     )
     if not done:
         log.info("video job %s finished at the provider after it ended here; dropping the file", job.pk)
-        if downloaded_now:
+        if downloaded_now and job.video_file.name:
             job.video_file.storage.delete(job.video_file.name)
 
 

@@ -36,8 +36,10 @@ def policy(response) -> dict:
 
 
 def assert_no_inline_code(html: str, where: str) -> None:
-    assert not INLINE_SCRIPT.search(html), f"inline <script> in {where}: {INLINE_SCRIPT.search(html)[0]}"
-    assert not INLINE_HANDLER.search(html), f"inline handler in {where}: {INLINE_HANDLER.search(html)[0]}"
+    script = INLINE_SCRIPT.search(html)
+    assert script is None, f"inline <script> in {where}: {script[0]}"
+    handler = INLINE_HANDLER.search(html)
+    assert handler is None, f"inline handler in {where}: {handler[0]}"
 
 
 @pytest.fixture

@@ -32,7 +32,9 @@ def hooks_in_threads(monkeypatch):
 def _csrf_token(client: httpx.Client, url: str) -> str:
     page = client.get(url)
     assert page.status_code == 200
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
 
 
 def test_pages_and_api_pass_the_stack_without_threads(asgi_server, user, hooks_in_threads):

@@ -3,6 +3,7 @@ pages and the gallery's pending cards learn of the worker's changes over server-
 events, and poll the status API only when the stream fails."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -69,12 +70,12 @@ def processing_job(owner, **fields) -> VideoJob:
 
 def end_as_the_worker_would(job: VideoJob, status: str) -> None:
     """The worker's (or the owner's) conditional UPDATE that ends the job."""
-    changes = {
+    changes_for: dict[str, dict[str, Any]] = {
         S.COMPLETED: {"video_file": f"videos/{job.owner_id}/{job.pk}-live.mp4", "progress": 100},
         S.FAILED: {"error": "The AI provider could not generate this video."},
         S.CANCELLED: {"cancelled_at": timezone.now()},
-    }[status]
-    assert transition(job_id=job.pk, from_states=(S.PROCESSING,), to=status, **changes)
+    }
+    assert transition(job_id=job.pk, from_states=(S.PROCESSING,), to=status, **changes_for[status])
 
 
 @pytest.mark.parametrize("ending", [S.COMPLETED, S.FAILED, S.CANCELLED])

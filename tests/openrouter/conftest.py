@@ -147,9 +147,9 @@ def make_client(fake, client_clock, flavour, event_loop_for_test):
                 sync_sleep(seconds)
 
             options["sleep"] = sleep
-        client = AsyncOpenRouterClient(http=httpx.AsyncClient(headers=headers), **options)
-        made.append(client)
-        return AsyncDriver(client, event_loop_for_test)
+        async_client = AsyncOpenRouterClient(http=httpx.AsyncClient(headers=headers), **options)
+        made.append(async_client)
+        return AsyncDriver(async_client, event_loop_for_test)
 
     yield make
     for client in made:

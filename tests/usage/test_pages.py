@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def chart_data(html: str) -> dict:
     match = re.search(r'<script id="usage-chart-data" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "no chart data on the page"
     return json.loads(match.group(1))
 
 
