@@ -100,7 +100,7 @@ class Target:
             # A connection opened for one name is never reused for another name at the
             # same address, whose certificate it did not check.
             "headers": {"Host": url.netloc.decode("ascii"), "Connection": "close"},
-            "extensions": {"sni_hostname": url.host},
+            "extensions": {"sni_hostname": url.raw_host.decode("ascii")},
         }
 
 
