@@ -1,11 +1,12 @@
-"""The asyncio OpenRouter client, for web requests: :class:`OpenRouterClient`'s methods as
-coroutines, over the same shared non-I/O parts (bodies, parsing, retry policy, URL
-guard, download limits).
+"""The asyncio OpenRouter client, for web requests: chat completions (whole and
+streamed) and images.
 
-Differences are I/O only: the chat image route's ``n`` calls run concurrently, host
-look-ups of the URL guard run in a thread, and downloads have a hard deadline.
-A client is bound to the event loop it first ran on: :func:`get_async_client` keeps
-one per running loop.
+Video jobs, the catalogues and the key's usage are the worker's and commands' business,
+through :mod:`openrouter.client`. Both clients stand on the same non-I/O parts (bodies,
+parsing, retry policy, URL guard, download limits); their I/O is in :mod:`.exchange`,
+each sync half beside its async one. The chat image route's ``n`` calls, and the
+downloads of hosted images, run concurrently. A client is bound to the event loop it
+first ran on: :func:`get_async_client` keeps one per running loop.
 """
 
 from __future__ import annotations
@@ -13,38 +14,25 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import IO, Any, TypeVar
-from urllib.parse import urljoin
+from typing import Any, TypeVar
 
 import httpx
 
-from . import catalogue as catalogue_parsers
-from . import parsing, payloads, pools, transport
+from . import exchange, parsing, payloads, pools, transport
 from .catalogue import image_route_for
 from .config import ClientConfig
 from .core import ClientCache, ClientCore
-from .downloads import CountingWriter, DownloadMeter
+from .downloads import DownloadMeter, MemoryWriter
 from .errors import ProviderError
-from .types import (
-    CatalogueModel,
-    ChatResult,
-    ImageResult,
-    ImageRoute,
-    KeyInfo,
-    ProviderImage,
-    StreamEnd,
-    StreamPiece,
-    Usage,
-    VideoJobStatus,
-    VideoSubmission,
-)
+from .types import ChatResult, ImageResult, ImageRoute, ProviderImage, StreamEnd, StreamPiece, Usage
 
 T = TypeVar("T")
 
 
 class AsyncOpenRouterClient(ClientCore):
-    """The OpenRouter API for asyncio. Use it from one event loop; ``aclose()`` when done.
-    Configuration as for :class:`OpenRouterClient`; ``sleep`` is a coroutine function."""
+    """The web requests' client for the OpenRouter API, on asyncio. Use it from one event
+    loop; ``aclose()`` when done. Configuration as for :class:`OpenRouterClient`; ``sleep``
+    is a coroutine function."""
 
     def __init__(
         self,
@@ -90,7 +78,8 @@ class AsyncOpenRouterClient(ClientCore):
         request); iterate the result with ``async for``; ``await stream.aclose()`` ends it
         early and closes the upstream connection."""
         body = payloads.chat_body(model, messages, max_tokens, temperature, stream=True, options=options)
-        return AsyncChatStream(await self._request("POST", "/chat/completions", json_body=body, stream=True), model)
+        response = await exchange.asend(self, "POST", "/chat/completions", json_body=body, stream=True)
+        return AsyncChatStream(response, model)
 
     # ---------------------------------------------------------------- images
 
@@ -106,9 +95,14 @@ class AsyncOpenRouterClient(ClientCore):
         route: ImageRoute | None = None,
         source_image_url: str | None = None,
     ) -> ImageResult:
-        """As :meth:`OpenRouterClient.generate_image`; the chat route's ``n`` calls (and
-        the downloads of hosted images) run concurrently. ``source_image_url`` edits that
-        image (chat route only: it goes as an ``image_url`` part of the message)."""
+        """Generate ``n`` images; ``route`` comes from the catalogue, else name rules.
+        ``source_image_url`` edits that image (chat route only, as an ``image_url`` part).
+
+        The chat route (text+image models) sends ``modalities`` and ``image_config`` and
+        makes one call per image, all at once; the images route sends one request with
+        ``n``. Data URLs are decoded and hosted URLs fetched (concurrently), so the result
+        always holds bytes.
+        """
         if (route or image_route_for(model)) == "chat":
             body = payloads.chat_image_body(model, prompt, aspect_ratio, image_size, size, source_image_url)
             answers = await _all(self._chat_image(body) for _ in range(max(1, n)))
@@ -128,163 +122,14 @@ class AsyncOpenRouterClient(ClientCore):
         if isinstance(source, ProviderImage):
             return source
         meter = DownloadMeter("image", transport.IMAGE_MAX_BYTES, self.config.image_download_deadline, self._clock)
-        buffer = bytearray()
-        media_type = await self._download(source, _Appender(buffer), meter)
+        buffer = MemoryWriter()
+        media_type = await exchange.adownload(self, source, buffer, meter)
         return parsing.provider_image(bytes(buffer), media_type)
-
-    # ----------------------------------------------------------------- video
-
-    async def video_submit(
-        self,
-        *,
-        model: str,
-        prompt: str,
-        aspect_ratio: str | None = None,
-        resolution: str | None = None,
-        size: str | None = None,
-        duration: int | None = None,
-        first_frame_url: str | None = None,
-    ) -> VideoSubmission:
-        """Submit a video job; returns as soon as the provider accepted it."""
-        body = payloads.video_body(model, prompt, aspect_ratio, resolution, size, duration, first_frame_url)
-        return parsing.video_submission(await self._post_json("/videos", body), self.base_url)
-
-    async def video_poll(self, *, polling_url: str) -> VideoJobStatus:
-        """Poll a video job once."""
-        return parsing.video_status(await self._get_json(polling_url, error_means_failure=False))
-
-    async def video_download(self, *, url: str, dest: IO[bytes]) -> int:
-        """Stream a video's bytes into ``dest``; return the size (errors as the sync client)."""
-        counter = CountingWriter(dest)
-        meter = DownloadMeter("video", self.video_max_bytes, self.config.video_download_deadline, self._clock)
-        await self._download(url, counter, meter)
-        return counter.written
-
-    # ------------------------------------------------------------ catalogues
-
-    async def list_models(self, *, output_modality: str | None = None) -> list[CatalogueModel]:
-        """``GET /models``, optionally filtered."""
-        params = {"output_modalities": output_modality} if output_modality else None
-        return catalogue_parsers.parse_models_payload(await self._get_json("/models", params=params))
-
-    async def list_image_models(self) -> list[CatalogueModel]:
-        """``GET /images/models``."""
-        return catalogue_parsers.parse_image_models_payload(await self._get_json("/images/models"))
-
-    async def list_video_models(self) -> list[CatalogueModel]:
-        """``GET /videos/models``."""
-        return catalogue_parsers.parse_video_models_payload(await self._get_json("/videos/models"))
-
-    async def fetch_catalogue(self) -> list[CatalogueModel]:
-        """All three catalogues (fetched concurrently) merged into one entry per model id."""
-        models, images, videos = await asyncio.gather(
-            self.list_models(output_modality="all"), self.list_image_models(), self.list_video_models()
-        )
-        return catalogue_parsers.merge_catalogue(models, images, videos)
-
-    async def key_info(self) -> KeyInfo:
-        """``GET /key``: the key's own usage and credit limit."""
-        return parsing.key_info(await self._get_json("/key"))
 
     # ------------------------------------------------------------- transport
 
     async def _post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        return parsing.json_object((await self._request("POST", path, json_body=body)).content)
-
-    async def _get_json(
-        self, path_or_url: str, *, params: dict | None = None, error_means_failure: bool = True
-    ) -> dict:
-        response = await self._request("GET", path_or_url, params=params)
-        return parsing.json_object(response.content, error_means_failure=error_means_failure)
-
-    async def _download(self, url: str, dest: Any, meter: DownloadMeter) -> str:
-        """GET ``url`` and stream its body into ``dest`` within the meter's size cap and
-        deadline (enforced as a hard timeout here); return its media type."""
-        try:
-            async with asyncio.timeout(meter.remaining):
-                response = await self._request("GET", url, stream=True)
-                try:
-                    meter.check_headers(response.headers)
-                    async for chunk in response.aiter_bytes():
-                        meter.add(chunk)
-                        dest.write(chunk)
-                    return response.headers.get("Content-Type", "").split(";")[0].strip()
-                finally:
-                    await response.aclose()
-        except TimeoutError as exc:
-            raise meter.too_slow() from exc
-        except httpx.HTTPError as exc:
-            raise transport.stream_error_for_exception(exc, meter.what) from exc
-
-    async def _request(
-        self,
-        method: str,
-        path_or_url: str,
-        *,
-        json_body: dict | None = None,
-        params: dict | None = None,
-        stream: bool = False,
-    ) -> httpx.Response:
-        """Send one request with the retry policy; return a 2xx response or raise."""
-        url = self._url(path_or_url)
-        started = self._clock()
-        attempt = 0
-        while True:
-            try:
-                return await self._exchange(method, url, json_body, params, stream)
-            except ProviderError as error:
-                error.attempts = attempt + 1
-                delay = self.retry_policy.should_retry(error, attempt, started)
-                if delay is None:
-                    raise
-            await self._sleep(delay)
-            attempt += 1
-
-    async def _exchange(
-        self, method: str, url: str, json_body: dict | None, params: dict | None, stream: bool
-    ) -> httpx.Response:
-        """One attempt, as :meth:`OpenRouterClient._exchange`."""
-        for _hop in range(transport.MAX_REDIRECTS + 1):
-            await self._check_url(url)
-            request = self.http.build_request(
-                method, url, json=json_body, params=params, headers=self._headers_for(url), timeout=self._timeout
-            )
-            try:
-                response = await self.http.send(request, stream=True)
-            except httpx.HTTPError as exc:
-                raise transport.error_for_exception(exc, method) from exc
-            hop = transport.redirect(response, method, json_body)
-            if hop is None:
-                break
-            await response.aclose()
-            url = await self._redirect_target(url, hop.location)
-            method, json_body, params = hop.method, hop.json_body, None
-        else:
-            raise transport.too_many_redirects(url)
-        try:
-            if response.status_code >= 400:
-                raise transport.error_from_response(
-                    response.status_code, response.reason_phrase, response.headers, await _read_quietly(response)
-                )
-            if not stream:
-                await response.aread()
-        except httpx.HTTPError as exc:
-            raise transport.error_for_exception(exc, method) from exc
-        finally:
-            if not stream or response.status_code >= 400:
-                await response.aclose()
-        return response
-
-    async def _check_url(self, url: str) -> None:
-        if self.guard.needs_lookup(url):
-            await asyncio.to_thread(self.guard.check, url)  # DNS look-ups block
-        else:
-            self.guard.check(url)
-
-    async def _redirect_target(self, url: str, location: str) -> str:
-        if self.guard.needs_lookup(urljoin(url, location)):
-            return await asyncio.to_thread(self.guard.redirect_target, url, location)
-        return self.guard.redirect_target(url, location)
+        return parsing.json_object((await exchange.asend(self, "POST", path, json_body=body)).content)
 
 
 class AsyncChatStream:
@@ -330,22 +175,6 @@ class AsyncChatStream:
         """Stop reading and close the connection (safe to call twice)."""
         self._finished = True
         await self._response.aclose()
-
-
-class _Appender:
-    def __init__(self, buffer: bytearray) -> None:
-        self.buffer = buffer
-
-    def write(self, data: bytes) -> int:
-        self.buffer.extend(data)
-        return len(data)
-
-
-async def _read_quietly(response: httpx.Response) -> bytes:
-    try:
-        return await response.aread()
-    except httpx.HTTPError:
-        return b""
 
 
 async def _all(coroutines: Iterable[Awaitable[T]]) -> list[T]:

@@ -63,7 +63,7 @@ def route_from_modalities(output_modalities: Iterable[str]) -> ImageRoute | None
 def kinds_from_modalities(output_modalities: Iterable[str]) -> set[str]:
     """Product kinds: image or video when the model outputs them, text for plain chat models."""
     outputs = set(output_modalities)
-    kinds = {kind for kind in ("image", "video") if kind in outputs}
+    kinds: set[str] = {kind for kind in ("image", "video") if kind in outputs}
     if "text" in outputs and not kinds:
         kinds.add("text")
     return kinds
@@ -211,9 +211,8 @@ def _range_max(descriptor: Any) -> int | None:
         if descriptor.get("type") == "range":
             return int_or_none(descriptor.get("max"))
         if descriptor.get("type") == "enum":
-            values = [int_or_none(v) for v in descriptor.get("values") or []]
-            values = [v for v in values if v is not None]
-            return max(values) if values else None
+            numbers = [n for n in (int_or_none(v) for v in descriptor.get("values") or []) if n is not None]
+            return max(numbers) if numbers else None
     return int_or_none(descriptor)
 
 

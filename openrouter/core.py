@@ -1,5 +1,6 @@
 """What a client instance holds, sync or async: its configuration, retry policy and URL
-guard, and the settings-keyed cache that hands out one client per process (or loop)."""
+guard, how it builds a request, and the settings-keyed cache that hands out one client
+per process (or loop)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
+import httpx
+
 from . import transport
 from .config import ClientConfig, client_settings
-from .urlguard import Resolver, UrlGuard, system_resolve
+from .urlguard import AddressRule, Resolver, Target, UrlGuard, is_public, system_resolve
 
 
 class ClientCore:
     """Configuration and policy shared by :class:`OpenRouterClient` and
-    :class:`AsyncOpenRouterClient`. ``clock``, ``rand`` and ``resolve`` exist so tests
-    can observe backoff and the URL guard without waiting or resolving names."""
+    :class:`AsyncOpenRouterClient`. ``clock``, ``rand``, ``resolve`` and ``allow`` exist
+    for tests: to observe backoff without waiting, and to drive the URL guard without DNS
+    or against their own servers on 127.0.0.1 (see :class:`UrlGuard`)."""
 
     def __init__(
         self,
@@ -27,11 +31,12 @@ class ClientCore:
         clock: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
         resolve: Resolver = system_resolve,
+        allow: AddressRule = is_public,
         **options: Any,
     ) -> None:
         self.config = replace(config or ClientConfig(), **options)
         self.retry_policy = transport.RetryPolicy.from_config(self.config, clock=clock, rand=rand)
-        self.guard = UrlGuard(self.config, resolve=resolve)
+        self.guard = UrlGuard(self.config, resolve=resolve, allow=allow)
         self._clock = clock
         self._timeout = transport.timeouts(self.config)
 
@@ -50,8 +55,26 @@ class ClientCore:
     def _url(self, path_or_url: str) -> str:
         return transport.resolve_url(self.config, path_or_url)
 
-    def _headers_for(self, url: str) -> dict[str, str]:
-        return transport.headers_for(self.config, url)
+    def _build_request(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        target: Target,
+        json_body: dict | None,
+        params: dict | None,
+    ) -> httpx.Request:
+        """The one place either client builds a request: headers for the URL's origin,
+        the timeouts, and the address the guard checked."""
+        pinned = target.request_args()
+        return http.build_request(
+            method,
+            pinned["url"],
+            json=json_body,
+            params=params,
+            headers={**transport.headers_for(self.config, target.url), **pinned["headers"]},
+            extensions=pinned["extensions"],
+            timeout=self._timeout,
+        )
 
 
 C = TypeVar("C", bound=ClientCore)

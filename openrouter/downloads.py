@@ -62,3 +62,11 @@ class CountingWriter:
         self.dest.write(data)
         self.written += len(data)
         return len(data)
+
+
+class MemoryWriter(bytearray):
+    """A download target in memory (an image); ``bytes(writer)`` is what was written."""
+
+    def write(self, data: bytes) -> int:
+        self.extend(data)
+        return len(data)

@@ -232,7 +232,8 @@ def video_status(payload: dict[str, Any]) -> VideoJobStatus:
     if status == "completed" and not urls:
         status = "failed"
         error = "The provider reported the video as completed but sent no video URL."
-    job_usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
+    raw_usage = payload.get("usage")
+    job_usage = raw_usage if isinstance(raw_usage, dict) else {}
     return VideoJobStatus(
         id=str(payload.get("id") or ""),
         status=status,

@@ -58,6 +58,29 @@ class RetryPolicy:
             return None
         return delay
 
+    def start(self) -> Tries:
+        """The bookkeeping of one request's attempts, starting now."""
+        return Tries(self, self.clock())
+
+
+@dataclass
+class Tries:
+    """One request's attempts under a :class:`RetryPolicy`."""
+
+    policy: RetryPolicy
+    started: float
+    failed: int = 0
+
+    def wait_after(self, error: ProviderError) -> float:
+        """Seconds to wait before trying again after ``error``; raise ``error`` (its
+        ``attempts`` set) when it is not to be tried again."""
+        error.attempts = self.failed + 1
+        delay = self.policy.should_retry(error, self.failed, self.started)
+        if delay is None:
+            raise error
+        self.failed += 1
+        return delay
+
 
 def timeouts(config: ClientConfig) -> httpx.Timeout:
     """Connect timeout, and the read timeout for every wait on the provider's bytes."""
@@ -111,6 +134,11 @@ def redirect(response: httpx.Response, method: str, json_body: dict | None) -> H
     if response.status_code == 303 or (response.status_code in (301, 302) and method != "GET"):
         return Hop("GET", location, None)
     return Hop(method, location, json_body)
+
+
+def media_type(response: httpx.Response) -> str:
+    """The answer's media type, without parameters ("" when it names none)."""
+    return response.headers.get("Content-Type", "").split(";")[0].strip()
 
 
 def too_many_redirects(url: str) -> ProviderError:

@@ -119,11 +119,6 @@ class VideoJobStatus:
     cost: float | None
     raw: dict = field(default_factory=dict, repr=False)
 
-    @property
-    def is_terminal(self) -> bool:
-        """True once the provider will not change this job any more."""
-        return self.status in VIDEO_TERMINAL
-
 
 @dataclass
 class CatalogueModel:

@@ -38,9 +38,9 @@ Unstreamed, the same model answers the whole text at once.
 What the double records
 -----------------------
 ``received``      every request (method, path, headers, body, id), in arrival order
-``spans``         one :class:`RequestSpan` per finished request: its id, model and
+``spans``         one :class:`.server.RequestSpan` per finished request: its id, model and
                   ``started``/``ended`` monotonic times, so tests can see requests overlap
-``disconnects``   one :class:`Disconnect` per answer the client abandoned (a write to
+``disconnects``   one :class:`.server.Disconnect` per answer the client abandoned (a write to
                   its connection failed, e.g. a stream closed mid-way): request id,
                   model, path and how many chunks had gone out
 
@@ -88,18 +88,7 @@ Per-job faults, chosen the same way on ``POST /videos``: ``fail`` (ends
 ``expired``), ``no_urls`` (``completed`` without ``unsigned_urls``).
 """
 
-from .faults import ALL_FAULTS, BEHAVIOUR_FAULTS, JOB_FAULTS, REQUEST_FAULTS
-from .server import Disconnect, FakeOpenRouter, FakeVideoJob, ReceivedRequest, RequestLog, RequestSpan
+from .faults import ALL_FAULTS
+from .server import FakeOpenRouter
 
-__all__ = [
-    "ALL_FAULTS",
-    "BEHAVIOUR_FAULTS",
-    "JOB_FAULTS",
-    "REQUEST_FAULTS",
-    "Disconnect",
-    "FakeOpenRouter",
-    "FakeVideoJob",
-    "ReceivedRequest",
-    "RequestLog",
-    "RequestSpan",
-]
+__all__ = ["ALL_FAULTS", "FakeOpenRouter"]

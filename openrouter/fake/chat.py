@@ -97,11 +97,9 @@ def _pieces(req: Handler, body: dict, model_id: str, messages: list) -> tuple[li
 
 
 def text_usage(req: Handler, model: FakeModel, messages: list, text: str) -> dict[str, Any]:
-    prompt_tokens = sum(
-        media.count_tokens(m.get("content") if isinstance(m.get("content"), str) else "")
-        for m in messages
-        if isinstance(m, dict)
-    ) + IMAGE_TOKENS * len(media.user_image_urls(messages))
+    contents = [m.get("content") for m in messages if isinstance(m, dict)]
+    prompt_tokens = sum(media.count_tokens(c) for c in contents if isinstance(c, str))
+    prompt_tokens += IMAGE_TOKENS * len(media.user_image_urls(messages))
     completion_tokens = media.count_tokens(text)
     cost = prompt_tokens * model.price("prompt") + completion_tokens * model.price("completion")
     req.fake.add_cost(cost)

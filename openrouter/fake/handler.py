@@ -26,7 +26,7 @@ from .faults import (
 from .replies import BadRequest, Reply, error_reply, json_reply, parse_json
 
 if TYPE_CHECKING:
-    from .server import FakeOpenRouter
+    from .server import FakeOpenRouter, ReceivedRequest
 
 logger = logging.getLogger("openrouter.fake")
 
@@ -75,7 +75,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         started = time.monotonic()
-        self._request = None
+        self._request: ReceivedRequest | None = None
         self._chunks_sent = 0
         self._sending = False
         try:
@@ -172,7 +172,9 @@ class Handler(BaseHTTPRequestHandler):
             (
                 "GET",
                 r"/models",
-                lambda: json_reply(200, catalogue.models_payload((query.get("output_modalities") or [None])[0])),
+                lambda: json_reply(
+                    200, catalogue.models_payload(next(iter(query.get("output_modalities") or []), None))
+                ),
             ),
             ("GET", r"/images/models", lambda: json_reply(200, catalogue.image_models_payload())),
             ("GET", r"/key", lambda: json_reply(200, self.fake.key_payload())),

@@ -1,9 +1,10 @@
 """Fixtures for the provider boundary's tests: the offline double over real HTTP and
 clients whose sleeping and clock are observable. No database, no Django settings needed.
 
-``make_client`` and ``client`` come in two flavours, ``sync`` (OpenRouterClient) and
-``async`` (AsyncOpenRouterClient driven from the test through :class:`AsyncDriver`), so
-every client test runs against both.
+``make_client`` and ``client`` give :class:`Clients`: each method is served by the client
+production calls it on, text and images by AsyncOpenRouterClient (driven from the test
+through :class:`AsyncDriver`), video jobs, the catalogues and the key by
+OpenRouterClient.
 """
 
 from __future__ import annotations
@@ -18,6 +19,14 @@ import pytest
 from openrouter.aclient import AsyncOpenRouterClient
 from openrouter.client import OpenRouterClient
 from openrouter.fake import FakeOpenRouter
+from openrouter.urlguard import IPAddress, is_public
+
+
+def public_or_loopback(ip: IPAddress) -> bool:
+    """The URL guard's rule for these tests only: public addresses, and loopback, where
+    the tests' own servers (a second double, a redirecting server) listen beside the one
+    the client calls its provider. Clients built from settings never widen the rule."""
+    return is_public(ip) or ip.is_loopback
 
 
 class ManualClock:
@@ -108,19 +117,27 @@ def event_loop_for_test():
     loop.close()
 
 
-@pytest.fixture(params=["sync", "async"])
-def flavour(request):
-    return request.param
+class Clients:
+    """Both clients over one configuration; an attribute comes from the client that has it
+    (the sync one first, for what both have, such as ``config``)."""
+
+    def __init__(self, sync: OpenRouterClient, driver: AsyncDriver) -> None:
+        self.sync, self.driver = sync, driver
+
+    def __getattr__(self, name: str) -> Any:
+        if hasattr(self.sync, name):
+            return getattr(self.sync, name)
+        return getattr(self.driver, name)
 
 
 @pytest.fixture
-def make_client(fake, client_clock, flavour, event_loop_for_test):
+def make_client(fake, client_clock, event_loop_for_test):
     """Build clients for the double; keyword arguments override the test defaults.
     ``headers`` are sent with every request (e.g. ``fault_headers(...)``);
     ``real_time=True`` keeps the real clock and sleep."""
-    made: list[Any] = []
+    made: list[Clients] = []
 
-    def make(*, headers: dict[str, str] | None = None, real_time: bool = False, **overrides):
+    def make(*, headers: dict[str, str] | None = None, real_time: bool = False, **overrides) -> Clients:
         options: dict[str, Any] = dict(
             base_url=fake.base_url,
             api_key="test-key",
@@ -132,31 +149,32 @@ def make_client(fake, client_clock, flavour, event_loop_for_test):
             retry_budget=30.0,
             backoff_base=0.1,
             backoff_cap=1.0,
+            allow=public_or_loopback,
         )
         if not real_time:
-            options.update(sleep=client_clock.sleep, clock=client_clock, rand=lambda: 0.5)
+            options.update(clock=client_clock, rand=lambda: 0.5)
         options.update(overrides)
-        if flavour == "sync":
-            client = OpenRouterClient(http=httpx.Client(headers=headers), **options)
-            made.append(client)
-            return client
-        if "sleep" in options:
-            sync_sleep = options["sleep"]
+        sync_sleep = options.pop("sleep", None if real_time else client_clock.sleep)
 
-            async def sleep(seconds: float) -> None:
-                sync_sleep(seconds)
+        async def async_sleep(seconds: float) -> None:
+            sync_sleep(seconds)
 
-            options["sleep"] = sleep
-        async_client = AsyncOpenRouterClient(http=httpx.AsyncClient(headers=headers), **options)
-        made.append(async_client)
-        return AsyncDriver(async_client, event_loop_for_test)
+        sleeps: dict[str, Any] = {"sleep": sync_sleep} if sync_sleep else {}
+        async_sleeps: dict[str, Any] = {"sleep": async_sleep} if sync_sleep else {}
+        client = Clients(
+            OpenRouterClient(http=httpx.Client(headers=headers), **sleeps, **options),
+            AsyncDriver(
+                AsyncOpenRouterClient(http=httpx.AsyncClient(headers=headers), **async_sleeps, **options),
+                event_loop_for_test,
+            ),
+        )
+        made.append(client)
+        return client
 
     yield make
     for client in made:
-        if isinstance(client, AsyncOpenRouterClient):
-            event_loop_for_test.run_until_complete(client.aclose())
-        else:
-            client.close()
+        client.sync.close()
+        event_loop_for_test.run_until_complete(client.driver.aclient.aclose())
 
 
 @pytest.fixture

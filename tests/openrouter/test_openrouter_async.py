@@ -1,5 +1,5 @@
-"""What only the async client does: concurrent chat-route images, closing a stream early,
-and the double's long streams and records that show them."""
+"""What the async client does beyond sending: concurrent chat-route images, closing a
+stream early, and the double's long streams and records that show them."""
 
 import asyncio
 
@@ -7,10 +7,9 @@ import httpx
 import pytest
 
 from openrouter.aclient import AsyncOpenRouterClient
-from openrouter.client import OpenRouterClient
 from openrouter.errors import ProviderRateLimited
 from openrouter.fake import FakeOpenRouter
-from openrouter.types import StreamEnd, StreamPiece
+from openrouter.types import StreamEnd
 
 from .conftest import USER_HELLO, ManualClock
 
@@ -41,17 +40,6 @@ def test_async_chat_route_images_are_requested_concurrently():
     assert max(s.started for s in spans) < min(s.ended for s in spans)
 
 
-def test_sync_chat_route_images_are_requested_one_after_another():
-    with FakeOpenRouter(slow_seconds=0.1) as fake:
-        client = OpenRouterClient(
-            base_url=fake.base_url, api_key="k", http=httpx.Client(headers={"X-Fake-Fault": "slow"})
-        )
-        client.generate_image(model="google/gemini-2.5-flash-image", prompt="cats", n=2)
-        assert fake.wait_for(lambda: len(_chat_spans(fake)) == 2)
-        first, second = _chat_spans(fake)
-    assert first.ended <= second.started
-
-
 def test_async_stream_aclose_closes_the_upstream_connection():
     with FakeOpenRouter(stream_interval=0.02) as fake:
 
@@ -79,15 +67,6 @@ def test_async_stream_aclose_closes_the_upstream_connection():
     assert 3 <= gone.chunks_sent < 500
 
 
-def test_sync_stream_close_is_seen_by_the_double_too(make_client, fake):
-    fake.stream_interval = 0.2  # x time_scale 0.1
-    stream = make_client().chat_stream(model="fake/long-stream", messages=USER_HELLO)
-    assert isinstance(next(stream), StreamPiece)
-    stream.close()
-    assert fake.wait_for(lambda: len(fake.disconnects) == 1)
-    assert fake.disconnects[0].model == "fake/long-stream"
-
-
 def test_a_stream_read_to_the_end_is_no_disconnect(client, fake):
     items = list(client.chat_stream(model="fake/long-stream:pieces=5:interval=0", messages=USER_HELLO))
     assert [i.text for i in items[:-1]] == ["word1 ", "word2 ", "word3 ", "word4 ", "word5"]
@@ -95,23 +74,30 @@ def test_a_stream_read_to_the_end_is_no_disconnect(client, fake):
     assert fake.wait_for(lambda: len(fake.spans) == 1) and len(fake.disconnects) == 0
 
 
-def test_long_stream_pieces_and_interval_come_from_constructor_env_and_request(monkeypatch):
+def _stream_texts(base_url: str, model: str, headers: dict[str, str] | None = None) -> list[str]:
+    """The texts of every item of one streamed answer from the double at ``base_url``."""
+
+    async def read():
+        client = AsyncOpenRouterClient(base_url=base_url, api_key="k", http=httpx.AsyncClient(headers=headers))
+        try:
+            return [
+                getattr(item, "text", "") async for item in await client.chat_stream(model=model, messages=USER_HELLO)
+            ]
+        finally:
+            await client.aclose()
+
+    return asyncio.run(read())
+
+
+def test_long_stream_pieces_and_interval_come_from_constructor_env_and_request(monkeypatch, make_client):
     monkeypatch.setenv("FAKE_OPENROUTER_STREAM_PIECES", "7")
     monkeypatch.setenv("FAKE_OPENROUTER_STREAM_INTERVAL", "0")
     with FakeOpenRouter() as from_env, FakeOpenRouter(stream_pieces=3, stream_interval=0) as from_args:
         assert (from_env.stream_pieces, from_env.stream_interval) == (7, 0.0)
-        env_items = list(
-            OpenRouterClient(base_url=from_env.base_url, api_key="k").chat_stream(
-                model="fake/long-stream", messages=USER_HELLO
-            )
-        )
-        args_client = OpenRouterClient(base_url=from_args.base_url, api_key="k")
-        arg_items = list(args_client.chat_stream(model="fake/long-stream", messages=USER_HELLO))
-        by_header = OpenRouterClient(
-            base_url=from_args.base_url, api_key="k", http=httpx.Client(headers={"X-Fake-Stream-Pieces": "2"})
-        )
-        header_items = list(by_header.chat_stream(model="fake/long-stream", messages=USER_HELLO))
-        whole = args_client.chat(model="fake/long-stream:pieces=4", messages=USER_HELLO)
+        env_items = _stream_texts(from_env.base_url, "fake/long-stream")
+        arg_items = _stream_texts(from_args.base_url, "fake/long-stream")
+        header_items = _stream_texts(from_args.base_url, "fake/long-stream", {"X-Fake-Stream-Pieces": "2"})
+        whole = make_client(base_url=from_args.base_url).chat(model="fake/long-stream:pieces=4", messages=USER_HELLO)
     assert (len(env_items), len(arg_items), len(header_items)) == (7 + 1, 3 + 1, 2 + 1)
     assert whole.text == "word1 word2 word3 word4"
 
@@ -119,8 +105,7 @@ def test_long_stream_pieces_and_interval_come_from_constructor_env_and_request(m
 def test_long_stream_paces_its_pieces():
     # 4 pieces 0.05 s apart take at least 0.15 s between the first and the last.
     with FakeOpenRouter() as fake:
-        client = OpenRouterClient(base_url=fake.base_url, api_key="k")
-        list(client.chat_stream(model="fake/long-stream:pieces=4:interval=0.05", messages=USER_HELLO))
+        _stream_texts(fake.base_url, "fake/long-stream:pieces=4:interval=0.05")
         assert fake.wait_for(lambda: len(fake.spans) == 1)
         [span] = fake.spans
     assert span.ended - span.started >= 0.15

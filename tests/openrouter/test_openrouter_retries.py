@@ -29,6 +29,19 @@ RETRYABLE = [
     ("bad_gateway", ProviderUnavailable, 502),
     ("unavailable", ProviderUnavailable, 503),
 ]
+
+# A POST on each client: the web's chat, the worker's video submission.
+POSTS = {
+    "chat": lambda client: client.chat(model="fake/echo", messages=USER_HELLO),
+    "video_submit": lambda client: client.video_submit(model="google/veo-3.1", prompt="a quiet harbour"),
+}
+
+
+@pytest.fixture(params=sorted(POSTS))
+def post(request):
+    return POSTS[request.param]
+
+
 NEVER_RETRIED = [
     ("bad_request", ProviderBadRequest, 400),
     ("auth", ProviderAuthError, 401),
@@ -39,11 +52,11 @@ NEVER_RETRIED = [
 
 
 @pytest.mark.parametrize("fault, error_class, status", NEVER_RETRIED)
-def test_client_errors_are_never_retried(make_client, fake, client_clock, fault, error_class, status):
+def test_client_errors_are_never_retried(make_client, fake, client_clock, post, fault, error_class, status):
     client = make_client(headers=fault_headers(fault))
 
     with pytest.raises(error_class) as error:
-        client.chat(model="fake/echo", messages=USER_HELLO)
+        post(client)
 
     assert error.value.status == status and error.value.code == status
     assert error.value.message
@@ -52,12 +65,12 @@ def test_client_errors_are_never_retried(make_client, fake, client_clock, fault,
 
 @pytest.mark.parametrize("fault, error_class, status", RETRYABLE)
 def test_transient_errors_are_retried_max_retries_times_then_raised(
-    make_client, fake, client_clock, fault, error_class, status
+    make_client, fake, client_clock, post, fault, error_class, status
 ):
     client = make_client(headers=fault_headers(fault), max_retries=3)
 
     with pytest.raises(error_class) as error:
-        client.chat(model="fake/echo", messages=USER_HELLO)
+        post(client)
 
     assert error.value.status == status and error.value.attempts == 4
     assert len(fake.received) == 4 and len(client_clock.sleeps) == 3
@@ -149,11 +162,11 @@ def test_real_backoff_waits_for_retry_after_in_real_time(make_client, fake):
     assert len(fake.received) == 3
 
 
-def test_a_slow_post_times_out_once_and_is_not_sent_twice(make_client, fake, client_clock):
+def test_a_slow_post_times_out_once_and_is_not_sent_twice(make_client, fake, client_clock, post):
     client = make_client(headers=fault_headers("slow"), read_timeout=0.2)
 
     with pytest.raises(ProviderTimeout) as error:
-        client.chat(model="fake/echo", messages=USER_HELLO)
+        post(client)
 
     # a POST may still be running (and billing) at the provider
     assert error.value.status is None and error.value.attempts == 1

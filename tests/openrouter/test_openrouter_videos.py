@@ -8,6 +8,7 @@ import pytest
 from openrouter.errors import ProviderBadRequest, ProviderMalformedResponse, ProviderNotFound, ProviderUnavailable
 from openrouter.fake import FakeOpenRouter
 from openrouter.fake.media import sample_video_bytes
+from openrouter.types import VIDEO_TERMINAL
 
 from .conftest import content_url, fault_headers
 
@@ -56,7 +57,7 @@ def test_a_job_goes_pending_in_progress_completed_and_downloads(client, fake, fa
 
     assert (pending.status, pending.progress, pending.content_urls) == ("pending", 0, [])
     assert (running.status, running.progress) == ("in_progress", 50)
-    assert not running.is_terminal and done.is_terminal
+    assert running.status not in VIDEO_TERMINAL and done.status in VIDEO_TERMINAL
     assert done.status == "completed" and done.error is None and done.id == job.id
     assert done.content_urls == [f"{fake.base_url}/videos/{job.id}/content?index=0"]
     assert done.cost == pytest.approx(8 * 0.10)
@@ -96,7 +97,7 @@ def test_job_faults_end_in_their_terminal_state(client, fake_clock, fault, statu
     polled = client.video_poll(polling_url=job.polling_url)
 
     assert (polled.status, polled.error, polled.content_urls) == (status, error, [])
-    assert polled.is_terminal
+    assert polled.status in VIDEO_TERMINAL
 
 
 def test_no_urls_keeps_the_providers_raw_status(client, make_client, fake_clock):

@@ -1,12 +1,10 @@
-"""The provider key's own usage and limit (GET /key): both clients, and the admin stats."""
+"""The provider key's own usage and limit (GET /key): the client, and the admin stats."""
 
-import asyncio
 import socket
 
 import pytest
 
 from openrouter import parsing
-from openrouter.aclient import AsyncOpenRouterClient
 from openrouter.client import OpenRouterClient
 from openrouter.config import ClientConfig
 from openrouter.errors import ProviderAuthError, ProviderMalformedResponse
@@ -37,23 +35,14 @@ def test_parsing_reads_usage_limit_and_remaining():
         parsing.key_info({"label": "no data object"})
 
 
-def test_both_clients_ask_the_double_for_the_key(fake_openrouter):  # noqa: F811
+def test_the_client_asks_the_double_for_the_key(fake_openrouter):  # noqa: F811
     config = ClientConfig(base_url=fake_openrouter.base_url, api_key="test-key", max_retries=0)
-    sync = OpenRouterClient(config)
+    client = OpenRouterClient(config)
     try:
-        assert sync.key_info() == KeyInfo(label="fake-openrouter", usage=0.0, limit=None, limit_remaining=None)
+        assert client.key_info() == KeyInfo(label="fake-openrouter", usage=0.0, limit=None, limit_remaining=None)
     finally:
-        sync.close()
-
-    async def ask():
-        client = AsyncOpenRouterClient(config)
-        try:
-            return await client.key_info()
-        finally:
-            await client.aclose()
-
-    assert asyncio.run(ask()).label == "fake-openrouter"
-    assert [r.path for r in fake_openrouter.received][-2:] == ["/api/v1/key", "/api/v1/key"]
+        client.close()
+    assert [r.path for r in fake_openrouter.received][-1:] == ["/api/v1/key"]
 
 
 def test_admin_stats_show_the_keys_usage_and_limit(fake_openrouter, settings):  # noqa: F811
