@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
 from accounts.serializers import NOT_SIGNED_IN
+from core.spreadsheets import SafeDictWriter
 from usage import selectors
 from usage.forms import UsageRangeIn
 
@@ -142,7 +142,8 @@ class CsvRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+        # Cells users chose (an email, a model name) may read as formulas: SafeDictWriter quotes them.
+        writer = SafeDictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
         writer.writeheader()
         for row in data:
             writer.writerow(row)
