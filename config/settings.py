@@ -383,6 +383,19 @@ GENERATION_SOURCE_IMAGE_MAX_BYTES = env.int("GENERATION_SOURCE_IMAGE_MAX_BYTES",
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(
     2_621_440, VIDEO_SOURCE_DATA_URL_MAX_BYTES * 4 // 3 + 65_536, GENERATION_SOURCE_IMAGE_MAX_BYTES * 4 // 3 + 65_536
 )
+# The largest request body the served app reads at all (core/bodylimit.py: a larger
+# Content-Length is answered 413 at once, a chunked body is cut there), on every path and
+# before authentication. Room for the JSON bodies above and for multipart uploads of a few
+# images; Django's own limits must fit inside it.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=max(25 * 1024 * 1024, DATA_UPLOAD_MAX_MEMORY_SIZE))
+if MAX_REQUEST_BODY_BYTES < DATA_UPLOAD_MAX_MEMORY_SIZE:
+    raise environ.ImproperlyConfigured(
+        f"MAX_REQUEST_BODY_BYTES ({MAX_REQUEST_BODY_BYTES}) must be at least {DATA_UPLOAD_MAX_MEMORY_SIZE}, "
+        "the largest JSON body an image edit or an image-to-video request may send."
+    )
+# Bodies up to this size stay in memory; larger ones (at most MAX_REQUEST_BODY_BYTES) go to a
+# temporary file that is deleted when the request ends.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 VIDEO_FINISHED_RETENTION_DAYS = env.int(
     "VIDEO_FINISHED_RETENTION_DAYS", default=30
 )  # failed/cancelled rows; 0 keeps them
