@@ -405,6 +405,10 @@ VIDEO_SUBMIT_ON_COMMIT = env.bool(
 VIDEO_PAGE_POLL_MS = env.int("VIDEO_PAGE_POLL_MS", default=5000)  # how often job pages ask for status (no SSE)
 VIDEO_LIVE_INTERVAL = env.float("VIDEO_LIVE_INTERVAL", default=0.5)  # s between the live watcher's reads
 VIDEO_LIVE_HEARTBEAT = env.float("VIDEO_LIVE_HEARTBEAT", default=15.0)  # s between ": ping" comments
+# Open live status streams a web process serves per person and in all (videos/stream_limits.py);
+# beyond, 429 and the pages poll instead.
+LIVE_STREAMS_PER_USER = env.int("LIVE_STREAMS_PER_USER", default=8)
+LIVE_STREAMS_PER_PROCESS = env.int("LIVE_STREAMS_PER_PROCESS", default=1000)
 GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=60)  # images and videos per gallery page
 # Kombu's filesystem transport looks for new messages once a second unless told otherwise;
 # a job's submit should start well within a second of its POST (Redis needs no polling).
