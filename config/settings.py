@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "admin_panel",
     "usage",
     "gateway",
+    "storage",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "core.middleware.AuthenticationMiddleware",
     "core.middleware.MessageMiddleware",
     "core.middleware.XFrameOptionsMiddleware",
+    # A full disk anywhere below: 503 saying so, instead of a 500 (core/diskfull.py).
+    "core.diskfull.StorageFullMiddleware",
 ]
 # Those checks look for Django's dotted names; core.W001-W003 run them on the subclasses.
 SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
@@ -161,7 +164,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # FileSystemStorage writing each file under a temporary name, renamed once whole (core/storage.py).
+    "default": {"BACKEND": "core.storage.MediaStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve straight from the app folders too, so the site works before collectstatic.
@@ -507,6 +511,25 @@ CELERY_BEAT_SCHEDULE["fail-stale-generations"] = {
 }
 # Answers longer than this are stored as escaped plain text instead of rendered markdown.
 GENERATION_MARKDOWN_MAX_CHARS = env.int("GENERATION_MARKDOWN_MAX_CHARS", default=100_000)
+
+# --- Stored files (storage/) -------------------------------------------------------------
+
+# What each person's images, uploads and videos may take on disk, in MB (0: no quota). Past
+# it, new image and video generations and uploads are refused (409) until they delete some.
+STORAGE_QUOTA_MB = env.int("STORAGE_QUOTA_MB", default=1024)
+# /healthz fails its "storage" check while the filesystem of MEDIA_ROOT has less free than this.
+STORAGE_MIN_FREE_MB = env.int("STORAGE_MIN_FREE_MB", default=100)
+# Media files no row owns (a process killed between writing a file and committing its row)
+# are removed by the beat's sweep every STORAGE_SWEEP_INTERVAL seconds once older than
+# STORAGE_ORPHAN_GRACE seconds, longer than any write takes to be committed (a video
+# download may take OPENROUTER_DOWNLOAD_DEADLINE).
+STORAGE_SWEEP_INTERVAL = env.float("STORAGE_SWEEP_INTERVAL", default=3600.0)
+STORAGE_ORPHAN_GRACE = env.float("STORAGE_ORPHAN_GRACE", default=6 * 3600.0)
+CELERY_BEAT_SCHEDULE["sweep-orphan-media"] = {
+    "task": "storage.tasks.sweep_orphan_media",
+    "schedule": STORAGE_SWEEP_INTERVAL,
+    "options": {"expires": STORAGE_SWEEP_INTERVAL},
+}
 
 # --- Spending budgets (billing) ---------------------------------------------------------
 

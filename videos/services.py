@@ -19,6 +19,7 @@ from catalogue.selectors import catalogue_entry
 from core.errors import Conflict, NotFound
 from core.parsing import int_or_none
 from openrouter.validation import ParameterNotAccepted, validate_video_params
+from storage import quota
 from videos import dispatch
 from videos.errors import JobAlreadyFinished, VideoParameterError
 from videos.models import VideoJob
@@ -58,6 +59,8 @@ def video_job_create(
         raise VideoParameterError("Unknown generation type.", field="generation_type")
     entry = catalogue_entry(model_id=model, kind="video", user=owner)
     source = image_source(owner=owner, image_url=image_url, image_id=image_id) if image_to_video else Source()
+    # Past the owner's storage quota (or with an upload that would pass it): 409 (storage.quota).
+    quota.check_room(user_id=owner.pk, adding=len(source.upload.data) if source.upload else 0)
     try:
         validate_video_params(
             entry.as_catalogue_model(),
@@ -109,6 +112,7 @@ def _insert(*, values: dict, slot: int, source: Source) -> VideoJob:
                 job.source_image_file.save(
                     f"source.{source.upload.extension}", ContentFile(source.upload.data), save=False
                 )
+                job.source_image_bytes = len(source.upload.data)
             job.save(force_insert=True)
             transaction.on_commit(lambda pk=job.pk: _submit_after_commit(job_id=pk))
     except BaseException:
