@@ -85,6 +85,15 @@ class RangeOut(serializers.Serializer):
         }
 
 
+class StorageOut(serializers.Serializer):
+    used_bytes = serializers.IntegerField(help_text="what your stored images, uploads and videos take")
+    quota_bytes = serializers.IntegerField(
+        allow_null=True,
+        help_text="STORAGE_QUOTA_MB in bytes; null: no quota. Past it, image and video generations and uploads "
+        "answer 409 until you delete some",
+    )
+
+
 class UserUsageOut(RangeOut):
     today = TodayOut()
     month = MonthOut()
@@ -97,6 +106,7 @@ class UserUsageOut(RangeOut):
         help_text="over the same 30 days: each of your API keys (0 where unused) and "
         "one entry with key_id null for spend without a key; the most spent first",
     )
+    storage = StorageOut()
 
 
 class UserSpendOut(SpendOut):
