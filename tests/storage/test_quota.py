@@ -158,9 +158,9 @@ def test_past_the_quota_video_jobs_and_their_uploads_are_refused(full_user, cata
 
 
 def test_the_openai_images_endpoint_is_refused_past_the_quota_too(full_user, catalogue, fake_openrouter):
-    from accounts.api_keys import api_key_create
-
     from rest_framework.test import APIClient
+
+    from accounts.api_keys import api_key_create
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=full_user, name='sdk').secret}")

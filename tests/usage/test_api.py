@@ -92,7 +92,7 @@ def test_usage_pages_matrix(world, actor):
 def test_own_usage_answer(world):
     body = bearer_client(world["user"]).get("/api/usage").json()
 
-    assert set(body) == {"from", "to", "today", "month", "budget", "by_day", "by_model", "by_kind", "by_key"}
+    assert set(body) == {"from", "to", "today", "month", "budget", "by_day", "by_model", "by_kind", "by_key", "storage"}
     assert body["today"] == {"date": "2026-03-15", "cost": 1.5, "count": 1}
     assert body["month"] == {"start": "2026-03-01", "cost": 3.5, "count": 2}
     assert body["budget"] == {"daily": {"limit": None, "left": None}, "monthly": {"limit": None, "left": None}}
