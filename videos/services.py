@@ -106,13 +106,12 @@ def _insert(*, values: dict, slot: int, source: Source) -> VideoJob:
     the INSERT fails); its submit task goes once the row is committed."""
     job = VideoJob(in_flight_slot=slot, **values)
     try:
+        if source.upload:
+            # Named by the field's upload_to (videos.models.source_image_path); written before the
+            # transaction, so a full disk fails here with no row begun and no file kept (core.storage).
+            job.source_image_file.save(f"source.{source.upload.extension}", ContentFile(source.upload.data), save=False)
+            job.source_image_bytes = len(source.upload.data)
         with transaction.atomic():
-            if source.upload:
-                # Named by the field's upload_to (videos.models.source_image_path).
-                job.source_image_file.save(
-                    f"source.{source.upload.extension}", ContentFile(source.upload.data), save=False
-                )
-                job.source_image_bytes = len(source.upload.data)
             job.save(force_insert=True)
             transaction.on_commit(lambda pk=job.pk: _submit_after_commit(job_id=pk))
     except BaseException:
