@@ -89,9 +89,14 @@ def test_text_and_images_answer_503_while_the_disk_is_full_and_work_again_once_f
     full_image = client.post("/api/generate/image", json=image, headers=auth)
     health = client.get("/healthz")
 
-    for response in (full_text, full_image):
+    # Text writes no file: it fails only when the database is on the full disk (DuckDB here);
+    # a PostgreSQL server elsewhere still has room, and the answer comes.
+    database_on_the_small_disk = not os.environ.get("DATABASE_URL", "").startswith("postgres")
+    for response in (full_text, full_image) if database_on_the_small_disk else (full_image,):
         assert response.status_code == 503, response.text
         assert "storage is full" in response.json()["detail"]
+    if not database_on_the_small_disk:
+        assert full_text.status_code == 200, full_text.text
     assert health.status_code == 503 and "storage" in health.json()["failing"]
     assert "Storage is full" in stack.log_tail("web")
 
