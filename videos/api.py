@@ -324,6 +324,24 @@ class VideoJobEventsApi(AsyncApiView):
         return await _live_stream(request.user, [pk], one_job=True)
 
 
+class VideoDeleteApi(APIView):
+    """Delete one of your finished jobs and its video file (frees its storage)."""
+
+    @extend_schema(
+        operation_id="video_delete",
+        request=None,
+        responses={
+            204: None,
+            401: NOT_SIGNED_IN,
+            404: NOT_YOURS,
+            409: OpenApiResponse(ErrorDetail, description="The job is still queued or processing: cancel it first."),
+        },
+    )
+    def delete(self, request, pk: int):
+        services.video_job_delete(job_id=pk, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class VideoCancelApi(APIView):
     """Cancel a queued or processing job. Only our polling stops: the provider has no cancel
     and may still finish (and bill) the video, which is then ignored. Counted against the

@@ -145,6 +145,20 @@ def video_job_cancel(*, job_id: int, by=None) -> VideoJob:
     raise JobAlreadyFinished(f"This job has already {_finished_words(job.status)}; it cannot be cancelled.")
 
 
+def video_job_delete(*, job_id: int, by) -> None:
+    """Delete one of ``by``'s finished jobs and its stored files (after the commit, by the
+    post_delete handler in videos/signals.py), which frees its storage. Someone else's job
+    is NotFound; an active one is a Conflict (cancel it first: a worker may be storing its
+    video). Its budget ledger rows keep the plain job id: deleting gives no money back."""
+    job = VideoJob.objects.filter(owner=by, pk=int_or_none(job_id)).first()
+    if job is None:
+        raise NotFound("Video job not found.")
+    with transaction.atomic():
+        deleted, _ = VideoJob.objects.filter(pk=job.pk, status__in=VideoJob.TERMINAL).delete()
+    if not deleted:
+        raise Conflict("This job is still running; cancel it first, then delete it.")
+
+
 def _finished_words(status: str) -> str:
     return {Status.COMPLETED: "completed", Status.FAILED: "failed", Status.CANCELLED: "been cancelled"}.get(
         status, status
