@@ -336,7 +336,7 @@ def store_images(generation: Generation, result: ImageResult, *, upload: Decoded
                 kept = store_upload(
                     user=generation.owner, image=upload, created_at=generation.created_at - timedelta(microseconds=1)
                 )
-                stored.append(kept.file.name)
+                stored.append(str(kept.file.name))
                 generation.source_image = kept
                 generation.params = {**generation.params, "source_image_id": kept.pk}
                 source = {"source_image": kept, "params": generation.params}

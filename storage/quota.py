@@ -73,11 +73,14 @@ def storage_usage(*, user_id: int) -> dict:
 
 
 def human(size: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
+    if size < 1024:
+        return f"{size} bytes"
+    amount = float(size)
+    for unit in ("KB", "MB", "GB"):
+        amount /= 1024
+        if amount < 1024 or unit == "GB":
+            break
+    return f"{amount:.1f} {unit}"
 
 
 def check_room(*, user_id: int, adding: int = 0) -> None:

@@ -150,7 +150,8 @@ def video_job_delete(*, job_id: int, by) -> None:
     post_delete handler in videos/signals.py), which frees its storage. Someone else's job
     is NotFound; an active one is a Conflict (cancel it first: a worker may be storing its
     video). Its budget ledger rows keep the plain job id: deleting gives no money back."""
-    job = VideoJob.objects.filter(owner=by, pk=int_or_none(job_id)).first()
+    pk = int_or_none(job_id)
+    job = None if pk is None else VideoJob.objects.filter(owner=by, pk=pk).first()
     if job is None:
         raise NotFound("Video job not found.")
     with transaction.atomic():
