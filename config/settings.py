@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "admin_panel",
     "usage",
     "gateway",
+    "storage",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "core.middleware.AuthenticationMiddleware",
     "core.middleware.MessageMiddleware",
     "core.middleware.XFrameOptionsMiddleware",
+    # A full disk anywhere below: 503 saying so, instead of a 500 (core/diskfull.py).
+    "core.diskfull.StorageFullMiddleware",
 ]
 # Those checks look for Django's dotted names; core.W001-W003 run them on the subclasses.
 SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
@@ -161,7 +164,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # FileSystemStorage writing each file under a temporary name, renamed once whole (core/storage.py).
+    "default": {"BACKEND": "core.storage.MediaStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve straight from the app folders too, so the site works before collectstatic.
@@ -383,6 +387,19 @@ GENERATION_SOURCE_IMAGE_MAX_BYTES = env.int("GENERATION_SOURCE_IMAGE_MAX_BYTES",
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(
     2_621_440, VIDEO_SOURCE_DATA_URL_MAX_BYTES * 4 // 3 + 65_536, GENERATION_SOURCE_IMAGE_MAX_BYTES * 4 // 3 + 65_536
 )
+# The largest request body the served app reads at all (core/bodylimit.py: a larger
+# Content-Length is answered 413 at once, a chunked body is cut there), on every path and
+# before authentication. Room for the JSON bodies above and for multipart uploads of a few
+# images; Django's own limits must fit inside it.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=max(25 * 1024 * 1024, DATA_UPLOAD_MAX_MEMORY_SIZE))
+if MAX_REQUEST_BODY_BYTES < DATA_UPLOAD_MAX_MEMORY_SIZE:
+    raise environ.ImproperlyConfigured(
+        f"MAX_REQUEST_BODY_BYTES ({MAX_REQUEST_BODY_BYTES}) must be at least {DATA_UPLOAD_MAX_MEMORY_SIZE}, "
+        "the largest JSON body an image edit or an image-to-video request may send."
+    )
+# Bodies up to this size stay in memory; larger ones (at most MAX_REQUEST_BODY_BYTES) go to a
+# temporary file that is deleted when the request ends.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 VIDEO_FINISHED_RETENTION_DAYS = env.int(
     "VIDEO_FINISHED_RETENTION_DAYS", default=30
 )  # failed/cancelled rows; 0 keeps them
@@ -392,6 +409,10 @@ VIDEO_SUBMIT_ON_COMMIT = env.bool(
 VIDEO_PAGE_POLL_MS = env.int("VIDEO_PAGE_POLL_MS", default=5000)  # how often job pages ask for status (no SSE)
 VIDEO_LIVE_INTERVAL = env.float("VIDEO_LIVE_INTERVAL", default=0.5)  # s between the live watcher's reads
 VIDEO_LIVE_HEARTBEAT = env.float("VIDEO_LIVE_HEARTBEAT", default=15.0)  # s between ": ping" comments
+# Open live status streams a web process serves per person and in all (videos/stream_limits.py);
+# beyond, 429 and the pages poll instead.
+LIVE_STREAMS_PER_USER = env.int("LIVE_STREAMS_PER_USER", default=8)
+LIVE_STREAMS_PER_PROCESS = env.int("LIVE_STREAMS_PER_PROCESS", default=1000)
 GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=60)  # images and videos per gallery page
 # Kombu's filesystem transport looks for new messages once a second unless told otherwise;
 # a job's submit should start well within a second of its POST (Redis needs no polling).
@@ -490,6 +511,25 @@ CELERY_BEAT_SCHEDULE["fail-stale-generations"] = {
 }
 # Answers longer than this are stored as escaped plain text instead of rendered markdown.
 GENERATION_MARKDOWN_MAX_CHARS = env.int("GENERATION_MARKDOWN_MAX_CHARS", default=100_000)
+
+# --- Stored files (storage/) -------------------------------------------------------------
+
+# What each person's images, uploads and videos may take on disk, in MB (0: no quota). Past
+# it, new image and video generations and uploads are refused (409) until they delete some.
+STORAGE_QUOTA_MB = env.int("STORAGE_QUOTA_MB", default=1024)
+# /healthz fails its "storage" check while the filesystem of MEDIA_ROOT has less free than this.
+STORAGE_MIN_FREE_MB = env.int("STORAGE_MIN_FREE_MB", default=100)
+# Media files no row owns (a process killed between writing a file and committing its row)
+# are removed by the beat's sweep every STORAGE_SWEEP_INTERVAL seconds once older than
+# STORAGE_ORPHAN_GRACE seconds, longer than any write takes to be committed (a video
+# download may take OPENROUTER_DOWNLOAD_DEADLINE).
+STORAGE_SWEEP_INTERVAL = env.float("STORAGE_SWEEP_INTERVAL", default=3600.0)
+STORAGE_ORPHAN_GRACE = env.float("STORAGE_ORPHAN_GRACE", default=6 * 3600.0)
+CELERY_BEAT_SCHEDULE["sweep-orphan-media"] = {
+    "task": "storage.tasks.sweep_orphan_media",
+    "schedule": STORAGE_SWEEP_INTERVAL,
+    "options": {"expires": STORAGE_SWEEP_INTERVAL},
+}
 
 # --- Spending budgets (billing) ---------------------------------------------------------
 

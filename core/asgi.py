@@ -1,6 +1,7 @@
-"""The ASGI application the web server serves: Django, plus the lifespan protocol, so
-that when the server stops, work still in flight (streamed answers cut by the grace
-period) is saved before the process exits (core/shutdown.py)."""
+"""The ASGI application the web server serves: Django behind a bound on request bodies
+(core/bodylimit.py, so no body past MAX_REQUEST_BODY_BYTES is read before authentication),
+plus the lifespan protocol, so that when the server stops, work still in flight (streamed
+answers cut by the grace period) is saved before the process exits (core/shutdown.py)."""
 
 import asyncio
 import os
@@ -12,10 +13,11 @@ startup.prepare()
 
 from django.core.asgi import get_asgi_application  # noqa: E402  (after the start-up step)
 
+from core.bodylimit import RequestBodyLimit  # noqa: E402
 from core.db import close_step_pool  # noqa: E402
 from core.shutdown import server_stopping  # noqa: E402
 
-django_application = get_asgi_application()
+django_application = RequestBodyLimit(get_asgi_application())
 
 
 async def application(scope, receive, send):

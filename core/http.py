@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from core import diskfull
 from core.errors import DomainError, ErrorKind, describe_failure
 from openrouter.errors import ProviderError
 
@@ -48,7 +49,11 @@ class ErrorAnswer:
 
 
 def error_answer(exc: BaseException) -> ErrorAnswer | None:
-    """The answer for a domain or provider error; None for anything else."""
+    """The answer for a domain or provider error; None for anything else. A full disk
+    behind any failure of ours (a raw OSError, a database error, a vague "try again") is
+    answered as StorageFull (503, saying so) and reported to administrators."""
+    if _full_disk_behind(exc):
+        exc = diskfull.storage_full_error(exc, what=f"a request ({type(exc).__name__})")
     if isinstance(exc, DomainError):
         status = STATUS_FOR_KIND[exc.kind]
         body = dict(exc.errors) if exc.errors else {"detail": exc.message}
@@ -68,6 +73,17 @@ def error_answer(exc: BaseException) -> ErrorAnswer | None:
         body = {"detail": failure.message, "provider_error": type(exc).__name__}
         return ErrorAnswer(status, failure.message, body, headers)
     return None
+
+
+def _full_disk_behind(exc: BaseException) -> bool:
+    if isinstance(exc, diskfull.StorageFull):
+        return False
+    # A refusal (bad input, a budget...) raised while handling a disk error stays what it is.
+    if isinstance(exc, DomainError) and exc.kind not in (ErrorKind.UNAVAILABLE, ErrorKind.FAILED):
+        return False
+    if isinstance(exc, ProviderError):
+        return False
+    return diskfull.is_storage_full(exc)
 
 
 def api_exception_handler(exc, context):

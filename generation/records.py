@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import services as billing
+from core import diskfull
 from core.db import release_db_connection, retry_on_write_conflict, update_rows
 from core.errors import Conflict, DomainError, ErrorKind, OperationFailed, Unavailable, describe_failure
 from core.files import delete_stored_file
@@ -118,29 +120,19 @@ def insert_pending(generations: list[Generation]) -> list[Generation]:
 
 def image_pending(*, user, request: ImageRequest, hold=None, api_key=None) -> Generation:
     """The pending row of an image request, with the route its model's entry decides. An
-    image sent as a data URL to edit is first kept as the user's own (store_upload) and
-    becomes the edit's source, in the same transaction."""
-    upload = None
-    try:
-        with transaction.atomic():
-            if request.upload is not None:
-                upload = store_upload(user=user, image=request.upload)
-                request = dataclasses.replace(request, source=upload)
-            generation = Generation.objects.create(
-                owner=user,
-                kind=Generation.Kind.IMAGE,
-                model_id=request.model.pk,
-                prompt=request.prompt,
-                params=request.params,
-                route=request.model.image_route or "images",
-                status=Status.PENDING,
-                api_key=api_key,
-                source_image=request.source,
-            )
-    except BaseException:
-        if upload is not None:  # its row went with the transaction: so does its file
-            delete_stored_file(default_storage, upload.file.name)
-        raise
+    image sent as a data URL to edit is not stored yet: store_images keeps it (as the
+    user's upload, linked as the source) only when the edit succeeds."""
+    generation = Generation.objects.create(
+        owner=user,
+        kind=Generation.Kind.IMAGE,
+        model_id=request.model.pk,
+        prompt=request.prompt,
+        params=request.params,
+        route=request.model.image_route or "images",
+        status=Status.PENDING,
+        api_key=api_key,
+        source_image=request.source,
+    )
     _with_hold(generation, hold)
     release_db_connection()
     return generation
@@ -149,7 +141,7 @@ def image_pending(*, user, request: ImageRequest, hold=None, api_key=None) -> Ge
 UPLOAD_PROMPT = "Uploaded image"
 
 
-def store_upload(*, user, image: DecodedImage) -> GeneratedImage:
+def store_upload(*, user, image: DecodedImage, created_at=None) -> GeneratedImage:
     """Keep an image the user sent as theirs: a completed image generation on the upload
     route (no model, no provider call, nothing charged) holding its one stored image, so
     edits of it link to it and its page can show them. Its file is removed again if the
@@ -163,7 +155,7 @@ def store_upload(*, user, image: DecodedImage) -> GeneratedImage:
             prompt=UPLOAD_PROMPT,
             route=Generation.UPLOAD_ROUTE,
             status=Status.COMPLETED,
-            created_at=now,
+            created_at=created_at or now,
             finished_at=now,
             params={"uploaded": f"{image.media_type}, {len(image.data)} bytes"},
         )
@@ -309,9 +301,12 @@ def fail_interrupted(*, created_before, now) -> int:
     return failed
 
 
-def store_images(generation: Generation, result: ImageResult) -> Generation:
-    """Store every image and complete the row, or store none and fail it (StorageFailed).
-    A row its owner deleted meanwhile keeps no image (GenerationDeleted)."""
+def store_images(generation: Generation, result: ImageResult, *, upload: DecodedImage | None = None) -> Generation:
+    """Store every image and complete the row, or store none and fail it (StorageFailed;
+    StorageFull when the disk is full). A row its owner deleted meanwhile keeps no image
+    (GenerationDeleted). ``upload``, the image an edit sent as a data URL, is kept in the
+    same step (the user's upload, linked as the edit's source), so it is kept exactly
+    when the edit succeeds."""
     usage = usage_fields(result.usage)
     html = markdown.render_markdown(result.text)
     # The provider has billed the images, whether or not we can store them.
@@ -335,6 +330,16 @@ def store_images(generation: Generation, result: ImageResult) -> Generation:
             stored.append(row.file.name)
             rows.append(row)
         with transaction.atomic():
+            source = {}
+            if upload is not None:
+                # Listed just before the edit made from it (the history is newest first).
+                kept = store_upload(
+                    user=generation.owner, image=upload, created_at=generation.created_at - timedelta(microseconds=1)
+                )
+                stored.append(str(kept.file.name))
+                generation.source_image = kept
+                generation.params = {**generation.params, "source_image_id": kept.pk}
+                source = {"source_image": kept, "params": generation.params}
             GeneratedImage.objects.bulk_create(rows)
             finished = Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(
                 status=Status.COMPLETED,
@@ -342,6 +347,7 @@ def store_images(generation: Generation, result: ImageResult) -> Generation:
                 text=result.text,
                 html=html,
                 route=result.route,
+                **source,
                 **usage,
             )
             if not finished:
@@ -349,18 +355,25 @@ def store_images(generation: Generation, result: ImageResult) -> Generation:
     except Exception as exc:
         for name in stored:
             delete_stored_file(default_storage, name)
+        if upload is not None:  # the upload's row went with the transaction
+            generation.source_image = None
         GeneratedImage.objects.filter(generation=generation).delete()
         if not Generation.objects.filter(pk=generation.pk).exists():
             release_db_connection()
             raise GenerationDeleted() from exc
-        log.exception("Storing the images of generation %s failed", generation.pk)
+        full = diskfull.is_storage_full(exc)
+        if full:
+            diskfull.report(exc, what=f"storing the images of generation {generation.pk}")
+        else:
+            log.exception("Storing the images of generation %s failed", generation.pk)
+        error = diskfull.StorageFull() if full else StorageFailed()
         finish(
             generation,
             status=Status.FAILED,
-            error=StorageFailed.default_message,
+            error=error.message,
             error_detail=f"storing images failed: {type(exc).__name__}: {exc}"[:4000],
             error_kind=ErrorKind.UNAVAILABLE,
             **usage,
         )
-        raise StorageFailed() from exc
+        raise error from exc
     return finish(generation, status=Status.COMPLETED)

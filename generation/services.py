@@ -33,6 +33,7 @@ from generation.validation import clean_choices, image_request_validate, text_re
 from openrouter.aclient import get_async_client
 from openrouter.errors import ProviderError, ProviderMalformedResponse
 from openrouter.types import StreamEnd
+from storage import quota
 
 log = logging.getLogger(__name__)
 
@@ -403,9 +404,10 @@ async def image_generate(
     store them. All or nothing: completed with every image stored, or failed with no
     file left behind. With ``source_image_id`` (one of the user's images) the model edits
     that image; the result links to it. With ``source_image_url`` (an https or data: URL)
-    the model edits the image sent."""
+    the model edits the image sent; a data URL's image is kept as the user's upload only
+    if the edit succeeds. Refused (409) when the owner's storage quota is used up."""
     request, generation = await in_db(_open_record)(
-        image_request_validate,
+        _image_request_within_quota,
         functools.partial(records.image_pending, api_key=api_key),
         user=user,
         reserve=_reserve_images,
@@ -437,9 +439,17 @@ async def image_generate(
             raise
         except Exception as exc:
             raise await _failed(generation, exc) from exc
-        return await in_db(records.store_images)(generation, result)
+        return await in_db(records.store_images)(generation, result, upload=request.upload)
     finally:
         await _release(user.pk)
+
+
+def _image_request_within_quota(*, user, **fields):
+    """The checked image request, refused (409) when the owner's stored files fill their
+    storage quota, or the image an edit sends would pass it (storage.quota)."""
+    request = image_request_validate(user=user, **fields)
+    quota.check_room(user_id=user.pk, adding=len(request.upload.data) if request.upload is not None else 0)
+    return request
 
 
 # ------------------------------------------------------------------ history

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
 from accounts.serializers import NOT_SIGNED_IN
+from core.spreadsheets import SafeDictWriter
 from usage import selectors
 from usage.forms import UsageRangeIn
 
@@ -85,6 +85,15 @@ class RangeOut(serializers.Serializer):
         }
 
 
+class StorageOut(serializers.Serializer):
+    used_bytes = serializers.IntegerField(help_text="what your stored images, uploads and videos take")
+    quota_bytes = serializers.IntegerField(
+        allow_null=True,
+        help_text="STORAGE_QUOTA_MB in bytes; null: no quota. Past it, image and video generations and uploads "
+        "answer 409 until you delete some",
+    )
+
+
 class UserUsageOut(RangeOut):
     today = TodayOut()
     month = MonthOut()
@@ -97,6 +106,7 @@ class UserUsageOut(RangeOut):
         help_text="over the same 30 days: each of your API keys (0 where unused) and "
         "one entry with key_id null for spend without a key; the most spent first",
     )
+    storage = StorageOut()
 
 
 class UserSpendOut(SpendOut):
@@ -142,7 +152,8 @@ class CsvRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+        # Cells users chose (an email, a model name) may read as formulas: SafeDictWriter quotes them.
+        writer = SafeDictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
         writer.writeheader()
         for row in data:
             writer.writerow(row)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from billing.selectors import user_limits
 from generation.models import Generation
+from storage.quota import storage_usage
 from videos.models import VideoJob
 
 UTC = UTC
@@ -212,7 +213,8 @@ def _budget(limit, spent: Decimal) -> dict:
 
 def user_usage(*, user, at: datetime | None = None) -> dict:
     """One user's spend: today and this month (UTC), what their budget leaves (None when
-    no budget applies to them), and the last RECENT_DAYS days by day, model and kind."""
+    no budget applies to them), and the last RECENT_DAYS days by day, model and kind; and
+    what their stored files take of their storage quota."""
     today = today_utc(at)
     month_start = today.replace(day=1)
     recent = Scope(today - timedelta(days=RECENT_DAYS - 1), today, user)
@@ -232,6 +234,7 @@ def user_usage(*, user, at: datetime | None = None) -> dict:
         "by_model": by_model(recent),
         "by_kind": by_kind(recent),
         "by_key": by_key(recent, keys=user.api_keys.all()),
+        "storage": storage_usage(user_id=user.pk),
     }
 
 

@@ -22,7 +22,7 @@ from core.errors import NotFound
 from core.files import stored_file_response
 from core.sse import EventStreamRenderer, event_stream_response, sse_comment, sse_event
 from core.throttles import GenerationThrottle
-from videos import live, selectors, services
+from videos import live, selectors, services, stream_limits
 from videos.models import VideoJob
 
 # ------------------------------------------------------------------ documentation pieces
@@ -38,6 +38,11 @@ TOO_MANY = OpenApiResponse(
     ErrorDetail,
     description="Too many jobs in flight (VIDEO_MAX_JOBS_IN_FLIGHT) "
     "or too many requests; Retry-After says when to try again.",
+)
+STREAMS_FULL = OpenApiResponse(
+    ErrorDetail,
+    description="Too many live status streams open (LIVE_STREAMS_PER_USER for you, LIVE_STREAMS_PER_PROCESS "
+    "in all); Retry-After says when to try again. Poll the status endpoint meanwhile.",
 )
 
 
@@ -255,6 +260,20 @@ def _initial_statuses(user, job_ids) -> list[dict]:
         release_db_connection()
 
 
+async def _live_stream(user, job_ids, *, one_job: bool = False):
+    """The stream of ``job_ids`` within the open-stream bounds (videos.stream_limits: 429
+    beyond); for ``one_job``, NotFound when it is not the user's."""
+    lease = stream_limits.take(user_id=user.pk)
+    try:
+        initial = await in_db(_initial_statuses)(user, job_ids)
+        if one_job and not initial:
+            raise NotFound("Video job not found.")
+    except BaseException:
+        lease.release()
+        raise
+    return event_stream_response(stream_limits.held(status_event_stream(initial), lease))
+
+
 class VideoEventsApi(AsyncApiView):
     """Live status of several jobs over one stream (the gallery's pending cards)."""
 
@@ -277,13 +296,13 @@ class VideoEventsApi(AsyncApiView):
             (200, "text/event-stream"): OpenApiResponse(VideoStatusOut, description=EVENTS_DESCRIPTION),
             400: BAD_INPUT,
             401: NOT_SIGNED_IN,
+            429: STREAMS_FULL,
         },
     )
     async def get(self, request):
         query = VideoEventsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        initial = await in_db(_initial_statuses)(request.user, query.validated_data["ids"])
-        return event_stream_response(status_event_stream(initial))
+        return await _live_stream(request.user, query.validated_data["ids"])
 
 
 class VideoJobEventsApi(AsyncApiView):
@@ -297,14 +316,30 @@ class VideoJobEventsApi(AsyncApiView):
             (200, "text/event-stream"): OpenApiResponse(VideoStatusOut, description=EVENTS_DESCRIPTION),
             401: NOT_SIGNED_IN,
             404: NOT_YOURS,
+            429: STREAMS_FULL,
         },
         description="Admins may watch any job.",
     )
     async def get(self, request, pk: int):
-        initial = await in_db(_initial_statuses)(request.user, [pk])
-        if not initial:
-            raise NotFound("Video job not found.")
-        return event_stream_response(status_event_stream(initial))
+        return await _live_stream(request.user, [pk], one_job=True)
+
+
+class VideoDeleteApi(APIView):
+    """Delete one of your finished jobs and its video file (frees its storage)."""
+
+    @extend_schema(
+        operation_id="video_delete",
+        request=None,
+        responses={
+            204: None,
+            401: NOT_SIGNED_IN,
+            404: NOT_YOURS,
+            409: OpenApiResponse(ErrorDetail, description="The job is still queued or processing: cancel it first."),
+        },
+    )
+    def delete(self, request, pk: int):
+        services.video_job_delete(job_id=pk, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class VideoCancelApi(APIView):

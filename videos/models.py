@@ -72,6 +72,8 @@ class VideoJob(models.Model):
         default="",
         help_text="an image the user sent as a data URL, stored",
     )
+    # Its size while it is kept (0 once the job ends and it goes): counted in the owner's storage.
+    source_image_bytes = models.PositiveBigIntegerField(default=0)
 
     aspect_ratio = models.CharField(max_length=20, blank=True, default="")
     resolution = models.CharField(max_length=20, blank=True, default="")

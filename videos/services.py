@@ -20,6 +20,7 @@ from catalogue.selectors import catalogue_entry
 from core.errors import Conflict, NotFound
 from core.parsing import int_or_none
 from openrouter.validation import ParameterNotAccepted, validate_video_params
+from storage import quota
 from videos import dispatch
 from videos.errors import JobAlreadyFinished, VideoParameterError
 from videos.models import VideoJob
@@ -59,6 +60,8 @@ def video_job_create(
         raise VideoParameterError("Unknown generation type.", field="generation_type")
     entry = catalogue_entry(model_id=model, kind="video", user=owner)
     source = image_source(owner=owner, image_url=image_url, image_id=image_id) if image_to_video else Source()
+    # Past the owner's storage quota (or with an upload that would pass it): 409 (storage.quota).
+    quota.check_room(user_id=owner.pk, adding=len(source.upload.data) if source.upload else 0)
     try:
         validate_video_params(
             entry.as_catalogue_model(),
@@ -104,12 +107,12 @@ def _insert(*, values: dict, slot: int, source: Source) -> VideoJob:
     the INSERT fails); its submit task goes once the row is committed."""
     job = VideoJob(in_flight_slot=slot, **values)
     try:
+        if source.upload:
+            # Named by the field's upload_to (videos.models.source_image_path); written before the
+            # transaction, so a full disk fails here with no row begun and no file kept (core.storage).
+            job.source_image_file.save(f"source.{source.upload.extension}", ContentFile(source.upload.data), save=False)
+            job.source_image_bytes = len(source.upload.data)
         with transaction.atomic():
-            if source.upload:
-                # Named by the field's upload_to (videos.models.source_image_path).
-                job.source_image_file.save(
-                    f"source.{source.upload.extension}", ContentFile(source.upload.data), save=False
-                )
             job.save(force_insert=True)
             transaction.on_commit(functools.partial(_submit_after_commit, job_id=job.pk))
     except BaseException:
@@ -142,6 +145,21 @@ def video_job_cancel(*, job_id: int, by=None) -> VideoJob:
         return VideoJob.objects.get(pk=job_id)
     job = VideoJob.objects.get(pk=job_id)
     raise JobAlreadyFinished(f"This job has already {_finished_words(job.status)}; it cannot be cancelled.")
+
+
+def video_job_delete(*, job_id: int, by) -> None:
+    """Delete one of ``by``'s finished jobs and its stored files (after the commit, by the
+    post_delete handler in videos/signals.py), which frees its storage. Someone else's job
+    is NotFound; an active one is a Conflict (cancel it first: a worker may be storing its
+    video). Its budget ledger rows keep the plain job id: deleting gives no money back."""
+    pk = int_or_none(job_id)
+    job = None if pk is None else VideoJob.objects.filter(owner=by, pk=pk).first()
+    if job is None:
+        raise NotFound("Video job not found.")
+    with transaction.atomic():
+        deleted, _ = VideoJob.objects.filter(pk=job.pk, status__in=VideoJob.TERMINAL).delete()
+    if not deleted:
+        raise Conflict("This job is still running; cancel it first, then delete it.")
 
 
 def _finished_words(status: str) -> str:

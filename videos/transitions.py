@@ -84,6 +84,7 @@ def _drop_source_file(*, job_id: int) -> None:
         statuses=VideoJob.TERMINAL,
         condition=Q(source_image_file=name),
         source_image_file="",
+        source_image_bytes=0,
         touch=False,
     ):
         storage = VideoJob._meta.get_field("source_image_file").storage

@@ -107,6 +107,21 @@ def video_cancel(request, pk):
 
 
 @login_required
+@require_POST
+def video_delete(request, pk):
+    """Delete a finished job and its video (the job page's Delete button)."""
+    try:
+        services.video_job_delete(job_id=pk, by=request.user)
+    except NotFound:
+        return _not_found(request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(VideoJob(pk=pk).get_absolute_url())
+    messages.success(request, "The video job and its file were deleted.")
+    return redirect("videos:gallery")
+
+
+@login_required
 @require_GET
 def gallery(request):
     page = request.GET.get("page", "1")

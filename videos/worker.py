@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing import services as billing
+from core import diskfull
 from core.db import release_db_connection
 from core.errors import describe_failure
 from core.parsing import cost_or_none
@@ -203,7 +204,7 @@ def _schedule_next_poll(job: VideoJob, *, progress: int | None) -> None:
         dispatch.enqueue_poll(job_id=job.pk, countdown=settings.VIDEO_POLL_INTERVAL)
 
 
-def _after_poll_error(job: VideoJob, exc: provider.ProviderError) -> None:
+def _after_poll_error(job: VideoJob, exc: provider.ProviderError | OSError) -> None:
     failures = job.consecutive_failures + 1
     if isinstance(exc, (provider.ProviderNotFound, provider.ProviderBadRequest)):
         fail(
@@ -217,8 +218,12 @@ def _after_poll_error(job: VideoJob, exc: provider.ProviderError) -> None:
         fail(
             job,
             from_states=(Status.PROCESSING,),
-            error=f"The AI provider could not be reached about this job {failures} times in a row. "
-            f"{_provider_message(exc)}",
+            error=(
+                f"The finished video could not be stored {failures} times in a row. "
+                if isinstance(exc, OSError)
+                else f"The AI provider could not be reached about this job {failures} times in a row. "
+            )
+            + _provider_message(exc),
             detail=str(exc),
         )
         return
@@ -274,6 +279,15 @@ def _download(job: VideoJob, *, url: str) -> bool:
             size = get_client().video_download(url=url, dest=buffer)
             buffer.seek(0)
             job.video_file.save("video.mp4", File(buffer), save=False)
+    except OSError as exc:
+        if not diskfull.is_storage_full(exc):
+            raise
+        # A full disk: nothing was kept (core.storage), the provider still has the video, and
+        # the next poll downloads it again once there is room (or the job fails after
+        # VIDEO_POLL_MAX_ERRORS tries, saying storage is full).
+        diskfull.report(exc, what=f"storing the video of job {job.pk}")
+        _after_poll_error(job, exc)
+        return False
     except provider.ProviderError as exc:
         if isinstance(exc, provider.ProviderMalformedResponse):  # e.g. larger than we accept
             fail(
@@ -304,5 +318,5 @@ def _backoff(failures: int, retry_after: float | None = None) -> float:
     return max(delay, float(retry_after or 0))
 
 
-def _provider_message(exc: provider.ProviderError) -> str:
-    return describe_failure(exc).message
+def _provider_message(exc: provider.ProviderError | OSError) -> str:
+    return describe_failure(diskfull.StorageFull() if diskfull.is_storage_full(exc) else exc).message

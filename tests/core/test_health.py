@@ -9,12 +9,12 @@ from tests.conftest import run_manage
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_reports_database_and_broker_reachable(client):
+def test_healthz_reports_database_broker_and_storage_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": {"ok": True}, "broker": {"ok": True}},
+        "checks": {"database": {"ok": True}, "broker": {"ok": True}, "storage": {"ok": True}},
         "failing": [],
     }
 
@@ -31,7 +31,7 @@ def test_healthz_names_an_unreachable_broker_and_logs_why(client, monkeypatch, c
     # Only which part failed: the reason stays in the log, not in an answer anyone can read.
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": {"ok": True}, "broker": {"ok": False}},
+        "checks": {"database": {"ok": True}, "broker": {"ok": False}, "storage": {"ok": True}},
         "failing": ["broker"],
     }
     warnings = [r for r in caplog.records if r.name == "core.health" and r.levelno == logging.WARNING]

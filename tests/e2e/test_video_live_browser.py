@@ -128,3 +128,25 @@ def test_the_page_polls_when_the_stream_is_refused(signed_in, live_settings, pag
     page.wait_for_function(STATUS_TEXT.format(scope="", status="completed"))
     assert page.get_attribute('video[data-testid="job-video"]', "src") == f"/generate/video/{job.pk}/file"
     assert [path for path in requests_seen if path.endswith("/status")], "the status API was polled"
+
+
+def test_a_page_past_the_stream_bound_polls_instead(signed_in, live_settings, page, requests_seen):
+    """LIVE_STREAMS_PER_USER reached (another tab holds the one stream): the server answers
+    this page's stream 429, and the page follows the job by polling the status API."""
+    live_settings.LIVE_STREAMS_PER_USER = 1
+    live_settings.VIDEO_PAGE_POLL_MS = 200
+    job = processing_job(signed_in)
+    first_tab = page.context.new_page()
+    with first_tab.expect_response(lambda response: "/api/generate/video/events" in response.url) as opened:
+        first_tab.goto(f"/generate/video/{job.pk}")
+    assert opened.value.status == 200
+
+    with page.expect_response(lambda response: "/api/generate/video/events" in response.url) as refused:
+        page.goto(f"/generate/video/{job.pk}")
+    assert refused.value.status == 429 and refused.value.headers.get("retry-after")
+    end_as_the_worker_would(job, S.COMPLETED)
+    page.wait_for_function(STATUS_TEXT.format(scope="", status="completed"))
+    first_tab.wait_for_function(STATUS_TEXT.format(scope="", status="completed"))
+    assert page.get_attribute('video[data-testid="job-video"]', "src") == f"/generate/video/{job.pk}/file"
+    assert [path for path in requests_seen if path.endswith(f"/{job.pk}/status")], "the refused page polled"
+    first_tab.close()

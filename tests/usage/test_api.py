@@ -92,7 +92,7 @@ def test_usage_pages_matrix(world, actor):
 def test_own_usage_answer(world):
     body = bearer_client(world["user"]).get("/api/usage").json()
 
-    assert set(body) == {"from", "to", "today", "month", "budget", "by_day", "by_model", "by_kind", "by_key"}
+    assert set(body) == {"from", "to", "today", "month", "budget", "by_day", "by_model", "by_kind", "by_key", "storage"}
     assert body["today"] == {"date": "2026-03-15", "cost": 1.5, "count": 1}
     assert body["month"] == {"start": "2026-03-01", "cost": 3.5, "count": 2}
     assert body["budget"] == {"daily": {"limit": None, "left": None}, "monthly": {"limit": None, "left": None}}
@@ -217,3 +217,44 @@ def test_schema_documents_both_endpoints(client):
     assert {"text/csv", "application/json"} <= set(site["responses"]["200"]["content"])
     assert {p["name"] for p in site["parameters"]} >= {"from", "to", "format"}
     assert {"400", "401", "403"} <= set(site["responses"])
+
+
+def test_csv_cells_that_would_be_formulas_are_quoted_and_numbers_stay_numbers(frozen, spend):
+    # Registered as such: spreadsheets would run the cell as a formula (CSV injection).
+    attacker = UserFactory(email="=cmd|'/ccalc.exe'!a0@example.com")
+    spend(attacker, "text", "1", at("2026-03-15", "09:00:00"), model="@SUM(1+1)")
+    spend(attacker, "image", "-0.5", at("2026-03-15", "09:00:00"), model="+tab\tmodel")
+    admin = bearer_client(AdminFactory(email="admin@example.com"))
+
+    body = admin.get("/api/admin/usage?from=2026-03-15&to=2026-03-15&format=csv").content.decode()
+
+    rows = list(csv.reader(io.StringIO(body)))[1:]
+    assert {(row[2], row[4], row[6]) for row in rows} == {
+        ("'=cmd|'/ccalc.exe'!a0@example.com", "'@SUM(1+1)", "1.00000000"),
+        ("'=cmd|'/ccalc.exe'!a0@example.com", "'+tab\tmodel", "-0.50000000"),  # a negative amount: still a number
+    }
+    assert all(not row[2].startswith("=") for row in rows)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (-1, -1),
+        (None, None),
+    ],
+)
+def test_safe_cell_quotes_only_text_that_starts_a_formula(value, expected):
+    from decimal import Decimal
+
+    from core.spreadsheets import safe_cell
+
+    assert safe_cell(value) == expected
+    assert safe_cell(Decimal("-2.5")) == Decimal("-2.5")

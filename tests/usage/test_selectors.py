@@ -158,10 +158,15 @@ def test_every_figure_is_a_group_by_in_the_database_whatever_the_row_count(froze
 
     many = queries()
     # The user's budget (one read), totals today + month, then day, model, kind and key: each
-    # per table; and the user's keys (one read, to list the unused ones).
-    assert len(many) == len(few) == 14
+    # per table; the user's keys (one read, to list the unused ones); and the storage used
+    # (one query summing the stored files' sizes, storage.quota).
+    assert len(many) == len(few) == 15
     # Aggregates only (a grouping by the constant kind "video" needs no GROUP BY clause).
-    figures = [sql for sql in many if "billing_user_budgets" not in sql and 'FROM "api_keys"' not in sql]
+    figures = [
+        sql
+        for sql in many
+        if "billing_user_budgets" not in sql and 'FROM "api_keys"' not in sql and "size_bytes" not in sql
+    ]
     assert len(figures) == 12 and all("SUM(" in sql.upper() and "COUNT(" in sql.upper() for sql in figures)
     assert sum("GROUP BY" in sql.upper() for sql in many) >= 5
     assert selectors.user_usage(user=user)["month"]["count"] == 41

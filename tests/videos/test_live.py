@@ -297,7 +297,8 @@ def test_a_client_going_away_unsubscribes_and_the_watcher_stops(user, make_job):
 # ------------------------------------------------------------------ one watcher for every stream
 
 
-def test_fifty_streams_cost_one_query_per_interval(user, other_user, make_job, monkeypatch):
+def test_fifty_streams_cost_one_query_per_interval(user, other_user, make_job, monkeypatch, settings):
+    settings.LIVE_STREAMS_PER_USER = 50  # 25 streams each here; the bound has tests of its own
     jobs = [make_job(owner, status=S.PROCESSING, progress=0) for owner in (user, other_user) for _ in range(3)]
     reads = []  # (job ids read, SQL statements run) per read
     real_rows = selectors.video_status_rows
