@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from accounts.urls import api_urlpatterns as accounts_api_urlpatterns
 from accounts.urls import root_urlpatterns
@@ -27,6 +27,10 @@ urlpatterns = [
     # The split view: Swagger UI's start-up script is served from /api/docs/?script, not
     # inline, so the page runs under the site's script-src 'self' (config/settings.py).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # ReDoc from the sidecar's vendored bundle; the page (templates/api/redoc.html) loads no web fonts.
+    path(
+        "api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"), name="api-redoc"
+    ),
     # The OpenAI-compatible API (personal API keys), with its own 404 for unknown paths.
     path("v1/", include("gateway.urls")),
     path("", include("accounts.urls")),

@@ -39,7 +39,7 @@ def test_register_log_in_change_email_log_out(page, login):
     page.fill("input[name=email]", "renamed@example.com")
     page.fill("input[name=current_password]", "not-my-password")
     page.click("form.card button[type=submit]")
-    expect(page.locator("#id_current_password_errors")).to_contain_text("not correct")
+    expect(page.locator("#id_current_password_error")).to_contain_text("not correct")
     expect(header_email).to_have_text("newcomer@example.com")
 
     page.fill("input[name=email]", "renamed@example.com")
