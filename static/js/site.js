@@ -105,10 +105,42 @@
     }
   }
 
+  // A table wider than its box scrolls inside it; keyboard users reach it with Tab then.
+  // The heading a table sits under: the nearest one before it (in its box or above).
+  function headingOf(element) {
+    for (let node = element; node && node.tagName !== "MAIN"; node = node.parentElement) {
+      for (let before = node.previousElementSibling; before; before = before.previousElementSibling) {
+        if (/^H[1-3]$/.test(before.tagName)) return before.textContent.trim();
+      }
+    }
+    return "";
+  }
+
+  function scrollableTables() {
+    const names = new Set();
+    for (const wrap of document.querySelectorAll(".table-wrap")) {
+      const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        let name = (headingOf(wrap) || "Table") + " (scrolls sideways)";
+        for (let n = 2; names.has(name); n++) name = name.replace(/( \d+)?$/, " " + n);
+        names.add(name);
+        wrap.setAttribute("aria-label", name);
+      } else if (!scrolls && wrap.getAttribute("tabindex") === "0") {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+      }
+    }
+  }
+
   window.Studio = window.Studio || {};
   window.Studio.localTimes = localTimes;
   window.Studio.usd = usd;
   counters();
+  scrollableTables();
+  window.addEventListener("resize", scrollableTables);
   showTheme();
   localTimes(document);
 })();

@@ -31,7 +31,7 @@ def test_the_usage_page_gives_the_charts_their_data_without_inline_script(frozen
     assert data["model_costs"] == [2.0, 0.5]
     assert "/static/vendor/chart.umd.js" in html and "/static/js/usage-charts.js" in html
     assert not re.search(r"<script(?![^>]*\b(src|type=\"application/json\"))[^>]*>", html), "no inline script"
-    assert 'data-testid="usage-today">$0.500000<' in html
+    assert 'data-testid="usage-today">$0.50<' in html
     assert "no daily budget" in html
 
 
