@@ -50,7 +50,7 @@ def test_the_admin_usage_page_names_a_bad_date(frozen, client):
     client.force_login(AdminFactory())
     response = client.get("/admin-panel/usage?from=junk")
     assert response.status_code == 400
-    assert "from: Enter a date as YYYY-MM-DD" in response.content.decode()
+    assert "From: Enter a date as YYYY-MM-DD" in response.content.decode()
 
 
 def test_the_vendored_chart_library_is_served(client):
