@@ -4,7 +4,7 @@
   "use strict";
   const dialog = document.getElementById("lightbox");
   if (!dialog || typeof dialog.showModal !== "function") return;
-  const picture = document.getElementById("lightbox-image");
+  const frame = document.getElementById("lightbox-frame");
   const download = document.getElementById("lightbox-download");
   let opener = null;
 
@@ -12,10 +12,14 @@
     const button = event.target instanceof Element ? event.target.closest("[data-enlarge]") : null;
     if (!button) return;
     opener = button;
+    // Made on opening: an empty <img> would sit on the page as a broken image until then.
+    const picture = document.createElement("img");
     picture.src = button.dataset.enlarge;
     picture.width = Number(button.dataset.width) || 0;
     picture.height = Number(button.dataset.height) || 0;
     picture.alt = button.querySelector("img").alt.replace(/ \(select to enlarge\)$/, "");
+    picture.setAttribute("data-testid", "lightbox-image");
+    frame.replaceChildren(picture);
     download.href = button.dataset.download;
     download.setAttribute("download", button.dataset.filename || "");
     dialog.showModal();
