@@ -5,6 +5,7 @@ through accounts.services.user_update, so it ends every session as a password ch
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
@@ -15,10 +16,10 @@ from core.throttles import web_throttle_wait
 
 
 class ResetRequestForm(auth_forms.PasswordResetForm):
-    email = auth_forms.forms.EmailField(
+    email = forms.EmailField(
         label="Email",
         max_length=254,
-        widget=auth_forms.forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
 

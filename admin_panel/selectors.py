@@ -72,7 +72,7 @@ def stats_for_display(stats: dict) -> list[tuple[str, list[tuple[str, object, st
     for key, value in stats.items():
         if not isinstance(value, dict):
             continue
-        rows = []
+        rows: list[tuple[str, object, str]] = []
         for sub_key, sub_value in value.items():
             if isinstance(sub_value, dict):
                 rows.extend(
