@@ -7,7 +7,7 @@ export PORT ?= 8000
 export DATA_DIR ?= var
 export FAKE_OPENROUTER_PORT ?= $(shell echo $$(( $(PORT) + 10 )))
 
-.PHONY: run test venv migrate check clean
+.PHONY: run test venv migrate check clean admin
 
 venv: $(VENV)/.installed
 
@@ -30,6 +30,10 @@ run: migrate
 	else \
 	  exec $(BIN)/honcho start -f Procfile --port $(PORT) -d .; \
 	fi
+
+# Make an administrator in the database `make run` uses (same DATA_DIR, DATABASE_URL and .env).
+admin: migrate
+	$(BIN)/python manage.py createsuperuser
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

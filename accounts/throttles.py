@@ -106,7 +106,21 @@ class ProfileThrottle(_SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": user.pk}
 
 
+class PasswordResetIpThrottle(_AddressThrottle):
+    """Password-reset requests per client address: each one may send an email."""
+
+    scope = "password_reset_ip"
+
+
+class PasswordResetEmailThrottle(AuthEmailThrottle):
+    """Password-reset requests per email address asked about, so nobody can fill a
+    person's inbox with reset links from many addresses."""
+
+    scope = "password_reset_email"
+
+
 AUTH_THROTTLES = (AuthIpThrottle, AuthEmailThrottle)
+PASSWORD_RESET_THROTTLES = (PasswordResetIpThrottle, PasswordResetEmailThrottle)
 
 
 def login_wait(request) -> int | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import api, views
+from accounts import api, password_reset, views
 
 app_name = "accounts"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("users/profile/logout-all", views.logout_all_view, name="logout-all"),
     path("users/profile/keys", views.api_key_create_view, name="api-key-create"),
     path("users/profile/keys/<int:pk>/revoke", views.api_key_revoke_view, name="api-key-revoke"),
+    *password_reset.urlpatterns,
 ]
 
 # The dashboard lives at the site root, outside the namespace.

@@ -454,17 +454,24 @@ def video_job_billed(*, job_id: int) -> None:
 # ------------------------------------------------------------------ limits
 
 
+# Said to people on the budgets page as well as to API clients (for whom empty means "" or null).
+EMPTY_OR_AMOUNT = "Give an amount in dollars such as 5.00, or leave it empty to follow the site's default."
+
+
 def clean_limit(value, *, field: str) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidInput('Must be a decimal string such as "5.00", or null.', field=field)
+        raise InvalidInput(EMPTY_OR_AMOUNT, field=field)
     try:
         amount = Decimal(str(value).strip())
     except ArithmeticError:
-        raise InvalidInput('Must be a decimal string such as "5.00", or null.', field=field) from None
+        raise InvalidInput(EMPTY_OR_AMOUNT, field=field) from None
     if not amount.is_finite() or amount < 0 or amount > MAX_BUDGET:
-        raise InvalidInput(f"Must be from 0 to {MAX_BUDGET:.2f} USD, or null.", field=field)
+        raise InvalidInput(
+            f"Give an amount from 0 to {MAX_BUDGET:,.2f} dollars, or leave it empty to follow the site's default.",
+            field=field,
+        )
     if amount != amount.quantize(pricing.PLACES):
         raise InvalidInput("At most 8 decimal places.", field=field)
     return amount

@@ -97,6 +97,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
             ],
+            # Money and times as people read them ({{ cost|usd }}, {{ moment|ago }}), on every page.
+            "builtins": ["core.templatetags.studio"],
         },
     },
 ]
@@ -237,6 +239,9 @@ REST_FRAMEWORK = {
         "token": env.str("THROTTLE_TOKEN", default="60/min"),
         "profile": env.str("THROTTLE_PROFILE", default="10/min"),
         "generation": env.str("THROTTLE_GENERATION", default="30/min"),
+        # Each password-reset request may send an email: per client address and per email asked about.
+        "password_reset_ip": env.str("THROTTLE_PASSWORD_RESET_IP", default="10/hour"),
+        "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
     },
 }
 # How many reverse proxies in front of the app append to X-Forwarded-For. Throttles take the
@@ -454,6 +459,15 @@ OPENROUTER_BASE_URL = env.str(
 if DEMO_MODE:
     # The double checks that a bearer key is sent, like the real provider.
     OPENROUTER_API_KEY = "demo-key"
+# Email (password-reset links). EMAIL_URL picks the transport, as django-environ reads it:
+# smtp+tls://user:password@smtp.example.com:587 (SMTP with STARTTLS), smtps://... (TLS), or
+# consolemail:// (the default, and always in demo mode while EMAIL_URL is unset): messages
+# are printed in the web server's log, so the link can be copied from there.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Studio <studio@localhost>")
+# How long a password-reset link works (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 OPENROUTER_APP_URL = env.str("OPENROUTER_APP_URL", default=f"http://127.0.0.1:{PORT}")
 OPENROUTER_APP_TITLE = env.str("OPENROUTER_APP_TITLE", default="Studio")
 OPENROUTER_CONNECT_TIMEOUT = env.float("OPENROUTER_CONNECT_TIMEOUT", default=5.0)

@@ -1,9 +1,11 @@
+from csp.constants import SELF
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from accounts.urls import api_urlpatterns as accounts_api_urlpatterns
 from accounts.urls import root_urlpatterns
@@ -27,6 +29,16 @@ urlpatterns = [
     # The split view: Swagger UI's start-up script is served from /api/docs/?script, not
     # inline, so the page runs under the site's script-src 'self' (config/settings.py).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # ReDoc from the sidecar's vendored bundle; the page (templates/api/redoc.html) loads no web
+    # fonts. Its search index runs in a worker ReDoc starts from a blob: URL of its own code,
+    # which this page alone allows (scripts are still only the site's own files).
+    path(
+        "api/redoc/",
+        csp_update({"worker-src": [SELF, "blob:"]})(
+            SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html")
+        ),
+        name="api-redoc",
+    ),
     # The OpenAI-compatible API (personal API keys), with its own 404 for unknown paths.
     path("v1/", include("gateway.urls")),
     path("", include("accounts.urls")),

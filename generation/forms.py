@@ -26,6 +26,7 @@ class TextForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = model_choices(models)
         self.fields["prompt"] = prompt_field(5)
+        self.fields["prompt"].widget.attrs["aria-describedby"] = "prompt-hint"  # the keys and the counter
         self.fields["system"] = prompt_field(2, required=False, label="System prompt")
         self.fields["max_tokens"] = forms.IntegerField(
             required=False, min_value=1, max_value=settings.GENERATION_MAX_TOKENS_LIMIT, label="Max tokens"
@@ -50,12 +51,17 @@ class ImageForm(forms.Form):
 
 
 class ImageEditForm(forms.Form):
-    """An edit of one stored image: what to change, and a model that takes and gives images."""
+    """An edit of one stored image: which of the generation's images, what to change, and a
+    model that takes and gives images."""
 
+    image = forms.ChoiceField(choices=(), widget=forms.RadioSelect, label="Image to edit")
     model = forms.ChoiceField(choices=())
 
-    def __init__(self, *args, models=(), **kwargs):
+    def __init__(self, *args, models=(), images=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["image"].choices = [(str(image.pk), f"Image {n}") for n, image in enumerate(images, 1)]
+        if images:
+            self.fields["image"].initial = str(images[0].pk)
         self.fields["model"].choices = model_choices(models)
         self.fields["instruction"] = prompt_field(2, label="Instruction")
 

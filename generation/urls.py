@@ -11,6 +11,7 @@ urlpatterns = [
     path("history", views.history_page, name="history"),
     path("history/<int:pk>", views.generation_page, name="detail"),
     path("history/<int:pk>/delete", views.generation_delete_page, name="delete"),
+    path("history/<int:pk>/edit", views.image_edit_page, name="image-edit-picked"),
     path("history/<int:pk>/images/<int:image_id>/edit", views.image_edit_page, name="image-edit"),
     path("media/generations/<int:pk>/<str:filename>", api.ImageFileView.as_view(), name="image-file"),
 ]

@@ -119,22 +119,18 @@ def editor_models(user) -> list:
     ]
 
 
-def _edit_form(models, image, data=None) -> ImageEditForm:
-    # Every image on the page has its own form: ids are made unique per image.
-    return ImageEditForm(data, models=models, auto_id=f"id_edit{image.pk}_%s")
+def _edit_form(models, images, data=None) -> ImageEditForm:
+    return ImageEditForm(data, models=models, images=images, auto_id="id_edit_%s")
 
 
-def _detail_context(request, generation, *, edit_image=None, edit_form=None) -> dict:
-    """The detail page's context: its images, each of the owner's with an Edit form
-    (the submitted one, bound, for ``edit_image``) when some model can edit."""
+def _detail_context(request, generation, *, edit_form=None) -> dict:
+    """The detail page's context: its images and, for the owner's images when some model
+    can edit, ONE edit form that picks which image (the submitted one, bound, on errors)."""
     images = list(generation.images.all())
-    if generation.owner_id == request.user.id and generation.kind == "image" and images:
+    if edit_form is None and generation.owner_id == request.user.id and generation.kind == "image" and images:
         models = editor_models(request.user)
-        for image in images if models else ():
-            image.edit_form = (
-                edit_form if edit_image is not None and image.pk == edit_image.pk else _edit_form(models, image)
-            )
-    return {"generation": generation, "images": images}
+        edit_form = _edit_form(models, images) if models else None
+    return {"generation": generation, "images": images, "edit_form": edit_form}
 
 
 @login_required
@@ -147,25 +143,31 @@ def generation_page(request, pk):
 
 
 def _bound_edit_form(request, pk, image_id):
-    """The owner's generation and image (None when either is not theirs, or the image is
-    not this generation's) and the bound edit form, checked; in a worker thread."""
+    """The owner's generation (None when it is not theirs, or ``image_id`` is not one of its
+    images) and the bound edit form, checked; in a worker thread. The image is the URL's
+    ``image_id``, else the form's ``image`` field."""
     try:
         generation = selectors.user_generation(user=request.user, generation_id=pk)
-        image = selectors.user_image(user=request.user, image_id=image_id)
     except DomainError:
-        return None, None, None, False
-    if image.generation_id != generation.pk:
-        return None, None, None, False
-    form = _edit_form(editor_models(request.user), image, request.POST)
-    return generation, image, form, form.is_valid()
+        return None, None, False
+    images = list(generation.images.all())
+    data = request.POST
+    if image_id is not None:
+        if image_id not in {image.pk for image in images}:
+            return None, None, False
+        data = data.copy()
+        data["image"] = str(image_id)
+    form = _edit_form(editor_models(request.user), images, data)
+    return generation, form, form.is_valid()
 
 
 @login_required
 @require_POST
-async def image_edit_page(request, pk, image_id):
-    """Edit one of the owner's images with an instruction; the new generation's page on
-    success, the detail page with the form's errors otherwise."""
-    generation, image, form, valid = await in_db(_bound_edit_form)(request, pk, image_id)
+async def image_edit_page(request, pk, image_id=None):
+    """Edit one of the generation's images (picked in the form, or named by the URL) with
+    an instruction; the new generation's page on success, the detail page with the form's
+    errors otherwise."""
+    generation, form, valid = await in_db(_bound_edit_form)(request, pk, image_id)
     if generation is None:
         return await in_db(render)(request, "generation/not_found.html", status=404)
     status = 200 if valid else 400
@@ -175,12 +177,12 @@ async def image_edit_page(request, pk, image_id):
             request,
             form,
             lambda: services.image_generate(
-                user=user, model=data["model"], prompt=data["instruction"], source_image_id=image.pk
+                user=user, model=data["model"], prompt=data["instruction"], source_image_id=int(data["image"])
             ),
         )
         if edit is not None:
             return redirect("generation:detail", pk=edit.pk)
-    context = await in_db(_detail_context)(request, generation, edit_image=image, edit_form=form)
+    context = await in_db(_detail_context)(request, generation, edit_form=form)
     return await in_db(render)(request, "generation/detail.html", context, status=status)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -156,7 +157,9 @@ class CsvRenderer(BaseRenderer):
         writer = SafeDictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
         writer.writeheader()
         for row in data:
-            writer.writerow(row)
+            # A Decimal's str() of zero at 8 places is "0E-8"; spreadsheets want "0.00000000".
+            cost = row.get("cost")
+            writer.writerow({**row, "cost": f"{cost:f}"} if isinstance(cost, Decimal) else row)
         return out.getvalue().encode("utf-8")
 
 

@@ -261,3 +261,15 @@ def site_usage_rows(*, first: date, last: date) -> list[dict]:
 
 def _money(value) -> Decimal:
     return (Decimal("0") if value is None else Decimal(value)).quantize(COST_PLACES)
+
+
+def site_spend_summary(*, at: datetime | None = None) -> dict:
+    """The admin stats' "spend" section: everyone's spend today, this month and in all,
+    generations and video jobs counted as the usage pages count them."""
+    today = today_utc(at)
+    first_ever = date(2000, 1, 1)
+    return {
+        "today": totals(Scope(today, today))["cost"],
+        "this_month": totals(Scope(today.replace(day=1), today))["cost"],
+        "all_time": totals(Scope(first_ever, today))["cost"],
+    }

@@ -400,6 +400,7 @@ class VideoFileView(APIView):
 
     @extend_schema(
         operation_id="video_file",
+        parameters=[OpenApiParameter("download", bool, description="1: ask the browser to save the file")],
         responses={
             (200, "video/mp4"): OpenApiTypes.BINARY,
             (206, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="the bytes a Range header asked for"),
@@ -415,4 +416,5 @@ class VideoFileView(APIView):
             media_type="video/mp4",
             filename=f"video-{job.pk}.mp4",
             range_header=request.headers.get("Range"),
+            as_attachment=request.query_params.get("download") in ("1", "true"),
         )

@@ -34,7 +34,9 @@ def image_source(*, owner, image_url: str | None, image_id) -> Source:
     ``image_url`` or ``image_id`` otherwise."""
     image_url = (image_url or "").strip()
     if bool(image_url) == (image_id not in (None, "")):
-        raise VideoParameterError("Give either image_url or image_id (one of them).", field="image_url")
+        raise VideoParameterError(
+            "Choose one of your images or give the address of one: one of the two, not both.", field="image_url"
+        )
     if image_id not in (None, ""):
         try:
             image = user_image(user=owner, image_id=image_id)

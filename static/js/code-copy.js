@@ -38,9 +38,10 @@
   }
 
   function show(button, label) {
+    if (!button.dataset.label) button.dataset.label = button.textContent;
     button.textContent = label;
     clearTimeout(button._reset);
-    button._reset = setTimeout(function () { button.textContent = "Copy"; }, RESET_MS);
+    button._reset = setTimeout(function () { button.textContent = button.dataset.label; }, RESET_MS);
   }
 
   // Wrap each code block under `root` (an element or the document) with its button;
@@ -72,8 +73,23 @@
     selection.addRange(range);
   }
 
-  // One listener for every button, those added later included.
+  // One listener for every button, those added later included. A "Copy answer" button
+  // (data-copy-answer="<id>") copies the answer's markdown as written (data-source), else
+  // its text as shown.
   document.addEventListener("click", async function (event) {
+    const whole = event.target instanceof Element ? event.target.closest("button[data-copy-answer]") : null;
+    if (whole) {
+      const answer = document.getElementById(whole.dataset.copyAnswer) || whole.closest("li");
+      const body = answer && (answer.matches(".markdown") ? answer : answer.querySelector(".markdown"));
+      if (!body) return;
+      const text = body.dataset.source || body.innerText;
+      if (await copyText(text)) show(whole, "Copied");
+      else {
+        selectContents(body);
+        show(whole, "Press Ctrl+C");
+      }
+      return;
+    }
     const button = event.target instanceof Element ? event.target.closest("button.copy-code") : null;
     const pre = button && button.parentElement.querySelector("pre");
     if (!pre) return;

@@ -28,6 +28,7 @@
 
   function setBusy(busy) {
     thread.dataset.state = busy ? "streaming" : "idle";
+    thread.setAttribute("aria-busy", String(busy));
     sendButton.disabled = busy;
     stopButton.hidden = !busy;
     if (busy) regenerateButton.hidden = true;
@@ -76,21 +77,38 @@
     item.dataset.status = message.status;
     const meta = item.querySelector(".meta");
     meta.textContent = message.model;
+    // A partial answer was stopped (by the person, or the connection went): not a failure.
+    const stopped = message.status === "partial";
     if (message.status !== "completed") {
       const badge = document.createElement("span");
-      badge.className = "badge status-" + message.status;
-      badge.textContent = message.status.charAt(0).toUpperCase() + message.status.slice(1);
+      badge.className = "badge status-" + (stopped ? "stopped" : message.status);
+      badge.textContent = stopped ? "Stopped" : message.status.charAt(0).toUpperCase() + message.status.slice(1);
       meta.append(" · ", badge);
     }
     const error = item.querySelector(".errors");
-    error.textContent = message.error || "";
-    error.hidden = !message.error;
+    error.className = stopped ? "muted stopped-note" : "errors";
+    error.textContent = stopped ? "Stopped before the end; what arrived is kept." : message.error || "";
+    error.hidden = !error.textContent;
     const body = item.querySelector(".content");
     body.innerHTML = message.html;  // sanitized on the server (markdown + nh3)
+    body.id = "answer-" + message.id;
+    body.dataset.source = message.content || "";
     window.Studio.codeCopy.decorate(body);
     body.hidden = false;
     const stream = item.querySelector("pre.stream");
     if (stream) stream.remove();
+    if (!item.querySelector(".answer-tools")) {
+      const tools = document.createElement("div");
+      tools.className = "answer-tools";
+      const copy = document.createElement("button");
+      copy.type = "button";
+      copy.className = "secondary small";
+      copy.textContent = "Copy answer";
+      copy.dataset.copyAnswer = body.id;
+      copy.setAttribute("data-testid", "copy-answer");
+      tools.append(copy);
+      item.append(tools);
+    }
   }
 
   function renderThread(messages) {
@@ -163,7 +181,7 @@
       if (error.name === "AbortError") {
         stopped = true;
         bubble.dataset.status = "partial";
-        bubble.querySelector(".meta").textContent = modelSelect.value + " · stopped";
+        bubble.querySelector(".meta").textContent = modelSelect.value + " · Stopped";
       } else {
         showError("The connection failed: " + error.message);
       }
@@ -227,5 +245,29 @@
     run(data.messages_api + "/" + last.dataset.id + "/regenerate", { model: modelSelect.value }, bubble, null);
   });
 
+  // The conversation's instructions (system prompt), saved through the API's PATCH.
+  const systemForm = document.getElementById("system-form");
+  if (systemForm) {
+    const systemStatus = document.getElementById("system-status");
+    systemForm.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      systemStatus.textContent = "Saving…";
+      try {
+        const response = await fetch(data.conversation_api, {
+          method: "PATCH",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
+          body: JSON.stringify({ system: systemForm.elements.system.value }),
+        });
+        const body = await response.json().catch(function () { return {}; });
+        systemStatus.textContent = response.ok ? "Saved: the next answers follow these instructions."
+                                               : errorMessage(body, response.status);
+      } catch (error) {
+        systemStatus.textContent = "Not saved: the connection failed.";
+      }
+    });
+  }
+
   thread.dataset.state = "idle";
+  thread.setAttribute("aria-busy", "false");
 })();

@@ -11,6 +11,12 @@
   const errorBox = document.getElementById("answer-error");
   const meta = document.getElementById("answer-meta");
   const button = form.querySelector("button[type=submit]");
+  const stopButton = document.getElementById("text-stop");
+  const tools = document.getElementById("answer-tools");
+  const regenerateButton = document.getElementById("text-regenerate");
+  const live = document.getElementById("answer-live");
+  let controller = null;
+  let lastBody = null;
   const sse = window.Studio.sse;
   const errorMessage = sse.errorMessage;
 
@@ -59,39 +65,42 @@
     const usage = result.usage || {};
     meta.textContent = "";
     meta.append(
-      "Tokens: " + usage.prompt_tokens + " in, " + usage.completion_tokens + " out · cost $" +
-      Number(usage.cost || 0).toFixed(6) + " · ");
+      "Tokens: " + usage.prompt_tokens + " in, " + usage.completion_tokens + " out · cost " +
+      window.Studio.usd(usage.cost || 0) + " · ");
     const link = document.createElement("a");
     link.href = "/history/" + result.id;
     link.textContent = "saved in your history";
     meta.append(link);
+    answer.dataset.source = result.text || "";
+    tools.hidden = false;
   }
 
-  form.addEventListener("submit", async function (submitEvent) {
-    submitEvent.preventDefault();
-    const body = {
-      model: form.elements.model.value,
-      prompt: form.elements.prompt.value,
-      system: form.elements.system.value,
-      max_tokens: numberOrNull(form.elements.max_tokens.value),
-      temperature: numberOrNull(form.elements.temperature.value),
-      stream: true,
-    };
+  function setBusy(busy) {
+    card.dataset.state = busy ? "streaming" : "done";
+    live.setAttribute("aria-busy", String(busy));
+    button.disabled = busy;
+    stopButton.hidden = !busy;
+    if (busy) tools.hidden = true;
+  }
+
+  async function run(body) {
+    lastBody = body;
     clearFieldErrors();
     card.hidden = false;
     errorBox.hidden = true;
     answer.hidden = true;
     answer.textContent = "";
+    answer.dataset.source = "";
     streamBox.hidden = false;
     streamBox.textContent = "";
     meta.textContent = "Waiting for the model…";
-    card.dataset.state = "streaming";
-    button.disabled = true;
+    setBusy(true);
+    controller = new AbortController();
     try {
-      const response = await sse.post(form.dataset.api, body, form.elements.csrfmiddlewaretoken.value);
+      const response = await sse.post(form.dataset.api, body, form.elements.csrfmiddlewaretoken.value, controller.signal);
       const done = await sse.read(response, function (parsed) {
         if (parsed.event === "start") {
-          meta.textContent = "Streaming from " + parsed.data.model + "…";
+          meta.textContent = "Writing, with " + parsed.data.model + "…";
         } else if (parsed.event === "done") {
           finish(parsed.data);
           return true;
@@ -107,10 +116,46 @@
       });
       if (!done && !response.ok) showError("The request failed (HTTP " + response.status + ").");
     } catch (error) {
-      showError("The connection failed: " + error.message);
+      if (error.name === "AbortError") {
+        // Not a failure: what arrived stays on the page and is kept in the history.
+        meta.textContent = "Stopped. What arrived so far is kept in your history.";
+        answer.dataset.source = streamBox.textContent;
+        tools.hidden = false;
+      } else {
+        showError("The connection failed: " + error.message);
+      }
     } finally {
-      button.disabled = false;
-      card.dataset.state = "done";
+      controller = null;
+      setBusy(false);
     }
+  }
+
+  form.addEventListener("submit", function (submitEvent) {
+    submitEvent.preventDefault();
+    if (controller) return;
+    run({
+      model: form.elements.model.value,
+      prompt: form.elements.prompt.value,
+      system: form.elements.system.value,
+      max_tokens: numberOrNull(form.elements.max_tokens.value),
+      temperature: numberOrNull(form.elements.temperature.value),
+      stream: true,
+    });
+  });
+
+  // Ctrl+Enter (Cmd+Enter on a Mac) sends; a plain Enter is a new line in a long prompt.
+  form.elements.prompt.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  stopButton.addEventListener("click", function () {
+    if (controller) controller.abort();
+  });
+
+  regenerateButton.addEventListener("click", function () {
+    if (lastBody && !controller) run(lastBody);
   });
 })();

@@ -8,6 +8,14 @@
   "use strict";
 
   const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+  const LABELS = { queued: "Queued", processing: "Processing", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
+
+  // What the provider last told us, in words.
+  function progressText(status, progress) {
+    if (status === "queued") return "Waiting to be sent to the provider…";
+    if (progress) return "The provider reports " + progress + "% done";
+    return "The provider is making the video; it has not said how far it is…";
+  }
 
   function csrfToken(root) {
     const input = (root || document).querySelector("input[name=csrfmiddlewaretoken]")
@@ -49,14 +57,13 @@
     function render(data) {
       status = data.status;
       box.dataset.status = status;
-      parts.status.textContent = status;
+      parts.status.textContent = LABELS[status] || status;
       parts.status.className = "badge status-" + status;
       const active = !TERMINAL.has(status);
+      // Finished, failed or cancelled: no progress bar, no "waiting for the provider".
       parts["progress-box"].hidden = !active;
-      if (data.progress !== null && data.progress !== undefined) {
-        parts.progress.value = data.progress;
-        parts["progress-text"].textContent = data.progress + "%";
-      }
+      if (data.progress !== null && data.progress !== undefined) parts.progress.value = data.progress;
+      parts["progress-text"].textContent = progressText(status, data.progress);
       parts["cancel-form"].hidden = !active;
       parts["cancelled-note"].hidden = status !== "cancelled";
       parts.error.hidden = !(status === "failed" && data.error);
@@ -69,8 +76,10 @@
         video.src = data.video_url;
         video.dataset.testid = "job-video";
         video.setAttribute("data-testid", "job-video");
+        video.setAttribute("aria-label", "The video");
         parts.player.append(video);
       }
+      if (parts["download-box"]) parts["download-box"].hidden = !(status === "completed" && data.video_url);
       if (!active) {
         finished = finished || (data.updated_at ? Date.parse(data.updated_at) : Date.now());
         stop();
@@ -193,7 +202,7 @@
   function update() {
     const fromImage = mode() === "image_to_video";
     imageSection.hidden = !fromImage;
-    for (const tab of form.querySelectorAll(".tab")) {
+    for (const tab of form.querySelectorAll("label.tab")) {
       tab.classList.toggle("current", tab.querySelector("input").checked);
     }
     // Image-to-video: only models that start from an image.

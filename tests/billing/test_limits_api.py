@@ -117,7 +117,7 @@ def test_the_admin_panel_page_edits_the_same_values(client, admin_user, user):
     assert row.daily_budget_usd == Decimal("3") and row.monthly_budget_usd is None
 
     bad = client.post(page, {"daily_budget_usd": "three", "monthly_budget_usd": ""})
-    assert bad.status_code == 400 and "decimal" in bad.content.decode()
+    assert bad.status_code == 400 and "Give an amount in dollars such as 5.00" in bad.content.decode()
 
 
 def test_the_django_admin_edits_the_same_values(client, admin_user, user, budget):

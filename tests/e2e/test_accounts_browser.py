@@ -39,7 +39,7 @@ def test_register_log_in_change_email_log_out(page, login):
     page.fill("input[name=email]", "renamed@example.com")
     page.fill("input[name=current_password]", "not-my-password")
     page.click("form.card button[type=submit]")
-    expect(page.locator("#id_current_password_errors")).to_contain_text("not correct")
+    expect(page.locator("#id_current_password_error")).to_contain_text("not correct")
     expect(header_email).to_have_text("newcomer@example.com")
 
     page.fill("input[name=email]", "renamed@example.com")
@@ -74,6 +74,13 @@ def test_admin_promotes_a_user_from_the_admin_panel(page, login):
     row = page.locator('[data-testid=user-row][data-email="member@example.com"]')
     expect(row.get_by_test_id("user-role")).to_have_text("User")
 
+    # The promotion asks first: declined, nothing changes.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    row.get_by_role("button", name="Promote to admin").click()
+    expect(row.get_by_test_id("user-role")).to_have_text("User")
+    assert questions and "administrator" in questions[0]
+    page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Promote to admin").click()
     expect(page.locator(".message.success")).to_contain_text("member@example.com is now an admin.")
     expect(page).to_have_url(re.compile(r"/admin-panel/\?q=member$"))  # back on the same listing
@@ -81,6 +88,10 @@ def test_admin_promotes_a_user_from_the_admin_panel(page, login):
     expect(page.get_by_test_id("stat-admins")).to_have_text("2")
     member.refresh_from_db()
     assert member.is_admin
+    # Your own row offers no demotion (it would lock you out of these pages).
+    page.goto("/admin-panel/?q=chief")
+    own = page.locator('[data-testid=user-row][data-email="chief@example.com"]')
+    expect(own.get_by_role("button")).to_have_count(0)
 
 
 def test_admin_deletes_a_user_after_confirming(page, login):

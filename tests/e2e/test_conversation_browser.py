@@ -125,3 +125,28 @@ def test_stop_keeps_what_arrived_as_partial(signed_in, demo_studio, page):
             break
         page.wait_for_timeout(100)
     assert answer.status == "partial" and answer.content.startswith("word1")
+    # Stopping is not a failure: a neutral "Stopped" badge and no red error, now and after a reload.
+    for _ in range(2):
+        last = page.locator("#thread li:last-child")
+        page.wait_for_function("() => document.querySelector('#thread li:last-child .badge.status-stopped')")
+        assert last.locator(".badge").inner_text() == "Stopped"
+        assert last.locator(".errors:visible").count() == 0
+        assert last.get_by_test_id("copy-answer").is_visible()
+        page.reload()
+
+
+def test_the_instructions_are_saved_and_sent_to_the_model(signed_in, demo_studio, page):
+    page.goto("/conversations")
+    page.click("[data-testid=new-conversation]")
+    page.wait_for_url("**/conversations/*")
+    page.click("[data-testid=system-prompt-box] summary")
+    page.fill("[data-testid=system-input]", "Answer like a pirate.")
+    page.click("[data-testid=system-save]")
+    page.wait_for_function("() => document.getElementById('system-status').textContent.startsWith('Saved')")
+    assert Conversation.objects.get(owner=signed_in).system == "Answer like a pirate."
+    page.fill("[data-testid=composer-content]", "Hello")
+    page.keyboard.press("Enter")
+    page.wait_for_function(IDLE)
+    page.wait_for_function("() => document.querySelector('#thread li:last-child').dataset.status === 'completed'")
+    chat = [r for r in demo_studio.received if r.path.endswith("/chat/completions")][-1]
+    assert chat.body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}

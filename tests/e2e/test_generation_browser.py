@@ -213,3 +213,52 @@ def test_image_error_on_a_control_the_model_does_not_take_is_shown(signed_in, pa
     page.click("[data-testid=generate]")
     page.wait_for_url("**/history/*")
     assert Generation.objects.get(owner=signed_in).params.get("aspect_ratio") in (None, "")
+
+
+def test_text_page_stop_keys_counter_copy_and_regenerate(demo_studio, browser, asgi_server, settings):
+    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 390, "height": 844})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    user = UserFactory()
+    page.goto("/login")
+    page.fill("input[name=username]", user.email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto("/generate/text")
+
+    # The limit is visible: the counter says it, and a longer text is not kept silently.
+    limit = settings.GENERATION_PROMPT_MAX_CHARS
+    counter = page.get_by_test_id("prompt-counter")
+    assert page.get_attribute("#id_prompt", "maxlength") == str(limit)
+    page.fill("#id_prompt", "x" * (limit + 1000))
+    assert f"{limit:,} / {limit:,} characters" in counter.inner_text() and "limit" in counter.inner_text()
+    page.fill("#id_prompt", "Go on for a while")
+    assert counter.inner_text() == f"17 / {limit:,} characters"
+    assert "Ctrl+Enter" in page.inner_text("#prompt-hint")
+
+    # Ctrl+Enter sends; Stop ends the stream and the page says so, without an error.
+    page.select_option("#id_model", "fake/long-stream")
+    page.focus("#id_prompt")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("() => document.getElementById('answer-stream').textContent.length > 10")
+    page.get_by_test_id("stop").click()
+    page.wait_for_function("() => document.getElementById('answer-card').dataset.state === 'done'")
+    assert page.get_by_test_id("answer-meta").inner_text().startswith("Stopped.")
+    assert page.get_by_test_id("answer-error").is_hidden()
+    kept = page.inner_text("#answer-stream")
+
+    page.get_by_test_id("copy-answer").click()
+    assert page.evaluate("navigator.clipboard.readText()") == kept
+
+    # Regenerate sends the same request again; this time it runs to its end.
+    page.select_option("#id_model", "openai/gpt-4o-mini")  # not what is sent: the last request is
+    page.get_by_test_id("regenerate").click()
+    page.wait_for_function("() => document.getElementById('answer-stream').textContent.length > 10")
+    page.get_by_test_id("stop").click()
+    page.wait_for_function("() => document.getElementById('answer-card').dataset.state === 'done'")
+    prompts = [g.model_id for g in Generation.objects.filter(owner=user).order_by("pk")]
+    assert prompts == ["fake/long-stream", "fake/long-stream"]
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    context.close()

@@ -49,6 +49,15 @@ def test_generate_edit_twice_and_follow_the_lineage(signed_in, page, shots):
     original = current_id(page)
     assert page.locator("[data-testid=edited-from]").count() == 0
 
+    # A click enlarges the image in a dialog; Escape closes it and the focus goes back.
+    page.click("[data-testid=enlarge]")
+    dialog = page.locator("[data-testid=lightbox]")
+    assert dialog.is_visible()
+    page.wait_for_function("() => document.querySelector('[data-testid=lightbox-image]').naturalWidth > 0")
+    page.keyboard.press("Escape")
+    assert dialog.is_hidden()
+    assert page.evaluate("document.activeElement.dataset.testid") == "enlarge"
+
     first = edit(page, "Make it night")
     second = edit(page, "Add a moon")
     assert len({original, first, second}) == 3

@@ -67,7 +67,7 @@ def test_usage_page_draws_one_bar_per_day_with_spend(page, login, frozen, with_c
     login(user.email, DEFAULT_PASSWORD)
     page.click("header >> text=Usage")
     page.wait_for_url("**/usage")
-    expect(page.get_by_test_id("usage-today")).to_have_text("$0.500000")
+    expect(page.get_by_test_id("usage-today")).to_have_text("$0.50")
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('usage-by-day'))")
 
     by_day = page.evaluate(READ_CHART, "usage-by-day")
@@ -111,5 +111,5 @@ def test_admin_usage_page_draws_everyones_days(page, login, frozen, with_csp):
     page.wait_for_url("**/admin-panel/usage?from=2026-03-13*")
     page.wait_for_function("() => Chart.getChart(document.getElementById('usage-by-day'))")
     assert page.evaluate(READ_CHART, "usage-by-day")["labels"] == ["2026-03-13", "2026-03-14", "2026-03-15"]
-    expect(page.get_by_test_id("usage-total")).to_have_text("$3.000000")
+    expect(page.get_by_test_id("usage-total")).to_have_text("$3.00")
     assert with_csp == [], with_csp

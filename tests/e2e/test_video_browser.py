@@ -66,11 +66,11 @@ def test_submit_a_video_and_watch_it_complete(page, stack):
 
     page.wait_for_url(re.compile(r"/generate/video/\d+$"))
     status = page.locator('[data-testid="job-status"]')
-    assert status.inner_text() in ("queued", "processing")
+    assert status.inner_text() in ("Queued", "Processing")
     assert page.is_visible('[data-testid="job-progress"]')
     page.wait_for_function("() => document.querySelector('[data-testid=job-elapsed]').textContent.includes('elapsed')")
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=job-status]').textContent === 'completed'", timeout=60_000
+        "() => document.querySelector('[data-video-job]').dataset.status === 'completed'", timeout=60_000
     )
     video = page.locator('video[data-testid="job-video"]')
     video.wait_for()
@@ -112,11 +112,13 @@ def test_cancel_a_pending_job_from_the_gallery(page, stack):
 
     page.goto("/gallery")
     card = page.locator(f'[data-testid="video-card"][data-job-id="{job_id}"]')
-    assert card.locator('[data-testid="job-status"]').inner_text() == "processing"
+    assert card.locator('[data-testid="job-status"]').inner_text() == "Processing"
+    page.once("dialog", lambda dialog: dialog.accept())  # "Cancel this video?"
     card.locator('[data-testid="cancel-job"]').click()
     card.locator('[data-testid="job-cancelled"]').wait_for()
-    assert card.locator('[data-testid="job-status"]').inner_text() == "cancelled"
-    assert "Job cancelled" in card.locator('[data-testid="job-cancelled"]').inner_text()
+    assert card.locator('[data-testid="job-status"]').inner_text() == "Cancelled"
+    assert "Cancelled." in card.locator('[data-testid="job-cancelled"]').inner_text()
+    assert card.locator('[data-testid="job-progress-box"]').is_hidden()
     assert card.locator('[data-testid="cancel-job"]').is_hidden()
     assert stack_api.get(stack.url(f"/api/generate/video/{job_id}/status"), timeout=30).json()["status"] == "cancelled"
     # Finished videos in the gallery play inline.

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 S = VideoJob.Status
 # Functions, not expression strings: the pages' CSP forbids evaluating strings.
-STATUS_TEXT = "() => document.querySelector('{scope} [data-testid=job-status]').textContent === '{status}'"
+STATUS_TEXT = "() => document.querySelector('{scope} [data-video-job]').dataset.status === '{status}'"
 
 
 @pytest.fixture
@@ -86,8 +86,14 @@ def test_a_job_page_shows_the_end_pushed_over_the_stream(signed_in, page, reques
     # Progress first, then the end: both arrive while the page's polling sleeps for 10 minutes.
     update_if(job_id=job.pk, statuses=(S.PROCESSING,), progress=60)
     page.wait_for_function("() => document.querySelector('[data-testid=job-progress]').value === 60")
+    assert page.inner_text('[data-testid="job-progress-text"]') == "The provider reports 60% done"
     end_as_the_worker_would(job, ending)
     page.wait_for_function(STATUS_TEXT.format(scope="", status=ending))
+    assert page.inner_text('[data-testid="job-status"]') == ending.label
+    # Ended: no progress bar and no "waiting for the provider" left beside the badge.
+    assert page.is_hidden('[data-testid="job-progress-box"]')
+    assert page.is_hidden('[data-testid="job-progress"]')
+    assert page.is_visible('[data-testid="job-download"]') == (ending == S.COMPLETED)
 
     if ending == S.COMPLETED:
         assert page.get_attribute('video[data-testid="job-video"]', "src") == f"/generate/video/{job.pk}/file"
@@ -150,3 +156,31 @@ def test_a_page_past_the_stream_bound_polls_instead(signed_in, live_settings, pa
     assert page.get_attribute('video[data-testid="job-video"]', "src") == f"/generate/video/{job.pk}/file"
     assert [path for path in requests_seen if path.endswith(f"/{job.pk}/status")], "the refused page polled"
     first_tab.close()
+
+
+def test_finished_and_cancelled_jobs_show_no_progress_when_the_page_loads(signed_in, page):
+    # `.video-progress {display: flex}` used to beat the `hidden` attribute: a finished job
+    # kept a full bar, a cancelled one an animated "waiting for the provider…".
+    done = processing_job(signed_in)
+    end_as_the_worker_would(done, S.COMPLETED)
+    cancelled = processing_job(signed_in)
+    end_as_the_worker_would(cancelled, S.CANCELLED)
+    running = processing_job(signed_in)
+
+    for job in (done, cancelled):
+        page.goto(f"/generate/video/{job.pk}")
+        assert page.is_hidden('[data-testid="job-progress-box"]'), job.status
+        assert page.is_hidden('[data-testid="job-progress"]'), job.status
+        assert page.is_hidden('[data-testid="cancel-job"]'), job.status
+    page.goto(f"/generate/video/{done.pk}")
+    download = page.locator('[data-testid="job-download"]')
+    assert download.is_visible() and download.get_attribute("href") == f"/generate/video/{done.pk}/file?download=1"
+    page.goto(f"/generate/video/{cancelled.pk}")
+    assert page.is_visible('[data-testid="job-cancelled"]') and page.is_hidden('[data-testid="job-download"]')
+
+    page.goto("/gallery")
+    for job in (done, cancelled):
+        assert page.locator(f'[data-job-id="{job.pk}"] [data-testid="job-progress-box"]').is_hidden(), job.status
+    box = page.locator(f'[data-job-id="{running.pk}"] [data-testid="job-progress-box"]')
+    assert box.is_visible()
+    assert box.locator('[data-testid="job-progress-text"]').inner_text() == "The provider reports 5% done"

@@ -35,8 +35,9 @@ def chat_bodies(fake):
 def test_the_form_offers_only_models_that_take_and_give_images(web, catalogue, source):
     page = web.get(f"/history/{source.generation_id}").content.decode()
     form = re.search(r'<form [^>]*data-testid="edit-form".*?</form>', page, re.S).group(0)
-    assert f'action="{edit_url(source)}"' in form
-    assert f'id="id_edit{source.pk}_instruction"' in form
+    assert f'action="{reverse("generation:image-edit-picked", args=[source.generation_id])}"' in form
+    assert 'id="id_edit_instruction"' in form
+    assert f'<input type="hidden" name="image" value="{source.pk}">' in form  # one image: nothing to pick
     offered = set(re.findall(r'<option value="([^"]+)"', form))
     assert EDITOR in offered
     editors = {
@@ -123,3 +124,35 @@ def test_a_throttled_edit_is_shown_as_a_form_error(web, catalogue, fake_openrout
     response = web.post(edit_url(source), {"instruction": "Make it night", "model": EDITOR})
     assert response.status_code == 429 and "try again in 30 seconds" in response.content.decode()
     assert chat_bodies(fake_openrouter) == [] and Generation.objects.count() == 1
+
+
+def test_one_form_picks_which_of_several_images(web, user, catalogue, fake_openrouter, source):
+    second = GeneratedImageFactory(generation=source.generation, index=1)
+    page = web.get(f"/history/{source.generation_id}").content.decode()
+    assert page.count('data-testid="edit-form"') == 1
+    form = re.search(r'<form [^>]*data-testid="edit-form".*?</form>', page, re.S).group(0)
+    assert set(re.findall(r'<input type="radio" name="image" value="(\d+)"', form)) == {str(source.pk), str(second.pk)}
+
+    url = reverse("generation:image-edit-picked", args=[source.generation_id])
+    response = web.post(url, {"image": second.pk, "instruction": "Make it night", "model": EDITOR})
+    assert response.status_code == 302, response.content.decode()
+    assert Generation.objects.get(prompt="Make it night").source_image == second
+
+
+def test_a_picked_image_of_another_generation_is_refused_on_its_field(web, user, catalogue, fake_openrouter, source):
+    elsewhere = GeneratedImageFactory(generation__owner=user)
+    url = reverse("generation:image-edit-picked", args=[source.generation_id])
+    response = web.post(url, {"image": elsewhere.pk, "instruction": "edit", "model": EDITOR})
+    assert response.status_code == 400
+    assert 'id="id_edit_image_error"' in response.content.decode()
+    assert chat_bodies(fake_openrouter) == []
+
+
+def test_the_picked_route_is_the_owners_only(client, other_user, admin_user, catalogue, fake_openrouter, source):
+    url = reverse("generation:image-edit-picked", args=[source.generation_id])
+    body = {"image": source.pk, "instruction": "mine now", "model": EDITOR}
+    assert client.post(url, body).status_code == 302  # anonymous: to the login page
+    for someone in (other_user, admin_user):
+        client.force_login(someone)
+        assert client.post(url, body).status_code == 404
+    assert chat_bodies(fake_openrouter) == []

@@ -90,6 +90,6 @@ def test_the_profile_usage_table_counts_video_jobs_and_their_cost(web, user, oth
 
     assert 'data-testid="usage-videos">3 (1 completed)<' in html
     assert 'data-testid="usage-failed">0 generations, 1 video job<' in html
-    assert 'data-testid="usage-cost">$1.750000<' in html
-    assert 'data-testid="usage-video-cost">$1.500000<' in html
+    assert 'data-testid="usage-cost">$1.75<' in html
+    assert 'data-testid="usage-video-cost">$1.50<' in html
     assert sections.profile_context(request_for(other_user))["usage"]["videos"]["total"] == 1

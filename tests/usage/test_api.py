@@ -81,9 +81,9 @@ def test_usage_pages_matrix(world, actor):
     assert admin_page.status_code == (200 if actor == "admin" else 403)
     html = page.content.decode()
     if actor == "other":
-        assert "$0.250000" in html and "$3.500000" not in html and "gpt-4o-mini" not in html
+        assert "$0.25" in html and "$3.50" not in html and "gpt-4o-mini" not in html
     if actor == "user":
-        assert "$3.500000" in html and "gemini" not in html
+        assert "$3.50" in html and "gemini" not in html
 
 
 # ------------------------------------------------------------------ answers
@@ -258,3 +258,12 @@ def test_safe_cell_quotes_only_text_that_starts_a_formula(value, expected):
 
     assert safe_cell(value) == expected
     assert safe_cell(Decimal("-2.5")) == Decimal("-2.5")
+
+
+def test_csv_writes_a_zero_cost_as_a_plain_number(world, spend):
+    # str(Decimal("0E-8")) is what a zero at 8 places prints as; spreadsheets read it as text.
+    spend(world["user"], "text", "0", at("2026-03-16", "09:00:00"), model="fake/free")
+    response = bearer_client(world["admin"]).get("/api/admin/usage?from=2026-03-16&to=2026-03-16&format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1][4:] == ["fake/free", "1", "0.00000000"]
+    assert "E-" not in response.content.decode()

@@ -32,7 +32,7 @@ def test_the_usage_page_gives_the_charts_their_data_without_inline_script(frozen
     assert data["model_costs"] == [2.0, 0.5]
     assert "/static/vendor/chart.umd.js" in html and "/static/js/usage-charts.js" in html
     assert not re.search(r"<script(?![^>]*\b(src|type=\"application/json\"))[^>]*>", html), "no inline script"
-    assert 'data-testid="usage-today">$0.500000<' in html
+    assert 'data-testid="usage-today">$0.50<' in html
     assert "no daily budget" in html
 
 
@@ -51,7 +51,7 @@ def test_the_admin_usage_page_names_a_bad_date(frozen, client):
     client.force_login(AdminFactory())
     response = client.get("/admin-panel/usage?from=junk")
     assert response.status_code == 400
-    assert "from: Enter a date as YYYY-MM-DD" in response.content.decode()
+    assert "From: Enter a date as YYYY-MM-DD" in response.content.decode()
 
 
 def test_the_vendored_chart_library_is_served(client):
