@@ -20,15 +20,7 @@ from accounts.serializers import (
     TokenPairOut,
     detail_response,
 )
-from accounts.throttles import (
-    AuthEmailThrottle,
-    AuthIpThrottle,
-    ProfileThrottle,
-    TokenThrottle,
-    login_failed,
-    login_wait,
-)
-from core.errors import TooManyRequests
+from accounts.throttles import ProfileThrottle, TokenThrottle, login_attempt, registration_attempt
 
 # ------------------------------------------------------------------ shared pieces
 
@@ -66,7 +58,9 @@ class RegisterIn(CredentialsIn):
 class RegisterApi(PublicApiView):
     """Create an ordinary user account."""
 
-    throttle_classes = (AuthIpThrottle, AuthEmailThrottle)
+    # Every attempt is counted, per address and per email, atomically before the password
+    # is hashed (accounts.throttles.registration_attempt), not by DRF's throttles.
+    throttle_classes = ()
 
     @extend_schema(
         operation_id="auth_register",
@@ -82,6 +76,8 @@ class RegisterApi(PublicApiView):
         'account is "pending" (it cannot log in) until an administrator approves it.',
     )
     def post(self, request):
+        email = request.data.get("email") if hasattr(request.data, "get") else None
+        registration_attempt(request, email if isinstance(email, str) else "")
         data = _valid(RegisterIn, request)
         user = services.user_register(email=data["email"], password=data["password"])
         return Response(AccountOut(user).data, status=status.HTTP_201_CREATED)
@@ -94,8 +90,8 @@ class LoginIn(CredentialsIn):
 class LoginApi(PublicApiView):
     """Exchange email and password for an access token and a refresh token."""
 
-    # Failed attempts are counted (accounts.throttles.login_wait / login_failed), not DRF's
-    # every-request throttles: the right password gets through an email's lock.
+    # Attempts are counted before the password is checked and given back when it is right
+    # (accounts.throttles.login_attempt), not by DRF's every-request throttles.
     throttle_classes = ()
 
     @extend_schema(
@@ -111,24 +107,16 @@ class LoginApi(PublicApiView):
             ),
             429: THROTTLED,
         },
-        description="Failed attempts are limited per client address (then every attempt is refused "
-        "until Retry-After) and per email (then wrong passwords answer 429; the right "
-        "one still logs in).",
+        description="Failed attempts are limited per client address (IPv6: per /64) and per account. "
+        "Over the address's limit every attempt from it is refused until Retry-After; after "
+        "too many failures for one account it needs a delay (doubling each time, capped), "
+        "during which every attempt, the right password too, answers 429. No password is "
+        "checked for a refused attempt.",
     )
     def post(self, request):
-        if wait := login_wait(request):
-            raise TooManyRequests(
-                f"Too many failed logins from this address; try again in {wait} seconds.", retry_after=wait
-            )
         data = _valid(LoginIn, request)
-        try:
+        with login_attempt(request, data["email"]):
             user, pair = services.auth_login(email=data["email"], password=data["password"])
-        except services.InvalidCredentials:
-            if wait := login_failed(request):
-                raise TooManyRequests(
-                    f"Too many failed logins for this email; try again in {wait} seconds.", retry_after=wait
-                ) from None
-            raise
         return Response(LoginOut({"access": pair.access, "refresh": pair.refresh, "user": user}).data)
 
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts import tokens
 from accounts.models import RefreshToken, User, normalize_email
+from accounts.passwords import password_check_slot
 from accounts.selectors import email_is_taken
 from accounts.tokens import AuthenticationError, TokenPair
 from core.db import is_write_conflict
@@ -125,7 +126,7 @@ def _create(*, email: str, password: str, role: str | None, **fields) -> User:
         }
     )
     try:
-        with transaction.atomic():
+        with password_check_slot(), transaction.atomic():
             return User.objects.create_user(email, password, role=role or User.Role.USER, **fields)
     except IntegrityError:
         # A concurrent registration of the same address won the unique index.
@@ -151,12 +152,15 @@ def user_authenticate(*, email: str, password: str) -> User:
     pending = User.objects.filter(email=email, is_active=False, approved_at__isnull=True).first()
     if pending is not None:
         # One password check, as on every other path: the timing tells nothing either.
-        if pending.check_password(password):
+        with password_check_slot():
+            right = pending.check_password(password)
+        if right:
             raise AwaitingApproval()
         raise InvalidCredentials()
     # ModelBackend refuses inactive users and hashes even for unknown addresses, so
     # neither the answer nor its timing tells which case it was.
-    user = authenticate(None, email=email, password=password)
+    with password_check_slot():
+        user = authenticate(None, email=email, password=password)
     if user is None:
         raise InvalidCredentials()
     return user
@@ -211,7 +215,8 @@ def user_update(
             changes["approved_at"] = timezone.now()  # activating a pending account approves it
     _raise_if(_changes_errors(user, email=changes.get("email"), password=password, role=role))
     if password:
-        changes["password"] = make_password(password)
+        with password_check_slot():
+            changes["password"] = make_password(password)
     if not changes:
         return user
     deactivating = changes.get("is_active") is False
@@ -267,7 +272,9 @@ def user_update_profile(
     view keeps the caller's own session with `update_session_auth_hash`).
     Giving neither (or the same email) changes nothing and is not an error.
     """
-    if not (current_password and user.check_password(current_password)):
+    with password_check_slot():
+        right = bool(current_password) and user.check_password(current_password)
+    if not right:
         # Shown together with whatever else is wrong with the change.
         new_email = normalize_email(email) if email else None
         errors = _changes_errors(
