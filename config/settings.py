@@ -137,10 +137,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-# Argon2 hashes one process computes at once (about 100 MiB each while it runs), and how
-# long a request waits for a turn before it answers 429 (accounts/passwords.py).
-PASSWORD_CHECKS_MAX_CONCURRENT = env.int("PASSWORD_CHECKS_MAX_CONCURRENT", default=2)
-PASSWORD_CHECKS_WAIT = env.float("PASSWORD_CHECKS_WAIT", default=1.0)
+# Argon2 hashes one process computes at once (about 100 MiB each while it runs; one hash
+# already runs its 8 lanes on threads of its own, so more at once buys little on a small
+# machine), and how long a request waits for a turn before it answers 429
+# (accounts/passwords.py).
+PASSWORD_CHECKS_MAX_CONCURRENT = env.int("PASSWORD_CHECKS_MAX_CONCURRENT", default=1)
+PASSWORD_CHECKS_WAIT = env.float("PASSWORD_CHECKS_WAIT", default=2.0)
 # After this many failed sign-ins in a row an account needs a delay, LOGIN_ACCOUNT_DELAY
 # seconds the first time, doubling each time after up to LOGIN_ACCOUNT_DELAY_MAX
 # (accounts/throttles.py), whatever address the attempts come from.
