@@ -208,7 +208,7 @@ class MeApi(APIView):
         responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 429: PROFILE_THROTTLED},
         description="Change the email and/or the password; current_password is required. "
         "A password change ends every session of the account: all its refresh tokens "
-        "are revoked and the access tokens already issued are refused (log in again).",
+        "and API keys are revoked and the access tokens already issued are refused (log in again).",
     )
     def put(self, request):
         data = _valid(MeUpdateIn, request)
@@ -237,8 +237,8 @@ class LogoutAllApi(APIView):
         operation_id="users_me_logout_all",
         request=None,
         responses={204: OpenApiResponse(description="Every session ended."), 401: NOT_SIGNED_IN},
-        description="Revokes every refresh token of the account and makes every access token "
-        "issued so far (this one included) and every web session invalid.",
+        description="Revokes every refresh token and every personal API key of the account and "
+        "makes every access token issued so far (this one included) and every web session invalid.",
     )
     def post(self, request):
         tokens.user_sessions_end(user=request.user)
@@ -259,6 +259,12 @@ class ApiKeyIn(serializers.Serializer):
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="when the key stops working; empty: never"
     )
+    expires_in_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="or: the key stops working this many days from now (1 to 3650); give one of the two at most",
+    )
 
 
 class ApiKeyOut(serializers.Serializer):
@@ -270,6 +276,9 @@ class ApiKeyOut(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(allow_null=True, help_text="to the minute")
     revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.ChoiceField(
+        choices=[""] + list(api_keys.ApiKey.RevokeReason.values), help_text="why it was revoked; empty while it is not"
+    )
 
 
 class ApiKeyCreatedOut(serializers.Serializer):
@@ -301,11 +310,19 @@ class ApiKeyListApi(APIView):
         responses={201: ApiKeyCreatedOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 403: KEYS_REFUSED},
         description="Send it as `Authorization: Bearer <key>` to the generation, video and /v1/ APIs "
         "(e.g. the openai SDK with base_url=<site>/v1). Only a hash is stored: keep the "
-        "secret, it is not shown again.",
+        "secret, it is not shown again. A key acts with an ordinary user's permissions on its "
+        "owner's own data, whatever the owner's role. It stops working when revoked, when it "
+        "expires (expires_at, or expires_in_days from now) and when its owner changes the "
+        "password or logs out everywhere.",
     )
     def post(self, request):
         data = _valid(ApiKeyIn, request)
-        created = api_keys.api_key_create(user=request.user, name=data["name"], expires_at=data["expires_at"])
+        created = api_keys.api_key_create(
+            user=request.user,
+            name=data["name"],
+            expires_at=data["expires_at"],
+            expires_in_days=data["expires_in_days"],
+        )
         return Response(ApiKeyCreatedOut(created).data, status=status.HTTP_201_CREATED)
 
 

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import tokens
+from accounts.api_keys import ApiKey, api_keys_revoke_for_user
 from accounts.models import RefreshToken, User, normalize_email
 from accounts.passwords import password_check_slot
 from accounts.selectors import email_is_taken
@@ -200,8 +201,8 @@ def user_update(
     themself) or LastAdmin (demoting or deactivating the last active admin); a refused
     call saves no part of the change. A password change or a deactivation ends every session
     of the user: the token version goes up (access tokens already issued are refused, web
-    sessions end) and the refresh tokens are revoked. Returns ``user``, re-read from the
-    database.
+    sessions end) and the refresh tokens are revoked; a password change revokes the user's
+    API keys too. Returns ``user``, re-read from the database.
     """
     changes: dict = {}
     new_email = normalize_email(email) if email is not None else None
@@ -237,6 +238,8 @@ def user_update(
         User.objects.filter(pk=user.pk).update(**changes)
         if revoke_reason:
             tokens.refresh_tokens_revoke_for_user(user=user, reason=revoke_reason)
+        if password:
+            api_keys_revoke_for_user(user=user, reason=ApiKey.RevokeReason.PASSWORD_CHANGED)
 
     try:
         if deactivating or changes.get("role") == User.Role.USER:
@@ -282,6 +285,15 @@ def user_update_profile(
         )
         _raise_if({"current_password": [WRONG_CURRENT_PASSWORD], **errors})
     return user_update(user=user, by=user, email=email or None, password=password or None)
+
+
+def user_password_changed(*, user: User, **kwargs) -> None:
+    """A password set outside these services (the Django admin's password forms, `manage.py
+    changepassword`, a shell's ``set_password()`` and ``save()``): end every session of the
+    user as a change here does, API keys included (connected to
+    `accounts.models.password_changed` in accounts.apps). The instance keeps the new token
+    version, so a caller's own web session can follow it (update_session_auth_hash)."""
+    tokens.user_sessions_end(user=user, reason=RefreshToken.RevokeReason.PASSWORD_CHANGED)
 
 
 def _other_active_admin_exists(user: User) -> bool:

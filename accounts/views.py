@@ -196,7 +196,10 @@ def api_key_create_view(request):
     if form.is_valid():
         try:
             created = api_keys.api_key_create(
-                user=request.user, name=form.cleaned_data["name"], expires_at=form.cleaned_data["expires_at"]
+                user=request.user,
+                name=form.cleaned_data["name"],
+                expires_at=form.cleaned_data["expires_at"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
             )
         except InvalidInput as exc:
             add_service_errors(form, exc)

@@ -146,6 +146,8 @@ def _created(job: VideoJob) -> Response:
 class VideoCreateApi(APIView):
     """Start a text-to-video job."""
 
+    accepts_api_keys = True
+
     throttle_classes = [GenerationThrottle]
 
     @extend_schema(
@@ -164,6 +166,8 @@ class VideoCreateApi(APIView):
 
 class VideoFromImageApi(APIView):
     """Start an image-to-video job: the image becomes the video's first frame."""
+
+    accepts_api_keys = True
 
     throttle_classes = [GenerationThrottle]
 
@@ -187,6 +191,8 @@ class VideoFromImageApi(APIView):
 
 class VideoStatusApi(APIView):
     """A job's status. Pages poll this every few seconds: one indexed query."""
+
+    accepts_api_keys = True
 
     @extend_schema(operation_id="video_status", responses={200: VideoStatusOut, 401: NOT_SIGNED_IN, 404: NOT_YOURS})
     def get(self, request, pk: int):
@@ -258,6 +264,8 @@ def _initial_statuses(user, job_ids) -> list[dict]:
 class VideoEventsApi(AsyncApiView):
     """Live status of several jobs over one stream (the gallery's pending cards)."""
 
+    accepts_api_keys = True
+
     renderer_classes = [*AsyncApiView.renderer_classes, EventStreamRenderer]
 
     @extend_schema(
@@ -289,6 +297,8 @@ class VideoEventsApi(AsyncApiView):
 class VideoJobEventsApi(AsyncApiView):
     """Live status of one job (its page)."""
 
+    accepts_api_keys = True
+
     renderer_classes = [*AsyncApiView.renderer_classes, EventStreamRenderer]
 
     @extend_schema(
@@ -311,6 +321,8 @@ class VideoCancelApi(APIView):
     """Cancel a queued or processing job. Only our polling stops: the provider has no cancel
     and may still finish (and bill) the video, which is then ignored. Counted against the
     generation throttle like creating, since a cancel frees an in-flight slot at once."""
+
+    accepts_api_keys = True
 
     throttle_classes = [GenerationThrottle]
 
@@ -337,6 +349,8 @@ class VideoCancelApi(APIView):
 class VideoListApi(APIView):
     """Your video jobs, newest first, 20 a page."""
 
+    accepts_api_keys = True
+
     @extend_schema(
         operation_id="video_list",
         parameters=[
@@ -362,6 +376,8 @@ class VideoListApi(APIView):
 class VideoFileView(APIView):
     """The stored video of a completed job, for its owner and admins (a session or a
     token); anyone else gets a 404. This is the status endpoint's ``video_url``."""
+
+    accepts_api_keys = True
 
     @extend_schema(
         operation_id="video_file",

@@ -15,7 +15,6 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts import services, throttles, tokens
-from accounts.admin import TokenRevokingPasswordChangeForm
 from accounts.checks import check_proxy_addresses
 from accounts.models import RefreshToken, User
 from core.errors import Conflict
@@ -272,18 +271,6 @@ def test_deactivation_refuses_old_access_tokens_even_after_reactivation():
     services.user_update(user=user, is_active=False)
     services.user_update(user=user, is_active=True)
     assert bearer(access).get("/api/users/me").status_code == 401
-
-
-def test_the_admins_set_password_form_ends_every_session():
-    user = UserFactory()
-    access = login_pair(user)["access"]
-    form = TokenRevokingPasswordChangeForm(
-        user, {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD, "usable_password": "true"}
-    )
-    assert form.is_valid(), form.errors
-    form.save()
-    assert bearer(access).get("/api/users/me").status_code == 401
-    assert not RefreshToken.objects.active().exists()
 
 
 def test_the_version_check_costs_no_query_of_its_own():
