@@ -191,9 +191,13 @@ def main() -> None:
             }
             print(f"web process {pid} ({' '.join(stack.web_command()[:2])} ...), settings {limits}")
             with Prober(f"{base}/login", args.probe_interval) as prober:
+                # The baseline: --idle-seconds of probes, once the probing process is up.
+                deadline = time.time() + 60
+                while not prober.between(0, time.time()) and time.time() < deadline:
+                    time.sleep(0.1)
+                idle_start = time.time()
                 time.sleep(args.idle_seconds)
-                idle_end = time.time()
-                idle = prober.between(0, idle_end)
+                idle = prober.between(idle_start, time.time())
                 idle_p95 = percentile(idle, 0.95)
                 print(f"idle: RSS {rss_mib(pid):.0f} MiB, GET /login p95 {idle_p95 * 1000:.1f} ms ({len(idle)} probes)")
                 for number, size in enumerate(sizes, start=2):
