@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +20,7 @@ from accounts.serializers import (
     detail_response,
 )
 from accounts.throttles import ProfileThrottle, TokenThrottle, login_attempt, registration_attempt
+from core.parsers import JSONParser
 
 # ------------------------------------------------------------------ shared pieces
 
