@@ -163,7 +163,7 @@ def api_keys_revoke_for_user(*, user, reason: str) -> int:
     return api_keys_revoke(keys=ApiKey.objects.filter(user=user), reason=reason)
 
 
-REFUSED_MESSAGES = {
+REFUSED_MESSAGES: dict[str, str] = {
     ApiKey.RevokeReason.PASSWORD_CHANGED: "This API key was revoked when its account's password was changed; "
     "create a new key on your profile page.",
     ApiKey.RevokeReason.LOGOUT_ALL: "This API key was revoked when its account logged out everywhere; "

@@ -156,6 +156,12 @@ class _Counted:
     key: str  # the window's counter the attempt was added to (to give it back)
 
 
+def _parse_rate(rate: str) -> tuple[int, int]:
+    """DRF's rate notation ("30/min": 30 per 60 seconds) as (count, seconds)."""
+    count, period = rate.split("/")
+    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+
 # A rate's period is counted in this many buckets: an attempt leaves the count when its
 # bucket leaves the period (so the last 10 % of a period may be forgotten early).
 BUCKETS = 10
@@ -173,7 +179,7 @@ def _count_attempt(*, scope: str, ident: str) -> _Counted | int | None:
     rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
     if not rate:
         return None
-    limit, period = SimpleRateThrottle.parse_rate(None, rate)
+    limit, period = _parse_rate(str(rate))
     size = period / BUCKETS
     now = time.time()
     current = int(now // size)

@@ -255,7 +255,7 @@ def refresh_tokens_revoke_for_user(*, user: User, reason: str) -> int:
 
 
 # The API keys' revocation reason for the reasons that end every session and revoke keys.
-KEY_REVOKE_REASONS = {
+KEY_REVOKE_REASONS: dict[str, str] = {
     Reason.LOGOUT_ALL: ApiKey.RevokeReason.LOGOUT_ALL,
     Reason.PASSWORD_CHANGED: ApiKey.RevokeReason.PASSWORD_CHANGED,
 }

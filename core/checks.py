@@ -34,7 +34,8 @@ def _installed(middleware_class: type) -> tuple[bool, bool]:
 
 def _ours(django_check: checks.CheckMessage) -> checks.CheckMessage:
     """Django's message, under the project's id (security.W004 -> core.W004)."""
-    return type(django_check)(django_check.msg, hint=django_check.hint, id="core." + django_check.id.split(".")[1])
+    kind = checks.Error if django_check.level >= checks.ERROR else checks.Warning
+    return kind(django_check.msg, hint=django_check.hint, id="core." + (django_check.id or "").split(".")[1])
 
 
 @checks.register(checks.Tags.security, deploy=True)
