@@ -153,7 +153,7 @@ class LoginRefused(TooManyRequests):
 
 @dataclass(frozen=True)
 class _Counted:
-    key: str  # the window's counter the attempt was added to (to give it back)
+    key: str  # the bucket the attempt was counted in (to give it back)
 
 
 def _parse_rate(rate: str) -> tuple[int, int]:
@@ -222,25 +222,30 @@ def _give_back(key: str) -> None:
 class _Account:
     """An account's failed sign-ins in the cache (registered or not: the email's hash).
 
-    ``level`` is how many delays it had (forgotten a day after the last); failures are
-    counted per level, so the count starts afresh after each delay without a reset that
-    attempts still in flight could slip through."""
+    ``level`` is how many delays it had (all forgotten a day after the last). Failures are
+    counted per level, and each delay has its own key, written once with ``add``: so the
+    count starts afresh after a delay without a reset that attempts still in flight could
+    slip through, and of concurrent failures exactly one starts the delay."""
 
     def __init__(self, email: str) -> None:
         ident = _email_key(email)
         self.email = email
-        self.until_key = f"login-account:{ident}:until"
-        self.level_key = f"login-account:{ident}:level"
-        self._failures_prefix = f"login-account:{ident}:failures:"
+        self._prefix = f"login-account:{ident}"
+        self.level_key = f"{self._prefix}:level"
 
     def failures_key(self, level: int) -> str:
-        return f"{self._failures_prefix}{level}"
+        return f"{self._prefix}:failures:{level}"
+
+    def until_key(self, level: int) -> str:
+        return f"{self._prefix}:until:{level}"
 
     def level(self) -> int:
         return cache.get(self.level_key, 0)
 
     def delay_left(self) -> int | None:
-        until = cache.get(self.until_key)
+        """Seconds left of the latest delay; None when there is none running."""
+        level = self.level()
+        until = cache.get(self.until_key(level - 1)) if level else None
         if until is None:
             return None
         left = until - time.time()
@@ -258,18 +263,22 @@ class _Account:
     def delay_start(self, level: int) -> int:
         """Start the delay after ``level`` earlier ones (unless a concurrent failure just
         did): LOGIN_ACCOUNT_DELAY, doubled per earlier delay, at most LOGIN_ACCOUNT_DELAY_MAX.
-        Returns the seconds left of the delay now running."""
+        Returns the seconds left of it."""
         delay = min(settings.LOGIN_ACCOUNT_DELAY * 2**level, settings.LOGIN_ACCOUNT_DELAY_MAX)
-        # The delay is set before the level moves on: an attempt that reads the new level
-        # (and so a fresh count) finds the delay when it looks again after counting.
-        if cache.add(self.until_key, time.time() + delay, timeout=math.ceil(delay)):
+        # The delay is written before the level moves on: an attempt that reads the new
+        # level (and so a fresh count) finds the delay running.
+        if cache.add(self.until_key(level), time.time() + delay, timeout=ACCOUNT_MEMORY_SECONDS):
             cache.set(self.level_key, level + 1, timeout=ACCOUNT_MEMORY_SECONDS)
             logger.warning("too many failed sign-ins for %s: delayed for %d s", self.email, delay)
-        return self.delay_left() or 1
+        until = cache.get(self.until_key(level))
+        return max(1, math.ceil(until - time.time())) if until is not None else 1
 
     def forget(self, level: int) -> None:
         """A right password: the failures and the delays' doubling start again."""
-        cache.delete_many([self.level_key, *(self.failures_key(n) for n in range(level + 1))])
+        keys = [self.level_key]
+        for each in range(level + 2):  # one more: a delay a concurrent failure just started
+            keys += [self.failures_key(each), self.until_key(each)]
+        cache.delete_many(keys)
 
 
 def _account_refused(seconds: int) -> LoginRefused:
