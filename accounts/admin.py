@@ -2,14 +2,16 @@
 everyone's personal API keys.
 
 Email, role, activation and deletion changes go through the services, so the admin obeys the
-same rules as the API (last active admin, no self-deletion, tokens revoked on deactivation
-and password change).
+same rules as the API (last active admin, no self-deletion, tokens revoked on deactivation).
+A password set by the admin's forms (a user's "set password", an admin's own "change
+password") ends the user's other sessions and revokes their API keys through
+`accounts.models.password_changed`, as every way of changing a password does.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm, BaseUserCreationForm, ReadOnlyPasswordHashField
+from django.contrib.auth.forms import BaseUserCreationForm, ReadOnlyPasswordHashField
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -85,16 +87,6 @@ class UserChangeForm(forms.ModelForm):
 admin.site.login = admin_login_view
 
 
-class TokenRevokingPasswordChangeForm(AdminPasswordChangeForm):
-    """The admin's "set password" form; like the profile page, it ends every session of the user."""
-
-    def save(self, commit=True):
-        user = super().save(commit=commit)
-        if commit:
-            tokens.user_sessions_end(user=user, reason=RefreshToken.RevokeReason.PASSWORD_CHANGED)
-        return user
-
-
 class PendingFilter(admin.SimpleListFilter):
     title = "approval"
     parameter_name = "approval"
@@ -115,7 +107,6 @@ class UserAdmin(DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     add_form_template = None
-    change_password_form = TokenRevokingPasswordChangeForm
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Role and status", {"fields": ("role", "is_active")}),

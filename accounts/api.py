@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,15 +19,8 @@ from accounts.serializers import (
     TokenPairOut,
     detail_response,
 )
-from accounts.throttles import (
-    AuthEmailThrottle,
-    AuthIpThrottle,
-    ProfileThrottle,
-    TokenThrottle,
-    login_failed,
-    login_wait,
-)
-from core.errors import TooManyRequests
+from accounts.throttles import ProfileThrottle, TokenThrottle, login_attempt, registration_attempt
+from core.parsers import JSONParser
 
 # ------------------------------------------------------------------ shared pieces
 
@@ -66,7 +58,9 @@ class RegisterIn(CredentialsIn):
 class RegisterApi(PublicApiView):
     """Create an ordinary user account."""
 
-    throttle_classes = (AuthIpThrottle, AuthEmailThrottle)
+    # Every attempt is counted, per address and per email, atomically before the password
+    # is hashed (accounts.throttles.registration_attempt), not by DRF's throttles.
+    throttle_classes = ()
 
     @extend_schema(
         operation_id="auth_register",
@@ -82,6 +76,8 @@ class RegisterApi(PublicApiView):
         'account is "pending" (it cannot log in) until an administrator approves it.',
     )
     def post(self, request):
+        email = request.data.get("email") if hasattr(request.data, "get") else None
+        registration_attempt(request, email if isinstance(email, str) else "")
         data = _valid(RegisterIn, request)
         user = services.user_register(email=data["email"], password=data["password"])
         return Response(AccountOut(user).data, status=status.HTTP_201_CREATED)
@@ -94,8 +90,8 @@ class LoginIn(CredentialsIn):
 class LoginApi(PublicApiView):
     """Exchange email and password for an access token and a refresh token."""
 
-    # Failed attempts are counted (accounts.throttles.login_wait / login_failed), not DRF's
-    # every-request throttles: the right password gets through an email's lock.
+    # Attempts are counted before the password is checked and given back when it is right
+    # (accounts.throttles.login_attempt), not by DRF's every-request throttles.
     throttle_classes = ()
 
     @extend_schema(
@@ -111,24 +107,16 @@ class LoginApi(PublicApiView):
             ),
             429: THROTTLED,
         },
-        description="Failed attempts are limited per client address (then every attempt is refused "
-        "until Retry-After) and per email (then wrong passwords answer 429; the right "
-        "one still logs in).",
+        description="Failed attempts are limited per client address (IPv6: per /64) and per account. "
+        "Over the address's limit every attempt from it is refused until Retry-After; after "
+        "too many failures for one account it needs a delay (doubling each time, capped), "
+        "during which every attempt, the right password too, answers 429. No password is "
+        "checked for a refused attempt.",
     )
     def post(self, request):
-        if wait := login_wait(request):
-            raise TooManyRequests(
-                f"Too many failed logins from this address; try again in {wait} seconds.", retry_after=wait
-            )
         data = _valid(LoginIn, request)
-        try:
+        with login_attempt(request, data["email"]):
             user, pair = services.auth_login(email=data["email"], password=data["password"])
-        except services.InvalidCredentials:
-            if wait := login_failed(request):
-                raise TooManyRequests(
-                    f"Too many failed logins for this email; try again in {wait} seconds.", retry_after=wait
-                ) from None
-            raise
         return Response(LoginOut({"access": pair.access, "refresh": pair.refresh, "user": user}).data)
 
 
@@ -220,7 +208,7 @@ class MeApi(APIView):
         responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 429: PROFILE_THROTTLED},
         description="Change the email and/or the password; current_password is required. "
         "A password change ends every session of the account: all its refresh tokens "
-        "are revoked and the access tokens already issued are refused (log in again).",
+        "and API keys are revoked and the access tokens already issued are refused (log in again).",
     )
     def put(self, request):
         data = _valid(MeUpdateIn, request)
@@ -249,8 +237,8 @@ class LogoutAllApi(APIView):
         operation_id="users_me_logout_all",
         request=None,
         responses={204: OpenApiResponse(description="Every session ended."), 401: NOT_SIGNED_IN},
-        description="Revokes every refresh token of the account and makes every access token "
-        "issued so far (this one included) and every web session invalid.",
+        description="Revokes every refresh token and every personal API key of the account and "
+        "makes every access token issued so far (this one included) and every web session invalid.",
     )
     def post(self, request):
         tokens.user_sessions_end(user=request.user)
@@ -271,6 +259,12 @@ class ApiKeyIn(serializers.Serializer):
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="when the key stops working; empty: never"
     )
+    expires_in_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="or: the key stops working this many days from now (1 to 3650); give one of the two at most",
+    )
 
 
 class ApiKeyOut(serializers.Serializer):
@@ -282,6 +276,9 @@ class ApiKeyOut(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(allow_null=True, help_text="to the minute")
     revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.ChoiceField(
+        choices=[""] + list(api_keys.ApiKey.RevokeReason.values), help_text="why it was revoked; empty while it is not"
+    )
 
 
 class ApiKeyCreatedOut(serializers.Serializer):
@@ -313,11 +310,19 @@ class ApiKeyListApi(APIView):
         responses={201: ApiKeyCreatedOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 403: KEYS_REFUSED},
         description="Send it as `Authorization: Bearer <key>` to the generation, video and /v1/ APIs "
         "(e.g. the openai SDK with base_url=<site>/v1). Only a hash is stored: keep the "
-        "secret, it is not shown again.",
+        "secret, it is not shown again. A key acts with an ordinary user's permissions on its "
+        "owner's own data, whatever the owner's role. It stops working when revoked, when it "
+        "expires (expires_at, or expires_in_days from now) and when its owner changes the "
+        "password or logs out everywhere.",
     )
     def post(self, request):
         data = _valid(ApiKeyIn, request)
-        created = api_keys.api_key_create(user=request.user, name=data["name"], expires_at=data["expires_at"])
+        created = api_keys.api_key_create(
+            user=request.user,
+            name=data["name"],
+            expires_at=data["expires_at"],
+            expires_in_days=data["expires_in_days"],
+        )
         return Response(ApiKeyCreatedOut(created).data, status=status.HTTP_201_CREATED)
 
 

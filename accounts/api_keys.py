@@ -6,8 +6,11 @@ SHA-256 is stored (a slow hash buys nothing for a secret this long), with a shor
 
 Keys authenticate the generation and video APIs and /v1/ (accounts.authentication.
 ApiKeyAuthentication), never account or key management: a leaked key cannot change the
-password or mint more keys. A key stops working when it is revoked, when it expires and
-when its owner is deactivated; it is deleted with its owner.
+password or mint more keys. A request made with a key acts with a user's permissions,
+whatever its owner's role: it reaches the owner's own data only, never an administrator's
+reach. A key stops working when it is revoked (by its owner, an administrator, or with
+every other credential of its owner at a password change or "log out everywhere"), when
+it expires and when its owner is deactivated; it is deleted with its owner.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import InvalidInput, NotFound
+from core.errors import DomainError, ErrorKind, InvalidInput, NotFound
 from core.parsing import int_or_none
 
 KEY_PREFIX = "sk-studio-"
@@ -30,6 +33,16 @@ PREFIX_LENGTH = len(KEY_PREFIX) + 8
 NAME_MAX_LENGTH = 100
 # last_used_at is written at most this often per key, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+EXPIRES_IN_DAYS_MAX = 3650
+
+
+class ApiKeyRefused(DomainError):
+    """401: the presented key does not authenticate; the message says why, as far as the
+    holder of the secret may know (revoked and why, expired and when)."""
+
+    kind = ErrorKind.UNAUTHENTICATED
+    code = "invalid_api_key"
+    default_message = "Invalid API key: unknown, or its account is deactivated."
 
 
 def hash_secret(secret: str) -> str:
@@ -48,6 +61,12 @@ class ApiKeyQuerySet(models.QuerySet):
 class ApiKey(models.Model):
     """One personal API key (its hash; the secret itself is never stored)."""
 
+    class RevokeReason(models.TextChoices):
+        OWNER = "owner", "Revoked by its owner"
+        ADMIN = "admin", "Revoked by an administrator"
+        PASSWORD_CHANGED = "password_changed", "The owner's password was changed"
+        LOGOUT_ALL = "logout_all", "The owner logged out everywhere"
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=NAME_MAX_LENGTH)
     prefix = models.CharField(max_length=PREFIX_LENGTH, help_text="the start of the secret, to recognise it")
@@ -56,6 +75,7 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, help_text="empty: never expires")
     last_used_at = models.DateTimeField(null=True, blank=True, help_text="to the minute")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=RevokeReason.choices, blank=True, default="")
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -89,9 +109,16 @@ class CreatedKey:
 # ------------------------------------------------------------------ services
 
 
-def api_key_create(*, user, name: str, expires_at=None, now=None) -> CreatedKey:
-    """Make a key for ``user``; the answer carries the secret, shown this once."""
+def api_key_create(*, user, name: str, expires_at=None, expires_in_days: int | None = None, now=None) -> CreatedKey:
+    """Make a key for ``user``; the answer carries the secret, shown this once. It expires
+    at ``expires_at`` or ``expires_in_days`` days from now (one of them, or neither: never)."""
     now = now or timezone.now()
+    if expires_in_days is not None:
+        if expires_at is not None:
+            raise InvalidInput("Give expires_at or expires_in_days, not both.", field="expires_in_days")
+        if not 1 <= expires_in_days <= EXPIRES_IN_DAYS_MAX:
+            raise InvalidInput(f"From 1 to {EXPIRES_IN_DAYS_MAX} days.", field="expires_in_days")
+        expires_at = now + timedelta(days=expires_in_days)
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Give the key a name, e.g. the script that will use it.", field="name")
@@ -119,24 +146,46 @@ def api_key_revoke(*, key_id, by) -> ApiKey:
         raise NotFound("API key not found.")
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
-        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=key.revoked_at)
+        key.revoked_reason = ApiKey.RevokeReason.OWNER if key.user_id == by.pk else ApiKey.RevokeReason.ADMIN
+        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+            revoked_at=key.revoked_at, revoked_reason=key.revoked_reason
+        )
     return key
 
 
-def api_keys_revoke(*, keys) -> int:
+def api_keys_revoke(*, keys, reason: str = ApiKey.RevokeReason.ADMIN) -> int:
     """Revoke every key in the queryset (the admin's bulk action); how many were live."""
-    return keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason=reason)
 
 
-def api_key_authenticate(secret: str, *, now=None) -> ApiKey | None:
-    """The usable key with this secret (its user loaded), or None. Notes the use, at
-    most once a minute per key."""
-    if not secret.startswith(KEY_PREFIX):
-        return None
+def api_keys_revoke_for_user(*, user, reason: str) -> int:
+    """Revoke every live key of ``user`` (a password change, "log out everywhere")."""
+    return api_keys_revoke(keys=ApiKey.objects.filter(user=user), reason=reason)
+
+
+REFUSED_MESSAGES: dict[str, str] = {
+    ApiKey.RevokeReason.PASSWORD_CHANGED: "This API key was revoked when its account's password was changed; "
+    "create a new key on your profile page.",
+    ApiKey.RevokeReason.LOGOUT_ALL: "This API key was revoked when its account logged out everywhere; "
+    "create a new key on your profile page.",
+}
+
+
+def api_key_authenticate(secret: str, *, now=None) -> ApiKey:
+    """The usable key with this secret (its user loaded); ApiKeyRefused (401) saying why
+    otherwise. Notes the use, at most once a minute per key."""
     now = now or timezone.now()
-    key = ApiKey.objects.usable(now=now).select_related("user").filter(key_hash=hash_secret(secret)).first()
-    if key is None:
-        return None
+    key = None
+    if secret.startswith(KEY_PREFIX):
+        key = ApiKey.objects.select_related("user").filter(key_hash=hash_secret(secret)).first()
+    if key is None or not key.user.is_active:
+        raise ApiKeyRefused()
+    if key.revoked_at is not None:
+        raise ApiKeyRefused(REFUSED_MESSAGES.get(key.revoked_reason, "This API key has been revoked."))
+    if key.expires_at is not None and key.expires_at <= now:
+        raise ApiKeyRefused(
+            f"This API key expired on {key.expires_at:%Y-%m-%d %H:%M} UTC; create a new key on your profile page."
+        )
     if key.last_used_at is None or key.last_used_at <= now - LAST_USED_RESOLUTION:
         stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
         ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)

@@ -15,7 +15,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
-from accounts.api_keys import KEY_PREFIX, ApiKey, api_key_authenticate
+from accounts.api_keys import KEY_PREFIX, ApiKey, ApiKeyRefused, api_key_authenticate
 from accounts.models import User
 from accounts.tokens import STALE_VERSION_MESSAGE, VERSION_CLAIM
 from core.db import Coalesced
@@ -85,30 +85,24 @@ class VersionedJWTScheme(SimpleJWTScheme):
 
 # ------------------------------------------------------------------ personal API keys
 
-# The views a key may call, by module: generation and videos (their API views and the
-# stored files those answers link to) and the OpenAI-compatible /v1/ API. Everywhere
-# else (account, password, keys, admin) a key is refused with 403, whatever the view's
-# permission classes say, so a leaked key cannot take the account over.
-API_KEY_VIEW_MODULES = ("generation.api", "videos.api", "gateway.")
+# A key is accepted only by a view class that says so: ``accepts_api_keys = True`` (the
+# generation and video APIs, the stored files their answers link to, and the
+# OpenAI-compatible /v1/ API). Everywhere else (account, password, keys, admin) a key is
+# refused with 403, whatever the view's permission classes say, so a leaked key cannot
+# take the account over. The opt-in is the class's own: moving it changes nothing.
 API_KEY_REFUSED = "API keys are accepted only by the generation, video and /v1/ APIs; sign in for this."
-BAD_API_KEY = "Invalid API key: unknown, revoked or expired, or its account is deactivated."
 
 
-def _view_accepts_api_keys(view) -> bool:
-    if view is None:
-        return False
-    accepts = getattr(view, "accepts_api_keys", None)
-    if accepts is not None:
-        return bool(accepts)
-    module = type(view).__module__
-    return any(module == name or (name.endswith(".") and module.startswith(name)) for name in API_KEY_VIEW_MODULES)
+def view_accepts_api_keys(view) -> bool:
+    return view is not None and getattr(type(view), "accepts_api_keys", False) is True
 
 
 class ApiKeyAuthentication(BaseAuthentication):
     """``Authorization: Bearer sk-studio-...``: a personal API key (accounts.api_keys).
 
     Any other bearer token is left to the next class (SimpleJWT), so it comes first in
-    DEFAULT_AUTHENTICATION_CLASSES. ``request.auth`` is the ApiKey.
+    DEFAULT_AUTHENTICATION_CLASSES. ``request.auth`` is the ApiKey; ``request.user`` its
+    owner, acting as an ordinary user (``User.acting_with_api_key``).
     """
 
     keyword = "Bearer"
@@ -124,11 +118,15 @@ class ApiKeyAuthentication(BaseAuthentication):
         if not secret.startswith(KEY_PREFIX):
             return None
         view = (getattr(request, "parser_context", None) or {}).get("view")
-        if not _view_accepts_api_keys(view):
+        if not view_accepts_api_keys(view):
             raise PermissionDenied(API_KEY_REFUSED)
-        key = api_key_authenticate(secret)
-        if key is None:
-            raise AuthenticationFailed(BAD_API_KEY, code="invalid_api_key")
+        try:
+            key = api_key_authenticate(secret)
+        except ApiKeyRefused as exc:
+            raise AuthenticationFailed(exc.message, code=exc.code) from None
+        # A key acts with a user's permissions whatever its owner's role: its owner's own
+        # data only, so a leaked administrator's key reads nobody else's.
+        key.user.acting_with_api_key = True
         return key.user, key
 
     def authenticate_header(self, request):

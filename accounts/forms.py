@@ -100,3 +100,10 @@ class ApiKeyForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Empty: the key works until you revoke it.",
     )
+    expires_in_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label="or expires in (days)",
+        help_text="Instead of a date: the key stops working this many days from now.",
+    )

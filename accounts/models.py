@@ -1,7 +1,13 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+# Sent after an existing user was saved with a new password (set_password or
+# set_unusable_password, then save()), whatever did it: the Django admin's forms, `manage.py
+# changepassword`, a shell. accounts.apps connects the ending of the user's other sessions.
+password_changed = Signal()
 
 
 def normalize_email(email: str) -> str:
@@ -70,9 +76,19 @@ class User(AbstractBaseUser):
         super().clean()
         self.email = normalize_email(self.email)
 
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_disabled = True
+
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
+        # set_password keeps the raw password in _password until the save (a hash upgrade
+        # at login clears it first: the same password, no change).
+        changed = not self._state.adding and (self._password is not None or getattr(self, "_password_disabled", False))
         super().save(*args, **kwargs)
+        self._password_disabled = False
+        if changed:
+            password_changed.send(sender=type(self), user=self)
 
     def _get_session_auth_hash(self, secret=None):
         """Django's session hash, which also changes with the token version, so that
@@ -104,9 +120,13 @@ class User(AbstractBaseUser):
     def status_label(self) -> str:
         return self.Status(self.status).label
 
+    # Set on the user of a request authenticated with a personal API key: such a request
+    # acts with a user's permissions whatever the role (accounts.authentication).
+    acting_with_api_key = False
+
     @property
     def is_admin(self) -> bool:
-        return self.role == self.Role.ADMIN
+        return self.role == self.Role.ADMIN and not self.acting_with_api_key
 
     # The Django admin and permission checks read these; both follow the role.
     @property

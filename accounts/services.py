@@ -23,7 +23,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import tokens
+from accounts.api_keys import ApiKey, api_keys_revoke_for_user
 from accounts.models import RefreshToken, User, normalize_email
+from accounts.passwords import password_check_slot
 from accounts.selectors import email_is_taken
 from accounts.tokens import AuthenticationError, TokenPair
 from core.db import is_write_conflict
@@ -125,7 +127,7 @@ def _create(*, email: str, password: str, role: str | None, **fields) -> User:
         }
     )
     try:
-        with transaction.atomic():
+        with password_check_slot(), transaction.atomic():
             return User.objects.create_user(email, password, role=role or User.Role.USER, **fields)
     except IntegrityError:
         # A concurrent registration of the same address won the unique index.
@@ -151,12 +153,15 @@ def user_authenticate(*, email: str, password: str) -> User:
     pending = User.objects.filter(email=email, is_active=False, approved_at__isnull=True).first()
     if pending is not None:
         # One password check, as on every other path: the timing tells nothing either.
-        if pending.check_password(password):
+        with password_check_slot():
+            right = pending.check_password(password)
+        if right:
             raise AwaitingApproval()
         raise InvalidCredentials()
     # ModelBackend refuses inactive users and hashes even for unknown addresses, so
     # neither the answer nor its timing tells which case it was.
-    user = authenticate(None, email=email, password=password)
+    with password_check_slot():
+        user = authenticate(None, email=email, password=password)
     if user is None:
         raise InvalidCredentials()
     return user
@@ -196,8 +201,8 @@ def user_update(
     themself) or LastAdmin (demoting or deactivating the last active admin); a refused
     call saves no part of the change. A password change or a deactivation ends every session
     of the user: the token version goes up (access tokens already issued are refused, web
-    sessions end) and the refresh tokens are revoked. Returns ``user``, re-read from the
-    database.
+    sessions end) and the refresh tokens are revoked; a password change revokes the user's
+    API keys too. Returns ``user``, re-read from the database.
     """
     changes: dict = {}
     new_email = normalize_email(email) if email is not None else None
@@ -211,7 +216,8 @@ def user_update(
             changes["approved_at"] = timezone.now()  # activating a pending account approves it
     _raise_if(_changes_errors(user, email=changes.get("email"), password=password, role=role))
     if password:
-        changes["password"] = make_password(password)
+        with password_check_slot():
+            changes["password"] = make_password(password)
     if not changes:
         return user
     deactivating = changes.get("is_active") is False
@@ -232,6 +238,8 @@ def user_update(
         User.objects.filter(pk=user.pk).update(**changes)
         if revoke_reason:
             tokens.refresh_tokens_revoke_for_user(user=user, reason=revoke_reason)
+        if password:
+            api_keys_revoke_for_user(user=user, reason=ApiKey.RevokeReason.PASSWORD_CHANGED)
 
     try:
         if deactivating or changes.get("role") == User.Role.USER:
@@ -267,7 +275,9 @@ def user_update_profile(
     view keeps the caller's own session with `update_session_auth_hash`).
     Giving neither (or the same email) changes nothing and is not an error.
     """
-    if not (current_password and user.check_password(current_password)):
+    with password_check_slot():
+        right = bool(current_password) and user.check_password(current_password)
+    if not right:
         # Shown together with whatever else is wrong with the change.
         new_email = normalize_email(email) if email else None
         errors = _changes_errors(
@@ -275,6 +285,15 @@ def user_update_profile(
         )
         _raise_if({"current_password": [WRONG_CURRENT_PASSWORD], **errors})
     return user_update(user=user, by=user, email=email or None, password=password or None)
+
+
+def user_password_changed(*, user: User, **kwargs) -> None:
+    """A password set outside these services (the Django admin's password forms, `manage.py
+    changepassword`, a shell's ``set_password()`` and ``save()``): end every session of the
+    user as a change here does, API keys included (connected to
+    `accounts.models.password_changed` in accounts.apps). The instance keeps the new token
+    version, so a caller's own web session can follow it (update_session_auth_hash)."""
+    tokens.user_sessions_end(user=user, reason=RefreshToken.RevokeReason.PASSWORD_CHANGED)
 
 
 def _other_active_admin_exists(user: User) -> bool:

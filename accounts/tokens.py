@@ -43,6 +43,7 @@ from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt import tokens as jwt
 from rest_framework_simplejwt.exceptions import TokenError
 
+from accounts.api_keys import ApiKey, api_keys_revoke_for_user
 from accounts.models import RefreshToken, User
 from core.db import is_write_conflict, retry_on_write_conflict
 from core.errors import DomainError, ErrorKind
@@ -253,10 +254,18 @@ def refresh_tokens_revoke_for_user(*, user: User, reason: str) -> int:
     return _revoke(RefreshToken.objects.filter(user=user), reason=reason)
 
 
+# The API keys' revocation reason for the reasons that end every session and revoke keys.
+KEY_REVOKE_REASONS: dict[str, str] = {
+    Reason.LOGOUT_ALL: ApiKey.RevokeReason.LOGOUT_ALL,
+    Reason.PASSWORD_CHANGED: ApiKey.RevokeReason.PASSWORD_CHANGED,
+}
+
+
 def user_sessions_end(*, user: User, reason: str = Reason.LOGOUT_ALL) -> int:
     """End every session of a user: raise the token version, so that every access and
     refresh token issued so far is refused (web sessions end too: the session hash follows
-    the version), and revoke the refresh tokens. Returns how many tokens were revoked.
+    the version), and revoke the refresh tokens; for "log out everywhere" and a password
+    change, the personal API keys too. Returns how many refresh tokens were revoked.
 
     The user row is written first, as `_hold_user_at_version` expects. Inside a caller's
     transaction (the Django admin's) that transaction decides; outside one, a DuckDB write
@@ -266,6 +275,8 @@ def user_sessions_end(*, user: User, reason: str = Reason.LOGOUT_ALL) -> int:
     def end() -> int:
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+            if reason in KEY_REVOKE_REASONS:
+                api_keys_revoke_for_user(user=user, reason=KEY_REVOKE_REASONS[reason])
             return refresh_tokens_revoke_for_user(user=user, reason=reason)
 
     revoked = retry_on_write_conflict(end, what="ending a user's sessions")

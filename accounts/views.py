@@ -18,21 +18,25 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import api_keys, services, tokens
 from accounts.forms import ApiKeyForm, LoginForm, ProfileForm, RegisterForm, add_service_errors
-from accounts.throttles import AUTH_THROTTLES, ProfileThrottle, login_failed, login_wait
-from core.errors import InvalidInput, NotFound
+from accounts.throttles import LoginRefused, ProfileThrottle, login_attempt, registration_attempt
+from core.errors import InvalidInput, NotFound, TooManyRequests
 from core.redirects import safe_next_path
 from core.sections import render_page_sections
 from core.throttles import web_throttle_wait
 
 
-def _throttled(request, template_name: str, context: dict, wait: int) -> HttpResponse:
+def _throttled(request, template_name: str, context: dict, wait: int, message: str = "") -> HttpResponse:
     """The page again, its form saying to wait ``wait`` seconds: a 429 with Retry-After."""
     form = context["form"]
     form.is_valid()
-    form.add_error(None, f"Too many attempts. Try again in {wait} seconds.")
+    form.add_error(None, message or f"Too many attempts. Try again in {wait} seconds.")
     response = render(request, template_name, context, status=429)
     response["Retry-After"] = str(wait)
     return response
+
+
+def _refused(request, template_name: str, context: dict, exc: TooManyRequests) -> HttpResponse:
+    return _throttled(request, template_name, context, exc.retry_after or 1, exc.message)
 
 
 @sensitive_post_parameters("password")
@@ -44,25 +48,22 @@ def login_view(request):
         return redirect(next_path or settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST or None)
     context = {"form": form, "next": next_path, "registration": services.registration_mode()}
-    if request.method == "POST":
-        # The API's and the admin's login count the same failures (accounts.throttles).
-        if wait := login_wait(request):
-            return _throttled(request, "accounts/login.html", context, wait)
-        if form.is_valid():
-            try:
-                user = services.user_authenticate(
-                    email=form.cleaned_data["username"], password=form.cleaned_data["password"]
-                )
-            except services.InvalidCredentials as exc:
-                if wait := login_failed(request):
-                    return _throttled(request, "accounts/login.html", context, wait)
-                form.add_error(None, exc.message)
-            except services.AwaitingApproval as exc:
-                # Only the right password gets here; it is not a failed attempt.
-                form.add_error(None, exc.message)
-            else:
-                session_login(request, user)
-                return redirect(next_path or settings.LOGIN_REDIRECT_URL)
+    if request.method == "POST" and form.is_valid():
+        # The API's login counts the same attempts (accounts.throttles), the admin's is this one.
+        email, password = form.cleaned_data["username"], form.cleaned_data["password"]
+        try:
+            with login_attempt(request, email):
+                user = services.user_authenticate(email=email, password=password)
+        except TooManyRequests as exc:
+            return _refused(request, "accounts/login.html", context, exc)
+        except services.InvalidCredentials as exc:
+            form.add_error(None, exc.message)
+        except services.AwaitingApproval as exc:
+            # Only the right password gets here; it is not a failed attempt.
+            form.add_error(None, exc.message)
+        else:
+            session_login(request, user)
+            return redirect(next_path or settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/login.html", context)
 
 
@@ -100,13 +101,17 @@ def register_view(request):
         )
     form = RegisterForm(request.POST or None)
     if request.method == "POST":
-        if wait := web_throttle_wait(request, AUTH_THROTTLES):  # every attempt counts
-            return _throttled(request, "accounts/register.html", {"form": form}, wait)
+        try:  # every attempt counts, before anything is hashed
+            registration_attempt(request, form.data.get("email") or "")
+        except LoginRefused as exc:
+            return _refused(request, "accounts/register.html", {"form": form}, exc)
         if form.is_valid():
             try:
                 user = services.user_register(email=form.cleaned_data["email"], password=form.cleaned_data["password"])
             except InvalidInput as exc:
                 add_service_errors(form, exc)
+            except TooManyRequests as exc:  # every password-hashing slot busy
+                return _refused(request, "accounts/register.html", {"form": form}, exc)
             else:
                 if user.is_pending:
                     messages.info(
@@ -155,6 +160,8 @@ def profile_view(request):
             )
         except InvalidInput as exc:
             add_service_errors(form, exc, {"password": "new_password"})
+        except TooManyRequests as exc:  # every password-hashing slot busy
+            return _refused(request, "accounts/profile.html", context, exc)
         else:
             changes = []
             if user.email != old_email:
@@ -189,7 +196,10 @@ def api_key_create_view(request):
     if form.is_valid():
         try:
             created = api_keys.api_key_create(
-                user=request.user, name=form.cleaned_data["name"], expires_at=form.cleaned_data["expires_at"]
+                user=request.user,
+                name=form.cleaned_data["name"],
+                expires_at=form.cleaned_data["expires_at"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
             )
         except InvalidInput as exc:
             add_service_errors(form, exc)

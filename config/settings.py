@@ -142,6 +142,18 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Argon2 hashes one process computes at once (about 100 MiB each while it runs; one hash
+# already runs its 8 lanes on threads of its own, so more at once buys little on a small
+# machine), and how long a request waits for a turn before it answers 429
+# (accounts/passwords.py).
+PASSWORD_CHECKS_MAX_CONCURRENT = env.int("PASSWORD_CHECKS_MAX_CONCURRENT", default=1)
+PASSWORD_CHECKS_WAIT = env.float("PASSWORD_CHECKS_WAIT", default=2.0)
+# After this many failed sign-ins in a row an account needs a delay, LOGIN_ACCOUNT_DELAY
+# seconds the first time, doubling each time after up to LOGIN_ACCOUNT_DELAY_MAX
+# (accounts/throttles.py), whatever address the attempts come from.
+LOGIN_ACCOUNT_FAILURES = env.int("LOGIN_ACCOUNT_FAILURES", default=10)
+LOGIN_ACCOUNT_DELAY = env.int("LOGIN_ACCOUNT_DELAY", default=60)
+LOGIN_ACCOUNT_DELAY_MAX = env.int("LOGIN_ACCOUNT_DELAY_MAX", default=3600)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -165,6 +177,10 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# Stored files are served through the owner check only: readable by Studio's user alone
+# (Django's default is 0o644 whatever the umask).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     # FileSystemStorage writing each file under a temporary name, renamed once whole (core/storage.py).
     "default": {"BACKEND": "core.storage.MediaStorage"},
@@ -227,6 +243,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers, with JSON nested too deeply answered 400 (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "core.schema.StudioAutoSchema",
     # An unknown ?format= is a 406 like an unsatisfiable Accept header (DRF's own: a 404).
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.negotiation.ApiContentNegotiation",

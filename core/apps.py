@@ -6,4 +6,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Studio core"
 
     def ready(self) -> None:
-        from core import middleware, sections  # noqa: F401  (register their system checks)
+        from core import checks, middleware, sections  # noqa: F401  (register their system checks)

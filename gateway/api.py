@@ -19,7 +19,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -31,6 +30,7 @@ from core.async_views import AsyncApiView
 from core.db import in_db
 from core.errors import InvalidInput, NotFound
 from core.files import stored_file_response
+from core.parsers import JSONParser
 from core.throttles import GenerationThrottle
 from gateway.errors import describe, error_body, openai_exception_handler
 from generation import services as generation

@@ -150,6 +150,8 @@ def text_event_stream(stream: services.TextStream, *, context: dict) -> AsyncIte
 class TextGenerateApi(AsyncApiView):
     """Generate text with a chat model; whole, or streamed as server-sent events."""
 
+    accepts_api_keys = True
+
     throttle_classes = [GenerationThrottle]
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]
 
@@ -221,6 +223,8 @@ class ImageIn(serializers.Serializer):
 class ImageGenerateApi(AsyncApiView):
     """Generate images; the model's catalogue entry decides the route and what it accepts."""
 
+    accepts_api_keys = True
+
     throttle_classes = [GenerationThrottle]
 
     @extend_schema(operation_id="generate_image", request=ImageIn, responses={201: ImageGenerationOut, **ERRORS})
@@ -243,6 +247,8 @@ class HistoryQuery(serializers.Serializer):
 
 class GenerationListApi(APIView):
     """The signed-in user's own generations, newest first, paginated."""
+
+    accepts_api_keys = True
 
     # drf-spectacular documents the 200 as this paginator's page object (count/next/previous/results).
     pagination_class = PageNumberPagination
@@ -269,6 +275,8 @@ class GenerationListApi(APIView):
 class GenerationDetailApi(APIView):
     """One generation: its owner (or an admin) may read it; its owner may delete it."""
 
+    accepts_api_keys = True
+
     @extend_schema(
         operation_id="generations_retrieve",
         responses={200: GenerationOut, 401: ERRORS[401], 404: OpenApiResponse(description="not yours")},
@@ -289,6 +297,8 @@ class GenerationDetailApi(APIView):
 
 class ImageFileView(APIView):
     """A stored image's bytes, for its owner and admins; anyone else gets a 404."""
+
+    accepts_api_keys = True
 
     permission_classes = [AllowAny]
 

@@ -34,16 +34,23 @@ __all__ = [
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@example.com")
     role = User.Role.USER
-    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+    password = DEFAULT_PASSWORD
 
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
+    @classmethod
+    def _build(cls, model_class, *args, password=DEFAULT_PASSWORD, **kwargs):
+        user = model_class(*args, **kwargs)
+        user.set_password(password)
+        return user
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Set before the first save: a new user's password, not a change that ends sessions.
+        user = cls._build(model_class, *args, **kwargs)
+        user.save()
+        return user
 
 
 class AdminFactory(UserFactory):

@@ -151,6 +151,8 @@ def _created(job: VideoJob) -> Response:
 class VideoCreateApi(APIView):
     """Start a text-to-video job."""
 
+    accepts_api_keys = True
+
     throttle_classes = [GenerationThrottle]
 
     @extend_schema(
@@ -169,6 +171,8 @@ class VideoCreateApi(APIView):
 
 class VideoFromImageApi(APIView):
     """Start an image-to-video job: the image becomes the video's first frame."""
+
+    accepts_api_keys = True
 
     throttle_classes = [GenerationThrottle]
 
@@ -192,6 +196,8 @@ class VideoFromImageApi(APIView):
 
 class VideoStatusApi(APIView):
     """A job's status. Pages poll this every few seconds: one indexed query."""
+
+    accepts_api_keys = True
 
     @extend_schema(operation_id="video_status", responses={200: VideoStatusOut, 401: NOT_SIGNED_IN, 404: NOT_YOURS})
     def get(self, request, pk: int):
@@ -277,6 +283,8 @@ async def _live_stream(user, job_ids, *, one_job: bool = False):
 class VideoEventsApi(AsyncApiView):
     """Live status of several jobs over one stream (the gallery's pending cards)."""
 
+    accepts_api_keys = True
+
     renderer_classes = [*AsyncApiView.renderer_classes, EventStreamRenderer]
 
     @extend_schema(
@@ -307,6 +315,8 @@ class VideoEventsApi(AsyncApiView):
 
 class VideoJobEventsApi(AsyncApiView):
     """Live status of one job (its page)."""
+
+    accepts_api_keys = True
 
     renderer_classes = [*AsyncApiView.renderer_classes, EventStreamRenderer]
 
@@ -347,6 +357,8 @@ class VideoCancelApi(APIView):
     and may still finish (and bill) the video, which is then ignored. Counted against the
     generation throttle like creating, since a cancel frees an in-flight slot at once."""
 
+    accepts_api_keys = True
+
     throttle_classes = [GenerationThrottle]
 
     @extend_schema(
@@ -371,6 +383,8 @@ class VideoCancelApi(APIView):
 
 class VideoListApi(APIView):
     """Your video jobs, newest first, 20 a page."""
+
+    accepts_api_keys = True
 
     @extend_schema(
         operation_id="video_list",
@@ -397,6 +411,8 @@ class VideoListApi(APIView):
 class VideoFileView(APIView):
     """The stored video of a completed job, for its owner and admins (a session or a
     token); anyone else gets a 404. This is the status endpoint's ``video_url``."""
+
+    accepts_api_keys = True
 
     @extend_schema(
         operation_id="video_file",

@@ -200,7 +200,7 @@ def test_web_login_is_throttled_after_failed_attempts_only(settings):
         assert Client().post("/login", {"username": "ada@example.com", "password": "wrong"}).status_code == 200
     blocked = Client().post("/login", {"username": "ada@example.com", "password": DEFAULT_PASSWORD})
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
-    assert b"Too many attempts" in blocked.content
+    assert b"Too many failed sign-ins from this address" in blocked.content
     assert "_auth_user_id" not in blocked.wsgi_request.session
 
 

@@ -358,14 +358,17 @@ def test_authorization_matrix_for_image_parts(sdk, served, user, other_user, mak
         assert not Generation.objects.exists()
 
 
-def test_an_admins_only_vision_model_takes_images_from_admins_only(sdk, user, admin_user, make_key):
+def test_an_admins_only_vision_model_is_refused_to_every_key_an_admins_too(sdk, user, admin_user, make_key):
+    """A key acts with a user's permissions whatever its owner's role (accounts.authentication)."""
     from catalogue.models import ProviderModel
 
     ProviderModel.objects.filter(pk=VISION).update(admins_only=True)
-    with pytest.raises(openai.BadRequestError) as raised:
-        sdk().chat.completions.create(model=VISION, messages=_with_images(PHOTO))
-    assert raised.value.body["param"] == "model"
     _, admin_secret = make_key(admin_user)
+    for api_key in (None, admin_secret):
+        with pytest.raises(openai.BadRequestError) as raised:
+            sdk(api_key=api_key).chat.completions.create(model=VISION, messages=_with_images(PHOTO))
+        assert raised.value.body["param"] == "model"
+    ProviderModel.objects.filter(pk=VISION).update(admins_only=False)
     answer = sdk(api_key=admin_secret).chat.completions.create(model=VISION, messages=_with_images(PHOTO))
     assert "I see 1 image" in answer.choices[0].message.content
 
