@@ -44,6 +44,14 @@ def _instance(cls):
     signature = inspect.signature(cls.__init__)
     if "retry_after" in signature.parameters:
         return cls("refused", retry_after=7)
+    # Errors that carry figures (a quota's use, say) take them as required keyword arguments.
+    figures = {
+        name: 1
+        for name, parameter in signature.parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY and parameter.default is parameter.empty
+    }
+    if figures:
+        return cls("refused", **figures)
     try:
         return cls("refused")
     except TypeError:
