@@ -26,7 +26,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import ApiKeyAuthentication, request_api_key
-from catalogue.selectors import catalogue_list
 from core.async_views import AsyncApiView
 from core.db import in_db
 from core.errors import InvalidInput, NotFound
@@ -95,7 +94,8 @@ ERROR = _error_schema()
 ERRORS = {
     400: OpenApiResponse(ERROR, description="bad input (param names the field), or the provider refused"),
     401: OpenApiResponse(ERROR, description="no API key, or an unknown, revoked or expired one"),
-    402: OpenApiResponse(ERROR, description="your budget is spent"),
+    402: OpenApiResponse(ERROR, description="insufficient_quota: your budget is spent"),
+    404: OpenApiResponse(ERROR, description="model_not_found: no such model, or not one you may use"),
     429: OpenApiResponse(ERROR, description="throttled or too much in flight; Retry-After says when"),
     502: OpenApiResponse(ERROR, description="the provider failed"),
     503: OpenApiResponse(ERROR, description="provider account problem, or storage unavailable"),
@@ -105,57 +105,6 @@ ERRORS = {
 
 def _timestamp(moment) -> int:
     return int(moment.timestamp()) if moment else 0
-
-
-def _user_models(user, kind: str | None = None):
-    """The catalogue models ``user`` may use (model access: enabled, admins-only)."""
-    return catalogue_list(kind=kind, user=user)
-
-
-# ------------------------------------------------------------------ models
-
-
-class ModelOut(serializers.Serializer):
-    id = serializers.CharField()
-    object = serializers.CharField(default="model")
-    created = serializers.IntegerField()
-    owned_by = serializers.CharField()
-
-
-ModelListOut = inline_serializer(
-    "OpenAIModelList", {"object": serializers.CharField(default="list"), "data": ModelOut(many=True)}
-)
-
-
-def _model_body(entry) -> dict:
-    return {
-        "id": entry.pk,
-        "object": "model",
-        "created": _timestamp(entry.first_seen),
-        "owned_by": entry.pk.split("/", 1)[0] if "/" in entry.pk else "openrouter",
-    }
-
-
-class ModelListApi(OpenAiView):
-    """The models you may use (text, image and video), in OpenAI's list shape."""
-
-    @extend_schema(operation_id="openai_models_list", responses={200: ModelListOut, 401: ERRORS[401]})
-    def get(self, request):
-        return Response({"object": "list", "data": [_model_body(entry) for entry in _user_models(request.user)]})
-
-
-class ModelDetailApi(OpenAiView):
-    """One model you may use."""
-
-    @extend_schema(
-        operation_id="openai_models_retrieve",
-        responses={200: ModelOut, 401: ERRORS[401], 404: OpenApiResponse(ERROR, description="no such model")},
-    )
-    def get(self, request, model_id: str):
-        entry = _user_models(request.user).filter(pk=model_id).first()
-        if entry is None:
-            raise NotFound(f"The model {model_id!r} does not exist or is not available to you.")
-        return Response(_model_body(entry))
 
 
 # ------------------------------------------------------------------ chat completions

@@ -2,13 +2,13 @@
 
 from django.urls import path, re_path
 
-from gateway import api, errors
+from gateway import api, errors, models_api
 
 app_name = "gateway"
 
 urlpatterns = [
-    path("models", api.ModelListApi.as_view(), name="models"),
-    path("models/<path:model_id>", api.ModelDetailApi.as_view(), name="model"),
+    path("models", models_api.ModelListApi.as_view(), name="models"),
+    path("models/<path:model_id>", models_api.ModelDetailApi.as_view(), name="model"),
     path("chat/completions", api.ChatCompletionApi.as_view(), name="chat-completions"),
     path("images/generations", api.ImageGenerationApi.as_view(), name="image-generations"),
     path("videos", api.VideoCreateApi.as_view(), name="videos"),
