@@ -9,7 +9,6 @@ in OpenAI's error shape (gateway.errors).
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import AsyncIterator
 
@@ -27,7 +26,6 @@ from rest_framework.views import APIView
 
 from accounts.authentication import ApiKeyAuthentication, request_api_key
 from core.async_views import AsyncApiView
-from core.db import in_db
 from core.errors import InvalidInput, NotFound
 from core.files import stored_file_response
 from core.throttles import GenerationThrottle
@@ -321,81 +319,7 @@ class ChatCompletionApi(OpenAiAsyncView):
         return Response(_completion_body(rows))
 
 
-# ------------------------------------------------------------------ images
-
-
-class ImageGenerationIn(serializers.Serializer):
-    model = serializers.CharField(allow_blank=True)
-    prompt = serializers.CharField(allow_blank=True, trim_whitespace=True)
-    n = serializers.IntegerField(required=False, allow_null=True, default=1)
-    size = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        allow_null=True,
-        default=None,
-        help_text='exact pixels, e.g. "1024x1024" (models that list sizes); "auto" = none',
-    )
-    response_format = serializers.ChoiceField(
-        choices=["b64_json", "url"],
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="b64_json (the default) or url",
-    )
-    aspect_ratio = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
-    image_size = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, default=None, help_text='resolution, e.g. "1K", "2K", "4K"'
-    )
-
-
-ImagesOut = inline_serializer(
-    "OpenAIImagesResponse",
-    {
-        "created": serializers.IntegerField(),
-        "data": inline_serializer(
-            "OpenAIImage",
-            {
-                "b64_json": serializers.CharField(required=False),
-                "url": serializers.CharField(required=False, help_text="our stored copy; send the same API key"),
-            },
-            many=True,
-        ),
-    },
-)
-
-
-def _images_data(row: Generation, *, response_format: str, request) -> list[dict]:
-    images = list(row.images.all())
-    if response_format == "url":
-        return [{"url": request.build_absolute_uri(image.url)} for image in images]
-    return [{"b64_json": base64.b64encode(image.read_bytes()).decode("ascii")} for image in images]
-
-
-class ImageGenerationApi(OpenAiAsyncView):
-    """Generate images; our stored copies are answered as base64 or as URLs."""
-
-    throttle_classes = [GenerationThrottle]
-
-    @extend_schema(
-        operation_id="openai_images_generate", request=ImageGenerationIn, responses={200: ImagesOut, **ERRORS}
-    )
-    async def post(self, request):
-        body = ImageGenerationIn(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        size = None if (data["size"] or "").strip().lower() in ("", "auto") else data["size"]
-        row = await generation.image_generate(
-            user=request.user,
-            api_key=request_api_key(request),
-            model=data["model"],
-            prompt=data["prompt"],
-            n=data["n"],
-            size=size,
-            aspect_ratio=data["aspect_ratio"],
-            image_size=data["image_size"],
-        )
-        images = await in_db(_images_data)(row, response_format=data["response_format"] or "b64_json", request=request)
-        return Response({"created": _timestamp(row.created_at), "data": images})
+# Images: gateway/images.py.
 
 
 # ------------------------------------------------------------------ videos

@@ -119,19 +119,6 @@ def test_images_as_b64_json(sdk, served):
     assert row.kind == "image" and row.api_key_id == key.pk
 
 
-def test_images_as_urls_readable_with_the_same_key(sdk, served):
-    base, _, secret = served
-    result = sdk().images.generate(
-        model="openai/gpt-image-1", prompt="two cats", n=2, size="1024x1024", response_format="url"
-    )
-    assert len(result.data) == 2
-    for image in result.data:
-        assert image.url.startswith(base + "/")
-        answer = httpx.get(image.url, headers={"Authorization": f"Bearer {secret}"})
-        assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
-        assert httpx.get(image.url).status_code == 404
-
-
 def test_images_take_aspect_ratio_and_image_size_through_extra_body(sdk):
     result = sdk().images.generate(
         model="google/gemini-2.5-flash-image", prompt="dunes", extra_body={"aspect_ratio": "16:9", "image_size": "1K"}
