@@ -60,6 +60,7 @@ def describe(exc: BaseException) -> tuple[int, str, str | None, str | None] | No
     answer = error_answer(exc)
     if answer is None:
         return None
+    code: str | None
     if isinstance(exc, DomainError):
         code = CODE_FOR_KIND.get(exc.kind, str(exc.kind))
     else:

@@ -15,6 +15,7 @@ import time
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 
 from generation.models import GeneratedImage
 
@@ -53,7 +54,7 @@ def verified_image(*, image_id: int, filename: str, expires: str | None, signatu
     except ValueError:
         raise UrlRefused("This image URL is not valid.", status=403) from None
     expected = _signer().signature(_value(image_id, filename, moment))
-    if not signing.constant_time_compare(expected, signature or ""):
+    if not constant_time_compare(expected, signature or ""):
         raise UrlRefused("This image URL is not valid.", status=403)
     if moment <= time.time():
         raise UrlRefused("This image URL has expired; ask for the image again.", status=410)
