@@ -22,6 +22,9 @@ def test_models_lists_the_chat_models_the_user_may_use(sdk):
     assert not ids & {"openai/dall-e-3", "google/veo-3.1", "google/gemini-2.5-flash-image"}
     first = models.data[0]
     assert first.object == "model" and isinstance(first.created, int) and first.owned_by
+    # Other kinds by filter, as the README shows.
+    images = {model.id for model in sdk().models.list(extra_query={"kind": "image"}).data}
+    assert "openai/dall-e-3" in images and "fake/echo" not in images
     # Any kind is found by its id.
     assert sdk().models.retrieve("openai/gpt-4o-mini").owned_by == "openai"
     assert sdk().models.retrieve("google/veo-3.1").id == "google/veo-3.1"
