@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from catalogue import selectors, services
 from catalogue.models import ProviderModel
 
-KIND_CHOICES = ["text", "image", "video"]
+KIND_CHOICES = ["text", "image", "video", "embedding"]
 
 
 class ProviderModelOut(serializers.Serializer):

@@ -24,14 +24,16 @@ class ProviderModel(models.Model):
         TEXT = "text", "Text"
         IMAGE = "image", "Image"
         VIDEO = "video", "Video"
+        EMBEDDING = "embedding", "Embedding"
 
     id = models.CharField(primary_key=True, max_length=200)
     name = models.CharField(max_length=300, blank=True, default="")
     description = models.TextField(blank=True, default="")
-    kinds = models.JSONField(default=list, help_text="text, image and/or video")
+    kinds = models.JSONField(default=list, help_text="text, image, video and/or embedding")
     is_text = models.BooleanField(default=False)
     is_image = models.BooleanField(default=False)
     is_video = models.BooleanField(default=False)
+    is_embedding = models.BooleanField(default=False)
     input_modalities = models.JSONField(default=list)
     output_modalities = models.JSONField(default=list)
     image_route = models.CharField(
@@ -138,4 +140,5 @@ class ProviderModel(models.Model):
         values["is_text"] = "text" in kinds
         values["is_image"] = "image" in kinds
         values["is_video"] = "video" in kinds
+        values["is_embedding"] = "embedding" in kinds
         return values

@@ -12,11 +12,11 @@ from django.db.models import QuerySet
 from catalogue.errors import UnknownModel
 from catalogue.models import ProviderModel
 
-KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video"}
+KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video", "embedding": "is_embedding"}
 
 
 def catalogue_list(*, kind: str | None = None, include_unavailable: bool = False, user=None) -> QuerySet[ProviderModel]:
-    """Catalogue entries, optionally of one kind (text, image or video), by id.
+    """Catalogue entries, optionally of one kind (text, image, video or embedding), by id.
 
     With ``user``: only the models that person may use (enabled ones; admins-only ones
     for administrators only), as the pickers and GET /api/models offer them. Without:

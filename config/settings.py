@@ -408,6 +408,8 @@ VIDEO_RETRY_BACKOFF_MAX = env.float("VIDEO_RETRY_BACKOFF_MAX", default=300.0)
 VIDEO_SUBMIT_MAX_ATTEMPTS = env.int("VIDEO_SUBMIT_MAX_ATTEMPTS", default=5)
 VIDEO_POLL_MAX_ERRORS = env.int("VIDEO_POLL_MAX_ERRORS", default=10)  # in a row, then failed
 VIDEO_SOURCE_DATA_URL_MAX_BYTES = env.int("VIDEO_SOURCE_DATA_URL_MAX_BYTES", default=5 * 1024 * 1024)
+# Minutes an image URL in a /v1/ answer (response_format "url") works without credentials.
+GATEWAY_IMAGE_URL_MINUTES = env.int("GATEWAY_IMAGE_URL_MINUTES", default=60)
 # The largest image an edit may send as a data URL (POST /api/generate/image's source_image_url).
 GENERATION_SOURCE_IMAGE_MAX_BYTES = env.int("GENERATION_SOURCE_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 # A request body must be able to carry such an image as base64 (4/3 of its size) in JSON.

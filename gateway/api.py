@@ -9,7 +9,6 @@ in OpenAI's error shape (gateway.errors).
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import AsyncIterator
 
@@ -19,15 +18,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import ApiKeyAuthentication, request_api_key
-from catalogue.selectors import catalogue_list
 from core.async_views import AsyncApiView
-from core.db import in_db
 from core.errors import InvalidInput, NotFound
 from core.files import stored_file_response
 from core.parsers import JSONParser
@@ -57,7 +55,7 @@ class OpenAiMixin:
 
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
+    parser_classes: list[type[BaseParser]] = [JSONParser]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonOnly
     accepts_api_keys = True
@@ -95,7 +93,8 @@ ERROR = _error_schema()
 ERRORS = {
     400: OpenApiResponse(ERROR, description="bad input (param names the field), or the provider refused"),
     401: OpenApiResponse(ERROR, description="no API key, or an unknown, revoked or expired one"),
-    402: OpenApiResponse(ERROR, description="your budget is spent"),
+    402: OpenApiResponse(ERROR, description="insufficient_quota: your budget is spent"),
+    404: OpenApiResponse(ERROR, description="model_not_found: no such model, or not one you may use"),
     429: OpenApiResponse(ERROR, description="throttled or too much in flight; Retry-After says when"),
     502: OpenApiResponse(ERROR, description="the provider failed"),
     503: OpenApiResponse(ERROR, description="provider account problem, or storage unavailable"),
@@ -105,57 +104,6 @@ ERRORS = {
 
 def _timestamp(moment) -> int:
     return int(moment.timestamp()) if moment else 0
-
-
-def _user_models(user, kind: str | None = None):
-    """The catalogue models ``user`` may use (model access: enabled, admins-only)."""
-    return catalogue_list(kind=kind, user=user)
-
-
-# ------------------------------------------------------------------ models
-
-
-class ModelOut(serializers.Serializer):
-    id = serializers.CharField()
-    object = serializers.CharField(default="model")
-    created = serializers.IntegerField()
-    owned_by = serializers.CharField()
-
-
-ModelListOut = inline_serializer(
-    "OpenAIModelList", {"object": serializers.CharField(default="list"), "data": ModelOut(many=True)}
-)
-
-
-def _model_body(entry) -> dict:
-    return {
-        "id": entry.pk,
-        "object": "model",
-        "created": _timestamp(entry.first_seen),
-        "owned_by": entry.pk.split("/", 1)[0] if "/" in entry.pk else "openrouter",
-    }
-
-
-class ModelListApi(OpenAiView):
-    """The models you may use (text, image and video), in OpenAI's list shape."""
-
-    @extend_schema(operation_id="openai_models_list", responses={200: ModelListOut, 401: ERRORS[401]})
-    def get(self, request):
-        return Response({"object": "list", "data": [_model_body(entry) for entry in _user_models(request.user)]})
-
-
-class ModelDetailApi(OpenAiView):
-    """One model you may use."""
-
-    @extend_schema(
-        operation_id="openai_models_retrieve",
-        responses={200: ModelOut, 401: ERRORS[401], 404: OpenApiResponse(ERROR, description="no such model")},
-    )
-    def get(self, request, model_id: str):
-        entry = _user_models(request.user).filter(pk=model_id).first()
-        if entry is None:
-            raise NotFound(f"The model {model_id!r} does not exist or is not available to you.")
-        return Response(_model_body(entry))
 
 
 # ------------------------------------------------------------------ chat completions
@@ -372,81 +320,7 @@ class ChatCompletionApi(OpenAiAsyncView):
         return Response(_completion_body(rows))
 
 
-# ------------------------------------------------------------------ images
-
-
-class ImageGenerationIn(serializers.Serializer):
-    model = serializers.CharField(allow_blank=True)
-    prompt = serializers.CharField(allow_blank=True, trim_whitespace=True)
-    n = serializers.IntegerField(required=False, allow_null=True, default=1)
-    size = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        allow_null=True,
-        default=None,
-        help_text='exact pixels, e.g. "1024x1024" (models that list sizes); "auto" = none',
-    )
-    response_format = serializers.ChoiceField(
-        choices=["b64_json", "url"],
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="b64_json (the default) or url",
-    )
-    aspect_ratio = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
-    image_size = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, default=None, help_text='resolution, e.g. "1K", "2K", "4K"'
-    )
-
-
-ImagesOut = inline_serializer(
-    "OpenAIImagesResponse",
-    {
-        "created": serializers.IntegerField(),
-        "data": inline_serializer(
-            "OpenAIImage",
-            {
-                "b64_json": serializers.CharField(required=False),
-                "url": serializers.CharField(required=False, help_text="our stored copy; send the same API key"),
-            },
-            many=True,
-        ),
-    },
-)
-
-
-def _images_data(row: Generation, *, response_format: str, request) -> list[dict]:
-    images = list(row.images.all())
-    if response_format == "url":
-        return [{"url": request.build_absolute_uri(image.url)} for image in images]
-    return [{"b64_json": base64.b64encode(image.read_bytes()).decode("ascii")} for image in images]
-
-
-class ImageGenerationApi(OpenAiAsyncView):
-    """Generate images; our stored copies are answered as base64 or as URLs."""
-
-    throttle_classes = [GenerationThrottle]
-
-    @extend_schema(
-        operation_id="openai_images_generate", request=ImageGenerationIn, responses={200: ImagesOut, **ERRORS}
-    )
-    async def post(self, request):
-        body = ImageGenerationIn(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        size = None if (data["size"] or "").strip().lower() in ("", "auto") else data["size"]
-        row = await generation.image_generate(
-            user=request.user,
-            api_key=request_api_key(request),
-            model=data["model"],
-            prompt=data["prompt"],
-            n=data["n"],
-            size=size,
-            aspect_ratio=data["aspect_ratio"],
-            image_size=data["image_size"],
-        )
-        images = await in_db(_images_data)(row, response_format=data["response_format"] or "b64_json", request=request)
-        return Response({"created": _timestamp(row.created_at), "data": images})
+# Images: gateway/images.py.
 
 
 # ------------------------------------------------------------------ videos

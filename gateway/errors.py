@@ -2,10 +2,13 @@
 
 The status and the message are the ones the rest of the API gives (core.http: a domain or
 provider error through ``error_answer``, DRF's own exceptions through its handler, with
-their headers such as Retry-After); only the body is reshaped. The official SDKs choose
-their exception class by the status: 400 BadRequestError, 401 AuthenticationError, 403
-PermissionDeniedError, 404 NotFoundError, 409 ConflictError, 422, 429 RateLimitError, 5xx
-InternalServerError (402, a spent budget, is an APIStatusError).
+their headers such as Retry-After); only the body is reshaped. Two answers follow OpenAI
+rather than the rest of the API: a model that does not exist, or that this person may not
+use, is 404 ``model_not_found`` (param "model"; /api/ says 400 on "model"), and a spent
+budget is 402 ``insufficient_quota``. The official SDKs choose their exception class by
+the status: 400 BadRequestError, 401 AuthenticationError, 403 PermissionDeniedError, 404
+NotFoundError, 409 ConflictError, 422, 429 RateLimitError, 5xx InternalServerError (402
+is an APIStatusError).
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 
-from core.errors import DomainError
+from catalogue.errors import UnknownModel
+from core.errors import DomainError, ErrorKind
 from core.http import api_exception_handler, error_answer
 
+TYPE_FOR_CODE = {"model_not_found": "invalid_request_error"}
 TYPE_FOR_STATUS = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -37,15 +42,29 @@ def error_type(status: int) -> str:
 
 
 def error_body(status: int, message: str, *, param: str | None = None, code: str | None = None) -> dict:
-    return {"error": {"message": message, "type": error_type(status), "param": param, "code": code}}
+    kind = TYPE_FOR_CODE.get(code or "") or error_type(status)
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+# OpenAI's codes where ours differ.
+CODE_FOR_KIND = {ErrorKind.BUDGET_EXCEEDED: "insufficient_quota"}
+# Every refusal of a named model (not when none was named: that is a bad request).
+MODEL_NOT_FOUND_REASONS = frozenset({"unknown", "wrong_kind", "disabled", "admins_only"})
 
 
 def describe(exc: BaseException) -> tuple[int, str, str | None, str | None] | None:
     """(status, message, param, code) of a domain or provider error; None for anything else."""
+    if isinstance(exc, UnknownModel) and exc.reason in MODEL_NOT_FOUND_REASONS:
+        listing = f"GET /v1/models?kind={exc.model_kind}" if exc.model_kind else "GET /v1/models"
+        return 404, f"{exc.lead}; see {listing}.", "model", "model_not_found"
     answer = error_answer(exc)
     if answer is None:
         return None
-    code = str(exc.kind) if isinstance(exc, DomainError) else answer.body.get("provider_error")
+    code: str | None
+    if isinstance(exc, DomainError):
+        code = CODE_FOR_KIND.get(exc.kind, str(exc.kind))
+    else:
+        code = answer.body.get("provider_error")
     return answer.status, answer.message, answer.field, code
 
 
@@ -56,7 +75,7 @@ def openai_exception_handler(exc, context):
         return None
     described = describe(exc)
     if described is not None:
-        _, message, param, code = described
+        response.status_code, message, param, code = described
     else:
         message, param, code = _drf_message(exc, response.data)
     response.data = error_body(response.status_code, message, param=param, code=code)

@@ -2,15 +2,18 @@
 
 from django.urls import path, re_path
 
-from gateway import api, errors
+from gateway import api, errors, images, models_api
 
 app_name = "gateway"
 
 urlpatterns = [
-    path("models", api.ModelListApi.as_view(), name="models"),
-    path("models/<path:model_id>", api.ModelDetailApi.as_view(), name="model"),
+    path("models", models_api.ModelListApi.as_view(), name="models"),
+    path("models/<path:model_id>", models_api.ModelDetailApi.as_view(), name="model"),
     path("chat/completions", api.ChatCompletionApi.as_view(), name="chat-completions"),
-    path("images/generations", api.ImageGenerationApi.as_view(), name="image-generations"),
+    path("images/generations", images.ImageGenerationApi.as_view(), name="image-generations"),
+    path("images/edits", images.ImageEditApi.as_view(), name="image-edits"),
+    # The images /v1/ answers hand out as URLs: signed and expiring, no credentials.
+    path("images/files/<int:pk>/<str:filename>", images.signed_image_file, name="image-file"),
     path("videos", api.VideoCreateApi.as_view(), name="videos"),
     path("videos/<int:pk>", api.VideoStatusApi.as_view(), name="video"),
     path("videos/<int:pk>/content", api.VideoContentApi.as_view(), name="video-content"),

@@ -61,11 +61,14 @@ def route_from_modalities(output_modalities: Iterable[str]) -> ImageRoute | None
 
 
 def kinds_from_modalities(output_modalities: Iterable[str]) -> set[str]:
-    """Product kinds: image or video when the model outputs them, text for plain chat models."""
+    """Product kinds: image or video when the model outputs them, text for plain chat
+    models, embedding for models whose output is embeddings."""
     outputs = set(output_modalities)
     kinds: set[str] = {kind for kind in ("image", "video") if kind in outputs}
     if "text" in outputs and not kinds:
         kinds.add("text")
+    if "embeddings" in outputs:
+        kinds.add("embedding")
     return kinds
 
 

@@ -9,9 +9,17 @@ Endpoints (prefix ``/api/v1``)
 ------------------------------
 ``POST /chat/completions``   text, whole or streamed (SSE, word by word, with
                              ``: OPENROUTER PROCESSING`` keep-alive comments); with
-                             ``modalities`` containing ``image``, images as data URLs
+                             ``modalities`` containing ``image``, images as data URLs;
+                             ``tools`` (tool calls, streamed as OpenAI's deltas),
+                             ``response_format`` (JSON fitting the schema), ``logprobs``,
+                             ``reasoning`` (``answers.py``); usage with ``cost`` always
+``POST /embeddings``         OpenAI's shape; deterministic unit vectors, ``dimensions``,
+                             ``encoding_format`` float or base64 (``embeddings.py``)
+``POST /responses``          OpenAI's Responses API, whole or as ``response.*`` events
+                             (``responses.py``)
 ``POST /images``, ``POST /images/generations``
-                             image-only models: ``b64_json`` items (FLUX: hosted URLs)
+                             image-only models: ``b64_json`` items (FLUX: hosted URLs);
+                             ``input_references`` (data URLs) edits the first image
 ``POST /videos``             202 + job; ``GET /videos/{id}`` polls it;
                              ``GET /videos/{id}/content?index=0`` the MP4 bytes
 ``GET /models[?output_modalities=...]``, ``GET /images/models``, ``GET /videos/models``,

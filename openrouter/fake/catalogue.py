@@ -1,8 +1,10 @@
 """The offline double's models and the catalogue payloads it serves.
 
 A handful of each kind: text chat models, chat-image models (text and image out,
-served by /chat/completions), image-only models (served by /images) and video
-models (served by /videos), each with the parameters it accepts.
+served by /chat/completions), image-only models (served by /images), video
+models (served by /videos) and embedding models (served by /embeddings), each with
+the parameters it accepts. A chat model's ``supported_parameters`` say which of the
+further chat features (tools, structured outputs, logprobs, reasoning) it honours.
 """
 
 from __future__ import annotations
@@ -12,6 +14,25 @@ from typing import Any
 
 # Streams a long answer at a set pace (see the package docstring).
 LONG_STREAM_MODEL = "fake/long-stream"
+BASIC_PARAMETERS = ("max_tokens", "temperature", "top_p", "stop", "seed")
+# OpenAI's models: tools and structured outputs, logprobs, penalties; no reasoning.
+OPENAI_CHAT_PARAMETERS = (
+    *BASIC_PARAMETERS,
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "structured_outputs",
+    "logprobs",
+    "top_logprobs",
+    "frequency_penalty",
+    "presence_penalty",
+    "logit_bias",
+)
+# Anthropic's: tools and reasoning; no logprobs, no structured outputs.
+ANTHROPIC_CHAT_PARAMETERS = (*BASIC_PARAMETERS, "tools", "tool_choice", "reasoning", "include_reasoning", "top_k")
+# The echo model, for tests: every feature.
+ALL_CHAT_PARAMETERS = (*OPENAI_CHAT_PARAMETERS, "reasoning", "include_reasoning", "top_k", "min_p")
 GEMINI_ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 
 
@@ -35,6 +56,9 @@ class FakeModel:
     durations: tuple[int, ...] = ()
     frame_images: tuple[str, ...] = ()
     generate_audio: bool = False
+    supported_parameters: tuple[str, ...] = BASIC_PARAMETERS  # chat models
+    dimensions: int | None = None  # embedding models: the vector's length
+    custom_dimensions: bool = False  # embedding models: "dimensions" may shorten it
 
     @property
     def is_image(self) -> bool:
@@ -43,6 +67,10 @@ class FakeModel:
     @property
     def is_video(self) -> bool:
         return "video" in self.outputs
+
+    @property
+    def is_embedding(self) -> bool:
+        return "embeddings" in self.outputs
 
     @property
     def image_route(self) -> str | None:
@@ -59,6 +87,7 @@ class FakeModel:
 
 TEXT = ("text",)
 TEXT_IMAGE = ("text", "image")
+EMBEDDINGS = ("embeddings",)
 
 MODELS: tuple[FakeModel, ...] = (
     FakeModel(
@@ -69,6 +98,7 @@ MODELS: tuple[FakeModel, ...] = (
         {"prompt": "0.00000015", "completion": "0.0000006"},
         "Small, fast chat model.",
         128000,
+        supported_parameters=OPENAI_CHAT_PARAMETERS,
     ),
     FakeModel(
         "anthropic/claude-3.5-haiku",
@@ -78,6 +108,7 @@ MODELS: tuple[FakeModel, ...] = (
         {"prompt": "0.0000008", "completion": "0.000004"},
         "Fast Claude model.",
         200000,
+        supported_parameters=ANTHROPIC_CHAT_PARAMETERS,
     ),
     FakeModel(
         "fake/echo",
@@ -87,6 +118,7 @@ MODELS: tuple[FakeModel, ...] = (
         {"prompt": "0", "completion": "0"},
         "Answers with the last user message (offline double).",
         32768,
+        supported_parameters=ALL_CHAT_PARAMETERS,
     ),
     FakeModel(
         LONG_STREAM_MODEL,
@@ -188,13 +220,37 @@ MODELS: tuple[FakeModel, ...] = (
         durations=(4, 8, 12),
         generate_audio=True,
     ),
+    FakeModel(
+        "openai/text-embedding-3-small",
+        "OpenAI: Text Embedding 3 Small",
+        TEXT,
+        EMBEDDINGS,
+        {"prompt": "0.00000002", "completion": "0"},
+        "Embedding model; dimensions may shorten its vectors.",
+        8192,
+        supported_parameters=(),
+        dimensions=1536,
+        custom_dimensions=True,
+    ),
+    FakeModel(
+        "mistralai/mistral-embed",
+        "Mistral: Mistral Embed",
+        TEXT,
+        EMBEDDINGS,
+        {"prompt": "0.0000001", "completion": "0"},
+        "Embedding model of a fixed size.",
+        8192,
+        supported_parameters=(),
+        dimensions=1024,
+    ),
 )
 
 BY_ID = {model.id: model for model in MODELS}
 
 # Stand-in for models named only to trigger a fault (fake/fault-<name>): accepts anything.
 PERMISSIVE = {
-    "text": FakeModel("fake/fault", "Fake: Fault", TEXT, TEXT),
+    "text": FakeModel("fake/fault", "Fake: Fault", TEXT, TEXT, supported_parameters=ALL_CHAT_PARAMETERS),
+    "embedding": FakeModel("fake/fault", "Fake: Fault", TEXT, EMBEDDINGS, dimensions=8, custom_dimensions=True),
     "chat-image": FakeModel("fake/fault", "Fake: Fault", TEXT, ("image", "text")),
     "image": FakeModel("fake/fault", "Fake: Fault", TEXT, ("image",), max_n=4),
     "video": FakeModel("fake/fault", "Fake: Fault", TEXT_IMAGE, ("video",), frame_images=("first_frame", "last_frame")),
@@ -209,7 +265,9 @@ def models_payload(output_modalities: str | None) -> dict[str, Any]:
 
 
 def _model_item(model: FakeModel) -> dict[str, Any]:
-    parameters = ["max_tokens", "temperature", "stop", "seed"]
+    parameters = list(model.supported_parameters) if "text" in model.outputs else []
+    if model.custom_dimensions:
+        parameters = ["dimensions"]
     return {
         "id": model.id,
         "canonical_slug": model.id,
@@ -225,7 +283,7 @@ def _model_item(model: FakeModel) -> dict[str, Any]:
         },
         "pricing": {"prompt": "0", "completion": "0", "request": "0", **model.pricing},
         "top_provider": {"context_length": model.context_length, "is_moderated": False},
-        "supported_parameters": parameters if "text" in model.outputs else [],
+        "supported_parameters": parameters,
     }
 
 

@@ -10,16 +10,18 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import media
+from . import answers, media
 from .catalogue import LONG_STREAM_MODEL, FakeModel
 from .faults import STREAM_ERROR_AFTER, body_model_options
-from .replies import BadRequest, Reply, check_listed, json_reply, lookup, require_object
+from .replies import BadRequest, Reply, check_listed, data_url_bytes, json_reply, lookup, require_object
 
 if TYPE_CHECKING:
     from .handler import Handler
 
 # Prompt tokens the double counts for each image sent.
 IMAGE_TOKENS = 85
+# Characters of a tool call's arguments per streamed delta.
+ARGUMENT_PIECE = 12
 
 
 def chat(req: Handler, body: Any, fault: str | None) -> Reply:
@@ -35,23 +37,25 @@ def chat(req: Handler, body: Any, fault: str | None) -> Reply:
     images = media.user_image_urls(messages)
     if images and "image" not in model.inputs:
         raise BadRequest(f"No endpoints found that support image input for {model_id}.")
-    pieces, interval = _pieces(req, body, model_id, messages)
-    if images and model_id != LONG_STREAM_MODEL:
+    answers.check_messages(messages)
+    answer = answers.plan(body, model_id, model.supported_parameters, messages)
+    interval = req.fake.stream_delay
+    if model_id == LONG_STREAM_MODEL:
+        answer.pieces, interval = _long_stream_pieces(req, body)
+    elif images and not (answer.tool_calls or answer.structured):
         # Says what it saw, so a test can tell the images arrived whole.
         seen = "; ".join(_describe_image(url) for url in images)
-        pieces += media.words_of(f" I see {len(images)} image{'s' if len(images) != 1 else ''}: {seen}.")
-    finish_reason = "stop"
+        answer.pieces += media.words_of(f" I see {len(images)} image{'s' if len(images) != 1 else ''}: {seen}.")
     max_tokens = body.get("max_tokens")
-    if isinstance(max_tokens, int) and 0 < max_tokens < len(pieces):
-        pieces, finish_reason = pieces[:max_tokens], "length"
-        pieces[-1] = pieces[-1].rstrip(" ")
-    text = "".join(pieces)
-    usage = text_usage(req, model, messages, text)
+    if isinstance(max_tokens, int) and 0 < max_tokens < len(answer.pieces):
+        answer.pieces, answer.finish_reason = answer.pieces[:max_tokens], "length"
+        answer.pieces[-1] = answer.pieces[-1].rstrip(" ")
+    usage = answer_usage(req, model, messages, answer)
     completion_id = f"gen-{uuid.uuid4().hex[:20]}"
     if body.get("stream"):
         return Reply(
             200,
-            _stream(req, completion_id, model_id, pieces, usage, finish_reason, fault, interval),
+            _stream(req, completion_id, model_id, answer, usage, fault, interval),
             content_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
@@ -68,9 +72,10 @@ def chat(req: Handler, body: Any, fault: str | None) -> Reply:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": finish_reason,
-                    "native_finish_reason": finish_reason,
+                    "message": answer.message(),
+                    "logprobs": answer.logprobs(),
+                    "finish_reason": answer.finish_reason,
+                    "native_finish_reason": answer.finish_reason,
                 }
             ],
             "usage": usage,
@@ -78,10 +83,8 @@ def chat(req: Handler, body: Any, fault: str | None) -> Reply:
     )
 
 
-def _pieces(req: Handler, body: dict, model_id: str, messages: list) -> tuple[list[str], float]:
-    """The answer's pieces and the seconds between streamed pieces."""
-    if model_id != LONG_STREAM_MODEL:
-        return media.words_of(media.reply_text(model_id, messages)), req.fake.stream_delay
+def _long_stream_pieces(req: Handler, body: dict) -> tuple[list[str], float]:
+    """``fake/long-stream``'s pieces and the seconds between them."""
     options = body_model_options(body)
     count = req.headers.get("X-Fake-Stream-Pieces") or options.get("pieces") or req.fake.stream_pieces
     interval = req.headers.get("X-Fake-Stream-Interval") or options.get("interval") or req.fake.stream_interval
@@ -96,10 +99,19 @@ def _pieces(req: Handler, body: dict, model_id: str, messages: list) -> tuple[li
     return pieces, interval
 
 
-def text_usage(req: Handler, model: FakeModel, messages: list, text: str) -> dict[str, Any]:
-    contents = [m.get("content") for m in messages if isinstance(m, dict)]
-    prompt_tokens = sum(media.count_tokens(c) for c in contents if isinstance(c, str))
-    prompt_tokens += IMAGE_TOKENS * len(media.user_image_urls(messages))
+def text_usage(
+    req: Handler, model: FakeModel, messages: list, text: str, *, extra_prompt_tokens: int = 0
+) -> dict[str, Any]:
+    """Tokens (words) and cost of an answer; the cost is added to the key's spend."""
+    prompt_tokens = (
+        sum(
+            media.count_tokens(m.get("content") if isinstance(m.get("content"), str) else "")
+            for m in messages
+            if isinstance(m, dict)
+        )
+        + IMAGE_TOKENS * len(media.user_image_urls(messages))
+        + extra_prompt_tokens
+    )
     completion_tokens = media.count_tokens(text)
     cost = prompt_tokens * model.price("prompt") + completion_tokens * model.price("completion")
     req.fake.add_cost(cost)
@@ -111,13 +123,56 @@ def text_usage(req: Handler, model: FakeModel, messages: list, text: str) -> dic
     }
 
 
+def answer_usage(req: Handler, model: FakeModel, messages: list, answer: answers.Answer) -> dict:
+    """As :func:`text_usage`, counting the tool calls' names and arguments and the
+    reasoning as completion tokens, with OpenAI's token details."""
+    produced = answer.text + " ".join(
+        f" {call['function']['name']} {call['function']['arguments']}" for call in answer.tool_calls
+    )
+    usage = text_usage(req, model, messages, produced, extra_prompt_tokens=answer.extra_prompt_tokens)
+    if answer.reasoning_tokens:
+        extra = answer.reasoning_tokens * model.price("completion")
+        req.fake.add_cost(extra)
+        usage["completion_tokens"] += answer.reasoning_tokens
+        usage["total_tokens"] += answer.reasoning_tokens
+        usage["cost"] = round(usage["cost"] + extra, 10)
+    usage["prompt_tokens_details"] = {"cached_tokens": 0}
+    usage["completion_tokens_details"] = {"reasoning_tokens": answer.reasoning_tokens}
+    return usage
+
+
+def _deltas(answer: answers.Answer) -> Iterator[dict]:
+    """The streamed choice updates of an answer, as OpenAI sends them: reasoning pieces,
+    then content pieces (each with its logprobs), or each tool call's id and name first
+    and then its arguments in pieces."""
+    for piece in media.words_of(answer.reasoning) if answer.reasoning else []:
+        yield {"delta": {"role": "assistant", "content": "", "reasoning": piece}}
+    for index, call in enumerate(answer.tool_calls):
+        head = {"index": index, "id": call["id"], "type": "function"}
+        yield {
+            "delta": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{**head, "function": {"name": call["function"]["name"], "arguments": ""}}],
+            }
+        }
+        arguments = call["function"]["arguments"]
+        for start in range(0, len(arguments), ARGUMENT_PIECE):
+            piece = arguments[start : start + ARGUMENT_PIECE]
+            yield {"delta": {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}}
+    for piece in answer.pieces:
+        choice: dict[str, Any] = {"delta": {"role": "assistant", "content": piece}}
+        if answer.top_logprobs is not None:
+            choice["logprobs"] = {"content": [answers.logprob_entry(piece, answer.top_logprobs)], "refusal": None}
+        yield choice
+
+
 def _stream(
     req: Handler,
     completion_id: str,
     model_id: str,
-    pieces: list[str],
+    answer: answers.Answer,
     usage: dict,
-    finish_reason: str,
     fault: str | None,
     interval: float,
 ) -> Iterator[bytes]:
@@ -134,7 +189,7 @@ def _stream(
         return f"data: {json.dumps(chunk)}\n\n".encode()
 
     yield b": OPENROUTER PROCESSING\n\n"
-    for index, piece in enumerate(pieces):
+    for index, update in enumerate(_deltas(answer)):
         if fault == "stream_error" and index == STREAM_ERROR_AFTER:
             yield event(
                 {"index": 0, "delta": {"content": ""}, "finish_reason": "error"},
@@ -145,8 +200,8 @@ def _stream(
         if index and index % 4 == 0:
             yield b": OPENROUTER PROCESSING\n\n"
         req.fake.wait(interval)
-        yield event({"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None})
-    yield event({"index": 0, "delta": {}, "finish_reason": finish_reason}, usage=usage)
+        yield event({"index": 0, **update, "finish_reason": None})
+    yield event({"index": 0, "delta": {}, "finish_reason": answer.finish_reason}, usage=usage)
     yield b"data: [DONE]\n\n"
 
 
@@ -166,7 +221,7 @@ def chat_image(req: Handler, body: dict, model_id: str, model: FakeModel) -> Rep
             raise BadRequest(f"{model_id} does not take image input.")
         size = media.chat_image_dimensions(aspect_ratio, image_size) if (aspect_ratio or image_size) else None
         try:
-            png = media.edited_png_bytes(_data_url_bytes(source), prompt, size)
+            png = media.edited_png_bytes(data_url_bytes(source), prompt, size)
         except OSError as exc:  # PIL: not an image it can read
             raise BadRequest("image_url does not hold an image the model can read.") from exc
     else:
@@ -208,21 +263,10 @@ def _describe_image(url: str) -> str:
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(_data_url_bytes(url))) as image:
+        with Image.open(io.BytesIO(data_url_bytes(url))) as image:
             return f"{image.format} {image.width}x{image.height}"
     except OSError as exc:
         raise BadRequest("image_url does not hold an image the model can read.") from exc
-
-
-def _data_url_bytes(url: str) -> bytes:
-    """The bytes of a ``data:image/...;base64,`` URL (the only kind the double reads)."""
-    head, _, data = url.partition(",")
-    if not (head.startswith("data:image/") and head.endswith(";base64")):
-        raise BadRequest("image_url.url must be a data:image/...;base64 URL (the double fetches nothing).")
-    try:
-        return base64.b64decode(data, validate=True)
-    except ValueError as exc:
-        raise BadRequest("image_url.url is not valid base64.") from exc
 
 
 def _wants_image(body: dict) -> bool:

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import catalogue, chat, media_routes
+from . import catalogue, chat, embeddings, media_routes, responses
 from .faults import (
     ALL_FAULTS,
     DROP_AFTER_CHUNKS,
@@ -164,6 +164,8 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qs(urlsplit(self.path).query)
         routes: list[tuple[str, str, Callable[..., Reply]]] = [
             ("POST", r"/chat/completions", lambda: chat.chat(self, body, fault)),
+            ("POST", r"/embeddings", lambda: embeddings.embeddings(self, body)),
+            ("POST", r"/responses", lambda: responses.responses(self, body, fault)),
             ("POST", r"/images(?:/generations)?", lambda: media_routes.images(self, body)),
             ("POST", r"/videos", lambda: media_routes.video_submit(self, body, fault)),
             ("GET", r"/videos/models", lambda: json_reply(200, catalogue.video_models_payload())),
@@ -189,7 +191,7 @@ class Handler(BaseHTTPRequestHandler):
                 try:
                     return handler(**match.groupdict())
                 except BadRequest as exc:
-                    return error_reply(400, str(exc))
+                    return error_reply(exc.status, str(exc))
         if path_matched:
             return error_reply(405, f"Method {method} not allowed on {path}")
         return error_reply(404, f"No route for {API_PREFIX}{path}")

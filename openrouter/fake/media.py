@@ -20,7 +20,7 @@ LONG_SIDE = {"0.5K": 512, "1K": 1024, "2K": 2048, "4K": 4096}
 DEFAULT_IMAGE_SIZE = "1K"
 MAX_SIDE = 4096
 
-_WORDS = (
+WORDS = (
     "light river stone window quiet signal garden paper orbit lantern harbor "
     "meadow copper thread glass compass forest echo canvas ember tide summit "
     "ribbon violet marble cloud anchor prism willow beacon"
@@ -51,7 +51,7 @@ def reply_text(model: str, messages: list) -> str:
     if model == "fake/echo":
         return prompt or "(empty prompt)"
     seed = digest(f"{model}\n{prompt}")
-    words = [_WORDS[b % len(_WORDS)] for b in seed[:12]]
+    words = [WORDS[b % len(WORDS)] for b in seed[:12]]
     return (
         f"Offline answer from {model}. You asked: {prompt.strip()[:200]} "
         f"Here are some words for you: {' '.join(words)}."
@@ -151,6 +151,14 @@ def last_user_image(messages: list) -> str | None:
             ]
             return urls[-1] if urls else None
     return None
+
+
+def image_size_of(data: bytes) -> tuple[int, int]:
+    """(width, height) of an image's bytes; OSError when they are not an image."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
 
 
 def edited_png_bytes(source: bytes, prompt: str, size: tuple[int, int] | None = None) -> bytes:

@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 from . import catalogue, media
 from .faults import JOB_FAULTS
-from .replies import BadRequest, Reply, check_frame, check_listed, error_reply, json_reply, lookup, require_object
+from .replies import (
+    BadRequest,
+    Reply,
+    check_frame,
+    check_listed,
+    data_url_bytes,
+    error_reply,
+    json_reply,
+    lookup,
+    require_object,
+)
 
 if TYPE_CHECKING:
     from .handler import Handler
@@ -33,9 +43,14 @@ def images(req: Handler, body: Any) -> Reply:
     check_listed(model_id, "aspect_ratio", aspect_ratio, model.aspect_ratios, refuse_unlisted=bool(model.sizes))
     check_listed(model_id, "resolution", resolution, model.image_sizes)
     width, height = media.images_endpoint_dimensions(size, aspect_ratio, resolution)
+    references = _references(model_id, model, body.get("input_references"))
     items = []
     for index in range(n):
-        png = media.png_bytes(width, height, prompt, index)
+        if references:
+            # An edit: the first reference, visibly changed (the others only steer it).
+            png = media.edited_png_bytes(references[0], prompt, (width, height) if size or aspect_ratio else None)
+        else:
+            png = media.png_bytes(width, height, prompt, index)
         if model.returns_urls:
             items.append({"url": f"{req.site_base()}/files/{req.fake.store_file(png, 'image/png')}"})
         else:
@@ -56,6 +71,34 @@ def images(req: Handler, body: Any) -> Reply:
             },
         },
     )
+
+
+MAX_REFERENCES = 16
+
+
+def _references(model_id: str, model: catalogue.FakeModel, value: Any) -> list[bytes]:
+    """The bytes of ``input_references`` (data URLs, or ``{"image_url": {"url"}}`` items)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not value or len(value) > MAX_REFERENCES:
+        raise BadRequest(f"input_references must be a list of 1 to {MAX_REFERENCES} image URLs.")
+    if "image" not in model.inputs:
+        raise BadRequest(f"{model_id} does not take image input (input_references).")
+    found = []
+    for item in value:
+        url = item
+        if isinstance(item, dict):
+            inner = item.get("image_url")
+            url = inner.get("url") if isinstance(inner, dict) else inner
+        if not isinstance(url, str):
+            raise BadRequest("input_references items must be image URLs or {image_url: {url}}.")
+        data = data_url_bytes(url)
+        try:
+            media.image_size_of(data)
+        except OSError as exc:
+            raise BadRequest("input_references holds something that is not an image.") from exc
+        found.append(data)
+    return found
 
 
 def hosted_file(req: Handler, name: str) -> Reply:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +25,15 @@ class Reply:
 
 class BadRequest(Exception):
     """Raised inside endpoints to answer 400 with the provider's error shape."""
+
+    status = 400
+
+
+class NoEndpoints(BadRequest):
+    """No provider of the model can serve the request as asked (e.g. tools for a model
+    without tool use): OpenRouter answers 404."""
+
+    status = 404
 
 
 def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
@@ -85,3 +95,14 @@ def check_frame(model_id: str, model: FakeModel, frame: Any) -> None:
     url = (frame.get("image_url") or {}).get("url") if isinstance(frame.get("image_url"), dict) else None
     if not isinstance(url, str) or not url.startswith(("http://", "https://", "data:image/")):
         raise BadRequest("frame_images image_url.url must be an http(s) or data:image URL.")
+
+
+def data_url_bytes(url: str) -> bytes:
+    """The bytes of a ``data:image/...;base64,`` URL (the only kind the double reads)."""
+    head, _, data = url.partition(",")
+    if not (head.startswith("data:image/") and head.endswith(";base64")):
+        raise BadRequest("image_url.url must be a data:image/...;base64 URL (the double fetches nothing).")
+    try:
+        return base64.b64decode(data, validate=True)
+    except ValueError as exc:
+        raise BadRequest("image_url.url is not valid base64.") from exc

@@ -15,15 +15,22 @@ from generation.models import Generation
 from tests.factories import png_bytes
 
 
-def test_models_lists_what_the_user_may_use(sdk):
+def test_models_lists_the_chat_models_the_user_may_use(sdk):
     models = sdk().models.list()
-    ids = [model.id for model in models.data]
-    assert {"openai/gpt-4o-mini", "openai/dall-e-3", "google/veo-3.1"} <= set(ids)
+    ids = {model.id for model in models.data}
+    assert {"openai/gpt-4o-mini", "fake/echo"} <= ids
+    assert not ids & {"openai/dall-e-3", "google/veo-3.1", "google/gemini-2.5-flash-image"}
     first = models.data[0]
     assert first.object == "model" and isinstance(first.created, int) and first.owned_by
+    # Other kinds by filter, as the README shows.
+    images = {model.id for model in sdk().models.list(extra_query={"kind": "image"}).data}
+    assert "openai/dall-e-3" in images and "fake/echo" not in images
+    # Any kind is found by its id.
     assert sdk().models.retrieve("openai/gpt-4o-mini").owned_by == "openai"
-    with pytest.raises(openai.NotFoundError):
+    assert sdk().models.retrieve("google/veo-3.1").id == "google/veo-3.1"
+    with pytest.raises(openai.NotFoundError) as raised:
         sdk().models.retrieve("nobody/nothing")
+    assert raised.value.body["code"] == "model_not_found" and raised.value.body["param"] == "model"
 
 
 def test_chat_completion_whole(sdk, served, user):
@@ -115,19 +122,6 @@ def test_images_as_b64_json(sdk, served):
     assert row.kind == "image" and row.api_key_id == key.pk
 
 
-def test_images_as_urls_readable_with_the_same_key(sdk, served):
-    base, _, secret = served
-    result = sdk().images.generate(
-        model="openai/gpt-image-1", prompt="two cats", n=2, size="1024x1024", response_format="url"
-    )
-    assert len(result.data) == 2
-    for image in result.data:
-        assert image.url.startswith(base + "/")
-        answer = httpx.get(image.url, headers={"Authorization": f"Bearer {secret}"})
-        assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
-        assert httpx.get(image.url).status_code == 404
-
-
 def test_images_take_aspect_ratio_and_image_size_through_extra_body(sdk):
     result = sdk().images.generate(
         model="google/gemini-2.5-flash-image", prompt="dunes", extra_body={"aspect_ratio": "16:9", "image_size": "1K"}
@@ -162,11 +156,30 @@ def test_revoked_and_expired_keys_are_authentication_errors(sdk, served, state):
     assert not Generation.objects.exists()
 
 
-def test_an_unknown_model_is_a_bad_request_naming_the_param(sdk):
-    with pytest.raises(openai.BadRequestError) as raised:
+def test_an_unknown_model_is_not_found_as_openai_answers_it(sdk):
+    with pytest.raises(openai.NotFoundError) as raised:
         sdk().chat.completions.create(model="nobody/nothing", messages=[{"role": "user", "content": "x"}])
-    assert raised.value.status_code == 400
-    assert raised.value.body["param"] == "model" and raised.value.body["type"] == "invalid_request_error"
+    assert raised.value.status_code == 404
+    assert raised.value.body == {
+        "message": '"nobody/nothing" is not a known text model; see GET /v1/models?kind=text.',
+        "type": "invalid_request_error",
+        "param": "model",
+        "code": "model_not_found",
+    }
+    # A model of another kind is not a chat model either; an image model is not for text.
+    with pytest.raises(openai.NotFoundError) as raised:
+        sdk().chat.completions.create(model="openai/dall-e-3", messages=[{"role": "user", "content": "x"}])
+    assert raised.value.body["code"] == "model_not_found"
+    with pytest.raises(openai.NotFoundError) as raised:
+        sdk().images.generate(model="fake/echo", prompt="x")
+    assert raised.value.body["code"] == "model_not_found"
+    # No model at all is a bad request.
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk().chat.completions.create(model="", messages=[{"role": "user", "content": "x"}])
+    assert raised.value.body["param"] == "model"
+
+
+def test_bad_values_are_bad_requests_naming_the_param(sdk):
     with pytest.raises(openai.BadRequestError) as raised:
         sdk().chat.completions.create(model="fake/echo", messages=[{"role": "assistant", "content": "x"}])
     assert raised.value.body["param"] == "messages"
@@ -209,12 +222,13 @@ def test_a_spent_budget_is_402(sdk, settings):
             model="openai/gpt-4o-mini", max_tokens=500, messages=[{"role": "user", "content": "x"}]
         )
     assert raised.value.status_code == 402 and raised.value.body["type"] == "insufficient_quota"
-    assert "UTC" in raised.value.body["message"]
+    assert raised.value.body["code"] == "insufficient_quota" and "UTC" in raised.value.body["message"]
 
 
 def test_unknown_v1_paths_are_not_found_errors(sdk):
-    with pytest.raises(openai.NotFoundError):
-        sdk().embeddings.create(model="fake/echo", input="x")
+    with pytest.raises(openai.NotFoundError) as raised:
+        sdk().audio.speech.create(model="fake/echo", input="x", voice="alloy")
+    assert raised.value.body["code"] == "unknown_url"
 
 
 # ------------------------------------------------------------------ image parts (vision)
@@ -365,9 +379,9 @@ def test_an_admins_only_vision_model_is_refused_to_every_key_an_admins_too(sdk, 
     ProviderModel.objects.filter(pk=VISION).update(admins_only=True)
     _, admin_secret = make_key(admin_user)
     for api_key in (None, admin_secret):
-        with pytest.raises(openai.BadRequestError) as raised:
+        with pytest.raises(openai.NotFoundError) as raised:
             sdk(api_key=api_key).chat.completions.create(model=VISION, messages=_with_images(PHOTO))
-        assert raised.value.body["param"] == "model"
+        assert raised.value.body["param"] == "model" and raised.value.body["code"] == "model_not_found"
     ProviderModel.objects.filter(pk=VISION).update(admins_only=False)
     answer = sdk(api_key=admin_secret).chat.completions.create(model=VISION, messages=_with_images(PHOTO))
     assert "I see 1 image" in answer.choices[0].message.content

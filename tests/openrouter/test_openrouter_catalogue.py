@@ -22,6 +22,7 @@ IMAGE_ONLY_IDS = {
     "bytedance-seed/seedream-4.5",
 }
 VIDEO_IDS = {"google/veo-3.1", "openai/sora-2"}
+EMBEDDING_IDS = {"openai/text-embedding-3-small", "mistralai/mistral-embed"}
 
 
 def test_models_lists_text_output_models_by_default(client, fake):
@@ -39,7 +40,8 @@ def test_models_lists_text_output_models_by_default(client, fake):
     [
         ("image", CHAT_IMAGE_IDS | IMAGE_ONLY_IDS),
         ("video", VIDEO_IDS),
-        ("all", TEXT_IDS | CHAT_IMAGE_IDS | IMAGE_ONLY_IDS | VIDEO_IDS),
+        ("embeddings", EMBEDDING_IDS),
+        ("all", TEXT_IDS | CHAT_IMAGE_IDS | IMAGE_ONLY_IDS | VIDEO_IDS | EMBEDDING_IDS),
     ],
 )
 def test_models_output_modality_filter(client, fake, modality, expected):
@@ -47,6 +49,14 @@ def test_models_output_modality_filter(client, fake, modality, expected):
 
     assert fake.received[0].path == f"/api/v1/models?output_modalities={modality}"
     assert {m.id for m in models} == expected
+
+
+def test_embedding_models_are_their_own_kind_with_prices(client):
+    models = {m.id: m for m in client.list_models(output_modality="embeddings")}
+
+    small = models["openai/text-embedding-3-small"]
+    assert small.kinds == {"embedding"} and small.output_modalities == ["embeddings"]
+    assert small.image_route is None and float(small.pricing["prompt"]) > 0
 
 
 def test_image_models_carry_their_parameters_and_route(client, fake):
@@ -87,7 +97,8 @@ def test_fetch_catalogue_merges_one_entry_per_model(client, fake):
         "/api/v1/videos/models",
     ]
     ids = [e.id for e in entries]
-    assert len(ids) == len(set(ids)) and set(ids) == TEXT_IDS | CHAT_IMAGE_IDS | IMAGE_ONLY_IDS | VIDEO_IDS
+    assert len(ids) == len(set(ids))
+    assert set(ids) == TEXT_IDS | CHAT_IMAGE_IDS | IMAGE_ONLY_IDS | VIDEO_IDS | EMBEDDING_IDS
     by_id = {e.id: e for e in entries}
     gemini = by_id["google/gemini-2.5-flash-image"]
     assert gemini.kinds == {"image"} and gemini.image_route == "chat"
