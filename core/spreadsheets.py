@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """``value`` as a spreadsheet may read it: text that would start a formula is quoted."""
+    """``value`` as a spreadsheet may read it: text that would start a formula is quoted;
+    a Decimal is written in plain notation (str() of a zero at 8 places is "0E-8", which
+    spreadsheets read as text), a negative one still a number."""
+    if isinstance(value, Decimal):
+        return f"{value:f}"
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -156,10 +155,7 @@ class CsvRenderer(BaseRenderer):
         # Cells users chose (an email, a model name) may read as formulas: SafeDictWriter quotes them.
         writer = SafeDictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
         writer.writeheader()
-        for row in data:
-            # A Decimal's str() of zero at 8 places is "0E-8"; spreadsheets want "0.00000000".
-            cost = row.get("cost")
-            writer.writerow({**row, "cost": f"{cost:f}"} if isinstance(cost, Decimal) else row)
+        writer.writerows(data)
         return out.getvalue().encode("utf-8")
 
 

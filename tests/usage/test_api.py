@@ -257,7 +257,8 @@ def test_safe_cell_quotes_only_text_that_starts_a_formula(value, expected):
     from core.spreadsheets import safe_cell
 
     assert safe_cell(value) == expected
-    assert safe_cell(Decimal("-2.5")) == Decimal("-2.5")
+    assert safe_cell(Decimal("-2.5")) == "-2.5"
+    assert safe_cell(Decimal("0E-8")) == "0.00000000"
 
 
 def test_csv_writes_a_zero_cost_as_a_plain_number(world, spend):
