@@ -13,6 +13,7 @@ from PIL import Image
 from accounts.api_keys import ApiKey
 from generation.models import Generation
 from tests.factories import png_bytes
+from tests.support.provider import change_catalogue_rows
 
 
 def test_models_lists_what_the_user_may_use(sdk):
@@ -359,9 +360,7 @@ def test_authorization_matrix_for_image_parts(sdk, served, user, other_user, mak
 
 
 def test_an_admins_only_vision_model_takes_images_from_admins_only(sdk, user, admin_user, make_key):
-    from catalogue.models import ProviderModel
-
-    ProviderModel.objects.filter(pk=VISION).update(admins_only=True)
+    change_catalogue_rows(VISION, admins_only=True)
     with pytest.raises(openai.BadRequestError) as raised:
         sdk().chat.completions.create(model=VISION, messages=_with_images(PHOTO))
     assert raised.value.body["param"] == "model"
