@@ -31,7 +31,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.video_stack import VideoStack, percentile  # noqa: E402
+from tests.support.stack import Stack, percentile  # noqa: E402
 
 EMAIL, PASSWORD = "live-status@example.com", "correct-horse-battery-staple"
 TERMINAL = {"completed", "failed", "cancelled"}
@@ -68,7 +68,7 @@ def state(body: dict) -> tuple:
     return body["status"], body["progress"], body["video_url"], body["error"]
 
 
-def watch(stack: VideoStack, token: str, job_id: int, out: list, lock: threading.Lock) -> None:
+def watch(stack: Stack, token: str, job_id: int, out: list, lock: threading.Lock) -> None:
     """One SSE client: note when each status event arrives, until the stream ends."""
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
     with requests.get(
@@ -88,7 +88,7 @@ def watch(stack: VideoStack, token: str, job_id: int, out: list, lock: threading
                 return
 
 
-def poll(stack: VideoStack, token: str, job_id: int, period: float, out: list, lock: threading.Lock) -> None:
+def poll(stack: Stack, token: str, job_id: int, period: float, out: list, lock: threading.Lock) -> None:
     """One page as before: GET the status every ``period`` s (random phase); note when each
     new state is first seen."""
     session = requests.Session()
@@ -126,7 +126,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="video-live-") as tmp,
         random_length_fake(3.0, 12.0) as fake,
-        VideoStack(Path(tmp), fake=fake, env={"VIDEO_MAX_JOBS_IN_FLIGHT": str(args.jobs)}) as stack,
+        Stack(Path(tmp), fake=fake, env={"VIDEO_MAX_JOBS_IN_FLIGHT": str(args.jobs)}) as stack,
     ):
         stack.prepare(users=[(EMAIL, PASSWORD)])
         stack.start()
