@@ -19,7 +19,6 @@ def _video_settings(settings):
     settings.VIDEO_SUBMIT_MAX_ATTEMPTS = 3
     settings.VIDEO_POLL_MAX_ERRORS = 3
     settings.VIDEO_RETRY_BACKOFF = 5.0
-    settings.VIDEO_SUBMIT_ON_COMMIT = True
     return settings
 
 
