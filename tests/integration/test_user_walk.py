@@ -17,6 +17,7 @@ import httpx
 import openai
 import pytest
 import requests
+from django.conf import settings
 
 from billing.pricing import prompt_tokens_upper
 from openrouter.fake import media as fake_media
@@ -25,6 +26,7 @@ from tests.support.sse import parse_events
 from tests.support.stack import Stack, timed_fake
 
 pytestmark = pytest.mark.integration
+ON_DUCKDB = settings.DATABASES["default"]["ENGINE"] == "django_duckdb"
 
 PASSWORD = "correct-horse-battery-staple"
 ADMIN = ("walk-admin@example.com", PASSWORD)
@@ -119,6 +121,11 @@ def test_a_streamed_text_answer_arrives_in_pieces_and_is_kept(person):
     assert kept["status"] == "completed" and kept["text"] == pieces
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 21, symptom 2: conversations/services.py asks the provider without the max_tokens the "
+    "budget reservation set (Hold.max_tokens); fixed when conversations use the one text pipeline",
+)
 def test_a_conversation_under_a_budget_stops_at_the_cap(stack):
     """Three turns with a daily budget that pays for the first answer only in part: the
     answer is cut at what the budget pays for, the next turns are refused (402), and the
@@ -160,6 +167,12 @@ def test_a_conversation_under_a_budget_stops_at_the_cap(stack):
     assert [m["role"] for m in thread] == ["user", "assistant"], "refused turns keep nothing"
 
 
+@pytest.mark.xfail(
+    ON_DUCKDB,
+    strict=True,
+    reason="issue 21, symptom 3: on DuckDB the second of two concurrent turns in one conversation meets a "
+    "WriteConflict and answers 500; fixed when concurrent turns are ordered or refused with 409",
+)
 def test_two_turns_sent_at_once_in_one_conversation_are_ordered_or_refused(person):
     conversation = person.post("/api/conversations", {"model": OVERLAPPING, "system": ""})
     assert conversation.status_code == 201, conversation.text
@@ -276,10 +289,18 @@ def hang_up(stack: Stack, key: str, after: float) -> None:
         time.sleep(after)
 
 
+@pytest.mark.xfail(
+    ON_DUCKDB,
+    strict=True,
+    reason="issue 21, symptom 4: a client gone in the first milliseconds of POST /v1/chat/completions leaves "
+    "its row pending or its in-flight slot taken; fixed when the text pipeline finishes the generation "
+    "(row, reservation, slot) at every await point",
+)
 def test_a_client_that_hangs_up_early_frees_its_slot_at_once(stack, person, api_key):
-    # 10 ms in, and later moments, so that some land after the history row is written
-    # and some while the provider is still thinking (it answers SLOW after 20 s).
-    for after in (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64):
+    # From 2 ms in, every 2 ms up to 50 ms, so that some land just after the history row
+    # is written whatever the machine's speed, then a few while the provider is still
+    # thinking (it answers SLOW after 20 s).
+    for after in [0.002 * n for n in range(1, 26)] + [0.1, 0.2, 0.4, 0.8]:
         hang_up(stack, api_key, after)
 
     def hung_up_rows() -> list[dict]:
