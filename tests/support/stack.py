@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -173,8 +174,8 @@ class Stack:
     def prepare(
         self,
         *,
-        users: list[tuple[str, str]] = (),
-        admins: list[tuple[str, str]] = (),
+        users: Sequence[tuple[str, str]] = (),
+        admins: Sequence[tuple[str, str]] = (),
         extra_models: dict[str, str] | None = None,
     ) -> None:
         """Migrate, fill the catalogue from the double, create users and administrators,
@@ -291,12 +292,13 @@ class Stack:
 
     def wait_until_healthy(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
-        last = None
+        last: object = None
         while time.monotonic() < deadline:
             try:
-                last = requests.get(self.url("/healthz"), timeout=5)
-                if last.status_code == 200:
+                response = requests.get(self.url("/healthz"), timeout=5)
+                if response.status_code == 200:
                     return
+                last = response
             except requests.RequestException as exc:
                 last = exc
             if self.processes["web"].poll() is not None:
