@@ -53,8 +53,17 @@ def _fresh_cache():
     catalogue_entries_changed()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _remove_test_queue():
+    from tests.support.tasks import BrokerTap, remove_test_queue
+
+    yield
+    if BrokerTap.used:
+        remove_test_queue()
+
+
 @pytest.fixture(autouse=True)
-def sent_tasks():
+def sent_tasks(_remove_test_queue):
     """Tasks sent during the test, taken off the broker as a worker would take them
     (tests/support/tasks.py); ``sent_tasks.run_inline = True`` runs each at once."""
     from tests.support.tasks import BrokerTap

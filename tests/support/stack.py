@@ -358,7 +358,7 @@ class Stack:
                 client = redis.Redis.from_url(broker)
                 queues = {self.env["CELERY_TASK_DEFAULT_QUEUE"], self.web_env.get("CELERY_TASK_DEFAULT_QUEUE")}
                 for queue in queues - {None}:
-                    client.delete(queue, f"_kombu.binding.{queue}")
+                    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
             except Exception:  # noqa: BLE001 - best effort
                 pass
         if self._store_cm is not None:

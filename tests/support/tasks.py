@@ -23,6 +23,9 @@ class SentTasks(list):
 
 
 class BrokerTap:
+    # Whether this run published anything: its queue is then removed when the run ends.
+    used = False
+
     def __init__(self) -> None:
         from config.celery import app
 
@@ -52,6 +55,7 @@ class BrokerTap:
             self._countdowns[headers["id"]] = countdown
 
     def _after_publish(self, **_signal) -> None:
+        BrokerTap.used = True
         for name, args, kwargs in self._drain():
             if self.sent.run_inline:
                 if name not in self.app.tasks:
@@ -74,3 +78,13 @@ class BrokerTap:
 def _now(eta: str) -> datetime:
     moment = datetime.fromisoformat(eta)
     return datetime.now(moment.tzinfo)
+
+
+def remove_test_queue() -> None:
+    """Remove the run's queue from the broker (on Redis its binding outlives the messages)."""
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        queue = app.amqp.queues[app.conf.task_default_queue](conn.default_channel)
+        queue.declare()  # a new connection knows no bindings: declared, they are deleted too
+        queue.delete()

@@ -25,6 +25,7 @@ with app.connection_for_read() as conn:
     while (message := queue.get(accept=["json"], no_ack=True)) is not None:
         args, kwargs, _ = message.payload
         received.append([message.headers["task"], args, message.headers["eta"] is not None])
+    queue.declare()  # known to this connection, its bindings go too
     queue.delete()
 print(json.dumps({"received": received, "tasks_imported": "videos.tasks" in sys.modules}))
 """
