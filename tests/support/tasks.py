@@ -11,13 +11,13 @@ transaction), as the worker would run it.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 
 from celery.signals import after_task_publish, before_task_publish
 
 
 class SentTasks(list):
-    """Tasks received from the broker during a test, as (task's short name, args, countdown)."""
+    """Tasks received from the broker during a test, as (task's short name, args as a worker
+    decodes them, the countdown the sender asked for)."""
 
     run_inline = False
 
@@ -32,27 +32,38 @@ class BrokerTap:
         self.app = app
         self.sent = SentTasks()
         self._countdowns: dict[str, float | None] = {}
-        # Reentrant: a task run inline may send another.
+        # The countdowns asked for by the sends under way in this thread (a task run
+        # inline may send another while its own send is still under way).
+        self._asked = threading.local()
         self._lock = threading.RLock()
 
     def __enter__(self) -> SentTasks:
+        self.app.send_task = self._send_task  # over the method, for this test only
         before_task_publish.connect(self._before_publish, weak=False)
         after_task_publish.connect(self._after_publish, weak=False)
         return self.sent
 
     def __exit__(self, *exc) -> None:
+        del self.app.send_task
         before_task_publish.disconnect(self._before_publish)
         after_task_publish.disconnect(self._after_publish)
         if self._countdowns:  # a publish whose message was not taken (it failed midway)
             self._drain()
 
+    def _send_task(self, name, args=None, kwargs=None, countdown=None, **options):
+        """Celery's own send_task; only the countdown asked for is noted on the way (the
+        message carries an absolute eta instead)."""
+        stack = self._asked.__dict__.setdefault("countdowns", [])
+        stack.append(countdown)
+        try:
+            return type(self.app).send_task(self.app, name, args, kwargs, countdown=countdown, **options)
+        finally:
+            stack.pop()
+
     def _before_publish(self, headers=None, **_signal) -> None:
-        # The countdown as the sender asked for it: the message carries an absolute eta,
-        # computed a moment before this signal.
-        eta = headers.get("eta")
-        countdown = None if eta is None else round((datetime.fromisoformat(eta) - _now(eta)).total_seconds(), 2)
+        stack = self._asked.__dict__.get("countdowns") or [None]
         with self._lock:
-            self._countdowns[headers["id"]] = countdown
+            self._countdowns[headers["id"]] = stack[-1]
 
     def _after_publish(self, **_signal) -> None:
         BrokerTap.used = True
@@ -73,11 +84,6 @@ class BrokerTap:
                 self.sent.append((name.rsplit(".", 1)[-1], tuple(args), countdown))
                 received.append((name, args, kwargs))
         return received
-
-
-def _now(eta: str) -> datetime:
-    moment = datetime.fromisoformat(eta)
-    return datetime.now(moment.tzinfo)
 
 
 def remove_test_queue() -> None:
