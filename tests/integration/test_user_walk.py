@@ -290,7 +290,6 @@ def hang_up(stack: Stack, key: str, after: float) -> None:
 
 
 @pytest.mark.xfail(
-    ON_DUCKDB,
     strict=True,
     reason="issue 21, symptom 4: a client gone in the first milliseconds of POST /v1/chat/completions leaves "
     "its row pending or its in-flight slot taken; fixed when the text pipeline finishes the generation "
