@@ -5,7 +5,7 @@
 
 The web server is started with the command of the Procfile's ``web:`` line (whatever
 ``make run`` runs: uvicorn serving core.asgi), through
-``bench/video_stack.py``'s VideoStack, web process only, on a fresh store: a DuckDB file
+``tests/support/stack.py``'s Stack, web process only, on a fresh store: a DuckDB file
 by default (one web process), or, when DATABASE_URL is postgres (with CELERY_BROKER_URL
 and CACHE_URL on Redis), a new PostgreSQL database and WEB_CONCURRENCY web processes
 (default 2). The offline OpenRouter double runs in a process of its own
@@ -55,7 +55,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.video_stack import ROOT, VideoStack, free_port, percentile  # noqa: E402
+from tests.support.stack import ROOT, Stack, free_port, percentile  # noqa: E402
 
 BASE_MODEL = "fake/long-stream"
 PASSWORD = "correct-horse-battery-staple"
@@ -64,7 +64,7 @@ PROBED = ("/login", "/healthz")
 
 class FakeOpenRouterProcess:
     """``manage.py run_fake_openrouter`` in a process of its own; quacks like the
-    in-process double as far as VideoStack needs (``base_url``)."""
+    in-process double as far as Stack needs (``base_url``)."""
 
     def __init__(self, data_dir: Path, *, pieces: int, interval: float) -> None:
         self.port = free_port()
@@ -286,7 +286,7 @@ CLIENT_POOLS = 8
 
 
 async def run_streams(
-    stack: VideoStack,
+    stack: Stack,
     tokens: list[str],
     model: str,
     streams: int,
@@ -343,7 +343,7 @@ async def run_streams(
 # ------------------------------------------------------------------ set-up
 
 
-def make_users(stack: VideoStack, count: int) -> list[str]:
+def make_users(stack: Stack, count: int) -> list[str]:
     """Create ``count`` users in one script and return an access token for each."""
     script = "\n".join(
         [
@@ -391,7 +391,7 @@ def main() -> None:
         data_dir = Path(tmp)
         with (
             FakeOpenRouterProcess(data_dir / "fake", pieces=args.pieces, interval=args.interval) as fake,
-            VideoStack(
+            Stack(
                 data_dir / "stack",
                 fake=fake,
                 web_concurrency=web_concurrency,

@@ -42,7 +42,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.video_stack import VideoStack, percentile  # noqa: E402
+from tests.support.stack import Stack, percentile  # noqa: E402
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -176,7 +176,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="login-load-") as tmp:
         # No provider call is made: the base URL only has to be well-formed.
-        stack = VideoStack(Path(tmp), fake=SimpleNamespace(base_url="http://127.0.0.1:9/api/v1"))
+        stack = Stack(Path(tmp), fake=SimpleNamespace(base_url="http://127.0.0.1:9/api/v1"))
         with stack:
             stack.manage("migrate", "--noinput", "--verbosity", "0")
             stack.start_web_only()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.video_stack import VideoStack, percentile, timed_fake  # noqa: E402
+from tests.support.stack import Stack, percentile, timed_fake  # noqa: E402
 
 EMAIL, PASSWORD = "inflight@example.com", "correct-horse-battery-staple"
 
@@ -37,7 +37,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="video-inflight-") as data_dir,
         timed_fake(poll_delay=args.poll_delay, video_duration=10**6) as fake,
-        VideoStack(
+        Stack(
             Path(data_dir),
             fake=fake,
             worker_concurrency=args.concurrency,

@@ -24,16 +24,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import cast
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.video_stack import VideoStack, percentile  # noqa: E402
+from tests.support.stack import Stack, percentile  # noqa: E402
 
 EMAIL, PASSWORD = "live-status@example.com", "correct-horse-battery-staple"
 TERMINAL = {"completed", "failed", "cancelled"}
@@ -70,11 +68,7 @@ def state(body: dict) -> tuple:
     return body["status"], body["progress"], body["video_url"], body["error"]
 
 
-# (job id, when the client saw it, the job's updated_at, its state), times as epoch seconds.
-Sighting = tuple[int, float, float, tuple]
-
-
-def watch(stack: VideoStack, token: str, job_id: int, out: list[Sighting], lock: threading.Lock) -> None:
+def watch(stack: Stack, token: str, job_id: int, out: list, lock: threading.Lock) -> None:
     """One SSE client: note when each status event arrives, until the stream ends."""
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
     with requests.get(
@@ -82,8 +76,7 @@ def watch(stack: VideoStack, token: str, job_id: int, out: list[Sighting], lock:
     ) as response:
         response.raise_for_status()
         event = None
-        # decode_unicode=True yields str; the stubs say bytes.
-        for line in cast(Iterator[str], response.iter_lines(decode_unicode=True)):
+        for line in response.iter_lines(decode_unicode=True):
             if line.startswith("event: "):
                 event = line[7:]
             elif line.startswith("data: ") and event == "status":
@@ -95,7 +88,7 @@ def watch(stack: VideoStack, token: str, job_id: int, out: list[Sighting], lock:
                 return
 
 
-def poll(stack: VideoStack, token: str, job_id: int, period: float, out: list[Sighting], lock: threading.Lock) -> None:
+def poll(stack: Stack, token: str, job_id: int, period: float, out: list, lock: threading.Lock) -> None:
     """One page as before: GET the status every ``period`` s (random phase); note when each
     new state is first seen."""
     session = requests.Session()
@@ -133,7 +126,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="video-live-") as tmp,
         random_length_fake(3.0, 12.0) as fake,
-        VideoStack(Path(tmp), fake=fake, env={"VIDEO_MAX_JOBS_IN_FLIGHT": str(args.jobs)}) as stack,
+        Stack(Path(tmp), fake=fake, env={"VIDEO_MAX_JOBS_IN_FLIGHT": str(args.jobs)}) as stack,
     ):
         stack.prepare(users=[(EMAIL, PASSWORD)])
         stack.start()
@@ -151,9 +144,7 @@ def main() -> None:
             response.raise_for_status()
             ids.append(response.json()["id"])
 
-        pushed: list[Sighting] = []
-        polled: list[Sighting] = []
-        lock = threading.Lock()
+        pushed, polled, lock = [], [], threading.Lock()
         threads = [threading.Thread(target=watch, args=(stack, token, job_id, pushed, lock)) for job_id in ids]
         threads += [threading.Thread(target=poll, args=(stack, token, job_id, period, polled, lock)) for job_id in ids]
         started = time.monotonic()
@@ -165,13 +156,13 @@ def main() -> None:
 
     # Events whose updated_at predates the client (the first event at connect) say
     # nothing about push latency: only changes made while the stream was open count.
-    first: dict[int, float] = {}
+    first = {}
     for job_id, received, _changed, _ in pushed:
         first.setdefault(job_id, received)
     live = [(job_id, received, changed, st) for job_id, received, changed, st in pushed if changed > first[job_id]]
     push_all = [received - changed for _, received, changed, _ in live]
     push_end = [received - changed for _, received, changed, st in live if st[0] in TERMINAL]
-    poll_first: dict[int, float] = {}
+    poll_first = {}
     for job_id, received, _, _ in polled:
         poll_first.setdefault(job_id, received)
     real_poll = [(received - changed, st) for job_id, received, changed, st in polled if changed > poll_first[job_id]]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.video_stack import VideoStack  # noqa: E402
+from tests.support.stack import Stack  # noqa: E402
 
 EMAIL, PASSWORD = "throughput@example.com", "correct-horse-battery-staple"
 
@@ -92,7 +92,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="video-throughput-") as data_dir,
         FakeOpenRouter() as fake,
-        VideoStack(
+        Stack(
             Path(data_dir),
             fake=fake,
             env={"DJANGO_SETTINGS_MODULE": "bench.video_bench_settings", "JWT_ACCESS_MINUTES": "60"},

@@ -432,9 +432,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 VIDEO_FINISHED_RETENTION_DAYS = env.int(
     "VIDEO_FINISHED_RETENTION_DAYS", default=30
 )  # failed/cancelled rows; 0 keeps them
-VIDEO_SUBMIT_ON_COMMIT = env.bool(
-    "VIDEO_SUBMIT_ON_COMMIT", default=True
-)  # false: the sweep alone submits (benchmark baseline)
 VIDEO_PAGE_POLL_MS = env.int("VIDEO_PAGE_POLL_MS", default=5000)  # how often job pages ask for status (no SSE)
 VIDEO_LIVE_INTERVAL = env.float("VIDEO_LIVE_INTERVAL", default=0.5)  # s between the live watcher's reads
 VIDEO_LIVE_HEARTBEAT = env.float("VIDEO_LIVE_HEARTBEAT", default=15.0)  # s between ": ping" comments

@@ -128,7 +128,7 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     django_test_expected_failures = set()
 
     # Tests of Django's own suite that can't pass on DuckDB, and why. Run
-    # bench/django_suite.sh to see what passes.
+    # django_duckdb/suite/django_suite.sh to see what passes.
     @cached_property
     def django_test_skips(self):
         return {

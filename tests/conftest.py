@@ -40,12 +40,36 @@ def run_manage(*args: str, env: dict | None = None, timeout: float = 120) -> sub
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters and cached values never leak from one test into the next."""
+    """Throttle counters and cached values never leak from one test into the next: nor
+    the catalogue entries a process keeps (a test's rows are rolled back without a signal)."""
     from django.core.cache import cache
 
+    from catalogue.selectors import catalogue_entries_changed
+
     cache.clear()
+    catalogue_entries_changed()
     yield
     cache.clear()
+    catalogue_entries_changed()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _remove_test_queue():
+    from tests.support.tasks import BrokerTap, remove_test_queue
+
+    yield
+    if BrokerTap.used:
+        remove_test_queue()
+
+
+@pytest.fixture(autouse=True)
+def sent_tasks(_remove_test_queue):
+    """Tasks sent during the test, taken off the broker as a worker would take them
+    (tests/support/tasks.py); ``sent_tasks.run_inline = True`` runs each at once."""
+    from tests.support.tasks import BrokerTap
+
+    with BrokerTap() as sent:
+        yield sent
 
 
 @pytest.fixture

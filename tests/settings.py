@@ -1,19 +1,28 @@
-"""Settings for the test process: Studio's own (config.settings) with a fast password
-hasher, since users are made by the hundred and hashing is rarely the subject. Tests about
-hashing put the real hashers back (the ``production_hashers`` fixture in tests/conftest.py).
+"""Settings for the test process: Studio's own (config.settings), on the production paths
+(the catalogue cache, tasks sent by name through the configured broker), with only the
+differences below, each saying why.
 
 Processes the tests start (manage.py, make run, the integration stack) are given
 config.settings, as in production (tests/conftest.py: SUBPROCESS_ENV).
 """
 
+import os
+
 from config.settings import *  # noqa: F401,F403
 
+# Users are made by the hundred and hashing is rarely the subject; tests about hashing put
+# the real hashers back (the ``production_hashers`` fixture in tests/conftest.py).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# The in-process async client serves requests on the test's own thread: database steps
-# run there too, inside the test's transaction (served processes use the shared pool).
-WEB_DB_THREADS = "request"
+# Tasks go through the real broker, to a queue of this run's own, so that no worker (of
+# `make run`, or another run on a shared Redis) takes them: each is read back as a worker
+# reads it and run by the test when it asks (tests/support/tasks.py).
+CELERY_TASK_DEFAULT_QUEUE = f"studio-tests-{os.getpid()}"
 
-# Tests change catalogue rows directly (QuerySet.update sends no signal): read them afresh
-# every time; tests/catalogue/test_entry_cache.py turns the cache on.
-CATALOGUE_CACHE_SECONDS = 0
+# Database steps of async views run on the request's own thread instead of the shared
+# pool: each test runs inside a transaction that only its own thread's connection sees,
+# and the pool's threads would miss every row the test wrote (the test would have to be
+# transactional, at many times the cost). The pool itself is covered by
+# tests/core/test_db_steps.py, by the ``asgi_server`` fixture and by tests/integration/,
+# which run the server as `make run` does.
+WEB_DB_THREADS = "request"

@@ -1,11 +1,12 @@
-"""Sending the video tasks, by name: services enqueue work without importing the tasks
-module (which imports the services)."""
+"""Sending the video tasks, by name (Celery's ``send_task``): any process can send them
+without importing the tasks module. The web process never imports it (only a worker
+loads the tasks it runs), and the services it would import import these functions."""
 
 from __future__ import annotations
 
 import logging
 
-from celery import current_app
+from config.celery import app
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,9 @@ def enqueue_poll(*, job_id: int, countdown: float | None = None) -> None:
 
 def _send(task_name: str, job_id: int, countdown: float | None) -> None:
     try:
-        current_app.tasks[task_name].apply_async(
-            (job_id,),
+        app.send_task(
+            task_name,
+            args=(job_id,),
             countdown=countdown if countdown and countdown > 0 else None,
             retry=True,
             retry_policy=RETRY_POLICY,

@@ -114,18 +114,13 @@ def _insert(*, values: dict, slot: int, source: Source) -> VideoJob:
             job.source_image_bytes = len(source.upload.data)
         with transaction.atomic():
             job.save(force_insert=True)
-            transaction.on_commit(functools.partial(_submit_after_commit, job_id=job.pk))
+            # Picked up at once, not on the next sweep.
+            transaction.on_commit(functools.partial(dispatch.enqueue_submit, job_id=job.pk))
     except BaseException:
         if job.source_image_file.name:
             job.source_image_file.storage.delete(job.source_image_file.name)
         raise
     return job
-
-
-def _submit_after_commit(*, job_id: int) -> None:
-    # Pickup at once rather than on the next sweep (off only to measure pickup by the periodic sweep alone).
-    if settings.VIDEO_SUBMIT_ON_COMMIT:
-        dispatch.enqueue_submit(job_id=job_id)
 
 
 def video_job_cancel(*, job_id: int, by=None) -> VideoJob:

@@ -7,8 +7,10 @@ cannot interrupt a thread, and there the provider client's own timeouts bound a 
 """
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
+from openrouter.client import get_client
 from videos import sweep, worker
 
 # Stop before the lease ends, so no second worker acts on the job while this one still does.
@@ -29,3 +31,11 @@ def poll_video_job(job_id: int) -> None:
 @shared_task(acks_late=True, ignore_result=True, time_limit=120, soft_time_limit=100)
 def sweep_video_jobs() -> None:
     sweep.video_jobs_sweep()
+
+
+@worker_ready.connect(dispatch_uid="videos-provider-client-ready")
+def build_provider_client(**_signal) -> None:
+    """Build the provider client as the worker starts: the first job after a start then
+    goes to the provider at once instead of waiting while it is built (its TLS context
+    alone takes a few hundred milliseconds on a busy machine)."""
+    get_client()

@@ -60,4 +60,4 @@ def spent(db):
 
 
 from tests.generation.conftest import fault_model, stream_post  # noqa: E402,F401
-from tests.videos.conftest import fake, fault_video_model, sent_tasks  # noqa: E402,F401
+from tests.videos.conftest import fake, fault_video_model  # noqa: E402,F401

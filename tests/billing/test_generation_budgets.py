@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from billing.models import Reservation, UserBudget
 from billing.selectors import periods
-from catalogue.models import ProviderModel
 from generation.models import Generation
+from tests.support.provider import change_catalogue_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +155,7 @@ def test_a_failed_call_releases_its_reservation(catalogue, fault_model, user_api
 
 
 def test_an_unknown_price_is_refused_under_a_budget(catalogue, fake_openrouter, user_api, user, budget):
-    ProviderModel.objects.filter(pk=MINI).update(pricing={"prompt": "-1", "completion": "-1"})
+    change_catalogue_rows(MINI, pricing={"prompt": "-1", "completion": "-1"})
     budget(user, daily="5.00")
 
     response = user_api.post(TEXT, {"prompt": "hi", "model": MINI, "max_tokens": 10}, format="json")
@@ -167,7 +167,7 @@ def test_an_unknown_price_is_refused_under_a_budget(catalogue, fake_openrouter, 
 
 
 def test_an_unknown_price_without_a_budget_is_no_obstacle(catalogue, user_api):
-    ProviderModel.objects.filter(pk=MINI).update(pricing={})
+    change_catalogue_rows(MINI, pricing={})
 
     assert user_api.post(TEXT, {"prompt": "hi", "model": MINI}, format="json").status_code == 200
 
@@ -225,7 +225,7 @@ def test_a_streamed_answer_that_ends_past_its_reservation_counts_in_full(
     catalogue, fake_openrouter, stream_post, user, budget
 ):
     # Our catalogue under-prices the model ten-fold; the provider bills its own price.
-    ProviderModel.objects.filter(pk=MINI).update(pricing={"prompt": "0.000000015", "completion": "0.00000006"})
+    change_catalogue_rows(MINI, pricing={"prompt": "0.000000015", "completion": "0.00000006"})
     budget(user, daily="1.00")
 
     status, _, body = stream_post(TEXT, {"prompt": "Say hi", "model": MINI, "max_tokens": 50, "stream": True})

@@ -11,6 +11,7 @@ from catalogue.errors import EmptyCatalogue, UnknownModel
 from catalogue.models import ProviderModel
 from openrouter.validation import ParameterNotAccepted, validate_image_params, validate_video_params
 from tests.factories import ProviderModelFactory
+from tests.support.provider import change_catalogue_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def test_models_gone_from_the_provider_are_marked_unavailable_not_deleted(catalo
 
 
 def test_a_model_that_returns_is_available_again_and_changes_are_applied(catalogue):
-    ProviderModel.objects.filter(pk="openai/dall-e-3").update(available=False, sizes=["1x1"])
+    change_catalogue_rows("openai/dall-e-3", available=False, sizes=["1x1"])
 
     result = services.catalogue_sync()
 
@@ -162,7 +163,7 @@ def test_as_catalogue_model_feeds_the_validation_helpers(catalogue):
 
 
 def test_models_api_lists_available_models_of_a_kind(catalogue, user_api):
-    ProviderModel.objects.filter(pk="openai/gpt-image-1").update(available=False)
+    change_catalogue_rows("openai/gpt-image-1", available=False)
 
     images = user_api.get("/api/models", {"kind": "image"})
 

@@ -13,6 +13,7 @@ from catalogue.models import ProviderModel
 from generation.models import Generation
 from tests.factories import AdminFactory, ProviderModelFactory, UserFactory
 from tests.support.accounts import bearer_client
+from tests.support.provider import change_catalogue_rows
 from videos.models import VideoJob
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ VIDEO = "google/veo-3.1"
 
 
 def _switch(model_id, **switches):
-    ProviderModel.objects.filter(pk=model_id).update(**switches)
+    change_catalogue_rows(model_id, **switches)
 
 
 def _listed(client, kind):

@@ -7,6 +7,7 @@ from conversations import services
 from conversations.models import Conversation, Message
 from generation.models import Generation
 from tests.conversations.conftest import events_of
+from tests.support.provider import change_catalogue_rows
 
 LIST = "/api/conversations"
 
@@ -164,9 +165,7 @@ def test_a_turn_answers_with_the_whole_thread_and_titles_the_conversation(user_a
 
 
 def test_the_thread_is_trimmed_from_the_oldest_turns(user_api, conversation, fake_openrouter, settings):
-    from catalogue.models import ProviderModel
-
-    ProviderModel.objects.filter(pk="fake/echo").update(context_length=600)
+    change_catalogue_rows("fake/echo", context_length=600)
     settings.CONVERSATION_ANSWER_TOKENS = 100
     conversation.model_id = "fake/echo"
     conversation.system = ""

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from bench.video_stack import VideoStack
 from openrouter.fake import FakeOpenRouter
 from tests.conftest import SUBPROCESS_ENV
+from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -21,7 +21,7 @@ def stack(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("video-browser")
     with (
         FakeOpenRouter(video_duration=3) as fake,
-        VideoStack(data_dir, fake=fake, env={**SUBPROCESS_ENV, "VIDEO_PAGE_POLL_MS": "1000"}) as stack,
+        Stack(data_dir, fake=fake, env={**SUBPROCESS_ENV, "VIDEO_PAGE_POLL_MS": "1000"}) as stack,
     ):
         stack.prepare(users=[(EMAIL, PASSWORD)], extra_models={"google/veo-3.1:fault=never_finish": "google/veo-3.1"})
         stack.start()

@@ -13,6 +13,7 @@ from PIL import Image
 from accounts.api_keys import ApiKey
 from generation.models import Generation
 from tests.factories import png_bytes
+from tests.support.provider import change_catalogue_rows
 
 
 def test_models_lists_the_chat_models_the_user_may_use(sdk):
@@ -374,15 +375,13 @@ def test_authorization_matrix_for_image_parts(sdk, served, user, other_user, mak
 
 def test_an_admins_only_vision_model_is_refused_to_every_key_an_admins_too(sdk, user, admin_user, make_key):
     """A key acts with a user's permissions whatever its owner's role (accounts.authentication)."""
-    from catalogue.models import ProviderModel
-
-    ProviderModel.objects.filter(pk=VISION).update(admins_only=True)
+    change_catalogue_rows(VISION, admins_only=True)
     _, admin_secret = make_key(admin_user)
     for api_key in (None, admin_secret):
         with pytest.raises(openai.NotFoundError) as raised:
             sdk(api_key=api_key).chat.completions.create(model=VISION, messages=_with_images(PHOTO))
         assert raised.value.body["param"] == "model" and raised.value.body["code"] == "model_not_found"
-    ProviderModel.objects.filter(pk=VISION).update(admins_only=False)
+    change_catalogue_rows(VISION, admins_only=False)
     answer = sdk(api_key=admin_secret).chat.completions.create(model=VISION, messages=_with_images(PHOTO))
     assert "I see 1 image" in answer.choices[0].message.content
 

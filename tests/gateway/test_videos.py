@@ -6,7 +6,7 @@ from datetime import timedelta
 import httpx
 from django.utils import timezone
 
-from tests.videos.conftest import _video_settings, fake, sent_tasks  # noqa: F401
+from tests.videos.conftest import _video_settings, fake  # noqa: F401
 from videos import worker
 from videos.models import VideoJob
 

@@ -14,8 +14,8 @@ import time
 import httpx
 import pytest
 
-from bench.video_stack import VideoStack
 from openrouter.fake import FakeOpenRouter
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def fake():
 @pytest.fixture
 def stack(tmp_path, fake):
     env = {"GENERATION_MAX_IN_FLIGHT": "1000", "WEB_SHUTDOWN_GRACE": "2", "OPENROUTER_MAX_RETRIES": "0"}
-    with VideoStack(tmp_path, fake=fake, env=env) as stack:
+    with Stack(tmp_path, fake=fake, env=env) as stack:
         stack.prepare(users=[(EMAIL, PASSWORD)])
         stack.start_web()
         stack.wait_until_healthy()

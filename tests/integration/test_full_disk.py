@@ -13,8 +13,8 @@ import uuid
 import httpx
 import pytest
 
-from bench.video_stack import VideoStack
 from openrouter.fake import FakeOpenRouter
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def stack(tmp_path, small_disk):
         store_env = {"DATABASE_URL": f"duckdb:///{small_disk / 'studio.duckdb'}"}  # the database too
     with (
         FakeOpenRouter(port=0) as fake,
-        VideoStack(data, fake=fake, store_env=store_env, env={"STORAGE_MIN_FREE_MB": "1"}) as stack,
+        Stack(data, fake=fake, store_env=store_env, env={"STORAGE_MIN_FREE_MB": "1"}) as stack,
     ):
         stack.prepare(users=[(EMAIL, PASSWORD)])
         stack.start_web_only()

@@ -10,10 +10,10 @@ import time
 import pytest
 from PIL import Image
 
-from bench.video_stack import VideoStack
 from openrouter.fake import FakeOpenRouter
 from openrouter.fake import media as fake_media
 from tests.conftest import SUBPROCESS_ENV
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def stack(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("video-stack")
     with (
         FakeOpenRouter(video_duration=VIDEO_SECONDS) as fake,
-        VideoStack(data_dir, fake=fake, env=SUBPROCESS_ENV) as stack,
+        Stack(data_dir, fake=fake, env=SUBPROCESS_ENV) as stack,
     ):
         stack.prepare(
             users=[(EMAIL, PASSWORD)],

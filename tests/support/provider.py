@@ -54,3 +54,14 @@ def fault_copies(default_base: str):
         return entry.pk
 
     return make
+
+
+def change_catalogue_rows(model_id: str, **fields) -> None:
+    """Change catalogue rows directly, as another process would (QuerySet.update sends no
+    signal), then forget the entries this process keeps (catalogue.selectors), as the
+    catalogue services do after their own changes."""
+    from catalogue.models import ProviderModel
+    from catalogue.selectors import catalogue_entries_changed
+
+    ProviderModel.objects.filter(pk=model_id).update(**fields)
+    catalogue_entries_changed()

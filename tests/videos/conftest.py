@@ -1,5 +1,3 @@
-import threading
-
 import pytest
 
 from tests.support.provider import catalogue, fake_openrouter, fault_copies  # noqa: F401
@@ -21,40 +19,7 @@ def _video_settings(settings):
     settings.VIDEO_SUBMIT_MAX_ATTEMPTS = 3
     settings.VIDEO_POLL_MAX_ERRORS = 3
     settings.VIDEO_RETRY_BACKOFF = 5.0
-    settings.VIDEO_SUBMIT_ON_COMMIT = True
     return settings
-
-
-class SentTasks(list):
-    """Video tasks sent during a test, as (task, args, countdown). Nothing reaches a broker:
-    with ``run_inline`` set, each task runs at once in the sending thread (like Celery's
-    eager mode), else it is only recorded."""
-
-    run_inline = False
-
-
-@pytest.fixture(autouse=True)
-def sent_tasks():
-    import videos.tasks  # noqa: F401 - registers the tasks with the app
-    from config.celery import app
-
-    sent = SentTasks()
-    lock = threading.Lock()
-    originals = {}
-    for name in ("videos.tasks.submit_video_job", "videos.tasks.poll_video_job", "videos.tasks.sweep_video_jobs"):
-        task = app.tasks[name]
-        originals[name] = task.apply_async
-
-        def send(args=None, kwargs=None, *, _task=task, countdown=None, **options):
-            with lock:
-                sent.append((_task.name.rsplit(".", 1)[-1], tuple(args or ()), countdown))
-            if sent.run_inline:
-                _task.apply(args=args, kwargs=kwargs)
-
-        task.apply_async = send
-    yield sent
-    for name, original in originals.items():
-        app.tasks[name].apply_async = original
 
 
 @pytest.fixture

@@ -60,15 +60,6 @@ def test_pickup_is_immediate_the_provider_gets_the_job_on_commit(catalogue, fake
     assert len(submits) == 1 and submits[0].body["prompt"] == job.prompt
 
 
-def test_submit_on_commit_can_be_left_to_the_sweep(
-    catalogue, user, settings, sent_tasks, django_capture_on_commit_callbacks
-):
-    settings.VIDEO_SUBMIT_ON_COMMIT = False
-    with django_capture_on_commit_callbacks(execute=True):
-        create(user)
-    assert sent_tasks == []
-
-
 @pytest.mark.parametrize(
     ("field", "value", "accepted"),
     [

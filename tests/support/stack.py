@@ -1,4 +1,4 @@
-"""A whole Studio stack as real processes, for the video integration tests and benchmarks.
+"""A whole Studio stack as real processes, for the integration tests and the benchmarks.
 
 The web app (started with the command of the Procfile's ``web:`` line, so the stack runs
 what ``make run`` runs), a Celery worker (threads pool) and Celery beat run as
@@ -8,7 +8,7 @@ the Redis of CELERY_BROKER_URL with a queue of the stack's own). The offline Ope
 double is served from the calling process, so callers can see what the provider got.
 Callers talk to the stack over HTTP only.
 
-    with FakeOpenRouter(video_duration=3) as fake, VideoStack(tmp_dir, fake=fake) as stack:
+    with FakeOpenRouter(video_duration=3) as fake, Stack(tmp_dir, fake=fake) as stack:
         stack.prepare(users=[("a@example.com", "pw")])
         stack.start()
         api = stack.api("a@example.com", "pw")
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
@@ -98,7 +98,7 @@ def fresh_store(data_dir: Path):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-class VideoStack:
+class Stack:
     """Web, worker and beat processes of one Studio installation (see the module docstring)."""
 
     def __init__(
@@ -110,6 +110,7 @@ class VideoStack:
         env: dict | None = None,
         worker_concurrency: int = 4,
         web_concurrency: int = 1,
+        web_env: dict | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.logs = self.data_dir / "logs"
@@ -119,6 +120,8 @@ class VideoStack:
         self.queue = f"studio-video-{uuid.uuid4().hex[:8]}"
         self.worker_concurrency = worker_concurrency
         self.web_concurrency = web_concurrency
+        # Only the web process's, over ``env`` (e.g. a queue no worker reads).
+        self.web_env = web_env or {}
         self.processes: dict[str, subprocess.Popen] = {}
         self._log_files: list = []
         self._store_cm = None
@@ -168,26 +171,34 @@ class VideoStack:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def prepare(self, *, users: Sequence[tuple[str, str]] = (), extra_models: dict[str, str] | None = None) -> None:
-        """Migrate, fill the catalogue from the double, create users, and add catalogue
-        entries ``{new id: copied from id}`` (e.g. fault-marked models). Before start():
-        on DuckDB one process at a time holds the file."""
+    def prepare(
+        self,
+        *,
+        users: Sequence[tuple[str, str]] = (),
+        admins: Sequence[tuple[str, str]] = (),
+        extra_models: dict[str, str] | None = None,
+    ) -> None:
+        """Migrate, fill the catalogue from the double, create users and administrators,
+        and add catalogue entries ``{new id: copied from id}`` (e.g. fault-marked models).
+        Before start(): on DuckDB one process at a time holds the file."""
         self.manage("migrate", "--noinput", "--verbosity", "0")
         self.manage("sync_models")
         script = ["from accounts.models import User", "from catalogue.models import ProviderModel"]
         for email, password in users:
             script.append(f"User.objects.create_user({email!r}, {password!r})")
+        for email, password in admins:
+            script.append(f"User.objects.create_superuser({email!r}, {password!r})")
         for new_id, base in (extra_models or {}).items():
             script.append(f"m = ProviderModel.objects.get(pk={base!r}); m.pk = {new_id!r}; m.save(force_insert=True)")
         self.manage("shell", "-c", "; ".join(script))
 
     # ------------------------------------------------------------------ processes
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")
         self._log_files.append(log)
         process = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.processes[name] = process
         return process
@@ -201,10 +212,10 @@ class VideoStack:
     def start_web(self) -> None:
         """The web server exactly as the Procfile's ``web:`` line starts it, on this stack's
         PORT and WEB_CONCURRENCY (from the constructor, or ``env``)."""
-        self._spawn("web", self.web_command())
+        self._spawn("web", self.web_command(), {**self.env, **self.web_env})
 
     def web_command(self) -> list[str]:
-        return procfile_command("web", self.env)
+        return procfile_command("web", {**self.env, **self.web_env})
 
     def start_web_only(self) -> None:
         """Only the web process (no worker, no beat): enough for text and images."""
@@ -281,12 +292,13 @@ class VideoStack:
 
     def wait_until_healthy(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
-        last: requests.Response | requests.RequestException | None = None
+        last: object = None
         while time.monotonic() < deadline:
             try:
-                last = requests.get(self.url("/healthz"), timeout=5)
-                if last.status_code == 200:
+                response = requests.get(self.url("/healthz"), timeout=5)
+                if response.status_code == 200:
                     return
+                last = response
             except requests.RequestException as exc:
                 last = exc
             if self.processes["web"].poll() is not None:
@@ -344,13 +356,15 @@ class VideoStack:
                 import redis
 
                 client = redis.Redis.from_url(broker)
-                client.delete(self.queue, f"_kombu.binding.{self.queue}")
+                queues = {self.env["CELERY_TASK_DEFAULT_QUEUE"], self.web_env.get("CELERY_TASK_DEFAULT_QUEUE")}
+                for queue in queues - {None}:
+                    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
             except Exception:  # noqa: BLE001 - best effort
                 pass
         if self._store_cm is not None:
             self._store_cm.__exit__(None, None, None)
 
-    def __enter__(self) -> VideoStack:
+    def __enter__(self) -> Stack:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -2,8 +2,8 @@
 Compare per-test outcomes of Django's suite on sqlite3 and django_duckdb
 (JSON files written by duckdb_suite_runner) and print the pass counts.
 
-    python bench/duckdb_suite_compare.py sqlite.json duckdb.json [modules...]
-    python bench/duckdb_suite_compare.py sqlite.json duckdb.json --failures [module]
+    python django_duckdb/suite/duckdb_suite_compare.py sqlite.json duckdb.json [modules...]
+    python django_duckdb/suite/duckdb_suite_compare.py sqlite.json duckdb.json --failures [module]
 """
 
 import json

@@ -1,7 +1,7 @@
 """
 Settings for running Django's own test suite (tests/runtests.py from the
 Django sdist) on django_duckdb or, for comparison, on Django's sqlite3
-backend. Used by bench/django_suite.sh; DJANGO_SUITE_BACKEND picks the store.
+backend. Used by django_duckdb/suite/django_suite.sh; DJANGO_SUITE_BACKEND picks the store.
 """
 
 import os

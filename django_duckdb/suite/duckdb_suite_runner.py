@@ -1,6 +1,6 @@
 """
 A DiscoverRunner that records every test's outcome as JSON (for
-bench/django_suite.sh, which compares django_duckdb with sqlite3 test by
+django_duckdb/suite/django_suite.sh, which compares django_duckdb with sqlite3 test by
 test). The file is named by the DJANGO_SUITE_RESULTS environment variable.
 
 DJANGO_SUITE_UNSKIP="<test id>,<test id>" runs tests the backend declares as

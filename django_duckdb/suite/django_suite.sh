@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Django's own test suite on django_duckdb and on Django's sqlite3, same run.
 #
-#   bench/django_suite.sh                 # the default modules below
-#   bench/django_suite.sh basic queries   # chosen modules
+#   django_duckdb/suite/django_suite.sh                 # the default modules below
+#   django_duckdb/suite/django_suite.sh basic queries   # chosen modules
 #
 # Fetches the Django sdist matching the installed version from PyPI (once,
 # cached under .bench/), runs tests/runtests.py for both backends, and prints
@@ -11,7 +11,7 @@
 # in django_duckdb/features.py (django_test_skips / expected failures).
 # Slow (minutes); not part of the normal test suite.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 VERSION=$("$PY" -c 'import django; print(django.__version__)')
@@ -39,7 +39,7 @@ for backend in sqlite duckdb; do
     cd "$SRC/tests"
     DJANGO_SUITE_BACKEND=$backend \
     DJANGO_SUITE_RESULTS="$CACHE/results-$backend.json" \
-    PYTHONPATH="$ROOT:$ROOT/bench" \
+    PYTHONPATH="$ROOT:$ROOT/django_duckdb/suite" \
       "$PY" -W ignore runtests.py --settings=duckdb_suite_settings --noinput \
         --parallel="$PARALLEL" -v 0 $MODULES \
       >"$CACHE/log-$backend.txt" 2>&1
@@ -47,5 +47,5 @@ for backend in sqlite duckdb; do
   echo "   $(( $(date +%s) - started ))s, log: $CACHE/log-$backend.txt"
 done
 
-"$PY" "$ROOT/bench/duckdb_suite_compare.py" \
+"$PY" "$ROOT/django_duckdb/suite/duckdb_suite_compare.py" \
   "$CACHE/results-sqlite.json" "$CACHE/results-duckdb.json" $MODULES
