@@ -41,6 +41,13 @@ class UnknownModel(InvalidInput):
             field="model",
         )
 
+    @classmethod
+    def group_only(cls, *, model_id: str, kind: str) -> UnknownModel:
+        return cls(
+            f'"{model_id}" is limited to groups you are not in; choose one from GET /api/models?kind={kind}.',
+            field="model",
+        )
+
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
