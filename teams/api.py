@@ -32,8 +32,8 @@ class GroupOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField()
-    daily_budget_usd = serializers.DecimalField(max_digits=14, decimal_places=8, allow_null=True)
-    monthly_budget_usd = serializers.DecimalField(max_digits=14, decimal_places=8, allow_null=True)
+    daily_budget_usd = serializers.CharField(allow_null=True, help_text="USD per UTC day; null: no limit")
+    monthly_budget_usd = serializers.CharField(allow_null=True, help_text="USD per UTC month; null: no limit")
     models = serializers.ListField(
         child=serializers.CharField(), help_text="models limited to this group's members (and administrators)"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from billing.selectors import group_budget_status
+from billing.selectors import amount_text, group_budget_status
 from teams.models import Membership, Team
 
 
@@ -28,8 +28,8 @@ def team_detail(team: Team) -> dict:
         "id": team.pk,
         "name": team.name,
         "description": team.description,
-        "daily_budget_usd": team.daily_budget_usd,
-        "monthly_budget_usd": team.monthly_budget_usd,
+        "daily_budget_usd": _text(team.daily_budget_usd),
+        "monthly_budget_usd": _text(team.monthly_budget_usd),
         "models": sorted(m.pk for m in models),
         "member_count": team.memberships.count() if count is None else count,
         "created_at": team.created_at,
@@ -39,3 +39,7 @@ def team_detail(team: Team) -> dict:
 
 def members(team: Team) -> QuerySet[Membership]:
     return Membership.objects.filter(team=team).select_related("user", "added_by").order_by("user__email")
+
+
+def _text(amount) -> str | None:
+    return None if amount is None else amount_text(amount)
