@@ -48,14 +48,15 @@ class Limits:
         return self.own_applies or bool(self.groups)
 
 
-def user_limits(*, user_id: int) -> Limits:
+def user_limits(*, user_id: int, groups: bool = True) -> Limits:
     """Two queries: the user's overrides, falling back on the site's defaults, and the
-    budgets of the user's groups that have one."""
+    budgets of the user's groups that have one (not read with ``groups=False``)."""
     # [:1], not first(): no ORDER BY for a primary-key read (a sort step on DuckDB).
     row = next(
         iter(UserBudget.objects.filter(pk=user_id).values_list("daily_budget_usd", "monthly_budget_usd")[:1]), None
     )
-    return _limits(row, has_row=row is not None, groups=group_limits_of_users([user_id]).get(user_id, ()))
+    found = group_limits_of_users([user_id]).get(user_id, ()) if groups else ()
+    return _limits(row, has_row=row is not None, groups=found)
 
 
 def limits_of_users(user_ids: list[int]) -> list[Limits]:
