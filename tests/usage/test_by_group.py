@@ -42,3 +42,13 @@ def test_by_group_counts_members_spend_since_they_joined(frozen, spend):
     for actor, code in ((None, 401), (ann, 403)):
         client = bearer_client(actor) if actor else __import__("rest_framework.test").test.APIClient()
         assert client.get(f"/api/admin/usage?{RANGE}").status_code == code
+
+
+def test_the_admin_usage_page_shows_groups(frozen, spend, client):
+    admin, ann = AdminFactory(), UserFactory()
+    team = Team.objects.create(name="Research")
+    Membership.objects.create(team=team, user=ann, added_at=at("2026-03-01", "00:00:00"))
+    spend(ann, "text", "1.5", at("2026-03-10"))
+    client.force_login(admin)
+    page = client.get(f"/admin-panel/usage?{RANGE}").content.decode()
+    assert 'data-testid="usage-groups-table"' in page and "Research" in page and "$1.500000" in page
