@@ -20,8 +20,8 @@ from teams.models import Membership, Team
 log = logging.getLogger(__name__)
 
 UNSET = object()
-NAME_MAX = Team._meta.get_field("name").max_length
-DESCRIPTION_MAX = Team._meta.get_field("description").max_length
+NAME_MAX: int = Team._meta.get_field("name").max_length or 100
+DESCRIPTION_MAX: int = Team._meta.get_field("description").max_length or 500
 
 
 def _changed(action: str, *, team: Team, by, **details) -> None:
@@ -36,7 +36,10 @@ def _clean_name(name, *, team_id: int | None = None) -> str:
     name = " ".join(name.split())
     if len(name) > NAME_MAX:
         raise InvalidInput(f"At most {NAME_MAX} characters.", field="name")
-    if Team.objects.filter(name__iexact=name).exclude(pk=team_id).exists():
+    others = Team.objects.filter(name__iexact=name)
+    if team_id is not None:
+        others = others.exclude(pk=team_id)
+    if others.exists():
         raise InvalidInput(f'A group named "{name}" exists already.', field="name")
     return name
 

@@ -44,7 +44,9 @@ def _apply(form: GroupForm, save) -> bool:
             models=data["models"],
         )
     except DomainError as exc:
-        for field, errors in (exc.errors or {None: [exc.message]}).items():
+        if not exc.errors:
+            form.add_error(None, exc.message)
+        for field, errors in exc.errors.items():
             for error in errors:
                 form.add_error(field if field in form.fields else None, error)
         return False
