@@ -7,8 +7,16 @@ request ends the reservation is *settled* at the provider's actual cost, or *rel
 when the call failed. A reservation nobody settles (a killed process) stops counting at
 its ``expires_at`` (the request's deadline plus BILLING_RESERVATION_MARGIN).
 
+Groups (teams/): a member's request must also fit what is left of the budget of each of
+their groups that has one, spent by all its members together; the reservation is charged
+to those groups (teams.models.TeamCharge), and a group's spending is the sum of its
+charged rows. The refusal names the budget that ran out: the user's own or a group's.
+
 Atomicity: every transaction that reads a user's spending to decide, or raises it,
-first writes the user's one UserBudget row (a conditional UPDATE of ``version``). On
+first writes the user's one UserBudget row (a conditional UPDATE of ``version``), then
+the row of each of the user's groups with a budget, by group id (teams.models.Team,
+its ``version``), so concurrent members of one group serialise on the group's row and
+two transactions always take rows in the same order. On
 PostgreSQL a second writer waits for the row and then finds the version moved; on DuckDB,
 which has no row locks, it fails with a write conflict. Either way it is tried again,
 with fresh data. Either way
@@ -20,6 +28,7 @@ indexed read per request and make no ledger rows.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import time
@@ -35,10 +44,21 @@ from django.utils import timezone
 
 from billing import pricing
 from billing.models import Reservation, UserBudget
-from billing.selectors import Limits, Periods, Spending, amount_text, periods, spending, user_limits
+from billing.selectors import (
+    GroupLimits,
+    Limits,
+    Periods,
+    Spending,
+    amount_text,
+    group_spending,
+    periods,
+    spending,
+    user_limits,
+)
 from core.db import is_unique_clash, is_write_conflict, retry_on_write_conflict
 from core.errors import BudgetExceeded, InvalidInput, Unavailable
 from core.parsing import cost_or_none
+from teams.models import Team, TeamCharge
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +85,8 @@ class Hold:
     amount: Decimal
     prices: dict
     max_tokens: int | None = None
+    # The groups whose budgets the reservation was charged to, by id.
+    team_ids: tuple[int, ...] = ()
 
 
 # ------------------------------------------------------------------ reserving
@@ -188,15 +210,47 @@ def _known(limits: Limits, user, estimate, entry):
         return estimate()
     except pricing.PriceUnknown as exc:
         now = timezone.now()
-        extra = _figures(limits, spending(user_id=user.pk, now=now), periods(now), amount=None)
+        first = _budgets(user.pk, limits, now)[0]
+        extra = _figures(first, periods(now), amount=None)
+        whose = "your spending budget" if first.group is None else f'the budget of the group "{first.group.name}"'
         raise BudgetExceeded(
-            f"The price of {entry.id} is not known ({exc.what}), so it cannot be checked against your spending "
-            "budget. Choose another model, or ask an administrator to lift your limit.",
+            f"The price of {entry.id} is not known ({exc.what}), so it cannot be checked against {whose}. "
+            "Choose another model, or ask an administrator to lift the limit.",
             extra={**extra, "price_unknown": True},
         ) from None
 
 
-def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict, decide, expiry: float) -> Hold:
+@dataclass(frozen=True)
+class _Budget:
+    """One budget a request must fit: the user's own (``group`` None) or a group's."""
+
+    daily: Decimal | None
+    monthly: Decimal | None
+    spent: Spending
+    group: GroupLimits | None = None
+
+    def rows(self, p: Periods):
+        """(name, budget, spent in it, resets_at) of each limit that applies."""
+        if self.daily is not None:
+            yield "daily", self.daily, self.spent.spent_today, p.day_end
+        if self.monthly is not None:
+            yield "monthly", self.monthly, self.spent.spent_this_month, p.month_end
+
+    def left(self, p: Periods) -> Decimal:
+        return min(budget - used - self.spent.reserved for _, budget, used, _ in self.rows(p))
+
+
+def _budgets(user_id: int, limits: Limits, now) -> list[_Budget]:
+    """Every budget that applies, the user's own first, then the groups' by id."""
+    found = []
+    if limits.own_applies:
+        found.append(_Budget(limits.daily, limits.monthly, spending(user_id=user_id, now=now)))
+    for group in limits.groups:
+        found.append(_Budget(group.daily, group.monthly, group_spending(team_id=group.id, now=now), group))
+    return found
+
+
+def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict, decide, expiry: float) -> Hold | None:
     """Decide and record a reservation in one serialised transaction (see the module
     docstring); on a DuckDB write conflict, again with fresh sums."""
     if not limits.has_row:
@@ -207,12 +261,16 @@ def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict
         try:
             with transaction.atomic():
                 _serialise(user_id)
+                # The groups' rows after the user's, by id; their limits as the rows now say.
+                groups = tuple(_serialise_team(group) for group in limits.groups)
+                limits = dataclasses.replace(limits, groups=groups)
                 now = timezone.now()
-                spent, p = spending(user_id=user_id, now=now), periods(now)
-                left = min(budget - used - spent.reserved for _, budget, used, _ in _periods(limits, spent, p))
+                p = periods(now)
+                budgets = _budgets(user_id, limits, now)
+                left = min(budget.left(p) for budget in budgets)
 
                 def refuse(amount: Decimal, advice: str) -> BudgetExceeded:
-                    return _refusal(limits, spent, p, amount=amount, advice=advice)
+                    return _refusal(budgets, p, amount=amount, advice=advice)
 
                 refusal: BudgetExceeded | None
                 try:
@@ -233,13 +291,29 @@ def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict
                         created_at=now,
                         expires_at=now + timedelta(seconds=expiry + settings.BILLING_RESERVATION_MARGIN),
                     )
+                    if groups:
+                        TeamCharge.objects.bulk_create(
+                            [TeamCharge(team_id=group.id, reservation_id=row.pk, created_at=now) for group in groups]
+                        )
             if refusal is not None:
                 raise refusal
-            return Hold(id=row.pk, user_id=user_id, amount=amount, prices=notes, max_tokens=max_tokens)
-        except (OperationalError, _Moved) as exc:
+            return Hold(
+                id=row.pk,
+                user_id=user_id,
+                amount=amount,
+                prices=notes,
+                max_tokens=max_tokens,
+                team_ids=tuple(group.id for group in groups),
+            )
+        except (OperationalError, _Moved, _GroupGone) as exc:
             if isinstance(exc, OperationalError) and (connection.in_atomic_block or not is_write_conflict(exc)):
                 raise
-            if time.monotonic() > give_up:
+            if isinstance(exc, _GroupGone):
+                # A group was deleted or left: decide on the memberships as they are now.
+                limits = user_limits(user_id=user_id)
+                if not limits.applies:
+                    return None
+            elif time.monotonic() > give_up:
                 raise BudgetBusy() from exc
             time.sleep(pause * (1 + random.random()))
             pause = min(pause * 2, 0.2)
@@ -247,6 +321,10 @@ def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict
 
 class _Moved(Exception):
     """The budget row changed between reading and writing it: decide again."""
+
+
+class _GroupGone(Exception):
+    """A group whose budget was to be checked no longer exists: read the limits again."""
 
 
 def _ensure_budget_row(user_id: int) -> None:
@@ -274,12 +352,17 @@ def _serialise(user_id: int) -> None:
         raise _Moved()
 
 
-def _periods(limits: Limits, spent: Spending, p: Periods):
-    """(name, budget, spent in it, resets_at) of each limit that applies."""
-    if limits.daily is not None:
-        yield "daily", limits.daily, spent.spent_today, p.day_end
-    if limits.monthly is not None:
-        yield "monthly", limits.monthly, spent.spent_this_month, p.month_end
+def _serialise_team(group: GroupLimits) -> GroupLimits:
+    """:func:`_serialise` for a group's row: its version bumped by a conditional UPDATE;
+    returns the group's limits as that row holds them."""
+    row = Team.objects.filter(pk=group.id).values_list("version", "name", "daily_budget_usd", "monthly_budget_usd")
+    found = next(iter(row[:1]), None)
+    if found is None:
+        raise _GroupGone()
+    version, name, daily, monthly = found
+    if not Team.objects.filter(pk=group.id, version=version).update(version=version + 1):
+        raise _Moved()
+    return GroupLimits(group.id, name, daily, monthly)
 
 
 def money(amount: Decimal) -> str:
@@ -294,13 +377,18 @@ def _iso(moment) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _figures(limits: Limits, spent: Spending, p: Periods, *, amount: Decimal | None) -> dict:
+def _figures(budget_of: _Budget, p: Periods, *, amount: Decimal | None) -> dict:
     """The body fields of a refusal, for the limit that binds (the one that resets last
-    among those the request would pass; the first limit when none is passed)."""
-    rows = list(_periods(limits, spent, p))
+    among those the request would pass; the first limit when none is passed), and whose
+    budget it is (``budget_owner``: "user" or "group", with the ``group``)."""
+    spent = budget_of.spent
+    rows = list(budget_of.rows(p))
     binding = [row for row in rows if amount is not None and amount > row[1] - row[2] - spent.reserved] or rows[:1]
     name, budget, used, resets_at = max(binding, key=lambda row: row[3])
+    group = budget_of.group
     figures = {
+        "budget_owner": "user" if group is None else "group",
+        "group": None if group is None else {"id": group.id, "name": group.name},
         "budget": amount_text(budget),
         "spent": amount_text(used),
         "reserved": amount_text(spent.reserved),
@@ -313,16 +401,26 @@ def _figures(limits: Limits, spent: Spending, p: Periods, *, amount: Decimal | N
     return figures
 
 
-def _refusal(limits: Limits, spent: Spending, p: Periods, *, amount: Decimal, advice: str) -> BudgetExceeded:
-    figures = _figures(limits, spent, p, amount=amount)
+def _refusal(budgets: list[_Budget], p: Periods, *, amount: Decimal, advice: str) -> BudgetExceeded:
+    """The 402 for the first budget (the user's own, then the groups' by id) the amount
+    does not fit."""
+    budget_of = next((b for b in budgets if amount > b.left(p)), budgets[0])
+    spent = budget_of.spent
+    figures = _figures(budget_of, p, amount=amount)
     budget, used, reserved = Decimal(figures["budget"]), Decimal(figures["spent"]), spent.reserved
     left = max(ZERO, budget - used - reserved)
     period = "UTC day" if figures["period"] == "daily" else "UTC month"
     held = f" and {money(reserved)} is held for requests still running" if reserved else ""
     resets = p.day_end if figures["period"] == "daily" else p.month_end
+    if budget_of.group is None:
+        whose, who = f"your {figures['period']} budget of {money(budget)}", "you have"
+    else:
+        name = budget_of.group.name
+        whose = f'the {figures["period"]} budget of {money(budget)} of the group "{name}"'
+        who = "its members have"
     return BudgetExceeded(
-        f"This request could cost up to {money(amount)}, more than the {money(left)} left of your "
-        f"{figures['period']} budget of {money(budget)} (this {period} you have spent {money(used)}{held}). "
+        f"This request could cost up to {money(amount)}, more than the {money(left)} left of "
+        f"{whose} (this {period} {who} spent {money(used)}{held}). "
         f"The {figures['period']} budget resets at {when(resets)}. {advice}",
         extra=figures,
     )
@@ -375,6 +473,8 @@ def settle(hold: Hold | None, *, amount: Decimal | None, statuses=(Status.RESERV
         try:
             with transaction.atomic():
                 _serialise(hold.user_id)
+                for team_id in sorted(hold.team_ids):
+                    _bump_team(team_id)
                 write()
             return
         except (OperationalError, _Moved) as exc:
@@ -383,6 +483,13 @@ def settle(hold: Hold | None, *, amount: Decimal | None, statuses=(Status.RESERV
             if time.monotonic() > give_up:
                 raise
             time.sleep(0.005 + random.random() * 0.02)
+
+
+def _bump_team(team_id: int) -> None:
+    """A group's row written in a settlement's transaction (nothing to do if it is gone)."""
+    version = Team.objects.filter(pk=team_id).values_list("version", flat=True).first()
+    if version is not None and not Team.objects.filter(pk=team_id, version=version).update(version=version + 1):
+        raise _Moved()
 
 
 def provider_cost(hold: Hold | None, usage) -> Decimal | None:
@@ -420,7 +527,16 @@ def _video_hold(job_id: int, statuses) -> Hold | None:
     )
     if row is None:
         return None
-    return Hold(id=row["pk"], user_id=row["user_id"], amount=row["amount_reserved"], prices=row["pricing"] or {})
+    team_ids = tuple(
+        TeamCharge.objects.filter(reservation_id=row["pk"]).order_by("team_id").values_list("team_id", flat=True)
+    )
+    return Hold(
+        id=row["pk"],
+        user_id=row["user_id"],
+        amount=row["amount_reserved"],
+        prices=row["pricing"] or {},
+        team_ids=team_ids,
+    )
 
 
 def video_job_ended(*, job_id: int, status: str, cost: Decimal | None, submitted: Callable[[], bool]) -> None:

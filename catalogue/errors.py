@@ -52,6 +52,13 @@ class UnknownModel(InvalidInput):
     def admins_only(cls, *, model_id: str, kind: str) -> UnknownModel:
         return cls._refusal(f'"{model_id}" is for administrators only', reason="admins_only", kind=kind)
 
+    @classmethod
+    def group_only(cls, *, model_id: str, kind: str) -> UnknownModel:
+        return cls(
+            f'"{model_id}" is limited to groups you are not in; choose one from GET /api/models?kind={kind}.',
+            field="model",
+        )
+
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"

@@ -61,11 +61,16 @@ class ProviderModel(models.Model):
         db_table = "provider_models"
         ordering = ["id"]
 
+    # The groups this entry is limited to (teams.models.Team.limited_models), as
+    # catalogue.selectors read them with the entry; empty: not limited by groups.
+    group_ids: tuple[int, ...] = ()
+
     def __str__(self) -> str:
         return self.id
 
     def usable_by(self, user) -> bool:
-        """Whether ``user`` may choose this model (enabled, and not admins-only unless an admin)."""
+        """Whether ``user`` may choose this model by its switches (enabled, and not admins-only
+        unless an admin). A limit to groups is decided by catalogue.selectors."""
         return self.enabled and (not self.admins_only or bool(getattr(user, "is_admin", False)))
 
     # Fields copied from a CatalogueModel by the sync (everything but bookkeeping and the

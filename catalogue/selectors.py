@@ -7,7 +7,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from catalogue.errors import UnknownModel
 from catalogue.models import ProviderModel
@@ -18,9 +18,9 @@ KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video", "embe
 def catalogue_list(*, kind: str | None = None, include_unavailable: bool = False, user=None) -> QuerySet[ProviderModel]:
     """Catalogue entries, optionally of one kind (text, image, video or embedding), by id.
 
-    With ``user``: only the models that person may use (enabled ones; admins-only ones
-    for administrators only), as the pickers and GET /api/models offer them. Without:
-    every entry, whatever the administrator's switches (the admin panel's list).
+    With ``user``: only the models that person may use (:func:`usable`), as the pickers,
+    GET /api/models and /v1/models offer them. Without: every entry, whatever the
+    administrator's switches (the admin panel's list).
     """
     models = ProviderModel.objects.all()
     if not include_unavailable:
@@ -30,8 +30,17 @@ def catalogue_list(*, kind: str | None = None, include_unavailable: bool = False
     if user is not None:
         models = models.filter(enabled=True)
         if not getattr(user, "is_admin", False):
-            models = models.filter(admins_only=False)
+            limited = _group_access().filter(providermodel_id=OuterRef("pk"))
+            models = models.filter(admins_only=False).filter(
+                ~Exists(limited) | Exists(limited.filter(team__memberships__user_id=user.pk))
+            )
     return models.order_by("id")
+
+
+def _group_access():
+    """The rows that limit a model to a group (the group side, teams.models.Team, owns the
+    relation; the decision is made here)."""
+    return ProviderModel.teams.through.objects.all()
 
 
 def catalogue_entry(*, model_id: str, kind: str, user=None) -> ProviderModel:
@@ -49,7 +58,18 @@ def catalogue_entry(*, model_id: str, kind: str, user=None) -> ProviderModel:
         raise UnknownModel.disabled(model_id=model_id, kind=kind)
     if user is not None and not entry.usable_by(user):
         raise UnknownModel.admins_only(model_id=model_id, kind=kind)
+    if user is not None and not _in_group_of(entry, user):
+        raise UnknownModel.group_only(model_id=model_id, kind=kind)
     return entry
+
+
+def _in_group_of(entry: ProviderModel, user) -> bool:
+    """Whether ``user`` may use an entry limited to groups: an administrator, or a member
+    of one of them. Read at every request (no cache), so a membership change applies to
+    the next one; an entry that is not limited costs no query."""
+    if not entry.group_ids or getattr(user, "is_admin", False):
+        return True
+    return _group_access().filter(team_id__in=entry.group_ids, team__memberships__user_id=user.pk).exists()
 
 
 # Every generation request reads its model's entry: a busy web process keeps the entries it
@@ -69,6 +89,11 @@ def _available_entry(model_id: str) -> ProviderModel | None:
         if kept is not None and now - kept[0] < ttl:
             return copy.copy(kept[1])
     entry = ProviderModel.objects.filter(pk=model_id, available=True).first()
+    if entry is not None:
+        # The groups the entry is limited to are kept with it (changing them clears the kept entries).
+        entry.group_ids = tuple(
+            _group_access().filter(providermodel_id=model_id).order_by("team_id").values_list("team_id", flat=True)
+        )
     if ttl > 0:
         with _entries_lock:
             _entries[model_id] = (now, entry)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "conversations",
     "videos",
     "billing",
+    "teams",
     "admin_panel",
     "usage",
     "gateway",

@@ -16,6 +16,7 @@ from conversations.urls import api_urlpatterns as conversations_api_urlpatterns
 from core.api import ApiRootView, SchemaView, api_not_found
 from core.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
+from teams.urls import api_urlpatterns as teams_api_urlpatterns
 from usage.urls import api_urlpatterns as usage_api_urlpatterns
 from videos.urls import api_urlpatterns as videos_api_urlpatterns
 
@@ -47,6 +48,8 @@ urlpatterns = [
     path("admin-panel/", include("admin_panel.urls")),
     path("api/", include((billing_api_urlpatterns, "billing-api"))),
     path("admin-panel/", include("billing.urls")),
+    path("api/", include((teams_api_urlpatterns, "teams-api"))),
+    path("admin-panel/", include("teams.urls")),
     path("api/", include((catalogue_api_urlpatterns, "catalogue-api"))),
     path("api/", include((generation_api_urlpatterns, "generation-api"))),
     path("", include("generation.urls")),

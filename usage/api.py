@@ -18,7 +18,9 @@ from core.spreadsheets import SafeDictWriter
 from usage import selectors
 from usage.forms import UsageRangeIn
 
-CSV_COLUMNS = ("day", "user_id", "email", "kind", "model", "count", "cost")
+CSV_COLUMNS = ("day", "user_id", "email", "groups", "kind", "model", "count", "cost")
+# A cell starting with one of these is taken for a formula by spreadsheets (CSV injection):
+# it is written with a leading apostrophe.
 ErrorDetail = inline_serializer("UsageErrorDetail", {"detail": serializers.CharField()})
 NOT_ADMIN = OpenApiResponse(ErrorDetail, description="Signed in, but not an administrator.")
 
@@ -114,6 +116,11 @@ class UserSpendOut(SpendOut):
     email = serializers.EmailField()
 
 
+class GroupSpendOut(SpendOut):
+    group_id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class SiteUsageOut(RangeOut):
     totals = SpendOut()
     by_day = DaySpendOut(many=True, help_text="every day of the range; 0 where nothing was spent")
@@ -124,6 +131,11 @@ class SiteUsageOut(RangeOut):
         many=True,
         help_text="API keys with spend in the range and one entry with key_id null "
         "for spend without a key; the most spent first",
+    )
+    by_group = GroupSpendOut(
+        many=True,
+        help_text="every group: the spend of its current members since they joined (a person in two groups "
+        "counts in both); the most spent first",
     )
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from billing.selectors import user_limits
 from generation.models import Generation
 from storage.quota import storage_usage
+from teams.models import Membership, Team
 from videos.models import VideoJob
 
 UTC = UTC
@@ -204,6 +205,39 @@ def by_key(scope: Scope, *, keys=None) -> list[dict]:
     return sorted(rows.values(), key=lambda row: (-row["cost"], row["key_id"] is None, row["name"], row["key_id"] or 0))
 
 
+def by_group(scope: Scope) -> list[dict]:
+    """{"group_id", "name", "cost", "count"} per group: the spend of its current members
+    made since they joined (one GROUP BY per table; a person in two groups counts in
+    both, so the groups need not add up to the total). Groups without spend are listed
+    with 0. The most spent first."""
+    totals: dict[int, dict] = {
+        team_id: {"group_id": team_id, "name": name, "cost": Decimal("0"), "count": 0}
+        for team_id, name in Team.objects.values_list("pk", "name")
+    }
+    for source in _SOURCES:
+        rows = (
+            scope.filter(source())
+            .filter(owner__team_memberships__added_at__lte=F("created_at"))
+            .values(g_team=F("owner__team_memberships__team_id"))
+            .annotate(cost=Sum("usage_cost"), count=Count("id"))
+            .order_by()
+        )
+        for row in rows:
+            entry = totals.get(row["g_team"])
+            if entry is not None:
+                entry["cost"] += _money(row["cost"])
+                entry["count"] += row["count"]
+    return sorted(totals.values(), key=lambda row: (-row["cost"], row["name"]))
+
+
+def groups_of_users() -> dict[int, str]:
+    """Each member's groups, as the CSV shows them ("A; B")."""
+    found: dict[int, list[str]] = {}
+    for user_id, name in Membership.objects.order_by("team__name").values_list("user_id", "team__name"):
+        found.setdefault(user_id, []).append(name)
+    return {user_id: "; ".join(names) for user_id, names in found.items()}
+
+
 def _budget(limit, spent: Decimal) -> dict:
     if limit in (None, ""):
         return {"limit": None, "left": None}
@@ -220,7 +254,7 @@ def user_usage(*, user, at: datetime | None = None) -> dict:
     recent = Scope(today - timedelta(days=RECENT_DAYS - 1), today, user)
     spent_today = totals(Scope(today, today, user))
     spent_month = totals(Scope(month_start, today, user))
-    limits = user_limits(user_id=user.pk)  # the user's own budget, else the site's default
+    limits = user_limits(user_id=user.pk, groups=False)  # the user's own budget, else the site's default
     return {
         "today": {"date": today, **spent_today},
         "month": {"start": month_start, **spent_month},
@@ -251,12 +285,16 @@ def site_usage(*, first: date, last: date) -> dict:
         "by_kind": by_kind(scope),
         "by_user": by_user(scope),
         "by_key": by_key(scope),
+        "by_group": by_group(scope),
     }
 
 
 def site_usage_rows(*, first: date, last: date) -> list[dict]:
-    """The CSV export: one row per user per UTC day per model (with its kind)."""
-    return grouped(Scope(first, last), "day", "email", "user_id", "kind", "model")
+    """The CSV export: one row per user per UTC day per model (with its kind and the
+    user's groups now)."""
+    groups = groups_of_users()
+    rows = grouped(Scope(first, last), "day", "email", "user_id", "kind", "model")
+    return [{**row, "groups": groups.get(row["user_id"], "")} for row in rows]
 
 
 def _money(value) -> Decimal:

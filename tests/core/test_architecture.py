@@ -19,6 +19,7 @@ PACKAGES = (
     "gateway",
     "generation",
     "openrouter",
+    "teams",
     "usage",
     "videos",
 )
@@ -31,6 +32,7 @@ APPS = {
     "core",
     "gateway",
     "generation",
+    "teams",
     "usage",
     "videos",
 }

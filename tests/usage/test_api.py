@@ -183,24 +183,25 @@ def test_csv_by_format_or_accept_header(world):
     assert by_format.content == by_accept.content
     rows = list(csv.reader(io.StringIO(by_format.content.decode())))
     assert rows == [
-        ["day", "user_id", "email", "kind", "model", "count", "cost"],
-        ["2026-03-14", str(world["user"].pk), "owner@example.com", "video", "google/veo-3.1", "1", "2.00000000"],
+        ["day", "user_id", "email", "groups", "kind", "model", "count", "cost"],
+        ["2026-03-14", str(world["user"].pk), "owner@example.com", "", "video", "google/veo-3.1", "1", "2.00000000"],
         [
             "2026-03-15",
             str(world["other"].pk),
             "other@example.com",
+            "",
             "image",
             "google/gemini-2.5-flash-image",
             "1",
             "0.25000000",
         ],
-        ["2026-03-15", str(world["user"].pk), "owner@example.com", "text", "openai/gpt-4o-mini", "1", "1.50000000"],
+        ["2026-03-15", str(world["user"].pk), "owner@example.com", "", "text", "openai/gpt-4o-mini", "1", "1.50000000"],
     ]
 
 
 def test_csv_of_an_empty_range_is_the_header_alone(world):
     response = bearer_client(world["admin"]).get("/api/admin/usage?from=2020-01-01&to=2020-01-31&format=csv")
-    assert response.content.decode() == "day,user_id,email,kind,model,count,cost\r\n"
+    assert response.content.decode() == "day,user_id,email,groups,kind,model,count,cost\r\n"
 
 
 def test_an_unknown_format_is_a_406(world):
