@@ -17,10 +17,11 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit import services as audit
 from core.errors import InvalidInput, NotFound
 from core.parsing import int_or_none
 
@@ -119,13 +120,21 @@ def api_key_revoke(*, key_id, by) -> ApiKey:
         raise NotFound("API key not found.")
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
-        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=key.revoked_at)
+        with transaction.atomic():
+            if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=key.revoked_at):
+                audit.api_key_revoked(key=key, by=by)
     return key
 
 
 def api_keys_revoke(*, keys) -> int:
     """Revoke every key in the queryset (the admin's bulk action); how many were live."""
-    return keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    now, revoked = timezone.now(), 0
+    with transaction.atomic():
+        for key in keys.filter(revoked_at__isnull=True):
+            if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now):
+                key.revoked_at, revoked = now, revoked + 1
+                audit.api_key_revoked(key=key)
+    return revoked
 
 
 def api_key_authenticate(secret: str, *, now=None) -> ApiKey | None:

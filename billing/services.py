@@ -33,6 +33,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit import services as audit
 from billing import pricing
 from billing.models import Reservation, UserBudget
 from billing.selectors import Limits, Periods, Spending, amount_text, periods, spending, user_limits
@@ -482,10 +483,12 @@ def limits_update(*, user, daily_budget_usd, monthly_budget_usd) -> UserBudget:
     if errors:
         raise InvalidInput(errors=errors)
     _ensure_budget_row(user.pk)
-    retry_on_write_conflict(
-        lambda: UserBudget.objects.filter(pk=user.pk).update(
-            **values, version=F("version") + 1, updated_at=timezone.now()
-        ),
-        what=f"budget of user {user.pk}",
-    )
+    before = UserBudget.objects.filter(pk=user.pk).values(*values).get()
+
+    def write():
+        with transaction.atomic():
+            UserBudget.objects.filter(pk=user.pk).update(**values, version=F("version") + 1, updated_at=timezone.now())
+            audit.budget_changed(user_id=user.pk, email=user.email, before=before, after=values)
+
+    retry_on_write_conflict(write, what=f"budget of user {user.pk}")
     return UserBudget.objects.get(pk=user.pk)

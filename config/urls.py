@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 from accounts.urls import api_urlpatterns as accounts_api_urlpatterns
 from accounts.urls import root_urlpatterns
 from admin_panel.urls import api_urlpatterns as admin_api_urlpatterns
+from audit.urls import api_urlpatterns as audit_api_urlpatterns
 from billing.urls import api_urlpatterns as billing_api_urlpatterns
 from catalogue.urls import api_urlpatterns as catalogue_api_urlpatterns
 from conversations.urls import api_urlpatterns as conversations_api_urlpatterns
@@ -35,6 +36,8 @@ urlpatterns = [
     path("admin-panel/", include("admin_panel.urls")),
     path("api/", include((billing_api_urlpatterns, "billing-api"))),
     path("admin-panel/", include("billing.urls")),
+    path("api/", include((audit_api_urlpatterns, "audit-api"))),
+    path("admin-panel/", include("audit.urls")),
     path("api/", include((catalogue_api_urlpatterns, "catalogue-api"))),
     path("api/", include((generation_api_urlpatterns, "generation-api"))),
     path("", include("generation.urls")),
