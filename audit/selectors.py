@@ -6,8 +6,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
@@ -86,9 +85,9 @@ def audit_entries(filters: AuditFilters = AuditFilters()) -> QuerySet[AuditEntry
     if filters.target_id:
         entries = entries.filter(target_id=filters.target_id)
     if filters.since:
-        entries = entries.filter(at__gte=datetime.combine(filters.since, time.min, tzinfo=dt_timezone.utc))
+        entries = entries.filter(at__gte=datetime.combine(filters.since, time.min, tzinfo=UTC))
     if filters.until:
-        end = datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
+        end = datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=UTC)
         entries = entries.filter(at__lt=end)
     return entries.order_by("-at", "-id")
 
@@ -106,7 +105,7 @@ def entry_row(entry: AuditEntry) -> dict:
         return "" if value is None else json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)
 
     return {
-        "at": entry.at.astimezone(dt_timezone.utc).isoformat(),
+        "at": entry.at.astimezone(UTC).isoformat(),
         "actor_id": entry.actor_id,
         "actor_email": entry.actor_email,
         "action": entry.action,

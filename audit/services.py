@@ -131,7 +131,14 @@ def budget_changed(*, user_id: int, email: str, before: dict, after: dict) -> No
 
 def model_access_changed(*, model_id: str, before: dict, after: dict) -> None:
     if before != after:
-        record(Action.MODEL_ACCESS_CHANGED, target_type="model", target_id=model_id, target_repr=model_id, before=before, after=after)
+        record(
+            Action.MODEL_ACCESS_CHANGED,
+            target_type="model",
+            target_id=model_id,
+            target_repr=model_id,
+            before=before,
+            after=after,
+        )
 
 
 def api_key_revoked(*, key, by=_FROM_CONTEXT) -> None:

@@ -6,34 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
-                ('actor_email', models.CharField(blank=True, max_length=254)),
-                ('action', models.CharField(choices=[('user.role_changed', 'Role changed'), ('user.active_changed', 'Account activated or deactivated'), ('user.approved', 'Account approved'), ('user.deleted', 'User deleted'), ('budget.changed', 'Budget changed'), ('model.access_changed', 'Model access changed'), ('api_key.revoked', 'API key revoked'), ('backup.created', 'Backup written'), ('backup.restored', 'Backup restored')], db_index=True, max_length=40)),
-                ('target_type', models.CharField(max_length=40)),
-                ('target_id', models.CharField(blank=True, max_length=100)),
-                ('target_repr', models.CharField(blank=True, max_length=300)),
-                ('before', models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
-                ('after', models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
-                ('address', models.GenericIPAddressField(blank=True, null=True)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("actor_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ("actor_email", models.CharField(blank=True, max_length=254)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("user.role_changed", "Role changed"),
+                            ("user.active_changed", "Account activated or deactivated"),
+                            ("user.approved", "Account approved"),
+                            ("user.deleted", "User deleted"),
+                            ("budget.changed", "Budget changed"),
+                            ("model.access_changed", "Model access changed"),
+                            ("api_key.revoked", "API key revoked"),
+                            ("backup.created", "Backup written"),
+                            ("backup.restored", "Backup restored"),
+                        ],
+                        db_index=True,
+                        max_length=40,
+                    ),
+                ),
+                ("target_type", models.CharField(max_length=40)),
+                ("target_id", models.CharField(blank=True, max_length=100)),
+                ("target_repr", models.CharField(blank=True, max_length=300)),
+                (
+                    "before",
+                    models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True),
+                ),
+                (
+                    "after",
+                    models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True),
+                ),
+                ("address", models.GenericIPAddressField(blank=True, null=True)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit entries',
-                'ordering': ('-at', '-id'),
-                'indexes': [models.Index(fields=['target_type', 'target_id'], name='audit_target_idx')],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit entries",
+                "ordering": ("-at", "-id"),
+                "indexes": [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")],
             },
         ),
     ]

@@ -13,7 +13,6 @@ from accounts import api_keys, services
 from accounts.models import User
 from audit import services as audit
 from audit.models import AppendOnly, AuditEntry
-from catalogue import services as catalogue_services
 from tests.factories import AdminFactory, ProviderModelFactory, UserFactory
 from tests.support.accounts import bearer_client
 
@@ -39,9 +38,7 @@ def only_entry(action):
 
 def test_a_role_change_through_the_api_is_recorded_once_with_actor_address_and_values(admin, member):
     client = bearer_client(admin)
-    response = client.put(
-        f"/api/users/{member.pk}/role", {"role": "admin"}, format="json", REMOTE_ADDR="203.0.113.7"
-    )
+    response = client.put(f"/api/users/{member.pk}/role", {"role": "admin"}, format="json", REMOTE_ADDR="203.0.113.7")
     assert response.status_code == 200
     entry = only_entry(Action.USER_ROLE_CHANGED)
     assert (entry.actor_id, entry.actor_email) == (admin.pk, "boss@example.com")
