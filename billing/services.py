@@ -40,6 +40,7 @@ from billing.selectors import Limits, Periods, Spending, amount_text, periods, s
 from core.db import is_unique_clash, is_write_conflict, retry_on_write_conflict
 from core.errors import BudgetExceeded, InvalidInput, Unavailable
 from core.parsing import cost_or_none
+from operations import metrics
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,7 @@ def _known(limits: Limits, user, estimate, entry):
     except pricing.PriceUnknown as exc:
         now = timezone.now()
         extra = _figures(limits, spending(user_id=user.pk, now=now), periods(now), amount=None)
+        metrics.budget_refused(kind=",".join(getattr(entry, "kinds", None) or []), reason="price_unknown")
         raise BudgetExceeded(
             f"The price of {entry.id} is not known ({exc.what}), so it cannot be checked against your spending "
             "budget. Choose another model, or ask an administrator to lift your limit.",
@@ -234,6 +236,7 @@ def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict
                         expires_at=now + timedelta(seconds=expiry + settings.BILLING_RESERVATION_MARGIN),
                     )
             if refusal is not None:
+                metrics.budget_refused(kind=kind, reason="budget")
                 raise refusal
             return Hold(id=row.pk, user_id=user_id, amount=amount, prices=notes, max_tokens=max_tokens)
         except (OperationalError, _Moved) as exc:

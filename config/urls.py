@@ -15,11 +15,13 @@ from conversations.urls import api_urlpatterns as conversations_api_urlpatterns
 from core.api import ApiRootView, SchemaView, api_not_found
 from core.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
+from operations.views import metrics
 from usage.urls import api_urlpatterns as usage_api_urlpatterns
 from videos.urls import api_urlpatterns as videos_api_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     # For pages without the <link rel="icon"> (the API's browsable pages, direct probes).
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),

@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 import httpx
 
 from . import catalogue as catalogue_parsers
-from . import parsing, payloads, pools, transport
+from . import observe, parsing, payloads, pools, transport
 from .catalogue import image_route_for
 from .config import ClientConfig
 from .core import ClientCache, ClientCore
@@ -231,7 +231,7 @@ class AsyncOpenRouterClient(ClientCore):
         attempt = 0
         while True:
             try:
-                return await self._exchange(method, url, json_body, params, stream)
+                return await observe.aexchange(self._exchange, method, url, json_body, params, stream)
             except ProviderError as error:
                 error.attempts = attempt + 1
                 delay = self.retry_policy.should_retry(error, attempt, started)

@@ -15,7 +15,7 @@ from typing import IO, Any
 import httpx
 
 from . import catalogue as catalogue_parsers
-from . import parsing, payloads, pools, transport
+from . import observe, parsing, payloads, pools, transport
 from .catalogue import image_route_for
 from .config import ClientConfig
 from .core import ClientCache, ClientCore
@@ -234,7 +234,7 @@ class OpenRouterClient(ClientCore):
         attempt = 0
         while True:
             try:
-                return self._exchange(method, url, json_body, params, stream)
+                return observe.exchange(self._exchange, method, url, json_body, params, stream)
             except ProviderError as error:
                 error.attempts = attempt + 1
                 delay = self.retry_policy.should_retry(error, attempt, started)

@@ -52,8 +52,9 @@ PROVIDER_SECONDS = Histogram(
 )
 BUDGET_REFUSALS = Counter(
     "studio_budget_refusals_total",
-    "Requests refused because they could pass their owner's spending budget, by kind.",
-    ["kind"],
+    "Requests refused with 402: by kind (text, image, video) and reason (budget: it could pass the "
+    "owner's budget; price_unknown: the model's price is not known, so it cannot be checked).",
+    ["kind", "reason"],
 )
 DB_STEP_WAIT = Histogram(
     "studio_db_step_wait_seconds",
@@ -80,8 +81,8 @@ def provider_call(*, endpoint: str, outcome: str, seconds: float) -> None:
     PROVIDER_SECONDS.labels(endpoint).observe(seconds)
 
 
-def budget_refused(*, kind: str) -> None:
-    BUDGET_REFUSALS.labels(kind or "unknown").inc()
+def budget_refused(*, kind: str, reason: str) -> None:
+    BUDGET_REFUSALS.labels(kind or "unknown", reason).inc()
 
 
 def db_step_waited(seconds: float) -> None:
