@@ -530,6 +530,9 @@ if LOG_FORMAT not in ("text", "json"):
 # A line per web request (studio.requests) and per provider call (openrouter.calls); on by
 # default with JSON logs (plain text has uvicorn's access lines).
 LOG_REQUESTS = env.bool("LOG_REQUESTS", default=LOG_FORMAT == "json")
+# With JSON logs the worker and beat keep Django's handlers (Celery would put its own text
+# format on the root logger).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
