@@ -161,9 +161,14 @@ def duckdb_tables(path: Path) -> dict[str, int]:
                 "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
             ).fetchall()
         ]
-        return {name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
+        return {name: _one(conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()) for name in names}
     finally:
         conn.close()
+
+
+def _one(row) -> int:
+    assert row is not None  # count(*) always answers a row
+    return int(row[0])
 
 
 def duckdb_migrations(path: Path) -> dict[str, str]:

@@ -82,7 +82,7 @@ class StateCollector:
 def broker_queue_depth(queue: str) -> int:
     url = settings.CELERY_BROKER_URL
     if url.startswith("filesystem:"):
-        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        folder = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
         return sum(1 for _ in folder.glob(f"*.{queue}.msg"))
     if url.startswith(("redis://", "rediss://")):
         import redis

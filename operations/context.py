@@ -59,6 +59,14 @@ def bound(*, request_id: str, request=None, address: str | None = None):
         request_id_var.reset(tokens[0])
 
 
+def num_proxies() -> int:
+    """REST_FRAMEWORK["NUM_PROXIES"]: the proxies in front that append to X-Forwarded-For."""
+    from django.conf import settings
+
+    value = settings.REST_FRAMEWORK.get("NUM_PROXIES")
+    return value if isinstance(value, int) else 0
+
+
 def client_address(request, num_proxies: int) -> str | None:
     """The client's address as DRF's throttles take it: the connection's peer, or with
     ``num_proxies`` proxies in front, the address they appended to X-Forwarded-For."""

@@ -50,10 +50,10 @@ class RequestMiddleware:
         if self.async_mode:
             markcoroutinefunction(self)
 
-    def _start(self, request) -> tuple[str, float]:
+    def _start(self, request) -> tuple[str, str | None]:
         request_id = context.accept_request_id(request.META.get("HTTP_X_REQUEST_ID"))
         request.request_id = request_id
-        address = context.client_address(request, settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0)
+        address = context.client_address(request, context.num_proxies())
         return request_id, address
 
     def __call__(self, request):

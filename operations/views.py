@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from operations.collectors import StateCollector
-from operations.context import client_address
+from operations.context import client_address, num_proxies
 
 
 def _address_allowed(address: str | None) -> bool:
@@ -45,7 +45,7 @@ def metrics(request):
     if token is not None:
         if not (settings.METRICS_TOKEN and hmac.compare_digest(token.encode(), settings.METRICS_TOKEN.encode())):
             return HttpResponseForbidden("Wrong metrics token.", content_type="text/plain")
-    elif not _address_allowed(client_address(request, settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0)):
+    elif not _address_allowed(client_address(request, num_proxies())):
         raise Http404
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

@@ -30,15 +30,15 @@ def table_rows(url: str) -> dict[str, list[tuple]]:
             conn.close()
     import psycopg
 
-    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as pg:
         names = [
             r[0]
-            for r in conn.execute(
+            for r in pg.execute(
                 "SELECT table_name FROM information_schema.tables "
                 "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
             ).fetchall()
         ]
-        return {name: sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
+        return {name: sorted(pg.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
 
 
 def columns(url: str, table: str) -> list[str]:
@@ -52,8 +52,8 @@ def columns(url: str, table: str) -> list[str]:
             conn.close()
     import psycopg
 
-    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
-        return [d.name for d in conn.execute(f'SELECT * FROM "{table}" LIMIT 0').description]
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as pg:
+        return [d[0] for d in pg.execute(f'SELECT * FROM "{table}" LIMIT 0').description or ()]
 
 
 def media_files(root: Path) -> dict[str, str]:

@@ -45,6 +45,8 @@ def restore_into_fresh(stack, backup: Path, data: Path):
     return cm, env
 
 
+# Real processes and a dozen manage.py runs (each a Django start-up): minutes on a busy machine.
+@pytest.mark.timeout(900)
 def test_backups_taken_under_load_restore_with_nothing_lost(tmp_path):
     backups, scheduled = tmp_path / "backups", tmp_path / "scheduled"
     with (
