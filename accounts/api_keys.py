@@ -20,10 +20,11 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit import services as audit
 from core.errors import DomainError, ErrorKind, InvalidInput, NotFound
 from core.parsing import int_or_none
 
@@ -147,15 +148,23 @@ def api_key_revoke(*, key_id, by) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.revoked_reason = ApiKey.RevokeReason.OWNER if key.user_id == by.pk else ApiKey.RevokeReason.ADMIN
-        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
-            revoked_at=key.revoked_at, revoked_reason=key.revoked_reason
-        )
+        with transaction.atomic():
+            if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+                revoked_at=key.revoked_at, revoked_reason=key.revoked_reason
+            ):
+                audit.api_key_revoked(key=key, by=by)
     return key
 
 
 def api_keys_revoke(*, keys, reason: str = ApiKey.RevokeReason.ADMIN) -> int:
     """Revoke every key in the queryset (the admin's bulk action); how many were live."""
-    return keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason=reason)
+    now, revoked = timezone.now(), 0
+    with transaction.atomic():
+        for key in keys.filter(revoked_at__isnull=True):
+            if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason):
+                key.revoked_at, key.revoked_reason, revoked = now, reason, revoked + 1
+                audit.api_key_revoked(key=key)
+    return revoked
 
 
 def api_keys_revoke_for_user(*, user, reason: str) -> int:

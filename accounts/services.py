@@ -28,6 +28,7 @@ from accounts.models import RefreshToken, User, normalize_email
 from accounts.passwords import password_check_slot
 from accounts.selectors import email_is_taken
 from accounts.tokens import AuthenticationError, TokenPair
+from audit import services as audit
 from core.db import is_write_conflict
 from core.errors import Conflict, DomainError, ErrorKind, InvalidInput
 
@@ -137,9 +138,12 @@ def _create(*, email: str, password: str, role: str | None, **fields) -> User:
 def user_approve(*, user: User) -> User:
     """Let a pending account in: active and approved from now on. NotPending (409) for an
     account that is not waiting (an active one, or one deactivated after its approval)."""
-    approved = User.objects.filter(pk=user.pk, approved_at__isnull=True, is_active=False).update(
-        is_active=True, approved_at=timezone.now()
-    )
+    with transaction.atomic():
+        approved = User.objects.filter(pk=user.pk, approved_at__isnull=True, is_active=False).update(
+            is_active=True, approved_at=timezone.now()
+        )
+        if approved:
+            audit.user_approved(user=user)
     user.refresh_from_db()
     if not approved:
         raise NotPending()
@@ -235,6 +239,7 @@ def user_update(
         changes["token_version"] = F("token_version") + 1
 
     def write():
+        audit.user_changed(user=user, changes=changes, by=by)
         User.objects.filter(pk=user.pk).update(**changes)
         if revoke_reason:
             tokens.refresh_tokens_revoke_for_user(user=user, reason=revoke_reason)
@@ -337,4 +342,9 @@ def user_delete(*, user: User, by: User | None = None) -> None:
     An admin cannot delete themself; the last active admin cannot be deleted."""
     if by is not None and by.pk == user.pk:
         raise SelfChangeRefused("You cannot delete your own account.")
-    _reduce_admins(user, user.delete)
+
+    def delete():
+        audit.user_deleted(user=user, by=by)
+        user.delete()
+
+    _reduce_admins(user, delete)

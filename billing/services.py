@@ -42,6 +42,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit import services as audit
 from billing import pricing
 from billing.models import Reservation, UserBudget
 from billing.selectors import (
@@ -58,6 +59,7 @@ from billing.selectors import (
 from core.db import is_unique_clash, is_write_conflict, retry_on_write_conflict
 from core.errors import BudgetExceeded, InvalidInput, Unavailable
 from core.parsing import cost_or_none
+from operations import metrics
 from teams.models import Team, TeamCharge
 
 log = logging.getLogger(__name__)
@@ -213,6 +215,7 @@ def _known(limits: Limits, user, estimate, entry):
         first = _budgets(user.pk, limits, now)[0]
         extra = _figures(first, periods(now), amount=None)
         whose = "your spending budget" if first.group is None else f'the budget of the group "{first.group.name}"'
+        metrics.budget_refused(kind=",".join(getattr(entry, "kinds", None) or []), reason="price_unknown")
         raise BudgetExceeded(
             f"The price of {entry.id} is not known ({exc.what}), so it cannot be checked against {whose}. "
             "Choose another model, or ask an administrator to lift the limit.",
@@ -296,6 +299,7 @@ def _reserve(*, user_id: int, limits: Limits, kind: str, model: str, notes: dict
                             [TeamCharge(team_id=group.id, reservation_id=row.pk, created_at=now) for group in groups]
                         )
             if refusal is not None:
+                metrics.budget_refused(kind=kind, reason="budget")
                 raise refusal
             return Hold(
                 id=row.pk,
@@ -606,10 +610,12 @@ def limits_update(*, user, daily_budget_usd, monthly_budget_usd) -> UserBudget:
     if errors:
         raise InvalidInput(errors=errors)
     _ensure_budget_row(user.pk)
-    retry_on_write_conflict(
-        lambda: UserBudget.objects.filter(pk=user.pk).update(
-            **values, version=F("version") + 1, updated_at=timezone.now()
-        ),
-        what=f"budget of user {user.pk}",
-    )
+    before = UserBudget.objects.filter(pk=user.pk).values(*values).get()
+
+    def write():
+        with transaction.atomic():
+            UserBudget.objects.filter(pk=user.pk).update(**values, version=F("version") + 1, updated_at=timezone.now())
+            audit.budget_changed(user_id=user.pk, email=user.email, before=before, after=values)
+
+    retry_on_write_conflict(write, what=f"budget of user {user.pk}")
     return UserBudget.objects.get(pk=user.pk)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit import services as audit
 from catalogue.errors import EmptyCatalogue
 from catalogue.models import ProviderModel
 from catalogue.selectors import catalogue_entries_changed
@@ -108,7 +109,9 @@ def model_access_update(
         if value is not None and getattr(model, name) != value
     }
     if changes:
-        ProviderModel.objects.filter(pk=model.pk).update(**changes, updated_at=timezone.now())
+        with transaction.atomic():
+            ProviderModel.objects.filter(pk=model.pk).update(**changes, updated_at=timezone.now())
+            audit.model_access_changed(model_id=model.pk, before={k: getattr(model, k) for k in changes}, after=changes)
         catalogue_entries_changed()
         model.refresh_from_db()
     return model

@@ -59,9 +59,14 @@ INSTALLED_APPS = [
     "usage",
     "gateway",
     "storage",
+    "audit",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id (X-Request-ID), the request in context for the audit trail
+    # and the logs, metrics by route and status, the JSON request line (operations/).
+    "operations.middleware.RequestMiddleware",
     # Django's and django-csp's own middleware, with their hooks run on the event loop under
     # ASGI (core/middleware.py), and WhiteNoise async-capable: no request is handed to a
     # thread just to pass through the stack.
@@ -593,14 +598,56 @@ BILLING_RESERVATION_MARGIN = env.int("BILLING_RESERVATION_MARGIN", default=120)
 
 # --- Logging ----------------------------------------------------------------------------
 
+# "text" (the default) or "json": one JSON object per line, each with the request id of the
+# request or task it belongs to (operations/logs.py); both formats redact secrets.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise environ.ImproperlyConfigured('LOG_FORMAT must be "text" or "json"')
+# A line per web request (studio.requests) and per provider call (openrouter.calls); on by
+# default with JSON logs (plain text has uvicorn's access lines).
+LOG_REQUESTS = env.bool("LOG_REQUESTS", default=LOG_FORMAT == "json")
+# With JSON logs the worker and beat keep Django's handlers (Celery would put its own text
+# format on the root logger).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "operations.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"()": "operations.logs.TextFormatter", "format": "%(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "operations.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # httpx logs every provider request at INFO: a line per call, for hundreds at once.
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "studio.requests": {"level": "INFO" if LOG_REQUESTS else "WARNING"},
+        "openrouter.calls": {"level": "INFO" if LOG_REQUESTS else "WARNING"},
+    },
 }
+
+# --- Operations: metrics and backups ---------------------------------------------------
+
+# GET /metrics answers these client addresses (CIDR or single addresses; the address is
+# taken as the throttles take it, so behind a proxy it is the real client's), or anyone
+# sending "Authorization: Bearer <METRICS_TOKEN>" when a token is set.
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.0/8", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Scheduled backups (beat): BACKUP_SCHEDULE is a period in hours ("" or 0: none), written
+# under BACKUP_DIR (better on another disk than DATA_DIR), keeping the newest BACKUP_KEEP.
+BACKUP_DIR = _resolve(env.str("BACKUP_DIR", default=str(DATA_DIR / "backups")))
+BACKUP_SCHEDULE_HOURS = env.float("BACKUP_SCHEDULE_HOURS", default=0.0)
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
+if BACKUP_SCHEDULE_HOURS > 0:
+    CELERY_BEAT_SCHEDULE["backup"] = {
+        "task": "operations.tasks.scheduled_backup",
+        "schedule": timedelta(hours=BACKUP_SCHEDULE_HOURS),
+        "options": {"expires": BACKUP_SCHEDULE_HOURS * 3600},
+    }
 
 if urlparse(OPENROUTER_BASE_URL).scheme not in ("http", "https"):
     raise environ.ImproperlyConfigured("OPENROUTER_BASE_URL must be an http(s) URL")

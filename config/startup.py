@@ -51,6 +51,7 @@ def prepare(folder: Path | None = None) -> Path:
         _make_private(path)
     if not os.environ.get("SECRET_KEY"):
         _create_secret_key(folder / SECRET_KEY_FILE)
+    _prepare_metrics_dir(folder)
     return folder
 
 
@@ -63,6 +64,21 @@ def _make_private(path: Path) -> None:
     except OSError as exc:
         # Logging is not set up yet: settings have not been read.
         print(f"warning: could not make {path} private to this user ({exc})", file=sys.stderr)
+
+
+def metrics_dir(folder: Path | None = None) -> Path:
+    """Where the processes' Prometheus metrics files go (METRICS_DIR, else DATA_DIR/metrics)."""
+    configured = os.environ.get("METRICS_DIR")
+    return resolve(configured) if configured else (folder or data_dir()) / "metrics"
+
+
+def _prepare_metrics_dir(folder: Path) -> None:
+    """prometheus-client chooses its multiprocess mode when first imported, from
+    PROMETHEUS_MULTIPROC_DIR: set it for this process and its children, always from this
+    installation's own DATA_DIR (never one inherited from a parent of another installation)."""
+    path = metrics_dir(folder)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
 def _create_secret_key(path: Path) -> None:

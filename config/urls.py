@@ -10,18 +10,21 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from accounts.urls import api_urlpatterns as accounts_api_urlpatterns
 from accounts.urls import root_urlpatterns
 from admin_panel.urls import api_urlpatterns as admin_api_urlpatterns
+from audit.urls import api_urlpatterns as audit_api_urlpatterns
 from billing.urls import api_urlpatterns as billing_api_urlpatterns
 from catalogue.urls import api_urlpatterns as catalogue_api_urlpatterns
 from conversations.urls import api_urlpatterns as conversations_api_urlpatterns
 from core.api import ApiRootView, SchemaView, api_not_found
 from core.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
+from operations.views import metrics
 from teams.urls import api_urlpatterns as teams_api_urlpatterns
 from usage.urls import api_urlpatterns as usage_api_urlpatterns
 from videos.urls import api_urlpatterns as videos_api_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     # For pages without the <link rel="icon"> (the API's browsable pages, direct probes).
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
@@ -50,6 +53,8 @@ urlpatterns = [
     path("admin-panel/", include("billing.urls")),
     path("api/", include((teams_api_urlpatterns, "teams-api"))),
     path("admin-panel/", include("teams.urls")),
+    path("api/", include((audit_api_urlpatterns, "audit-api"))),
+    path("admin-panel/", include("audit.urls")),
     path("api/", include((catalogue_api_urlpatterns, "catalogue-api"))),
     path("api/", include((generation_api_urlpatterns, "generation-api"))),
     path("", include("generation.urls")),

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection
 
 from django_duckdb.errors import WriteConflict
+from operations import metrics
 
 log = logging.getLogger(__name__)
 
@@ -154,21 +155,23 @@ def in_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     request's own thread (asgiref's thread-sensitive mode) instead: the test settings use
     it, so that steps see the test's open transaction."""
 
-    def step(*args, **kwargs):
+    def step(queued_at, *args, **kwargs):
+        metrics.db_step_waited(time.monotonic() - queued_at)
         try:
             return fn(*args, **kwargs)
         finally:
             release_db_connection()
 
     async def run(*args, **kwargs):
+        queued_at = time.monotonic()
         async with _step_limit():
             if settings.WEB_DB_THREADS == "request":
-                return await sync_to_async(step)(*args, **kwargs)
+                return await sync_to_async(step)(queued_at, *args, **kwargs)
             # A plain executor call (the step sees the request's context variables): cheaper
             # than sync_to_async, which a step needs none of (it awaits nothing).
             context = contextvars.copy_context()
             return await asyncio.get_running_loop().run_in_executor(
-                _step_pool(), functools.partial(context.run, step, *args, **kwargs)
+                _step_pool(), functools.partial(context.run, step, queued_at, *args, **kwargs)
             )
 
     return functools.wraps(fn)(run)

@@ -12,11 +12,12 @@ and the URL guard, typed errors from :mod:`transport`, download limits from
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import transport
+from . import observe, transport
 from .downloads import DownloadMeter
 from .errors import ProviderError
 from .urlguard import Target, UrlGuard
@@ -43,7 +44,9 @@ def send(
     tries = client.retry_policy.start()
     while True:
         try:
-            return _exchange(client, method, client._url(path_or_url), json_body, params, stream)
+            # Every attempt is seen from outside (a log line, the metrics): observe.
+            url = client._url(path_or_url)
+            return observe.exchange(functools.partial(_exchange, client), method, url, json_body, params, stream)
         except ProviderError as error:
             delay = tries.wait_after(error)
         client._sleep(delay)
@@ -62,7 +65,10 @@ async def asend(
     tries = client.retry_policy.start()
     while True:
         try:
-            return await _aexchange(client, method, client._url(path_or_url), json_body, params, stream)
+            url = client._url(path_or_url)
+            return await observe.aexchange(
+                functools.partial(_aexchange, client), method, url, json_body, params, stream
+            )
         except ProviderError as error:
             delay = tries.wait_after(error)
         await client._sleep(delay)

@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = (
     "accounts",
     "admin_panel",
+    "audit",
     "billing",
     "catalogue",
     "config",
@@ -20,12 +21,14 @@ PACKAGES = (
     "generation",
     "openrouter",
     "teams",
+    "operations",
     "usage",
     "videos",
 )
 APPS = {
     "accounts",
     "admin_panel",
+    "audit",
     "billing",
     "catalogue",
     "conversations",
@@ -33,6 +36,7 @@ APPS = {
     "gateway",
     "generation",
     "teams",
+    "operations",
     "usage",
     "videos",
 }
@@ -178,3 +182,19 @@ def test_admin_panel_uses_no_view_api_or_form_module_of_accounts():
     internal = {"accounts.api", "accounts.views", "accounts.forms", "accounts.urls"}
     for name, targets in _checked(_graph(), "admin_panel").items():
         assert not targets & internal, (name, targets & internal)
+
+
+def test_the_hooks_any_module_may_call_import_no_app():
+    """operations.context, .metrics and .logs are called from core/ and the services of
+    every app (one-line hooks), so they stand below all of them."""
+    graph = _graph()
+    for name in ("operations.context", "operations.metrics", "operations.logs"):
+        assert not {_top(t) for t in graph[name]} & (APPS | {"config"}) - {"operations"}, name
+        assert graph[name] <= {"operations", "operations.context"}, (name, graph[name])
+
+
+def test_audit_records_without_knowing_the_apps_that_call_it():
+    above = {"accounts", "billing", "catalogue", "conversations", "gateway", "generation", "usage", "videos"}
+    for name, targets in _checked(_graph(), "audit").items():
+        if name.startswith(("audit.services", "audit.models", "audit.selectors")):
+            assert not {_top(t) for t in targets} & above, (name, targets)
