@@ -38,6 +38,8 @@ class AuditEntry(models.Model):
         BUDGET_CHANGED = "budget.changed", "Budget changed"
         MODEL_ACCESS_CHANGED = "model.access_changed", "Model access changed"
         API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+        GROUP_CHANGED = "group.changed", "Group created, changed or deleted"
+        GROUP_MEMBERSHIP_CHANGED = "group.membership", "Group member added or removed"
         BACKUP_CREATED = "backup.created", "Backup written"
         BACKUP_RESTORED = "backup.restored", "Backup restored"
 

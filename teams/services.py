@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit import services as audit
 from billing.services import clean_limit
 from catalogue.models import ProviderModel
 from catalogue.selectors import catalogue_entries_changed
@@ -25,9 +26,19 @@ DESCRIPTION_MAX: int = Team._meta.get_field("description").max_length or 500
 
 
 def _changed(action: str, *, team: Team, by, **details) -> None:
-    """Every change to a group, its budget, model access or members ends here (an audit
-    trail records it from this one place)."""
+    """Every change to a group, its budget, model access or members ends here: the audit
+    trail records it from this one place (what changed, and the values it now has)."""
     log.info("group %s: %s by %s %s", team.pk, action, getattr(by, "pk", None), details, extra={"group_change": action})
+    membership = action.startswith("member ")
+    audit.record(
+        audit.Action.GROUP_MEMBERSHIP_CHANGED if membership else audit.Action.GROUP_CHANGED,
+        target_type="group",
+        target_id=team.pk,
+        target_repr=team.name,
+        before={"member": details.get("user_id")} if action == "member removed" else None,
+        after={"change": action, **details} if action != "member removed" else {"change": action},
+        actor=by,
+    )
 
 
 def _clean_name(name, *, team_id: int | None = None) -> str:
@@ -160,8 +171,10 @@ def team_update(
 def team_delete(*, team: Team, by) -> None:
     """Delete a group: its memberships, model limits and ledger charges go with it (the
     ledger rows stay their members' own spending)."""
+    team_id = team.pk
     with transaction.atomic():
         team.delete()
+    team.pk = team_id  # Django clears it on delete; the trail names the group that went
     catalogue_entries_changed()
     _changed("deleted", team=team, by=by, name=team.name)
 

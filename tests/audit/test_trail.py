@@ -252,3 +252,29 @@ def test_the_django_admin_shows_entries_read_only(admin):
     assert client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     client.post(f"/admin/audit/auditentry/{entry.pk}/change/", {"target_id": "x"})
     assert AuditEntry.objects.get(pk=entry.pk).target_id == "b1"
+
+
+def test_group_changes_and_memberships_are_recorded_once_each_through_the_api(admin, member):
+    client = bearer_client(admin)
+    created = client.post("/api/groups", {"name": "Research", "daily_budget_usd": "5.00"}, format="json")
+    assert created.status_code == 201, created.content
+    group_id = created.json()["id"]
+    entry = only_entry(Action.GROUP_CHANGED)
+    assert (entry.actor_id, entry.target_type, entry.target_id) == (admin.pk, "group", str(group_id))
+    assert entry.after["change"] == "created" and entry.after["daily_budget_usd"] == "5.00"
+
+    assert client.post(f"/api/groups/{group_id}/members", {"user_id": member.pk}, format="json").status_code == 201
+    added = only_entry(Action.GROUP_MEMBERSHIP_CHANGED)
+    assert added.after == {"change": "member added", "user_id": member.pk} and added.actor_id == admin.pk
+    # Adding the same person again is refused (409) and records nothing.
+    assert client.post(f"/api/groups/{group_id}/members", {"user_id": member.pk}, format="json").status_code == 409
+    assert AuditEntry.objects.filter(action=Action.GROUP_MEMBERSHIP_CHANGED).count() == 1
+
+    assert client.delete(f"/api/groups/{group_id}/members/{member.pk}").status_code == 204
+    removed = AuditEntry.objects.filter(action=Action.GROUP_MEMBERSHIP_CHANGED).order_by("id").last()
+    assert removed.before == {"member": member.pk} and removed.after == {"change": "member removed"}
+
+    assert client.delete(f"/api/groups/{group_id}").status_code == 204
+    deleted = AuditEntry.objects.filter(action=Action.GROUP_CHANGED).order_by("id").last()
+    assert deleted.after == {"change": "deleted", "name": "Research"} and deleted.target_id == str(group_id)
+    assert AuditEntry.objects.filter(action=Action.GROUP_CHANGED).count() == 2
