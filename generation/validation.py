@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -48,6 +49,8 @@ class TextRequest:
     options: dict = field(default_factory=dict)
     # What the history records of each image sent (never a data URL's bytes).
     images: tuple[dict, ...] = ()
+    # A conversation's turn: the conversation its history row belongs to.
+    conversation: Any = None
 
     @property
     def params(self) -> dict:
