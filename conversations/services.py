@@ -200,6 +200,10 @@ class AnswerStream:
         self.user_message = text_stream.request.turn.user_message
 
     @property
+    def generation(self):
+        return self.text_stream.generation
+
+    @property
     def answer(self) -> Message:
         return _answered(self.text_stream.request.turn, self.text_stream.generation)
 

@@ -48,6 +48,12 @@ class GenerationDeleted(Conflict):
     default_message = "The generation was deleted while it ran; its images were not kept."
 
 
+class RequestCancelled(OperationFailed):
+    """The request ended (its client went away) before the provider was asked."""
+
+    default_message = "The request was cancelled (the connection closed) before the provider was asked."
+
+
 class GenerationFailed(OperationFailed):
     """An unexpected failure after the provider call; the attempt is recorded as failed."""
 
@@ -291,6 +297,19 @@ def record_cut_short(generation: Generation, *, text: str, why: str, html=None) 
     The provider may bill the whole answer, so the reservation counts in full."""
     billing.safely("settling a cut-short reservation", lambda: billing.settle(budget_hold(generation), amount=None))
     return finish(generation, status=Status.PARTIAL, text=text, html=html, error=CUT_SHORT, error_detail=why[:4000])
+
+
+def record_abandoned(generation: Generation, *, why: str) -> Generation:
+    """The request ended before the provider was asked: the reservation released, the
+    row failed (a row already final stays as it is)."""
+    billing.safely("releasing a reservation", lambda: billing.release(budget_hold(generation)))
+    return finish(
+        generation,
+        status=Status.FAILED,
+        error=RequestCancelled.default_message,
+        error_detail=why[:4000],
+        error_kind=RequestCancelled.kind,
+    )
 
 
 def fail_interrupted(*, created_before, now) -> int:

@@ -100,7 +100,7 @@ async def text_generate_choices(
             answers = await asyncio.gather(*(_answer(call) for call in calls), return_exceptions=True)
     except asyncio.CancelledError:
         # Answers cancelled before they began: their rows and slots are still open.
-        await _finish_abandoned(calls, why="the request was cancelled before the answer came")
+        await _finish_abandoned(calls, why="the request was cancelled before the provider was asked")
         raise
     for answer in answers:
         if isinstance(answer, BaseException):
@@ -147,11 +147,13 @@ class _Call:
         self.request = request
         self.generation = generation
         self.user_id = user_id
+        self.asked = False  # the provider call began
         self.released = False
 
     def provider_arguments(self) -> dict:
         """What the provider is asked: every option of the request, and its max_tokens
         (the budget's cap when none was asked)."""
+        self.asked = True
         request = self.request
         return {
             "model": request.model.pk,
@@ -186,6 +188,15 @@ class _Call:
     async def _cut_short(self, *, why: str, text: str) -> Generation:
         html = await markdown.render_markdown_async(text)
         return await in_db(records.record_cut_short)(self.generation, text=text, why=why, html=html)
+
+    async def abandon(self, *, why: str) -> None:
+        """The request ended before the provider was asked: a pending row failed (the
+        reservation released), the slot released."""
+        try:
+            if self.generation.status == Generation.Status.PENDING:
+                self.generation = await _shielded(in_db(records.record_abandoned)(self.generation, why=why))
+        finally:
+            await self.release()
 
     async def release(self) -> None:
         if self.released:
@@ -443,16 +454,10 @@ def _reserve_images(*, user, request):
 
 
 async def _finish_abandoned(calls: list[_Call], *, why: str) -> None:
-    """Calls whose answer never began: rows still pending cut short, slots released."""
-
-    async def finish(call: _Call) -> None:
-        try:
-            if call.generation.status == Generation.Status.PENDING:
-                await call.cut_short(why=why)
-        finally:
-            await call.release()
-
-    await _shielded(asyncio.gather(*(finish(call) for call in calls), return_exceptions=True))
+    """Calls of a cancelled request that never asked the provider: finished as abandoned.
+    (A call that did ask finishes itself: cut short.)"""
+    abandoned = [call.abandon(why=why) for call in calls if not call.asked]
+    await _shielded(asyncio.gather(*abandoned, return_exceptions=True))
 
 
 # ------------------------------------------------------------------ shared plumbing
