@@ -216,13 +216,6 @@ def finish(generation: Generation, *, status: str, **fields) -> Generation:
     return fresh
 
 
-def complete_text(
-    generation: Generation, *, text: str, provider_id: str, finish_reason: str | None, usage: Usage, html=None
-) -> Generation:
-    [completed] = complete_texts([TextAnswer(generation, text, provider_id, finish_reason, usage, html)])
-    return completed
-
-
 @dataclasses.dataclass(frozen=True)
 class TextAnswer:
     """A text generation's answer, to complete its row with (complete_texts)."""

@@ -45,7 +45,7 @@ from core import db as core_db
 from core.errors import DomainError, NotFound
 from generation import capacity, markdown, records
 from generation.models import Generation
-from generation.records import GenerationFailed, StorageFailed  # noqa: F401  (raised to callers)
+from generation.records import GenerationFailed
 from generation.validation import TextRequest, clean_choices, image_request_validate, text_request_validate
 from openrouter.aclient import get_async_client
 from openrouter.errors import ProviderError, ProviderMalformedResponse
