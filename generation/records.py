@@ -267,14 +267,16 @@ def complete_texts(answers: list[TextAnswer]) -> list[Generation]:
     return finished
 
 
-def record_failure(generation: Generation, exc: BaseException, **fields) -> Generation:
-    """Fail the row with the reason a person can act on (the provider's, or ours)."""
+def record_failure(generation: Generation, exc: BaseException, *, detail: str | None = None, **fields) -> Generation:
+    """Fail the row with the reason a person can act on (the provider's, or ours);
+    ``detail`` (for administrators) is the error's own text unless given."""
     billing.safely("releasing a reservation", lambda: billing.release(budget_hold(generation)))
     expected = isinstance(exc, (ProviderError, DomainError))
     if not expected:
         log.error("Generation %s failed unexpectedly", generation.pk, exc_info=exc)
     failure = describe_failure(exc)
-    detail = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+    if detail is None:
+        detail = str(exc) if expected else f"{type(exc).__name__}: {exc}"
     return finish(
         generation,
         status=Status.FAILED,
@@ -295,14 +297,7 @@ def record_cut_short(generation: Generation, *, text: str, why: str, html=None) 
 def record_abandoned(generation: Generation, *, why: str) -> Generation:
     """The request ended before the provider was asked: the reservation released, the
     row failed (a row already final stays as it is)."""
-    billing.safely("releasing a reservation", lambda: billing.release(budget_hold(generation)))
-    return finish(
-        generation,
-        status=Status.FAILED,
-        error=RequestCancelled.default_message,
-        error_detail=why[:4000],
-        error_kind=RequestCancelled.kind,
-    )
+    return record_failure(generation, RequestCancelled(), detail=why)
 
 
 def fail_interrupted(*, created_before, now) -> int:
