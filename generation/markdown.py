@@ -99,7 +99,7 @@ def escaped(text: str) -> str:
 
 
 # How long an answer's render is waited for before it is saved escaped instead.
-RENDER_SECONDS = 2.0
+RENDER_SECONDS = 10.0
 RENDER_THREADS = 2
 _render_threads: ThreadPoolExecutor | None = None
 _render_threads_lock = threading.Lock()

@@ -43,7 +43,7 @@ from billing import selectors as billing_selectors
 from billing import services as billing
 from core import db as core_db
 from core.errors import DomainError, NotFound
-from generation import capacity, markdown, records
+from generation import capacity, markdown, records, validation
 from generation.models import Generation
 from generation.records import GenerationFailed
 from generation.validation import TextRequest, clean_choices, image_request_validate, text_request_validate
@@ -372,6 +372,7 @@ _complete_texts = core_db.Coalesced(records.complete_texts)
 
 async def _open_rows(*, user, stream: bool, api_key, calls: int, validate, record, fields: dict) -> list[_Call]:
     limits = await _limits_read_together(user.pk)
+    await _decode_images_ahead(fields)
     opened = await in_db(_open_records)(
         validate,
         functools.partial(_record_text, stream=stream, api_key=api_key, record=record),
@@ -391,6 +392,14 @@ async def _open_rows(*, user, stream: bool, api_key, calls: int, validate, recor
             raise records.NotRecorded() from exc
         raise
     return [_Call(request, generation, user_id=user.pk) for request, generation in opened]
+
+
+async def _decode_images_ahead(fields: dict) -> None:
+    """Images the request sends as data URLs, decoded on a thread of their own: the
+    opening's database step (which copies this task's context) takes them from there.
+    The opening runs as a task of its own, so this ends with it."""
+    if validation.sends_data_urls(fields):
+        validation.decoded_ahead.set(await asyncio.to_thread(validation.decode_data_urls_ahead, fields))
 
 
 def _record_text(*, user, request: TextRequest, hold, stream: bool, api_key, record) -> Generation:
@@ -547,6 +556,7 @@ async def image_generate(
 
 
 async def _open_image(*, user, api_key, **fields) -> list[_Call]:
+    await _decode_images_ahead(fields)
     opened = await in_db(_open_records)(
         image_request_validate,
         functools.partial(records.image_pending, api_key=api_key),

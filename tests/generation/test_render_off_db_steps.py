@@ -2,6 +2,7 @@
 render that takes too long is not waited for (the answer is saved escaped)."""
 
 import asyncio
+import base64
 import threading
 import time
 from unittest import mock
@@ -10,8 +11,10 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from core.db import close_step_pool, in_db
-from generation import markdown
+from core.errors import InvalidInput
+from generation import markdown, services, validation
 from generation.models import Generation
+from tests.factories import png_bytes
 from tests.support.sse import parse_events
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +93,53 @@ def test_a_render_past_its_time_is_saved_escaped(catalogue, user_api, monkeypatc
 
     assert response.status_code == 200
     assert Generation.objects.get().html == "<pre>**x** &lt;b&gt;</pre>" == response.json()["html"]
+
+
+# ------------------------------------------------------------------ base64 off the database steps
+
+
+@pytest.mark.parametrize("where", ["messages", "source_image_url"])
+def test_images_sent_as_data_urls_are_decoded_outside_the_database_step(catalogue, user, user_api, monkeypatch, where):
+    threads: dict[str, list] = {"decode": [], "step": []}
+    decode, entry = validation.decode_image_data_url, validation.catalogue_entry
+
+    def decoding(*args, **kwargs):
+        threads["decode"].append(threading.current_thread())
+        return decode(*args, **kwargs)
+
+    def stepping(*args, **kwargs):  # runs in the opening's database step
+        threads["step"].append(threading.current_thread())
+        return entry(*args, **kwargs)
+
+    monkeypatch.setattr(validation, "decode_image_data_url", decoding)
+    monkeypatch.setattr(validation, "catalogue_entry", stepping)
+    picture = f"data:image/png;base64,{base64.b64encode(png_bytes(8, 6)).decode()}"
+
+    if where == "messages":  # as /v1/chat/completions sends them
+        parts = [{"type": "text", "text": "What is it?"}, {"type": "image_url", "image_url": {"url": picture}}]
+        answer = async_to_sync(services.text_generate)(
+            user=user, model="openai/gpt-4o-mini", messages=[{"role": "user", "content": parts}]
+        )
+        assert answer.status == "completed" and "1 image" in answer.text
+    else:
+        response = user_api.post(
+            "/api/generate/image",
+            {"prompt": "make it blue", "model": "google/gemini-2.5-flash-image", "source_image_url": picture},
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+    assert len(threads["decode"]) == 1 and threads["step"]
+    assert threads["decode"][0] not in threads["step"]
+
+
+def test_a_bad_data_url_is_still_refused_in_validations_order(catalogue, user):
+    """Decoded ahead, a bad image is refused where validation meets it: after the model."""
+    parts = [{"type": "image_url", "image_url": {"url": "data:image/png;base64,bm90IGFuIGltYWdl"}}]
+
+    with pytest.raises(InvalidInput) as refused:
+        async_to_sync(services.text_generate)(
+            user=user, model="fake/echo", messages=[{"role": "user", "content": parts}]
+        )
+
+    assert refused.value.field == "messages" and "does not take images" in refused.value.message
+    assert not Generation.objects.exists()
