@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -64,7 +65,7 @@ def conversation_update(*, conversation: Conversation, by, title=None, model=Non
     """Rename it, or change the model or the system prompt of the next turns."""
     if conversation.owner_id != by.id:
         raise NotFound("Conversation not found.")
-    changes = {}
+    changes: dict[str, Any] = {}
     if title is not None:
         changes["title"] = _clean_title(title)
     if model is not None:
@@ -170,8 +171,10 @@ def _turn(**fields) -> dict:
 
 def _answered(turn: Turn, generation_row) -> Message:
     """The turn's answer, reading the history row as it ended (no database read)."""
-    turn.answer.generation = generation_row
-    return turn.answer
+    answer = turn.answer
+    assert answer is not None, "the turn's rows are recorded when its generation opens"
+    answer.generation = generation_row
+    return answer
 
 
 async def message_send(*, user, conversation_id, content, model=None) -> tuple[Message, Message]:
@@ -179,7 +182,9 @@ async def message_send(*, user, conversation_id, content, model=None) -> tuple[M
     A provider error is re-raised after the answer's row records it."""
     fields = _turn(user=user, conversation_id=conversation_id, content=content, model=model)
     row = await generation.text_generate(**fields)
-    return fields["turn"].user_message, _answered(fields["turn"], row)
+    turn = fields["turn"]
+    assert turn.user_message is not None
+    return turn.user_message, _answered(turn, row)
 
 
 async def message_regenerate(*, user, conversation_id, message_id, model=None) -> Message:
@@ -197,7 +202,8 @@ class AnswerStream:
 
     def __init__(self, text_stream: generation.TextStream) -> None:
         self.text_stream = text_stream
-        self.user_message = text_stream.request.turn.user_message
+        self.turn: Turn = cast(TurnRequest, text_stream.request).turn
+        self.user_message = self.turn.user_message
 
     @property
     def generation(self):
@@ -205,7 +211,7 @@ class AnswerStream:
 
     @property
     def answer(self) -> Message:
-        return _answered(self.text_stream.request.turn, self.text_stream.generation)
+        return _answered(self.turn, self.text_stream.generation)
 
     def pieces(self):
         return self.text_stream.pieces()

@@ -69,10 +69,10 @@ async def relay_text(
         async for text in stream.pieces():
             yield piece(text)
     except Exception as exc:
-        event = failure(exc)
-        if event is None:
+        refusal = failure(exc)
+        if refusal is None:
             raise
-        yield event
+        yield refusal
         return
     finally:
         await stream.aclose()

@@ -34,6 +34,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -143,8 +144,8 @@ class _Call:
     row (``generation``, replaced by the row as finished) and the owner's in-flight slot,
     held until :meth:`release` (once, whoever calls it first)."""
 
-    def __init__(self, request: TextRequest, generation: Generation, *, user_id: int) -> None:
-        self.request = request
+    def __init__(self, request: Any, generation: Generation, *, user_id: int) -> None:
+        self.request = request  # a TextRequest, or an ImageRequest
         self.generation = generation
         self.user_id = user_id
         self.asked = False  # the provider call began
@@ -541,7 +542,7 @@ async def image_generate(
                     size=request.size,
                     aspect_ratio=request.aspect_ratio,
                     image_size=request.image_size,
-                    route=call.generation.route,
+                    route=call.generation.route,  # type: ignore[arg-type]  # image_pending stored "chat" or "images"
                     source_image_url=request.source_url,
                 )
         except asyncio.CancelledError:
