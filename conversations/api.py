@@ -12,9 +12,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from conversations import records, selectors, services
+from conversations import selectors, services
 from core.async_views import AsyncApiView
-from core.db import in_db
 from core.sse import EventStreamRenderer, event_stream_response, text_stream_events
 from core.throttles import GenerationThrottle
 from generation.api import ERRORS, UsageOut, _wants_stream
@@ -25,7 +24,7 @@ NOT_YOURS = OpenApiResponse(description="no such conversation, or not yours")
 class MessageOut(serializers.Serializer):
     id = serializers.IntegerField()
     role = serializers.CharField()
-    content = serializers.CharField()
+    content = serializers.CharField(source="text", help_text="the user's message, or the answer's text")
     html = serializers.CharField(help_text="an answer's content as sanitized HTML (markdown rendered)")
     model = serializers.CharField(source="model_id")
     status = serializers.CharField(help_text="pending, completed, failed, or partial (cut short)")
@@ -138,7 +137,6 @@ class ConversationDetailApi(APIView):
     )
     def get(self, request, pk):
         conversation = selectors.user_conversation(user=request.user, conversation_id=pk, allow_admin=True)
-        records.settle_pending(conversation)
         return Response(ConversationDetailOut(conversation).data)
 
     @extend_schema(
@@ -220,8 +218,7 @@ class MessageCreateApi(AsyncApiView):
         if _wants_stream(request, data):
             return _event_response(await services.message_stream_start(**fields))
         message, answer = await services.message_send(**fields)
-        out = await in_db(lambda: TurnOut({"user_message": message, "answer": answer}).data)()
-        return Response(out, status=status.HTTP_201_CREATED)
+        return Response(TurnOut({"user_message": message, "answer": answer}).data, status=status.HTTP_201_CREATED)
 
 
 class MessageRegenerateApi(AsyncApiView):
@@ -243,4 +240,4 @@ class MessageRegenerateApi(AsyncApiView):
         if _wants_stream(request, data):
             return _event_response(await services.regenerate_stream_start(**fields))
         answer = await services.message_regenerate(**fields)
-        return Response(await in_db(lambda: MessageOut(answer).data)(), status=status.HTTP_201_CREATED)
+        return Response(MessageOut(answer).data, status=status.HTTP_201_CREATED)

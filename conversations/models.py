@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from core.errors import ErrorKind
+from generation.models import Generation
 
 
 class Conversation(models.Model):
@@ -20,6 +20,8 @@ class Conversation(models.Model):
     system = models.TextField(blank=True, default="", help_text="the system prompt sent before the thread")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Turns begun in it: a turn begins only if no other began since it checked the thread.
+    turns = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "conversations"
@@ -35,43 +37,29 @@ class Conversation(models.Model):
 
 
 class Message(models.Model):
-    """One message of a thread, in order of ``id``. A user message is its content; an
-    assistant message is one provider answer, recorded through a text Generation (the
-    same history row, in-flight slot and error recording as the text endpoint) whose
-    final state is copied here when it ends."""
+    """One message of a thread, in order of ``id``. A user message is its ``content``; an
+    assistant message is one provider answer, read through its text Generation (the
+    history row with the same in-flight slot, budget and error recording as the text
+    endpoint): its text, state, error and usage are the row's, never copied, so reading
+    a thread never writes."""
 
     class Role(models.TextChoices):
         USER = "user", "User"
         ASSISTANT = "assistant", "Assistant"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
-        PARTIAL = "partial", "Partial"
+    Status = Generation.Status
+    # An answer whose history row was deleted (from the history, or by the API).
+    ANSWER_DELETED = "This answer was deleted from your history."
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=10, choices=Role.choices)
+    # A user message's text (an answer's text is its generation's).
     content = models.TextField(blank=True, default="")
-    # An answer's content as sanitized HTML, rendered once when it is saved (generation.markdown).
-    html = models.TextField(blank=True, default="")
-    model_id = models.CharField("model", max_length=200, blank=True, default="")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPLETED)
-    error = models.TextField(blank=True, default="", help_text="shown to the user")
-    error_kind = models.CharField(
-        max_length=30, blank=True, default="", choices=[(kind.value, kind.value) for kind in ErrorKind]
-    )
-    finish_reason = models.CharField(max_length=40, blank=True, default="")
-    prompt_tokens = models.PositiveIntegerField(default=0)
-    completion_tokens = models.PositiveIntegerField(default=0)
-    total_tokens = models.PositiveIntegerField(default=0)
-    cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal("0"))
-    # The provider call behind an answer (its history row); kept if the row is deleted.
+    # The provider call behind an answer (its history row).
     generation = models.OneToOneField(
         "generation.Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversation_message"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "conversation_messages"
@@ -81,10 +69,53 @@ class Message(models.Model):
         return f"{self.role} message #{self.pk} of conversation {self.conversation_id}"
 
     @property
+    def is_answer(self) -> bool:
+        return self.role == self.Role.ASSISTANT
+
+    @property
+    def text(self) -> str:
+        if not self.is_answer:
+            return self.content
+        return self.generation.text if self.generation else ""
+
+    @property
+    def html(self) -> str:
+        return self.generation.html if self.is_answer and self.generation else ""
+
+    @property
+    def model_id(self) -> str:
+        return self.generation.model_id if self.is_answer and self.generation else ""
+
+    @property
+    def status(self) -> str:
+        if not self.is_answer:
+            return self.Status.COMPLETED
+        return self.generation.status if self.generation else self.Status.FAILED
+
+    @property
+    def status_label(self) -> str:
+        return self.Status(self.status).label
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def error(self) -> str:
+        if not self.is_answer:
+            return ""
+        return self.generation.error if self.generation else self.ANSWER_DELETED
+
+    @property
+    def finish_reason(self) -> str:
+        return self.generation.finish_reason if self.is_answer and self.generation else ""
+
+    @property
+    def finished_at(self):
+        return self.generation.finished_at if self.is_answer and self.generation else None
+
+    @property
     def usage(self) -> dict:
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "total_tokens": self.total_tokens,
-            "cost": self.cost,
-        }
+        if self.is_answer and self.generation:
+            return self.generation.usage
+        return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost": Decimal("0")}

@@ -1,23 +1,29 @@
-"""The rows of a conversation turn: recorded before the provider call, settled after it.
+"""The rows of a conversation turn, written with its answer's pending history row.
 
-Synchronous units of database work, run by the async services in a worker thread (as
-`generation.records`). An answer's provider call is a text Generation (its history row,
-written by `generation.records`); its final state is copied onto the assistant message.
+A synchronous step run inside the text pipeline's opening transaction
+(`generation.services`, its ``record`` hook): the user's message (or, regenerating, the
+old answer removed) and the pending answer, linked to the history row. Nothing is
+written when the answer ends: an answer reads its state through its history row.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import OperationalError
+from django.db.models import F
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
-from core.db import release_db_connection
-from core.errors import ErrorKind
-from generation import records as generation_records
-from generation.models import Generation
+from core.db import is_write_conflict
+from core.errors import Conflict
 
 TITLE_CHARS = 80
-ANSWER_LOST = "The answer was lost (its history row was deleted while it ran)."
+
+
+class TurnInProgress(Conflict):
+    default_message = (
+        "Another message was sent in this conversation at the same moment (in another tab or window?), "
+        "and its answer is being written. Your message was not kept: wait for that answer, then send yours again."
+    )
 
 
 def title_from(content: str) -> str:
@@ -29,91 +35,35 @@ def title_from(content: str) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-def turn_pending(*, user, request, stream: bool, hold=None) -> Generation:
-    """In one transaction: the user's message (or, regenerating, the old answer removed),
-    the pending history row and the pending answer; the conversation takes the turn's
-    model, and a title from its first prompt. Returns the history row; the messages go
-    on ``request.turn``."""
+def turn_rows(*, user, request, generation) -> None:
+    """Within the transaction that writes ``generation`` (the answer's pending history
+    row): begin the turn in the conversation, then write the user's message (or,
+    regenerating, remove the answer replaced) and the pending answer. The turn begins
+    only if none began since ``request`` read the thread (a conditional UPDATE of the
+    conversation's turn count; on DuckDB a concurrent turn's write conflicts instead):
+    else TurnInProgress (409), and nothing of this turn is kept. The messages go on
+    ``request.turn``."""
     conversation: Conversation = request.conversation
     now = timezone.now()
-    with transaction.atomic():
-        if request.replaces is not None:
-            Message.objects.filter(pk=request.replaces.pk).delete()
-            user_message = request.answered
-        else:
-            user_message = Message.objects.create(
-                conversation=conversation, role=Message.Role.USER, content=request.prompt, created_at=now
-            )
-        generation = generation_records.text_pending(
-            user=user, request=request, stream=stream, hold=hold, conversation=conversation
+    changes = {"updated_at": now, "model_id": request.model.pk, "turns": F("turns") + 1}
+    if not conversation.title:
+        changes["title"] = title_from(request.prompt)
+    try:
+        begun = Conversation.objects.filter(pk=conversation.pk, turns=request.turns_seen).update(**changes)
+    except OperationalError as exc:
+        if is_write_conflict(exc):
+            raise TurnInProgress() from exc
+        raise
+    if not begun:
+        raise TurnInProgress()
+    if request.replaces is not None:
+        Message.objects.filter(pk=request.replaces.pk).delete()
+        user_message = request.answered
+    else:
+        user_message = Message.objects.create(
+            conversation=conversation, role=Message.Role.USER, content=request.prompt, created_at=now
         )
-        answer = Message.objects.create(
-            conversation=conversation,
-            role=Message.Role.ASSISTANT,
-            model_id=request.model.pk,
-            status=Message.Status.PENDING,
-            generation=generation,
-            created_at=timezone.now(),
-        )
-        changes = {"updated_at": now, "model_id": request.model.pk}
-        if not conversation.title:
-            changes["title"] = title_from(request.prompt)
-        Conversation.objects.filter(pk=conversation.pk).update(**changes)
-    release_db_connection()
+    answer = Message.objects.create(
+        conversation=conversation, role=Message.Role.ASSISTANT, generation=generation, created_at=timezone.now()
+    )
     request.turn.user_message, request.turn.answer = user_message, answer
-    return generation
-
-
-def _answer_fields(generation: Generation | None) -> dict:
-    if generation is None:
-        return {
-            "status": Message.Status.FAILED,
-            "error": ANSWER_LOST,
-            "error_kind": ErrorKind.FAILED,
-            "finished_at": timezone.now(),
-        }
-    return {
-        "status": generation.status,
-        "content": generation.text,
-        "html": generation.html,
-        "error": generation.error,
-        "error_kind": generation.error_kind,
-        "finish_reason": generation.finish_reason,
-        "prompt_tokens": generation.prompt_tokens,
-        "completion_tokens": generation.completion_tokens,
-        "total_tokens": generation.total_tokens,
-        "cost": generation.cost,
-        "finished_at": generation.finished_at or timezone.now(),
-    }
-
-
-def settle_answer(answer: Message, generation: Generation) -> Message:
-    """Copy the finished history row onto the pending answer (a conditional update: an
-    answer already settled stays as it is) and return the fresh message."""
-    if generation.status != Generation.Status.PENDING:
-        fields = _answer_fields(generation)
-        with transaction.atomic():
-            if Message.objects.filter(pk=answer.pk, status=Message.Status.PENDING).update(**fields):
-                Conversation.objects.filter(pk=answer.conversation_id).update(updated_at=timezone.now())
-    fresh = Message.objects.filter(pk=answer.pk).first()
-    release_db_connection()
-    if fresh is None:  # the conversation was deleted meanwhile
-        for name, value in _answer_fields(generation).items():
-            setattr(answer, name, value)
-        return answer
-    return fresh
-
-
-def settle_pending(conversation: Conversation) -> None:
-    """Answers left pending whose history row has ended anyway (a stopped server, the
-    stale sweep) or is gone take its final state."""
-    pending = Message.objects.filter(
-        conversation=conversation, status=Message.Status.PENDING, role=Message.Role.ASSISTANT
-    ).select_related("generation")
-    for answer in pending:
-        if answer.generation is None:
-            Message.objects.filter(pk=answer.pk, status=Message.Status.PENDING).update(**_answer_fields(None))
-        elif answer.generation.status != Generation.Status.PENDING:
-            Message.objects.filter(pk=answer.pk, status=Message.Status.PENDING).update(
-                **_answer_fields(answer.generation)
-            )

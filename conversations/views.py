@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from catalogue.selectors import catalogue_list
-from conversations import records, selectors, services
+from conversations import selectors, services
 from core.errors import DomainError
 
 LIST_PAGE_SIZE = 20
@@ -25,7 +25,6 @@ def _page(request, conversation=None, *, status=200):
     models = list(catalogue_list(kind="text"))
     context = {"page": page, "q": search, "models": models, "conversation": conversation}
     if conversation is not None:
-        records.settle_pending(conversation)
         thread = selectors.thread(conversation)
         context.update(
             thread=thread, last_answer=next((m for m in reversed(thread[-1:]) if m.role == "assistant"), None)

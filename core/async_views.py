@@ -1,9 +1,10 @@
 """DRF views whose handlers are coroutines, for endpoints that await the provider.
 
 DRF's request cycle (authentication, permissions, throttles, content negotiation) stays
-as DRF writes it and runs in the request's worker thread; only the handler is awaited
-on the event loop, so a request waiting on the provider holds no thread. Exceptions
-become answers through the same handler as every other view (core.http).
+as DRF writes it and runs as one database step (``core.db.in_db``: it reads the user, the
+key, the throttle counters); only the handler is awaited on the event loop, so a request
+waiting on the provider holds no thread. Exceptions become answers through the same
+handler as every other view (core.http).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class AsyncApiView(APIView):
         try:
             # An authentication class may read ahead on the event loop (aprepare: with the
             # reads of concurrent requests); then authentication and throttles, which may
-            # read the database, run in a worker thread.
+            # read the database, run as a database step.
             for authenticator in request.authenticators:
                 prepare = getattr(authenticator, "aprepare", None)
                 if prepare is not None:

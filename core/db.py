@@ -1,5 +1,7 @@
 """Database helpers every app needs: letting go of the connection while waiting on the
-provider, and trying a write again after a concurrent writer's conflict (DuckDB)."""
+provider, trying a write again after a concurrent writer's conflict (DuckDB), and, for
+async code, the database-step threads (:func:`in_db`), the batching of concurrent
+callers' writes (:class:`Coalesced`) and one UPDATE for many rows (:func:`update_rows`)."""
 
 from __future__ import annotations
 
@@ -143,8 +145,11 @@ def close_step_pool(timeout: float = 10.0) -> None:
 
 
 def in_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """``fn`` (sync database work) as a coroutine: run in a worker thread, at most
-    WEB_DB_CONCURRENCY at once per process, and the connection given back when it ends.
+    """``fn`` (sync database work, and only that) as a coroutine: run on a database-step
+    thread, at most WEB_DB_CONCURRENCY at once per process, and the connection given back
+    when it ends. Work that is not the database's (rendering markdown or templates,
+    encoding files) runs on threads of its own, so that it never holds up every request's
+    database steps.
     So however many requests a process holds in flight, it holds at most that many
     database connections (PostgreSQL refuses past max_connections), and none while a
     request awaits the provider.

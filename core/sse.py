@@ -1,4 +1,6 @@
-"""Server-sent events shared by the streaming endpoints (text generation, live video status)."""
+"""Server-sent events, framed here for every streaming endpoint: Studio's named events
+(text answers, conversation turns, live video status) and OpenAI's unnamed chunks ending
+with ``data: [DONE]`` (the /v1/ API)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils import encoders
 
-from core.db import in_db
 from core.http import error_answer
 
 
@@ -26,8 +27,14 @@ class EventStreamRenderer(BaseRenderer):
 
 
 def sse_event(data, *, event: str | None = None) -> str:
+    """One event: ``data`` as JSON, named ``event`` (none: a plain ``message``, as
+    OpenAI's chunks are)."""
     payload = json.dumps(data, cls=encoders.JSONEncoder, ensure_ascii=False)
     return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
+
+
+# The end of an OpenAI-style stream.
+SSE_DONE = "data: [DONE]\n\n"
 
 
 def sse_comment(text: str) -> str:
@@ -43,21 +50,51 @@ def event_stream_response(events) -> StreamingHttpResponse:
     return response
 
 
-async def text_stream_events(stream, *, start: dict, record_id: int, done: Callable[[], Any]) -> AsyncIterator[str]:
-    """SSE for a streamed text answer: `start`, then `data: {"text": ...}` pieces, then
-    `done` carrying ``done()`` (run in a thread: it may read the database), or `error`.
-    Cut short (client gone, server stopping), the stream is closed, which saves what
-    arrived as partial and closes the provider's stream."""
+async def relay_text(
+    stream,
+    *,
+    opening: list[str],
+    piece: Callable[[str], str],
+    failure: Callable[[Exception], str | None],
+    closing: Callable[[], list[str]],
+) -> AsyncIterator[str]:
+    """Events of a streamed text answer (a generation's TextStream), in either format:
+    the ``opening`` events, ``piece(text)`` for each piece, then ``closing()`` once the
+    answer's row is final; a failure mid-stream is the one event ``failure(exc)`` (None:
+    raised). The stream is closed on every path: cut short (client gone, server
+    stopping), what arrived is saved as partial and the provider's stream closed."""
     try:
-        yield sse_event(start, event="start")
+        for event in opening:
+            yield event
         async for text in stream.pieces():
-            yield sse_event({"text": text})
+            yield piece(text)
     except Exception as exc:
-        answer = error_answer(exc)
-        if answer is None:
+        refusal = failure(exc)
+        if refusal is None:
             raise
-        yield sse_event({"id": record_id, "status": answer.status, "detail": answer.message}, event="error")
+        yield refusal
         return
     finally:
         await stream.aclose()
-    yield sse_event(await in_db(done)(), event="done")
+    for event in closing():
+        yield event
+
+
+def text_stream_events(stream, *, start: dict, record_id: int, done: Callable[[], Any]) -> AsyncIterator[str]:
+    """Studio's events for a streamed text answer: `start`, then `data: {"text": ...}`
+    pieces, then `done` carrying ``done()`` (the saved answer, read from memory), or
+    `error` with the status and message a person can act on."""
+
+    def failure(exc: Exception) -> str | None:
+        answer = error_answer(exc)
+        if answer is None:
+            return None
+        return sse_event({"id": record_id, "status": answer.status, "detail": answer.message}, event="error")
+
+    return relay_text(
+        stream,
+        opening=[sse_event(start, event="start")],
+        piece=lambda text: sse_event({"text": text}),
+        failure=failure,
+        closing=lambda: [sse_event(done(), event="done")],
+    )

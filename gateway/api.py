@@ -9,10 +9,8 @@ in OpenAI's error shape (gateway.errors).
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
-from django.http import StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -29,6 +27,7 @@ from core.async_views import AsyncApiView
 from core.errors import InvalidInput, NotFound
 from core.files import stored_file_response
 from core.parsers import JSONParser
+from core.sse import SSE_DONE, event_stream_response, relay_text, sse_event
 from core.throttles import GenerationThrottle
 from gateway.errors import describe, error_body, openai_exception_handler
 from generation import services as generation
@@ -191,10 +190,6 @@ def _completion_id(generation: Generation) -> str:
     return f"chatcmpl-studio-{generation.pk}"
 
 
-def _sse(data) -> str:
-    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
 def _include_usage(stream_options) -> bool:
     value = (stream_options or {}).get("include_usage", False)
     if not isinstance(value, bool):
@@ -202,7 +197,7 @@ def _include_usage(stream_options) -> bool:
     return value
 
 
-async def completion_chunks(stream: generation.TextStream, *, include_usage: bool = False) -> AsyncIterator[str]:
+def completion_chunks(stream: generation.TextStream, *, include_usage: bool = False) -> AsyncIterator[str]:
     """OpenAI's stream: a role chunk, content chunks, a last chunk with the finish reason,
     then ``data: [DONE]``. With ``include_usage`` every chunk has ``"usage": null`` and one
     more chunk, with empty choices, carries the usage (OpenAI's stream_options); without
@@ -220,29 +215,31 @@ async def completion_chunks(stream: generation.TextStream, *, include_usage: boo
         base["usage"] = None
 
     def chunk(delta: dict, finish_reason=None, **extra) -> str:
-        return _sse({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra})
+        return sse_event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra})
 
-    try:
-        yield chunk({"role": "assistant", "content": ""})
-        async for text in stream.pieces():
-            yield chunk({"content": text})
-    except Exception as exc:
+    def failure(exc: Exception) -> str | None:
         described = describe(exc)
         if described is None:
-            raise
+            return None
         status_code, message, param, code = described
-        yield _sse(error_body(status_code, message, param=param, code=code))
-        return
-    finally:
-        await stream.aclose()
-    done = stream.generation
-    finish_reason = done.finish_reason or "stop"
-    if include_usage:
-        yield chunk({}, finish_reason)
-        yield _sse({**base, "choices": [], "usage": _usage(done)})
-    else:
-        yield chunk({}, finish_reason, usage=_usage(done))
-    yield "data: [DONE]\n\n"
+        return sse_event(error_body(status_code, message, param=param, code=code))
+
+    def closing() -> list[str]:
+        done = stream.generation
+        finish_reason = done.finish_reason or "stop"
+        if include_usage:
+            last = [chunk({}, finish_reason), sse_event({**base, "choices": [], "usage": _usage(done)})]
+        else:
+            last = [chunk({}, finish_reason, usage=_usage(done))]
+        return [*last, SSE_DONE]
+
+    return relay_text(
+        stream,
+        opening=[chunk({"role": "assistant", "content": ""})],
+        piece=lambda text: chunk({"content": text}),
+        failure=failure,
+        closing=closing,
+    )
 
 
 def _completion_body(rows: list[Generation]) -> dict:
@@ -310,12 +307,7 @@ class ChatCompletionApi(OpenAiAsyncView):
                 raise InvalidInput("A streamed completion has one choice: send n=1, or stream=false.", field="n")
             include_usage = _include_usage(data["stream_options"])
             stream = await generation.text_stream_start(**fields)
-            response = StreamingHttpResponse(
-                completion_chunks(stream, include_usage=include_usage), content_type="text/event-stream"
-            )
-            response["Cache-Control"] = "no-cache"
-            response["X-Accel-Buffering"] = "no"
-            return response
+            return event_stream_response(completion_chunks(stream, include_usage=include_usage))
         rows = await generation.text_generate_choices(n=data["n"], **fields)
         return Response(_completion_body(rows))
 

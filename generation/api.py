@@ -178,7 +178,7 @@ class TextGenerateApi(AsyncApiView):
             stream = await services.text_stream_start(user=request.user, **fields)
             return event_stream_response(text_event_stream(stream, context={"request": request}))
         generation = await services.text_generate(user=request.user, **fields)
-        return Response(await in_db(lambda: TextOut(generation, context={"request": request}).data)())
+        return Response(TextOut(generation, context={"request": request}).data)
 
 
 # ------------------------------------------------------------------ images

@@ -1,16 +1,24 @@
 """Model output as safe HTML: markdown rendered, then sanitized (no scripts, no handlers,
 no javascript: links), because model text is untrusted input.
 
-Rendered once, when an answer is saved (generation.records), never on a read. The parser
-is markdown-it-py (CommonMark, plus tables and strikethrough), which works in time
-linear in its input, with raw HTML off; nh3 cleans its output all the same. Text past
+Rendered once, when an answer is saved, never on a read. The parser is markdown-it-py
+(CommonMark, plus tables and strikethrough), which works in time linear in its input,
+with raw HTML off; nh3 cleans its output all the same. Text past
 GENERATION_MARKDOWN_MAX_CHARS is not parsed at all: it is shown escaped, as it came.
+
+The web process renders on threads of its own (:func:`render_markdown_async`), never on
+the database-step pool: a long answer takes seconds to render, and those seconds must
+not hold up every request's database work. A render that takes longer than
+RENDER_SECONDS is not waited for: the answer is saved escaped instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html as html_lib
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import nh3
 from django.conf import settings
@@ -58,7 +66,7 @@ def render_markdown(text: str) -> str:
     """Markdown -> sanitized HTML fit for ``|safe`` in a template."""
     text = text or ""
     if len(text) > settings.GENERATION_MARKDOWN_MAX_CHARS:
-        return f"<pre>{html_lib.escape(text)}</pre>"
+        return escaped(text)
     tokens = _parser.parse(text)
     _as_allowed_markup(tokens)
     html = _parser.renderer.render(tokens, _parser.options, {})
@@ -83,3 +91,35 @@ def _as_allowed_markup(tokens) -> None:
                 token.attrs["align"] = match.group(1)
         if token.children:
             _as_allowed_markup(token.children)
+
+
+def escaped(text: str) -> str:
+    """The text as it came, escaped: what is shown of an answer not rendered."""
+    return f"<pre>{html_lib.escape(text or '')}</pre>"
+
+
+# How long an answer's render is waited for before it is saved escaped instead.
+RENDER_SECONDS = 10.0
+RENDER_THREADS = 2
+_render_threads: ThreadPoolExecutor | None = None
+_render_threads_lock = threading.Lock()
+
+
+def _render_pool() -> ThreadPoolExecutor:
+    global _render_threads
+    with _render_threads_lock:
+        if _render_threads is None:
+            _render_threads = ThreadPoolExecutor(max_workers=RENDER_THREADS, thread_name_prefix="markdown")
+        return _render_threads
+
+
+async def render_markdown_async(text: str) -> str:
+    """:func:`render_markdown` on the renderers' own threads, waited for at most
+    RENDER_SECONDS (past that the text is saved escaped; the render ends on its thread)."""
+    if not text:
+        return ""
+    future = asyncio.get_running_loop().run_in_executor(_render_pool(), render_markdown, text)
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), RENDER_SECONDS)
+    except TimeoutError:
+        return escaped(text)

@@ -50,6 +50,12 @@ class GenerationDeleted(Conflict):
     default_message = "The generation was deleted while it ran; its images were not kept."
 
 
+class RequestCancelled(OperationFailed):
+    """The request ended (its client went away) before the provider was asked."""
+
+    default_message = "The request was cancelled (the connection closed) before the provider was asked."
+
+
 class GenerationFailed(OperationFailed):
     """An unexpected failure after the provider call; the attempt is recorded as failed."""
 
@@ -78,7 +84,7 @@ def budget_hold(generation: Generation):
     return getattr(generation, "budget_hold", None)
 
 
-def text_unsaved(*, user, request: TextRequest, stream: bool, hold=None, api_key=None, conversation=None) -> Generation:
+def text_unsaved(*, user, request: TextRequest, stream: bool, hold=None, api_key=None) -> Generation:
     """The pending row of a text request, not written yet (:func:`insert_pending`)."""
     params = {**request.params, **({"stream": True} if stream else {})}
     generation = Generation(
@@ -90,17 +96,9 @@ def text_unsaved(*, user, request: TextRequest, stream: bool, hold=None, api_key
         params=params,
         status=Status.PENDING,
         api_key=api_key,
-        conversation=conversation,
+        conversation=request.conversation,
     )
     generation.budget_hold = hold
-    return generation
-
-
-def text_pending(*, user, request: TextRequest, stream: bool, hold=None, api_key=None, conversation=None) -> Generation:
-    """The pending row of a text request, written now (within a caller's transaction)."""
-    [generation] = insert_pending(
-        [text_unsaved(user=user, request=request, stream=stream, hold=hold, api_key=api_key, conversation=conversation)]
-    )
     return generation
 
 
@@ -116,6 +114,16 @@ def insert_pending(generations: list[Generation]) -> list[Generation]:
         billing.attach(budget_hold(generation), generation_id=generation.pk)
     release_db_connection()
     return generations
+
+
+def insert_pending_with(generation: Generation, write_own) -> Generation:
+    """Write a pending row and, in the same transaction, the caller's own rows
+    (``write_own(generation)``: a conversation's messages): all kept, or none."""
+    with transaction.atomic():
+        insert_pending([generation])
+        write_own(generation)
+    release_db_connection()
+    return generation
 
 
 def image_pending(*, user, request: ImageRequest, hold=None, api_key=None) -> Generation:
@@ -182,11 +190,12 @@ def finish(generation: Generation, *, status: str, **fields) -> Generation:
     A conditional update: a row that already finished is left as it is (and read back).
     A row its owner deleted meanwhile stays deleted: the in-memory generation is
     returned as finished.
-    A final ``text`` is rendered to its sanitized ``html`` here, once, before any
-    database work (reads never render).
+    A final ``text`` comes with its sanitized ``html`` (the web process renders it off
+    the database steps: generation.markdown.render_markdown_async); without one it is
+    rendered here, once (reads never render).
     """
     fields = {"status": status, "finished_at": timezone.now(), **fields}
-    if "text" in fields:
+    if "text" in fields and fields.get("html") is None:
         fields["html"] = markdown.render_markdown(fields["text"])
     updated = Generation.objects.filter(pk=generation.pk, status=Status.PENDING).update(**fields)
     # This call finished it: the row now holds exactly these values, no need to read it.
@@ -199,13 +208,6 @@ def finish(generation: Generation, *, status: str, **fields) -> Generation:
     return fresh
 
 
-def complete_text(
-    generation: Generation, *, text: str, provider_id: str, finish_reason: str | None, usage: Usage
-) -> Generation:
-    [completed] = complete_texts([TextAnswer(generation, text, provider_id, finish_reason, usage)])
-    return completed
-
-
 @dataclasses.dataclass(frozen=True)
 class TextAnswer:
     """A text generation's answer, to complete its row with (complete_texts)."""
@@ -215,6 +217,7 @@ class TextAnswer:
     provider_id: str
     finish_reason: str | None
     usage: Usage
+    html: str | None = None  # rendered already (else here)
 
 
 def complete_texts(answers: list[TextAnswer]) -> list[Generation]:
@@ -235,7 +238,7 @@ def complete_texts(answers: list[TextAnswer]) -> list[Generation]:
             "status": Status.COMPLETED,
             "finished_at": now,
             "text": answer.text,
-            "html": markdown.render_markdown(answer.text),
+            "html": answer.html if answer.html is not None else markdown.render_markdown(answer.text),
             "provider_id": answer.provider_id[:200],
             "finish_reason": (answer.finish_reason or "")[:40],
             **usage_fields(answer.usage),
@@ -256,14 +259,16 @@ def complete_texts(answers: list[TextAnswer]) -> list[Generation]:
     return finished
 
 
-def record_failure(generation: Generation, exc: BaseException, **fields) -> Generation:
-    """Fail the row with the reason a person can act on (the provider's, or ours)."""
+def record_failure(generation: Generation, exc: BaseException, *, detail: str | None = None, **fields) -> Generation:
+    """Fail the row with the reason a person can act on (the provider's, or ours);
+    ``detail`` (for administrators) is the error's own text unless given."""
     billing.safely("releasing a reservation", lambda: billing.release(budget_hold(generation)))
     expected = isinstance(exc, (ProviderError, DomainError))
     if not expected:
         log.error("Generation %s failed unexpectedly", generation.pk, exc_info=exc)
     failure = describe_failure(exc)
-    detail = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+    if detail is None:
+        detail = str(exc) if expected else f"{type(exc).__name__}: {exc}"
     return finish(
         generation,
         status=Status.FAILED,
@@ -274,11 +279,17 @@ def record_failure(generation: Generation, exc: BaseException, **fields) -> Gene
     )
 
 
-def record_cut_short(generation: Generation, *, text: str, why: str) -> Generation:
+def record_cut_short(generation: Generation, *, text: str, why: str, html=None) -> Generation:
     """The client went away (or the server is stopping): keep what arrived as partial.
     The provider may bill the whole answer, so the reservation counts in full."""
     billing.safely("settling a cut-short reservation", lambda: billing.settle(budget_hold(generation), amount=None))
-    return finish(generation, status=Status.PARTIAL, text=text, error=CUT_SHORT, error_detail=why[:4000])
+    return finish(generation, status=Status.PARTIAL, text=text, html=html, error=CUT_SHORT, error_detail=why[:4000])
+
+
+def record_abandoned(generation: Generation, *, why: str) -> Generation:
+    """The request ended before the provider was asked: the reservation released, the
+    row failed (a row already final stays as it is)."""
+    return record_failure(generation, RequestCancelled(), detail=why)
 
 
 def fail_interrupted(*, created_before, now) -> int:
@@ -301,14 +312,16 @@ def fail_interrupted(*, created_before, now) -> int:
     return failed
 
 
-def store_images(generation: Generation, result: ImageResult, *, upload: DecodedImage | None = None) -> Generation:
+def store_images(
+    generation: Generation, result: ImageResult, *, html=None, upload: DecodedImage | None = None
+) -> Generation:
     """Store every image and complete the row, or store none and fail it (StorageFailed;
     StorageFull when the disk is full). A row its owner deleted meanwhile keeps no image
-    (GenerationDeleted). ``upload``, the image an edit sent as a data URL, is kept in the
-    same step (the user's upload, linked as the edit's source), so it is kept exactly
-    when the edit succeeds."""
+    (GenerationDeleted). ``html``: the caption rendered already (else here). ``upload``,
+    the image an edit sent as a data URL, is kept in the same step (the user's upload,
+    linked as the edit's source), so it is kept exactly when the edit succeeds."""
     usage = usage_fields(result.usage)
-    html = markdown.render_markdown(result.text)
+    html = markdown.render_markdown(result.text) if html is None else html
     # The provider has billed the images, whether or not we can store them.
     hold = budget_hold(generation)
     billing.safely(

@@ -1,11 +1,28 @@
 """Text and image generation: validate, record, call the provider, finish the record.
 
-The entry points are coroutines for the web (ASGI): the provider is awaited through the
-async client, with no database connection held meanwhile, so one process holds many
-generations in flight. Every provider attempt is a history row: completed, failed with
-the reason a person can act on, or partial when the connection closed mid-answer.
-Each request holds one of its owner's in-flight slots and is bounded by
-GENERATION_DEADLINE (`generation.capacity`).
+A text generation is four steps, the same for every caller (the text API and its page,
+a conversation's turn, the /v1/ API):
+
+1. open: validate the request, take one of the owner's in-flight slots, reserve its
+   largest cost against the owner's budget, record a pending history row (and, with
+   ``record``, the caller's own rows in the same transaction);
+2. ask the provider, with every option the request carries and the ``max_tokens`` the
+   budget's reservation allows;
+3. answer whole, or stream the pieces as they come (:class:`TextStream`);
+4. finish: the row completed, failed (with the reason a person can act on) or partial
+   (cut short: the client went away, the server stopped), the reservation settled or
+   released, the slot released. On every path, including a cancellation at any await
+   point between 1 and 4.
+
+Callers add only what is theirs through two hooks: ``validate`` (a conversation checks
+its turn and trims its thread into the request's messages) and ``record`` (it writes its
+messages beside the pending row). Images take the same steps, whole.
+
+These are coroutines for the web (ASGI): database steps run on the database-step
+threads (``core.db.in_db``), which give the connection back before the provider is
+awaited; markdown is rendered on threads of its own (``generation.markdown``). Each
+request holds one of its owner's in-flight slots and is bounded by GENERATION_DEADLINE
+(``generation.capacity``).
 """
 
 from __future__ import annotations
@@ -15,8 +32,9 @@ import dataclasses
 import functools
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -26,10 +44,10 @@ from billing import selectors as billing_selectors
 from billing import services as billing
 from core import db as core_db
 from core.errors import DomainError, NotFound
-from generation import capacity, records
+from generation import capacity, markdown, records, validation
 from generation.models import Generation
-from generation.records import GenerationFailed, StorageFailed  # noqa: F401  (raised to callers)
-from generation.validation import clean_choices, image_request_validate, text_request_validate
+from generation.records import GenerationFailed
+from generation.validation import TextRequest, clean_choices, image_request_validate, text_request_validate
 from openrouter.aclient import get_async_client
 from openrouter.errors import ProviderError, ProviderMalformedResponse
 from openrouter.types import StreamEnd
@@ -37,11 +55,363 @@ from storage import quota
 
 log = logging.getLogger(__name__)
 
-# Every database step runs in the request's worker thread, then gives the connection back.
 in_db = core_db.in_db
 # Streams being served by this process, so a stopping server can save them (close_open_streams).
 _open_streams: weakref.WeakSet[TextStream] = weakref.WeakSet()
+# Clean-ups that must outlive the request that started them (a cancelled one).
+_cleanups: set[asyncio.Task] = set()
 SERVER_STOPPED = "the server stopped before the provider finished"
+
+
+# ------------------------------------------------------------------ text: the steps
+
+
+async def text_generate(
+    *, user, api_key=None, validate: Callable[..., TextRequest] = text_request_validate, record=None, **fields
+) -> Generation:
+    """Generate a whole text answer; its history row, finished. A provider error is
+    re-raised once the row records it.
+
+    ``fields`` are ``validate``'s (by default :func:`text_request_validate`: model,
+    prompt, system, max_tokens, temperature, or messages, top_p, stop, seed);
+    ``api_key`` is the personal key the request came with, kept on the row. ``record``
+    (user, request, generation) writes the caller's own rows with the pending row, in
+    one transaction; what it raises refuses the request with nothing kept."""
+    [answer] = await text_generate_choices(n=1, user=user, api_key=api_key, validate=validate, record=record, **fields)
+    return answer
+
+
+async def text_generate_choices(
+    *, n: int | None, user, api_key=None, validate=text_request_validate, record=None, **fields
+) -> list[Generation]:
+    """``n`` whole answers to one request (the /v1/ API's ``n``), asked of the provider at
+    once; the other arguments as for :func:`text_generate`.
+
+    Each answer is its own history row, with its own in-flight slot and budget
+    reservation, all taken before any call: so ``n`` is at most GENERATION_MAX_IN_FLIGHT
+    (400 on ``n`` beyond), and a request whose slots or reservations do not all fit is
+    refused whole (429 or 402) with nothing recorded. If a call fails, its error is
+    raised once every call has ended; the answers that did come stay in the history,
+    since the provider bills them."""
+    n = clean_choices(n)
+    calls = await _open(user=user, stream=False, api_key=api_key, calls=n, validate=validate, record=record, **fields)
+    try:
+        if len(calls) == 1:  # awaited in place: no moment at which it could be cancelled unstarted
+            answers: list = [await _answer(calls[0])]
+        else:
+            answers = await asyncio.gather(*(_answer(call) for call in calls), return_exceptions=True)
+    except asyncio.CancelledError:
+        # Answers cancelled before they began: their rows and slots are still open.
+        await _finish_abandoned(calls, why="the request was cancelled before the provider was asked")
+        raise
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    return answers
+
+
+async def text_stream_start(
+    *, user, api_key=None, validate: Callable[..., TextRequest] = text_request_validate, record=None, **fields
+) -> TextStream:
+    """Open a text generation and the provider's stream of its answer; the arguments as
+    for :func:`text_generate`. Errors before the first piece (refusals, rate limits,
+    account problems) are raised here, so the caller can still answer with a plain HTTP
+    error; the row is then failed. The caller reads ``stream.pieces()`` and must
+    ``aclose()`` the stream; if the request ends without doing so (its client went away
+    before the answer began), the stream is closed when the request's task ends."""
+    deadline = asyncio.get_running_loop().time() + settings.GENERATION_DEADLINE
+    [call] = await _open(user=user, stream=True, api_key=api_key, calls=1, validate=validate, record=record, **fields)
+    try:
+        try:
+            async with asyncio.timeout_at(deadline):
+                provider_stream = await get_async_client().chat_stream(**call.provider_arguments())
+        except TimeoutError:
+            raise await call.fail(capacity.deadline_reached()) from None
+        except asyncio.CancelledError:
+            await call.cut_short(why="the request was cancelled before the stream opened")
+            raise
+        except Exception as exc:
+            raise await call.fail(exc) from exc
+    except BaseException:
+        await call.release()
+        raise
+    stream = TextStream(call, provider_stream, deadline=deadline)
+    _close_when_the_request_ends(stream)
+    return stream
+
+
+class _Call:
+    """One provider call of a request: the validated request, its pending history
+    row (``generation``, replaced by the row as finished) and the owner's in-flight slot,
+    held until :meth:`release` (once, whoever calls it first)."""
+
+    def __init__(self, request: Any, generation: Generation, *, user_id: int) -> None:
+        self.request = request  # a TextRequest, or an ImageRequest
+        self.generation = generation
+        self.user_id = user_id
+        self.asked = False  # the provider call began
+        self.released = False
+
+    def provider_arguments(self) -> dict:
+        """What the provider is asked: every option of the request, and its max_tokens
+        (the budget's cap when none was asked)."""
+        self.asked = True
+        request = self.request
+        return {
+            "model": request.model.pk,
+            "messages": request.provider_messages(),
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "options": request.options,
+        }
+
+    async def complete(self, *, text: str, provider_id: str, finish_reason: str | None, usage) -> Generation:
+        html = await markdown.render_markdown_async(text)
+        answer = records.TextAnswer(self.generation, text, provider_id, finish_reason, usage, html)
+        self.generation = await _complete_texts(answer)
+        return self.generation
+
+    async def fail(self, exc: BaseException, *, text: str | None = None) -> BaseException:
+        """Record a failed attempt (keeping ``text`` that arrived); the error for the
+        caller (an unexpected one as GenerationFailed)."""
+        fields = {} if text is None else {"text": text, "html": await markdown.render_markdown_async(text)}
+        self.generation = await in_db(records.record_failure)(self.generation, exc, **fields)
+        if isinstance(exc, (ProviderError, DomainError)):
+            return exc
+        return GenerationFailed()
+
+    async def cut_short(self, *, why: str, text: str = "") -> Generation:
+        """Cancelled (client gone, server stopping): save the row as it stood, partial.
+        Shielded, so the save itself is not cancelled on the way out; a row already
+        final stays as it is."""
+        self.generation = await _shielded(self._cut_short(why=why, text=text))
+        return self.generation
+
+    async def _cut_short(self, *, why: str, text: str) -> Generation:
+        html = await markdown.render_markdown_async(text)
+        return await in_db(records.record_cut_short)(self.generation, text=text, why=why, html=html)
+
+    async def abandon(self, *, why: str) -> None:
+        """The request ended before the provider was asked: a pending row failed (the
+        reservation released), the slot released."""
+        try:
+            if self.generation.status == Generation.Status.PENDING:
+                self.generation = await _shielded(in_db(records.record_abandoned)(self.generation, why=why))
+        finally:
+            await self.release()
+
+    async def release(self) -> None:
+        if self.released:
+            return
+        self.released = True
+        await _shielded(_release(self.user_id))
+
+
+async def _answer(call: _Call) -> Generation:
+    """Ask the provider for a whole answer and finish the row; releases the slot."""
+    try:
+        try:
+            async with capacity.within_deadline():
+                result = await get_async_client().chat(**call.provider_arguments())
+        except asyncio.CancelledError:
+            await call.cut_short(why="the request was cancelled before the answer came")
+            raise
+        except Exception as exc:
+            raise await call.fail(exc) from exc
+        return await call.complete(
+            text=result.text, provider_id=result.id, finish_reason=result.finish_reason, usage=result.usage
+        )
+    finally:
+        await call.release()
+
+
+class TextStream:
+    """A streamed text generation, opened by :func:`text_stream_start`.
+
+    ``async for text in stream.pieces()`` yields the text as it arrives; when it ends the
+    row is final: completed, or failed on a provider error mid-stream (re-raised; the
+    text that arrived is kept). :meth:`aclose` ends it early (client gone): a row not yet
+    final becomes partial, keeping what arrived, and the upstream connection closes.
+    ``request`` is the validated request; ``generation`` the row, final once closed.
+    """
+
+    def __init__(self, call: _Call, provider_stream, *, deadline: float) -> None:
+        self._call = call
+        self.request = call.request
+        self.received: list[str] = []
+        self._provider_stream = provider_stream
+        self._deadline = deadline
+        self._closed = False
+        _open_streams.add(self)
+
+    @property
+    def generation(self) -> Generation:
+        return self._call.generation
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def text(self) -> str:
+        return "".join(self.received)
+
+    async def pieces(self) -> AsyncIterator[str]:
+        iterator = aiter(self._provider_stream)
+        try:
+            while True:
+                item = await self._next(iterator)
+                if item is None:
+                    raise ProviderMalformedResponse("The stream ended without its final event.")
+                if isinstance(item, StreamEnd):
+                    await self._call.complete(
+                        text=self.text, provider_id=item.id, finish_reason=item.finish_reason, usage=item.usage
+                    )
+                    return
+                self.received.append(item.text)
+                yield item.text
+        except (asyncio.CancelledError, GeneratorExit):
+            raise  # aclose() records what arrived
+        except Exception as exc:
+            if self._closed:
+                raise  # closed under us (server stopping): aclose() records what arrived
+            error = await self._call.fail(exc, text=self.text)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            await self._close_upstream()
+
+    async def _next(self, iterator):
+        """The provider's next item (None at its end), within the request's deadline."""
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                return await anext(iterator)
+        except StopAsyncIteration:
+            return None
+        except TimeoutError:
+            raise capacity.deadline_reached() from None
+
+    async def aclose(self, *, why: str = "stream closed by the client before the provider finished") -> None:
+        """Stop reading and release the owner's slot. An unfinished row is saved as partial."""
+        if self._closed:
+            return
+        self._closed = True
+        _open_streams.discard(self)
+        try:
+            await _shielded(self._close_upstream())
+            if self.generation.status == Generation.Status.PENDING:
+                await self._call.cut_short(why=why, text=self.text)
+        finally:
+            await self._call.release()
+
+    async def _close_upstream(self) -> None:
+        await self._provider_stream.aclose()
+
+
+async def close_open_streams() -> None:
+    """On server shutdown: save every stream still being served as partial."""
+    await asyncio.gather(*(stream.aclose(why=SERVER_STOPPED) for stream in list(_open_streams)), return_exceptions=True)
+
+
+def _close_when_the_request_ends(stream: TextStream) -> None:
+    """A stream is closed by whoever serves its events; but a client that goes away
+    after the stream opened and before its events began cancels a response that never
+    started them. So when the task of the request ends, a stream still open is closed."""
+    task = asyncio.current_task()
+    if task is None:
+        return
+
+    def close(_task) -> None:
+        if not stream.closed:
+            _in_background(stream.aclose(why="the request ended before the stream was read"))
+
+    task.add_done_callback(close)
+
+
+# ------------------------------------------------------------------ text: opening
+
+
+async def _open(*, user, stream: bool, api_key, calls: int, validate, record, **fields) -> list[_Call]:
+    """Step 1 for ``calls`` provider calls of one text request."""
+    return await _opened(
+        _open_rows(
+            user=user, stream=stream, api_key=api_key, calls=calls, validate=validate, record=record, fields=fields
+        )
+    )
+
+
+async def _opened(opening: Awaitable[list[_Call]]) -> list[_Call]:
+    """Await an opening (step 1). If the request is cancelled meanwhile, the opening still
+    runs to its end (a database step cannot be taken back halfway), then whatever it
+    opened is finished as cut short and let go, before the cancellation goes on."""
+    task = asyncio.ensure_future(opening)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if task.cancelled():
+            raise
+
+        async def undo() -> None:
+            try:
+                opened = await task
+            except BaseException:
+                return  # nothing was kept: the opening let go of what it had taken
+            await _finish_abandoned(opened, why="the request was cancelled before the provider was asked")
+
+        await _shielded(undo())
+        raise
+
+
+# The budget limits of concurrent text requests' owners are read in one query, and
+# their pending rows written in one INSERT: at a burst of hundreds of streams, one-row
+# statements are most of a DuckDB process's database work.
+_limits_read_together = core_db.Coalesced(billing_selectors.limits_of_users)
+_insert_pending = core_db.Coalesced(records.insert_pending)
+# Streams that started together end together: their rows are completed in one UPDATE.
+_complete_texts = core_db.Coalesced(records.complete_texts)
+
+
+async def _open_rows(*, user, stream: bool, api_key, calls: int, validate, record, fields: dict) -> list[_Call]:
+    limits = await _limits_read_together(user.pk)
+    await _decode_images_ahead(fields)
+    opened = await in_db(_open_records)(
+        validate,
+        functools.partial(_record_text, stream=stream, api_key=api_key, record=record),
+        user=user,
+        reserve=functools.partial(_reserve_text, limits=limits),
+        calls=calls,
+        **fields,
+    )
+    try:
+        unsaved = [generation for _, generation in opened if generation.pk is None]
+        await asyncio.gather(*(_insert_pending(generation) for generation in unsaved))
+    except BaseException as exc:
+        holds = [records.budget_hold(generation) for _, generation in opened]
+        await _shielded(in_db(_let_go)(user.pk, holds, len(opened)))
+        if isinstance(exc, Exception) and not isinstance(exc, DomainError):
+            log.error("The pending rows of a text request could not be written", exc_info=exc)
+            raise records.NotRecorded() from exc
+        raise
+    return [_Call(request, generation, user_id=user.pk) for request, generation in opened]
+
+
+async def _decode_images_ahead(fields: dict) -> None:
+    """Images the request sends as data URLs, decoded on a thread of their own: the
+    opening's database step (which copies this task's context) takes them from there.
+    The opening runs as a task of its own, so this ends with it."""
+    if validation.sends_data_urls(fields):
+        validation.decoded_ahead.set(await asyncio.to_thread(validation.decode_data_urls_ahead, fields))
+
+
+def _record_text(*, user, request: TextRequest, hold, stream: bool, api_key, record) -> Generation:
+    """The pending row of a text request: not written yet (the service writes it with
+    those of concurrent requests), or, with the caller's ``record``, written now with the
+    caller's rows in one transaction."""
+    generation = records.text_unsaved(user=user, request=request, stream=stream, hold=hold, api_key=api_key)
+    if record is None:
+        return generation
+    return records.insert_pending_with(generation, lambda row: record(user=user, request=request, generation=row))
 
 
 def _open_records(validate, record, *, user, reserve, calls: int = 1, **fields):
@@ -50,8 +420,7 @@ def _open_records(validate, record, *, user, reserve, calls: int = 1, **fields):
     the owner's budget (402 when it does not fit; billing), record a pending row per call. All or
     nothing: a slot or a reservation refused releases those taken, before any row is
     recorded. Returns (request, row) per call; the caller releases each slot when its
-    generation ends, and the records settle the reservations. ``record`` may return rows
-    not written yet (records.text_unsaved): :func:`_open_text` writes them."""
+    generation ends, and the records settle the reservations."""
     request = validate(user=user, **fields)
     slots, reserved = 0, []
     try:
@@ -71,46 +440,6 @@ def _let_go(user_id: int, holds: list, slots: int) -> None:
         billing.safely("releasing a reservation", lambda: billing.release(hold))
     for _ in range(slots):
         capacity.release_slot(user_id)
-
-
-# The pending rows of text requests arriving together are written in one INSERT: at a
-# burst of hundreds of streams, single-row INSERTs are most of a DuckDB process's work.
-_insert_pending = core_db.Coalesced(records.insert_pending)
-
-
-# Likewise the budget limits they are checked against: one query for every user's.
-_limits_read_together = core_db.Coalesced(billing_selectors.limits_of_users)
-
-
-async def _open_text(*, user, stream: bool, api_key=None, calls: int = 1, **fields):
-    """:func:`_open_records` for text requests, their owners' budget limits read and
-    their rows written with those of concurrent requests. If writing fails, the slots
-    and reservations are let go."""
-    limits = await _limits_read_together(user.pk)
-    opened = await in_db(_open_records)(
-        text_request_validate,
-        functools.partial(records.text_unsaved, stream=stream, api_key=api_key),
-        user=user,
-        reserve=functools.partial(_reserve_text, limits=limits),
-        calls=calls,
-        **fields,
-    )
-    try:
-        await asyncio.gather(*(_insert_pending(generation) for _, generation in opened))
-    except BaseException as exc:
-        holds = [records.budget_hold(generation) for _, generation in opened]
-        await asyncio.shield(in_db(_let_go)(user.pk, holds, len(opened)))
-        if isinstance(exc, Exception) and not isinstance(exc, DomainError):
-            log.error("The pending rows of a text request could not be written", exc_info=exc)
-            raise records.NotRecorded() from exc
-        raise
-    return opened
-
-
-def _open_record(validate, record, *, user, reserve, **fields):
-    """:func:`_open_records` for one call: (request, row)."""
-    [opened] = _open_records(validate, record, user=user, reserve=reserve, **fields)
-    return opened
 
 
 def _reserve_text(*, user, request, limits=None):
@@ -135,16 +464,14 @@ def _reserve_images(*, user, request):
     return request, billing.reserve_images(user=user, entry=request.model, prompt=request.prompt, n=request.n)
 
 
-# Streams that started together end together: their rows are completed in one UPDATE.
-_complete_texts = core_db.Coalesced(records.complete_texts)
+async def _finish_abandoned(calls: list[_Call], *, why: str) -> None:
+    """Calls of a cancelled request that never asked the provider: finished as abandoned.
+    (A call that did ask finishes itself: cut short.)"""
+    abandoned = [call.abandon(why=why) for call in calls if not call.asked]
+    await _shielded(asyncio.gather(*abandoned, return_exceptions=True))
 
 
-async def _complete_text(
-    generation: Generation, *, text: str, provider_id: str, finish_reason: str | None, usage
-) -> Generation:
-    """Complete a text row with its answer (records.complete_texts), with the rows of
-    the answers that come at the same time."""
-    return await _complete_texts(records.TextAnswer(generation, text, provider_id, finish_reason, usage))
+# ------------------------------------------------------------------ shared plumbing
 
 
 async def _release(user_id: int) -> None:
@@ -153,234 +480,20 @@ async def _release(user_id: int) -> None:
     if capacity.counts_in_memory():
         capacity.release_slot(user_id)
     else:
-        await asyncio.shield(asyncio.to_thread(capacity.release_slot, user_id))
+        await asyncio.to_thread(capacity.release_slot, user_id)
 
 
-async def _failed(generation: Generation, exc: BaseException) -> BaseException:
-    """Record a failed attempt; the error for the caller (an unexpected one as GenerationFailed)."""
-    await in_db(records.record_failure)(generation, exc)
-    if isinstance(exc, (ProviderError, DomainError)):
-        return exc
-    return GenerationFailed()
+def _in_background(work: Awaitable) -> asyncio.Task:
+    task = asyncio.ensure_future(work)
+    _cleanups.add(task)
+    task.add_done_callback(_cleanups.discard)
+    return task
 
 
-async def _cut_short(generation: Generation, *, text: str, why: str) -> Generation:
-    """The request was cancelled (client gone, server stopping): save the row as it stood.
-    Shielded, so the save itself is not cancelled on the way out."""
-    return await asyncio.shield(in_db(records.record_cut_short)(generation, text=text, why=why))
-
-
-# ------------------------------------------------------------------ text
-
-
-async def text_generate(
-    *,
-    user,
-    model: str,
-    prompt: str = "",
-    system: str = "",
-    max_tokens: int | None = None,
-    temperature: float | None = None,
-    api_key=None,
-    **conversation,
-) -> Generation:
-    """Generate a whole text answer (the provider error re-raised after it is recorded).
-
-    ``conversation`` may give ``messages`` (a whole conversation instead of prompt and
-    system) and ``top_p``, ``stop``, ``seed`` (the /v1/ API); ``api_key`` is the personal
-    key the request came with, kept on the row."""
-    [answer] = await text_generate_choices(
-        n=1,
-        user=user,
-        model=model,
-        prompt=prompt,
-        system=system,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        api_key=api_key,
-        **conversation,
-    )
-    return answer
-
-
-async def text_generate_choices(*, n: int | None, user, api_key=None, **fields) -> list[Generation]:
-    """``n`` whole answers to one request (the /v1/ API's ``n``), asked of the provider at
-    once; the other arguments as for :func:`text_generate`.
-
-    Each answer is its own history row, with its own in-flight slot and budget
-    reservation, all taken before any call: so ``n`` is at most GENERATION_MAX_IN_FLIGHT
-    (400 on ``n`` beyond), and a request whose slots or reservations do not all fit is
-    refused whole (429 or 402) with nothing recorded. If a call fails, its error is
-    raised once every call has ended; the answers that did come stay in the history,
-    since the provider bills them."""
-    n = clean_choices(n)
-    opened = await _open_text(user=user, stream=False, api_key=api_key, calls=n, **fields)
-    answers = await asyncio.gather(
-        *(_answer(request, generation, user_id=user.pk) for request, generation in opened), return_exceptions=True
-    )
-    for answer in answers:
-        if isinstance(answer, BaseException):
-            raise answer
-    return answers
-
-
-async def _answer(request, generation: Generation, *, user_id: int) -> Generation:
-    """One provider call for a pending text row, then its final state; releases the slot."""
-    try:
-        try:
-            async with capacity.within_deadline():
-                result = await get_async_client().chat(
-                    model=request.model.pk,
-                    messages=request.provider_messages(),
-                    max_tokens=request.max_tokens,
-                    temperature=request.temperature,
-                    options=request.options,
-                )
-        except asyncio.CancelledError:
-            await _cut_short(generation, text="", why="the request was cancelled before the answer came")
-            raise
-        except Exception as exc:
-            raise await _failed(generation, exc) from exc
-        return await _complete_text(
-            generation, text=result.text, provider_id=result.id, finish_reason=result.finish_reason, usage=result.usage
-        )
-    finally:
-        await _release(user_id)
-
-
-class TextStream:
-    """A streamed text generation, opened by :func:`text_stream_start`.
-
-    ``async for text in stream.pieces()`` yields the text as it arrives; when it ends the
-    row is final: completed, or failed on a provider error mid-stream (re-raised; the
-    text that arrived is kept). :meth:`aclose` ends it early (client gone): a row not yet
-    final becomes partial, keeping what arrived, and the upstream connection closes.
-    """
-
-    def __init__(self, generation: Generation, provider_stream, *, user_id: int, deadline: float) -> None:
-        self.generation = generation
-        self.received: list[str] = []
-        self._provider_stream = provider_stream
-        self._user_id = user_id
-        self._deadline = deadline
-        self._closed = False
-        _open_streams.add(self)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.received)
-
-    async def pieces(self) -> AsyncIterator[str]:
-        iterator = aiter(self._provider_stream)
-        try:
-            while True:
-                item = await self._next(iterator)
-                if item is None:
-                    raise ProviderMalformedResponse("The stream ended without its final event.")
-                if isinstance(item, StreamEnd):
-                    self.generation = await _complete_text(
-                        self.generation,
-                        text=self.text,
-                        provider_id=item.id,
-                        finish_reason=item.finish_reason,
-                        usage=item.usage,
-                    )
-                    return
-                self.received.append(item.text)
-                yield item.text
-        except (asyncio.CancelledError, GeneratorExit):
-            raise  # aclose() records what arrived
-        except Exception as exc:
-            if self._closed:
-                raise  # closed under us (server stopping): aclose() records what arrived
-            self.generation = await in_db(records.record_failure)(self.generation, exc, text=self.text)
-            if isinstance(exc, (ProviderError, DomainError)):
-                raise
-            raise GenerationFailed() from exc
-        finally:
-            await self._close_upstream()
-
-    async def _next(self, iterator):
-        """The provider's next item (None at its end), within the request's deadline."""
-        try:
-            async with asyncio.timeout_at(self._deadline):
-                return await anext(iterator)
-        except StopAsyncIteration:
-            return None
-        except TimeoutError:
-            raise capacity.deadline_reached() from None
-
-    async def aclose(self, *, why: str = "stream closed by the client before the provider finished") -> None:
-        """Stop reading and release the owner's slot. An unfinished row is saved as partial."""
-        if self._closed:
-            return
-        self._closed = True
-        _open_streams.discard(self)
-        try:
-            await self._close_upstream()
-            if self.generation.status == Generation.Status.PENDING:
-                self.generation = await _cut_short(self.generation, text=self.text, why=why)
-        finally:
-            await _release(self._user_id)
-
-    async def _close_upstream(self) -> None:
-        await self._provider_stream.aclose()
-
-
-async def close_open_streams() -> None:
-    """On server shutdown: save every stream still being served as partial."""
-    await asyncio.gather(*(stream.aclose(why=SERVER_STOPPED) for stream in list(_open_streams)), return_exceptions=True)
-
-
-async def text_stream_start(
-    *,
-    user,
-    model: str,
-    prompt: str = "",
-    system: str = "",
-    max_tokens: int | None = None,
-    temperature: float | None = None,
-    api_key=None,
-    **conversation,
-) -> TextStream:
-    """Validate, take a slot, record a pending row and open the provider's stream. Errors
-    before the first piece (refusals, rate limits, account problems) are raised here, so
-    the caller can still answer with a plain HTTP error; the row is then failed. The
-    caller must ``aclose()`` the stream it gets (that releases the slot). ``conversation``
-    and ``api_key`` as for :func:`text_generate`."""
-    deadline = asyncio.get_running_loop().time() + settings.GENERATION_DEADLINE
-    [(request, generation)] = await _open_text(
-        user=user,
-        stream=True,
-        api_key=api_key,
-        model=model,
-        prompt=prompt,
-        system=system,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        **conversation,
-    )
-    try:
-        try:
-            async with asyncio.timeout_at(deadline):
-                provider_stream = await get_async_client().chat_stream(
-                    model=request.model.pk,
-                    messages=request.provider_messages(),
-                    max_tokens=request.max_tokens,
-                    temperature=request.temperature,
-                    options=request.options,
-                )
-        except TimeoutError:
-            raise await _failed(generation, capacity.deadline_reached()) from None
-        except asyncio.CancelledError:
-            await _cut_short(generation, text="", why="the request was cancelled before the stream opened")
-            raise
-        except Exception as exc:
-            raise await _failed(generation, exc) from exc
-    except BaseException:
-        await _release(user.pk)
-        raise
-    return TextStream(generation, provider_stream, user_id=user.pk, deadline=deadline)
+async def _shielded(work: Awaitable):
+    """Run ``work`` to its end even if the caller is cancelled meanwhile (the caller's
+    cancellation goes on at once; the work finishes in the background)."""
+    return await asyncio.shield(_in_background(work))
 
 
 # ------------------------------------------------------------------ images
@@ -406,21 +519,21 @@ async def image_generate(
     that image; the result links to it. With ``source_image_url`` (an https or data: URL)
     the model edits the image sent; a data URL's image is kept as the user's upload only
     if the edit succeeds. Refused (409) when the owner's storage quota is used up."""
-    request, generation = await in_db(_open_record)(
-        _image_request_within_quota,
-        functools.partial(records.image_pending, api_key=api_key),
-        user=user,
-        reserve=_reserve_images,
-        model=model,
-        prompt=prompt,
-        n=n,
-        size=size,
-        aspect_ratio=aspect_ratio,
-        image_size=image_size,
-        source_image_id=source_image_id,
-        source_image_url=source_image_url,
+    [call] = await _opened(
+        _open_image(
+            user=user,
+            api_key=api_key,
+            model=model,
+            prompt=prompt,
+            n=n,
+            size=size,
+            aspect_ratio=aspect_ratio,
+            image_size=image_size,
+            source_image_id=source_image_id,
+            source_image_url=source_image_url,
+        )
     )
-    route = generation.route
+    request = call.request
     try:
         try:
             async with capacity.within_deadline():
@@ -431,17 +544,30 @@ async def image_generate(
                     size=request.size,
                     aspect_ratio=request.aspect_ratio,
                     image_size=request.image_size,
-                    route=route,
+                    route=call.generation.route,  # type: ignore[arg-type]  # image_pending stored "chat" or "images"
                     source_image_url=request.source_url,
                 )
         except asyncio.CancelledError:
-            await _cut_short(generation, text="", why="the request was cancelled before the images came")
+            await call.cut_short(why="the request was cancelled before the images came")
             raise
         except Exception as exc:
-            raise await _failed(generation, exc) from exc
-        return await in_db(records.store_images)(generation, result, upload=request.upload)
+            raise await call.fail(exc) from exc
+        html = await markdown.render_markdown_async(result.text)
+        return await in_db(records.store_images)(call.generation, result, html=html, upload=request.upload)
     finally:
-        await _release(user.pk)
+        await call.release()
+
+
+async def _open_image(*, user, api_key, **fields) -> list[_Call]:
+    await _decode_images_ahead(fields)
+    opened = await in_db(_open_records)(
+        _image_request_within_quota,
+        functools.partial(records.image_pending, api_key=api_key),
+        user=user,
+        reserve=_reserve_images,
+        **fields,
+    )
+    return [_Call(request, generation, user_id=user.pk) for request, generation in opened]
 
 
 def _image_request_within_quota(*, user, **fields):

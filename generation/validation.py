@@ -4,7 +4,9 @@ prompt's bounds, the numbers' ranges and what the chosen catalogue model accepts
 from __future__ import annotations
 
 import base64
+import contextvars
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -48,6 +50,8 @@ class TextRequest:
     options: dict = field(default_factory=dict)
     # What the history records of each image sent (never a data URL's bytes).
     images: tuple[dict, ...] = ()
+    # A conversation's turn: the conversation its history row belongs to.
+    conversation: Any = None
 
     @property
     def params(self) -> dict:
@@ -333,9 +337,12 @@ def checked_image_url(value, *, field: str) -> tuple[str, dict, DecodedImage | N
         raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field=field)
     value = value.strip()
     if value.startswith("data:"):
-        image = decode_image_data_url(value, field=field, max_bytes=settings.GENERATION_SOURCE_IMAGE_MAX_BYTES)
-        url = f"data:{image.media_type};base64,{base64.b64encode(image.data).decode('ascii')}"
-        return url, {"data": f"{image.media_type}, {len(image.data)} bytes"}, image
+        decoded = (decoded_ahead.get() or {}).get((value, field))
+        if decoded is None:
+            decoded = _decoded_data_url(value, field)
+        if isinstance(decoded, InvalidInput):
+            raise decoded
+        return decoded
     if len(value) > MAX_SOURCE_URL_LENGTH:
         raise InvalidInput(f"The image URL is too long ({MAX_SOURCE_URL_LENGTH} characters at most).", field=field)
     try:
@@ -343,6 +350,55 @@ def checked_image_url(value, *, field: str) -> tuple[str, dict, DecodedImage | N
     except ValidationError:
         raise InvalidInput("Must be an https:// URL or a data:image/... URL.", field=field) from None
     return value, {"url": value}, None
+
+
+def _decoded_data_url(value: str, field: str):
+    """A data URL's image decoded, checked and re-encoded (see checked_image_url), or the
+    InvalidInput that refuses it."""
+    try:
+        image = decode_image_data_url(value, field=field, max_bytes=settings.GENERATION_SOURCE_IMAGE_MAX_BYTES)
+    except InvalidInput as exc:
+        return exc
+    url = f"data:{image.media_type};base64,{base64.b64encode(image.data).decode('ascii')}"
+    return url, {"data": f"{image.media_type}, {len(image.data)} bytes"}, image
+
+
+# Data URLs a request sends, decoded before its database step (decode_data_urls_ahead):
+# {(url, field): the checked image or the InvalidInput}. Set by the services around the step.
+decoded_ahead: contextvars.ContextVar[dict | None] = contextvars.ContextVar("decoded_ahead", default=None)
+
+
+def _data_urls(fields: dict):
+    """The (data URL, field) pairs of a request's fields: image parts of ``messages`` and
+    ``source_image_url``; at most one more than a request may send."""
+    messages = fields.get("messages")
+    for message in messages if isinstance(messages, (list, tuple)) else ():
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else ():
+            image = part.get("image_url") if isinstance(part, dict) else None
+            url = image.get("url") if isinstance(image, dict) else image
+            if isinstance(url, str) and url.strip().startswith("data:"):
+                yield url.strip(), "messages"
+    url = fields.get("source_image_url")
+    if isinstance(url, str) and url.strip().startswith("data:"):
+        yield url.strip(), "source_image_url"
+
+
+def sends_data_urls(fields: dict) -> bool:
+    return next(_data_urls(fields), None) is not None
+
+
+def decode_data_urls_ahead(fields: dict) -> dict:
+    """Decode the data URLs of a request's fields, for :data:`decoded_ahead`: base64 and
+    image checks are CPU work, done on a thread of its own rather than in the request's
+    database step (validation then takes them from there, refusing them in its order)."""
+    decoded: dict = {}
+    for pair in _data_urls(fields):
+        if len(decoded) > MAX_MESSAGE_IMAGES:
+            break
+        if pair not in decoded:
+            decoded[pair] = _decoded_data_url(*pair)
+    return decoded
 
 
 def _sent_source_image(value, *, entry: ProviderModel) -> tuple[str, dict, DecodedImage | None]:

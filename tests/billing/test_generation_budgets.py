@@ -282,3 +282,42 @@ def test_the_text_page_shows_the_budget_message(catalogue, client, user, budget)
 
     assert response.status_code == 402
     assert "daily budget of $0.00" in response.content.decode()
+
+
+# ------------------------------------------------------------------ conversations
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_conversation_turn_stops_at_the_budgets_cap_as_the_text_endpoint_does(
+    catalogue, fake_openrouter, user_api, stream_post, user, budget, stream
+):
+    # fake/echo answers with the prompt, here priced as gpt-4o-mini: this asks for an
+    # answer of 100 tokens; the day's budget pays for the prompt and about 70 answer tokens.
+    from catalogue.models import ProviderModel
+    from conversations.models import Conversation
+
+    change_catalogue_rows("fake/echo", pricing=ProviderModel.objects.get(pk=MINI).pricing)
+    prompt = " ".join(["river"] * 100)
+    budget(user, daily="0.000135")
+    conversation = Conversation.objects.create(owner=user, model_id="fake/echo")
+    url = f"/api/conversations/{conversation.pk}/messages"
+
+    if stream:
+        status, _, body = stream_post(url, {"content": prompt, "stream": True})
+        assert status == 200 and "event: done" in body
+    else:
+        response = user_api.post(url, {"content": prompt}, format="json")
+        assert response.status_code == 201, response.content
+
+    [sent] = _chat_calls(fake_openrouter)
+    assert 64 <= sent.body["max_tokens"] <= 80
+    answer = Generation.objects.get()
+    assert answer.finish_reason == "length" and answer.completion_tokens <= sent.body["max_tokens"]
+    held = Reservation.objects.get()
+    assert held.status == S.SETTLED and held.amount_settled <= Decimal("0.000135")
+    # The text endpoint, asked the same, is capped the same way.
+    Reservation.objects.all().delete()
+    fake_openrouter.received.clear()
+    assert user_api.post(TEXT, {"prompt": prompt, "model": "fake/echo"}, format="json").status_code == 200
+    [alone] = _chat_calls(fake_openrouter)
+    assert abs(alone.body["max_tokens"] - sent.body["max_tokens"]) <= 5

@@ -227,7 +227,7 @@ def test_regenerate_replaces_the_last_answer(user_api, conversation, fake_openro
     assert response.status_code == 201, response.content
     new = response.json()
     assert new["id"] != old and new["model"] == "openai/gpt-4o-mini" and new["status"] == "completed"
-    thread = list(conversation.messages.values_list("role", "content"))
+    thread = [(m.role, m.text) for m in conversation.messages.select_related("generation")]
     assert [role for role, _ in thread] == ["user", "assistant", "user", "assistant"]
     assert thread[-1][1] == new["content"] and not Message.objects.filter(pk=old).exists()
     # The provider got the thread up to the message answered again, once.
@@ -245,7 +245,7 @@ def test_a_turn_streams_as_the_text_endpoint_does(stream_post, conversation, fak
     pieces = "".join(data["text"] for name, data in events if name == "message")
     done = events[-1][1]
     answer = Message.objects.get(role="assistant")
-    assert done["id"] == events[0][1]["answer"] == answer.pk and done["content"] == pieces == answer.content
+    assert done["id"] == events[0][1]["answer"] == answer.pk and done["content"] == pieces == answer.text
     assert answer.status == "completed" and answer.html.startswith("<p>")
     assert events[0][1]["message"] == Message.objects.get(role="user").pk
 
@@ -269,8 +269,8 @@ def test_a_stream_closed_midway_keeps_a_partial_answer(conversation, user):
         return received, stream.answer
 
     received, answer = async_to_sync(read_three_then_close)()
-    answer.refresh_from_db()
-    assert answer.status == "partial" and answer.content == "".join(received) != ""
+    answer = Message.objects.select_related("generation").get(pk=answer.pk)
+    assert answer.status == "partial" and answer.text == "".join(received) != ""
     assert "cut short" in answer.error and answer.generation.status == "partial"
     # The slot came back: another turn may start.
     from generation import capacity
@@ -283,9 +283,77 @@ def test_a_new_turn_waits_for_a_pending_answer(user_api, conversation, fake_open
         owner=conversation.owner, kind="text", model_id="fake/echo", prompt="q", status="pending"
     )
     Message.objects.create(conversation=conversation, role="user", content="q")
-    Message.objects.create(conversation=conversation, role="assistant", status="pending", generation=generation)
+    Message.objects.create(conversation=conversation, role="assistant", generation=generation)
     assert user_api.post(messages_url(conversation), {"content": "hi"}, format="json").status_code == 409
     # Once its history row ends (stale sweep, stopped server) the answer takes its state.
     Generation.objects.filter(pk=generation.pk).update(status="failed", error="interrupted")
     assert user_api.post(messages_url(conversation), {"content": "hi"}, format="json").status_code == 201
     assert Message.objects.filter(role="assistant").first().error == "interrupted"
+
+
+# ------------------------------------------------------------------ reading never writes
+
+
+def _writes(queries) -> list[str]:
+    verbs = ("INSERT", "UPDATE", "DELETE")
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(verbs)]
+
+
+def test_reading_a_conversation_writes_nothing_and_shows_the_rows_final_state(user_api, client, conversation, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # An answer whose history row ended while nobody read it (the stale sweep, a stopped server).
+    row = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="q", status="pending")
+    Message.objects.create(conversation=conversation, role="user", content="q")
+    answer = Message.objects.create(conversation=conversation, role="assistant", generation=row)
+    Generation.objects.filter(pk=row.pk).update(status="failed", error="interrupted", error_kind="failed")
+    client.force_login(user)
+
+    with CaptureQueriesContext(connection) as queries:
+        api = user_api.get(detail(conversation))
+        page = client.get(f"/conversations/{conversation.pk}")
+
+    assert api.status_code == 200 and page.status_code == 200
+    assert _writes(queries.captured_queries) == [], "a read wrote"
+    [_, read] = api.json()["messages"]
+    assert read["id"] == answer.pk and read["status"] == "failed" and read["error"] == "interrupted"
+    assert "interrupted" in page.content.decode()
+
+
+def test_an_answer_whose_history_row_was_deleted_says_so(user_api, conversation, user):
+    row = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="q", status="completed")
+    Message.objects.create(conversation=conversation, role="user", content="q")
+    Message.objects.create(conversation=conversation, role="assistant", generation=row)
+    assert user_api.delete(f"/api/generations/{row.pk}").status_code == 204
+
+    [_, answer] = user_api.get(detail(conversation)).json()["messages"]
+
+    assert answer["status"] == "failed" and answer["error"] == Message.ANSWER_DELETED and answer["content"] == ""
+
+
+# ------------------------------------------------------------------ models the user may not use
+
+
+@pytest.mark.parametrize("switch", [{"enabled": False}, {"admins_only": True}])
+def test_a_model_the_user_may_not_use_is_refused_at_create_and_patch(user_api, conversation, catalogue, switch):
+    from catalogue.models import ProviderModel
+
+    ProviderModel.objects.filter(pk="fake/echo").update(**switch)
+    sent = user_api.post(messages_url(conversation), {"content": "hi", "model": "fake/echo"}, format="json")
+    created = user_api.post(LIST, {"model": "fake/echo"}, format="json")
+    patched = user_api.patch(detail(conversation), {"model": "fake/echo"}, format="json")
+
+    assert sent.status_code == created.status_code == patched.status_code == 400
+    assert created.json()["model"] == patched.json()["model"] == sent.json()["model"]
+    assert Conversation.objects.count() == 1
+    conversation.refresh_from_db()
+    assert conversation.model_id == "openai/gpt-4o-mini"
+
+
+def test_an_admin_may_choose_an_admins_only_model(client_for, admin_user, catalogue):
+    from catalogue.models import ProviderModel
+
+    ProviderModel.objects.filter(pk="fake/echo").update(admins_only=True)
+
+    assert client_for(admin_user).post(LIST, {"model": "fake/echo"}, format="json").status_code == 201

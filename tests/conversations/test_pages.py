@@ -3,6 +3,7 @@
 import pytest
 
 from conversations.models import Conversation, Message
+from generation.models import Generation
 from tests.core.test_csp import assert_no_inline_code, policy
 
 
@@ -17,7 +18,17 @@ def test_the_page_lists_yours_and_shows_the_thread(web, conversation, other_user
     conversation.title = "Rivers"
     conversation.save()
     Message.objects.create(conversation=conversation, role="user", content="<b>hello</b>")
-    Message.objects.create(conversation=conversation, role="assistant", content="*hi*", html="<p><em>hi</em></p>")
+    answer = Generation.objects.create(
+        owner=conversation.owner,
+        kind="text",
+        model_id="fake/echo",
+        prompt="<b>hello</b>",
+        status="completed",
+        text="*hi*",
+        html="<p><em>hi</em></p>",
+        conversation=conversation,
+    )
+    Message.objects.create(conversation=conversation, role="assistant", generation=answer)
     response = web.get(f"/conversations/{conversation.pk}")
     html = response.content.decode()
     assert response.status_code == 200 and "Rivers" in html and "Not yours" not in html

@@ -151,7 +151,7 @@ def test_migration_renders_the_answers_already_stored(user):
 def test_finishing_a_row_renders_its_text(user, render_calls):
     row = Generation.objects.create(owner=user, kind="text", model_id="fake/echo", prompt="p")
 
-    finished = records.complete_text(row, text="**x**", provider_id="id", finish_reason="stop", usage=Usage())
+    [finished] = records.complete_texts([records.TextAnswer(row, "**x**", "id", "stop", Usage())])
 
     assert finished.html == "<p><strong>x</strong></p>\n" and render_calls == ["**x**"]
 

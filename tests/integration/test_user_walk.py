@@ -121,11 +121,6 @@ def test_a_streamed_text_answer_arrives_in_pieces_and_is_kept(person):
     assert kept["status"] == "completed" and kept["text"] == pieces
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21, symptom 2: conversations/services.py asks the provider without the max_tokens the "
-    "budget reservation set (Hold.max_tokens); fixed when conversations use the one text pipeline",
-)
 def test_a_conversation_under_a_budget_stops_at_the_cap(stack):
     """Three turns with a daily budget that pays for the first answer only in part: the
     answer is cut at what the budget pays for, the next turns are refused (402), and the
@@ -167,12 +162,6 @@ def test_a_conversation_under_a_budget_stops_at_the_cap(stack):
     assert [m["role"] for m in thread] == ["user", "assistant"], "refused turns keep nothing"
 
 
-@pytest.mark.xfail(
-    ON_DUCKDB,
-    strict=True,
-    reason="issue 21, symptom 3: on DuckDB the second of two concurrent turns in one conversation meets a "
-    "WriteConflict and answers 500; fixed when concurrent turns are ordered or refused with 409",
-)
 def test_two_turns_sent_at_once_in_one_conversation_are_ordered_or_refused(person):
     conversation = person.post("/api/conversations", {"model": OVERLAPPING, "system": ""})
     assert conversation.status_code == 201, conversation.text
@@ -289,12 +278,6 @@ def hang_up(stack: Stack, key: str, after: float) -> None:
         time.sleep(after)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21, symptom 4: a client gone in the first milliseconds of POST /v1/chat/completions leaves "
-    "its row pending or its in-flight slot taken; fixed when the text pipeline finishes the generation "
-    "(row, reservation, slot) at every await point",
-)
 def test_a_client_that_hangs_up_early_frees_its_slot_at_once(stack, person, api_key):
     # From 2 ms in, every 2 ms up to 50 ms, so that some land just after the history row
     # is written whatever the machine's speed, then a few while the provider is still
