@@ -176,3 +176,46 @@ def test_admin_panel_uses_no_view_api_or_form_module_of_accounts():
     internal = {"accounts.api", "accounts.views", "accounts.forms", "accounts.urls"}
     for name, targets in _checked(_graph(), "admin_panel").items():
         assert not targets & internal, (name, targets & internal)
+
+
+def _private_names_of(package: str, path: Path) -> set[str]:
+    """``_name``s a file takes from ``package``: imported from it, or reached through a
+    module of it (``services._open``)."""
+    tree = ast.parse(path.read_text(), str(path))
+    modules = set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == package:
+            for alias in node.names:
+                if alias.name.startswith("_"):
+                    found.add(f"{node.module}.{alias.name}")
+                modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == package:
+                    modules.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            if isinstance(node.value, ast.Name) and node.value.id in modules:
+                found.add(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_conversations_and_the_gateway_use_only_public_names_of_generation():
+    """They call the one text pipeline; its plumbing stays behind its public names."""
+    checked = 0
+    for package in ("conversations", "gateway"):
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            checked += 1
+            assert _private_names_of("generation", path) == set(), path
+    assert checked > 10
+
+
+def test_the_private_name_finder_finds_them(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from generation import services as gen\nfrom generation.api import _x, y\ngen._open(1)\ny._z\nother._w\n"
+    )
+    assert _private_names_of("generation", module) == {"generation.api._x", "gen._open", "y._z"}
