@@ -219,3 +219,17 @@ def test_the_private_name_finder_finds_them(tmp_path):
         "from generation import services as gen\nfrom generation.api import _x, y\ngen._open(1)\ny._z\nother._w\n"
     )
     assert _private_names_of("generation", module) == {"generation.api._x", "gen._open", "y._z"}
+
+
+def test_server_sent_events_are_framed_in_core_sse_only():
+    """Studio's events and OpenAI's chunks alike (the provider's side, openrouter/, aside)."""
+    framing = []
+    for path in ROOT.glob("*/**/*.py"):
+        top = path.relative_to(ROOT).parts[0]
+        if top in {".venv", "var", "tests", "bench", "openrouter"} or path == ROOT / "core" / "sse.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if node.value.startswith(("data: ", "event: ")):
+                    framing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert framing == []
