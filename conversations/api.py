@@ -16,7 +16,7 @@ from conversations import selectors, services
 from core.async_views import AsyncApiView
 from core.sse import EventStreamRenderer, event_stream_response, text_stream_events
 from core.throttles import GenerationThrottle
-from generation.api import ERRORS, UsageOut, _wants_stream
+from generation.api import ERRORS, UsageOut, wants_stream
 
 NOT_YOURS = OpenApiResponse(description="no such conversation, or not yours")
 
@@ -215,7 +215,7 @@ class MessageCreateApi(AsyncApiView):
             "content": data["content"],
             "model": data["model"] or None,
         }
-        if _wants_stream(request, data):
+        if wants_stream(request, data):
             return _event_response(await services.message_stream_start(**fields))
         message, answer = await services.message_send(**fields)
         return Response(TurnOut({"user_message": message, "answer": answer}).data, status=status.HTTP_201_CREATED)
@@ -237,7 +237,7 @@ class MessageRegenerateApi(AsyncApiView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         fields = {"user": request.user, "conversation_id": pk, "message_id": message_pk, "model": data["model"] or None}
-        if _wants_stream(request, data):
+        if wants_stream(request, data):
             return _event_response(await services.regenerate_stream_start(**fields))
         answer = await services.message_regenerate(**fields)
         return Response(MessageOut(answer).data, status=status.HTTP_201_CREATED)

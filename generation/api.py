@@ -131,7 +131,7 @@ class TextIn(serializers.Serializer):
     )
 
 
-def _wants_stream(request, data) -> bool:
+def wants_stream(request, data) -> bool:
     return bool(data.get("stream")) or "text/event-stream" in request.META.get("HTTP_ACCEPT", "")
 
 
@@ -174,7 +174,7 @@ class TextGenerateApi(AsyncApiView):
         body.is_valid(raise_exception=True)
         fields = {key: body.validated_data[key] for key in ("prompt", "model", "system", "max_tokens", "temperature")}
         fields["api_key"] = request_api_key(request)
-        if _wants_stream(request, body.validated_data):
+        if wants_stream(request, body.validated_data):
             stream = await services.text_stream_start(user=request.user, **fields)
             return event_stream_response(text_event_stream(stream, context={"request": request}))
         generation = await services.text_generate(user=request.user, **fields)

@@ -198,3 +198,60 @@ def test_audit_records_without_knowing_the_apps_that_call_it():
     for name, targets in _checked(_graph(), "audit").items():
         if name.startswith(("audit.services", "audit.models", "audit.selectors")):
             assert not {_top(t) for t in targets} & above, (name, targets)
+
+
+def _private_names_of(package: str, path: Path) -> set[str]:
+    """``_name``s a file takes from ``package``: imported from it, or reached through a
+    module of it (``services._open``)."""
+    tree = ast.parse(path.read_text(), str(path))
+    modules = set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == package:
+            for alias in node.names:
+                if alias.name.startswith("_"):
+                    found.add(f"{node.module}.{alias.name}")
+                modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == package:
+                    modules.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            if isinstance(node.value, ast.Name) and node.value.id in modules:
+                found.add(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_conversations_and_the_gateway_use_only_public_names_of_generation():
+    """They call the one text pipeline; its plumbing stays behind its public names."""
+    checked = 0
+    for package in ("conversations", "gateway"):
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            checked += 1
+            assert _private_names_of("generation", path) == set(), path
+    assert checked > 10
+
+
+def test_the_private_name_finder_finds_them(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from generation import services as gen\nfrom generation.api import _x, y\ngen._open(1)\ny._z\nother._w\n"
+    )
+    assert _private_names_of("generation", module) == {"generation.api._x", "gen._open", "y._z"}
+
+
+def test_server_sent_events_are_framed_in_core_sse_only():
+    """Studio's events and OpenAI's chunks alike (the provider's side, openrouter/, aside)."""
+    framing = []
+    for path in ROOT.glob("*/**/*.py"):
+        top = path.relative_to(ROOT).parts[0]
+        if top in {".venv", "var", "tests", "bench", "openrouter"} or path == ROOT / "core" / "sse.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if node.value.startswith(("data: ", "event: ")):
+                    framing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert framing == []
