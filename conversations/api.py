@@ -56,7 +56,7 @@ class ConversationDetailOut(ConversationOut):
     messages = serializers.SerializerMethodField()
 
     def get_messages(self, conversation) -> list[dict]:
-        return MessageOut(selectors.thread(conversation), many=True).data
+        return list(MessageOut(selectors.thread(conversation), many=True).data)
 
 
 class ConversationIn(serializers.Serializer):
@@ -189,7 +189,7 @@ class MessageCreateApi(AsyncApiView):
     """Add a message to the thread and answer it (whole, or streamed as server-sent events)."""
 
     throttle_classes = [GenerationThrottle]
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]  # type: ignore[list-item]  # DRF's settings hold the classes; the stubs say strings
 
     @extend_schema(
         operation_id="conversation_messages_create",
@@ -225,7 +225,7 @@ class MessageRegenerateApi(AsyncApiView):
     """Answer the last message again; the new answer replaces the last one."""
 
     throttle_classes = [GenerationThrottle]
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]  # type: ignore[list-item]  # DRF's settings hold the classes; the stubs say strings
 
     @extend_schema(
         operation_id="conversation_messages_regenerate",

@@ -10,6 +10,7 @@ in OpenAI's error shape (gateway.errors).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -49,7 +50,7 @@ class JsonOnly(BaseContentNegotiation):
         return parsers[0] if request.content_type.startswith("application/json") or not request.content_type else None
 
 
-class OpenAiMixin:
+class OpenAiMixin(APIView):
     """Personal API keys only, JSON in and out, errors in OpenAI's shape."""
 
     authentication_classes = [ApiKeyAuthentication]
@@ -373,7 +374,11 @@ def _polling_url(request, job_id: int) -> str:
 
 
 def _job_body(request, job: VideoJob) -> dict:
-    body = {"id": str(job.pk), "polling_url": _polling_url(request, job.pk), "status": VIDEO_STATUS[job.status]}
+    body: dict[str, Any] = {
+        "id": str(job.pk),
+        "polling_url": _polling_url(request, job.pk),
+        "status": VIDEO_STATUS[VideoJob.Status(job.status)],
+    }
     completed = job.status == VideoJob.Status.COMPLETED and job.video_file
     body["progress"] = 100 if completed else job.progress
     if completed:

@@ -153,7 +153,7 @@ class TextGenerateApi(AsyncApiView):
     accepts_api_keys = True
 
     throttle_classes = [GenerationThrottle]
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]  # type: ignore[list-item]  # DRF's settings hold the classes; the stubs say strings
 
     @extend_schema(
         operation_id="generate_text",

@@ -6,6 +6,7 @@ import base64
 import mimetypes
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +18,10 @@ from core.images import IMAGE_EXTENSIONS
 
 class Generation(models.Model):
     """One text or image generation attempt, successful or not."""
+
+    # Not a column: the request's budget reservation, held on the object while the request
+    # runs, so that finishing it settles the reservation (billing.services.settle).
+    budget_hold: Any = None
 
     class Kind(models.TextChoices):
         TEXT = "text", "Text"
@@ -128,7 +133,7 @@ class GeneratedImage(models.Model):
 
     @property
     def filename(self) -> str:
-        return self.file.name.rsplit("/", 1)[-1]
+        return (self.file.name or "").rsplit("/", 1)[-1]
 
     @property
     def url(self) -> str:

@@ -179,7 +179,8 @@ def store_upload(*, user, image: DecodedImage, created_at=None) -> GeneratedImag
         try:
             row.save()
         except BaseException:
-            delete_stored_file(default_storage, row.file.name)
+            if row.file.name:
+                delete_stored_file(default_storage, row.file.name)
             raise
     return row
 
@@ -340,7 +341,7 @@ def store_images(
                 size_bytes=len(image.data),
             )
             row.file.save(GeneratedImage.file_name(index, image.media_type), ContentFile(image.data), save=False)
-            stored.append(row.file.name)
+            stored.append(row.file.name or "")
             rows.append(row)
         with transaction.atomic():
             source = {}

@@ -128,8 +128,8 @@ def generation_stats() -> dict:
     for row in Generation.objects.values("kind").annotate(n=Count("id")).order_by():
         by_kind[row["kind"]] = row["n"]
     by_status = {status: 0 for status in Generation.Status.values}
-    for row in Generation.objects.values("status").annotate(n=Count("id")).order_by():
-        by_status[row["status"]] = row["n"]
+    for status_row in Generation.objects.values("status").annotate(n=Count("id")).order_by():
+        by_status[status_row["status"]] = status_row["n"]
     totals = Generation.objects.aggregate(cost=Sum("cost"), tokens=Sum("total_tokens"))
     return {
         "total": sum(by_kind.values()),

@@ -13,4 +13,5 @@ from generation.models import GeneratedImage
 @receiver(post_delete, sender=GeneratedImage, dispatch_uid="generation-image-file-cleanup")
 def _delete_image_file(sender, instance: GeneratedImage, **kwargs) -> None:
     storage, name = instance.file.storage, instance.file.name
-    transaction.on_commit(lambda: delete_stored_file(storage, name))
+    if name:
+        transaction.on_commit(lambda: delete_stored_file(storage, name))

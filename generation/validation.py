@@ -55,7 +55,7 @@ class TextRequest:
 
     @property
     def params(self) -> dict:
-        params = {
+        params: dict[str, Any] = {
             key: value
             for key, value in (("max_tokens", self.max_tokens), ("temperature", self.temperature))
             if value is not None
@@ -206,7 +206,7 @@ def check_message_images(messages: tuple[dict, ...], *, entry: ProviderModel) ->
 
 
 def clean_options(*, top_p=None, stop=None, seed=None) -> dict:
-    options = {}
+    options: dict[str, Any] = {}
     if top_p is not None:
         if isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 <= top_p <= 1:
             raise InvalidInput("Must be a number from 0 to 1.", field="top_p")
@@ -461,7 +461,7 @@ def image_request_validate(
     except ParameterNotAccepted as exc:
         raise InvalidInput(str(exc), field=exc.field) from exc
     source = source_url = upload = None
-    note = {}
+    note: dict[str, Any] = {}
     if source_image_id is not None:
         source, source_url = _source_image(owner=user, source_image_id=source_image_id, entry=entry)
     elif source_image_url not in (None, ""):
