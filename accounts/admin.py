@@ -84,7 +84,7 @@ class UserChangeForm(forms.ModelForm):
 
 # Admin sign-in goes through the site's login page and its failed-attempt limits; the
 # admin's own form (no limits, an Argon2 hash per guess) is never served.
-admin.site.login = admin_login_view
+admin.site.login = admin_login_view  # type: ignore[method-assign]  # replaces the admin's own login view on purpose
 
 
 class PendingFilter(admin.SimpleListFilter):

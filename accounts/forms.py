@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -12,7 +14,8 @@ def add_service_errors(form: forms.Form, exc: InvalidInput, field_map: dict | No
     """Show a service's InvalidInput next to the form's fields (renamed by `field_map`);
     errors for fields the form lacks go to the top of the form."""
     field_map = field_map or {}
-    for field, messages in (exc.errors or {None: [exc.message]}).items():
+    errors: Iterable[tuple[str | None, list[str]]] = exc.errors.items() if exc.errors else [(None, [exc.message])]
+    for field, messages in errors:
         name = field_map.get(field, field)
         form.add_error(name if name in form.fields else None, messages)
 

@@ -175,7 +175,7 @@ def auth_login(*, email: str, password: str) -> tuple[User, TokenPair]:
     """Check the credentials and start a new refresh-token family."""
     user = user_authenticate(email=email, password=password)
     pair = tokens.token_pair_issue(user=user)
-    update_last_login(None, user)
+    update_last_login(User, user)  # called as the user_logged_in receiver would be; sender unused
     return user, pair
 
 

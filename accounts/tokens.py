@@ -83,7 +83,7 @@ class RefreshSessionEnded(InvalidRefreshToken):
 
 
 # Why a session ended, for revocations that already ended every session of the user.
-SESSION_ENDED_MESSAGES = {
+SESSION_ENDED_MESSAGES: dict[str, str] = {
     Reason.PASSWORD_CHANGED: "The password of this account was changed, which ended this session; "
     "log in again with the new password.",
     Reason.DEACTIVATED: "This account has been deactivated, which ended this session.",
@@ -136,7 +136,7 @@ def _stored_token(raw: str) -> tuple[RefreshToken, int]:
     """The store's row for a signed, unexpired refresh JWT and the token version it carries
     (0 for tokens issued before versions existed); InvalidRefreshToken otherwise."""
     try:
-        payload = jwt.RefreshToken(raw).payload
+        payload = jwt.RefreshToken(raw).payload  # type: ignore[arg-type]  # simplejwt annotates the encoded str as Token
     except TokenError as exc:
         raise InvalidRefreshToken() from exc
     record = (

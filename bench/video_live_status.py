@@ -35,6 +35,8 @@ from tests.support.stack import Stack, percentile  # noqa: E402
 
 EMAIL, PASSWORD = "live-status@example.com", "correct-horse-battery-staple"
 TERMINAL = {"completed", "failed", "cancelled"}
+# (job id, when the client saw it, the row's updated_at, (status, progress, video_url, error))
+Sample = tuple[int, float, float, tuple]
 
 
 def random_length_fake(low: float, high: float):
@@ -68,7 +70,7 @@ def state(body: dict) -> tuple:
     return body["status"], body["progress"], body["video_url"], body["error"]
 
 
-def watch(stack: Stack, token: str, job_id: int, out: list, lock: threading.Lock) -> None:
+def watch(stack: Stack, token: str, job_id: int, out: list[Sample], lock: threading.Lock) -> None:
     """One SSE client: note when each status event arrives, until the stream ends."""
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
     with requests.get(
@@ -76,7 +78,8 @@ def watch(stack: Stack, token: str, job_id: int, out: list, lock: threading.Lock
     ) as response:
         response.raise_for_status()
         event = None
-        for line in response.iter_lines(decode_unicode=True):
+        for raw in response.iter_lines():
+            line = raw.decode("utf-8")  # an event stream is UTF-8 by definition
             if line.startswith("event: "):
                 event = line[7:]
             elif line.startswith("data: ") and event == "status":
@@ -88,7 +91,7 @@ def watch(stack: Stack, token: str, job_id: int, out: list, lock: threading.Lock
                 return
 
 
-def poll(stack: Stack, token: str, job_id: int, period: float, out: list, lock: threading.Lock) -> None:
+def poll(stack: Stack, token: str, job_id: int, period: float, out: list[Sample], lock: threading.Lock) -> None:
     """One page as before: GET the status every ``period`` s (random phase); note when each
     new state is first seen."""
     session = requests.Session()
@@ -144,7 +147,9 @@ def main() -> None:
             response.raise_for_status()
             ids.append(response.json()["id"])
 
-        pushed, polled, lock = [], [], threading.Lock()
+        pushed: list[Sample] = []
+        polled: list[Sample] = []
+        lock = threading.Lock()
         threads = [threading.Thread(target=watch, args=(stack, token, job_id, pushed, lock)) for job_id in ids]
         threads += [threading.Thread(target=poll, args=(stack, token, job_id, period, polled, lock)) for job_id in ids]
         started = time.monotonic()
@@ -156,13 +161,13 @@ def main() -> None:
 
     # Events whose updated_at predates the client (the first event at connect) say
     # nothing about push latency: only changes made while the stream was open count.
-    first = {}
+    first: dict[int, float] = {}
     for job_id, received, _changed, _ in pushed:
         first.setdefault(job_id, received)
     live = [(job_id, received, changed, st) for job_id, received, changed, st in pushed if changed > first[job_id]]
     push_all = [received - changed for _, received, changed, _ in live]
     push_end = [received - changed for _, received, changed, st in live if st[0] in TERMINAL]
-    poll_first = {}
+    poll_first: dict[int, float] = {}
     for job_id, received, _, _ in polled:
         poll_first.setdefault(job_id, received)
     real_poll = [(received - changed, st) for job_id, received, changed, st in polled if changed > poll_first[job_id]]

@@ -105,9 +105,9 @@ def text_usage(
     """Tokens (words) and cost of an answer; the cost is added to the key's spend."""
     prompt_tokens = (
         sum(
-            media.count_tokens(m.get("content") if isinstance(m.get("content"), str) else "")
+            media.count_tokens(m["content"])
             for m in messages
-            if isinstance(m, dict)
+            if isinstance(m, dict) and isinstance(m.get("content"), str)
         )
         + IMAGE_TOKENS * len(media.user_image_urls(messages))
         + extra_prompt_tokens

@@ -60,7 +60,7 @@ def _route(pattern) -> str | None:
     return re.sub(r"<(?:(\w+):)?\w+>", lambda m: _CONVERTERS[m.group(1) or "str"], text)
 
 
-def _views(resolver=None, prefix: str = ""):
+def _views(resolver=None, prefix: str | None = ""):
     """(path or None, view callable) for every URL pattern."""
     resolver = resolver or get_resolver()
     for pattern in resolver.url_patterns:

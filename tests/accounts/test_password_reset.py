@@ -23,7 +23,9 @@ def ask(client, email, address="10.0.0.1"):
 
 
 def reset_link(message) -> str:
-    return LINK.search(message.body).group(1)
+    found = LINK.search(message.body)
+    assert found is not None, message.body
+    return found.group(1)
 
 
 def test_the_login_page_offers_a_reset(client):

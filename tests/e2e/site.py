@@ -100,7 +100,7 @@ def seed(user, admin) -> dict:
         status=Message.Status.PARTIAL,
         finished_at=now,
     )
-    completed = VideoJobFactory(
+    completed: VideoJob = VideoJobFactory.create(
         owner=user, status=VideoJob.Status.COMPLETED, progress=100, cost=Decimal("0.4"), duration=4
     )
     completed.video_file.save("v.mp4", ContentFile(sample_video_bytes()), save=False)

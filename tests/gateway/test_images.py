@@ -27,7 +27,9 @@ def photo(tmp_path):
 
 
 def _inverted(path) -> tuple[int, int, int]:
-    r, g, b = Image.open(path).convert("RGB").getpixel((0, 0))
+    pixel = Image.open(path).convert("RGB").getpixel((0, 0))
+    assert isinstance(pixel, tuple), pixel  # an RGB image answers a tuple per pixel
+    r, g, b = pixel
     return 255 - r, 255 - g, 255 - b
 
 

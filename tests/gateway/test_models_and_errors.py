@@ -33,7 +33,7 @@ def listed(catalogue, user, make_key, key_client):
         assert body["object"] == "list" and all(set(m) == {"id", "object", "created", "owned_by"} for m in body["data"])
         return {m["id"] for m in body["data"]}
 
-    ids.client = client  # type: ignore[attr-defined]
+    ids.client = client
     return ids
 
 
