@@ -82,23 +82,34 @@ def seed(user, admin) -> dict:
         owner=user, model_id="openai/gpt-4o-mini", title="Rivers of the world", system="Answer briefly."
     )
     Message.objects.create(conversation=conversation, role="user", content="Which river is the longest?")
+    # An answer reads its text, state and model through its history row.
     Message.objects.create(
         conversation=conversation,
         role="assistant",
-        content=answer,
-        html=render_markdown(answer),
-        model_id="openai/gpt-4o-mini",
-        finished_at=now,
+        generation=GenerationFactory.create(
+            owner=user,
+            conversation=conversation,
+            prompt="Which river is the longest?",
+            text=answer,
+            html=render_markdown(answer),
+            model_id="openai/gpt-4o-mini",
+            finished_at=now,
+        ),
     )
     Message.objects.create(conversation=conversation, role="user", content="And the second?")
     Message.objects.create(
         conversation=conversation,
         role="assistant",
-        content="The Amazon",
-        html=render_markdown("The Amazon"),
-        model_id="openai/gpt-4o-mini",
-        status=Message.Status.PARTIAL,
-        finished_at=now,
+        generation=GenerationFactory.create(
+            owner=user,
+            conversation=conversation,
+            prompt="And the second?",
+            text="The Amazon",
+            html=render_markdown("The Amazon"),
+            model_id="openai/gpt-4o-mini",
+            status=Generation.Status.PARTIAL,
+            finished_at=now,
+        ),
     )
     completed: VideoJob = VideoJobFactory.create(
         owner=user, status=VideoJob.Status.COMPLETED, progress=100, cost=Decimal("0.4"), duration=4
