@@ -320,6 +320,11 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "admin", "description": "Site-wide figures for administrators."},
         {
+            "name": "groups",
+            "description": "Groups of people with a shared budget and the models limited to them: "
+            "administrators manage them; a member reads their own groups.",
+        },
+        {
             "name": "keys",
             "description": "Your personal API keys: create (the secret is shown once), list, "
             "revoke. Managed with a token or a session, never with a key.",

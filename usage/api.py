@@ -19,8 +19,6 @@ from usage import selectors
 from usage.forms import UsageRangeIn
 
 CSV_COLUMNS = ("day", "user_id", "email", "groups", "kind", "model", "count", "cost")
-# A cell starting with one of these is taken for a formula by spreadsheets (CSV injection):
-# it is written with a leading apostrophe.
 ErrorDetail = inline_serializer("UsageErrorDetail", {"detail": serializers.CharField()})
 NOT_ADMIN = OpenApiResponse(ErrorDetail, description="Signed in, but not an administrator.")
 

@@ -337,6 +337,8 @@ class VideoJobEventsApi(AsyncApiView):
 class VideoDeleteApi(APIView):
     """Delete one of your finished jobs and its video file (frees its storage)."""
 
+    accepts_api_keys = True
+
     @extend_schema(
         operation_id="video_delete",
         request=None,

@@ -220,7 +220,7 @@ def test_me_works_in_the_browsable_api_for_a_signed_in_session():
     client.force_login(user)
     response = client.get("/api/users/me", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
-    assert b"browser@example.com" in response.content and b"Django REST framework" in response.content
+    assert b"browser@example.com" in response.content and b"Studio API" in response.content
 
 
 def test_session_writes_to_the_api_need_the_csrf_token():

@@ -19,9 +19,10 @@ pytestmark = pytest.mark.django_db
 # link to, and the OpenAI-compatible /v1/ API.
 ACCEPTING = {
     "gateway.api.ChatCompletionApi",
-    "gateway.api.ImageGenerationApi",
-    "gateway.api.ModelDetailApi",
-    "gateway.api.ModelListApi",
+    "gateway.images.ImageEditApi",
+    "gateway.images.ImageGenerationApi",
+    "gateway.models_api.ModelDetailApi",
+    "gateway.models_api.ModelListApi",
     "gateway.api.VideoContentApi",
     "gateway.api.VideoCreateApi",
     "gateway.api.VideoStatusApi",
@@ -32,6 +33,7 @@ ACCEPTING = {
     "generation.api.TextGenerateApi",
     "videos.api.VideoCancelApi",
     "videos.api.VideoCreateApi",
+    "videos.api.VideoDeleteApi",
     "videos.api.VideoEventsApi",
     "videos.api.VideoFileView",
     "videos.api.VideoFromImageApi",

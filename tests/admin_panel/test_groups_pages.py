@@ -33,7 +33,7 @@ def test_an_admin_manages_a_group_from_the_pages(client, admin_user, user, catal
         f"/admin-panel/groups/{team.pk}",
         {"name": "Research", "monthly_budget_usd": "x", "models": ["openai/gpt-4o-mini"]},
     )
-    assert edited.status_code == 400 and "decimal" in edited.content.decode()
+    assert edited.status_code == 400 and "Give an amount in dollars" in edited.content.decode()
     client.post(f"/admin-panel/groups/{team.pk}", {"name": "Research", "models": ["openai/gpt-4o-mini"]})
     assert list(team.limited_models.values_list("pk", flat=True)) == ["openai/gpt-4o-mini"]
     client.post(f"/admin-panel/groups/{team.pk}/members", {"email": user.email})

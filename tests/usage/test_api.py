@@ -230,7 +230,7 @@ def test_csv_cells_that_would_be_formulas_are_quoted_and_numbers_stay_numbers(fr
     body = admin.get("/api/admin/usage?from=2026-03-15&to=2026-03-15&format=csv").content.decode()
 
     rows = list(csv.reader(io.StringIO(body)))[1:]
-    assert {(row[2], row[4], row[6]) for row in rows} == {
+    assert {(row[2], row[5], row[7]) for row in rows} == {
         ("'=cmd|'/ccalc.exe'!a0@example.com", "'@SUM(1+1)", "1.00000000"),
         ("'=cmd|'/ccalc.exe'!a0@example.com", "'+tab\tmodel", "-0.50000000"),  # a negative amount: still a number
     }
@@ -267,5 +267,5 @@ def test_csv_writes_a_zero_cost_as_a_plain_number(world, spend):
     spend(world["user"], "text", "0", at("2026-03-16", "09:00:00"), model="fake/free")
     response = bearer_client(world["admin"]).get("/api/admin/usage?from=2026-03-16&to=2026-03-16&format=csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[1][4:] == ["fake/free", "1", "0.00000000"]
+    assert rows[1][5:] == ["fake/free", "1", "0.00000000"]
     assert "E-" not in response.content.decode()
