@@ -16,10 +16,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from bench.video_stack import fresh_store
 
 from tests.conftest import ROOT, SUBPROCESS_ENV, run_manage
 from tests.operations.stores import media_files, table_rows
+from tests.support.stack import fresh_store
 
 pytestmark = pytest.mark.integration
 

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from bench.video_stack import VideoStack, fresh_store
 
 from openrouter.fake import FakeOpenRouter
 from tests.conftest import ROOT, SUBPROCESS_ENV
 from tests.operations.stores import columns, media_files, table_rows
+from tests.support.stack import Stack, fresh_store
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def test_backups_taken_under_load_restore_with_nothing_lost(tmp_path):
     backups, scheduled = tmp_path / "backups", tmp_path / "scheduled"
     with (
         FakeOpenRouter(video_duration=4) as fake,
-        VideoStack(
+        Stack(
             tmp_path / "live",
             fake=fake,
             env={

@@ -8,10 +8,10 @@ import json
 import time
 
 import pytest
-from bench.video_stack import VideoStack
 
 from openrouter.fake import FakeOpenRouter
 from tests.conftest import SUBPROCESS_ENV
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ def test_the_workers_lines_for_a_task_repeat_the_senders_request_id(tmp_path):
         "VIDEO_SWEEP_INTERVAL": "3600",
         "VIDEO_SWEEP_GRACE": "0",
     }
-    with FakeOpenRouter(video_duration=2) as fake, VideoStack(tmp_path, fake=fake, env=env) as stack:
+    with FakeOpenRouter(video_duration=2) as fake, Stack(tmp_path, fake=fake, env=env) as stack:
         stack.prepare(users=[(EMAIL, PASSWORD)])
         stack.start()
         api = stack.api(EMAIL, PASSWORD)
