@@ -184,8 +184,13 @@ def test_broker_queue_depth_counts_tasks_waiting(settings):
     queue = settings.CELERY_TASK_DEFAULT_QUEUE = f"metrics-test-{os.getpid()}-{time.monotonic_ns()}"
     assert value(scrape(), "studio_broker_queue_depth", queue=queue) == 0
     try:
-        for job_id in (999998, 999999):
-            current_app.send_task("videos.tasks.poll_video_job", (job_id,), queue=queue)
+        # Published with kombu, not send_task: the test run takes each task it sends back off
+        # the broker at once (tests/support/tasks.py), and these must stay there, waiting.
+        from kombu import Queue
+
+        with current_app.producer_or_acquire() as producer:
+            for job_id in (999998, 999999):
+                producer.publish({"job_id": job_id}, routing_key=queue, declare=[Queue(queue)], serializer="json")
         assert value(scrape(), "studio_broker_queue_depth", queue=queue) == 2
     finally:
         if settings.CELERY_BROKER_URL.startswith("filesystem:"):

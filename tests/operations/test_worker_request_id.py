@@ -16,13 +16,6 @@ from tests.support.stack import Stack
 pytestmark = pytest.mark.integration
 
 EMAIL, PASSWORD = "trace@example.com", "correct-horse-battery-staple"
-# As a web request's on-commit send does it, from a process with a request id in context.
-PUBLISH = """
-from celery import current_app
-from operations import context
-with context.bound(request_id="trace-sweep-0001"):
-    current_app.send_task("videos.tasks.sweep_video_jobs")
-"""
 
 
 def json_lines(text: str) -> list[dict]:
@@ -41,8 +34,7 @@ def test_the_workers_lines_for_a_task_repeat_the_senders_request_id(tmp_path):
     env = {
         **SUBPROCESS_ENV,
         "LOG_FORMAT": "json",
-        # Only our own send moves the job: no send on commit, no periodic sweep.
-        "VIDEO_SUBMIT_ON_COMMIT": "false",
+        # Only the web process's own send moves the job: no periodic sweep.
         "VIDEO_SWEEP_INTERVAL": "3600",
         "VIDEO_SWEEP_GRACE": "0",
     }
@@ -57,11 +49,10 @@ def test_the_workers_lines_for_a_task_repeat_the_senders_request_id(tmp_path):
             timeout=30,
         )
         assert response.status_code == 202 and response.headers["X-Request-ID"] == "trace-create-0001"
-        stack.manage("shell", "-c", PUBLISH)
         deadline = time.monotonic() + 60
         while True:
             worker = json_lines((stack.logs / "worker.log").read_text())
-            traced = [line for line in worker if line.get("request_id") == "trace-sweep-0001"]
+            traced = [line for line in worker if line.get("request_id") == "trace-create-0001"]
             if any(line.get("endpoint") == "video_submit" for line in traced):
                 break
             assert time.monotonic() < deadline, stack.log_tail("worker")
@@ -70,7 +61,7 @@ def test_the_workers_lines_for_a_task_repeat_the_senders_request_id(tmp_path):
         worker_text = (stack.logs / "worker.log").read_text()
     created = [line for line in web if line.get("request_id") == "trace-create-0001" and line.get("event") == "request"]
     assert [line["route"] for line in created] == ["videos-api:create"]
-    # The sweep ran under the sender's id, and so did the submit task it sent.
-    assert any(line["logger"] == "videos.sweep" for line in traced)
+    # The submit task the web process sent ran under the request's id, and so did the
+    # poll tasks it sent in turn.
     assert [line["endpoint"] for line in traced if line.get("event") == "provider_call"][:1] == ["video_submit"]
     assert stack.env["SECRET_KEY"] not in worker_text and "stack-test-key" not in worker_text
