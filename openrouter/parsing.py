@@ -152,7 +152,9 @@ def tool_call_deltas(raw: Any) -> tuple[dict[str, Any], ...]:
         if piece.get("id"):
             delta["id"] = str(piece["id"])
             delta["type"] = "function"
-        function = piece.get("function") if isinstance(piece.get("function"), dict) else {}
+        function = piece.get("function")
+        if not isinstance(function, dict):
+            function = {}
         shaped = {key: function[key] for key in ("name", "arguments") if isinstance(function.get(key), str)}
         if shaped:
             delta["function"] = shaped
