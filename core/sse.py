@@ -68,7 +68,8 @@ async def relay_text(
     try:
         for event in opening:
             yield event
-        async for item in stream.pieces(deltas=deltas):
+        # Only a generation's own TextStream has deltas; other streams (a conversation's) yield text.
+        async for item in stream.pieces(deltas=True) if deltas else stream.pieces():
             yield piece(item)
     except Exception as exc:
         refusal = failure(exc)
