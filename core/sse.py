@@ -57,17 +57,20 @@ async def relay_text(
     piece: Callable[[str], str],
     failure: Callable[[Exception], str | None],
     closing: Callable[[], list[str]],
+    deltas: bool = False,
 ) -> AsyncIterator[str]:
     """Events of a streamed text answer (a generation's TextStream), in either format:
     the ``opening`` events, ``piece(text)`` for each piece, then ``closing()`` once the
     answer's row is final; a failure mid-stream is the one event ``failure(exc)`` (None:
     raised). The stream is closed on every path: cut short (client gone, server
-    stopping), what arrived is saved as partial and the provider's stream closed."""
+    stopping), what arrived is saved as partial and the provider's stream closed. With
+    ``deltas``, ``piece`` gets the provider's items (text and tool-call deltas)."""
     try:
         for event in opening:
             yield event
-        async for text in stream.pieces():
-            yield piece(text)
+        # Only a generation's own TextStream has deltas; other streams (a conversation's) yield text.
+        async for item in stream.pieces(deltas=True) if deltas else stream.pieces():
+            yield piece(item)
     except Exception as exc:
         refusal = failure(exc)
         if refusal is None:

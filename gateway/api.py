@@ -32,6 +32,7 @@ from core.sse import SSE_DONE, event_stream_response, relay_text, sse_event
 from core.throttles import GenerationThrottle
 from gateway.errors import describe, error_body, openai_exception_handler
 from generation import services as generation
+from generation import validation
 from generation.models import Generation
 from videos import selectors as video_selectors
 from videos import services as videos
@@ -110,13 +111,22 @@ def _timestamp(moment) -> int:
 
 
 class ChatMessageIn(serializers.Serializer):
-    role = serializers.CharField(help_text="system, user or assistant")
+    role = serializers.CharField(help_text="system, developer (sent as system), user, assistant or tool")
     content = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
         help_text=(
             'a string, or a list of {"type": "text", "text": ...} parts and, in user messages to a model that takes '
-            'images, {"type": "image_url", "image_url": {"url": "<https URL or data:image/...;base64,...>"}} parts'
-        )
+            'images, {"type": "image_url", "image_url": {"url": "<https URL or data:image/...;base64,...>"}} parts; '
+            "null only in an assistant message with tool_calls"
+        ),
     )
+    tool_calls = serializers.JSONField(
+        required=False, help_text='an assistant message\'s calls: [{"id", "type": "function", "function": {...}}]'
+    )
+    tool_call_id = serializers.CharField(required=False, help_text="a tool message: the call it answers")
+    name = serializers.CharField(required=False, help_text="accepted, not sent on")
 
 
 class ChatCompletionIn(serializers.Serializer):
@@ -148,6 +158,24 @@ class ChatCompletionIn(serializers.Serializer):
             "chunk does); ignored unless streamed"
         ),
     )
+    tools = serializers.JSONField(required=False, help_text='[{"type": "function", "function": {name, parameters}}]')
+    tool_choice = serializers.JSONField(required=False, help_text='none, auto, required or {"type": "function", ...}')
+    parallel_tool_calls = serializers.JSONField(required=False)
+    response_format = serializers.JSONField(
+        required=False, help_text='{"type": "json_object"} or {"type": "json_schema", "json_schema": {...}}'
+    )
+    logprobs = serializers.JSONField(required=False)
+    top_logprobs = serializers.JSONField(required=False, help_text="0 to 20, with logprobs: true")
+    frequency_penalty = serializers.JSONField(required=False)
+    presence_penalty = serializers.JSONField(required=False)
+    logit_bias = serializers.JSONField(required=False)
+    user = serializers.JSONField(required=False)
+    reasoning_effort = serializers.JSONField(required=False, help_text="sent as OpenRouter's reasoning.effort")
+    reasoning = serializers.JSONField(required=False, help_text="OpenRouter's {effort, max_tokens, exclude, enabled}")
+    models = serializers.JSONField(required=False, help_text="OpenRouter's fallback models")
+    provider = serializers.JSONField(required=False, help_text="OpenRouter's provider routing")
+    plugins = serializers.JSONField(required=False, help_text="OpenRouter's plugins")
+    transforms = serializers.JSONField(required=False, help_text="OpenRouter's transforms")
 
 
 class ChatUsageOut(serializers.Serializer):
@@ -218,6 +246,14 @@ def completion_chunks(stream: generation.TextStream, *, include_usage: bool = Fa
     def chunk(delta: dict, finish_reason=None, **extra) -> str:
         return sse_event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra})
 
+    def piece(item) -> str:
+        delta: dict[str, Any] = {}
+        if item.text:
+            delta["content"] = item.text
+        if item.tool_calls:
+            delta["tool_calls"] = list(item.tool_calls)
+        return chunk(delta)
+
     def failure(exc: Exception) -> str | None:
         described = describe(exc)
         if described is None:
@@ -237,9 +273,10 @@ def completion_chunks(stream: generation.TextStream, *, include_usage: bool = Fa
     return relay_text(
         stream,
         opening=[chunk({"role": "assistant", "content": ""})],
-        piece=lambda text: chunk({"content": text}),
+        piece=piece,
         failure=failure,
         closing=closing,
+        deltas=True,
     )
 
 
@@ -257,14 +294,21 @@ def _completion_body(rows: list[Generation]) -> dict:
         "choices": [
             {
                 "index": index,
-                "message": {"role": "assistant", "content": row.text},
+                "message": _message(row),
                 "finish_reason": row.finish_reason or "stop",
-                "logprobs": None,
+                "logprobs": row.logprobs,
             }
             for index, row in enumerate(rows)
         ],
         "usage": usage,
     }
+
+
+def _message(row: Generation) -> dict:
+    calls = (row.params or {}).get("tool_calls")
+    if calls:
+        return {"role": "assistant", "content": row.text or None, "tool_calls": calls, "refusal": None}
+    return {"role": "assistant", "content": row.text, "refusal": None}
 
 
 class ChatCompletionApi(OpenAiAsyncView):
@@ -288,6 +332,10 @@ class ChatCompletionApi(OpenAiAsyncView):
         },
     )
     async def post(self, request):
+        if isinstance(request.data, dict):
+            unknown = sorted(set(request.data) - set(ChatCompletionIn().fields))
+            if unknown:
+                raise InvalidInput(f"{unknown[0]} is not a parameter of chat completions here.", field=unknown[0])
         body = ChatCompletionIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -302,6 +350,7 @@ class ChatCompletionApi(OpenAiAsyncView):
             top_p=data["top_p"],
             stop=data["stop"],
             seed=data["seed"],
+            extra={name: data[name] for name in validation.EXTRA_OPTIONS if name in data},
         )
         if data["stream"]:
             if data["n"] not in (None, 1):

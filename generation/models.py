@@ -22,6 +22,8 @@ class Generation(models.Model):
     # Not a column: the request's budget reservation, held on the object while the request
     # runs, so that finishing it settles the reservation (billing.services.settle).
     budget_hold: Any = None
+    # Not a column: the logprobs of a whole answer that asked for them, for the /v1/ reply only.
+    logprobs: Any = None
 
     class Kind(models.TextChoices):
         TEXT = "text", "Text"

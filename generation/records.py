@@ -219,6 +219,15 @@ class TextAnswer:
     finish_reason: str | None
     usage: Usage
     html: str | None = None  # rendered already (else here)
+    tool_calls: tuple = ()  # the functions the model called, kept in the row's params
+
+
+def readable_answer(text: str, tool_calls) -> str:
+    """The answer as the generation's page shows it: its text, then the functions it calls."""
+    if not tool_calls:
+        return text
+    calls = "\n".join(f"{call['function']['name']}({call['function']['arguments']})" for call in tool_calls)
+    return f"{text}\n\nTool calls:\n\n```\n{calls}\n```".lstrip()
 
 
 def complete_texts(answers: list[TextAnswer]) -> list[Generation]:
@@ -239,9 +248,16 @@ def complete_texts(answers: list[TextAnswer]) -> list[Generation]:
             "status": Status.COMPLETED,
             "finished_at": now,
             "text": answer.text,
-            "html": answer.html if answer.html is not None else markdown.render_markdown(answer.text),
+            "html": answer.html
+            if answer.html is not None
+            else markdown.render_markdown(readable_answer(answer.text, answer.tool_calls)),
             "provider_id": answer.provider_id[:200],
             "finish_reason": (answer.finish_reason or "")[:40],
+            # Every row of one UPDATE changes the same fields: params always.
+            "params": {
+                **answer.generation.params,
+                **({"tool_calls": list(answer.tool_calls)} if answer.tool_calls else {}),
+            },
             **usage_fields(answer.usage),
         }
     written = update_rows(Generation, changes, where={"status": Status.PENDING})

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import json
 import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -165,10 +166,14 @@ class _Call:
             "options": request.options,
         }
 
-    async def complete(self, *, text: str, provider_id: str, finish_reason: str | None, usage) -> Generation:
-        html = await markdown.render_markdown_async(text)
-        answer = records.TextAnswer(self.generation, text, provider_id, finish_reason, usage, html)
+    async def complete(
+        self, *, text: str, provider_id: str, finish_reason: str | None, usage, tool_calls=(), logprobs=None
+    ) -> Generation:
+        html = await markdown.render_markdown_async(records.readable_answer(text, tool_calls))
+        answer = records.TextAnswer(self.generation, text, provider_id, finish_reason, usage, html, tuple(tool_calls))
         self.generation = await _complete_texts(answer)
+        # Logprobs go back to the caller only: the history keeps the answer, not its statistics.
+        self.generation.logprobs = logprobs
         return self.generation
 
     async def fail(self, exc: BaseException, *, text: str | None = None) -> BaseException:
@@ -219,7 +224,12 @@ async def _answer(call: _Call) -> Generation:
         except Exception as exc:
             raise await call.fail(exc) from exc
         return await call.complete(
-            text=result.text, provider_id=result.id, finish_reason=result.finish_reason, usage=result.usage
+            text=result.text,
+            provider_id=result.id,
+            finish_reason=result.finish_reason,
+            usage=result.usage,
+            tool_calls=result.tool_calls,
+            logprobs=result.logprobs,
         )
     finally:
         await call.release()
@@ -256,7 +266,9 @@ class TextStream:
     def text(self) -> str:
         return "".join(self.received)
 
-    async def pieces(self) -> AsyncIterator[str]:
+    async def pieces(self, *, deltas: bool = False) -> AsyncIterator[Any]:
+        """The answer's text pieces; with ``deltas``, the provider's StreamPiece items
+        (text and tool-call deltas) instead."""
         iterator = aiter(self._provider_stream)
         try:
             while True:
@@ -265,11 +277,18 @@ class TextStream:
                     raise ProviderMalformedResponse("The stream ended without its final event.")
                 if isinstance(item, StreamEnd):
                     await self._call.complete(
-                        text=self.text, provider_id=item.id, finish_reason=item.finish_reason, usage=item.usage
+                        text=self.text,
+                        provider_id=item.id,
+                        finish_reason=item.finish_reason,
+                        usage=item.usage,
+                        tool_calls=item.tool_calls,
                     )
                     return
                 self.received.append(item.text)
-                yield item.text
+                if deltas:
+                    yield item
+                elif item.text:
+                    yield item.text
         except (asyncio.CancelledError, GeneratorExit):
             raise  # aclose() records what arrived
         except Exception as exc:
@@ -443,8 +462,10 @@ def _let_go(user_id: int, holds: list, slots: int) -> None:
 
 
 def _reserve_text(*, user, request, limits=None):
-    # A conversation sends every message: its whole text is the prompt to pay for.
+    # A conversation sends every message, and the tools offered: its whole text is the prompt to pay for.
     prompt = "\n".join(message["content"] for message in request.messages) or request.prompt
+    if request.options.get("tools"):
+        prompt += "\n" + json.dumps(request.options["tools"])
     hold = billing.reserve_text(
         user=user,
         entry=request.model,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextvars
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,11 @@ class TextRequest:
             if value is not None
         }
         params.update(self.options)
-        earlier = [{"role": m["role"], "content": m["content"]} for m in self.messages[:-1] if m["role"] != "system"]
+        earlier = [
+            {key: m[key] for key in ("role", "content", "tool_calls", "tool_call_id") if key in m}
+            for m in self.messages[:-1]
+            if m["role"] != "system"
+        ]
         if earlier:
             params["conversation"] = earlier  # the turns before the prompt, for the history
         if self.images:
@@ -70,15 +75,26 @@ class TextRequest:
 
     def provider_messages(self) -> list[dict]:
         if self.messages:
-            return [
-                {"role": m["role"], "content": list(m["parts"]) if "parts" in m else m["content"]}
-                for m in self.messages
-            ]
+            return [_provider_message(m) for m in self.messages]
         messages = [{"role": "system", "content": self.system}] if self.system else []
         return messages + [{"role": "user", "content": self.prompt}]
 
 
-MESSAGE_ROLES = ("system", "user", "assistant")
+def _provider_message(message: dict) -> dict:
+    sent: dict[str, Any] = {
+        "role": message["role"],
+        "content": list(message["parts"]) if "parts" in message else message["content"],
+    }
+    if "tool_calls" in message:
+        sent["tool_calls"] = message["tool_calls"]
+        sent["content"] = sent["content"] or None  # OpenAI's null beside tool calls
+    if "tool_call_id" in message:
+        sent["tool_call_id"] = message["tool_call_id"]
+    return sent
+
+
+# OpenAI's "developer" messages are system messages (what OpenRouter takes for every model).
+MESSAGE_ROLES = ("system", "developer", "user", "assistant", "tool")
 MAX_MESSAGES = 100
 MAX_STOP_SEQUENCES = 4
 
@@ -142,26 +158,78 @@ def clean_messages(messages) -> tuple[dict, ...]:
         raise InvalidInput(f"At most {MAX_MESSAGES} messages.", field="messages")
     limit = settings.GENERATION_PROMPT_MAX_CHARS
     cleaned, total, images = [], 0, 0
+    called: set[str] = set()
     for index, message in enumerate(messages):
         role = message.get("role") if isinstance(message, dict) else None
         if role not in MESSAGE_ROLES:
             raise InvalidInput(f"messages[{index}].role must be one of {', '.join(MESSAGE_ROLES)}.", field="messages")
-        text, parts = _message_content(message.get("content"), index, role)
+        role = "system" if role == "developer" else role
+        extra: dict[str, Any] = {}
+        calls = message.get("tool_calls")
+        if role == "assistant" and calls is not None:
+            extra["tool_calls"] = _message_tool_calls(calls, index)
+            called.update(call["id"] for call in extra["tool_calls"])
+        elif calls is not None:
+            raise InvalidInput(f"messages[{index}]: only assistant messages carry tool_calls.", field="messages")
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            if not isinstance(call_id, str) or call_id not in called:
+                raise InvalidInput(
+                    f"messages[{index}].tool_call_id must name a tool call of an earlier assistant message.",
+                    field="messages",
+                )
+            extra["tool_call_id"] = call_id
+        content = message.get("content")
+        if content is None and "tool_calls" in extra:
+            content = ""
+        text, parts = _message_content(content, index, role)
         if len(text) > limit:
             raise InvalidInput(
                 f"messages[{index}]: at most {limit} characters (this has {len(text)}).", field="messages"
             )
         total += len(text)
-        cleaned.append({"role": role, "content": text, **({"parts": parts} if parts else {})})
+        cleaned.append({"role": role, "content": text, **({"parts": parts} if parts else {}), **extra})
         images += sum(part["type"] == "image_url" for part in parts or ())
     if total > 4 * limit:
         raise InvalidInput(f"The conversation is too long: at most {4 * limit} characters in all.", field="messages")
     if images > MAX_MESSAGE_IMAGES:
         raise InvalidInput(f"At most {MAX_MESSAGE_IMAGES} images in all (this has {images}).", field="messages")
     last = cleaned[-1]
-    if last["role"] != "user" or not (last["content"].strip() or "parts" in last):
-        raise InvalidInput("The last message must be the user's, with some text or an image.", field="messages")
+    if last["role"] not in ("user", "tool") or not (last["content"].strip() or "parts" in last):
+        raise InvalidInput(
+            "The last message must be the user's (with some text or an image) or a tool's result.", field="messages"
+        )
     return tuple(cleaned)
+
+
+def _message_tool_calls(calls, index: int) -> list[dict]:
+    """An assistant message's tool calls, as OpenAI shapes them."""
+    where = f"messages[{index}].tool_calls"
+    if not isinstance(calls, list) or not calls or len(calls) > MAX_TOOLS:
+        raise InvalidInput(f"{where} must be a list of 1 to {MAX_TOOLS} calls.", field="messages")
+    shaped = []
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if (
+            not isinstance(function, dict)
+            or not isinstance(call.get("id"), str)
+            or not call["id"]
+            or call.get("type", "function") != "function"
+            or not isinstance(function.get("name"), str)
+            or not isinstance(function.get("arguments"), str)
+        ):
+            raise InvalidInput(
+                f'{where}: each must be {{"id", "type": "function", "function": {{"name", "arguments"}}}}.',
+                field="messages",
+            )
+        shaped.append(
+            {
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": function["name"], "arguments": function["arguments"]},
+            }
+        )
+    return shaped
 
 
 def _prompt_of(message: dict) -> str:
@@ -228,6 +296,184 @@ def clean_options(*, top_p=None, stop=None, seed=None) -> dict:
     return options
 
 
+MAX_TOOLS = 128
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+# The parameters a /v1/ chat completion may carry beyond the sampling ones: OpenAI's, and
+# OpenRouter's own (models, provider, plugins, transforms).
+EXTRA_OPTIONS = (
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "logprobs",
+    "top_logprobs",
+    "frequency_penalty",
+    "presence_penalty",
+    "logit_bias",
+    "user",
+    "reasoning_effort",
+    "reasoning",
+    "models",
+    "provider",
+    "plugins",
+    "transforms",
+)
+
+
+def _number(value, name: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise InvalidInput(f"Must be a number from {low:g} to {high:g}.", field=name)
+    return float(value)
+
+
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput("Must be true or false.", field=name)
+    return value
+
+
+def _tools(value) -> list[dict]:
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_TOOLS:
+        raise InvalidInput(f"A list of 1 to {MAX_TOOLS} tools.", field="tools")
+    tools = []
+    for index, tool in enumerate(value):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(function, dict):
+            raise InvalidInput(f'tools[{index}] must be {{"type": "function", "function": {{...}}}}.', field="tools")
+        name = function.get("name")
+        if not isinstance(name, str) or not TOOL_NAME.match(name):
+            raise InvalidInput(f"tools[{index}].function.name must be 1-64 letters, digits, _ or -.", field="tools")
+        shaped: dict[str, Any] = {"name": name}
+        for key, kind in (("description", str), ("parameters", dict), ("strict", bool)):
+            if function.get(key) is not None:
+                if not isinstance(function[key], kind):
+                    raise InvalidInput(f"tools[{index}].function.{key} must be a {kind.__name__}.", field="tools")
+                shaped[key] = function[key]
+        tools.append({"type": "function", "function": shaped})
+    return tools
+
+
+def _tool_choice(value, tools: list | None):
+    if value in ("none", "auto", "required"):
+        if value == "required" and not tools:
+            raise InvalidInput("'required' needs tools.", field="tool_choice")
+        return value
+    function = value.get("function") if isinstance(value, dict) else None
+    name = function.get("name") if isinstance(function, dict) else None
+    if not isinstance(value, dict) or value.get("type") != "function" or not isinstance(name, str):
+        raise InvalidInput(
+            'none, auto, required or {"type": "function", "function": {"name": ...}}.', field="tool_choice"
+        )
+    if name not in {tool["function"]["name"] for tool in tools or ()}:
+        raise InvalidInput(f"{name!r} is not among the tools.", field="tool_choice")
+    return {"type": "function", "function": {"name": name}}
+
+
+def _response_format(value) -> dict:
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind in ("text", "json_object"):
+        return {"type": kind}
+    if kind != "json_schema":
+        raise InvalidInput('type must be "text", "json_object" or "json_schema".', field="response_format")
+    schema = value.get("json_schema")
+    if (
+        not isinstance(schema, dict)
+        or not isinstance(schema.get("name"), str)
+        or not TOOL_NAME.match(schema["name"])
+        or not isinstance(schema.get("schema", {}), dict)
+        or not isinstance(schema.get("strict", False), (bool, type(None)))
+        or not isinstance(schema.get("description", ""), str)
+    ):
+        raise InvalidInput(
+            'json_schema must be {"name": "...", "schema": {...}, "strict": true|false}.', field="response_format"
+        )
+    keep = {key: schema[key] for key in ("name", "description", "schema", "strict") if schema.get(key) is not None}
+    return {"type": "json_schema", "json_schema": keep}
+
+
+def _reasoning(value) -> dict:
+    if not isinstance(value, dict) or not set(value) <= {"effort", "max_tokens", "exclude", "enabled"}:
+        raise InvalidInput("An object of effort, max_tokens, exclude and enabled.", field="reasoning")
+    if "effort" in value and value["effort"] not in REASONING_EFFORTS:
+        raise InvalidInput(f"effort must be one of {', '.join(REASONING_EFFORTS)}.", field="reasoning")
+    tokens = value.get("max_tokens")
+    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0):
+        raise InvalidInput("max_tokens must be a whole number.", field="reasoning")
+    for key in ("exclude", "enabled"):
+        if key in value:
+            _flag(value[key], "reasoning")
+    return dict(value)
+
+
+def _strings(value, name: str, limit: int) -> list[str]:
+    if not isinstance(value, list) or len(value) > limit or not all(isinstance(i, str) and i for i in value):
+        raise InvalidInput(f"A list of at most {limit} strings.", field=name)
+    return list(value)
+
+
+def _objects(value, name: str, limit: int) -> list[dict]:
+    if not isinstance(value, list) or len(value) > limit or not all(isinstance(i, dict) for i in value):
+        raise InvalidInput(f"A list of at most {limit} objects.", field=name)
+    return list(value)
+
+
+def clean_extra_options(extra: dict) -> dict:
+    """The further chat parameters of a /v1/ request (EXTRA_OPTIONS), checked and shaped
+    for the provider; ``reasoning_effort`` becomes OpenRouter's ``reasoning.effort``."""
+    extra = {key: value for key, value in extra.items() if value is not None}
+    unknown = sorted(set(extra) - set(EXTRA_OPTIONS))
+    if unknown:
+        raise InvalidInput("Not a parameter of chat completions.", field=unknown[0])
+    options: dict[str, Any] = {}
+    if "tools" in extra:
+        options["tools"] = _tools(extra["tools"])
+    if "tool_choice" in extra:
+        options["tool_choice"] = _tool_choice(extra["tool_choice"], options.get("tools"))
+    if "parallel_tool_calls" in extra:
+        options["parallel_tool_calls"] = _flag(extra["parallel_tool_calls"], "parallel_tool_calls")
+    if "response_format" in extra:
+        options["response_format"] = _response_format(extra["response_format"])
+    if "logprobs" in extra:
+        options["logprobs"] = _flag(extra["logprobs"], "logprobs")
+    if "top_logprobs" in extra:
+        top = extra["top_logprobs"]
+        if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= 20:
+            raise InvalidInput("Must be a whole number from 0 to 20.", field="top_logprobs")
+        if not options.get("logprobs"):
+            raise InvalidInput("top_logprobs needs logprobs: true.", field="top_logprobs")
+        options["top_logprobs"] = top
+    for name in ("frequency_penalty", "presence_penalty"):
+        if name in extra:
+            options[name] = _number(extra[name], name, -2, 2)
+    if "logit_bias" in extra:
+        bias = extra["logit_bias"]
+        if not isinstance(bias, dict) or len(bias) > 300 or not all(str(token).isdigit() for token in bias):
+            raise InvalidInput("An object of at most 300 token ids, each to a number.", field="logit_bias")
+        options["logit_bias"] = {str(token): _number(v, "logit_bias", -100, 100) for token, v in bias.items()}
+    if "user" in extra:
+        if not isinstance(extra["user"], str) or len(extra["user"]) > 256:
+            raise InvalidInput("Text of at most 256 characters.", field="user")
+        options["user"] = extra["user"]
+    if "reasoning" in extra:
+        options["reasoning"] = _reasoning(extra["reasoning"])
+    if "reasoning_effort" in extra:
+        if extra["reasoning_effort"] not in REASONING_EFFORTS:
+            raise InvalidInput(f"One of {', '.join(REASONING_EFFORTS)}.", field="reasoning_effort")
+        options["reasoning"] = {**options.get("reasoning", {}), "effort": extra["reasoning_effort"]}
+    if "models" in extra:
+        options["models"] = _strings(extra["models"], "models", 10)
+    if "transforms" in extra:
+        options["transforms"] = _strings(extra["transforms"], "transforms", 10)
+    if "plugins" in extra:
+        options["plugins"] = _objects(extra["plugins"], "plugins", 10)
+    if "provider" in extra:
+        if not isinstance(extra["provider"], dict):
+            raise InvalidInput("Must be an object (OpenRouter's provider routing).", field="provider")
+        options["provider"] = dict(extra["provider"])
+    return options
+
+
 def text_request_validate(
     *,
     model: str,
@@ -239,6 +485,7 @@ def text_request_validate(
     top_p=None,
     stop=None,
     seed=None,
+    extra: dict | None = None,
     user=None,
 ) -> TextRequest:
     """Check a text request (prompt, model, bounds) without calling the provider. With
@@ -248,7 +495,7 @@ def text_request_validate(
         messages = clean_messages(messages)
         prompt = _prompt_of(messages[-1])
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
-    options = clean_options(top_p=top_p, stop=stop, seed=seed)
+    options = clean_options(top_p=top_p, stop=stop, seed=seed) | clean_extra_options(extra or {})
     prompt = clean_prompt(prompt, field="messages" if messages else "prompt")
     system = clean_prompt(system, field="messages" if messages else "system", required=False)
     if max_tokens is not None:

@@ -97,13 +97,69 @@ def usage(raw: Any) -> Usage:
 
 def chat_result(payload: dict[str, Any], model: str) -> ChatResult:
     message, finish_reason = first_choice(payload)
+    logprobs = payload["choices"][0].get("logprobs")
     return ChatResult(
         id=str(payload.get("id") or ""),
         model=str(payload.get("model") or model),
         text=message_text(message),
         usage=usage(payload.get("usage")),
         finish_reason=finish_reason,
+        tool_calls=tool_calls(message.get("tool_calls")),
+        logprobs=logprobs if isinstance(logprobs, dict) else None,
     )
+
+
+def tool_calls(raw: Any) -> tuple[dict[str, Any], ...]:
+    """A message's tool calls in OpenAI's shape: {id, type: function, function: {name,
+    arguments (a JSON string)}}."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ProviderMalformedResponse("The provider's tool_calls is not a list.")
+    calls = []
+    for call in raw:
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise ProviderMalformedResponse("A tool call has no function name.")
+        arguments = function.get("arguments")
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments if arguments is not None else {})
+        calls.append(
+            {
+                "id": str(call.get("id") or ""),
+                "type": "function",
+                "function": {"name": function["name"], "arguments": arguments},
+            }
+        )
+    return tuple(calls)
+
+
+def tool_call_deltas(raw: Any) -> tuple[dict[str, Any], ...]:
+    """A stream delta's tool-call pieces in OpenAI's shape: each with its index, and the
+    id, type and function name on its first piece, then pieces of the arguments."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ProviderMalformedResponse("A streamed tool_calls is not a list.")
+    deltas = []
+    for position, piece in enumerate(raw):
+        if not isinstance(piece, dict):
+            raise ProviderMalformedResponse("A streamed tool call is not an object.")
+        index = piece.get("index", position)
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise ProviderMalformedResponse("A streamed tool call has no index.")
+        delta: dict[str, Any] = {"index": index}
+        if piece.get("id"):
+            delta["id"] = str(piece["id"])
+            delta["type"] = "function"
+        function = piece.get("function")
+        if not isinstance(function, dict):
+            function = {}
+        shaped = {key: function[key] for key in ("name", "arguments") if isinstance(function.get(key), str)}
+        if shaped:
+            delta["function"] = shaped
+        deltas.append(delta)
+    return tuple(deltas)
 
 
 # ------------------------------------------------------------------ images
@@ -276,6 +332,7 @@ class StreamDecoder:
         self.model = model
         self.usage = Usage()
         self.finish_reason: str | None = None
+        self.calls: dict[int, dict[str, Any]] = {}  # tool calls put together from their deltas
         self.events = 0
         self.ended = False
         self._buffer = b""
@@ -316,12 +373,16 @@ class StreamDecoder:
         self.events += 1
         if data == "[DONE]":
             self.ended = True
-            return StreamEnd(id=self.id, model=self.model, usage=self.usage, finish_reason=self.finish_reason)
-        piece = self._fold(_loads(data, "stream event"))
-        return StreamPiece(piece) if piece else None
+            calls = tuple(self.calls[index] for index in sorted(self.calls))
+            return StreamEnd(
+                id=self.id, model=self.model, usage=self.usage, finish_reason=self.finish_reason, tool_calls=calls
+            )
+        piece, calls = self._fold(_loads(data, "stream event"))
+        return StreamPiece(piece, calls) if piece or calls else None
 
-    def _fold(self, chunk: Any) -> str:
-        """Fold one stream chunk into the state; return its text piece (may be empty)."""
+    def _fold(self, chunk: Any) -> tuple[str, tuple[dict[str, Any], ...]]:
+        """Fold one stream chunk into the state; return its text piece (may be empty) and
+        its tool-call deltas."""
         if not isinstance(chunk, dict):
             raise ProviderMalformedResponse("A stream event is not a JSON object.")
         if isinstance(chunk.get("error"), dict):
@@ -331,6 +392,7 @@ class StreamDecoder:
         if chunk.get("usage"):
             self.usage = usage(chunk["usage"])
         piece = ""
+        deltas: list[dict[str, Any]] = []
         for choice in chunk.get("choices") or []:
             if not isinstance(choice, dict):
                 continue
@@ -341,7 +403,21 @@ class StreamDecoder:
             delta = choice.get("delta") or {}
             if isinstance(delta, dict) and isinstance(delta.get("content"), str):
                 piece += delta["content"]
-        return piece
+            if isinstance(delta, dict):
+                for call in tool_call_deltas(delta.get("tool_calls")):
+                    self._add_call(call)
+                    deltas.append(call)
+        return piece, tuple(deltas)
+
+    def _add_call(self, delta: dict[str, Any]) -> None:
+        call = self.calls.setdefault(
+            delta["index"], {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        if "id" in delta:
+            call["id"] = delta["id"]
+        function = delta.get("function", {})
+        call["function"]["name"] += function.get("name", "")
+        call["function"]["arguments"] += function.get("arguments", "")
 
 
 def _sse_data(line: bytes) -> str | None:

@@ -58,13 +58,19 @@ class ChatResult:
     text: str
     usage: Usage
     finish_reason: str | None
+    # The functions the model calls, in OpenAI's shape ({id, type, function: {name, arguments}}).
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    # OpenAI's {"content": [...]} when logprobs were asked for.
+    logprobs: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class StreamPiece:
-    """The next piece of streamed text."""
+    """The next piece of streamed text, or of tool calls: the provider's deltas in
+    OpenAI's shape ({index, id?, type?, function: {name?, arguments?}})."""
 
     text: str
+    tool_calls: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class StreamEnd:
     model: str
     usage: Usage
     finish_reason: str | None
+    tool_calls: tuple[dict[str, Any], ...] = ()  # the streamed deltas put together
 
 
 @dataclass(frozen=True)

@@ -190,3 +190,63 @@ def test_faults_can_be_chosen_through_the_model_name(client, fake):
         client.chat(model="fake/fault-moderation", messages=USER_HELLO)
     assert refused.value.reasons == ["violence", "harassment"]
     assert len(fake.received) == 2
+
+
+def test_tool_call_deltas_are_relayed_and_put_together():
+    import json
+
+    from openrouter import parsing
+
+    decoder = parsing.StreamDecoder("m")
+    events = [
+        {
+            "choices": [
+                {
+                    "delta": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": ""}}
+                        ],
+                    }
+                }
+            ]
+        },
+        {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": '{"a"'}}]}}]},
+        {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]}}]},
+        {"choices": [{"delta": {}, "finish_reason": "tool_calls"}]},
+    ]
+    body = "".join(f"data: {json.dumps(event)}\n\n" for event in events) + "data: [DONE]\n\n"
+    items = decoder.feed(body.encode())
+    pieces = [item for item in items if isinstance(item, StreamPiece)]
+    assert pieces[0].tool_calls == (
+        {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": ""}},
+    )
+    assert pieces[1].tool_calls == ({"index": 0, "function": {"arguments": '{"a"'}},)
+    end = items[-1]
+    assert isinstance(end, StreamEnd) and end.finish_reason == "tool_calls"
+    assert end.tool_calls == ({"id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}},)
+
+
+def test_a_whole_answer_keeps_its_tool_calls_and_logprobs():
+    from openrouter import parsing
+
+    payload = {
+        "id": "x",
+        "choices": [
+            {
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}}],
+                },
+                "finish_reason": "tool_calls",
+                "logprobs": {"content": []},
+            }
+        ],
+    }
+    result = parsing.chat_result(payload, "m")
+    assert result.text == "" and result.logprobs == {"content": []}
+    assert result.tool_calls == ({"id": "c", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}},)
+    with pytest.raises(ProviderMalformedResponse):
+        parsing.chat_result({"choices": [{"message": {"tool_calls": [{"function": {}}]}}]}, "m")
