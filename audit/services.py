@@ -46,11 +46,13 @@ def record(
     after: dict | None = None,
     actor: Any = _FROM_CONTEXT,
 ) -> AuditEntry:
-    """Add one entry. ``actor``: a user, SYSTEM, or (left out) the request's user."""
+    """Add one entry. ``actor``: a user, SYSTEM, or (left out) the request's user. A system
+    action has no address, whatever request context the calling thread carries."""
+    address = _address()
     if actor is _FROM_CONTEXT:
         actor = _actor_of_request()
     elif actor is SYSTEM:
-        actor = None
+        actor, address = None, None
     return AuditEntry.objects.create(
         action=action,
         actor_id=getattr(actor, "pk", None),
@@ -60,7 +62,7 @@ def record(
         target_repr=str(target_repr)[:300],
         before=before,
         after=after,
-        address=_address(),
+        address=address,
         request_id=context.current_request_id()[:64],
     )
 
