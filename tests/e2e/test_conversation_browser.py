@@ -70,13 +70,13 @@ def test_a_three_turn_conversation_streams_and_survives_a_reload(signed_in, demo
     answers = list(Message.objects.filter(conversation=conversation, role="assistant").order_by("id"))
     assert [a.status for a in answers] == ["completed"] * 3
     assert [a.model_id for a in answers] == ["openai/gpt-4o-mini", "fake/echo", "anthropic/claude-3.5-haiku"]
-    assert answers[1].content == SECOND
+    assert answers[1].text == SECOND  # an answer reads its text through its history row
 
     # The provider saw the whole thread on the third turn.
     chats = [r for r in demo_studio.received if r.path.endswith("/chat/completions")]
     assert [m["content"] for m in chats[-1].body["messages"]] == [
         "Tell me about *rivers*\nin two lines",
-        answers[0].content,
+        answers[0].text,
         SECOND,
         SECOND,
         "Third question",
@@ -124,7 +124,7 @@ def test_stop_keeps_what_arrived_as_partial(signed_in, demo_studio, page):
         if answer.status != "pending":
             break
         page.wait_for_timeout(100)
-    assert answer.status == "partial" and answer.content.startswith("word1")
+    assert answer.status == "partial" and answer.text.startswith("word1")
     # Stopping is not a failure: a neutral "Stopped" badge and no red error, now and after a reload.
     for _ in range(2):
         last = page.locator("#thread li:last-child")
