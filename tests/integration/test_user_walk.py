@@ -17,7 +17,6 @@ import httpx
 import openai
 import pytest
 import requests
-from django.conf import settings
 
 from billing.pricing import prompt_tokens_upper
 from openrouter.fake import media as fake_media
@@ -26,7 +25,6 @@ from tests.support.sse import parse_events
 from tests.support.stack import Stack, timed_fake
 
 pytestmark = pytest.mark.integration
-ON_DUCKDB = settings.DATABASES["default"]["ENGINE"] == "django_duckdb"
 
 PASSWORD = "correct-horse-battery-staple"
 ADMIN = ("walk-admin@example.com", PASSWORD)
