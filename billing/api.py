@@ -51,6 +51,13 @@ class PeriodOut(serializers.Serializer):
     resets_at = serializers.DateTimeField()
 
 
+class GroupLimitsOut(serializers.Serializer):
+    group_id = serializers.IntegerField()
+    name = serializers.CharField()
+    daily = PeriodOut()
+    monthly = PeriodOut()
+
+
 class LimitsOut(serializers.Serializer):
     user_id = serializers.IntegerField()
     daily_budget_usd = serializers.CharField(allow_null=True, help_text="the override; null follows the default")
@@ -60,6 +67,9 @@ class LimitsOut(serializers.Serializer):
     timezone = serializers.CharField()
     daily = PeriodOut()
     monthly = PeriodOut()
+    groups = GroupLimitsOut(
+        many=True, help_text="the budgets of the user's groups that have one; each must have room too"
+    )
 
 
 class LimitsIn(serializers.Serializer):
@@ -80,7 +90,8 @@ class UserLimitsApi(APIView):
         operation_id="users_limits_read",
         responses={200: LimitsOut, 401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NO_SUCH_USER},
         description="The user's budgets (override and default), what they spent and hold reserved "
-        "in the current UTC day and month, and when each resets.",
+        "in the current UTC day and month, and when each resets; and the same for each of the "
+        "user's groups that has a budget (a request passes only when every budget has room).",
     )
     def get(self, request, user_id: int):
         user = self._user(request, user_id, write=False)

@@ -148,19 +148,10 @@ def _spending(rows, *, now: datetime | None) -> Spending:
 
 
 def budget_status(*, user_id: int, now: datetime | None = None) -> dict:
-    """The user's limits and where they stand, as the limits API shows them."""
+    """The user's limits and where they stand, as the limits API shows them, with the
+    budgets of the user's groups (a request passes only when every one has room)."""
     now = now or timezone.now()
     limits, spent, p = user_limits(user_id=user_id), spending(user_id=user_id, now=now), periods(now)
-
-    def period(budget, used, resets_at):
-        return {
-            "budget_usd": _text(budget),
-            "spent_usd": amount_text(used),
-            "reserved_usd": amount_text(spent.reserved),
-            "left_usd": None if budget is None else amount_text(max(ZERO, budget - used - spent.reserved)),
-            "resets_at": resets_at.isoformat().replace("+00:00", "Z"),
-        }
-
     return {
         "user_id": user_id,
         "daily_budget_usd": _text(limits.daily_override),
@@ -168,8 +159,16 @@ def budget_status(*, user_id: int, now: datetime | None = None) -> dict:
         "default_daily_budget_usd": _text(settings.DEFAULT_DAILY_BUDGET_USD),
         "default_monthly_budget_usd": _text(settings.DEFAULT_MONTHLY_BUDGET_USD),
         "timezone": "UTC",
-        "daily": period(limits.daily, spent.spent_today, p.day_end),
-        "monthly": period(limits.monthly, spent.spent_this_month, p.month_end),
+        "daily": _period(limits.daily, spent.spent_today, spent.reserved, p.day_end),
+        "monthly": _period(limits.monthly, spent.spent_this_month, spent.reserved, p.month_end),
+        "groups": [
+            {
+                "group_id": group.id,
+                "name": group.name,
+                **group_budget_status(team_id=group.id, daily=group.daily, monthly=group.monthly, now=now),
+            }
+            for group in limits.groups
+        ],
     }
 
 

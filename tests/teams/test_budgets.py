@@ -60,3 +60,18 @@ def test_spending_stays_with_the_group_when_members_change(group, user, other_us
     services.member_remove(team=team, user_id=user.pk, by=admin_user)
     assert group_spending(team_id=team.pk).spent_today == Decimal("0.40")
     assert not TeamCharge.objects.filter(reservation=earlier).exists()
+
+
+def test_a_members_limits_show_each_group_budget_and_where_it_stands(group, user, other_user, client_for, spent):
+    team = group("Research", members=[user, other_user], daily="1.00")
+    group("Unlimited", members=[user])  # no budget: not listed
+    row = spent(other_user, "0.30")
+    TeamCharge.objects.create(team=team, reservation=row)
+
+    body = client_for(user).get(f"/api/users/{user.pk}/limits").json()
+    [research] = body["groups"]
+    assert research["group_id"] == team.pk and research["name"] == "Research"
+    assert research["daily"]["budget_usd"] == "1.00"
+    assert research["daily"]["spent_usd"] == "0.30" and research["daily"]["left_usd"] == "0.70"
+    assert research["monthly"]["budget_usd"] is None
+    assert body["daily"]["spent_usd"] == "0.00"  # the member's own spending is apart
