@@ -51,10 +51,10 @@ def _text_model(model, *, user) -> str:
 
 def conversation_create(*, user, model: str, title: str = "", system: str = "") -> Conversation:
     """A new, empty conversation with a text model (its title comes from the first prompt
-    when none is given)."""
+    when none is given); without instructions of its own it starts with the user's default."""
     fields = {
         "title": _clean_title(title or ""),
-        "system": clean_prompt(system, field="system", required=False),
+        "system": clean_prompt(system, field="system", required=False) or user.default_system,
         "model_id": _text_model(model, user=user),
     }
     now = timezone.now()
