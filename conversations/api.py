@@ -34,8 +34,14 @@ class MessageOut(serializers.Serializer):
     generation = serializers.IntegerField(
         source="generation_id", allow_null=True, help_text="the answer's history row (/api/generations/{id})"
     )
+    images = serializers.SerializerMethodField(help_text="a user message's attached images: id, url (yours only)")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_images(self, message) -> list[dict]:
+        if message.pk is None or message.role != "user":
+            return []
+        return [{"id": image.pk, "url": image.url} for image in message.images.all()]
 
 
 class ConversationOut(serializers.Serializer):
@@ -76,7 +82,14 @@ class ListQuery(serializers.Serializer):
 
 
 class MessageIn(serializers.Serializer):
-    content = serializers.CharField(trim_whitespace=True, allow_blank=True)
+    content = serializers.CharField(trim_whitespace=True, allow_blank=True, required=False, default="")
+    images = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=True),
+        required=False,
+        default=list,
+        help_text="images attached to the message, as data:image/... URLs (kept as your uploads; for models that "
+        "read images)",
+    )
     model = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="answer with this model (it becomes the conversation's)"
     )
@@ -214,6 +227,7 @@ class MessageCreateApi(AsyncApiView):
             "conversation_id": pk,
             "content": data["content"],
             "model": data["model"] or None,
+            "images": data["images"],
         }
         if wants_stream(request, data):
             return _event_response(await services.message_stream_start(**fields))

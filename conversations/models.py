@@ -59,6 +59,9 @@ class Message(models.Model):
     generation = models.OneToOneField(
         "generation.Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversation_message"
     )
+    # Images attached to a user message: the user's uploads (stored images counted against
+    # their storage quota), sent to the model as image_url parts with the message's text.
+    images = models.ManyToManyField("generation.GeneratedImage", blank=True, related_name="conversation_messages")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

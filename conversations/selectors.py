@@ -36,4 +36,4 @@ def user_conversation(*, user, conversation_id, allow_admin: bool = False) -> Co
 
 def thread(conversation: Conversation) -> list[Message]:
     """The conversation's messages in order, each answer with its history row."""
-    return list(conversation.messages.select_related("generation").order_by("id"))
+    return list(conversation.messages.select_related("generation").prefetch_related("images").order_by("id"))

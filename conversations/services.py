@@ -23,9 +23,12 @@ from conversations.models import Conversation, Message
 from core.db import retry_on_write_conflict
 from core.errors import Conflict, InvalidInput, NotFound
 from generation import services as generation
-from generation.validation import TextRequest, clean_prompt, text_request_validate
+from core.images import DecodedImage
+from generation.validation import TextRequest, checked_image_url, clean_prompt, text_request_validate
+from storage import quota
 
 TITLE_MAX = 200
+MAX_ATTACHED_IMAGES = 4  # per message
 
 
 class AnswerPending(Conflict):
@@ -108,6 +111,7 @@ class TurnRequest(TextRequest):
     messages = the thread the provider gets) and what the turn's rows need."""
 
     turns_seen: int = 0  # the conversation's turn count when the thread was read
+    uploads: tuple[DecodedImage, ...] = ()  # images attached to the new message, kept with it
     replaces: Message | None = None  # regenerating: the answer replaced
     answered: Message | None = None  # regenerating: the user message answered again
     turn: Turn = field(default_factory=Turn)
@@ -117,18 +121,65 @@ class TurnRequest(TextRequest):
         return {**super().params, "conversation": self.conversation.pk, "messages": len(self.messages)}
 
 
-def _history(messages: list[Message]) -> list[dict]:
-    """The thread as the provider reads it: user messages and the answers that have text."""
-    return [
-        {"role": m.role, "content": m.text}
-        for m in messages
-        if m.role == Message.Role.USER or (m.text and m.status != Message.Status.PENDING)
-    ]
+def _history(messages: list[Message], *, sees_images: bool, attached: tuple[str, ...] = ()) -> list[dict]:
+    """The thread as the provider reads it: user messages and the answers that have text. A
+    user message with images has them as image_url parts after its text (for a model that
+    takes images; another gets the text alone). ``attached``: the new message's images."""
+    history = []
+    for index, m in enumerate(messages):
+        if m.role != Message.Role.USER and not (m.text and m.status != Message.Status.PENDING):
+            continue
+        sent: dict[str, Any] = {"role": m.role, "content": m.text}
+        urls = attached if index == len(messages) - 1 and attached else _stored_image_urls(m)
+        if sees_images and urls:
+            text = [{"type": "text", "text": m.text}] if m.text else []
+            sent["parts"] = text + [{"type": "image_url", "image_url": {"url": url}} for url in urls]
+        history.append(sent)
+    return history
 
 
-def turn_validate(*, user, conversation_id, turn: Turn, content=None, model=None, regenerate_id=None) -> TurnRequest:
+def _stored_image_urls(message: Message) -> list[str]:
+    """A saved message's images as data URLs; one whose file is gone is left out."""
+    if message.pk is None or message.role != Message.Role.USER:
+        return []
+    urls = []
+    for image in message.images.all():
+        try:
+            urls.append(image.as_data_url())
+        except OSError:
+            continue
+    return urls
+
+
+def _attached_images(images, *, model) -> tuple[tuple[str, ...], tuple[DecodedImage, ...], tuple[dict, ...]]:
+    """The images attached to a new message (data: URLs of images, as the page sends them):
+    the URLs for the provider, the decoded images to keep and what the history records."""
+    if images in (None, ""):
+        return (), (), ()
+    if not isinstance(images, (list, tuple)) or len(images) > MAX_ATTACHED_IMAGES:
+        raise InvalidInput(f"A list of at most {MAX_ATTACHED_IMAGES} images.", field="images")
+    if images and "image" not in (model.input_modalities or []):
+        raise InvalidInput(
+            f"{model.pk} does not take images: remove them, or choose a model that reads images.", field="images"
+        )
+    urls, decoded, notes = [], [], []
+    for url in images:
+        if not isinstance(url, str) or not url.strip().startswith("data:"):
+            raise InvalidInput("Each image must be a data:image/... URL.", field="images")
+        sent, note, image = checked_image_url(url, field="images")
+        assert image is not None, "a data URL is decoded"
+        urls.append(sent)
+        decoded.append(image)
+        notes.append({"message": "attached", **note})
+    return tuple(urls), tuple(decoded), tuple(notes)
+
+
+def turn_validate(
+    *, user, conversation_id, turn: Turn, content=None, model=None, regenerate_id=None, images=None
+) -> TurnRequest:
     """Check a turn before anything is recorded: the conversation is the owner's, no
-    answer is pending in it, the text request is valid, and the thread fits the model."""
+    answer is pending in it, the text request is valid, the thread fits the model, and
+    images attached fit the model and the owner's storage quota."""
     conversation = selectors.user_conversation(user=user, conversation_id=conversation_id)
     thread = selectors.thread(conversation)
     if any(m.is_pending for m in thread):
@@ -145,23 +196,40 @@ def turn_validate(*, user, conversation_id, turn: Turn, content=None, model=None
         replaces, answered = last, thread[-2]
         thread = thread[:-1]
     else:
-        thread = [*thread, Message(role=Message.Role.USER, content=clean_prompt(content, field="content"))]
+        text = clean_prompt(content, field="content", required=not images)
+        thread = [*thread, Message(role=Message.Role.USER, content=text)]
     base = text_request_validate(
-        model=model or conversation.model_id, prompt=thread[-1].text, system=conversation.system, user=user
+        model=model or conversation.model_id,
+        prompt=thread[-1].text or _images_prompt(len(images or ())),
+        system=conversation.system,
+        user=user,
     )
+    attached, uploads, notes = _attached_images(images, model=base.model)
+    if uploads:
+        quota.check_room(user_id=user.pk, adding=sum(len(image.data) for image in uploads))
+    sees_images = "image" in (base.model.input_modalities or [])
+    history = _history(thread, sees_images=sees_images, attached=attached)
     messages = context.fit_thread(
-        system=base.system, messages=_history(thread), context_length=base.model.context_length, model=base.model.pk
+        system=base.system, messages=history, context_length=base.model.context_length, model=base.model.pk
     )
+    sent_images = sum(part["type"] == "image_url" for m in messages for part in m.get("parts", ()))
     copied = {f.name: getattr(base, f.name) for f in dataclasses.fields(TextRequest) if f.name != "messages"}
     copied["conversation"] = conversation
+    # What the history records of the images sent (the earlier ones by count, for the budget too).
+    copied["images"] = notes + tuple({"message": "earlier"} for _ in range(sent_images - len(notes)))
     return TurnRequest(
         **copied,
         messages=tuple(messages),
+        uploads=uploads,
         turns_seen=conversation.turns,
         replaces=replaces,
         answered=answered,
         turn=turn,
     )
+
+
+def _images_prompt(count: int) -> str:
+    return f"({count} image{'s' if count != 1 else ''})"
 
 
 def _turn(**fields) -> dict:
@@ -177,10 +245,11 @@ def _answered(turn: Turn, generation_row) -> Message:
     return answer
 
 
-async def message_send(*, user, conversation_id, content, model=None) -> tuple[Message, Message]:
-    """Add the user's message and wait for the whole answer: (user message, answer).
-    A provider error is re-raised after the answer's row records it."""
-    fields = _turn(user=user, conversation_id=conversation_id, content=content, model=model)
+async def message_send(*, user, conversation_id, content, model=None, images=None) -> tuple[Message, Message]:
+    """Add the user's message (with ``images`` attached: data URLs) and wait for the whole
+    answer: (user message, answer). A provider error is re-raised after the answer's row
+    records it."""
+    fields = _turn(user=user, conversation_id=conversation_id, content=content, model=model, images=images)
     row = await generation.text_generate(**fields)
     turn = fields["turn"]
     assert turn.user_message is not None
@@ -220,9 +289,9 @@ class AnswerStream:
         await self.text_stream.aclose(**kwargs)
 
 
-async def message_stream_start(*, user, conversation_id, content, model=None) -> AnswerStream:
+async def message_stream_start(*, user, conversation_id, content, model=None, images=None) -> AnswerStream:
     """As :func:`message_send`, streamed: errors before the first piece raise here."""
-    fields = _turn(user=user, conversation_id=conversation_id, content=content, model=model)
+    fields = _turn(user=user, conversation_id=conversation_id, content=content, model=model, images=images)
     return AnswerStream(await generation.text_stream_start(**fields))
 
 

@@ -42,3 +42,79 @@ def test_default_instructions_from_the_profile_reach_the_model(signed_in, demo_s
     send(page, "Hello")
     assert Conversation.objects.get(owner=signed_in).system == "Answer like a pirate."
     assert chats(demo_studio)[-1].body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}
+
+
+def _png_file(tmp_path, name, size):
+    from tests.factories import png_bytes
+
+    path = tmp_path / name
+    path.write_bytes(png_bytes(*size))
+    return path
+
+
+PASTE_OR_DROP = """async ([kind, b64]) => {
+    const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], kind + '.png', {type: 'image/png'}));
+    if (kind === 'paste') {
+        const target = document.querySelector('[data-testid=composer-content]');
+        target.dispatchEvent(new ClipboardEvent('paste', {clipboardData: transfer, bubbles: true, cancelable: true}));
+    } else {
+        const target = document.getElementById('composer');
+        target.dispatchEvent(new DragEvent('dragover', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        target.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    }
+}"""
+
+
+def test_images_picked_pasted_and_dropped_reach_a_vision_model_as_image_url_parts(
+    signed_in, demo_studio, page, tmp_path, shots
+):
+    import base64
+
+    from conversations.models import Message
+    from tests.factories import png_bytes
+
+    new_conversation(page)
+    page.select_option("[data-testid=composer-model]", "openai/gpt-4o-mini")
+    picked = _png_file(tmp_path, "picked.png", (12, 8))
+    page.set_input_files("[data-testid=composer-images]", str(picked))
+    pasted, dropped = png_bytes(9, 9, (200, 10, 10)), png_bytes(7, 5, (10, 200, 10))
+    page.evaluate(PASTE_OR_DROP, ["paste", base64.b64encode(pasted).decode()])
+    page.evaluate(PASTE_OR_DROP, ["drop", base64.b64encode(dropped).decode()])
+    page.wait_for_function("() => document.querySelectorAll('#attachments img').length === 3")
+    page.screenshot(path=str(shots / "chat-attachments.png"))
+    send(page, "What do these show?")
+
+    sent = chats(demo_studio)[-1].body["messages"][-1]
+    assert sent["content"][0] == {"type": "text", "text": "What do these show?"}
+    urls = [part["image_url"]["url"] for part in sent["content"][1:]]
+    assert [part["type"] for part in sent["content"][1:]] == ["image_url"] * 3
+    received = sorted(base64.b64decode(url.split(",", 1)[1]) for url in urls)
+    assert received == sorted([picked.read_bytes(), pasted, dropped])
+    assert page.locator("#attachments img").count() == 0  # sent: the composer is empty again
+
+    # Kept with the message: shown again after a reload, from the stored uploads.
+    message = Message.objects.get(role="user", conversation__owner=signed_in)
+    assert message.images.count() == 3
+    page.reload()
+    images = page.locator("li.message-user [data-testid=attached-image]")
+    assert images.count() == 3
+    assert page.evaluate("() => Array.from(document.querySelectorAll('li.message-user img')).every(i => i.naturalWidth > 0)")
+
+
+def test_an_image_for_a_model_that_does_not_read_images_is_refused_in_words(signed_in, demo_studio, page, tmp_path):
+    new_conversation(page)
+    page.select_option("[data-testid=composer-model]", "fake/echo")
+    page.set_input_files("[data-testid=composer-images]", str(_png_file(tmp_path, "a.png", (8, 8))))
+    page.wait_for_function("() => document.querySelectorAll('#attachments img').length === 1")
+    page.fill("[data-testid=composer-content]", "Look")
+    page.click("[data-testid=send]")
+    page.wait_for_function(IDLE)
+    error = page.locator("[data-testid=turn-error]")
+    error.wait_for(state="visible")
+    assert "does not take images" in error.inner_text()
+    # The message and its image are given back for another try.
+    assert page.input_value("[data-testid=composer-content]") == "Look"
+    assert page.locator("#attachments img").count() == 1
+    assert chats(demo_studio) == []
