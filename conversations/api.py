@@ -103,6 +103,12 @@ class RegenerateIn(serializers.Serializer):
     stream = serializers.BooleanField(required=False, default=False)
 
 
+class EditIn(serializers.Serializer):
+    content = serializers.CharField(trim_whitespace=True, allow_blank=True, help_text="the message's new text")
+    model = serializers.CharField(required=False, allow_blank=True, default="")
+    stream = serializers.BooleanField(required=False, default=False)
+
+
 class TurnOut(serializers.Serializer):
     message = MessageOut(source="user_message", help_text="the user's message")
     answer = MessageOut()
@@ -255,3 +261,35 @@ class MessageRegenerateApi(AsyncApiView):
             return _event_response(await services.regenerate_stream_start(**fields))
         answer = await services.message_regenerate(**fields)
         return Response(MessageOut(answer).data, status=status.HTTP_201_CREATED)
+
+
+class MessageEditApi(AsyncApiView):
+    """Change an earlier message of yours and ask again from there: the thread is cut at
+    that message (later messages are removed) and the edited message is answered anew."""
+
+    throttle_classes = [GenerationThrottle]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]  # type: ignore[list-item]  # DRF's settings hold the classes; the stubs say strings
+
+    @extend_schema(
+        operation_id="conversation_messages_edit",
+        request=EditIn,
+        responses={
+            201: OpenApiResponse(TurnOut, description="the edited message and its new answer (or the stream)"),
+            **TURN_ERRORS,
+        },
+    )
+    async def post(self, request, pk, message_pk):
+        body = EditIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        fields = {
+            "user": request.user,
+            "conversation_id": pk,
+            "message_id": message_pk,
+            "content": data["content"],
+            "model": data["model"] or None,
+        }
+        if wants_stream(request, data):
+            return _event_response(await services.edit_stream_start(**fields))
+        message, answer = await services.message_edit(**fields)
+        return Response(TurnOut({"user_message": message, "answer": answer}).data, status=status.HTTP_201_CREATED)

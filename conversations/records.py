@@ -61,6 +61,10 @@ def turn_rows(*, user, request, generation) -> None:
     if request.replaces is not None:
         Message.objects.filter(pk=request.replaces.pk).delete()
         user_message = request.answered
+    elif request.edits is not None:
+        user_message = request.edits
+        Message.objects.filter(conversation=conversation, pk__gt=user_message.pk).delete()
+        Message.objects.filter(pk=user_message.pk).update(content=user_message.content)
     else:
         user_message = Message.objects.create(
             conversation=conversation, role=Message.Role.USER, content=request.messages[-1]["content"], created_at=now
@@ -68,6 +72,7 @@ def turn_rows(*, user, request, generation) -> None:
         if request.uploads:
             # Kept as the user's uploads (their history, their storage quota), in this transaction.
             user_message.images.set([store_upload(user=user, image=image) for image in request.uploads])
+    if user_message is not None:
         prefetch_related_objects([user_message], "images")  # read here, not where the answer is awaited
     answer = Message.objects.create(
         conversation=conversation, role=Message.Role.ASSISTANT, generation=generation, created_at=timezone.now()

@@ -113,6 +113,7 @@ class TurnRequest(TextRequest):
     turns_seen: int = 0  # the conversation's turn count when the thread was read
     uploads: tuple[DecodedImage, ...] = ()  # images attached to the new message, kept with it
     replaces: Message | None = None  # regenerating: the answer replaced
+    edits: Message | None = None  # editing: the user message changed (the thread is cut after it)
     answered: Message | None = None  # regenerating: the user message answered again
     turn: Turn = field(default_factory=Turn)
 
@@ -174,8 +175,12 @@ def _attached_images(images, *, model) -> tuple[tuple[str, ...], tuple[DecodedIm
     return tuple(urls), tuple(decoded), tuple(notes)
 
 
+class NotAnAnswerToEdit(Conflict):
+    default_message = "Only your own messages can be edited, not the model's answers."
+
+
 def turn_validate(
-    *, user, conversation_id, turn: Turn, content=None, model=None, regenerate_id=None, images=None
+    *, user, conversation_id, turn: Turn, content=None, model=None, regenerate_id=None, edit_id=None, images=None
 ) -> TurnRequest:
     """Check a turn before anything is recorded: the conversation is the owner's, no
     answer is pending in it, the text request is valid, the thread fits the model, and
@@ -184,8 +189,17 @@ def turn_validate(
     thread = selectors.thread(conversation)
     if any(m.is_pending for m in thread):
         raise AnswerPending()
-    replaces = answered = None
-    if regenerate_id is not None:
+    replaces = answered = edits = None
+    if edit_id is not None:
+        at = next((index for index, m in enumerate(thread) if str(m.pk) == str(edit_id)), None)
+        if at is None:
+            raise NotFound("Message not found.")
+        edits = thread[at]
+        if edits.role != Message.Role.USER:
+            raise NotAnAnswerToEdit()
+        edits.content = clean_prompt(content, field="content", required=not edits.images.all())
+        thread = thread[: at + 1]  # cut: what came after the edited message goes
+    elif regenerate_id is not None:
         last = thread[-1] if thread else None
         if last is None or str(last.pk) != str(regenerate_id):
             if not any(str(m.pk) == str(regenerate_id) for m in thread):
@@ -200,7 +214,7 @@ def turn_validate(
         thread = [*thread, Message(role=Message.Role.USER, content=text)]
     base = text_request_validate(
         model=model or conversation.model_id,
-        prompt=thread[-1].text or _images_prompt(len(images or ())),
+        prompt=thread[-1].text or _images_prompt(_image_count(thread[-1], images)),
         system=conversation.system,
         user=user,
     )
@@ -224,8 +238,16 @@ def turn_validate(
         turns_seen=conversation.turns,
         replaces=replaces,
         answered=answered,
+        edits=edits,
         turn=turn,
     )
+
+
+def _image_count(message: Message, attached) -> int:
+    """How many images a message answered carries: those attached now, or those it kept."""
+    if message.pk is None:
+        return len(attached) if isinstance(attached, (list, tuple)) else 0
+    return len(message.images.all())
 
 
 def _images_prompt(count: int) -> str:
@@ -292,6 +314,23 @@ class AnswerStream:
 async def message_stream_start(*, user, conversation_id, content, model=None, images=None) -> AnswerStream:
     """As :func:`message_send`, streamed: errors before the first piece raise here."""
     fields = _turn(user=user, conversation_id=conversation_id, content=content, model=model, images=images)
+    return AnswerStream(await generation.text_stream_start(**fields))
+
+
+async def message_edit(*, user, conversation_id, message_id, content, model=None) -> tuple[Message, Message]:
+    """Change an earlier message of the user and ask again from there: the thread is cut
+    at that message (every later message is removed; their answers stay in the history)
+    and the edited message is answered anew. (user message, answer)."""
+    fields = _turn(user=user, conversation_id=conversation_id, edit_id=message_id, content=content, model=model)
+    row = await generation.text_generate(**fields)
+    turn = fields["turn"]
+    assert turn.user_message is not None
+    return turn.user_message, _answered(turn, row)
+
+
+async def edit_stream_start(*, user, conversation_id, message_id, content, model=None) -> AnswerStream:
+    """As :func:`message_edit`, streamed."""
+    fields = _turn(user=user, conversation_id=conversation_id, edit_id=message_id, content=content, model=model)
     return AnswerStream(await generation.text_stream_start(**fields))
 
 

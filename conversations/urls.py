@@ -23,4 +23,5 @@ api_urlpatterns = [
         api.MessageRegenerateApi.as_view(),
         name="regenerate",
     ),
+    path("conversations/<int:pk>/messages/<int:message_pk>/edit", api.MessageEditApi.as_view(), name="edit"),
 ]

@@ -63,8 +63,81 @@
       body.textContent = text;
       item.append(body);
     }
+    const tools = document.createElement("div");
+    tools.className = "message-tools";
+    const edit = document.createElement("button");
+    edit.type = "button";
+    edit.className = "link small";
+    edit.textContent = "Edit";
+    edit.dataset.editMessage = "";
+    edit.setAttribute("data-testid", "edit-message");
+    tools.append(edit);
+    item.append(tools);
     return item;
   }
+
+  // Edit an earlier message and ask again: the thread is cut there (later messages go).
+  function openEditor(item) {
+    if (controller || !item.dataset.id || item.querySelector("form.edit-message")) return;
+    const text = item.querySelector(".user-text");
+    const editor = document.createElement("form");
+    editor.className = "edit-message";
+    editor.setAttribute("data-testid", "edit-form");
+    const id = "edit-" + item.dataset.id;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = "Your message";
+    const area = document.createElement("textarea");
+    area.id = id;
+    area.rows = 3;
+    area.value = text ? text.textContent : "";
+    area.setAttribute("data-testid", "edit-content");
+    const note = document.createElement("p");
+    note.className = "muted small";
+    note.textContent = "Sending it again removes the messages after it and asks the model anew.";
+    const save = document.createElement("button");
+    save.type = "submit";
+    save.className = "small";
+    save.textContent = "Send again";
+    save.setAttribute("data-testid", "edit-send");
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "secondary small";
+    cancel.textContent = "Cancel";
+    const buttons = document.createElement("div");
+    buttons.className = "actions";
+    buttons.append(save, " ", cancel);
+    editor.append(label, area, note, buttons);
+    item.querySelector(".message-tools").hidden = true;
+    if (text) text.hidden = true;
+    item.append(editor);
+    area.focus();
+    cancel.addEventListener("click", function () {
+      editor.remove();
+      if (text) text.hidden = false;
+      item.querySelector(".message-tools").hidden = false;
+    });
+    editor.addEventListener("submit", function (event) {
+      event.preventDefault();
+      const value = area.value.trim();
+      const images = Array.from(item.querySelectorAll(".attached-images img")).map(function (img) { return img.src; });
+      if (!value && !images.length) {
+        area.focus();
+        return;
+      }
+      while (item.nextElementSibling) item.nextElementSibling.remove();
+      const mine = userBubble(value, item.dataset.id, images);
+      item.replaceWith(mine);
+      const bubble = answerBubble(null);
+      thread.append(bubble);
+      run(data.messages_api + "/" + mine.dataset.id + "/edit", { content: value, model: modelSelect.value }, bubble, null);
+    });
+  }
+
+  thread.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-edit-message]");
+    if (button) openEditor(button.closest("li"));
+  });
 
   // Attachments: picked, pasted or dropped images, shown as thumbnails until sent.
   function showAttachments() {

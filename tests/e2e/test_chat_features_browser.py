@@ -118,3 +118,36 @@ def test_an_image_for_a_model_that_does_not_read_images_is_refused_in_words(sign
     assert page.input_value("[data-testid=composer-content]") == "Look"
     assert page.locator("#attachments img").count() == 1
     assert chats(demo_studio) == []
+
+
+def test_edit_an_earlier_message_and_send_it_again_cuts_the_thread_there(signed_in, demo_studio, page, shots):
+    from conversations.models import Message
+
+    new_conversation(page)
+    page.select_option("[data-testid=composer-model]", "fake/echo")
+    for text in ("First question", "Second question", "Third question"):
+        send(page, text)
+    assert page.locator("[data-testid=message]").count() == 6
+
+    first = page.locator("li.message-user").first
+    first.get_by_test_id("edit-message").click()
+    page.fill("[data-testid=edit-content]", "A better first question")
+    page.screenshot(path=str(shots / "chat-edit.png"))
+    page.click("[data-testid=edit-send]")
+    page.wait_for_function(IDLE)
+    page.wait_for_function(LAST_DONE)
+    assert page.locator("[data-testid=message]").count() == 2
+    assert "A better first question" in page.locator("li.message-assistant").last.inner_text()
+    assert chats(demo_studio)[-1].body["messages"] == [{"role": "user", "content": "A better first question"}]
+
+    # What the page shows is what was saved: a reload shows the cut thread.
+    page.reload()
+    assert page.locator("[data-testid=message]").count() == 2
+    assert page.locator("li.message-user .user-text").inner_text() == "A better first question"
+    assert Message.objects.filter(conversation__owner=signed_in).count() == 2
+
+    # Cancel leaves the message as it was.
+    page.locator("li.message-user").first.get_by_test_id("edit-message").click()
+    page.fill("[data-testid=edit-content]", "never sent")
+    page.click("[data-testid=edit-form] button:has-text('Cancel')")
+    assert page.locator("li.message-user .user-text").inner_text() == "A better first question"
