@@ -50,6 +50,9 @@ class ConversationOut(serializers.Serializer):
     model = serializers.CharField(source="model_id")
     system = serializers.CharField()
     message_count = serializers.SerializerMethodField()
+    snippet = serializers.CharField(
+        default="", help_text="with ?search=: where a message matched (empty when the title did)"
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -78,7 +81,7 @@ class ConversationPatchIn(serializers.Serializer):
 
 
 class ListQuery(serializers.Serializer):
-    search = serializers.CharField(required=False, allow_blank=True, default="")
+    search = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
 class MessageIn(serializers.Serializer):
@@ -124,15 +127,16 @@ class ConversationListApi(APIView):
 
     @extend_schema(
         operation_id="conversations_list",
-        parameters=[OpenApiParameter("search", str, description="part of the title"), OpenApiParameter("page", int)],
+        parameters=[OpenApiParameter("search", str, description="text in the title or in any message"), OpenApiParameter("page", int)],
         responses={200: ConversationOut(many=True), 401: ERRORS[401]},
     )
     def get(self, request):
         query = ListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        conversations = selectors.user_conversations(user=request.user, search=query.validated_data["search"])
+        search = query.validated_data["search"]
+        conversations = selectors.user_conversations(user=request.user, search=search)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(conversations, request, view=self)
+        page = selectors.with_snippets(paginator.paginate_queryset(conversations, request, view=self) or [], search)
         return paginator.get_paginated_response(ConversationOut(page, many=True).data)
 
     @extend_schema(

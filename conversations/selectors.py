@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from conversations.models import Conversation, Message
 from core.errors import NotFound
 from core.parsing import int_or_none
 
 
+SNIPPET_CHARS = 120
+
+
 def user_conversations(*, user, search: str = "") -> QuerySet[Conversation]:
-    """The user's conversations, most recently active first, optionally whose title
-    contains ``search`` (case-insensitive)."""
+    """The user's conversations, most recently active first; with ``search``, those whose
+    title or any message (the user's text or an answer's) contains it, case-insensitive,
+    each with ``matched_text``: the first message that matched (empty when the title did)."""
     conversations = Conversation.objects.filter(owner=user)
     search = (search or "").strip()
     if search:
-        conversations = conversations.filter(title__icontains=search)
+        matching = (
+            Message.objects.filter(conversation=OuterRef("pk"))
+            .filter(Q(role=Message.Role.USER, content__icontains=search) | Q(generation__text__icontains=search))
+            .order_by("id")
+        )
+        text = Case(
+            When(role=Message.Role.USER, then=F("content")), default=F("generation__text"), output_field=CharField()
+        )
+        conversations = conversations.filter(Q(title__icontains=search) | Exists(matching)).annotate(
+            matched_text=Subquery(matching.annotate(text=text).values("text")[:1], output_field=CharField())
+        )
+    else:
+        conversations = conversations.annotate(matched_text=Value("", output_field=CharField()))
     return conversations.annotate(message_count=Count("messages")).order_by("-updated_at", "-id")
+
+
+def snippet(text: str | None, search: str) -> str:
+    """A short piece of ``text`` around the first place ``search`` occurs (whole words kept
+    where they fit), for showing why a conversation matched; empty without a match."""
+    text = " ".join((text or "").split())
+    at = text.lower().find((search or "").strip().lower()) if search else -1
+    if at < 0:
+        return ""
+    start = max(0, at - SNIPPET_CHARS // 3)
+    end = min(len(text), start + SNIPPET_CHARS)
+    if start > 0:
+        start = text.find(" ", start, at) + 1 or start
+    return ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
 def user_conversation(*, user, conversation_id, allow_admin: bool = False) -> Conversation:
@@ -37,3 +67,12 @@ def user_conversation(*, user, conversation_id, allow_admin: bool = False) -> Co
 def thread(conversation: Conversation) -> list[Message]:
     """The conversation's messages in order, each answer with its history row."""
     return list(conversation.messages.select_related("generation").prefetch_related("images").order_by("id"))
+
+
+def with_snippets(conversations, search: str) -> list[Conversation]:
+    """The conversations (of :func:`user_conversations`), each with ``snippet``: where its
+    messages matched ``search`` (empty when only the title did, or without a search)."""
+    rows = list(conversations)
+    for row in rows:
+        row.snippet = snippet(getattr(row, "matched_text", ""), search)
+    return rows

@@ -22,6 +22,7 @@ def _page(request, conversation=None, *, status=200):
     page = Paginator(selectors.user_conversations(user=request.user, search=search), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    page.object_list = selectors.with_snippets(page.object_list, search)
     models = list(catalogue_list(kind="text"))
     context = {"page": page, "q": search, "models": models, "conversation": conversation}
     if conversation is not None:

@@ -151,3 +151,20 @@ def test_edit_an_earlier_message_and_send_it_again_cuts_the_thread_there(signed_
     page.fill("[data-testid=edit-content]", "never sent")
     page.click("[data-testid=edit-form] button:has-text('Cancel')")
     assert page.locator("li.message-user .user-text").inner_text() == "A better first question"
+
+
+def test_search_finds_a_conversation_by_words_in_its_messages(signed_in, demo_studio, page):
+    new_conversation(page)
+    page.select_option("[data-testid=composer-model]", "fake/echo")
+    send(page, "Tell me about the Okavango delta")
+    page.fill("[data-testid=conversation-title]", "Africa trip")
+    page.click("[data-testid=rename]")
+    new_conversation(page)
+    send(page, "Something else entirely")
+
+    page.fill("[data-testid=conversation-search]", "okavango")
+    page.press("[data-testid=conversation-search]", "Enter")
+    page.wait_for_url("**q=okavango**")
+    links = page.locator("[data-testid=conversation-link]")
+    assert links.count() == 1 and links.inner_text() == "Africa trip"
+    assert "Okavango delta" in page.locator("[data-testid=conversation-snippet]").inner_text()
