@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -297,3 +297,36 @@ class MessageEditApi(AsyncApiView):
             return _event_response(await services.edit_stream_start(**fields))
         message, answer = await services.message_edit(**fields)
         return Response(TurnOut({"user_message": message, "answer": answer}).data, status=status.HTTP_201_CREATED)
+
+
+EXPORTS = {
+    "markdown": ("md", "text/markdown; charset=utf-8", selectors.export_markdown),
+    "json": ("json", "application/json; charset=utf-8", selectors.export_json),
+}
+
+
+def export_response(conversation, kind: str) -> HttpResponse:
+    """A download of the conversation as Markdown or JSON (selectors' export)."""
+    extension, content_type, render = EXPORTS[kind]
+    response = HttpResponse(render(conversation), content_type=content_type)
+    filename = selectors.export_filename(conversation, extension)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class ConversationExportApi(APIView):
+    """Download one of your conversations as Markdown or JSON (yours only: another
+    person's, an administrator's too, is 404)."""
+
+    @extend_schema(
+        operation_id="conversations_export",
+        responses={
+            (200, "text/markdown"): OpenApiResponse(str, description="the thread as a Markdown document"),
+            (200, "application/json"): OpenApiResponse(description="the conversation and its messages as JSON"),
+            401: ERRORS[401],
+            404: NOT_YOURS,
+        },
+    )
+    def get(self, request, pk, kind):
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
+        return export_response(conversation, kind)

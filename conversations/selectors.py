@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
+from django.utils.text import slugify
 
 from conversations.models import Conversation, Message
 from core.errors import NotFound
@@ -76,3 +80,60 @@ def with_snippets(conversations, search: str) -> list[Conversation]:
     for row in rows:
         row.snippet = snippet(getattr(row, "matched_text", ""), search)
     return rows
+
+
+# ------------------------------------------------------------------ export
+
+
+def export_filename(conversation: Conversation, extension: str) -> str:
+    return f"{slugify(conversation.title)[:60] or 'conversation'}-{conversation.pk}.{extension}"
+
+
+def export_data(conversation: Conversation) -> dict:
+    """The conversation as plain data: what it is, and each message in order (an answer's
+    text, model and state as its history row has them; a message's images by count)."""
+    return {
+        "id": conversation.pk,
+        "title": conversation.display_title,
+        "model": conversation.model_id,
+        "system": conversation.system,
+        "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
+        "exported_at": timezone.now().isoformat(),
+        "messages": [
+            {
+                "role": message.role,
+                "content": message.text,
+                "images": len(message.images.all()),
+                "model": message.model_id,
+                "status": message.status,
+                "created_at": message.created_at.isoformat(),
+            }
+            for message in thread(conversation)
+        ],
+    }
+
+
+def export_json(conversation: Conversation) -> str:
+    return json.dumps(export_data(conversation), ensure_ascii=False, indent=2) + "\n"
+
+
+def export_markdown(conversation: Conversation) -> str:
+    """The conversation as a Markdown document: a heading, the instructions quoted, then
+    each message under a heading saying who wrote it."""
+    data = export_data(conversation)
+    lines = [f"# {data['title']}", "", f"Model: {data['model']} · exported {data['exported_at'][:16]} UTC", ""]
+    if data["system"]:
+        lines += ["> **Instructions:** " + data["system"].replace("\n", "\n> "), ""]
+    for message in data["messages"]:
+        if message["role"] == "user":
+            lines.append("## You")
+        else:
+            lines.append(f"## Answer ({message['model'] or 'model unknown'})")
+        lines.append("")
+        if message["images"]:
+            lines += [f"*({message['images']} image{'s' if message['images'] != 1 else ''} attached)*", ""]
+        if message["status"] not in (Message.Status.COMPLETED, Message.Status.PENDING):
+            lines += [f"*({Message.Status(message['status']).label.lower()})*", ""]
+        lines += [message["content"], ""]
+    return "\n".join(lines)

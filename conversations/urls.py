@@ -11,6 +11,10 @@ urlpatterns = [
     path("conversations/<int:pk>", views.conversation_page, name="detail"),
     path("conversations/<int:pk>/rename", views.conversation_rename_page, name="rename"),
     path("conversations/<int:pk>/delete", views.conversation_delete_page, name="delete"),
+    *(
+        path(f"conversations/<int:pk>/export/{kind}", views.conversation_export_page, {"kind": kind}, name=f"export-{kind}")
+        for kind in ("markdown", "json")
+    ),
 ]
 
 # REST API (included under /api/ with the "conversations-api" namespace).
@@ -24,4 +28,8 @@ api_urlpatterns = [
         name="regenerate",
     ),
     path("conversations/<int:pk>/messages/<int:message_pk>/edit", api.MessageEditApi.as_view(), name="edit"),
+    *(
+        path(f"conversations/<int:pk>/export/{kind}", api.ConversationExportApi.as_view(), {"kind": kind}, name=f"export-{kind}")
+        for kind in ("markdown", "json")
+    ),
 ]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from catalogue.selectors import catalogue_list
 from conversations import selectors, services
+from conversations.api import export_response
 from core.errors import DomainError
 
 LIST_PAGE_SIZE = 20
@@ -88,3 +89,13 @@ def conversation_delete_page(request, pk):
     services.conversation_delete(conversation=conversation, by=request.user)
     messages.success(request, "The conversation was deleted.")
     return redirect("conversations:list")
+
+
+@login_required
+def conversation_export_page(request, pk, kind):
+    """Download the conversation as Markdown or JSON (the API's export, for the page's links)."""
+    try:
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
+    except DomainError:
+        return render(request, "conversations/not_found.html", status=404)
+    return export_response(conversation, kind)

@@ -168,3 +168,24 @@ def test_search_finds_a_conversation_by_words_in_its_messages(signed_in, demo_st
     links = page.locator("[data-testid=conversation-link]")
     assert links.count() == 1 and links.inner_text() == "Africa trip"
     assert "Okavango delta" in page.locator("[data-testid=conversation-snippet]").inner_text()
+
+
+def test_export_downloads_markdown_and_json(signed_in, demo_studio, page):
+    import json
+
+    new_conversation(page)
+    page.select_option("[data-testid=composer-model]", "fake/echo")
+    send(page, "Export me")
+    page.reload()
+    for kind in ("markdown", "json"):
+        with page.expect_download() as info:
+            page.click(f"[data-testid=export-{kind}]")
+        download = info.value
+        text = open(download.path(), encoding="utf-8").read()
+        if kind == "markdown":
+            assert download.suggested_filename.endswith(".md")
+            assert text.startswith("# Export me") and "## You\n\nExport me" in text
+        else:
+            assert download.suggested_filename.endswith(".json")
+            body = json.loads(text)
+            assert [m["content"] for m in body["messages"]] == ["Export me", "Export me"]
