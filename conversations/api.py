@@ -46,6 +46,7 @@ class MessageOut(serializers.Serializer):
 
 class ConversationOut(serializers.Serializer):
     id = serializers.IntegerField()
+    shared = serializers.SerializerMethodField(help_text="whether a read-only share link is open")
     title = serializers.CharField()
     model = serializers.CharField(source="model_id")
     system = serializers.CharField()
@@ -55,6 +56,9 @@ class ConversationOut(serializers.Serializer):
     )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_shared(self, conversation) -> bool:
+        return bool(conversation.share_token)
 
     def get_message_count(self, conversation) -> int:
         count = getattr(conversation, "message_count", None)
@@ -330,3 +334,33 @@ class ConversationExportApi(APIView):
     def get(self, request, pk, kind):
         conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
         return export_response(conversation, kind)
+
+
+class ShareOut(serializers.Serializer):
+    url = serializers.CharField(help_text="the read-only link: anyone holding it may read the thread, no sign-in")
+    shared_at = serializers.DateTimeField()
+
+
+def share_url(request, conversation) -> str:
+    return request.build_absolute_uri(f"/shared/{conversation.share_token}")
+
+
+class ConversationShareApi(APIView):
+    """Your conversation's read-only share link: create it (the same link while shared) or
+    revoke it (the link then answers 404)."""
+
+    @extend_schema(
+        operation_id="conversations_share",
+        request=None,
+        responses={200: ShareOut, 401: ERRORS[401], 404: NOT_YOURS},
+    )
+    def post(self, request, pk):
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
+        conversation = services.conversation_share(conversation=conversation, by=request.user)
+        return Response(ShareOut({"url": share_url(request, conversation), "shared_at": conversation.shared_at}).data)
+
+    @extend_schema(operation_id="conversations_unshare", responses={204: None, 401: ERRORS[401], 404: NOT_YOURS})
+    def delete(self, request, pk):
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
+        services.conversation_unshare(conversation=conversation, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

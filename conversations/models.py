@@ -22,6 +22,9 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     # Turns begun in it: a turn begins only if no other began since it checked the thread.
     turns = models.PositiveIntegerField(default=0)
+    # A read-only link anyone holding it may open (/shared/<token>); empty: not shared.
+    share_token = models.CharField(max_length=64, null=True, blank=True, unique=True, default=None)
+    shared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "conversations"

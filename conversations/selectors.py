@@ -68,6 +68,17 @@ def user_conversation(*, user, conversation_id, allow_admin: bool = False) -> Co
     return row
 
 
+def shared_conversation(*, token) -> Conversation:
+    """The conversation shared under ``token`` (anyone may read it); an unknown or revoked
+    token is NotFound."""
+    row = None
+    if isinstance(token, str) and 20 <= len(token) <= 64:
+        row = Conversation.objects.filter(share_token=token).first()
+    if row is None:
+        raise NotFound("This shared conversation does not exist, or its link was revoked.")
+    return row
+
+
 def thread(conversation: Conversation) -> list[Message]:
     """The conversation's messages in order, each answer with its history row."""
     return list(conversation.messages.select_related("generation").prefetch_related("images").order_by("id"))

@@ -11,12 +11,14 @@ and `conversations.records.turn_rows` (its messages, written with the pending ro
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
 
+from audit import services as audit
 from catalogue.selectors import catalogue_entry
 from conversations import context, records, selectors
 from conversations.models import Conversation, Message
@@ -92,6 +94,46 @@ def conversation_delete(*, conversation: Conversation, by) -> None:
         raise NotFound("Conversation not found.")
     with transaction.atomic():
         conversation.delete()
+
+
+# ------------------------------------------------------------------ share links
+
+SHARE_TOKEN_BYTES = 24  # 192 random bits: not guessable
+
+
+def conversation_share(*, conversation: Conversation, by) -> Conversation:
+    """Give the conversation a read-only link (the same one again while it is shared)."""
+    if conversation.owner_id != by.id:
+        raise NotFound("Conversation not found.")
+    if conversation.share_token:
+        return conversation
+    token, now = secrets.token_urlsafe(SHARE_TOKEN_BYTES), timezone.now()
+    with transaction.atomic():
+        shared = Conversation.objects.filter(pk=conversation.pk, share_token__isnull=True).update(
+            share_token=token, shared_at=now
+        )
+        if shared:
+            audit.conversation_share_changed(
+                conversation_id=conversation.pk, title=conversation.display_title, owner_id=by.id, shared=True
+            )
+    conversation.refresh_from_db(fields=["share_token", "shared_at"])
+    return conversation
+
+
+def conversation_unshare(*, conversation: Conversation, by) -> Conversation:
+    """Revoke the read-only link: it answers 404 from then on (a new share makes a new one)."""
+    if conversation.owner_id != by.id:
+        raise NotFound("Conversation not found.")
+    with transaction.atomic():
+        revoked = Conversation.objects.filter(pk=conversation.pk, share_token__isnull=False).update(
+            share_token=None, shared_at=None
+        )
+        if revoked:
+            audit.conversation_share_changed(
+                conversation_id=conversation.pk, title=conversation.display_title, owner_id=by.id, shared=False
+            )
+    conversation.share_token = conversation.shared_at = None
+    return conversation
 
 
 # ------------------------------------------------------------------ turns

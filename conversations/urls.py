@@ -11,6 +11,9 @@ urlpatterns = [
     path("conversations/<int:pk>", views.conversation_page, name="detail"),
     path("conversations/<int:pk>/rename", views.conversation_rename_page, name="rename"),
     path("conversations/<int:pk>/delete", views.conversation_delete_page, name="delete"),
+    path("conversations/<int:pk>/share", views.conversation_share_page, name="share"),
+    path("conversations/<int:pk>/unshare", views.conversation_unshare_page, name="unshare"),
+    path("shared/<str:token>", views.shared_conversation_page, name="shared"),
     *(
         path(f"conversations/<int:pk>/export/{kind}", views.conversation_export_page, {"kind": kind}, name=f"export-{kind}")
         for kind in ("markdown", "json")
@@ -27,6 +30,7 @@ api_urlpatterns = [
         api.MessageRegenerateApi.as_view(),
         name="regenerate",
     ),
+    path("conversations/<int:pk>/share", api.ConversationShareApi.as_view(), name="share"),
     path("conversations/<int:pk>/messages/<int:message_pk>/edit", api.MessageEditApi.as_view(), name="edit"),
     *(
         path(f"conversations/<int:pk>/export/{kind}", api.ConversationExportApi.as_view(), {"kind": kind}, name=f"export-{kind}")

@@ -189,3 +189,31 @@ def test_export_downloads_markdown_and_json(signed_in, demo_studio, page):
             assert download.suggested_filename.endswith(".json")
             body = json.loads(text)
             assert [m["content"] for m in body["messages"]] == ["Export me", "Export me"]
+
+
+def test_a_share_link_opens_read_only_without_signing_in_and_dies_when_revoked(
+    signed_in, demo_studio, page, browser, asgi_server
+):
+    new_conversation(page)
+    page.select_option("[data-testid=composer-model]", "fake/echo")
+    send(page, "A thought worth sharing")
+    page.click("[data-testid=share]")
+    link = page.input_value("[data-testid=share-url]")
+    assert "/shared/" in link
+
+    stranger = browser.new_context(base_url=asgi_server.url)  # no session: nobody signed in
+    try:
+        other = stranger.new_page()
+        response = other.goto(link)
+        assert response.status == 200
+        assert other.locator("[data-testid=message]").count() == 2
+        assert "A thought worth sharing" in other.locator("[data-testid=shared-thread]").inner_text()
+        assert other.locator("#composer, [data-testid=edit-message], [data-testid=share]").count() == 0
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("[data-testid=unshare]")
+        page.wait_for_selector("[data-testid=share]")
+        assert other.goto(link).status == 404
+        assert "stopped sharing" in other.inner_text("main")
+    finally:
+        stranger.close()
