@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -131,7 +132,10 @@ class ConversationListApi(APIView):
 
     @extend_schema(
         operation_id="conversations_list",
-        parameters=[OpenApiParameter("search", str, description="text in the title or in any message"), OpenApiParameter("page", int)],
+        parameters=[
+            OpenApiParameter("search", str, description="text in the title or in any message"),
+            OpenApiParameter("page", int),
+        ],
         responses={200: ConversationOut(many=True), 401: ERRORS[401]},
     )
     def get(self, request):
@@ -322,18 +326,43 @@ class ConversationExportApi(APIView):
     """Download one of your conversations as Markdown or JSON (yours only: another
     person's, an administrator's too, is 404)."""
 
+    kind = "json"
+
+    def export(self, request, pk):
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
+        return export_response(conversation, self.kind)
+
+
+class ConversationMarkdownApi(ConversationExportApi):
+    kind = "markdown"
+
     @extend_schema(
-        operation_id="conversations_export",
+        operation_id="conversations_export_markdown",
         responses={
-            (200, "text/markdown"): OpenApiResponse(str, description="the thread as a Markdown document"),
-            (200, "application/json"): OpenApiResponse(description="the conversation and its messages as JSON"),
+            (200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR, description="the thread as a Markdown document"),
             401: ERRORS[401],
             404: NOT_YOURS,
         },
     )
-    def get(self, request, pk, kind):
-        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
-        return export_response(conversation, kind)
+    def get(self, request, pk):
+        return self.export(request, pk)
+
+
+class ConversationJsonApi(ConversationExportApi):
+    kind = "json"
+
+    @extend_schema(
+        operation_id="conversations_export_json",
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="the conversation and its messages as JSON"
+            ),
+            401: ERRORS[401],
+            404: NOT_YOURS,
+        },
+    )
+    def get(self, request, pk):
+        return self.export(request, pk)
 
 
 class ShareOut(serializers.Serializer):

@@ -12,7 +12,6 @@ from conversations.models import Conversation, Message
 from core.errors import NotFound
 from core.parsing import int_or_none
 
-
 SNIPPET_CHARS = 120
 
 
@@ -32,7 +31,7 @@ def user_conversations(*, user, search: str = "") -> QuerySet[Conversation]:
             When(role=Message.Role.USER, then=F("content")), default=F("generation__text"), output_field=CharField()
         )
         conversations = conversations.filter(Q(title__icontains=search) | Exists(matching)).annotate(
-            matched_text=Subquery(matching.annotate(text=text).values("text")[:1], output_field=CharField())
+            matched_text=Subquery(matching.annotate(said=text).values("said")[:1], output_field=CharField())
         )
     else:
         conversations = conversations.annotate(matched_text=Value("", output_field=CharField()))

@@ -24,8 +24,8 @@ from conversations import context, records, selectors
 from conversations.models import Conversation, Message
 from core.db import retry_on_write_conflict
 from core.errors import Conflict, InvalidInput, NotFound
-from generation import services as generation
 from core.images import DecodedImage
+from generation import services as generation
 from generation.validation import TextRequest, checked_image_url, clean_prompt, text_request_validate
 from storage import quota
 

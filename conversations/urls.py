@@ -15,7 +15,12 @@ urlpatterns = [
     path("conversations/<int:pk>/unshare", views.conversation_unshare_page, name="unshare"),
     path("shared/<str:token>", views.shared_conversation_page, name="shared"),
     *(
-        path(f"conversations/<int:pk>/export/{kind}", views.conversation_export_page, {"kind": kind}, name=f"export-{kind}")
+        path(
+            f"conversations/<int:pk>/export/{kind}",
+            views.conversation_export_page,
+            {"kind": kind},
+            name=f"export-{kind}",
+        )
         for kind in ("markdown", "json")
     ),
 ]
@@ -32,8 +37,6 @@ api_urlpatterns = [
     ),
     path("conversations/<int:pk>/share", api.ConversationShareApi.as_view(), name="share"),
     path("conversations/<int:pk>/messages/<int:message_pk>/edit", api.MessageEditApi.as_view(), name="edit"),
-    *(
-        path(f"conversations/<int:pk>/export/{kind}", api.ConversationExportApi.as_view(), {"kind": kind}, name=f"export-{kind}")
-        for kind in ("markdown", "json")
-    ),
+    path("conversations/<int:pk>/export/markdown", api.ConversationMarkdownApi.as_view(), name="export-markdown"),
+    path("conversations/<int:pk>/export/json", api.ConversationJsonApi.as_view(), name="export-json"),
 ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_api_key_revoked_reason'),
+        ("accounts", "0006_api_key_revoked_reason"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='default_system',
-            field=models.TextField(blank=True, default='', verbose_name='default instructions'),
+            model_name="user",
+            name="default_system",
+            field=models.TextField(blank=True, default="", verbose_name="default instructions"),
         ),
     ]

@@ -4,16 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0004_message_fields_read_from_generation'),
-        ('generation', '0007_generation_conversation'),
+        ("conversations", "0004_message_fields_read_from_generation"),
+        ("generation", "0007_generation_conversation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='images',
-            field=models.ManyToManyField(blank=True, related_name='conversation_messages', to='generation.generatedimage'),
+            model_name="message",
+            name="images",
+            field=models.ManyToManyField(
+                blank=True, related_name="conversation_messages", to="generation.generatedimage"
+            ),
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0005_message_images'),
+        ("conversations", "0005_message_images"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='conversation',
-            name='share_token',
+            model_name="conversation",
+            name="share_token",
             field=models.CharField(blank=True, default=None, max_length=64, null=True, unique=True),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='shared_at',
+            model_name="conversation",
+            name="shared_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -47,7 +47,9 @@ def test_another_user_and_an_admin_get_404_and_nothing_is_stored(
     assert GeneratedImage.objects.count() == 0 and chats(fake_openrouter) == []
 
 
-def test_the_image_reaches_the_model_as_an_image_url_part_and_is_kept(client_for, user, vision_conversation, fake_openrouter):
+def test_the_image_reaches_the_model_as_an_image_url_part_and_is_kept(
+    client_for, user, vision_conversation, fake_openrouter
+):
     image = png_bytes(20, 10)
     response = client_for(user).post(
         url_of(vision_conversation), {"content": "What is this?", "images": [data_url(image)]}, format="json"
@@ -100,7 +102,9 @@ def test_bad_images_are_a_400_naming_the_field(client_for, user, vision_conversa
     assert Message.objects.count() == 0 and chats(fake_openrouter) == []
 
 
-def test_past_the_storage_quota_the_message_is_refused_409(client_for, user, vision_conversation, settings, fake_openrouter):
+def test_past_the_storage_quota_the_message_is_refused_409(
+    client_for, user, vision_conversation, settings, fake_openrouter
+):
     settings.STORAGE_QUOTA_MB = 1
     GeneratedImageFactory(generation__owner=user, size_bytes=MB)
     response = client_for(user).post(

@@ -30,10 +30,14 @@ def thread(catalogue, user):
 
 def test_anonymous_is_refused(client_for, thread):
     conversation, messages = thread
-    assert client_for(None).post(edit_url(conversation, messages[0]), {"content": "x"}, format="json").status_code == 401
+    assert (
+        client_for(None).post(edit_url(conversation, messages[0]), {"content": "x"}, format="json").status_code == 401
+    )
 
 
-def test_another_user_and_an_admin_get_404_and_nothing_changes(client_for, thread, other_user, admin_user, fake_openrouter):
+def test_another_user_and_an_admin_get_404_and_nothing_changes(
+    client_for, thread, other_user, admin_user, fake_openrouter
+):
     conversation, messages = thread
     for someone in (other_user, admin_user):
         response = client_for(someone).post(edit_url(conversation, messages[0]), {"content": "x"}, format="json")
@@ -44,7 +48,9 @@ def test_another_user_and_an_admin_get_404_and_nothing_changes(client_for, threa
 
 def test_the_owner_edits_the_first_message_and_the_thread_is_cut_there(client_for, user, thread, fake_openrouter):
     conversation, messages = thread
-    response = client_for(user).post(edit_url(conversation, messages[0]), {"content": "A better question"}, format="json")
+    response = client_for(user).post(
+        edit_url(conversation, messages[0]), {"content": "A better question"}, format="json"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["message"]["id"] == messages[0].pk and body["message"]["content"] == "A better question"
@@ -60,7 +66,9 @@ def test_the_owner_edits_the_first_message_and_the_thread_is_cut_there(client_fo
 
 def test_editing_the_last_message_keeps_what_came_before(client_for, user, thread, fake_openrouter):
     conversation, messages = thread
-    response = client_for(user).post(edit_url(conversation, messages[2]), {"content": "Second, rephrased"}, format="json")
+    response = client_for(user).post(
+        edit_url(conversation, messages[2]), {"content": "Second, rephrased"}, format="json"
+    )
     assert response.status_code == 201
     assert [m["content"] for m in chats(fake_openrouter)[-1].body["messages"]] == [
         "First question",
@@ -79,7 +87,9 @@ def test_an_answer_cannot_be_edited_409(client_for, user, thread, fake_openroute
 
 def test_an_unknown_message_is_404(client_for, user, thread):
     conversation, _ = thread
-    response = client_for(user).post(f"/api/conversations/{conversation.pk}/messages/999999/edit", {"content": "x"}, format="json")
+    response = client_for(user).post(
+        f"/api/conversations/{conversation.pk}/messages/999999/edit", {"content": "x"}, format="json"
+    )
     assert response.status_code == 404
 
 

@@ -16,7 +16,9 @@ def conversation(db, user):
         owner=user, model_id="openai/gpt-4o-mini", title="Rivers: the long ones", system="Be brief.\nUse metres."
     )
     Message.objects.create(conversation=conversation, role="user", content="Which river is the longest?")
-    answer = GenerationFactory(owner=user, conversation=conversation, text="The **Nile**.", model_id="openai/gpt-4o-mini")
+    answer = GenerationFactory(
+        owner=user, conversation=conversation, text="The **Nile**.", model_id="openai/gpt-4o-mini"
+    )
     Message.objects.create(conversation=conversation, role="assistant", generation=answer)
     Message.objects.create(conversation=conversation, role="user", content="And the second?")
     stopped = GenerationFactory(

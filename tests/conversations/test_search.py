@@ -48,7 +48,11 @@ def test_another_user_and_an_admin_find_only_their_own(client_for, other_user, a
 
 def test_a_conversation_matching_in_several_messages_is_listed_once_with_its_count(client_for, user, conversations):
     Message.objects.create(conversation=conversations["asked"], role="user", content="And another river?")
-    [row] = [r for r in client_for(user).get(LIST, {"search": "river"}).json()["results"] if r["id"] == conversations["asked"].pk]
+    [row] = [
+        r
+        for r in client_for(user).get(LIST, {"search": "river"}).json()["results"]
+        if r["id"] == conversations["asked"].pk
+    ]
     assert row["message_count"] == 2
     assert client_for(user).get(LIST, {"search": "river"}).json()["count"] == 2
 

@@ -58,7 +58,11 @@ def test_the_owner_shares_anyone_reads_the_owner_revokes(client_for, client, use
     # Sharing again makes a new link; the old one stays dead.
     again = client_for(user).post(share(conversation)).json()["url"]
     assert again != link and client.get(f"/shared/{token}").status_code == 404
-    assert [e.after for e in AuditEntry.objects.order_by("id")] == [{"shared": True}, {"shared": False}, {"shared": True}]
+    assert [e.after for e in AuditEntry.objects.order_by("id")] == [
+        {"shared": True},
+        {"shared": False},
+        {"shared": True},
+    ]
     entry = AuditEntry.objects.first()
     assert entry.action == "conversation.shared" and entry.target_id == str(conversation.pk)
     assert entry.actor_id == user.pk

@@ -100,7 +100,9 @@ def test_images_picked_pasted_and_dropped_reach_a_vision_model_as_image_url_part
     page.reload()
     images = page.locator("li.message-user [data-testid=attached-image]")
     assert images.count() == 3
-    assert page.evaluate("() => Array.from(document.querySelectorAll('li.message-user img')).every(i => i.naturalWidth > 0)")
+    assert page.evaluate(
+        "() => Array.from(document.querySelectorAll('li.message-user img')).every(i => i.naturalWidth > 0)"
+    )
 
 
 def test_an_image_for_a_model_that_does_not_read_images_is_refused_in_words(signed_in, demo_studio, page, tmp_path):
