@@ -187,7 +187,19 @@ class MeUpdateIn(serializers.Serializer):
         help_text="the new password",
     )
     current_password = serializers.CharField(
-        trim_whitespace=False, max_length=128, write_only=True, style={"input_type": "password"}
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=128,
+        write_only=True,
+        style={"input_type": "password"},
+        help_text="needed for any change but default_system",
+    )
+    default_system = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="the instructions new conversations start with when given none (empty: none)",
     )
 
 
@@ -206,18 +218,25 @@ class MeApi(APIView):
         operation_id="users_me_update",
         request=MeUpdateIn,
         responses={200: MeOut, 400: FieldErrorsOut, 401: NOT_SIGNED_IN, 429: PROFILE_THROTTLED},
-        description="Change the email and/or the password; current_password is required. "
+        description="Change the email and/or the password (current_password is required for them), "
+        "and/or default_system, the instructions new conversations start with (no password needed). "
         "A password change ends every session of the account: all its refresh tokens "
         "and API keys are revoked and the access tokens already issued are refused (log in again).",
     )
     def put(self, request):
         data = _valid(MeUpdateIn, request)
-        user = services.user_update_profile(
-            user=request.user,
-            current_password=data["current_password"],
-            email=data.get("email"),
-            password=data.get("password"),
-        )
+        user = request.user
+        if "default_system" in data:  # checked first: a refused change keeps nothing
+            services.clean_default_system(data["default_system"])
+        if "default_system" not in data or data.keys() - {"default_system"}:
+            user = services.user_update_profile(
+                user=user,
+                current_password=data.get("current_password", ""),
+                email=data.get("email"),
+                password=data.get("password"),
+            )
+        if "default_system" in data:
+            user = services.user_set_default_system(user=user, text=data["default_system"])
         return Response(MeOut(user).data)
 
     @extend_schema(

@@ -93,6 +93,16 @@ class ProfileForm(forms.Form):
         return data
 
 
+class DefaultSystemForm(forms.Form):
+    default_system = forms.CharField(
+        label="Default instructions for new conversations",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Sent to the model before every message of a new conversation that has no instructions of its "
+        "own (each conversation can change its own). Leave empty for none.",
+    )
+
+
 class ApiKeyForm(forms.Form):
     """A new personal API key: a name and, optionally, when it stops working."""
 

@@ -60,6 +60,8 @@ class User(AbstractBaseUser):
     # Carried in every JWT as "ver": raising it (password change, deactivation, "log out
     # everywhere") makes every token issued before refused at once.
     token_version = models.PositiveIntegerField(default=0, editable=False)
+    # The instructions (system prompt) a new conversation starts with when it is given none.
+    default_system = models.TextField("default instructions", blank=True, default="")
 
     objects = UserManager()
 

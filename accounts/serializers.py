@@ -27,6 +27,9 @@ class AccountOut(UserOut):
 
 class MeOut(UserOut):
     date_joined = serializers.DateTimeField()
+    default_system = serializers.CharField(
+        help_text="the instructions (system prompt) a new conversation starts with when given none"
+    )
 
 
 class TokenPairOut(serializers.Serializer):

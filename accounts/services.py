@@ -292,6 +292,26 @@ def user_update_profile(
     return user_update(user=user, by=user, email=email or None, password=password or None)
 
 
+def clean_default_system(text) -> str:
+    """Default instructions as kept: text within the prompt's bound (400 on ``default_system``)."""
+    if not isinstance(text, str):
+        raise InvalidInput("Must be text.", field="default_system")
+    text = text.strip()
+    limit = settings.GENERATION_PROMPT_MAX_CHARS
+    if len(text) > limit:
+        raise InvalidInput(f"At most {limit} characters (this has {len(text)}).", field="default_system")
+    return text
+
+
+def user_set_default_system(*, user: User, text) -> User:
+    """The instructions (system prompt) the user's new conversations start with when they
+    are given none; empty for none."""
+    text = clean_default_system(text)
+    User.objects.filter(pk=user.pk).update(default_system=text)
+    user.default_system = text
+    return user
+
+
 def user_password_changed(*, user: User, **kwargs) -> None:
     """A password set outside these services (the Django admin's password forms, `manage.py
     changepassword`, a shell's ``set_password()`` and ``save()``): end every session of the

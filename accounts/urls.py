@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout", views.logout_view, name="logout"),
     path("register", views.register_view, name="register"),
     path("users/profile", views.profile_view, name="profile"),
+    path("users/profile/instructions", views.default_system_view, name="default-system"),
     path("users/profile/logout-all", views.logout_all_view, name="logout-all"),
     path("users/profile/keys", views.api_key_create_view, name="api-key-create"),
     path("users/profile/keys/<int:pk>/revoke", views.api_key_revoke_view, name="api-key-revoke"),

@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import api_keys, services, tokens
-from accounts.forms import ApiKeyForm, LoginForm, ProfileForm, RegisterForm, add_service_errors
+from accounts.forms import ApiKeyForm, DefaultSystemForm, LoginForm, ProfileForm, RegisterForm, add_service_errors
 from accounts.throttles import LoginRefused, ProfileThrottle, login_attempt, registration_attempt
 from core.errors import InvalidInput, NotFound, TooManyRequests
 from core.redirects import safe_next_path
@@ -181,6 +181,7 @@ def profile_view(request):
 def _profile_page(request, context: dict, *, status: int = 200) -> HttpResponse:
     context.setdefault("form", ProfileForm(initial={"email": request.user.email}))
     context.setdefault("api_key_form", ApiKeyForm())
+    context.setdefault("system_form", DefaultSystemForm(initial={"default_system": request.user.default_system}))
     context["api_keys"] = api_keys.user_api_keys(user=request.user)
     context["profile_sections"] = render_page_sections("profile", request, context)
     return render(request, "accounts/profile.html", context, status=status)
@@ -217,6 +218,22 @@ def api_key_revoke_view(request, pk: int):
         raise Http404("API key not found.") from None
     messages.info(request, f"The API key \u201c{key.name}\u201d is revoked: it no longer works.")
     return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def default_system_view(request):
+    """Save the instructions new conversations start with."""
+    form = DefaultSystemForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_set_default_system(user=request.user, text=form.cleaned_data["default_system"])
+        except InvalidInput as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Saved: new conversations start with these instructions.")
+            return redirect("accounts:profile")
+    return _profile_page(request, {"system_form": form}, status=400)
 
 
 @login_required

@@ -40,6 +40,7 @@ class AuditEntry(models.Model):
         API_KEY_REVOKED = "api_key.revoked", "API key revoked"
         GROUP_CHANGED = "group.changed", "Group created, changed or deleted"
         GROUP_MEMBERSHIP_CHANGED = "group.membership", "Group member added or removed"
+        CONVERSATION_SHARED = "conversation.shared", "Conversation share link created or revoked"
         BACKUP_CREATED = "backup.created", "Backup written"
         BACKUP_RESTORED = "backup.restored", "Backup restored"
 

@@ -153,3 +153,15 @@ def api_key_revoked(*, key, by=_FROM_CONTEXT) -> None:
         after={"revoked_at": key.revoked_at},
         actor=by if by is not None else _FROM_CONTEXT,
     )
+
+
+def conversation_share_changed(*, conversation_id: int, title: str, owner_id: int, shared: bool) -> None:
+    """A conversation's read-only share link was created (``shared``) or revoked."""
+    record(
+        Action.CONVERSATION_SHARED,
+        target_type="conversation",
+        target_id=conversation_id,
+        target_repr=f"{title} (of user {owner_id})",
+        before={"shared": not shared},
+        after={"shared": shared},
+    )

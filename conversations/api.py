@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -34,18 +35,31 @@ class MessageOut(serializers.Serializer):
     generation = serializers.IntegerField(
         source="generation_id", allow_null=True, help_text="the answer's history row (/api/generations/{id})"
     )
+    images = serializers.SerializerMethodField(help_text="a user message's attached images: id, url (yours only)")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_images(self, message) -> list[dict]:
+        if message.pk is None or message.role != "user":
+            return []
+        return [{"id": image.pk, "url": image.url} for image in message.images.all()]
 
 
 class ConversationOut(serializers.Serializer):
     id = serializers.IntegerField()
+    shared = serializers.SerializerMethodField(help_text="whether a read-only share link is open")
     title = serializers.CharField()
     model = serializers.CharField(source="model_id")
     system = serializers.CharField()
     message_count = serializers.SerializerMethodField()
+    snippet = serializers.CharField(
+        default="", help_text="with ?search=: where a message matched (empty when the title did)"
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_shared(self, conversation) -> bool:
+        return bool(conversation.share_token)
 
     def get_message_count(self, conversation) -> int:
         count = getattr(conversation, "message_count", None)
@@ -72,11 +86,18 @@ class ConversationPatchIn(serializers.Serializer):
 
 
 class ListQuery(serializers.Serializer):
-    search = serializers.CharField(required=False, allow_blank=True, default="")
+    search = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
 class MessageIn(serializers.Serializer):
-    content = serializers.CharField(trim_whitespace=True, allow_blank=True)
+    content = serializers.CharField(trim_whitespace=True, allow_blank=True, required=False, default="")
+    images = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=True),
+        required=False,
+        default=list,
+        help_text="images attached to the message, as data:image/... URLs (kept as your uploads; for models that "
+        "read images)",
+    )
     model = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="answer with this model (it becomes the conversation's)"
     )
@@ -86,6 +107,12 @@ class MessageIn(serializers.Serializer):
 
 
 class RegenerateIn(serializers.Serializer):
+    model = serializers.CharField(required=False, allow_blank=True, default="")
+    stream = serializers.BooleanField(required=False, default=False)
+
+
+class EditIn(serializers.Serializer):
+    content = serializers.CharField(trim_whitespace=True, allow_blank=True, help_text="the message's new text")
     model = serializers.CharField(required=False, allow_blank=True, default="")
     stream = serializers.BooleanField(required=False, default=False)
 
@@ -105,15 +132,19 @@ class ConversationListApi(APIView):
 
     @extend_schema(
         operation_id="conversations_list",
-        parameters=[OpenApiParameter("search", str, description="part of the title"), OpenApiParameter("page", int)],
+        parameters=[
+            OpenApiParameter("search", str, description="text in the title or in any message"),
+            OpenApiParameter("page", int),
+        ],
         responses={200: ConversationOut(many=True), 401: ERRORS[401]},
     )
     def get(self, request):
         query = ListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        conversations = selectors.user_conversations(user=request.user, search=query.validated_data["search"])
+        search = query.validated_data["search"]
+        conversations = selectors.user_conversations(user=request.user, search=search)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(conversations, request, view=self)
+        page = selectors.with_snippets(paginator.paginate_queryset(conversations, request, view=self) or [], search)
         return paginator.get_paginated_response(ConversationOut(page, many=True).data)
 
     @extend_schema(
@@ -214,6 +245,7 @@ class MessageCreateApi(AsyncApiView):
             "conversation_id": pk,
             "content": data["content"],
             "model": data["model"] or None,
+            "images": data["images"],
         }
         if wants_stream(request, data):
             return _event_response(await services.message_stream_start(**fields))
@@ -241,3 +273,123 @@ class MessageRegenerateApi(AsyncApiView):
             return _event_response(await services.regenerate_stream_start(**fields))
         answer = await services.message_regenerate(**fields)
         return Response(MessageOut(answer).data, status=status.HTTP_201_CREATED)
+
+
+class MessageEditApi(AsyncApiView):
+    """Change an earlier message of yours and ask again from there: the thread is cut at
+    that message (later messages are removed) and the edited message is answered anew."""
+
+    throttle_classes = [GenerationThrottle]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, EventStreamRenderer]  # type: ignore[list-item]  # DRF's settings hold the classes; the stubs say strings
+
+    @extend_schema(
+        operation_id="conversation_messages_edit",
+        request=EditIn,
+        responses={
+            201: OpenApiResponse(TurnOut, description="the edited message and its new answer (or the stream)"),
+            **TURN_ERRORS,
+        },
+    )
+    async def post(self, request, pk, message_pk):
+        body = EditIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        fields = {
+            "user": request.user,
+            "conversation_id": pk,
+            "message_id": message_pk,
+            "content": data["content"],
+            "model": data["model"] or None,
+        }
+        if wants_stream(request, data):
+            return _event_response(await services.edit_stream_start(**fields))
+        message, answer = await services.message_edit(**fields)
+        return Response(TurnOut({"user_message": message, "answer": answer}).data, status=status.HTTP_201_CREATED)
+
+
+EXPORTS = {
+    "markdown": ("md", "text/markdown; charset=utf-8", selectors.export_markdown),
+    "json": ("json", "application/json; charset=utf-8", selectors.export_json),
+}
+
+
+def export_response(conversation, kind: str) -> HttpResponse:
+    """A download of the conversation as Markdown or JSON (selectors' export)."""
+    extension, content_type, render = EXPORTS[kind]
+    response = HttpResponse(render(conversation), content_type=content_type)
+    filename = selectors.export_filename(conversation, extension)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class ConversationExportApi(APIView):
+    """Download one of your conversations as Markdown or JSON (yours only: another
+    person's, an administrator's too, is 404)."""
+
+    kind = "json"
+
+    def export(self, request, pk):
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
+        return export_response(conversation, self.kind)
+
+
+class ConversationMarkdownApi(ConversationExportApi):
+    kind = "markdown"
+
+    @extend_schema(
+        operation_id="conversations_export_markdown",
+        responses={
+            (200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR, description="the thread as a Markdown document"),
+            401: ERRORS[401],
+            404: NOT_YOURS,
+        },
+    )
+    def get(self, request, pk):
+        return self.export(request, pk)
+
+
+class ConversationJsonApi(ConversationExportApi):
+    kind = "json"
+
+    @extend_schema(
+        operation_id="conversations_export_json",
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="the conversation and its messages as JSON"
+            ),
+            401: ERRORS[401],
+            404: NOT_YOURS,
+        },
+    )
+    def get(self, request, pk):
+        return self.export(request, pk)
+
+
+class ShareOut(serializers.Serializer):
+    url = serializers.CharField(help_text="the read-only link: anyone holding it may read the thread, no sign-in")
+    shared_at = serializers.DateTimeField()
+
+
+def share_url(request, conversation) -> str:
+    return request.build_absolute_uri(f"/shared/{conversation.share_token}")
+
+
+class ConversationShareApi(APIView):
+    """Your conversation's read-only share link: create it (the same link while shared) or
+    revoke it (the link then answers 404)."""
+
+    @extend_schema(
+        operation_id="conversations_share",
+        request=None,
+        responses={200: ShareOut, 401: ERRORS[401], 404: NOT_YOURS},
+    )
+    def post(self, request, pk):
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
+        conversation = services.conversation_share(conversation=conversation, by=request.user)
+        return Response(ShareOut({"url": share_url(request, conversation), "shared_at": conversation.shared_at}).data)
+
+    @extend_schema(operation_id="conversations_unshare", responses={204: None, 401: ERRORS[401], 404: NOT_YOURS})
+    def delete(self, request, pk):
+        conversation = selectors.user_conversation(user=request.user, conversation_id=pk)
+        services.conversation_unshare(conversation=conversation, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -22,6 +22,9 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     # Turns begun in it: a turn begins only if no other began since it checked the thread.
     turns = models.PositiveIntegerField(default=0)
+    # A read-only link anyone holding it may open (/shared/<token>); empty: not shared.
+    share_token = models.CharField(max_length=64, null=True, blank=True, unique=True, default=None)
+    shared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "conversations"
@@ -59,6 +62,9 @@ class Message(models.Model):
     generation = models.OneToOneField(
         "generation.Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversation_message"
     )
+    # Images attached to a user message: the user's uploads (stored images counted against
+    # their storage quota), sent to the model as image_url parts with the message's text.
+    images = models.ManyToManyField("generation.GeneratedImage", blank=True, related_name="conversation_messages")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

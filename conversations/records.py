@@ -9,12 +9,13 @@ written when the answer ends: an answer reads its state through its history row.
 from __future__ import annotations
 
 from django.db import OperationalError
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
 from core.db import is_write_conflict
 from core.errors import Conflict
+from generation.records import store_upload
 
 TITLE_CHARS = 80
 
@@ -37,7 +38,8 @@ def title_from(content: str) -> str:
 
 def turn_rows(*, user, request, generation) -> None:
     """Within the transaction that writes ``generation`` (the answer's pending history
-    row): begin the turn in the conversation, then write the user's message (or,
+    row): begin the turn in the conversation, then write the user's message with its
+    attached images (or,
     regenerating, remove the answer replaced) and the pending answer. The turn begins
     only if none began since ``request`` read the thread (a conditional UPDATE of the
     conversation's turn count; on DuckDB a concurrent turn's write conflicts instead):
@@ -59,10 +61,19 @@ def turn_rows(*, user, request, generation) -> None:
     if request.replaces is not None:
         Message.objects.filter(pk=request.replaces.pk).delete()
         user_message = request.answered
+    elif request.edits is not None:
+        user_message = request.edits
+        Message.objects.filter(conversation=conversation, pk__gt=user_message.pk).delete()
+        Message.objects.filter(pk=user_message.pk).update(content=user_message.content)
     else:
         user_message = Message.objects.create(
-            conversation=conversation, role=Message.Role.USER, content=request.prompt, created_at=now
+            conversation=conversation, role=Message.Role.USER, content=request.messages[-1]["content"], created_at=now
         )
+        if request.uploads:
+            # Kept as the user's uploads (their history, their storage quota), in this transaction.
+            user_message.images.set([store_upload(user=user, image=image) for image in request.uploads])
+    if user_message is not None:
+        prefetch_related_objects([user_message], "images")  # read here, not where the answer is awaited
     answer = Message.objects.create(
         conversation=conversation, role=Message.Role.ASSISTANT, generation=generation, created_at=timezone.now()
     )

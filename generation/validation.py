@@ -616,8 +616,8 @@ decoded_ahead: contextvars.ContextVar[dict | None] = contextvars.ContextVar("dec
 
 
 def _data_urls(fields: dict):
-    """The (data URL, field) pairs of a request's fields: image parts of ``messages`` and
-    ``source_image_url``; at most one more than a request may send."""
+    """The (data URL, field) pairs of a request's fields: image parts of ``messages``,
+    ``source_image_url`` and a conversation message's ``images``."""
     messages = fields.get("messages")
     for message in messages if isinstance(messages, (list, tuple)) else ():
         content = message.get("content") if isinstance(message, dict) else None
@@ -629,6 +629,10 @@ def _data_urls(fields: dict):
     url = fields.get("source_image_url")
     if isinstance(url, str) and url.strip().startswith("data:"):
         yield url.strip(), "source_image_url"
+    images = fields.get("images")  # a conversation's message
+    for url in images if isinstance(images, (list, tuple)) else ():
+        if isinstance(url, str) and url.strip().startswith("data:"):
+            yield url.strip(), "images"
 
 
 def sends_data_urls(fields: dict) -> bool:

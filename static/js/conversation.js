@@ -16,6 +16,11 @@
   const regenerateButton = document.getElementById("regenerate");
   const titleInput = document.getElementById("conversation-title");
   const csrf = form.elements.csrfmiddlewaretoken.value;
+  const attachButton = document.getElementById("attach");
+  const fileInput = document.getElementById("composer-images");
+  const attachmentsBox = document.getElementById("attachments");
+  const MAX_IMAGES = 4;
+  let attached = [];  // data: URLs of the images picked, pasted or dropped for the next message
   let controller = null;
 
   function showError(message) {
@@ -34,18 +39,170 @@
     if (busy) regenerateButton.hidden = true;
   }
 
-  function userBubble(text, id) {
+  function userBubble(text, id, images) {
     const item = document.createElement("li");
     item.className = "message-user";
     item.dataset.role = "user";
     item.setAttribute("data-testid", "message");
     if (id) item.dataset.id = id;
-    const body = document.createElement("div");
-    body.className = "content user-text";
-    body.textContent = text;
-    item.append(body);
+    if (images && images.length) {
+      const box = document.createElement("div");
+      box.className = "attached-images";
+      images.forEach(function (src, index) {
+        const img = document.createElement("img");
+        img.src = src;
+        img.alt = "Attached image " + (index + 1);
+        img.setAttribute("data-testid", "attached-image");
+        box.append(img);
+      });
+      item.append(box);
+    }
+    if (text) {
+      const body = document.createElement("div");
+      body.className = "content user-text";
+      body.textContent = text;
+      item.append(body);
+    }
+    const tools = document.createElement("div");
+    tools.className = "message-tools";
+    const edit = document.createElement("button");
+    edit.type = "button";
+    edit.className = "link small";
+    edit.textContent = "Edit";
+    edit.dataset.editMessage = "";
+    edit.setAttribute("data-testid", "edit-message");
+    tools.append(edit);
+    item.append(tools);
     return item;
   }
+
+  // Edit an earlier message and ask again: the thread is cut there (later messages go).
+  function openEditor(item) {
+    if (controller || !item.dataset.id || item.querySelector("form.edit-message")) return;
+    const text = item.querySelector(".user-text");
+    const editor = document.createElement("form");
+    editor.className = "edit-message";
+    editor.setAttribute("data-testid", "edit-form");
+    const id = "edit-" + item.dataset.id;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = "Your message";
+    const area = document.createElement("textarea");
+    area.id = id;
+    area.rows = 3;
+    area.value = text ? text.textContent : "";
+    area.setAttribute("data-testid", "edit-content");
+    const note = document.createElement("p");
+    note.className = "muted small";
+    note.textContent = "Sending it again removes the messages after it and asks the model anew.";
+    const save = document.createElement("button");
+    save.type = "submit";
+    save.className = "small";
+    save.textContent = "Send again";
+    save.setAttribute("data-testid", "edit-send");
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "secondary small";
+    cancel.textContent = "Cancel";
+    const buttons = document.createElement("div");
+    buttons.className = "actions";
+    buttons.append(save, " ", cancel);
+    editor.append(label, area, note, buttons);
+    item.querySelector(".message-tools").hidden = true;
+    if (text) text.hidden = true;
+    item.append(editor);
+    area.focus();
+    cancel.addEventListener("click", function () {
+      editor.remove();
+      if (text) text.hidden = false;
+      item.querySelector(".message-tools").hidden = false;
+    });
+    editor.addEventListener("submit", function (event) {
+      event.preventDefault();
+      const value = area.value.trim();
+      const images = Array.from(item.querySelectorAll(".attached-images img")).map(function (img) { return img.src; });
+      if (!value && !images.length) {
+        area.focus();
+        return;
+      }
+      while (item.nextElementSibling) item.nextElementSibling.remove();
+      const mine = userBubble(value, item.dataset.id, images);
+      item.replaceWith(mine);
+      const bubble = answerBubble(null);
+      thread.append(bubble);
+      run(data.messages_api + "/" + mine.dataset.id + "/edit", { content: value, model: modelSelect.value }, bubble, null);
+    });
+  }
+
+  thread.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-edit-message]");
+    if (button) openEditor(button.closest("li"));
+  });
+
+  // Attachments: picked, pasted or dropped images, shown as thumbnails until sent.
+  function showAttachments() {
+    attachmentsBox.textContent = "";
+    attached.forEach(function (src, index) {
+      const figure = document.createElement("figure");
+      const img = document.createElement("img");
+      img.src = src;
+      img.alt = "Image " + (index + 1) + " to send";
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "secondary small";
+      remove.textContent = "Remove";
+      remove.setAttribute("aria-label", "Remove image " + (index + 1));
+      remove.addEventListener("click", function () {
+        attached.splice(index, 1);
+        showAttachments();
+      });
+      figure.append(img, remove);
+      attachmentsBox.append(figure);
+    });
+    attachmentsBox.hidden = attached.length === 0;
+  }
+
+  function attachFiles(files) {
+    const images = Array.from(files || []).filter(function (file) { return file.type.startsWith("image/"); });
+    if (!images.length) return false;
+    showError("");
+    for (const file of images) {
+      if (attached.length >= MAX_IMAGES) {
+        showError("At most " + MAX_IMAGES + " images per message.");
+        break;
+      }
+      const reader = new FileReader();
+      reader.onload = function () {
+        if (attached.length < MAX_IMAGES) attached.push(reader.result);
+        showAttachments();
+      };
+      reader.readAsDataURL(file);
+    }
+    return true;
+  }
+
+  attachButton.addEventListener("click", function () { fileInput.click(); });
+  fileInput.addEventListener("change", function () {
+    attachFiles(fileInput.files);
+    fileInput.value = "";
+  });
+  content.addEventListener("paste", function (event) {
+    const files = Array.from((event.clipboardData && event.clipboardData.items) || [])
+      .filter(function (item) { return item.kind === "file"; })
+      .map(function (item) { return item.getAsFile(); });
+    if (attachFiles(files)) event.preventDefault();
+  });
+  form.addEventListener("dragover", function (event) {
+    if (event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files")) {
+      event.preventDefault();
+      form.classList.add("dropping");
+    }
+  });
+  form.addEventListener("dragleave", function () { form.classList.remove("dropping"); });
+  form.addEventListener("drop", function (event) {
+    form.classList.remove("dropping");
+    if (event.dataTransfer && attachFiles(event.dataTransfer.files)) event.preventDefault();
+  });
 
   function answerBubble(message) {
     const item = document.createElement("li");
@@ -114,7 +271,9 @@
   function renderThread(messages) {
     thread.textContent = "";
     for (const message of messages) {
-      thread.append(message.role === "user" ? userBubble(message.content, message.id) : answerBubble(message));
+      thread.append(message.role === "user"
+        ? userBubble(message.content, message.id, (message.images || []).map(function (image) { return image.url; }))
+        : answerBubble(message));
     }
   }
 
@@ -167,7 +326,13 @@
             error.hidden = false;
           } else {
             showError(errorMessage(parsed.data, response.status));
-            if (mine) content.value = content.value || mine.textContent;
+            if (mine) {
+              content.value = content.value || mine.textContent;
+              if (mine.images && !attached.length) {
+                attached = mine.images;  // kept for another try
+                showAttachments();
+              }
+            }
             await refresh(true);  // what the server kept of this turn, if anything
           }
           return true;
@@ -215,15 +380,21 @@
     event.preventDefault();
     if (controller) return;
     const text = content.value.trim();
-    if (!text) {
+    if (!text && !attached.length) {
       content.focus();
       return;
     }
-    const mine = userBubble(text);
+    const images = attached;
+    const mine = userBubble(text, null, images);
+    mine.images = images;
     const bubble = answerBubble(null);
     thread.append(mine, bubble);
     content.value = "";
-    run(data.messages_api, { content: text, model: modelSelect.value }, bubble, mine);
+    attached = [];
+    showAttachments();
+    const body = { content: text, model: modelSelect.value };
+    if (images.length) body.images = images;
+    run(data.messages_api, body, bubble, mine);
   });
 
   content.addEventListener("keydown", function (event) {

@@ -79,9 +79,20 @@ def seed(user, admin) -> dict:
         for i, (w, h) in enumerate([(640, 360), (360, 640), (480, 480)])
     ]
     conversation = Conversation.objects.create(
-        owner=user, model_id="openai/gpt-4o-mini", title="Rivers of the world", system="Answer briefly."
+        owner=user,
+        model_id="openai/gpt-4o-mini",
+        title="Rivers of the world",
+        system="Answer briefly.",
+        share_token="walk-share-token-0123456789abcdef",
     )
-    Message.objects.create(conversation=conversation, role="user", content="Which river is the longest?")
+    question = Message.objects.create(conversation=conversation, role="user", content="Which river is the longest?")
+    # An image attached to the question (a stored upload).
+    upload = GeneratedImageFactory(
+        generation=GenerationFactory(owner=user, kind=Generation.Kind.IMAGE, route="upload", prompt="Uploaded image"),
+        width=320,
+        height=200,
+    )
+    question.images.add(upload)
     # An answer reads its text, state and model through its history row.
     Message.objects.create(
         conversation=conversation,
@@ -145,6 +156,7 @@ def user_pages(rows: dict) -> list[str]:
         f"/history/{rows['image'].pk}",
         "/conversations",
         f"/conversations/{rows['conversation'].pk}",
+        "/conversations?q=amazon",
         "/generate/video",
         f"/generate/video/{rows['completed'].pk}",
         f"/generate/video/{rows['processing'].pk}",
@@ -175,7 +187,7 @@ def admin_pages(rows: dict, admin) -> list[str]:
 
 
 def anonymous_pages() -> list[str]:
-    return ["/login", "/register", "/password-reset/", "/api/"]
+    return ["/login", "/register", "/password-reset/", "/api/", "/shared/walk-share-token-0123456789abcdef"]
 
 
 def check_page(page, path: str, *, shots: Path | None = None, label: str = "") -> list[str]:
