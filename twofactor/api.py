@@ -42,8 +42,8 @@ class LoginSecondStepApi(PublicApiView):
             200: LoginOut,
             400: FieldErrorsOut,
             401: detail_response(
-                'A wrong code (code "invalid_code"; the challenge stays usable until it expires), or '
-                'a challenge that is unknown, expired or already used (code "challenge_not_valid": log in again).'
+                "A wrong or already used code (the challenge stays usable until it expires), or a "
+                "challenge that is unknown, expired or already used (the detail says to log in again)."
             ),
             429: THROTTLED,
         },
