@@ -111,7 +111,8 @@ class TwoFactorResetApi(APIView):
 
 
 class PolicyIn(serializers.Serializer):
-    required = serializers.CharField(help_text='"none", "admins" or "everyone"')
+    # The JSON key; DRF takes declared fields off the class, so Field.required is not shadowed.
+    required = serializers.CharField(help_text='"none", "admins" or "everyone"')  # type: ignore[assignment]
 
 
 class TwoFactorPolicyApi(APIView):

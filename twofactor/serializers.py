@@ -15,7 +15,10 @@ class ChallengeOut(serializers.Serializer):
 
 
 class PolicyOut(serializers.Serializer):
-    required = serializers.ChoiceField(choices=Requirement.choices, help_text="who must use two-factor authentication")
+    # The JSON key; DRF takes declared fields off the class, so Field.required is not shadowed.
+    required = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=Requirement.choices, help_text="who must use two-factor authentication"
+    )
     default = serializers.ChoiceField(
         choices=Requirement.choices, help_text="TWO_FACTOR_REQUIRED: what applies until an administrator chooses"
     )

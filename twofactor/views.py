@@ -79,7 +79,8 @@ def _pending_user(request) -> User | None:
     if time.time() - pending.get("started", 0) > settings.TWO_FACTOR_CHALLENGE_SECONDS:
         request.session.pop(PENDING, None)
         return None
-    user = User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
+    user_id = pending.get("user_id")
+    user = User.objects.filter(pk=user_id, is_active=True).first() if isinstance(user_id, int) else None
     if user is None or user.get_session_auth_hash() != pending.get("auth_hash"):
         request.session.pop(PENDING, None)
         return None
