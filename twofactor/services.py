@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import pyotp
 import segno
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -76,6 +76,10 @@ class SetupRequired(DomainError):
 
 class AlreadyEnrolled(Conflict):
     default_message = "Two-factor authentication is already on for this account."
+
+
+class RequiredByPolicy(Conflict):
+    default_message = "This site requires two-factor authentication of your account, so it cannot be turned off."
 
 
 class NotEnrolled(Conflict):
@@ -152,9 +156,16 @@ def enrolment_start(*, user: User) -> Enrolment:
     if is_enrolled(user):
         raise AlreadyEnrolled()
     secret = pyotp.random_base32(length=32)  # 160 bits, RFC 4226's recommendation
-    with transaction.atomic():
-        TotpDevice.objects.filter(user=user, confirmed_at__isnull=True).delete()
-        TotpDevice.objects.create(user=user, secret_sealed=sealing.seal(secret.encode()))
+    sealed = sealing.seal(secret.encode())
+    # The unconfirmed row is rewritten, not deleted and added again: DuckDB refuses a new
+    # row with the unique key of one deleted in the same transaction.
+    unconfirmed = TotpDevice.objects.filter(user=user, confirmed_at__isnull=True)
+    if not unconfirmed.update(secret_sealed=sealed, created_at=timezone.now()):
+        try:
+            with transaction.atomic():
+                TotpDevice.objects.create(user=user, secret_sealed=sealed)
+        except IntegrityError:
+            raise Conflict("Two-factor authentication was being set up at the same moment; reload the page.") from None
     return Enrolment(secret)
 
 
@@ -320,9 +331,12 @@ def _remove(user: User) -> bool:
 
 
 def disable(*, user: User, password: str = "", code: str = "") -> None:
-    """The person turns their second factor off, after their password or a code."""
+    """The person turns their second factor off, after their password or a code; not while
+    the policy requires one of them (RequiredByPolicy, 409)."""
     if not is_enrolled(user):
         raise NotEnrolled()
+    if is_required_for(user):
+        raise RequiredByPolicy()
     _check_password_or_code(user, password=password, code=code)
     with transaction.atomic():
         if _remove(user):

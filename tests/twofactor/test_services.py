@@ -208,3 +208,25 @@ def test_an_expired_challenge_is_refused(settings):
     token, _ = services.challenge_issue(user=user)
     with pytest.raises(services.ChallengeNotValid):
         services.challenge_complete(token=token, code=code_for(secret))
+
+
+def test_starting_again_replaces_the_unconfirmed_key():
+    user = UserFactory()
+    first = services.enrolment_start(user=user)
+    second = services.enrolment_start(user=user)
+    assert first.secret != second.secret
+    assert services.enrolment_pending(user=user) == second
+    assert TotpDevice.objects.filter(user=user).count() == 1
+    with pytest.raises(InvalidInput):
+        services.enrolment_confirm(user=user, code=code_for(first.secret))
+    services.enrolment_confirm(user=user, code=code_for(second.secret))
+    assert services.is_enrolled(user)
+
+
+def test_it_cannot_be_turned_off_while_the_policy_requires_it(settings):
+    settings.TWO_FACTOR_REQUIRED = "everyone"
+    user = UserFactory()
+    enrol(user)
+    with pytest.raises(services.RequiredByPolicy):
+        services.disable(user=user, password=DEFAULT_PASSWORD)
+    assert services.is_enrolled(user)
