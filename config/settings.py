@@ -341,6 +341,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "accounts.models.User.Status",
         "StatusEnum": "videos.models.VideoJob.Status",
+        "TwoFactorRequirementEnum": "twofactor.models.Requirement",
     },
 }
 # /api/docs/ serves Swagger UI's files from drf-spectacular-sidecar (no CDN at run time);
