@@ -21,6 +21,8 @@ from accounts.serializers import (
 )
 from accounts.throttles import ProfileThrottle, TokenThrottle, login_attempt, registration_attempt
 from core.parsers import JSONParser
+from twofactor import services as two_factor
+from twofactor.serializers import ChallengeOut
 
 # ------------------------------------------------------------------ shared pieces
 
@@ -99,15 +101,22 @@ class LoginApi(PublicApiView):
         request=LoginIn,
         responses={
             200: LoginOut,
+            202: ChallengeOut,
             400: FieldErrorsOut,
             401: detail_response(
                 "Wrong email or password, or the account is deactivated (one message for all); "
                 "with the right password of an account waiting for approval, a message "
                 'saying so (code "awaiting_approval").'
             ),
+            403: detail_response(
+                "The right password of an account that must use two-factor authentication (code "
+                '"two_factor_setup_required") and has not set it up: log in on the website once.'
+            ),
             429: THROTTLED,
         },
-        description="Failed attempts are limited per client address (IPv6: per /64) and per account. "
+        description="With two-factor authentication on, the right password answers 202 with a "
+        "challenge and no tokens: POST it with a code to /api/auth/login/2fa for the tokens. "
+        "Failed attempts are limited per client address (IPv6: per /64) and per account. "
         "Over the address's limit every attempt from it is refused until Retry-After; after "
         "too many failures for one account it needs a delay (doubling each time, capped), "
         "during which every attempt, the right password too, answers 429. No password is "
@@ -116,7 +125,10 @@ class LoginApi(PublicApiView):
     def post(self, request):
         data = _valid(LoginIn, request)
         with login_attempt(request, data["email"]):
-            user, pair = services.auth_login(email=data["email"], password=data["password"])
+            user = services.user_authenticate(email=data["email"], password=data["password"])
+        if (challenge := two_factor.login_challenge(user=user)) is not None:
+            return Response(ChallengeOut(challenge).data, status=status.HTTP_202_ACCEPTED)
+        user, pair = services.auth_tokens_issue(user=user)
         return Response(LoginOut({"access": pair.access, "refresh": pair.refresh, "user": user}).data)
 
 

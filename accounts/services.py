@@ -173,7 +173,12 @@ def user_authenticate(*, email: str, password: str) -> User:
 
 def auth_login(*, email: str, password: str) -> tuple[User, TokenPair]:
     """Check the credentials and start a new refresh-token family."""
-    user = user_authenticate(email=email, password=password)
+    return auth_tokens_issue(user=user_authenticate(email=email, password=password))
+
+
+def auth_tokens_issue(*, user: User) -> tuple[User, TokenPair]:
+    """A signed-in user's new refresh-token family (after the password, and the second
+    factor where there is one)."""
     pair = tokens.token_pair_issue(user=user)
     update_last_login(User, user)  # called as the user_logged_in receiver would be; sender unused
     return user, pair

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login as session_login
 from django.contrib.auth import logout as session_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -23,6 +22,7 @@ from core.errors import InvalidInput, NotFound, TooManyRequests
 from core.redirects import safe_next_path
 from core.sections import render_page_sections
 from core.throttles import web_throttle_wait
+from twofactor.views import login_or_second_step
 
 
 def _throttled(request, template_name: str, context: dict, wait: int, message: str = "") -> HttpResponse:
@@ -62,8 +62,8 @@ def login_view(request):
             # Only the right password gets here; it is not a failed attempt.
             form.add_error(None, exc.message)
         else:
-            session_login(request, user)
-            return redirect(next_path or settings.LOGIN_REDIRECT_URL)
+            # Signed in now, or after a second factor's code (twofactor/).
+            return login_or_second_step(request, user, next_path=next_path)
     return render(request, "accounts/login.html", context)
 
 
@@ -123,9 +123,16 @@ def register_view(request):
                 if not user.is_active:  # nothing to sign in to yet
                     messages.success(request, f"Your account {user.email} has been created. Log in to start.")
                     return redirect("accounts:login")
-                session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, f"Your account {user.email} has been created; you are signed in.")
-                return redirect(settings.LOGIN_REDIRECT_URL)
+                # Where everyone must use a second factor, it is set up before the sign-in.
+                response = login_or_second_step(request, user, next_path=None)
+                if request.user.is_authenticated:
+                    messages.success(request, f"Your account {user.email} has been created; you are signed in.")
+                else:
+                    messages.info(
+                        request,
+                        f"Your account {user.email} has been created; set up two-factor authentication to sign in.",
+                    )
+                return response
     return render(request, "accounts/register.html", {"form": form, "approval": mode == "approval"})
 
 

@@ -41,6 +41,12 @@ class AuditEntry(models.Model):
         GROUP_CHANGED = "group.changed", "Group created, changed or deleted"
         GROUP_MEMBERSHIP_CHANGED = "group.membership", "Group member added or removed"
         CONVERSATION_SHARED = "conversation.shared", "Conversation share link created or revoked"
+        TWO_FACTOR_ENABLED = "two_factor.enabled", "Two-factor authentication turned on"
+        TWO_FACTOR_DISABLED = "two_factor.disabled", "Two-factor authentication turned off"
+        TWO_FACTOR_RESET = "two_factor.reset", "Two-factor authentication reset by an administrator"
+        TWO_FACTOR_RECOVERY_CODE_USED = "two_factor.recovery_code_used", "Recovery code used"
+        TWO_FACTOR_RECOVERY_CODES_RENEWED = "two_factor.recovery_codes_renewed", "Recovery codes renewed"
+        TWO_FACTOR_POLICY_CHANGED = "two_factor.policy_changed", "Two-factor requirement changed"
         BACKUP_CREATED = "backup.created", "Backup written"
         BACKUP_RESTORED = "backup.restored", "Backup restored"
 

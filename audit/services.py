@@ -165,3 +165,29 @@ def conversation_share_changed(*, conversation_id: int, title: str, owner_id: in
         before={"shared": not shared},
         after={"shared": shared},
     )
+
+
+def two_factor_changed(action: str, *, user, before: dict | None = None, after: dict | None = None, by=_FROM_CONTEXT):
+    """A person's second factor was turned on or off, reset, or a recovery code used."""
+    record(
+        action,
+        target_type="user",
+        target_id=user.pk,
+        target_repr=user.email,
+        before=before,
+        after=after,
+        actor=by if by is not None else _FROM_CONTEXT,
+    )
+
+
+def two_factor_policy_changed(*, before: str, after: str, by=_FROM_CONTEXT) -> None:
+    if before != after:
+        record(
+            Action.TWO_FACTOR_POLICY_CHANGED,
+            target_type="site",
+            target_id="two_factor_required",
+            target_repr="who must use two-factor authentication",
+            before={"required": before},
+            after={"required": after},
+            actor=by if by is not None else _FROM_CONTEXT,
+        )

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "videos",
     "billing",
     "teams",
+    "twofactor",
     "admin_panel",
     "usage",
     "gateway",
@@ -340,6 +341,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "accounts.models.User.Status",
         "StatusEnum": "videos.models.VideoJob.Status",
+        "TwoFactorRequirementEnum": "twofactor.models.Requirement",
     },
 }
 # /api/docs/ serves Swagger UI's files from drf-spectacular-sidecar (no CDN at run time);
@@ -519,6 +521,17 @@ OPENROUTER_IMAGE_DOWNLOAD_DEADLINE = env.float("OPENROUTER_IMAGE_DOWNLOAD_DEADLI
 REGISTRATION = env.str("REGISTRATION", default="open").strip().lower()
 if REGISTRATION not in ("open", "approval", "closed"):
     raise environ.ImproperlyConfigured('REGISTRATION must be "open", "approval" or "closed"')
+# Two-factor authentication (twofactor/): who must set up an authenticator app before
+# their next login, "none", "admins" or "everyone" (until an administrator chooses on the
+# admin panel's two-factor page); the name apps show for the account; how long the API's
+# login challenge and the web's second step last; the key sealing TOTP secrets (by default
+# derived from SECRET_KEY; changing it makes enrolled authenticators unreadable).
+TWO_FACTOR_REQUIRED = env.str("TWO_FACTOR_REQUIRED", default="none").strip().lower()
+if TWO_FACTOR_REQUIRED not in ("none", "admins", "everyone"):
+    raise environ.ImproperlyConfigured('TWO_FACTOR_REQUIRED must be "none", "admins" or "everyone"')
+TWO_FACTOR_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Studio")
+TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
+TWO_FACTOR_KEY = env.str("TWO_FACTOR_KEY", default="")
 # Whether a model the catalogue sync sees for the first time starts enabled (an
 # administrator's later switches are kept by every sync).
 MODELS_ENABLED_BY_DEFAULT = env.bool("MODELS_ENABLED_BY_DEFAULT", default=True)

@@ -19,6 +19,7 @@ from core.views import healthz
 from generation.urls import api_urlpatterns as generation_api_urlpatterns
 from operations.views import metrics
 from teams.urls import api_urlpatterns as teams_api_urlpatterns
+from twofactor.urls import api_urlpatterns as twofactor_api_urlpatterns
 from usage.urls import api_urlpatterns as usage_api_urlpatterns
 from videos.urls import api_urlpatterns as videos_api_urlpatterns
 
@@ -53,6 +54,8 @@ urlpatterns = [
     path("admin-panel/", include("billing.urls")),
     path("api/", include((teams_api_urlpatterns, "teams-api"))),
     path("admin-panel/", include("teams.urls")),
+    path("", include("twofactor.urls")),
+    path("api/", include((twofactor_api_urlpatterns, "twofactor-api"))),
     path("api/", include((audit_api_urlpatterns, "audit-api"))),
     path("admin-panel/", include("audit.urls")),
     path("api/", include((catalogue_api_urlpatterns, "catalogue-api"))),

@@ -49,6 +49,7 @@ UNAUTHENTICATED = {
     "accounts.api.LogoutApi",
     "accounts.api.RefreshApi",
     "accounts.api.RegisterApi",
+    "twofactor.api.LoginSecondStepApi",
 }
 
 _CONVERTERS = {"int": "1", "str": "x", "path": "x/y", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000"}

@@ -2,6 +2,7 @@
 (no inline script or on*= handler in the templates, Swagger UI's start-up script a URL)."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -85,8 +86,16 @@ def test_the_delete_form_asks_through_a_data_attribute_and_a_static_script(web, 
 
 
 def test_no_template_has_inline_script_or_handlers():
-    templates = [p for d in settings.TEMPLATES[0]["DIRS"] for p in d.rglob("*.html")]
+    from django.apps import apps
+
+    # The site's folder and the project apps' own (teams/templates, twofactor/templates...).
+    folders = [*settings.TEMPLATES[0]["DIRS"]]
+    folders += [
+        Path(app.path) / "templates" for app in apps.get_app_configs() if Path(app.path).parent == settings.BASE_DIR
+    ]
+    templates = [p for d in folders for p in Path(d).rglob("*.html")]
     assert templates
+    assert any("twofactor" in str(template) for template in templates)
     for template in templates:
         assert_no_inline_code(template.read_text(), str(template))
 

@@ -133,6 +133,12 @@ def seed(user, admin) -> dict:
     api_key_create(user=user, name="my script")
     api_key_create(user=admin, name="admin's script")
     pending = UserFactory(email="waiting-for-approval@example.com", is_active=False, approved_at=None)
+    # Two-factor: the walker's set-up begun (its page shows the QR code), someone with one on.
+    from tests.support.two_factor import enrol
+    from twofactor.services import enrolment_start
+
+    enrolment_start(user=user)
+    enrol(UserFactory(email="two-factor-on@example.com"))
     return {
         "text": text,
         "image": image_generation,
@@ -165,6 +171,7 @@ def user_pages(rows: dict) -> list[str]:
         "/gallery",
         "/usage",
         "/users/profile",
+        "/users/profile/two-factor",
         "/no-such-page",
         "/api/",
         "/api/generations",
@@ -178,6 +185,7 @@ def admin_pages(rows: dict, admin) -> list[str]:
         "/admin-panel/",
         "/admin-panel/models",
         "/admin-panel/api-keys",
+        "/admin-panel/two-factor",
         "/admin-panel/usage",
         f"/admin-panel/users/{rows['text'].owner_id}/limits",
         f"/admin-panel/users/{rows['text'].owner_id}/delete",
@@ -194,6 +202,12 @@ def check_page(page, path: str, *, shots: Path | None = None, label: str = "") -
     """Open ``path`` and return what is wrong with it (empty when nothing is): a page wider
     than the window, axe-core violations of any impact, scripts or styles the CSP refused."""
     page.goto(path)
+    return check_loaded_page(page, path, shots=shots, label=label)
+
+
+def check_loaded_page(page, path: str, *, shots: Path | None = None, label: str = "") -> list[str]:
+    """check_page's checks on the page the browser shows now (one reached by a form),
+    named ``path`` in the problems and screenshots."""
     page.wait_for_load_state("networkidle")
     problems = []
     refused = [r for r in page.evaluate("window.__cspRefused || []") if r not in CSP_REFUSALS_ALLOWED.get(path, ())]

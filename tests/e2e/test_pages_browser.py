@@ -5,8 +5,18 @@ refuses. Screenshots go to STUDIO_SHOTS when it is set (e.g. var/shots/after).""
 
 import pytest
 
-from tests.e2e.site import CSP_LISTENER, admin_pages, anonymous_pages, check_page, seed, shots_dir, user_pages
+from tests.e2e.site import (
+    CSP_LISTENER,
+    admin_pages,
+    anonymous_pages,
+    check_loaded_page,
+    check_page,
+    seed,
+    shots_dir,
+    user_pages,
+)
 from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from tests.support.two_factor import code_for, enrol
 
 pytestmark = pytest.mark.e2e
 
@@ -33,12 +43,43 @@ def new_page(browser, server, size: str, scheme: str):
     return context, context.new_page()
 
 
-def sign_in(page, email: str) -> None:
+def sign_in(page, email: str, *, then: str = "") -> None:
+    """The login form; ``then``: the second step's path it leads to (else signed in)."""
     page.goto("/login")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", DEFAULT_PASSWORD)
     page.click("main form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    if then:
+        page.wait_for_url(lambda url: url.endswith(then))
+    else:
+        page.wait_for_url(lambda url: "/login" not in url)
+
+
+def second_step_problems(browser, server, size: str, scheme: str, shots) -> list[str]:
+    """The login's two-factor pages: a code; setting up the authenticator the policy
+    requires, and the recovery codes it shows once."""
+    from twofactor import services
+
+    problems = []
+    enrolled = UserFactory(email="second-step@example.com")
+    enrol(enrolled)
+    context, page = new_page(browser, server, size, scheme)
+    sign_in(page, enrolled.email, then="/login/two-factor")
+    problems += check_page(page, "/login/two-factor", shots=shots, label="second-step")
+    context.close()
+
+    services.policy_set(required="everyone")
+    newcomer = UserFactory(email="must-set-up@example.com")
+    context, page = new_page(browser, server, size, scheme)
+    sign_in(page, newcomer.email, then="/login/two-factor/setup")
+    problems += check_page(page, "/login/two-factor/setup", shots=shots, label="second-step")
+    secret = page.get_by_test_id("two-factor-secret").inner_text().replace(" ", "")
+    page.fill("input[name=code]", code_for(secret))
+    page.click("main form button[type=submit]")
+    page.get_by_test_id("recovery-codes").wait_for()
+    problems += check_loaded_page(page, "(recovery codes)", shots=shots, label="second-step")
+    context.close()
+    return problems
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -65,4 +106,5 @@ def test_every_page_fits_and_passes_axe(demo, browser, asgi_server, tmp_path, si
         problems += check_page(page, path, shots=shots, label="admin")
     context.close()
 
+    problems += second_step_problems(browser, asgi_server, size, scheme, shots)
     assert not problems, "\n".join(problems)
