@@ -95,8 +95,14 @@ def verified_claims(request) -> dict:
     claims once its signature and claims are checked. SignInInvalid for anything that does
     not prove who signed in; ProviderUnreachable when the provider did not answer."""
     app = _client()
+    # Authlib checks iss by default but aud only when told (else an ID token for another
+    # client that names us as its azp would pass): both are required here.
+    claims_options = {
+        "iss": {"essential": True, "values": [app.server_metadata["issuer"]]},
+        "aud": {"essential": True, "values": [settings.OIDC_CLIENT_ID]},
+    }
     try:
-        token = app.authorize_access_token(request)
+        token = app.authorize_access_token(request, claims_options=claims_options)
     except OAuthError as exc:
         log.warning("oidc sign-in refused: %s %s", exc.error, exc.description)
         if exc.error == "access_denied":
