@@ -10,7 +10,16 @@ class IdentityAdmin(admin.ModelAdmin):
 
     list_display = ("user", "issuer", "subject", "email", "admin_from_claim", "last_login_at")
     search_fields = ("user__email", "email", "subject")
-    readonly_fields = ("user", "issuer", "subject", "email", "synced_team_ids", "admin_from_claim", "created_at", "last_login_at")
+    readonly_fields = (
+        "user",
+        "issuer",
+        "subject",
+        "email",
+        "synced_team_ids",
+        "admin_from_claim",
+        "created_at",
+        "last_login_at",
+    )
 
     def has_add_permission(self, request):
         return False

@@ -89,9 +89,7 @@ def sign_in(*, claims: ProviderClaims) -> User:
         raise SignInRefused("This account is deactivated; ask an administrator.")
     _sync_role(identity, claims)
     _sync_groups(identity, claims)
-    Identity.objects.filter(pk=identity.pk).update(
-        last_login_at=timezone.now(), email=claims.email or identity.email
-    )
+    Identity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now(), email=claims.email or identity.email)
     user.refresh_from_db()
     return user
 
@@ -125,7 +123,9 @@ def _link(claims: ProviderClaims) -> Identity:
                 )
         except IntegrityError:
             # A second tab signing in at the same moment linked or created it first.
-            identity = Identity.objects.select_related("user").filter(issuer=claims.issuer, subject=claims.subject).first()
+            identity = (
+                Identity.objects.select_related("user").filter(issuer=claims.issuer, subject=claims.subject).first()
+            )
             if identity is not None:
                 return identity
             user = User.objects.filter(email=claims.email).first()
@@ -171,14 +171,14 @@ def _sync_groups(identity: Identity, claims: ProviderClaims) -> None:
                 pass
             synced.add(team_id)
     for team_id in sorted(synced - set(wanted)):
-        team = Team.objects.filter(pk=team_id).first()
-        if team is not None and team_id in current:
+        gone_from = Team.objects.filter(pk=team_id).first()
+        if gone_from is not None and team_id in current:
             try:
-                teams.member_remove(team=team, user_id=user.pk, by=None)
+                teams.member_remove(team=gone_from, user_id=user.pk, by=None)
             except NotFound:  # taken out at the same moment elsewhere
                 pass
         synced.discard(team_id)
-    unknown = wanted_names - {team.name.lower() for team in wanted.values()}
+    unknown = wanted_names - {named.name.lower() for named in wanted.values()}
     if unknown:
         log.info("sso: groups claim names no Studio group: %s", sorted(unknown))
     Identity.objects.filter(pk=identity.pk).update(synced_team_ids=sorted(synced))

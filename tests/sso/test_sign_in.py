@@ -77,7 +77,9 @@ def test_an_existing_account_is_matched_by_verified_email_and_the_api_keeps_its_
     assert User.objects.count() == 1
     # The API's login is untouched: its own JWTs, for the same person.
     answer = client.post(
-        "/api/auth/login", {"email": "person@example.com", "password": DEFAULT_PASSWORD}, content_type="application/json"
+        "/api/auth/login",
+        {"email": "person@example.com", "password": DEFAULT_PASSWORD},
+        content_type="application/json",
     )
     assert answer.status_code == 200, answer.content
     access = answer.json()["access"]

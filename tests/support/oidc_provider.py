@@ -244,9 +244,7 @@ def _handler_for(provider: OidcTestProvider):
 
         def _request(self, form: dict) -> _Request:
             parts = urlsplit(self.path)
-            return _Request(
-                self.command, provider.issuer + self.path, self.headers, dict(parse_qsl(parts.query)), form
-            )
+            return _Request(self.command, provider.issuer + self.path, self.headers, dict(parse_qsl(parts.query)), form)
 
         def _send(self, status: int, body, headers=()) -> None:
             payload = body if isinstance(body, (bytes, str)) else json.dumps(body)
