@@ -14,12 +14,17 @@ from django.views.decorators.http import require_GET
 
 from accounts import services as accounts
 from accounts.forms import LoginForm
-from core.errors import DomainError
+from accounts.throttles import AuthIpThrottle
+from core.errors import DomainError, TooManyRequests
 from core.http import page_error
 from core.redirects import safe_next_path
+from core.throttles import web_throttle_wait
 from sso import client, services
 
 NEXT_KEY = "sso_next"
+# The password login's per-address limit: failed sign-ins count, as failed passwords do, and
+# an address over it starts no sign-in until it has waited.
+THROTTLES = (AuthIpThrottle,)
 
 
 def _enabled_or_404() -> None:
@@ -34,6 +39,8 @@ def sso_login(request):
     next_path = safe_next_path(request)
     if request.user.is_authenticated:
         return redirect(next_path or settings.LOGIN_REDIRECT_URL)
+    if wait := web_throttle_wait(request, THROTTLES, record=False):
+        return _login_page_with_error(request, _too_many(wait), next_path)
     try:
         response = client.authorization_redirect(request, request.build_absolute_uri(reverse("sso:callback")))
     except DomainError as exc:
@@ -47,13 +54,20 @@ def sso_login(request):
 def sso_callback(request):
     _enabled_or_404()
     next_path = request.session.pop(NEXT_KEY, "")
+    if wait := web_throttle_wait(request, THROTTLES, record=False):
+        return _login_page_with_error(request, _too_many(wait), next_path)
     try:
         claims = services.claims_read(client.verified_claims(request))
         user = services.sign_in(claims=claims)
     except DomainError as exc:
+        web_throttle_wait(request, THROTTLES, record=True)
         return _login_page_with_error(request, exc, next_path)
     session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect(next_path or settings.LOGIN_REDIRECT_URL)
+
+
+def _too_many(wait: int) -> TooManyRequests:
+    return TooManyRequests(f"Too many attempts. Try again in {wait} seconds.", retry_after=wait)
 
 
 def _login_page_with_error(request, exc: DomainError, next_path: str):
@@ -65,4 +79,7 @@ def _login_page_with_error(request, exc: DomainError, next_path: str):
         "registration": accounts.registration_mode(),
         "sso_error": answer.message,
     }
-    return render(request, "accounts/login.html", context, status=answer.status)
+    response = render(request, "accounts/login.html", context, status=answer.status)
+    for name, value in answer.headers.items():
+        response[name] = value
+    return response

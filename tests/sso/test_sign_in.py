@@ -290,3 +290,34 @@ def test_authorization_of_the_sso_endpoints(client, oidc_provider, who):
     forged = client.get("/sso/callback?code=stolen&state=made-up")
     assert forged.status_code == 400
     assert session_user_id(client) == (str(person.pk) if person else None)
+
+
+def test_failed_sign_ins_count_against_the_address_like_failed_passwords(client, oidc_provider, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "2/min"},
+    }
+    assert sign_in(client, oidc_provider).status_code == 302  # a success uses nothing up
+    client.logout()
+    assert client.get("/sso/callback?code=x&state=forged").status_code == 400
+    assert client.get("/sso/callback?code=x&state=forged").status_code == 400
+    refused = client.get("/sso/login")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert b"Too many attempts" in refused.content
+    assert client.get("/sso/callback?code=x&state=forged").status_code == 429
+
+
+def test_a_discovery_document_of_another_issuer_is_refused(client, oidc_provider, settings):
+    from sso import client as sso_client
+
+    settings.OIDC_ISSUER = oidc_provider.issuer.replace("127.0.0.1", "localhost")
+    sso_client._app.cache_clear()
+    response = client.get("/sso/login")
+    assert response.status_code == 502 and b"names another issuer" in response.content
+
+
+def test_a_sign_in_cancelled_at_the_provider_says_so(client, oidc_provider):
+    client.get("/sso/login")
+    state = next(key for key in client.session.keys() if key.startswith("_state_oidc_")).removeprefix("_state_oidc_")
+    response = client.get(f"/sso/callback?error=access_denied&state={state}")
+    assert response.status_code == 400 and b"cancelled at the identity provider" in response.content
