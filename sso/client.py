@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -19,6 +20,8 @@ from core.errors import DomainError, ErrorKind
 
 log = logging.getLogger(__name__)
 
+# Discovery is read again after this many seconds (keys also whenever a token names an unknown one).
+METADATA_MAX_AGE = 24 * 3600
 # The session key under which Authlib keeps each pending sign-in's state, nonce and verifier.
 CLIENT_NAME = "oidc"
 
@@ -70,16 +73,19 @@ def _client():
         settings.OIDC_SCOPES,
         settings.OIDC_TIMEOUT,
     )
+    if time.time() - app.server_metadata.get("_loaded_at", time.time()) > METADATA_MAX_AGE:
+        _app.cache_clear()  # a fresh client reads discovery and keys again
+        return _client()
     try:
         metadata = app.load_server_metadata()
     except (requests.RequestException, ValueError) as exc:
         log.warning("oidc discovery failed: %s", exc)
-        app.server_metadata = {}  # read it again next time
+        _app.cache_clear()  # read it again next time
         raise ProviderUnreachable() from None
     # OpenID Connect Discovery 1.0 §4.3: the document must be the configured issuer's.
     if str(metadata.get("issuer", "")).rstrip("/") != settings.OIDC_ISSUER.rstrip("/"):
         log.warning("oidc discovery names issuer %r, not %r", metadata.get("issuer"), settings.OIDC_ISSUER)
-        app.server_metadata = {}
+        _app.cache_clear()
         raise ProviderUnreachable("The identity provider's discovery document names another issuer.")
     return app
 

@@ -112,6 +112,25 @@ def test_an_id_token_that_fails_a_check_is_refused(client, oidc_provider, misbeh
     assert not User.objects.exists()
 
 
+def test_a_token_response_without_an_id_token_is_refused(client, oidc_provider):
+    oidc_provider.omit_id_token = True
+    response = sign_in(client, oidc_provider)
+    assert response.status_code == 400
+    assert session_user_id(client) is None
+    assert not User.objects.exists()
+
+
+def test_discovery_is_read_again_once_it_is_old(client, oidc_provider, monkeypatch):
+    from sso import client as sso_client
+
+    assert sign_in(client, oidc_provider).status_code == 302
+    first = sso_client._client()
+    monkeypatch.setitem(
+        first.server_metadata, "_loaded_at", first.server_metadata["_loaded_at"] - 2 * sso_client.METADATA_MAX_AGE
+    )
+    assert sso_client._client() is not first
+
+
 def test_a_token_for_another_audience_is_refused_even_when_it_names_us_as_azp(client, oidc_provider):
     oidc_provider.audience, oidc_provider.azp = "another-client", "studio"
     response = sign_in(client, oidc_provider)

@@ -7,7 +7,8 @@ OpenIDCode, CodeChallenge); this module only stores codes in memory and speaks H
 ``with OidcTestProvider(client_id=..., client_secret=..., redirect_uri=...) as op:`` then set
 ``op.user`` (the claims of whoever signs in) and, to misbehave, ``op.audience`` (another
 ``aud``), ``op.azp``, ``op.sign_with_foreign_key`` (a key not in the JWKS under the published key id),
-``op.nonce`` (another nonce), ``op.expired`` (an ``exp`` in the past). ``op.authorize_requests``
+``op.nonce`` (another nonce), ``op.expired`` (an ``exp`` in the past),
+``op.omit_id_token`` (an access token only). ``op.authorize_requests``
 and ``op.token_requests`` hold the parameters each endpoint received."""
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ class OidcTestProvider:
         self.sign_with_foreign_key = False
         self.nonce: str | None = None
         self.expired = False
+        self.omit_id_token = False
         self.authorize_requests: list[dict] = []
         self.token_requests: list[dict] = []
         self.codes: dict[str, _Code] = {}
@@ -230,6 +232,11 @@ class OidcTestProvider:
 
             def generate_user_info(self, user, scope):
                 return UserInfo(user)
+
+            def process_token(self, grant, response):
+                if provider.omit_id_token:  # a plain OAuth answer, proving no one's identity
+                    return response[1]
+                return super().process_token(grant, response)
 
         server = Server(scopes_supported=["openid", "email", "profile", "groups"])
         server.register_token_generator("default", BearerTokenGenerator(lambda **kw: generate_token(42)))
