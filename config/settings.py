@@ -535,6 +535,8 @@ OIDC_ADMIN_VALUE = env.str("OIDC_ADMIN_VALUE", default="").strip()
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
 if OIDC_ISSUER and not OIDC_CLIENT_ID:
     raise environ.ImproperlyConfigured("OIDC_ISSUER is set: OIDC_CLIENT_ID is needed too")
+if OIDC_ISSUER and not {"openid", "email"} <= set(OIDC_SCOPES.split()):
+    raise environ.ImproperlyConfigured('OIDC_SCOPES needs "openid" (an ID token) and "email"')
 if bool(OIDC_ADMIN_CLAIM) != bool(OIDC_ADMIN_VALUE):
     raise environ.ImproperlyConfigured("OIDC_ADMIN_CLAIM and OIDC_ADMIN_VALUE go together")
 # Whether a model the catalogue sync sees for the first time starts enabled (an
