@@ -340,3 +340,19 @@ def test_a_sign_in_cancelled_at_the_provider_says_so(client, oidc_provider):
     state = next(key for key in client.session.keys() if key.startswith("_state_oidc_")).removeprefix("_state_oidc_")
     response = client.get(f"/sso/callback?error=access_denied&state={state}")
     assert response.status_code == 400 and b"cancelled at the identity provider" in response.content
+
+
+def test_an_account_made_by_single_sign_on_gets_a_personal_api_key_from_its_web_session(client, oidc_provider):
+    import re
+
+    oidc_provider.user = {"sub": "k1", "email": "keys@example.com", "email_verified": True}
+    assert sign_in(client, oidc_provider).status_code == 302
+    page = client.post("/users/profile/keys", {"name": "laptop"})
+    assert page.status_code == 200
+    secret = re.search(rb"sk-studio-[A-Za-z0-9_\-]+", page.content).group().decode()
+    models = client.get("/v1/models", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert models.status_code == 200 and models.json()["object"] == "list"
+    # The provider's tokens are not Studio's: neither its access token nor its ID token opens the API.
+    issued = oidc_provider.issued_tokens[-1]
+    for foreign in (issued["access_token"], issued["id_token"]):
+        assert client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {foreign}").status_code == 401

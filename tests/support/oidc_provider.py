@@ -9,7 +9,8 @@ OpenIDCode, CodeChallenge); this module only stores codes in memory and speaks H
 ``aud``), ``op.azp``, ``op.sign_with_foreign_key`` (a key not in the JWKS under the published key id),
 ``op.nonce`` (another nonce), ``op.expired`` (an ``exp`` in the past),
 ``op.omit_id_token`` (an access token only). ``op.authorize_requests``
-and ``op.token_requests`` hold the parameters each endpoint received."""
+and ``op.token_requests`` hold the parameters each endpoint received, ``op.issued_tokens``
+what the token endpoint gave."""
 
 from __future__ import annotations
 
@@ -129,6 +130,7 @@ class OidcTestProvider:
         self.omit_id_token = False
         self.authorize_requests: list[dict] = []
         self.token_requests: list[dict] = []
+        self.issued_tokens: list[dict] = []
         self.codes: dict[str, _Code] = {}
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.issuer = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -171,7 +173,7 @@ class OidcTestProvider:
                 return provider.client if client_id == provider.client.client_id else None
 
             def save_token(self, token, request):
-                pass
+                provider.issued_tokens.append(token)
 
             def create_oauth2_request(self, request):
                 return request
