@@ -59,8 +59,10 @@ def sso_callback(request):
     try:
         claims = services.claims_read(client.verified_claims(request))
         user = services.sign_in(claims=claims)
-    except DomainError as exc:
+    except (client.SignInInvalid, services.SignInRefused) as exc:
         web_throttle_wait(request, THROTTLES, record=True)
+        return _login_page_with_error(request, exc, next_path)
+    except DomainError as exc:  # the provider is down, or the account waits: not a failed attempt
         return _login_page_with_error(request, exc, next_path)
     session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect(next_path or settings.LOGIN_REDIRECT_URL)

@@ -326,6 +326,16 @@ def test_failed_sign_ins_count_against_the_address_like_failed_passwords(client,
     assert client.get("/sso/callback?code=x&state=forged").status_code == 429
 
 
+def test_an_account_waiting_for_approval_is_not_a_failed_attempt(client, oidc_provider, settings):
+    settings.REGISTRATION = "approval"
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_ip": "1/min"},
+    }
+    for _ in range(3):
+        assert sign_in(client, oidc_provider).status_code == 401
+
+
 def test_a_discovery_document_of_another_issuer_is_refused(client, oidc_provider, settings):
     from sso import client as sso_client
 
