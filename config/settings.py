@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "storage",
     "audit",
     "operations",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -532,6 +533,25 @@ if TWO_FACTOR_REQUIRED not in ("none", "admins", "everyone"):
 TWO_FACTOR_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Studio")
 TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
 TWO_FACTOR_KEY = env.str("TWO_FACTOR_KEY", default="")
+# Single sign-on with OpenID Connect (sso/): on when OIDC_ISSUER is set. The provider's
+# endpoints and keys come from its discovery document (ISSUER/.well-known/openid-configuration).
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").strip()
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="").strip()
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on").strip()
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile").strip()
+# A claim whose values name Studio groups to put the person in (e.g. "groups"); empty: none.
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="").strip()
+# A claim, and the value in it, that make the person an administrator; empty: roles stay Studio's.
+OIDC_ADMIN_CLAIM = env.str("OIDC_ADMIN_CLAIM", default="").strip()
+OIDC_ADMIN_VALUE = env.str("OIDC_ADMIN_VALUE", default="").strip()
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+if OIDC_ISSUER and not OIDC_CLIENT_ID:
+    raise environ.ImproperlyConfigured("OIDC_ISSUER is set: OIDC_CLIENT_ID is needed too")
+if OIDC_ISSUER and not {"openid", "email"} <= set(OIDC_SCOPES.split()):
+    raise environ.ImproperlyConfigured('OIDC_SCOPES needs "openid" (an ID token) and "email"')
+if bool(OIDC_ADMIN_CLAIM) != bool(OIDC_ADMIN_VALUE):
+    raise environ.ImproperlyConfigured("OIDC_ADMIN_CLAIM and OIDC_ADMIN_VALUE go together")
 # Whether a model the catalogue sync sees for the first time starts enabled (an
 # administrator's later switches are kept by every sync).
 MODELS_ENABLED_BY_DEFAULT = env.bool("MODELS_ENABLED_BY_DEFAULT", default=True)

@@ -47,6 +47,7 @@ urlpatterns = [
     # The OpenAI-compatible API (personal API keys), with its own 404 for unknown paths.
     path("v1/", include("gateway.urls")),
     path("", include("accounts.urls")),
+    path("sso/", include("sso.urls")),
     path("api/", include((accounts_api_urlpatterns, "accounts-api"))),
     path("api/", include((admin_api_urlpatterns, "admin-api"))),
     path("admin-panel/", include("admin_panel.urls")),

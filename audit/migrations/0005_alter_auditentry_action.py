@@ -4,15 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0004_alter_auditentry_action'),
+        ("audit", "0004_alter_auditentry_action"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('user.role_changed', 'Role changed'), ('user.active_changed', 'Account activated or deactivated'), ('user.approved', 'Account approved'), ('user.deleted', 'User deleted'), ('budget.changed', 'Budget changed'), ('model.access_changed', 'Model access changed'), ('api_key.revoked', 'API key revoked'), ('group.changed', 'Group created, changed or deleted'), ('group.membership', 'Group member added or removed'), ('conversation.shared', 'Conversation share link created or revoked'), ('two_factor.enabled', 'Two-factor authentication turned on'), ('two_factor.disabled', 'Two-factor authentication turned off'), ('two_factor.reset', 'Two-factor authentication reset by an administrator'), ('two_factor.recovery_code_used', 'Recovery code used'), ('two_factor.recovery_codes_renewed', 'Recovery codes renewed'), ('two_factor.policy_changed', 'Two-factor requirement changed'), ('backup.created', 'Backup written'), ('backup.restored', 'Backup restored')], db_index=True, max_length=40),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("user.role_changed", "Role changed"),
+                    ("user.active_changed", "Account activated or deactivated"),
+                    ("user.approved", "Account approved"),
+                    ("user.deleted", "User deleted"),
+                    ("budget.changed", "Budget changed"),
+                    ("model.access_changed", "Model access changed"),
+                    ("api_key.revoked", "API key revoked"),
+                    ("group.changed", "Group created, changed or deleted"),
+                    ("group.membership", "Group member added or removed"),
+                    ("conversation.shared", "Conversation share link created or revoked"),
+                    ("two_factor.enabled", "Two-factor authentication turned on"),
+                    ("two_factor.disabled", "Two-factor authentication turned off"),
+                    ("two_factor.reset", "Two-factor authentication reset by an administrator"),
+                    ("two_factor.recovery_code_used", "Recovery code used"),
+                    ("two_factor.recovery_codes_renewed", "Recovery codes renewed"),
+                    ("two_factor.policy_changed", "Two-factor requirement changed"),
+                    ("backup.created", "Backup written"),
+                    ("backup.restored", "Backup restored"),
+                ],
+                db_index=True,
+                max_length=40,
+            ),
         ),
     ]

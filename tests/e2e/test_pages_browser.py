@@ -36,6 +36,20 @@ def demo(settings, transactional_db, media_root):
         yield fake
 
 
+@pytest.fixture
+def sso(settings, asgi_server):
+    """A live OpenID Connect provider, so the login page shows "Sign in with …" and a
+    refused sign-in's message is walked too."""
+    from sso import client
+    from tests.support.oidc_provider import OidcTestProvider
+
+    with OidcTestProvider(client_id="studio", client_secret="s", redirect_uri=f"{asgi_server.url}/sso/callback") as op:
+        settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID, settings.OIDC_PROVIDER_NAME = op.issuer, "studio", "Example ID"
+        client._app.cache_clear()
+        yield op
+    client._app.cache_clear()
+
+
 def new_page(browser, server, size: str, scheme: str):
     context = browser.new_context(base_url=server.url, viewport=SIZES[size], color_scheme=scheme)
     context.set_default_timeout(15_000)
@@ -84,7 +98,7 @@ def second_step_problems(browser, server, size: str, scheme: str, shots) -> list
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", ["phone", "laptop"])
-def test_every_page_fits_and_passes_axe(demo, browser, asgi_server, tmp_path, size, scheme):
+def test_every_page_fits_and_passes_axe(demo, browser, asgi_server, sso, tmp_path, size, scheme):
     user = UserFactory(email="walker@example.com")
     admin = AdminFactory(email="admin-walker@example.com")
     rows = seed(user, admin)
@@ -93,7 +107,7 @@ def test_every_page_fits_and_passes_axe(demo, browser, asgi_server, tmp_path, si
     problems = []
 
     context, page = new_page(browser, asgi_server, size, scheme)
-    for path in anonymous_pages():
+    for path in [*anonymous_pages(), "/sso/callback?code=forged&state=forged"]:
         problems += check_page(page, path, shots=shots, label="anonymous")
     sign_in(page, user.email)
     for path in user_pages(rows):
