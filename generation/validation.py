@@ -725,3 +725,97 @@ def image_request_validate(
         source_note=note,
         upload=upload,
     )
+
+
+# ------------------------------------------------------------------ embeddings
+
+MAX_EMBEDDING_INPUTS = 2048
+EMBEDDING_ENCODINGS = ("float", "base64")
+MAX_EMBEDDING_DIMENSIONS = 65536
+# The history keeps this much of the inputs' text (the vectors are the caller's, not kept).
+EMBEDDING_PROMPT_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class EmbeddingRequest:
+    """A validated embeddings request: texts (or token lists) for one embedding model."""
+
+    model: ProviderModel
+    inputs: tuple[str | list[int], ...]
+    dimensions: int | None = None
+    encoding_format: str | None = None
+
+    @property
+    def prompt(self) -> str:
+        """What the history shows: the first input's text, and how many more there were."""
+        first = self.inputs[0]
+        text = first if isinstance(first, str) else f"[{len(first)} tokens]"
+        more = len(self.inputs) - 1
+        text = text[:EMBEDDING_PROMPT_CHARS]
+        return f"{text}\n\n(and {more} more input{'s' if more != 1 else ''})" if more else text
+
+    @property
+    def text_for_pricing(self) -> list[str]:
+        return [item for item in self.inputs if isinstance(item, str)]
+
+    @property
+    def token_inputs(self) -> int:
+        """Tokens sent already counted (token-list inputs)."""
+        return sum(len(item) for item in self.inputs if not isinstance(item, str))
+
+    @property
+    def params(self) -> dict:
+        params: dict[str, Any] = {"inputs": len(self.inputs)}
+        if self.dimensions is not None:
+            params["dimensions"] = self.dimensions
+        if self.encoding_format is not None:
+            params["encoding_format"] = self.encoding_format
+        return params
+
+
+def embedding_request_validate(*, model: str, input, dimensions=None, encoding_format=None, user=None):
+    """Check an embeddings request: ``input`` a non-empty text or a list of them (or of
+    token lists, as OpenAI's API takes), each within GENERATION_PROMPT_MAX_CHARS;
+    ``dimensions`` a positive whole number; ``encoding_format`` float or base64; the
+    model one of the catalogue's embedding models this person may use."""
+    inputs = _embedding_inputs(input)
+    if dimensions is not None and (
+        isinstance(dimensions, bool)
+        or not isinstance(dimensions, int)
+        or not 1 <= dimensions <= MAX_EMBEDDING_DIMENSIONS
+    ):
+        raise InvalidInput(f"Must be a whole number from 1 to {MAX_EMBEDDING_DIMENSIONS}.", field="dimensions")
+    if encoding_format is not None and encoding_format not in EMBEDDING_ENCODINGS:
+        raise InvalidInput(f"Must be one of {', '.join(EMBEDDING_ENCODINGS)}.", field="encoding_format")
+    entry = catalogue_entry(model_id=model, kind="embedding", user=user)
+    return EmbeddingRequest(model=entry, inputs=inputs, dimensions=dimensions, encoding_format=encoding_format)
+
+
+def _is_tokens(value) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in value)
+    )
+
+
+def _embedding_inputs(value) -> tuple[str | list[int], ...]:
+    if isinstance(value, str) or _is_tokens(value):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise InvalidInput("Must be a non-empty text or a non-empty list of texts.", field="input")
+    if len(value) > MAX_EMBEDDING_INPUTS:
+        raise InvalidInput(f"At most {MAX_EMBEDDING_INPUTS} inputs (this has {len(value)}).", field="input")
+    limit = settings.GENERATION_PROMPT_MAX_CHARS
+    for index, item in enumerate(value):
+        if isinstance(item, str):
+            if not item.strip():
+                raise InvalidInput(f"input[{index}] is empty.", field="input")
+            if len(item) > limit:
+                raise InvalidInput(f"input[{index}]: at most {limit} characters (this has {len(item)}).", field="input")
+        elif _is_tokens(item):
+            if len(item) > limit:
+                raise InvalidInput(f"input[{index}]: at most {limit} tokens (this has {len(item)}).", field="input")
+        else:
+            raise InvalidInput(f"input[{index}] must be a text or a list of token numbers.", field="input")
+    return tuple(value)

@@ -1,5 +1,5 @@
 """The asyncio OpenRouter client, for web requests: chat completions (whole and
-streamed) and images.
+streamed), embeddings and images.
 
 Video jobs, the catalogues and the key's usage are the worker's and commands' business,
 through :mod:`openrouter.client`. Both clients stand on the same non-I/O parts (bodies,
@@ -24,7 +24,7 @@ from .config import ClientConfig
 from .core import ClientCache, ClientCore
 from .downloads import DownloadMeter, MemoryWriter
 from .errors import ProviderError
-from .types import ChatResult, ImageResult, ImageRoute, ProviderImage, StreamEnd, StreamPiece, Usage
+from .types import ChatResult, EmbeddingResult, ImageResult, ImageRoute, ProviderImage, StreamEnd, StreamPiece, Usage
 
 T = TypeVar("T")
 
@@ -80,6 +80,20 @@ class AsyncOpenRouterClient(ClientCore):
         body = payloads.chat_body(model, messages, max_tokens, temperature, stream=True, options=options)
         response = await exchange.asend(self, "POST", "/chat/completions", json_body=body, stream=True)
         return AsyncChatStream(response, model)
+
+    # ------------------------------------------------------------ embeddings
+
+    async def embeddings(
+        self,
+        *,
+        model: str,
+        inputs: list[str | list[int]],
+        dimensions: int | None = None,
+        encoding_format: str | None = None,
+    ) -> EmbeddingResult:
+        """One vector per input (texts, or token lists), in input order."""
+        body = payloads.embeddings_body(model, inputs, dimensions, encoding_format)
+        return parsing.embeddings_result(await self._post_json("/embeddings", body), model, inputs=len(inputs))
 
     # ---------------------------------------------------------------- images
 

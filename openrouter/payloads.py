@@ -35,6 +35,15 @@ def chat_body(
     return body
 
 
+def embeddings_body(
+    model: str, inputs: list[str | list[int]], dimensions: int | None, encoding_format: str | None
+) -> dict[str, Any]:
+    """``POST /embeddings``: OpenAI's shape (texts, or token lists)."""
+    return _with_options(
+        {"model": model, "input": inputs}, (("dimensions", dimensions), ("encoding_format", encoding_format))
+    )
+
+
 def chat_image_body(
     model: str,
     prompt: str,
