@@ -129,7 +129,7 @@ def embeddings_result(payload: dict[str, Any], model: str, *, inputs: int) -> Em
             raise ProviderMalformedResponse("The provider's embeddings answer has a wrong or repeated index.")
         if not (numbers or isinstance(vector, str)) or not vector:
             raise ProviderMalformedResponse("An embedding in the provider's answer is not a vector.")
-        by_index[index] = vector  # type: ignore[assignment]  # a list of numbers, or base64 text
+        by_index[index] = vector  # a list of numbers, or base64 text
     return EmbeddingResult(
         id=str(payload.get("id") or ""),
         model=str(payload.get("model") or model),
