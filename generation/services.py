@@ -538,6 +538,8 @@ async def image_generate(
     api_key=None,
     source_image_id: int | None = None,
     source_image_url: str | None = None,
+    reference_image_urls: list[str] | None = None,
+    mask_url: str | None = None,
 ) -> Generation:
     """Generate images through the model's route (chat completions for text+image models,
     the images endpoint for image-only ones; a chat route's ``n`` calls run at once) and
@@ -545,7 +547,9 @@ async def image_generate(
     file left behind. With ``source_image_id`` (one of the user's images) the model edits
     that image; the result links to it. With ``source_image_url`` (an https or data: URL)
     the model edits the image sent; a data URL's image is kept as the user's upload only
-    if the edit succeeds. Refused (409) when the owner's storage quota is used up."""
+    if the edit succeeds; ``reference_image_urls`` and ``mask_url`` go along with it (the
+    source stays the one the edit links to). Refused (409) when the owner's storage quota
+    is used up."""
     [call] = await _opened(
         _open_image(
             user=user,
@@ -558,6 +562,8 @@ async def image_generate(
             image_size=image_size,
             source_image_id=source_image_id,
             source_image_url=source_image_url,
+            reference_image_urls=reference_image_urls,
+            mask_url=mask_url,
         )
     )
     request = call.request
@@ -573,6 +579,8 @@ async def image_generate(
                     image_size=request.image_size,
                     route=call.generation.route,  # type: ignore[arg-type]  # image_pending stored "chat" or "images"
                     source_image_url=request.source_url,
+                    reference_urls=request.reference_urls,
+                    mask_url=request.mask_url,
                 )
         except asyncio.CancelledError:
             await call.cut_short(why="the request was cancelled before the images came")

@@ -108,22 +108,25 @@ class AsyncOpenRouterClient(ClientCore):
         image_size: str | None = None,
         route: ImageRoute | None = None,
         source_image_url: str | None = None,
+        reference_urls: tuple[str, ...] = (),
+        mask_url: str | None = None,
     ) -> ImageResult:
         """Generate ``n`` images; ``route`` comes from the catalogue, else name rules.
-        ``source_image_url`` edits that image (chat route only, as an ``image_url`` part).
+        ``source_image_url`` edits that image, with ``reference_urls`` beside it and
+        ``mask_url`` saying where to change it: on the chat route as ``image_url`` parts,
+        on the images route as ``input_references``.
 
         The chat route (text+image models) sends ``modalities`` and ``image_config`` and
         makes one call per image, all at once; the images route sends one request with
         ``n``. Data URLs are decoded and hosted URLs fetched (concurrently), so the result
         always holds bytes.
         """
+        edit = (source_image_url, reference_urls, mask_url)
         if (route or image_route_for(model)) == "chat":
-            body = payloads.chat_image_body(model, prompt, aspect_ratio, image_size, size, source_image_url)
+            body = payloads.chat_image_body(model, prompt, aspect_ratio, image_size, size, *edit)
             answers = await _all(self._chat_image(body) for _ in range(max(1, n)))
             return parsing.combined_chat_images(model, answers)
-        if source_image_url:
-            raise ValueError("Editing an image needs the chat route (a model that takes image input).")
-        body = payloads.images_body(model, prompt, n, size, aspect_ratio, image_size)
+        body = payloads.images_body(model, prompt, n, size, aspect_ratio, image_size, *edit)
         sources, usage = parsing.images_answer(await self._post_json(self.images_path, body))
         images = await _all(self._image(source) for source in sources)
         return ImageResult(model=model, route="images", images=images, usage=usage)
