@@ -25,7 +25,7 @@ def _floats(text: str) -> list[float]:
     return list(struct.unpack(f"<{len(raw) // 4}f", raw))
 
 
-def test_a_list_of_texts_as_floats_one_history_row(sdk, served, user, fake_openrouter):
+def test_a_list_of_texts_as_floats_one_history_row(sdk, served, user, fake_openrouter, client):
     _, key, _ = served
     answer = sdk().embeddings.create(model=MODEL, input=["red", "green", "blue"], encoding_format="float")
     assert [item.index for item in answer.data] == [0, 1, 2]
@@ -42,6 +42,11 @@ def test_a_list_of_texts_as_floats_one_history_row(sdk, served, user, fake_openr
     assert row.prompt.startswith("red") and "2 more inputs" in row.prompt
     assert row.text == "3 vectors of 1536 dimensions"
     assert row.prompt_tokens == answer.usage.prompt_tokens and row.cost > 0
+    # Readable in the history, as any generation.
+    client.force_login(user)
+    assert "red" in client.get("/history").content.decode()
+    page = client.get(f"/history/{row.pk}").content.decode()
+    assert "3 vectors of 1536 dimensions (float)" in page and "Embedding generation" in page
 
 
 def test_base64_and_dimensions_the_sdk_default(sdk, fake_openrouter):
