@@ -47,6 +47,8 @@ def test_a_list_of_texts_as_floats_one_history_row(sdk, served, user, fake_openr
     assert "red" in client.get("/history").content.decode()
     page = client.get(f"/history/{row.pk}").content.decode()
     assert "3 vectors of 1536 dimensions (float)" in page and "Embedding generation" in page
+    profile = client.get("/users/profile").content.decode()
+    assert 'data-testid="usage-embedding">1<' in profile
 
 
 def test_base64_and_dimensions_the_sdk_default(sdk, fake_openrouter):
