@@ -226,3 +226,20 @@ def test_an_admins_key_answers_as_its_owner(sdk, admin_user, make_key):
     # Even an administrator continues only their own threads... and no one else continues theirs.
     with pytest.raises(openai.NotFoundError):
         sdk().responses.create(model=MODEL, previous_response_id=first.id, input="go on")
+
+
+def test_a_failure_mid_stream_is_an_error_event_and_a_failed_row(sdk, fault_model):
+    model = fault_model("stream_error", base=MODEL)
+    events = list(sdk().responses.create(model=model, input="Tell me a story", stream=True))
+    assert events[0].type == "response.created" and events[-1].type == "error"
+    assert events[-1].message and "response.completed" not in [event.type for event in events]
+    row = Generation.objects.get()
+    assert row.status == "failed" and row.text  # what arrived is kept
+
+
+def test_max_output_tokens_cut_is_incomplete_whole_and_streamed(sdk):
+    whole = sdk().responses.create(model=MODEL, input="Tell me a story", max_output_tokens=3)
+    assert whole.status == "incomplete" and whole.incomplete_details.reason == "max_output_tokens"
+    events = list(sdk().responses.create(model=MODEL, input="Tell me a story", max_output_tokens=3, stream=True))
+    assert events[-1].type == "response.incomplete"
+    assert events[-1].response.incomplete_details.reason == "max_output_tokens"
