@@ -10,7 +10,8 @@ running (e.g. `make run`, with a personal API key made on the profile page).
 
 Each quickstart is the library's own documented way of doing the thing (langchain-openai's
 ChatOpenAI with bind_tools and with_structured_output, pydantic-ai's Agent with a tool and
-an output type, litellm's completion and embedding), pointed at Studio by base URL and key.
+an output type and its Embedder, litellm's completion, embedding and responses), pointed at
+Studio by base URL and key.
 A feature passes when the client returns what the feature promises (a tool call with
 arguments, a parsed object of the asked type, vectors of the asked size, ...); the
 table says pass, FAIL (with the first line of the reason below it) or - (not run).
@@ -202,6 +203,17 @@ def structured():
     native = Agent(model, output_type=NativeOutput(Capital)).run_sync("The capital of France?")
     assert isinstance(native.output, Capital), native.output
     return f"tool output {result.output!r}; native {native.output!r}"
+
+
+@check("embeddings")
+def embeddings():
+    from pydantic_ai import Embedder
+    from pydantic_ai.embeddings.openai import OpenAIEmbeddingModel
+
+    embedder = Embedder(OpenAIEmbeddingModel(EMBEDDING_MODEL, provider=provider), settings={"dimensions": 256})
+    result = embedder.embed_documents_sync(["red", "green"])
+    assert len(result.embeddings) == 2 and len(result.embeddings[0]) == 256, [len(v) for v in result.embeddings]
+    return f"{len(result.embeddings)} x {len(result.embeddings[0])}"
 
 
 @check("responses")
