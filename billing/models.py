@@ -65,6 +65,7 @@ class Reservation(models.Model):
         TEXT = "text", "Text"
         IMAGE = "image", "Image"
         VIDEO = "video", "Video"
+        EMBEDDING = "embedding", "Embedding"
 
     class Status(models.TextChoices):
         RESERVED = "reserved", "Reserved"

@@ -108,6 +108,17 @@ def priced_usage(prices: dict, *, prompt_tokens: int, completion_tokens: int) ->
     return usd(prompt * prompt_tokens + completion * completion_tokens + request)
 
 
+def embedding_cost(entry, *, texts: list[str], tokens: int = 0) -> tuple[Decimal, dict]:
+    """Embeddings of ``texts`` (each counted as an upper bound of its tokens) and of
+    ``tokens`` sent as token numbers: prompt tokens only, there is no completion."""
+    pricing = entry.pricing or {}
+    prompt_price = price(pricing, "prompt", model=entry.id)
+    request = price(pricing, "request", model=entry.id, required=False)
+    upper = sum(prompt_tokens_upper(text) for text in texts) + tokens
+    prices = {"prompt": str(prompt_price), "completion": "0", "request": str(request)}
+    return usd(prompt_price * upper + request), {**prices, "prompt_tokens": upper}
+
+
 def image_cost(entry, *, prompt: str, n: int) -> tuple[Decimal, dict]:
     """n images: each the image price plus (on the chat route, one call per image) the
     prompt and the completion tokens an image answer may take."""

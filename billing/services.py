@@ -1,6 +1,6 @@
 """Spending budgets, enforced before the provider is called.
 
-Every text, image and video request of a user under a budget *reserves* the largest
+Every text, image, embeddings and video request of a user under a budget *reserves* the largest
 likely cost (billing.pricing) before the call, and is refused with BudgetExceeded (402)
 when that would pass what is left of the UTC day's or the UTC month's budget. When the
 request ends the reservation is *settled* at the provider's actual cost, or *released*
@@ -174,6 +174,24 @@ def reserve_images(*, user, entry, prompt: str, n: int) -> Hold | None:
         model=entry.id,
         notes=notes,
         decide=_fixed(cost, advice),
+        expiry=settings.GENERATION_DEADLINE,
+    )
+
+
+def reserve_embedding(*, user, entry, texts: list[str], tokens: int = 0) -> Hold | None:
+    """Reserve an embeddings request: its inputs' prompt tokens at the model's price.
+    None when no budget applies."""
+    limits = user_limits(user_id=user.pk)
+    if not limits.applies:
+        return None
+    cost, notes = _known(limits, user, lambda: pricing.embedding_cost(entry, texts=texts, tokens=tokens), entry)
+    return _reserve(
+        user_id=user.pk,
+        limits=limits,
+        kind=Reservation.Kind.EMBEDDING,
+        model=entry.id,
+        notes=notes,
+        decide=_fixed(cost, "Send fewer or shorter inputs, choose a cheaper model, or wait until the budget resets."),
         expiry=settings.GENERATION_DEADLINE,
     )
 

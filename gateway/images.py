@@ -2,8 +2,10 @@
 signed URLs their images are answered with (gateway.image_urls).
 
 An edit is the image-editing service the pages use (``generation.services.image_generate``
-with the uploaded image as a data URL): the upload is kept as the person's image and
-linked as the edit's source, so the edit's page shows what it was made from.
+with the uploaded image as a data URL): the first upload is kept as the person's image and
+linked as the edit's source, so the edit's page shows what it was made from; further
+images and a mask go to the provider with it (image parts on the chat route,
+``input_references`` on the images route) and are noted in the edit's history row.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from gateway.api import ERRORS, JsonOnly, OpenAiAsyncView, _timestamp
 from gateway.errors import error_body
 from gateway.image_urls import UrlRefused, signed_image_path, verified_image
 from generation import services as generation
+from generation import validation
 from generation.models import GeneratedImage, Generation
 
 
@@ -135,29 +138,27 @@ IMAGE_FIELD = re.compile(r"^image(\[\d*\])?$")
 EDIT_FIELDS = {"prompt", "model", "n", "size", "response_format", "aspect_ratio", "image_size", "user"}
 
 
-def _uploaded_image(request):
-    """The one image to edit, from the form's files; 400 on ``image`` otherwise."""
+def _uploaded_images(request) -> tuple[list, object | None]:
+    """The images of an edit, the one to edit first, and its mask, from the form's files;
+    400 naming the field otherwise."""
     unexpected = sorted(name for name in request.FILES if not IMAGE_FIELD.match(name) and name != "mask")
     if unexpected:
         raise InvalidInput(f"Unexpected file field {unexpected[0]!r}.", field=unexpected[0])
-    if "mask" in request.FILES:
-        raise InvalidInput(
-            "Masks are not supported: the editing models take an instruction; say in the prompt what to change.",
-            field="mask",
-        )
     files = [upload for name in request.FILES if IMAGE_FIELD.match(name) for upload in request.FILES.getlist(name)]
     if not files:
         raise InvalidInput("Send the image to edit as the file field image.", field="image")
-    if len(files) > 1:
+    if len(files) > validation.MAX_EDIT_IMAGES:
         raise InvalidInput(
-            f"One image per edit ({len(files)} were sent): the edit starts from one image and links to it.",
-            field="image",
+            f"At most {validation.MAX_EDIT_IMAGES} images per edit ({len(files)} were sent).", field="image"
         )
-    upload = files[0]
+    masks = request.FILES.getlist("mask")
+    if len(masks) > 1:
+        raise InvalidInput("One mask per edit.", field="mask")
     limit = settings.GENERATION_SOURCE_IMAGE_MAX_BYTES
-    if upload.size > limit:
-        raise InvalidInput(f"The image is too large ({limit // (1024 * 1024)} MB at most).", field="image")
-    return upload
+    for name, upload in [*(("image", f) for f in files), *(("mask", m) for m in masks)]:
+        if upload.size > limit:
+            raise InvalidInput(f"The image is too large ({limit // (1024 * 1024)} MB at most).", field=name)
+    return files, (masks[0] if masks else None)
 
 
 def _data_url(upload) -> str:
@@ -181,7 +182,17 @@ class ImageEditApi(OpenAiAsyncView):
             "multipart/form-data": inline_serializer(
                 "OpenAIImageEdit",
                 {
-                    "image": serializers.FileField(help_text="the image to edit: PNG, JPEG, WebP or GIF (one)"),
+                    "image": serializers.ListField(
+                        child=serializers.FileField(),
+                        help_text=(
+                            "the image to edit (PNG, JPEG, WebP or GIF), then up to 7 more to draw on; as image, "
+                            "image[] or image[0], image[1]..."
+                        ),
+                    ),
+                    "mask": serializers.FileField(
+                        required=False,
+                        help_text="a PNG of the first image's size: its transparent pixels say where to change it",
+                    ),
                     "prompt": serializers.CharField(),
                     "model": serializers.CharField(help_text="a model that takes an image and answers with one"),
                     "n": serializers.IntegerField(required=False),
@@ -201,7 +212,8 @@ class ImageEditApi(OpenAiAsyncView):
         body = ImageEditIn(data={key: request.data.get(key) for key in request.data if key in EDIT_FIELDS})
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        source = _data_url(_uploaded_image(request))
+        files, mask = _uploaded_images(request)
+        first, *further = [_data_url(upload) for upload in files]
         try:
             row = await generation.image_generate(
                 user=request.user,
@@ -212,12 +224,16 @@ class ImageEditApi(OpenAiAsyncView):
                 size=_size(data["size"]),
                 aspect_ratio=data["aspect_ratio"],
                 image_size=data["image_size"],
-                source_image_url=source,
+                source_image_url=first,
+                reference_image_urls=further,
+                mask_url=_data_url(mask) if mask is not None else None,
             )
         except InvalidInput as exc:
-            if exc.field != "source_image_url":
+            # The form's names for them.
+            form_field = {"source_image_url": "image", "reference_image_urls": "image", "mask_url": "mask"}
+            if exc.field not in form_field:
                 raise
-            raise InvalidInput(exc.message, field="image") from exc  # the form's name for it
+            raise InvalidInput(exc.message, field=form_field[exc.field]) from exc
         return await _answer(row, response_format=data["response_format"], request=request)
 
 

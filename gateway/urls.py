@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from gateway import api, errors, images, models_api
+from gateway import api, embeddings, errors, images, models_api, responses
 
 app_name = "gateway"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("models", models_api.ModelListApi.as_view(), name="models"),
     path("models/<path:model_id>", models_api.ModelDetailApi.as_view(), name="model"),
     path("chat/completions", api.ChatCompletionApi.as_view(), name="chat-completions"),
+    path("responses", responses.ResponsesApi.as_view(), name="responses"),
+    path("embeddings", embeddings.EmbeddingsApi.as_view(), name="embeddings"),
     path("images/generations", images.ImageGenerationApi.as_view(), name="image-generations"),
     path("images/edits", images.ImageEditApi.as_view(), name="image-edits"),
     # The images /v1/ answers hand out as URLs: signed and expiring, no credentials.

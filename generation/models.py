@@ -17,7 +17,7 @@ from core.images import IMAGE_EXTENSIONS
 
 
 class Generation(models.Model):
-    """One text or image generation attempt, successful or not."""
+    """One text, image or embeddings generation attempt, successful or not."""
 
     # Not a column: the request's budget reservation, held on the object while the request
     # runs, so that finishing it settles the reservation (billing.services.settle).
@@ -28,6 +28,8 @@ class Generation(models.Model):
     class Kind(models.TextChoices):
         TEXT = "text", "Text"
         IMAGE = "image", "Image"
+        # An embeddings request (/v1/embeddings): one row per request, the vectors not kept.
+        EMBEDDING = "embedding", "Embedding"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

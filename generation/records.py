@@ -27,9 +27,9 @@ from core.images import DecodedImage
 from core.parsing import cost_or_none
 from generation import markdown
 from generation.models import GeneratedImage, Generation
-from generation.validation import ImageRequest, TextRequest
+from generation.validation import EmbeddingRequest, ImageRequest, TextRequest
 from openrouter.errors import ProviderError
-from openrouter.types import ImageResult, Usage
+from openrouter.types import EmbeddingResult, ImageResult, Usage
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,47 @@ def image_pending(*, user, request: ImageRequest, hold=None, api_key=None) -> Ge
     _with_hold(generation, hold)
     release_db_connection()
     return generation
+
+
+def embedding_pending(*, user, request: EmbeddingRequest, hold=None, api_key=None) -> Generation:
+    """The pending row of an embeddings request: one per request, whatever the number of inputs."""
+    generation = Generation.objects.create(
+        owner=user,
+        kind=Generation.Kind.EMBEDDING,
+        model_id=request.model.pk,
+        prompt=request.prompt,
+        params=request.params,
+        status=Status.PENDING,
+        api_key=api_key,
+    )
+    _with_hold(generation, hold)
+    release_db_connection()
+    return generation
+
+
+def embedding_summary(result: EmbeddingResult) -> str:
+    """What the history says of an answer: how many vectors, of what size (not the vectors)."""
+    first = result.vectors[0]
+    size = len(first) if isinstance(first, list) else len(first) * 3 // 4 // 4  # base64 of float32 values
+    count = len(result.vectors)
+    return f"{count} vector{'s' if count != 1 else ''} of {size} dimensions"
+
+
+def complete_embedding(generation: Generation, result: EmbeddingResult) -> Generation:
+    """Complete an embeddings row with the provider's usage (its reservation settled at the
+    provider's cost) and a summary of the vectors."""
+    hold = budget_hold(generation)
+    billing.safely(
+        "settling an embeddings reservation",
+        lambda: billing.settle(hold, amount=billing.provider_cost(hold, result.usage)),
+    )
+    return finish(
+        generation,
+        status=Status.COMPLETED,
+        text=embedding_summary(result),
+        provider_id=result.id[:200],
+        **usage_fields(result.usage),
+    )
 
 
 UPLOAD_PROMPT = "Uploaded image"

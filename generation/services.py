@@ -48,7 +48,13 @@ from core.errors import DomainError, NotFound
 from generation import capacity, markdown, records, validation
 from generation.models import Generation
 from generation.records import GenerationFailed
-from generation.validation import TextRequest, clean_choices, image_request_validate, text_request_validate
+from generation.validation import (
+    TextRequest,
+    clean_choices,
+    embedding_request_validate,
+    image_request_validate,
+    text_request_validate,
+)
 from openrouter.aclient import get_async_client
 from openrouter.errors import ProviderError, ProviderMalformedResponse
 from openrouter.types import StreamEnd
@@ -532,6 +538,8 @@ async def image_generate(
     api_key=None,
     source_image_id: int | None = None,
     source_image_url: str | None = None,
+    reference_image_urls: list[str] | None = None,
+    mask_url: str | None = None,
 ) -> Generation:
     """Generate images through the model's route (chat completions for text+image models,
     the images endpoint for image-only ones; a chat route's ``n`` calls run at once) and
@@ -539,7 +547,9 @@ async def image_generate(
     file left behind. With ``source_image_id`` (one of the user's images) the model edits
     that image; the result links to it. With ``source_image_url`` (an https or data: URL)
     the model edits the image sent; a data URL's image is kept as the user's upload only
-    if the edit succeeds. Refused (409) when the owner's storage quota is used up."""
+    if the edit succeeds; ``reference_image_urls`` and ``mask_url`` go along with it (the
+    source stays the one the edit links to). Refused (409) when the owner's storage quota
+    is used up."""
     [call] = await _opened(
         _open_image(
             user=user,
@@ -552,6 +562,8 @@ async def image_generate(
             image_size=image_size,
             source_image_id=source_image_id,
             source_image_url=source_image_url,
+            reference_image_urls=reference_image_urls,
+            mask_url=mask_url,
         )
     )
     request = call.request
@@ -567,6 +579,8 @@ async def image_generate(
                     image_size=request.image_size,
                     route=call.generation.route,  # type: ignore[arg-type]  # image_pending stored "chat" or "images"
                     source_image_url=request.source_url,
+                    reference_urls=request.reference_urls,
+                    mask_url=request.mask_url,
                 )
         except asyncio.CancelledError:
             await call.cut_short(why="the request was cancelled before the images came")
@@ -597,6 +611,60 @@ def _image_request_within_quota(*, user, **fields):
     request = image_request_validate(user=user, **fields)
     quota.check_room(user_id=user.pk, adding=len(request.upload.data) if request.upload is not None else 0)
     return request
+
+
+# ------------------------------------------------------------------ embeddings
+
+
+async def embeddings_create(
+    *, user, model: str, input, dimensions=None, encoding_format=None, api_key=None
+) -> tuple[Generation, Any]:
+    """Embed texts (the /v1/ API's embeddings) through the provider: one history row per
+    request, reserved against the owner's budget and settled at the provider's cost like
+    any generation, within the owner's in-flight slots and the deadline. Returns the
+    finished row and the provider's EmbeddingResult (its vectors go to the caller only)."""
+    [call] = await _opened(
+        _open_embedding(
+            user=user, api_key=api_key, model=model, input=input, dimensions=dimensions, encoding_format=encoding_format
+        )
+    )
+    request = call.request
+    try:
+        call.asked = True
+        try:
+            async with capacity.within_deadline():
+                result = await get_async_client().embeddings(
+                    model=request.model.pk,
+                    inputs=list(request.inputs),
+                    dimensions=request.dimensions,
+                    encoding_format=request.encoding_format,
+                )
+        except asyncio.CancelledError:
+            await call.cut_short(why="the request was cancelled before the embeddings came")
+            raise
+        except Exception as exc:
+            raise await call.fail(exc) from exc
+        return await in_db(records.complete_embedding)(call.generation, result), result
+    finally:
+        await call.release()
+
+
+async def _open_embedding(*, user, api_key, **fields) -> list[_Call]:
+    opened = await in_db(_open_records)(
+        embedding_request_validate,
+        functools.partial(records.embedding_pending, api_key=api_key),
+        user=user,
+        reserve=_reserve_embedding,
+        **fields,
+    )
+    return [_Call(request, generation, user_id=user.pk) for request, generation in opened]
+
+
+def _reserve_embedding(*, user, request):
+    hold = billing.reserve_embedding(
+        user=user, entry=request.model, texts=request.text_for_pricing, tokens=request.token_inputs
+    )
+    return request, hold
 
 
 # ------------------------------------------------------------------ history

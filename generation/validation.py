@@ -550,6 +550,9 @@ class ImageRequest:
     source_note: dict = field(default_factory=dict)
     # A data URL's image, to be kept as the user's own (an upload) and linked as the source.
     upload: DecodedImage | None = field(default=None, repr=False)
+    # An edit's further images (the provider's references) and its mask, as checked URLs.
+    reference_urls: tuple[str, ...] = field(default=(), repr=False)
+    mask_url: str | None = field(default=None, repr=False)
 
     @property
     def params(self) -> dict:
@@ -567,8 +570,9 @@ MAX_SOURCE_URL_LENGTH = 2048
 
 
 def _check_editor(entry: ProviderModel) -> None:
-    """An edit needs a model that takes image input and answers with images on the chat route."""
-    if "image" not in (entry.input_modalities or []) or entry.image_route != "chat":
+    """An edit needs a model that takes image input and answers with images (on the chat
+    route the image goes as an image_url part, on the images route as an input reference)."""
+    if "image" not in (entry.input_modalities or []) or entry.image_route not in ("chat", "images"):
         raise InvalidInput(
             f"{entry.pk} cannot edit images: choose a model that takes an image and answers with one.", field="model"
         )
@@ -633,6 +637,13 @@ def _data_urls(fields: dict):
     for url in images if isinstance(images, (list, tuple)) else ():
         if isinstance(url, str) and url.strip().startswith("data:"):
             yield url.strip(), "images"
+    references = fields.get("reference_image_urls")
+    for url in references if isinstance(references, (list, tuple)) else ():
+        if isinstance(url, str) and url.strip().startswith("data:"):
+            yield url.strip(), "reference_image_urls"
+    url = fields.get("mask_url")
+    if isinstance(url, str) and url.strip().startswith("data:"):
+        yield url.strip(), "mask_url"
 
 
 def sends_data_urls(fields: dict) -> bool:
@@ -663,6 +674,46 @@ def _sent_source_image(value, *, entry: ProviderModel) -> tuple[str, dict, Decod
     return url, ({"source_image_data": note["data"]} if "data" in note else {"source_image_url": note["url"]}), image
 
 
+MAX_EDIT_IMAGES = 8
+
+
+def _edit_extras(
+    reference_image_urls, mask_url, *, edited: DecodedImage | None, editing: bool
+) -> tuple[tuple[str, ...], str | None, dict]:
+    """An edit's further images and mask, checked; what the history records of them."""
+    if reference_image_urls in (None, []) and mask_url in (None, ""):
+        return (), None, {}
+    if not editing:
+        field_name = "mask_url" if reference_image_urls in (None, []) else "reference_image_urls"
+        raise InvalidInput("Further images and a mask go with an image to edit.", field=field_name)
+    references: list[str] = []
+    notes: list[str] = []
+    if reference_image_urls not in (None, []):
+        if not isinstance(reference_image_urls, (list, tuple)) or len(reference_image_urls) > MAX_EDIT_IMAGES - 1:
+            raise InvalidInput(
+                f"At most {MAX_EDIT_IMAGES} images per edit (the one to edit and {MAX_EDIT_IMAGES - 1} more).",
+                field="reference_image_urls",
+            )
+        for value in reference_image_urls:
+            url, note, _image = checked_image_url(value, field="reference_image_urls")
+            references.append(url)
+            notes.append(note.get("data") or note["url"])
+    extra: dict[str, Any] = {"reference_images": notes} if notes else {}
+    mask = None
+    if mask_url not in (None, ""):
+        mask, note, image = checked_image_url(mask_url, field="mask_url")
+        if image is None or image.media_type != "image/png":
+            raise InvalidInput("The mask must be a PNG image sent with the request.", field="mask_url")
+        if edited is not None and (image.width, image.height) != (edited.width, edited.height):
+            raise InvalidInput(
+                f"The mask must have the size of the image to edit ({edited.width}x{edited.height}); "
+                f"it is {image.width}x{image.height}.",
+                field="mask_url",
+            )
+        extra["mask"] = note["data"]
+    return tuple(references), mask, extra
+
+
 def _source_image(*, owner, source_image_id, entry: ProviderModel) -> tuple[GeneratedImage, str]:
     """The owner's image to edit (someone else's is NotFound) and its data: URL; the model
     must take image input and answer with images on the chat route."""
@@ -689,11 +740,15 @@ def image_request_validate(
     image_size: str | None = None,
     source_image_id: int | None = None,
     source_image_url: str | None = None,
+    reference_image_urls=None,
+    mask_url: str | None = None,
     user=None,
 ) -> ImageRequest:
     """Check an image request against the model's catalogue entry, before any call; with
     ``source_image_id`` an edit of one of ``user``'s images, with ``source_image_url`` an
-    edit of the image at that https or data: URL (not both)."""
+    edit of the image at that https or data: URL (not both). An edit may bring further
+    images (``reference_image_urls``) and a ``mask_url``: a PNG of the edited image's size
+    whose transparent pixels say where to change it."""
     if source_image_id is not None and source_image_url not in (None, ""):
         raise InvalidInput("Send either source_image_id or source_image_url, not both.", field="source_image_url")
     prompt = clean_prompt(prompt)
@@ -717,6 +772,8 @@ def image_request_validate(
         source, source_url = _source_image(owner=user, source_image_id=source_image_id, entry=entry)
     elif source_image_url not in (None, ""):
         source_url, note, upload = _sent_source_image(source_image_url, entry=entry)
+    references, mask, more = _edit_extras(reference_image_urls, mask_url, edited=upload, editing=source_url is not None)
+    note.update(more)
     return ImageRequest(
         model=entry,
         prompt=prompt,
@@ -728,4 +785,100 @@ def image_request_validate(
         source_url=source_url,
         source_note=note,
         upload=upload,
+        reference_urls=references,
+        mask_url=mask,
     )
+
+
+# ------------------------------------------------------------------ embeddings
+
+MAX_EMBEDDING_INPUTS = 2048
+EMBEDDING_ENCODINGS = ("float", "base64")
+MAX_EMBEDDING_DIMENSIONS = 65536
+# The history keeps this much of the inputs' text (the vectors are the caller's, not kept).
+EMBEDDING_PROMPT_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class EmbeddingRequest:
+    """A validated embeddings request: texts (or token lists) for one embedding model."""
+
+    model: ProviderModel
+    inputs: tuple[str | list[int], ...]
+    dimensions: int | None = None
+    encoding_format: str | None = None
+
+    @property
+    def prompt(self) -> str:
+        """What the history shows: the first input's text, and how many more there were."""
+        first = self.inputs[0]
+        text = first if isinstance(first, str) else f"[{len(first)} tokens]"
+        more = len(self.inputs) - 1
+        text = text[:EMBEDDING_PROMPT_CHARS]
+        return f"{text}\n\n(and {more} more input{'s' if more != 1 else ''})" if more else text
+
+    @property
+    def text_for_pricing(self) -> list[str]:
+        return [item for item in self.inputs if isinstance(item, str)]
+
+    @property
+    def token_inputs(self) -> int:
+        """Tokens sent already counted (token-list inputs)."""
+        return sum(len(item) for item in self.inputs if not isinstance(item, str))
+
+    @property
+    def params(self) -> dict:
+        params: dict[str, Any] = {"inputs": len(self.inputs)}
+        if self.dimensions is not None:
+            params["dimensions"] = self.dimensions
+        if self.encoding_format is not None:
+            params["encoding_format"] = self.encoding_format
+        return params
+
+
+def embedding_request_validate(*, model: str, input, dimensions=None, encoding_format=None, user=None):
+    """Check an embeddings request: ``input`` a non-empty text or a list of them (or of
+    token lists, as OpenAI's API takes), each within GENERATION_PROMPT_MAX_CHARS;
+    ``dimensions`` a positive whole number; ``encoding_format`` float or base64; the
+    model one of the catalogue's embedding models this person may use."""
+    inputs = _embedding_inputs(input)
+    if dimensions is not None and (
+        isinstance(dimensions, bool)
+        or not isinstance(dimensions, int)
+        or not 1 <= dimensions <= MAX_EMBEDDING_DIMENSIONS
+    ):
+        raise InvalidInput(f"Must be a whole number from 1 to {MAX_EMBEDDING_DIMENSIONS}.", field="dimensions")
+    if encoding_format is not None and encoding_format not in EMBEDDING_ENCODINGS:
+        raise InvalidInput(f"Must be one of {', '.join(EMBEDDING_ENCODINGS)}.", field="encoding_format")
+    entry = catalogue_entry(model_id=model, kind="embedding", user=user)
+    return EmbeddingRequest(model=entry, inputs=inputs, dimensions=dimensions, encoding_format=encoding_format)
+
+
+def _is_tokens(value) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in value)
+    )
+
+
+def _embedding_inputs(value) -> tuple[str | list[int], ...]:
+    if isinstance(value, str) or _is_tokens(value):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise InvalidInput("Must be a non-empty text or a non-empty list of texts.", field="input")
+    if len(value) > MAX_EMBEDDING_INPUTS:
+        raise InvalidInput(f"At most {MAX_EMBEDDING_INPUTS} inputs (this has {len(value)}).", field="input")
+    limit = settings.GENERATION_PROMPT_MAX_CHARS
+    for index, item in enumerate(value):
+        if isinstance(item, str):
+            if not item.strip():
+                raise InvalidInput(f"input[{index}] is empty.", field="input")
+            if len(item) > limit:
+                raise InvalidInput(f"input[{index}]: at most {limit} characters (this has {len(item)}).", field="input")
+        elif _is_tokens(item):
+            if len(item) > limit:
+                raise InvalidInput(f"input[{index}]: at most {limit} tokens (this has {len(item)}).", field="input")
+        else:
+            raise InvalidInput(f"input[{index}] must be a text or a list of token numbers.", field="input")
+    return tuple(value)

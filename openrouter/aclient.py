@@ -1,5 +1,5 @@
 """The asyncio OpenRouter client, for web requests: chat completions (whole and
-streamed) and images.
+streamed), embeddings and images.
 
 Video jobs, the catalogues and the key's usage are the worker's and commands' business,
 through :mod:`openrouter.client`. Both clients stand on the same non-I/O parts (bodies,
@@ -24,7 +24,7 @@ from .config import ClientConfig
 from .core import ClientCache, ClientCore
 from .downloads import DownloadMeter, MemoryWriter
 from .errors import ProviderError
-from .types import ChatResult, ImageResult, ImageRoute, ProviderImage, StreamEnd, StreamPiece, Usage
+from .types import ChatResult, EmbeddingResult, ImageResult, ImageRoute, ProviderImage, StreamEnd, StreamPiece, Usage
 
 T = TypeVar("T")
 
@@ -81,6 +81,20 @@ class AsyncOpenRouterClient(ClientCore):
         response = await exchange.asend(self, "POST", "/chat/completions", json_body=body, stream=True)
         return AsyncChatStream(response, model)
 
+    # ------------------------------------------------------------ embeddings
+
+    async def embeddings(
+        self,
+        *,
+        model: str,
+        inputs: list[str | list[int]],
+        dimensions: int | None = None,
+        encoding_format: str | None = None,
+    ) -> EmbeddingResult:
+        """One vector per input (texts, or token lists), in input order."""
+        body = payloads.embeddings_body(model, inputs, dimensions, encoding_format)
+        return parsing.embeddings_result(await self._post_json("/embeddings", body), model, inputs=len(inputs))
+
     # ---------------------------------------------------------------- images
 
     async def generate_image(
@@ -94,22 +108,25 @@ class AsyncOpenRouterClient(ClientCore):
         image_size: str | None = None,
         route: ImageRoute | None = None,
         source_image_url: str | None = None,
+        reference_urls: tuple[str, ...] = (),
+        mask_url: str | None = None,
     ) -> ImageResult:
         """Generate ``n`` images; ``route`` comes from the catalogue, else name rules.
-        ``source_image_url`` edits that image (chat route only, as an ``image_url`` part).
+        ``source_image_url`` edits that image, with ``reference_urls`` beside it and
+        ``mask_url`` saying where to change it: on the chat route as ``image_url`` parts,
+        on the images route as ``input_references``.
 
         The chat route (text+image models) sends ``modalities`` and ``image_config`` and
         makes one call per image, all at once; the images route sends one request with
         ``n``. Data URLs are decoded and hosted URLs fetched (concurrently), so the result
         always holds bytes.
         """
+        edit = (source_image_url, reference_urls, mask_url)
         if (route or image_route_for(model)) == "chat":
-            body = payloads.chat_image_body(model, prompt, aspect_ratio, image_size, size, source_image_url)
+            body = payloads.chat_image_body(model, prompt, aspect_ratio, image_size, size, *edit)
             answers = await _all(self._chat_image(body) for _ in range(max(1, n)))
             return parsing.combined_chat_images(model, answers)
-        if source_image_url:
-            raise ValueError("Editing an image needs the chat route (a model that takes image input).")
-        body = payloads.images_body(model, prompt, n, size, aspect_ratio, image_size)
+        body = payloads.images_body(model, prompt, n, size, aspect_ratio, image_size, *edit)
         sources, usage = parsing.images_answer(await self._post_json(self.images_path, body))
         images = await _all(self._image(source) for source in sources)
         return ImageResult(model=model, route="images", images=images, usage=usage)

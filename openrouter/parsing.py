@@ -22,6 +22,7 @@ from .types import (
     VIDEO_RUNNING,
     VIDEO_TERMINAL,
     ChatResult,
+    EmbeddingResult,
     ImageResult,
     KeyInfo,
     ProviderImage,
@@ -106,6 +107,34 @@ def chat_result(payload: dict[str, Any], model: str) -> ChatResult:
         finish_reason=finish_reason,
         tool_calls=tool_calls(message.get("tool_calls")),
         logprobs=logprobs if isinstance(logprobs, dict) else None,
+    )
+
+
+def embeddings_result(payload: dict[str, Any], model: str, *, inputs: int) -> EmbeddingResult:
+    """``POST /embeddings``' answer: one vector per input (``inputs`` of them), put in
+    input order by their ``index``."""
+    data = payload.get("data")
+    if not isinstance(data, list) or len(data) != inputs:
+        raise ProviderMalformedResponse(f"The provider's embeddings answer does not hold {inputs} vectors.")
+    by_index: dict[int, list[float] | str] = {}
+    for position, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise ProviderMalformedResponse("An embedding in the provider's answer is not an object.")
+        index = item.get("index", position)
+        vector = item.get("embedding")
+        numbers = isinstance(vector, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in vector
+        )
+        if not isinstance(index, int) or not 0 <= index < inputs or index in by_index:
+            raise ProviderMalformedResponse("The provider's embeddings answer has a wrong or repeated index.")
+        if not (numbers or isinstance(vector, str)) or not vector:
+            raise ProviderMalformedResponse("An embedding in the provider's answer is not a vector.")
+        by_index[index] = vector  # a list of numbers, or base64 text
+    return EmbeddingResult(
+        id=str(payload.get("id") or ""),
+        model=str(payload.get("model") or model),
+        vectors=tuple(by_index[index] for index in range(inputs)),
+        usage=usage(payload.get("usage")),
     )
 
 

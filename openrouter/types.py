@@ -85,6 +85,17 @@ class StreamEnd:
 
 
 @dataclass(frozen=True)
+class EmbeddingResult:
+    """``POST /embeddings``: one vector per input, in input order, each a list of floats
+    or (``encoding_format: "base64"``) the base64 text of little-endian float32 values."""
+
+    id: str
+    model: str
+    vectors: tuple[list[float] | str, ...] = field(repr=False)
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
 class ProviderImage:
     """One generated image: its bytes, media type and pixel size (read from the bytes)."""
 

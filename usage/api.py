@@ -55,6 +55,7 @@ class KindSpendOut(serializers.Serializer):
     text = SpendOut()
     image = SpendOut()
     video = SpendOut()
+    embedding = SpendOut()
 
 
 class TodayOut(SpendOut):

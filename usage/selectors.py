@@ -25,7 +25,7 @@ from teams.models import Membership, Team
 from videos.models import VideoJob
 
 UTC = UTC
-KINDS = ("text", "image", "video")
+KINDS = ("text", "image", "video", "embedding")
 RECENT_DAYS = 30
 COST_PLACES = Decimal("0.00000001")
 _MONEY = DecimalField(max_digits=20, decimal_places=8)
@@ -159,7 +159,7 @@ def by_model(scope: Scope) -> list[dict]:
 
 
 def by_kind(scope: Scope) -> dict[str, dict]:
-    """{"text": {"cost", "count"}, "image": ..., "video": ...}, every kind present."""
+    """{"text": {"cost", "count"}, "image": ..., "video": ..., "embedding": ...}, every kind."""
     found = {row["kind"]: row for row in grouped(scope, "kind")}
     return {
         kind: {"cost": found.get(kind, {}).get("cost", Decimal("0")), "count": found.get(kind, {}).get("count", 0)}

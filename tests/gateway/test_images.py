@@ -72,11 +72,59 @@ def test_an_edit_answers_a_signed_url_that_needs_no_key(sdk, photo):
         assert Image.open(io.BytesIO(answer.content)).convert("RGB").getpixel((0, 0)) == _inverted(photo)
 
 
+def _mask(width: int, height: int) -> bytes:
+    """A PNG with an alpha channel, transparent on its left half: where to edit."""
+    mask = Image.new("RGBA", (width, height), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (0, 0, width // 2, height))
+    buffer = io.BytesIO()
+    mask.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_several_images_and_a_mask_go_as_input_references(sdk, user, photo, fake_openrouter):
+    second = png_bytes(20, 20, color=(0, 255, 0))
+    mask = _mask(40, 30)
+    with open(photo, "rb") as image:
+        result = sdk().images.edit(
+            model="openai/gpt-image-1",
+            image=[image, ("second.png", second, "image/png")],
+            mask=("mask.png", mask, "image/png"),
+            prompt="put the green square on the left",
+        )
+    [item] = result.data
+    edited = Image.open(io.BytesIO(base64.b64decode(item.b64_json))).convert("RGB")
+    assert edited.size == (40, 30) and edited.getpixel((0, 0)) == _inverted(photo)  # the first image, edited
+    [sent] = fake_openrouter.received.matching("POST", "/api/v1/images")
+    references = sent.body["input_references"]
+    assert [base64.b64decode(url.split(",", 1)[1]) for url in references] == [photo.read_bytes(), second, mask]
+    assert sent.body["prompt"].startswith("put the green square on the left")
+    assert "The last image is a mask" in sent.body["prompt"]
+    edit = Generation.objects.exclude(route=Generation.UPLOAD_ROUTE).get()
+    assert edit.route == "images" and edit.owner == user and edit.prompt == "put the green square on the left"
+    assert edit.source_image.read_bytes() == photo.read_bytes()  # lineage: the first image
+    assert edit.params["reference_images"] == [f"image/png, {len(second)} bytes"]
+    assert edit.params["mask"] == f"image/png, {len(mask)} bytes"
+
+
+def test_several_images_on_the_chat_route_go_as_image_parts(sdk, photo, fake_openrouter):
+    second = png_bytes(20, 20, color=(0, 255, 0))
+    with open(photo, "rb") as image:
+        sdk().images.edit(model=EDITOR, image=[image, ("b.png", second, "image/png")], prompt="combine them")
+    [sent] = fake_openrouter.received.matching("POST", "/api/v1/chat/completions")
+    parts = sent.body["messages"][0]["content"]
+    assert parts[0] == {"type": "text", "text": "combine them"}
+    assert [base64.b64decode(p["image_url"]["url"].split(",", 1)[1]) for p in parts[1:]] == [
+        photo.read_bytes(),
+        second,
+    ]
+
+
 @pytest.mark.parametrize(
     "change, param, says",
     [
-        ({"image": "two"}, "image", "One image per edit"),
-        ({"mask": True}, "mask", "Masks are not supported"),
+        ({"image": "nine"}, "image", "At most 8 images"),
+        ({"mask": "small"}, "mask", "size of the image to edit (40x30)"),
+        ({"mask": "jpeg"}, "mask", "must be a PNG"),
         ({"model": "openai/dall-e-3"}, "model", "cannot edit images"),
         ({"image": b"not an image"}, "image", "image"),
         ({"n": 9}, "n", ""),
@@ -85,12 +133,16 @@ def test_an_edit_answers_a_signed_url_that_needs_no_key(sdk, photo):
 )
 def test_bad_edits_are_400_naming_the_field(sdk, photo, fake_openrouter, change, param, says):
     ask = {"model": EDITOR, "prompt": "x", "image": photo.read_bytes()}
-    if change.get("image") == "two":
-        ask["image"] = [("a.png", photo.read_bytes(), "image/png"), ("b.png", photo.read_bytes(), "image/png")]
+    if change.get("image") == "nine":
+        ask["image"] = [(f"{i}.png", photo.read_bytes(), "image/png") for i in range(9)]
     elif "image" in change:
         ask["image"] = ("x.png", change["image"], "image/png")
-    if change.get("mask"):
-        ask["mask"] = photo.read_bytes()
+    if change.get("mask") == "small":
+        ask["mask"] = ("mask.png", _mask(20, 20), "image/png")
+    elif change.get("mask") == "jpeg":
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 30)).save(buffer, format="JPEG")
+        ask["mask"] = ("mask.jpg", buffer.getvalue(), "image/jpeg")
     ask.update({k: v for k, v in change.items() if k not in ("image", "mask")})
     with pytest.raises(openai.BadRequestError) as raised:
         sdk().images.edit(**ask)

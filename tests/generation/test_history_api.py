@@ -181,13 +181,13 @@ def test_generation_stats_and_user_usage_summary(catalogue, user_api, user, othe
     _make(other_user, cost="0.5")
 
     stats = selectors.generation_stats()
-    assert stats["by_kind"] == {"text": 3, "image": 1} and stats["total"] == 4
+    assert stats["by_kind"] == {"text": 3, "image": 1, "embedding": 0} and stats["total"] == 4
     assert stats["by_status"]["completed"] == 3 and stats["by_status"]["failed"] == 1
     recorded = sum(Generation.objects.values_list("cost", flat=True), Decimal(0))
     assert stats["total_cost"] == recorded and stats["total_cost"] > Decimal("0.54")
 
     mine = selectors.user_usage_summary(user=user)
-    assert mine["by_kind"] == {"text": 2, "image": 1} and mine["failed"] == 1 and mine["images"] == 1
+    assert mine["by_kind"] == {"text": 2, "image": 1, "embedding": 0} and mine["failed"] == 1 and mine["images"] == 1
     assert mine["total_cost"] == recorded - Decimal("0.5") > 0
     assert mine["total_tokens"] == mine["prompt_tokens"] + mine["completion_tokens"] > 0
     assert selectors.user_usage_summary(user=UserFactory())["total"] == 0

@@ -109,6 +109,7 @@ def test_own_usage_answer(world):
         "text": {"cost": 1.5, "count": 1},
         "image": {"cost": 0.0, "count": 0},
         "video": {"cost": 2.0, "count": 1},
+        "embedding": {"cost": 0.0, "count": 0},
     }
 
 

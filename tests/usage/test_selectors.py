@@ -71,6 +71,7 @@ def test_which_rows_are_spend(user):
         "text": {"cost": D("0.7"), "count": 3},
         "image": {"cost": D("0"), "count": 0},
         "video": {"cost": D("3"), "count": 3},
+        "embedding": {"cost": D("0"), "count": 0},
     }
 
 
