@@ -327,7 +327,8 @@
           } else {
             showError(errorMessage(parsed.data, response.status));
             if (mine) {
-              content.value = content.value || mine.textContent;
+              const mineText = mine.querySelector(".user-text");
+              content.value = content.value || (mineText ? mineText.textContent : "");
               if (mine.images && !attached.length) {
                 attached = mine.images;  // kept for another try
                 showAttachments();
