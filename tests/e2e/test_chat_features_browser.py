@@ -90,8 +90,7 @@ def test_images_picked_pasted_and_dropped_reach_a_vision_model_as_image_url_part
     assert sent["content"][0] == {"type": "text", "text": "What do these show?"}
     urls = [part["image_url"]["url"] for part in sent["content"][1:]]
     assert [part["type"] for part in sent["content"][1:]] == ["image_url"] * 3
-    received = sorted(base64.b64decode(url.split(",", 1)[1]) for url in urls)
-    assert received == sorted([picked.read_bytes(), pasted, dropped])
+    assert [base64.b64decode(url.split(",", 1)[1]) for url in urls] == [picked.read_bytes(), pasted, dropped]
     assert page.locator("#attachments img").count() == 0  # sent: the composer is empty again
 
     # Kept with the message: shown again after a reload, from the stored uploads.
