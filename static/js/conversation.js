@@ -162,22 +162,35 @@
     attachmentsBox.hidden = attached.length === 0;
   }
 
+  function readAsDataUrl(file) {
+    return new Promise(function (resolve, reject) {
+      const reader = new FileReader();
+      reader.onload = function () { resolve(reader.result); };
+      reader.onerror = function () { reject(reader.error); };
+      reader.readAsDataURL(file);
+    });
+  }
+
+  // Images are added in the order given, however long each takes to read.
+  let reading = Promise.resolve();
   function attachFiles(files) {
-    const images = Array.from(files || []).filter(function (file) { return file.type.startsWith("image/"); });
+    const images = Array.from(files || []).filter(function (file) { return file && file.type.startsWith("image/"); });
     if (!images.length) return false;
     showError("");
-    for (const file of images) {
-      if (attached.length >= MAX_IMAGES) {
-        showError("At most " + MAX_IMAGES + " images per message.");
-        break;
+    reading = reading.then(async function () {
+      for (const file of images) {
+        if (attached.length >= MAX_IMAGES) {
+          showError("At most " + MAX_IMAGES + " images per message.");
+          break;
+        }
+        try {
+          attached.push(await readAsDataUrl(file));
+        } catch (error) {
+          showError("That image could not be read.");
+        }
       }
-      const reader = new FileReader();
-      reader.onload = function () {
-        if (attached.length < MAX_IMAGES) attached.push(reader.result);
-        showAttachments();
-      };
-      reader.readAsDataURL(file);
-    }
+      showAttachments();
+    });
     return true;
   }
 
@@ -327,7 +340,8 @@
           } else {
             showError(errorMessage(parsed.data, response.status));
             if (mine) {
-              content.value = content.value || mine.textContent;
+              const mineText = mine.querySelector(".user-text");
+              content.value = content.value || (mineText ? mineText.textContent : "");
               if (mine.images && !attached.length) {
                 attached = mine.images;  // kept for another try
                 showAttachments();
@@ -376,8 +390,10 @@
     regenerateButton.hidden = !lastAnswer() || thread.dataset.state === "streaming";
   }
 
-  form.addEventListener("submit", function (event) {
+  form.addEventListener("submit", async function (event) {
     event.preventDefault();
+    if (controller) return;
+    await reading;  // images still being read go with this message
     if (controller) return;
     const text = content.value.trim();
     if (!text && !attached.length) {

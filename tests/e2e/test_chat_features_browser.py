@@ -90,8 +90,7 @@ def test_images_picked_pasted_and_dropped_reach_a_vision_model_as_image_url_part
     assert sent["content"][0] == {"type": "text", "text": "What do these show?"}
     urls = [part["image_url"]["url"] for part in sent["content"][1:]]
     assert [part["type"] for part in sent["content"][1:]] == ["image_url"] * 3
-    received = sorted(base64.b64decode(url.split(",", 1)[1]) for url in urls)
-    assert received == sorted([picked.read_bytes(), pasted, dropped])
+    assert [base64.b64decode(url.split(",", 1)[1]) for url in urls] == [picked.read_bytes(), pasted, dropped]
     assert page.locator("#attachments img").count() == 0  # sent: the composer is empty again
 
     # Kept with the message: shown again after a reload, from the stored uploads.
@@ -219,3 +218,31 @@ def test_a_share_link_opens_read_only_without_signing_in_and_dies_when_revoked(
         assert "stopped sharing" in other.inner_text("main")
     finally:
         stranger.close()
+
+
+def test_an_edit_while_an_answer_is_being_written_is_refused_in_words(signed_in, demo_studio, page):
+    new_conversation(page)
+    page.select_option("[data-testid=composer-model]", "fake/echo")
+    send(page, "First question")
+    url = page.url
+
+    # A second tab streams a long answer; meanwhile the first edits the earlier message.
+    other = page.context.new_page()
+    other.goto(url)
+    other.select_option("[data-testid=composer-model]", "fake/long-stream")
+    other.fill("[data-testid=composer-content]", "Go on for a while")
+    other.click("[data-testid=send]")
+    other.wait_for_function("() => (document.querySelector('#thread pre.stream') || {}).textContent?.length > 5")
+
+    page.locator("li.message-user").first.get_by_test_id("edit-message").click()
+    page.fill("[data-testid=edit-content]", "Changed meanwhile")
+    page.click("[data-testid=edit-send]")
+    page.wait_for_function(IDLE)
+    error = page.locator("[data-testid=turn-error]")
+    error.wait_for(state="visible")
+    assert "still being written" in error.inner_text()
+    other.click("[data-testid=stop]")
+    from conversations.models import Message
+
+    assert Message.objects.filter(role="user", content="First question").exists()
+    assert not Message.objects.filter(content="Changed meanwhile").exists()
