@@ -21,7 +21,10 @@ def test_the_apps_register_their_page_sections_in_order():
         "conversations/_dashboard_recent.html",
         "videos/_dashboard_recent.html",
     ]
-    assert sections.page_sections("profile") == ["generation/_usage_summary.html"]
+    assert sections.page_sections("profile") == [
+        "generation/_usage_summary.html",
+        "twofactor/_profile_section.html",
+    ]
 
 
 def test_the_registered_templates_pass_the_system_check():
