@@ -92,7 +92,7 @@ def seed(user, admin) -> dict:
         width=320,
         height=200,
     )
-    question.images.add(upload)
+    question.images.add(upload.pk)
     # An answer reads its text, state and model through its history row.
     Message.objects.create(
         conversation=conversation,
