@@ -46,7 +46,7 @@ def seed(user, admin) -> dict:
     from accounts.api_keys import api_key_create
     from conversations.models import Conversation, Message
     from generation.markdown import render_markdown
-    from generation.models import Generation
+    from generation.models import GeneratedImage, Generation
     from openrouter.fake.media import sample_video_bytes
     from tests.factories import GeneratedImageFactory, GenerationFactory, UserFactory, VideoJobFactory
     from videos.models import VideoJob
@@ -87,12 +87,12 @@ def seed(user, admin) -> dict:
     )
     question = Message.objects.create(conversation=conversation, role="user", content="Which river is the longest?")
     # An image attached to the question (a stored upload).
-    upload = GeneratedImageFactory(
+    upload: GeneratedImage = GeneratedImageFactory(
         generation=GenerationFactory(owner=user, kind=Generation.Kind.IMAGE, route="upload", prompt="Uploaded image"),
         width=320,
         height=200,
     )
-    question.images.add(upload.pk)
+    question.images.add(upload)
     # An answer reads its text, state and model through its history row.
     Message.objects.create(
         conversation=conversation,
