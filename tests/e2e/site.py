@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -87,12 +88,12 @@ def seed(user, admin) -> dict:
     )
     question = Message.objects.create(conversation=conversation, role="user", content="Which river is the longest?")
     # An image attached to the question (a stored upload).
-    upload: GeneratedImage = GeneratedImageFactory(
+    upload = GeneratedImageFactory(
         generation=GenerationFactory(owner=user, kind=Generation.Kind.IMAGE, route="upload", prompt="Uploaded image"),
         width=320,
         height=200,
     )
-    question.images.add(upload)
+    question.images.add(cast(GeneratedImage, upload))
     # An answer reads its text, state and model through its history row.
     Message.objects.create(
         conversation=conversation,
