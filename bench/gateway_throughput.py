@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -51,8 +52,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.stack import ROOT, Stack, free_port, percentile  # noqa: E402
 
 PEER_VERSION = "1.106.12"
+PY_SPY_VERSION = "0.4.1"
 PEER_VENV = ROOT / "var" / "bench" / "litellm-venv"
 MODEL = "openai/gpt-4o-mini"
+WARM_UP = 20
 USERS = 8  # GENERATION_MAX_IN_FLIGHT (4) per user: 16 clients spread over 8 users' keys
 
 
@@ -172,14 +175,16 @@ def check(payload: bytes, stream: bool) -> None:
         raise RuntimeError(f"no choices: {payload[:200]!r}")
 
 
-async def measure(target: Target, *, stream: bool, requests: int, seconds: float, clients: int) -> Figures:
+async def measure(
+    target: Target, *, stream: bool, requests: int, seconds: float, clients: int, profile=None
+) -> Figures:
     parts = urlsplit(target.url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
     body = request_body(stream)
     figures = Figures()
 
     connection = Connection(host, port)
-    for _ in range(20):  # warm-up: imports, pools, caches
+    for _ in range(WARM_UP):  # imports, pools, caches
         check(await connection.post(path, body, target.headers(0)), stream)
     for _ in range(requests):
         started = time.perf_counter()
@@ -205,9 +210,12 @@ async def measure(target: Target, *, stream: bool, requests: int, seconds: float
                 await asyncio.sleep(0.05)
         own.close()
 
+    profiler = profile(seconds) if profile else None
     started = time.perf_counter()
     await asyncio.gather(*(client(index) for index in range(clients)))
     figures.seconds = time.perf_counter() - started
+    if profiler is not None:
+        profiler.wait(timeout=120)
     return figures
 
 
@@ -290,8 +298,11 @@ def peer_python() -> Path:
     return python
 
 
-def start_peer(double: Double, log_dir: Path) -> tuple[Process, str]:
+def start_peer(double: Double, log_dir: Path) -> tuple[Process, str, str]:
+    """The proxy on a free port: its process, chat completions URL and master key (it
+    authenticates requests with it, in memory: it has no database here)."""
     python = peer_python()
+    master_key = "sk-bench-" + uuid.uuid4().hex
     config = log_dir / "litellm.yaml"
     config.write_text(
         json.dumps(  # JSON is YAML
@@ -303,6 +314,7 @@ def start_peer(double: Double, log_dir: Path) -> tuple[Process, str]:
                     }
                 ],
                 "litellm_settings": {"telemetry": False, "set_verbose": False},
+                "general_settings": {"master_key": master_key},
             }
         )
     )
@@ -328,7 +340,29 @@ def start_peer(double: Double, log_dir: Path) -> tuple[Process, str]:
             return False
 
     process.wait_for(answers, timeout=180)
-    return process, url
+    return process, url, master_key
+
+
+def py_spy(pid: int, folder: Path, name: str, seconds: float) -> subprocess.Popen:
+    """py-spy (from the peer's virtualenv, installed there on first use) recording the web
+    process and its children: ``gil`` samples only threads holding the GIL (CPU in
+    Python), ``wall`` every thread, idle or not. A flame graph (SVG) and collapsed stacks."""
+    python = PEER_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+    binary = PEER_VENV / "bin" / "py-spy"
+    if not binary.exists():
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"py-spy=={PY_SPY_VERSION}"], check=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    kind = name.rsplit("-", 1)[1]
+    flags = ["--gil"] if kind == "gil" else ["--idle"]
+    common = [str(binary), "record", "--pid", str(pid), "--subprocesses", "--rate", "200", "--nonblocking"]
+    common += ["--duration", str(max(1, int(seconds) - 1)), *flags]
+    return subprocess.Popen(
+        [*common, "--format", "raw", "--output", str(folder / f"{name}.txt")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def studio_keys(stack: Stack) -> list[str]:
@@ -374,6 +408,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--skip-peer", action="store_true", help="do not install or run the LiteLLM proxy")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (logs) and print it")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record py-spy flame graphs (GIL-holding and wall) of Studio's web processes under load into this folder",
+    )
     parser.add_argument("--serve-double", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_double is not None:
@@ -394,9 +433,9 @@ def main() -> None:
             notes.append("LiteLLM proxy: skipped (--skip-peer)")
         else:
             try:
-                peer, peer_url = start_peer(double, work)
+                peer, peer_url, peer_key = start_peer(double, work)
                 processes.append(peer)
-                targets.append(Target(f"litellm {PEER_VERSION}", peer_url))
+                targets.append(Target(f"litellm {PEER_VERSION}", peer_url, [peer_key]))
             except Exception as exc:  # noqa: BLE001 - the rest of the run still counts
                 notes.append(f"LiteLLM proxy: not measured ({str(exc).strip().splitlines()[0][:200]})")
 
@@ -413,19 +452,56 @@ def main() -> None:
         stack.start_web_only()
         targets.append(Target("studio", stack.url("/v1/chat/completions"), keys))
 
+        rounds = {"whole": 0, "stream": 0}
+
+        def profile(mode: str):
+            if args.profile is None:
+                return None
+
+            kind = ("gil", "wall")[min(rounds[mode], 1)]
+            rounds[mode] += 1
+
+            def start(seconds: float) -> subprocess.Popen:
+                return py_spy(stack.processes["web"].pid, args.profile, f"{mode}-{kind}", seconds)
+
+            return start
+
+        studio_answered = 0
+
+        async def studio_round(**options) -> Figures:
+            nonlocal studio_answered
+            figures = await measure(targets[-1], **options)
+            studio_answered += WARM_UP + len(figures.sequential) + figures.completed
+            return figures
+
         async def run_all() -> None:
             for stream in (False, True):
                 for target in targets:
                     mode = "stream" if stream else "whole"
-                    results[(target.name, mode)] = await measure(
-                        target, stream=stream, requests=args.requests, seconds=args.seconds, clients=args.clients
+                    run = studio_round if target.name == "studio" else functools.partial(measure, target)
+                    results[(target.name, mode)] = await run(
+                        stream=stream,
+                        requests=args.requests,
+                        seconds=args.seconds,
+                        clients=args.clients,
+                        profile=profile(mode) if target.name == "studio" else None,
+                    )
+            if args.profile is not None:  # a second round of Studio alone, for the other kind of profile
+                for stream in (False, True):
+                    mode = "stream" if stream else "whole"
+                    await studio_round(
+                        stream=stream,
+                        requests=0,
+                        seconds=args.seconds,
+                        clients=args.clients,
+                        profile=profile(mode),
                     )
 
         asyncio.run(run_all())
 
         stack.stop("web")
         rows = studio_rows(stack)
-        sent = sum(len(f.sequential) + f.completed + 20 for (name, _), f in results.items() if name == "studio")
+        sent = studio_answered
         completed = rows.get("completed", 0)
         notes.append(
             f"Studio history rows: {completed} completed of {sent} answered requests"
