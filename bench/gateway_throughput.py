@@ -26,6 +26,8 @@ so that on a small machine it takes as little CPU from the servers as it can. Ev
 answer is checked (status 200; a stream ends with ``data: [DONE]``); after the run every
 Studio request must have a completed history row, or the run says how many are missing.
 
+Also the CPU time (user + system, from /proc) each server's processes spent per answered
+request in the concurrent phase: steadier than the wall clock on a shared machine.
 Prints one table and Studio's ratios to the peer. Absolute figures on a shared machine
 are noisy: compare figures of the same run.
 """
@@ -146,6 +148,7 @@ class Target:
     name: str
     url: str  # the chat completions URL
     keys: list[str] = field(default_factory=lambda: [""])
+    pid: int | None = None  # the server's process (its children counted too): CPU time per request
 
     def headers(self, client: int) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
@@ -161,6 +164,11 @@ class Figures:
     completed: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float | None = None  # the server's CPU time (user + system) in the concurrent phase
+
+    @property
+    def cpu_per_request(self) -> float | None:
+        return self.cpu_seconds / self.completed if self.cpu_seconds is not None and self.completed else None
 
     @property
     def throughput(self) -> float:
@@ -211,15 +219,43 @@ async def measure(
         own.close()
 
     profiler = profile(seconds) if profile else None
+    cpu_before = tree_cpu_seconds(target.pid) if target.pid else None
     started = time.perf_counter()
     await asyncio.gather(*(client(index) for index in range(clients)))
     figures.seconds = time.perf_counter() - started
+    if cpu_before is not None and target.pid:
+        figures.cpu_seconds = tree_cpu_seconds(target.pid) - cpu_before
     if profiler is not None:
         profiler.wait(timeout=120)
     return figures
 
 
 # ------------------------------------------------------------------ the processes
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of a process and its descendants so far: on a shared
+    machine a steadier measure of what a request costs than the wall clock."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / TICKS
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo.extend(children.get(pid, ()))
+    return total
 
 
 def serve_double(port: int) -> None:
@@ -427,7 +463,7 @@ def main() -> None:
     try:
         double = Double(work)
         processes.append(double.process)
-        targets = [Target("double", f"{double.base_url}/chat/completions")]
+        targets = [Target("double", f"{double.base_url}/chat/completions", pid=double.process.process.pid)]
 
         if args.skip_peer:
             notes.append("LiteLLM proxy: skipped (--skip-peer)")
@@ -435,7 +471,7 @@ def main() -> None:
             try:
                 peer, peer_url, peer_key = start_peer(double, work)
                 processes.append(peer)
-                targets.append(Target(f"litellm {PEER_VERSION}", peer_url, [peer_key]))
+                targets.append(Target(f"litellm {PEER_VERSION}", peer_url, [peer_key], pid=peer.process.pid))
             except Exception as exc:  # noqa: BLE001 - the rest of the run still counts
                 notes.append(f"LiteLLM proxy: not measured ({str(exc).strip().splitlines()[0][:200]})")
 
@@ -450,7 +486,7 @@ def main() -> None:
         stack.prepare()
         keys = studio_keys(stack)
         stack.start_web_only()
-        targets.append(Target("studio", stack.url("/v1/chat/completions"), keys))
+        targets.append(Target("studio", stack.url("/v1/chat/completions"), keys, pid=stack.processes["web"].pid))
 
         rounds = {"whole": 0, "stream": 0}
 
@@ -518,7 +554,8 @@ def main() -> None:
         f"{args.clients} clients x {args.seconds:g} s; model {MODEL}, max_tokens 16"
     )
     print(
-        f"{'target':<18} {'mode':<7} {'p50 ms':>7} {'p95 ms':>7} {'overhead p50':>13} {'req/s @':>8} {'p50 @':>7} {'fail':>5}"
+        f"{'target':<18} {'mode':<7} {'p50 ms':>7} {'p95 ms':>7} {'overhead p50':>13} {'req/s @':>8} {'p50 @':>7} "
+        f"{'CPU ms/req':>10} {'fail':>5}"
     )
     floor = {mode: percentile(results[("double", mode)].sequential, 0.5) for mode in ("whole", "stream")}
     for (name, mode), figures in results.items():
@@ -526,13 +563,16 @@ def main() -> None:
         overhead = "—" if name == "double" else ms(p50 - floor[mode])
         print(
             f"{name:<18} {mode:<7} {ms(p50):>7} {ms(p95):>7} {overhead:>13} {figures.throughput:>8.0f} "
-            f"{ms(percentile(figures.loaded, 0.5)):>7} {len(figures.failures):>5}"
+            f"{ms(percentile(figures.loaded, 0.5)):>7} "
+            f"{ms(figures.cpu_per_request) if figures.cpu_per_request is not None else '—':>10} {len(figures.failures):>5}"
         )
     peer = next((name for name, _ in results if name.startswith("litellm")), None)
     for mode in ("whole", "stream"):
         studio = results[("studio", mode)]
         overhead = percentile(studio.sequential, 0.5) - floor[mode]
+        cpu = studio.cpu_per_request
         line = f"studio {mode}: overhead p50 {ms(overhead)} ms, {studio.throughput:.0f} req/s"
+        line += f", {ms(cpu)} ms CPU/request" if cpu is not None else ""
         if peer:
             other = results[(peer, mode)]
             other_overhead = percentile(other.sequential, 0.5) - floor[mode]
@@ -540,6 +580,8 @@ def main() -> None:
                 f"; against the peer: overhead x{overhead / other_overhead:.2f}, "
                 f"throughput x{studio.throughput / other.throughput:.2f}"
             )
+            if cpu is not None and other.cpu_per_request:
+                line += f", CPU per request x{cpu / other.cpu_per_request:.2f}"
         print(line)
     for (name, mode), figures in results.items():
         if figures.failures:
