@@ -81,11 +81,12 @@ def counter() -> SharedCounter:
 
 
 def changed(**_signal) -> None:
-    """Something kept may have changed: every process forgets what it kept, now and again
-    when the current transaction commits. Also a signal receiver."""
+    """Something kept may have changed: every process forgets what it kept, now and, inside
+    a transaction, again when it commits. Also a signal receiver."""
     shared = counter()
     shared.move()
-    transaction.on_commit(shared.move)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(shared.move)
 
 
 class Kept(Generic[T]):
