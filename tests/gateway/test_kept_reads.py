@@ -53,6 +53,13 @@ def move_counter_from_another_process() -> None:
     subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, check=True, timeout=60)
 
 
+@pytest.fixture(autouse=True)
+def own_counter(settings, tmp_path):
+    """A change counter of this test's own: other test runs sharing the project's DATA_DIR
+    move theirs, which would make this process read again when a test says it must not."""
+    settings.DATA_DIR = tmp_path
+
+
 @pytest.fixture
 def statements():
     """Every statement any thread of this process runs (the pool's threads included)."""
