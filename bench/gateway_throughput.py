@@ -560,21 +560,21 @@ def main() -> None:
     floor = {mode: percentile(results[("double", mode)].sequential, 0.5) for mode in ("whole", "stream")}
     for (name, mode), figures in results.items():
         p50, p95 = percentile(figures.sequential, 0.5), percentile(figures.sequential, 0.95)
-        overhead = "—" if name == "double" else ms(p50 - floor[mode])
+        overhead_text = "—" if name == "double" else ms(p50 - floor[mode])
         print(
-            f"{name:<18} {mode:<7} {ms(p50):>7} {ms(p95):>7} {overhead:>13} {figures.throughput:>8.0f} "
+            f"{name:<18} {mode:<7} {ms(p50):>7} {ms(p95):>7} {overhead_text:>13} {figures.throughput:>8.0f} "
             f"{ms(percentile(figures.loaded, 0.5)):>7} "
             f"{ms(figures.cpu_per_request) if figures.cpu_per_request is not None else '—':>10} {len(figures.failures):>5}"
         )
-    peer = next((name for name, _ in results if name.startswith("litellm")), None)
+    peer_name = next((name for name, _ in results if name.startswith("litellm")), None)
     for mode in ("whole", "stream"):
         studio = results[("studio", mode)]
         overhead = percentile(studio.sequential, 0.5) - floor[mode]
         cpu = studio.cpu_per_request
         line = f"studio {mode}: overhead p50 {ms(overhead)} ms, {studio.throughput:.0f} req/s"
         line += f", {ms(cpu)} ms CPU/request" if cpu is not None else ""
-        if peer:
-            other = results[(peer, mode)]
+        if peer_name:
+            other = results[(peer_name, mode)]
             other_overhead = percentile(other.sequential, 0.5) - floor[mode]
             line += (
                 f"; against the peer: overhead x{overhead / other_overhead:.2f}, "
