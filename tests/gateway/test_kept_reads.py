@@ -166,3 +166,38 @@ def test_the_counter_is_shared_by_the_processes_of_the_installation(tmp_path):
     for _ in range(3):
         subprocess.run([sys.executable, "-c", script, str(tmp_path / "changes")], cwd=ROOT, check=True, timeout=60)
     assert here.value() == before + 3
+
+
+def test_a_token_of_ended_sessions_is_refused_at_the_next_request(served, user):
+    from accounts.tokens import access_token_for, user_sessions_end
+
+    base, _, _ = served
+    token = str(access_token_for(user=user))
+    body = {"model": MODEL, "prompt": "hi", "max_tokens": 8}
+
+    def generate() -> requests.Response:
+        return requests.post(
+            f"{base}/api/generate/text", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+    assert generate().status_code in (200, 201)
+    user_sessions_end(user=user)
+    assert generate().status_code == 401
+
+
+def test_a_deactivated_users_token_is_refused_at_the_next_request(served, user):
+    from accounts.tokens import access_token_for
+
+    base, _, _ = served
+    token = str(access_token_for(user=user))
+    body = {"model": MODEL, "prompt": "hi", "max_tokens": 8}
+
+    def generate() -> requests.Response:
+        return requests.post(
+            f"{base}/api/generate/text", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+    assert generate().status_code in (200, 201)
+    user.is_active = False
+    user.save()
+    assert generate().status_code == 401
