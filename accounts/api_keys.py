@@ -15,6 +15,7 @@ it expires and when its owner is deactivated; it is deleted with its owner.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 from datetime import timedelta
@@ -25,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit import services as audit
+from core.changes import Kept, changed
 from core.errors import DomainError, ErrorKind, InvalidInput, NotFound
 from core.parsing import int_or_none
 
@@ -152,6 +154,7 @@ def api_key_revoke(*, key_id, by) -> ApiKey:
             if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
                 revoked_at=key.revoked_at, revoked_reason=key.revoked_reason
             ):
+                changed()
                 audit.api_key_revoked(key=key, by=by)
     return key
 
@@ -162,6 +165,7 @@ def api_keys_revoke(*, keys, reason: str = ApiKey.RevokeReason.ADMIN) -> int:
     with transaction.atomic():
         for key in keys.filter(revoked_at__isnull=True):
             if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason):
+                changed()
                 key.revoked_at, key.revoked_reason, revoked = now, reason, revoked + 1
                 audit.api_key_revoked(key=key)
     return revoked
@@ -180,13 +184,33 @@ REFUSED_MESSAGES: dict[str, str] = {
 }
 
 
+# Keys with their owners as this process read them, by hash, until a key or a user
+# changes anywhere in the installation (core.changes): a revocation, a deactivation or a
+# deleted owner applies to the next request on every process.
+_kept_keys: Kept[ApiKey] = Kept()
+
+
+def _key_with_owner(key_hash: str) -> ApiKey | None:
+    """The key of this hash with its user, a copy of its own for the caller."""
+    kept = _kept_keys.get(key_hash)
+    if kept is None:
+        stamp = _kept_keys.stamp()
+        kept = ApiKey.objects.select_related("user").filter(key_hash=key_hash).first()
+        if kept is None:
+            return None
+        _kept_keys.put(key_hash, kept, stamp)
+    key = copy.copy(kept)
+    key.user = copy.copy(kept.user)
+    return key
+
+
 def api_key_authenticate(secret: str, *, now=None) -> ApiKey:
     """The usable key with this secret (its user loaded); ApiKeyRefused (401) saying why
     otherwise. Notes the use, at most once a minute per key."""
     now = now or timezone.now()
     key = None
     if secret.startswith(KEY_PREFIX):
-        key = ApiKey.objects.select_related("user").filter(key_hash=hash_secret(secret)).first()
+        key = _key_with_owner(hash_secret(secret))
     if key is None or not key.user.is_active:
         raise ApiKeyRefused()
     if key.revoked_at is not None:
@@ -199,6 +223,9 @@ def api_key_authenticate(secret: str, *, now=None) -> ApiKey:
         stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
         ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+        kept = _kept_keys.get(key.key_hash)
+        if kept is not None:
+            kept.last_used_at = now
     return key
 
 

@@ -18,6 +18,7 @@ from rest_framework_simplejwt.settings import api_settings
 from accounts.api_keys import KEY_PREFIX, ApiKey, ApiKeyRefused, api_key_authenticate
 from accounts.models import User
 from accounts.tokens import STALE_VERSION_MESSAGE, VERSION_CLAIM
+from core.changes import Kept
 from core.db import Coalesced
 
 
@@ -32,6 +33,21 @@ def _read_users(user_ids: list[int]) -> list[User | None]:
 # (core.db.Coalesced): at a burst of generation requests, each request's read of its own
 # user was the largest single read of its database work.
 _users_read_together = Coalesced(_read_users)
+# And each process keeps the users it read until a user changes anywhere in the
+# installation (core.changes: a deactivation, a role, ending sessions moves the counter).
+_kept_users: Kept[User] = Kept()
+
+
+async def _user_named_by_token(user_id: int) -> User | None:
+    """The user a token names, a copy of its own for the request."""
+    kept = _kept_users.get(user_id)
+    if kept is not None:
+        return copy.copy(kept)
+    stamp = _kept_users.stamp()
+    user = await _users_read_together(user_id)
+    if user is not None:
+        _kept_users.put(user_id, copy.copy(user), stamp)
+    return user
 
 
 class VersionedJWTAuthentication(JWTAuthentication):
@@ -52,7 +68,7 @@ class VersionedJWTAuthentication(JWTAuthentication):
             user_id = int(self.get_validated_token(raw_token)[api_settings.USER_ID_CLAIM])
         except (AuthenticationFailed, InvalidToken, KeyError, TypeError, ValueError):
             return
-        self._read_before = (user_id, await _users_read_together(user_id))
+        self._read_before = (user_id, await _user_named_by_token(user_id))
 
     def get_user(self, validated_token):
         # SimpleJWT loads the user row (and refuses inactive users); the version is on it,

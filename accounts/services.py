@@ -29,6 +29,7 @@ from accounts.passwords import password_check_slot
 from accounts.selectors import email_is_taken
 from accounts.tokens import AuthenticationError, TokenPair
 from audit import services as audit
+from core.changes import changed
 from core.db import is_write_conflict
 from core.errors import Conflict, DomainError, ErrorKind, InvalidInput
 
@@ -143,6 +144,7 @@ def user_approve(*, user: User) -> User:
             is_active=True, approved_at=timezone.now()
         )
         if approved:
+            changed()
             audit.user_approved(user=user)
     user.refresh_from_db()
     if not approved:
@@ -246,6 +248,7 @@ def user_update(
     def write():
         audit.user_changed(user=user, changes=changes, by=by)
         User.objects.filter(pk=user.pk).update(**changes)
+        changed()
         if revoke_reason:
             tokens.refresh_tokens_revoke_for_user(user=user, reason=revoke_reason)
         if password:

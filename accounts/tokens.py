@@ -45,6 +45,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.api_keys import ApiKey, api_keys_revoke_for_user
 from accounts.models import RefreshToken, User
+from core.changes import changed
 from core.db import is_write_conflict, retry_on_write_conflict
 from core.errors import DomainError, ErrorKind
 
@@ -275,6 +276,7 @@ def user_sessions_end(*, user: User, reason: str = Reason.LOGOUT_ALL) -> int:
     def end() -> int:
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+            changed()
             if reason in KEY_REVOKE_REASONS:
                 api_keys_revoke_for_user(user=user, reason=KEY_REVOKE_REASONS[reason])
             return refresh_tokens_revoke_for_user(user=user, reason=reason)

@@ -56,6 +56,7 @@ from billing.selectors import (
     spending,
     user_limits,
 )
+from core.changes import changed
 from core.db import is_unique_clash, is_write_conflict, retry_on_write_conflict
 from core.errors import BudgetExceeded, InvalidInput, Unavailable
 from core.parsing import cost_or_none
@@ -633,6 +634,7 @@ def limits_update(*, user, daily_budget_usd, monthly_budget_usd) -> UserBudget:
     def write():
         with transaction.atomic():
             UserBudget.objects.filter(pk=user.pk).update(**values, version=F("version") + 1, updated_at=timezone.now())
+            changed()
             audit.budget_changed(user_id=user.pk, email=user.email, before=before, after=values)
 
     retry_on_write_conflict(write, what=f"budget of user {user.pk}")

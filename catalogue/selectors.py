@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from catalogue.errors import UnknownModel
 from catalogue.models import ProviderModel
+from core.changes import changed, counter
 
 KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video", "embedding": "is_embedding"}
 
@@ -73,21 +74,23 @@ def _in_group_of(entry: ProviderModel, user) -> bool:
 
 
 # Every generation request reads its model's entry: a busy web process keeps the entries it
-# read for CATALOGUE_CACHE_SECONDS. This process's own changes clear them at once
-# (catalogue.services, and the signals in catalogue.apps); another process's (a sync run
-# by the worker) show within that time.
-_entries: dict[str, tuple[float, ProviderModel | None]] = {}
+# read for CATALOGUE_CACHE_SECONDS at most. A change through the application (catalogue.
+# services, a group's models, and the signals in catalogue.apps and teams.apps, in any
+# process: a sync run by the worker, an admin's switch on another web process) moves the
+# installation's change counter (core.changes), and every process reads its entries again.
+_entries: dict[str, tuple[float, int, ProviderModel | None]] = {}
 _entries_lock = threading.Lock()
 
 
 def _available_entry(model_id: str) -> ProviderModel | None:
-    ttl = settings.CATALOGUE_CACHE_SECONDS
+    ttl = settings.CATALOGUE_CACHE_SECONDS if settings.KEEP_READS else 0
     now = time.monotonic()
+    stamp = counter().value()
     if ttl > 0:
         with _entries_lock:
             kept = _entries.get(model_id)
-        if kept is not None and now - kept[0] < ttl:
-            return copy.copy(kept[1])
+        if kept is not None and now - kept[0] < ttl and kept[1] == stamp:
+            return copy.copy(kept[2])
     entry = ProviderModel.objects.filter(pk=model_id, available=True).first()
     if entry is not None:
         # The groups the entry is limited to are kept with it (changing them clears the kept entries).
@@ -96,14 +99,15 @@ def _available_entry(model_id: str) -> ProviderModel | None:
         )
     if ttl > 0:
         with _entries_lock:
-            _entries[model_id] = (now, entry)
+            _entries[model_id] = (now, stamp, entry)
     return copy.copy(entry)
 
 
 def catalogue_entries_changed(**_signal) -> None:
-    """Forget the kept entries (after a change to the catalogue)."""
+    """Forget the kept entries (after a change to the catalogue), in every process."""
     with _entries_lock:
         _entries.clear()
+    changed()
 
 
 def catalogue_is_empty() -> bool:

@@ -565,9 +565,12 @@ GENERATION_MAX_IMAGES = env.int("GENERATION_MAX_IMAGES", default=4)
 # whole generation request may take, streaming included.
 GENERATION_MAX_IN_FLIGHT = env.int("GENERATION_MAX_IN_FLIGHT", default=4)
 GENERATION_DEADLINE = env.float("GENERATION_DEADLINE", default=300.0)
-# Seconds a web process keeps a catalogue entry it read (catalogue.selectors): another
-# process's change to a model (a sync, an admin's switch) shows within that time.
+# Seconds a web process keeps a catalogue entry it read (catalogue.selectors) at most;
+# a change made through the application is seen by every process at once (core.changes).
 CATALOGUE_CACHE_SECONDS = env.float("CATALOGUE_CACHE_SECONDS", default=5.0)
+# Whether each process keeps the API keys' owners, budget limits and catalogue entries it
+# read until something changes them (core.changes); off: read at every request.
+KEEP_READS = env.bool("KEEP_READS", default=True)
 # Database steps a web process runs at once for its async requests (each holds a
 # connection meanwhile): bounds connections however many requests are in flight. Every
 # thread past a few contends for the GIL with the event loop, which slows every page

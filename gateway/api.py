@@ -178,6 +178,10 @@ class ChatCompletionIn(serializers.Serializer):
     transforms = serializers.JSONField(required=False, help_text="OpenRouter's transforms")
 
 
+# The parameters chat completions take, from the class (an instance deep-copies every field).
+CHAT_PARAMETERS = frozenset(ChatCompletionIn._declared_fields)
+
+
 class ChatUsageOut(serializers.Serializer):
     prompt_tokens = serializers.IntegerField()
     completion_tokens = serializers.IntegerField()
@@ -333,7 +337,7 @@ class ChatCompletionApi(OpenAiAsyncView):
     )
     async def post(self, request):
         if isinstance(request.data, dict):
-            unknown = sorted(set(request.data) - set(ChatCompletionIn().fields))
+            unknown = sorted(set(request.data) - CHAT_PARAMETERS)
             if unknown:
                 raise InvalidInput(f"{unknown[0]} is not a parameter of chat completions here.", field=unknown[0])
         body = ChatCompletionIn(data=request.data)

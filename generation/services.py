@@ -44,6 +44,7 @@ from django.utils import timezone
 from billing import selectors as billing_selectors
 from billing import services as billing
 from core import db as core_db
+from core.changes import Kept
 from core.errors import DomainError, NotFound
 from generation import capacity, markdown, records, validation
 from generation.models import Generation
@@ -397,8 +398,22 @@ _insert_pending = core_db.Coalesced(records.insert_pending)
 _complete_texts = core_db.Coalesced(records.complete_texts)
 
 
+# And each process keeps the limits it read until a budget, a group or a membership
+# changes anywhere in the installation (core.changes): most requests read none.
+_kept_limits: Kept[billing_selectors.Limits] = Kept()
+
+
+async def _limits_of(user_id: int) -> billing_selectors.Limits:
+    limits = _kept_limits.get(user_id)
+    if limits is None:
+        stamp = _kept_limits.stamp()
+        limits = await _limits_read_together(user_id)
+        _kept_limits.put(user_id, limits, stamp)
+    return limits
+
+
 async def _open_rows(*, user, stream: bool, api_key, calls: int, validate, record, fields: dict) -> list[_Call]:
-    limits = await _limits_read_together(user.pk)
+    limits = await _limits_of(user.pk)
     await _decode_images_ahead(fields)
     opened = await in_db(_open_records)(
         validate,

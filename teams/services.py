@@ -14,6 +14,7 @@ from audit import services as audit
 from billing.services import clean_limit
 from catalogue.models import ProviderModel
 from catalogue.selectors import catalogue_entries_changed
+from core.changes import changed
 from core.db import retry_on_write_conflict
 from core.errors import Conflict, InvalidInput, NotFound
 from teams.models import Membership, Team
@@ -27,7 +28,9 @@ DESCRIPTION_MAX: int = Team._meta.get_field("description").max_length or 500
 
 def _changed(action: str, *, team: Team, by, **details) -> None:
     """Every change to a group, its budget, model access or members ends here: the audit
-    trail records it from this one place (what changed, and the values it now has)."""
+    trail records it from this one place (what changed, and the values it now has), and
+    every process forgets the budget limits it kept (core.changes)."""
+    changed()
     log.info("group %s: %s by %s %s", team.pk, action, getattr(by, "pk", None), details, extra={"group_change": action})
     membership = action.startswith("member ")
     audit.record(

@@ -1,0 +1,131 @@
+"""What every request reads and almost never changes, kept in each process, and forgotten
+by every process of the installation the moment it changes.
+
+An API key's owner, a user's budget limits and a model's catalogue entry are read by
+every generation request; reading them each time was most of the database statements of
+a short request. Each process keeps what it read in a :class:`Kept` store, stamped with
+the installation's *change counter*; a change to any of them (a revoked key, a
+deactivated user, a lowered budget, a group's budget or members, a disabled model) moves
+the counter, and every process finds its kept values stale at its next read.
+
+The counter is eight bytes in a file under DATA_DIR (``changes``), memory-mapped by every
+process: reading it is a memory read, no system call, no database or cache round trip.
+Every process of one installation shares DATA_DIR (its media live there), on either
+store, with or without Redis. A change moves it twice: at once (this process, and a test
+inside one transaction, see it) and again once the transaction commits, so that a process
+that read the old rows between the two cannot keep them under the new count.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import struct
+import threading
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+
+COUNTER_FILE = "changes"
+_FORMAT = struct.Struct("<Q")
+
+T = TypeVar("T")
+
+
+class SharedCounter:
+    """A number shared by the processes that map ``path``: read without a system call,
+    moved under an exclusive file lock."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            if os.fstat(self._fd).st_size < _FORMAT.size:
+                os.ftruncate(self._fd, _FORMAT.size)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._map = mmap.mmap(self._fd, _FORMAT.size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+
+    def value(self) -> int:
+        return _FORMAT.unpack_from(self._map, 0)[0]
+
+    def move(self) -> int:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            value = _FORMAT.unpack_from(self._map, 0)[0] + 1
+            _FORMAT.pack_into(self._map, 0, value)
+            return value
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_counter: SharedCounter | None = None
+_counter_lock = threading.Lock()
+
+
+def counter() -> SharedCounter:
+    """This process's map of the installation's counter (DATA_DIR/changes)."""
+    global _counter
+    path = Path(settings.DATA_DIR) / COUNTER_FILE
+    if _counter is None or _counter.path != path:
+        with _counter_lock:
+            if _counter is None or _counter.path != path:
+                _counter = SharedCounter(path)
+    return _counter
+
+
+def changed(**_signal) -> None:
+    """Something kept may have changed: every process forgets what it kept, now and, inside
+    a transaction, again when it commits. Also a signal receiver."""
+    shared = counter()
+    shared.move()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(shared.move)
+
+
+class Kept(Generic[T]):
+    """Values this process read, each valid while the installation's counter stays where
+    it was when the read began. At most ``size`` values (then it starts afresh)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._values: dict[Hashable, tuple[int, T]] = {}
+
+    def stamp(self) -> int:
+        """The counter before a read: store the value read under this stamp."""
+        return counter().value()
+
+    def get(self, key: Hashable) -> T | None:
+        kept = self._values.get(key)
+        if kept is None or not settings.KEEP_READS:
+            return None
+        if kept[0] != counter().value():
+            self._values.pop(key, None)
+            return None
+        return kept[1]
+
+    def put(self, key: Hashable, value: T, stamp: int) -> None:
+        if not settings.KEEP_READS:
+            return
+        if len(self._values) >= self.size:
+            self._values.clear()
+        self._values[key] = (stamp, value)
+
+    def read(self, key: Hashable, read: Callable[[], T]) -> T:
+        """The kept value of ``key``, or ``read()`` kept."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        stamp = self.stamp()
+        value = read()
+        self.put(key, value, stamp)
+        return value
+
+    def clear(self) -> None:
+        self._values.clear()

@@ -1,0 +1,203 @@
+"""What a web process keeps of a request's reads (core.changes: the key's owner, the budget
+limits, the catalogue entry) never outlives a change: a revoked key, a deactivated owner, a
+lowered budget, a disabled model apply to the very next request, whether the change was
+made in this process or in another one.
+
+Served by uvicorn (as `make run` serves it) through the database-step pool, on the test
+database; the "another process" cases change the rows with a statement no hook sees (as
+another process's write looks to this one) and move the installation's change counter from
+a separate Python process, as that process's services would."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from django.conf import settings
+from django.db.backends import utils
+from django.utils import timezone
+
+from accounts.api_keys import ApiKey, api_key_revoke
+from billing.models import UserBudget
+from billing.services import limits_update
+from catalogue.models import ProviderModel
+from catalogue.services import model_access_update
+from core import changes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MODEL = "openai/gpt-4o-mini"  # priced: a budget applies to it
+ROOT = Path(__file__).resolve().parents[2]
+WRITE = re.compile(r'^(?:INSERT INTO|UPDATE) "(\w+)"')
+
+
+def ask(base: str, secret: str, *, stream: bool = False) -> requests.Response:
+    body: dict[str, Any] = {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 8,
+        "stream": stream,
+    }
+    return requests.post(
+        f"{base}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {secret}"}, timeout=30
+    )
+
+
+def move_counter_from_another_process() -> None:
+    script = (
+        "import sys; from pathlib import Path; from core.changes import SharedCounter; "
+        "SharedCounter(Path(sys.argv[1])).move()"
+    )
+    path = Path(settings.DATA_DIR) / changes.COUNTER_FILE
+    subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, check=True, timeout=60)
+
+
+@pytest.fixture(autouse=True)
+def own_counter(settings, tmp_path):
+    """A change counter of this test's own: other test runs sharing the project's DATA_DIR
+    move theirs, which would make this process read again when a test says it must not."""
+    settings.DATA_DIR = tmp_path
+
+
+@pytest.fixture
+def statements():
+    """Every statement any thread of this process runs (the pool's threads included)."""
+    seen: list[str] = []
+    original = utils.CursorWrapper._execute_with_wrappers
+
+    def counting(self, sql, params, many, executor):
+        seen.append(sql)
+        return original(self, sql, params, many, executor)
+
+    utils.CursorWrapper._execute_with_wrappers = counting
+    yield seen
+    utils.CursorWrapper._execute_with_wrappers = original
+
+
+def test_a_request_after_the_first_reads_no_key_budget_or_catalogue_row(served, statements):
+    base, _, secret = served
+    assert ask(base, secret).status_code == 200
+    for stream in (False, True):
+        statements.clear()
+        answer = ask(base, secret, stream=stream)
+        assert answer.status_code == 200, answer.text
+        time.sleep(0.2)  # the streamed row is finished after the last event
+        tables = [match[1] for sql in statements if (match := WRITE.match(sql))]
+        reads = [sql for sql in statements if sql.startswith("SELECT")]
+        assert reads == [], reads
+        # What every request writes: its history row, pending then finished.
+        assert tables == ["generations", "generations"], statements
+
+
+def test_a_revoked_key_is_refused_at_the_next_request(served, user):
+    base, key, secret = served
+    assert ask(base, secret).status_code == 200
+    api_key_revoke(key_id=key.pk, by=user)
+    answer = ask(base, secret)
+    assert answer.status_code == 401
+    assert "revoked" in answer.json()["error"]["message"]
+
+
+def test_a_deactivated_owner_is_refused_at_the_next_request(served, user):
+    base, _, secret = served
+    assert ask(base, secret).status_code == 200
+    user.is_active = False
+    user.save()
+    assert ask(base, secret).status_code == 401
+
+
+def test_a_lowered_budget_applies_to_the_next_request(served, user):
+    base, _, secret = served
+    limits_update(user=user, daily_budget_usd=Decimal("5"), monthly_budget_usd=None)
+    assert ask(base, secret).status_code == 200
+    limits_update(user=user, daily_budget_usd=Decimal("0"), monthly_budget_usd=None)
+    answer = ask(base, secret)
+    assert answer.status_code == 402, answer.text
+
+
+def test_a_disabled_model_is_refused_at_the_next_request(served, admin_user):
+    base, _, secret = served
+    assert ask(base, secret).status_code == 200
+    model_access_update(model=ProviderModel.objects.get(pk=MODEL), enabled=False)
+    answer = ask(base, secret)
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "model_not_found"
+
+
+def test_a_key_revoked_by_another_process_is_refused_at_the_next_request(served):
+    base, key, secret = served
+    assert ask(base, secret).status_code == 200
+    ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now(), revoked_reason=ApiKey.RevokeReason.ADMIN)
+    # Unseen by this process until the counter moves: the key is kept (and the test can fail).
+    assert ask(base, secret).status_code == 200
+    move_counter_from_another_process()
+    assert ask(base, secret).status_code == 401
+
+
+def test_a_budget_lowered_by_another_process_applies_to_the_next_request(served, user):
+    base, _, secret = served
+    limits_update(user=user, daily_budget_usd=Decimal("5"), monthly_budget_usd=None)
+    assert ask(base, secret).status_code == 200
+    UserBudget.objects.filter(pk=user.pk).update(daily_budget_usd=Decimal("0"))
+    assert ask(base, secret).status_code == 200
+    move_counter_from_another_process()
+    assert ask(base, secret).status_code == 402
+
+
+def test_a_model_disabled_by_another_process_is_refused_at_the_next_request(served):
+    base, _, secret = served
+    assert ask(base, secret).status_code == 200
+    ProviderModel.objects.filter(pk=MODEL).update(enabled=False)
+    move_counter_from_another_process()
+    assert ask(base, secret).status_code == 404
+
+
+def test_the_counter_is_shared_by_the_processes_of_the_installation(tmp_path):
+    here = changes.SharedCounter(tmp_path / "changes")
+    before = here.value()
+    script = "import sys; from pathlib import Path; from core.changes import SharedCounter; SharedCounter(Path(sys.argv[1])).move()"
+    for _ in range(3):
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / "changes")], cwd=ROOT, check=True, timeout=60)
+    assert here.value() == before + 3
+
+
+def test_a_token_of_ended_sessions_is_refused_at_the_next_request(served, user):
+    from accounts.tokens import access_token_for, user_sessions_end
+
+    base, _, _ = served
+    token = str(access_token_for(user=user))
+    body = {"model": MODEL, "prompt": "hi", "max_tokens": 8}
+
+    def generate() -> requests.Response:
+        return requests.post(
+            f"{base}/api/generate/text", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+    assert generate().status_code in (200, 201)
+    user_sessions_end(user=user)
+    assert generate().status_code == 401
+
+
+def test_a_deactivated_users_token_is_refused_at_the_next_request(served, user):
+    from accounts.tokens import access_token_for
+
+    base, _, _ = served
+    token = str(access_token_for(user=user))
+    body = {"model": MODEL, "prompt": "hi", "max_tokens": 8}
+
+    def generate() -> requests.Response:
+        return requests.post(
+            f"{base}/api/generate/text", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+    assert generate().status_code in (200, 201)
+    user.is_active = False
+    user.save()
+    assert generate().status_code == 401
