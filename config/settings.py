@@ -571,6 +571,8 @@ CATALOGUE_CACHE_SECONDS = env.float("CATALOGUE_CACHE_SECONDS", default=5.0)
 # Whether each process keeps the API keys' owners, budget limits and catalogue entries it
 # read until something changes them (core.changes); off: read at every request.
 KEEP_READS = env.bool("KEEP_READS", default=True)
+# The Redis key of that change counter when CACHE_URL is Redis (else a file under DATA_DIR).
+CHANGES_KEY = env.str("CHANGES_KEY", default="studio:changes")
 # Database steps a web process runs at once for its async requests (each holds a
 # connection meanwhile): bounds connections however many requests are in flight. Every
 # thread past a few contends for the GIL with the event loop, which slows every page

@@ -8,10 +8,12 @@ the installation's *change counter*; a change to any of them (a revoked key, a
 deactivated user, a lowered budget, a group's budget or members, a disabled model) moves
 the counter, and every process finds its kept values stale at its next read.
 
-The counter is eight bytes in a file under DATA_DIR (``changes``), memory-mapped by every
-process: reading it is a memory read, no system call, no database or cache round trip.
-Every process of one installation shares DATA_DIR (its media live there), on either
-store, with or without Redis. A change moves it twice: at once (this process, and a test
+On one machine (no Redis cache) the counter is eight bytes in a file under DATA_DIR
+(``changes``), memory-mapped by every process: reading it is a memory read, no system call,
+no database or cache round trip; every process of one installation shares DATA_DIR (its
+media live there). With a Redis cache (CACHE_URL), which is how web processes on several
+machines share state, the counter is a Redis key (CHANGES_KEY): one GET per read, and a
+change on any machine is seen by the next request on every other. A change moves it twice: at once (this process, and a test
 inside one transaction, see it) and again once the transaction commits, so that a process
 that read the old rows between the two cannot keep them under the new count.
 """
@@ -65,18 +67,47 @@ class SharedCounter:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
-_counter: SharedCounter | None = None
+class RedisCounter:
+    """The counter as a Redis key: shared by the processes of every machine that uses the
+    Redis server of CACHE_URL."""
+
+    def __init__(self, url: str, key: str) -> None:
+        import redis
+
+        self.key = key
+        self._client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+    def value(self) -> int:
+        return int(self._client.get(self.key) or 0)
+
+    def move(self) -> int:
+        return int(self._client.incr(self.key))
+
+
+Counter = SharedCounter | RedisCounter
+
+
+def counter_at(*, data_dir: str | Path, cache_url: str, key: str) -> Counter:
+    """The installation's counter: in Redis when the cache is Redis, else DATA_DIR's file."""
+    if cache_url.partition(":")[0] in ("redis", "rediss", "unix"):
+        return RedisCounter(cache_url, key)
+    return SharedCounter(Path(data_dir) / COUNTER_FILE)
+
+
+_counter: Counter | None = None
+_counter_source: tuple[str, str, str] | None = None
 _counter_lock = threading.Lock()
 
 
-def counter() -> SharedCounter:
-    """This process's map of the installation's counter (DATA_DIR/changes)."""
-    global _counter
-    path = Path(settings.DATA_DIR) / COUNTER_FILE
-    if _counter is None or _counter.path != path:
+def counter() -> Counter:
+    """This process's handle on the installation's counter (settings may change in tests)."""
+    global _counter, _counter_source
+    source = (str(settings.DATA_DIR), settings.CACHE_URL, settings.CHANGES_KEY)
+    if _counter is None or _counter_source != source:
         with _counter_lock:
-            if _counter is None or _counter.path != path:
-                _counter = SharedCounter(path)
+            if _counter is None or _counter_source != source:
+                _counter = counter_at(data_dir=source[0], cache_url=source[1], key=source[2])
+                _counter_source = source
     return _counter
 
 

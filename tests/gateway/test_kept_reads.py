@@ -30,6 +30,7 @@ from billing.services import limits_update
 from catalogue.models import ProviderModel
 from catalogue.services import model_access_update
 from core import changes
+from tests.conftest import require_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,19 +52,23 @@ def ask(base: str, secret: str, *, stream: bool = False) -> requests.Response:
 
 
 def move_counter_from_another_process() -> None:
+    """The installation's counter moved by a separate Python process, as another web process
+    (or another machine's, through Redis) moves it."""
     script = (
-        "import sys; from pathlib import Path; from core.changes import SharedCounter; "
-        "SharedCounter(Path(sys.argv[1])).move()"
+        "import sys; from core.changes import counter_at; "
+        "counter_at(data_dir=sys.argv[1], cache_url=sys.argv[2], key=sys.argv[3]).move()"
     )
-    path = Path(settings.DATA_DIR) / changes.COUNTER_FILE
-    subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, check=True, timeout=60)
+    arguments = [str(settings.DATA_DIR), settings.CACHE_URL, settings.CHANGES_KEY]
+    subprocess.run([sys.executable, "-c", script, *arguments], cwd=ROOT, check=True, timeout=60)
 
 
 @pytest.fixture(autouse=True)
 def own_counter(settings, tmp_path):
-    """A change counter of this test's own: other test runs sharing the project's DATA_DIR
-    move theirs, which would make this process read again when a test says it must not."""
+    """A change counter of this test's own (a file under its own DATA_DIR, or its own Redis
+    key): other test runs sharing the project's DATA_DIR or Redis move theirs, which would
+    make this process read again when a test says it must not."""
     settings.DATA_DIR = tmp_path
+    settings.CHANGES_KEY = f"studio:changes:test:{tmp_path.name}"
 
 
 @pytest.fixture
@@ -159,12 +164,21 @@ def test_a_model_disabled_by_another_process_is_refused_at_the_next_request(serv
     assert ask(base, secret).status_code == 404
 
 
-def test_the_counter_is_shared_by_the_processes_of_the_installation(tmp_path):
-    here = changes.SharedCounter(tmp_path / "changes")
+@pytest.mark.parametrize("cache_url", ["", "redis"])
+def test_the_counter_is_shared_by_the_processes_of_the_installation(tmp_path, cache_url):
+    """DATA_DIR's file on one machine; a Redis key when the cache is Redis (several machines)."""
+    if cache_url == "redis":
+        require_service("Redis", "127.0.0.1", 6379)
+        cache_url = settings.CACHE_URL if settings.CACHE_URL.startswith("redis") else "redis://127.0.0.1:6379/13"
+    key = f"studio:changes:test:{tmp_path.name}"
+    here = changes.counter_at(data_dir=tmp_path, cache_url=cache_url, key=key)
     before = here.value()
-    script = "import sys; from pathlib import Path; from core.changes import SharedCounter; SharedCounter(Path(sys.argv[1])).move()"
+    script = (
+        "import sys; from core.changes import counter_at; "
+        "counter_at(data_dir=sys.argv[1], cache_url=sys.argv[2], key=sys.argv[3]).move()"
+    )
     for _ in range(3):
-        subprocess.run([sys.executable, "-c", script, str(tmp_path / "changes")], cwd=ROOT, check=True, timeout=60)
+        subprocess.run([sys.executable, "-c", script, str(tmp_path), cache_url, key], cwd=ROOT, check=True, timeout=60)
     assert here.value() == before + 3
 
 
