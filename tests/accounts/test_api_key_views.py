@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 # link to, and the OpenAI-compatible /v1/ API.
 ACCEPTING = {
     "gateway.api.ChatCompletionApi",
+    "gateway.embeddings.EmbeddingsApi",
+    "gateway.responses.ResponsesApi",
     "gateway.images.ImageEditApi",
     "gateway.images.ImageGenerationApi",
     "gateway.models_api.ModelDetailApi",
