@@ -165,6 +165,10 @@ class ParsedStatements:
 parsed_statements = ParsedStatements()
 
 
+def _run_parsed(conn, sql):
+    conn.execute(parsed_statements.get(conn, sql))
+
+
 class Connection:
     """
     DB-API connection backed by leases of a registry.Instance.
@@ -201,7 +205,7 @@ class Connection:
                 raise
             self._session = session
         if not self.autocommit and not self._in_transaction:
-            self._session.conn.execute("BEGIN TRANSACTION")
+            _run_parsed(self._session.conn, "BEGIN TRANSACTION")
             self._in_transaction = True
         return self._session.conn
 
@@ -227,7 +231,7 @@ class Connection:
         """Start a transaction explicitly, whatever the autocommit mode."""
         conn = self._lease()
         if not self._in_transaction:
-            conn.execute("BEGIN TRANSACTION")
+            _run_parsed(conn, "BEGIN TRANSACTION")
             self._in_transaction = True
 
     def commit(self):
@@ -242,7 +246,7 @@ class Connection:
         self._in_transaction = False
         discard = False
         try:
-            self._session.conn.execute(statement)
+            _run_parsed(self._session.conn, statement)
         except duckdb.Error as exc:
             # A failed COMMIT (write conflict) leaves nothing to keep; a
             # connection that can't even roll back is not pooled again.
@@ -253,7 +257,7 @@ class Connection:
 
     def _rolled_back(self):
         try:
-            self._session.conn.execute("ROLLBACK")
+            _run_parsed(self._session.conn, "ROLLBACK")
         except duckdb.Error:
             return False
         return True
