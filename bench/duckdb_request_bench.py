@@ -9,7 +9,7 @@ backends and the median round counts.
 
     .venv/bin/python bench/duckdb_request_bench.py [--requests 2000] [--rounds 3]
 
-Prints requests/s for each and the ratio duckdb/sqlite (goal >= 0.5).
+Prints requests/s for each and the ratio duckdb/sqlite (goal >= 0.8).
 """
 
 import argparse
@@ -92,7 +92,7 @@ def main():
     sqlite = statistics.median(results["sqlite"])
     duck = statistics.median(results["duckdb"])
     print(f"\nmedian requests/s: sqlite3 {sqlite:.1f}, django_duckdb {duck:.1f}")
-    print(f"ratio duckdb/sqlite: {duck / sqlite:.2f} (goal >= 0.5)")
+    print(f"ratio duckdb/sqlite: {duck / sqlite:.2f} (goal >= 0.8)")
 
 
 if __name__ == "__main__":

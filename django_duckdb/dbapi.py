@@ -19,7 +19,9 @@ A small DB-API 2.0 layer over DuckDB for Django (``DatabaseWrapper.Database``).
 """
 
 import datetime
+import functools
 import re
+import threading
 import time
 from collections.abc import Mapping
 from itertools import tee
@@ -114,8 +116,57 @@ def raise_translated(exc):
 
 def convert_query(query, param_names=None):
     if param_names is None:
-        return FORMAT_QMARK_RE.sub("?", query).replace("%%", "%")
+        return _qmark_query(query)
     return query % {name: f"${name}" for name in param_names}
+
+
+@functools.lru_cache(maxsize=1024)
+def _qmark_query(query):
+    return FORMAT_QMARK_RE.sub("?", query).replace("%%", "%")
+
+
+class ParsedStatements:
+    """
+    Parsed statements by SQL text, shared by the process's connections.
+
+    Parsing is a good part of what DuckDB spends on a small statement (about
+    0.07 of 0.4 ms for a point SELECT), and Django sends the same few SQL
+    strings over and over: each is parsed once and then run as a
+    ``duckdb.Statement``, which DuckDB copies for every execution. A parsed
+    statement is only syntax (names are bound when it runs), so it stays
+    valid across schema changes and reopened instances. A string holding
+    several statements (or none) is kept as text and run as such.
+    """
+
+    def __init__(self, size=1024):
+        self.size = size
+        self._by_sql = {}
+        self._lock = threading.Lock()
+
+    def get(self, conn, sql):
+        statement = self._by_sql.get(sql)
+        if statement is None:
+            statements = conn.extract_statements(sql)
+            statement = statements[0] if len(statements) == 1 else sql
+            with self._lock:
+                if len(self._by_sql) >= self.size:
+                    # Forget the oldest: a statement still in use comes back at once.
+                    del self._by_sql[next(iter(self._by_sql))]
+                self._by_sql[sql] = statement
+        return statement
+
+    def __contains__(self, sql):
+        return sql in self._by_sql
+
+    def __len__(self):
+        return len(self._by_sql)
+
+
+parsed_statements = ParsedStatements()
+
+
+def _run_parsed(conn, sql):
+    conn.execute(parsed_statements.get(conn, sql))
 
 
 class Connection:
@@ -154,7 +205,7 @@ class Connection:
                 raise
             self._session = session
         if not self.autocommit and not self._in_transaction:
-            self._session.conn.execute("BEGIN TRANSACTION")
+            _run_parsed(self._session.conn, "BEGIN TRANSACTION")
             self._in_transaction = True
         return self._session.conn
 
@@ -180,7 +231,7 @@ class Connection:
         """Start a transaction explicitly, whatever the autocommit mode."""
         conn = self._lease()
         if not self._in_transaction:
-            conn.execute("BEGIN TRANSACTION")
+            _run_parsed(conn, "BEGIN TRANSACTION")
             self._in_transaction = True
 
     def commit(self):
@@ -195,7 +246,7 @@ class Connection:
         self._in_transaction = False
         discard = False
         try:
-            self._session.conn.execute(statement)
+            _run_parsed(self._session.conn, statement)
         except duckdb.Error as exc:
             # A failed COMMIT (write conflict) leaves nothing to keep; a
             # connection that can't even roll back is not pooled again.
@@ -206,7 +257,7 @@ class Connection:
 
     def _rolled_back(self):
         try:
-            self._session.conn.execute("ROLLBACK")
+            _run_parsed(self._session.conn, "ROLLBACK")
         except duckdb.Error:
             return False
         return True
@@ -246,12 +297,13 @@ class Cursor:
         connection = self.connection
         conn = connection._lease()
         try:
+            statement = parsed_statements.get(conn, query) if method == "execute" else query
             for attempt in range(CONFLICT_RETRIES + 1):
                 try:
                     if params is None:
-                        getattr(conn, method)(query)
+                        getattr(conn, method)(statement)
                     else:
-                        getattr(conn, method)(query, params)
+                        getattr(conn, method)(statement, params)
                     break
                 except duckdb.TransactionException as exc:
                     # DuckDB's concurrency is optimistic: a statement touching

@@ -5,6 +5,7 @@ import decimal
 import uuid
 import zoneinfo
 
+import duckdb
 import pytest
 from django.db import (
     DataError,
@@ -307,6 +308,37 @@ def test_raw_cursor_placeholders(models):
         cursor.executemany("INSERT INTO duck_tag (name) VALUES (%s)", [("p",), ("q",)])
         cursor.execute("UPDATE duck_tag SET name = name || '!' WHERE name IN ('p', 'q')")
         assert cursor.rowcount == 2
+
+
+def test_statements_are_parsed_once_and_bound_on_every_run(models):
+    from django_duckdb.dbapi import ParsedStatements, parsed_statements
+
+    count = "SELECT count(*) FROM duck_tag WHERE name = %s AND '%%' = '%%'"
+    every_column = "SELECT * FROM duck_tag WHERE name = %s"
+    models.Tag.objects.create(name="a")
+    with connection.cursor() as cursor:
+        cursor.execute(count, ["a"])
+        assert cursor.fetchone() == (1,)
+        assert "SELECT count(*) FROM duck_tag WHERE name = ? AND '%' = '%'" in parsed_statements
+        cursor.execute(every_column, ["a"])
+        columns = len(cursor.description)
+        # Names are bound when a parsed statement runs, not when it was parsed.
+        cursor.execute("ALTER TABLE duck_tag ADD COLUMN extra INTEGER DEFAULT 7")
+        cursor.execute(every_column, ["a"])
+        assert len(cursor.description) == columns + 1
+        assert cursor.fetchone()[-1] == 7
+        # Several statements in one string run as DuckDB runs them: the last one's result.
+        cursor.execute("SELECT 1; SELECT name FROM duck_tag")
+        assert cursor.fetchall() == [("a",)]
+
+    cache = ParsedStatements(size=2)
+    raw = duckdb.connect(":memory:")
+    try:
+        for text in ("SELECT 1", "SELECT 2", "SELECT 3"):
+            assert raw.execute(cache.get(raw, text)).fetchone() == (int(text[-1]),)
+        assert len(cache) == 2 and "SELECT 1" not in cache and "SELECT 3" in cache
+    finally:
+        raw.close()
 
 
 def test_select_for_update_takes_no_lock(models):
