@@ -106,13 +106,28 @@ class Scope:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
 
 
-def grouped(scope: Scope, *by: str) -> list[dict]:
+def grouped(scope: Scope, *by: str, within: list[dict] | None = None) -> list[dict]:
     """Cost and count per combination of ``by`` (names from DIMENSIONS), both tables
-    added together; sorted by ``by``. Each table answers one GROUP BY query."""
+    added together; sorted by ``by``. Each table answers one GROUP BY query; or, given
+    ``within`` (rows grouped finer, by "day" and at least ``by``, over days that cover the
+    scope), they are rolled up from those rows without asking the database again."""
     unknown = set(by) - set(DIMENSIONS)
     if unknown:
         raise ValueError(f"cannot group spend by {sorted(unknown)}")
+    found = _rows_within(scope, within) if within is not None else _grouped_in_database(scope, by)
     totals: dict[tuple, dict] = {}
+    for row in found:
+        key = tuple(row[name] for name in by)
+        entry = totals.setdefault(key, {**dict(zip(by, key)), "cost": Decimal("0"), "count": 0})
+        entry["cost"] += _money(row["cost"])
+        entry["count"] += row["count"]
+    # None sorts first, as the empty string would; the flag keeps ints and None apart.
+    return [
+        totals[key] for key in sorted(totals, key=lambda k: tuple((v is not None, "" if v is None else v) for v in k))
+    ]
+
+
+def _grouped_in_database(scope: Scope, by: tuple[str, ...]):
     for source in _SOURCES:
         rows = scope.filter(source())
         names: dict[str, TruncDate | F] = {"day": TruncDate("created_at", tzinfo=UTC)}
@@ -124,18 +139,19 @@ def grouped(scope: Scope, *by: str) -> list[dict]:
             .order_by()
         )
         for row in rows:
-            key = tuple(row[f"g_{name}"] for name in by)
-            entry = totals.setdefault(key, {**dict(zip(by, key)), "cost": Decimal("0"), "count": 0})
-            entry["cost"] += _money(row["cost"])
-            entry["count"] += row["count"]
-    # None sorts first, as the empty string would; the flag keeps ints and None apart.
-    return [
-        totals[key] for key in sorted(totals, key=lambda k: tuple((v is not None, "" if v is None else v) for v in k))
-    ]
+            yield {**{name: row[f"g_{name}"] for name in by}, "cost": row["cost"], "count": row["count"]}
 
 
-def totals(scope: Scope) -> dict:
-    """{"cost", "count"} over the whole scope (one aggregate query per table)."""
+def _rows_within(scope: Scope, rows: list[dict]) -> list[dict]:
+    return [row for row in rows if scope.first <= row["day"] <= scope.last]
+
+
+def totals(scope: Scope, *, within: list[dict] | None = None) -> dict:
+    """{"cost", "count"} over the whole scope (one aggregate query per table; or summed
+    from ``within``, as :func:`grouped` rolls them up)."""
+    if within is not None:
+        [row] = grouped(scope, within=within) or [{"cost": Decimal("0"), "count": 0}]
+        return {"cost": row["cost"], "count": row["count"]}
     cost, count = Decimal("0"), 0
     for source in _SOURCES:
         row = scope.filter(source()).aggregate(cost=Sum("usage_cost"), count=Count("id"))
@@ -144,23 +160,23 @@ def totals(scope: Scope) -> dict:
     return {"cost": cost, "count": count}
 
 
-def by_day(scope: Scope) -> list[dict]:
+def by_day(scope: Scope, *, within: list[dict] | None = None) -> list[dict]:
     """One entry per day of the scope, days without spend included (cost 0)."""
-    found = {row["day"]: row for row in grouped(scope, "day")}
+    found = {row["day"]: row for row in grouped(scope, "day", within=within)}
     return [
         {"day": day, "cost": found.get(day, {}).get("cost", Decimal("0")), "count": found.get(day, {}).get("count", 0)}
         for day in scope.days
     ]
 
 
-def by_model(scope: Scope) -> list[dict]:
+def by_model(scope: Scope, *, within: list[dict] | None = None) -> list[dict]:
     """{"model", "kind", "cost", "count"} per model, the most spent first."""
-    return sorted(grouped(scope, "model", "kind"), key=lambda row: (-row["cost"], row["model"]))
+    return sorted(grouped(scope, "model", "kind", within=within), key=lambda row: (-row["cost"], row["model"]))
 
 
-def by_kind(scope: Scope) -> dict[str, dict]:
+def by_kind(scope: Scope, *, within: list[dict] | None = None) -> dict[str, dict]:
     """{"text": {"cost", "count"}, "image": ..., "video": ..., "embedding": ...}, every kind."""
-    found = {row["kind"]: row for row in grouped(scope, "kind")}
+    found = {row["kind"]: row for row in grouped(scope, "kind", within=within)}
     return {
         kind: {"cost": found.get(kind, {}).get("cost", Decimal("0")), "count": found.get(kind, {}).get("count", 0)}
         for kind in KINDS
@@ -172,7 +188,7 @@ def by_user(scope: Scope) -> list[dict]:
     return sorted(grouped(scope, "user_id", "email"), key=lambda row: (-row["cost"], row["email"]))
 
 
-def by_key(scope: Scope, *, keys=None) -> list[dict]:
+def by_key(scope: Scope, *, keys=None, within: list[dict] | None = None) -> list[dict]:
     """{"key_id", "name", "prefix", "email", "cost", "count"} per API key, grouped by
     api_key in the database, plus one entry (key_id None, name NO_KEY_NAME) for spend
     without a key; the most spent first. ``keys`` (an ApiKey queryset) are listed too
@@ -186,7 +202,7 @@ def by_key(scope: Scope, *, keys=None) -> list[dict]:
             "cost": row["cost"],
             "count": row["count"],
         }
-        for row in grouped(scope, "key_id", "key_name", "key_prefix", "key_email")
+        for row in grouped(scope, "key_id", "key_name", "key_prefix", "key_email", within=within)
     }
     for key in keys.values("id", "name", "prefix", "user__email") if keys is not None else ():
         rows.setdefault(
@@ -252,8 +268,19 @@ def user_usage(*, user, at: datetime | None = None) -> dict:
     today = today_utc(at)
     month_start = today.replace(day=1)
     recent = Scope(today - timedelta(days=RECENT_DAYS - 1), today, user)
-    spent_today = totals(Scope(today, today, user))
-    spent_month = totals(Scope(month_start, today, user))
+    # One GROUP BY per table over the days all the figures below cover, rolled up here.
+    spend = grouped(
+        Scope(min(month_start, recent.first), today, user),
+        "day",
+        "model",
+        "kind",
+        "key_id",
+        "key_name",
+        "key_prefix",
+        "key_email",
+    )
+    spent_today = totals(Scope(today, today, user), within=spend)
+    spent_month = totals(Scope(month_start, today, user), within=spend)
     limits = user_limits(user_id=user.pk, groups=False)  # the user's own budget, else the site's default
     return {
         "today": {"date": today, **spent_today},
@@ -264,10 +291,10 @@ def user_usage(*, user, at: datetime | None = None) -> dict:
         },
         "from": recent.first,
         "to": recent.last,
-        "by_day": by_day(recent),
-        "by_model": by_model(recent),
-        "by_kind": by_kind(recent),
-        "by_key": by_key(recent, keys=user.api_keys.all()),
+        "by_day": by_day(recent, within=spend),
+        "by_model": by_model(recent, within=spend),
+        "by_kind": by_kind(recent, within=spend),
+        "by_key": by_key(recent, keys=user.api_keys.all(), within=spend),
         "storage": storage_usage(user_id=user.pk),
     }
 
