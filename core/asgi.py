@@ -11,13 +11,15 @@ from config import startup
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 startup.prepare()
 
-from django.core.asgi import get_asgi_application  # noqa: E402  (after the start-up step)
+import django  # noqa: E402  (after the start-up step)
 
 from core.bodylimit import RequestBodyLimit  # noqa: E402
 from core.db import close_step_pool  # noqa: E402
+from core.handler import PooledThreadsAsgiHandler  # noqa: E402
 from core.shutdown import server_stopping  # noqa: E402
 
-django_application = RequestBodyLimit(get_asgi_application())
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
+django_application = RequestBodyLimit(PooledThreadsAsgiHandler())
 
 
 async def application(scope, receive, send):

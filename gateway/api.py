@@ -28,6 +28,7 @@ from core.async_views import AsyncApiView
 from core.errors import InvalidInput, NotFound
 from core.files import stored_file_response
 from core.parsers import JSONParser
+from core.serializers import FieldsBuiltOnce
 from core.sse import SSE_DONE, event_stream_response, relay_text, sse_event
 from core.throttles import GenerationThrottle
 from gateway.errors import describe, error_body, openai_exception_handler
@@ -110,7 +111,7 @@ def _timestamp(moment) -> int:
 # ------------------------------------------------------------------ chat completions
 
 
-class ChatMessageIn(serializers.Serializer):
+class ChatMessageIn(FieldsBuiltOnce):
     role = serializers.CharField(help_text="system, developer (sent as system), user, assistant or tool")
     content = serializers.JSONField(
         required=False,
@@ -129,7 +130,7 @@ class ChatMessageIn(serializers.Serializer):
     name = serializers.CharField(required=False, help_text="accepted, not sent on")
 
 
-class ChatCompletionIn(serializers.Serializer):
+class ChatCompletionIn(FieldsBuiltOnce):
     model = serializers.CharField(allow_blank=True)
     messages = ChatMessageIn(many=True, allow_empty=False)
     max_tokens = serializers.IntegerField(required=False, allow_null=True, default=None)

@@ -49,6 +49,27 @@ def test_each_row_gets_its_own_values_in_one_statement():
     assert untouched.status == "pending" and untouched.text == "as it was"
 
 
+def test_a_small_batch_on_duckdb_is_one_update_per_row_with_the_same_result():
+    rows = [GenerationFactory(status="pending") for _ in range(3)]
+    done = GenerationFactory(status="failed", text="kept")
+    changes = {row.pk: _values(i) for i, row in enumerate(rows)}
+    changes[done.pk] = _values(9)
+    del changes[rows[2].pk]
+
+    with CaptureQueriesContext(connection) as queries:
+        written = update_rows(Generation, changes, where={"status": "pending"})
+
+    assert written == {rows[0].pk, rows[1].pk}
+    # A VALUES join costs DuckDB about four single-row UPDATEs; PostgreSQL takes the join.
+    assert len(queries.captured_queries) == (3 if connection.vendor == "duckdb" else 1)
+    for index, row in enumerate(rows[:2]):
+        row.refresh_from_db()
+        assert (row.status, row.text, row.cost) == ("completed", _values(index)["text"], _values(index)["cost"])
+    done.refresh_from_db()
+    rows[2].refresh_from_db()
+    assert (done.status, done.text, rows[2].status) == ("failed", "kept", "pending")
+
+
 def test_rows_that_do_not_match_the_condition_are_left_as_they_are():
     pending = GenerationFactory(status="pending")
     finished = GenerationFactory(status="failed", text="kept")

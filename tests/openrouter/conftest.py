@@ -19,7 +19,14 @@ import pytest
 from openrouter.aclient import AsyncOpenRouterClient
 from openrouter.client import OpenRouterClient
 from openrouter.fake import FakeOpenRouter
+from openrouter.pools import AiohttpTransport
 from openrouter.urlguard import IPAddress, is_public
+
+
+def production_async_http(headers: dict | None = None) -> httpx.AsyncClient:
+    """An httpx client over the transport production's async client uses (aiohttp's
+    pool, openrouter.pools), with ``headers`` on every request (faults for the double)."""
+    return httpx.AsyncClient(headers=headers, transport=AiohttpTransport())
 
 
 def public_or_loopback(ip: IPAddress) -> bool:
@@ -164,7 +171,7 @@ def make_client(fake, client_clock, event_loop_for_test):
         client = Clients(
             OpenRouterClient(http=httpx.Client(headers=headers), **sleeps, **options),
             AsyncDriver(
-                AsyncOpenRouterClient(http=httpx.AsyncClient(headers=headers), **async_sleeps, **options),
+                AsyncOpenRouterClient(http=production_async_http(headers), **async_sleeps, **options),
                 event_loop_for_test,
             ),
         )

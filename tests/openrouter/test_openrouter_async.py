@@ -3,7 +3,6 @@ stream early, and the double's long streams and records that show them."""
 
 import asyncio
 
-import httpx
 import pytest
 
 from openrouter.aclient import AsyncOpenRouterClient
@@ -11,7 +10,7 @@ from openrouter.errors import ProviderRateLimited
 from openrouter.fake import FakeOpenRouter
 from openrouter.types import StreamEnd
 
-from .conftest import USER_HELLO, ManualClock
+from .conftest import USER_HELLO, ManualClock, production_async_http
 
 
 def _chat_spans(fake):
@@ -24,7 +23,7 @@ def test_async_chat_route_images_are_requested_concurrently():
 
         async def generate():
             client = AsyncOpenRouterClient(
-                base_url=fake.base_url, api_key="k", http=httpx.AsyncClient(headers={"X-Fake-Fault": "slow"})
+                base_url=fake.base_url, api_key="k", http=production_async_http({"X-Fake-Fault": "slow"})
             )
             try:
                 return await client.generate_image(model="google/gemini-2.5-flash-image", prompt="cats", n=3)
@@ -78,7 +77,7 @@ def _stream_texts(base_url: str, model: str, headers: dict[str, str] | None = No
     """The texts of every item of one streamed answer from the double at ``base_url``."""
 
     async def read():
-        client = AsyncOpenRouterClient(base_url=base_url, api_key="k", http=httpx.AsyncClient(headers=headers))
+        client = AsyncOpenRouterClient(base_url=base_url, api_key="k", http=production_async_http(headers))
         try:
             return [
                 getattr(item, "text", "") async for item in await client.chat_stream(model=model, messages=USER_HELLO)
@@ -126,7 +125,7 @@ def test_the_async_client_retries_with_the_shared_policy(fake):
             rand=lambda: 0.5,
             clock=clock,
             sleep=sleep,
-            http=httpx.AsyncClient(headers={"X-Fake-Fault": "rate_limit", "X-Fake-Retry-After": "0"}),
+            http=production_async_http({"X-Fake-Fault": "rate_limit", "X-Fake-Retry-After": "0"}),
         )
         try:
             await client.chat(model="fake/echo", messages=USER_HELLO)

@@ -1,49 +1,126 @@
-"""The async client's connections: requests dealt round-robin over small pools."""
+"""The async client's connections: httpx's interface over aiohttp's pool (openrouter.pools)."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
 
 import httpx
 import pytest
 
 from openrouter.aclient import AsyncOpenRouterClient
-from openrouter.pools import POOL_LIMITS, ShardedAsyncTransport, async_http_client, shard_limits
+from openrouter.errors import ProviderTimeout, ProviderUnavailable
+from openrouter.pools import AiohttpTransport, async_http_client
+
+from .conftest import USER_HELLO
 
 
-def test_each_shard_holds_its_part_of_the_limits():
-    part = shard_limits(POOL_LIMITS, 16)
-    assert (part.max_connections, part.max_keepalive_connections) == (64, 4)
-    assert shard_limits(httpx.Limits(max_connections=3, max_keepalive_connections=1), 4).max_connections == 1
-    with pytest.raises(ValueError):
-        ShardedAsyncTransport(shards=0)
-
-
-def test_concurrent_requests_are_spread_over_every_pool_and_all_answered(fake):
-    transport = ShardedAsyncTransport(shards=4)
+def test_concurrent_requests_share_one_pool_and_are_all_answered(fake):
+    transport = AiohttpTransport()
 
     async def main():
         async with httpx.AsyncClient(transport=transport) as http:
             client = AsyncOpenRouterClient(http=http, base_url=fake.base_url, api_key="test-key", max_retries=0)
-            results = await asyncio.gather(
+            first = await asyncio.gather(
                 *(
                     client.chat(model="fake/echo", messages=[{"role": "user", "content": f"hello {i}"}])
                     for i in range(8)
                 )
             )
-            connections = [len(pool._pool.connections) for pool in transport.pools]
-            return [result.text for result in results], connections
+            again = await client.chat(model="fake/echo", messages=[{"role": "user", "content": "again"}])
+            return [result.text for result in first], again.text
 
-    texts, connections = asyncio.run(main())
-    assert texts == [f"hello {i}" for i in range(8)]
-    # Eight requests at once over four pools: two connections in each.
-    assert connections == [2, 2, 2, 2]
+    texts, again = asyncio.run(main())
+    assert texts == [f"hello {i}" for i in range(8)] and again == "again"
+    assert transport._session is None  # closed with its client
+
+
+def test_answers_come_back_whole_and_streamed_through_the_transport(fake):
+    async def main():
+        async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
+            client = AsyncOpenRouterClient(http=http, base_url=fake.base_url, api_key="test-key", max_retries=0)
+            whole = await client.chat(model="fake/echo", messages=USER_HELLO)
+            stream = await client.chat_stream(model="fake/echo", messages=USER_HELLO)
+            pieces = [item async for item in stream]
+            return whole, pieces
+
+    whole, pieces = asyncio.run(main())
+    assert whole.text == "hello there"
+    assert "".join(getattr(piece, "text", "") for piece in pieces[:-1]) == "hello there"
+    assert pieces[-1].finish_reason == "stop"
+
+
+def _server(behaviour):
+    """A TCP server on 127.0.0.1 that runs ``behaviour(connection)`` for each client."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=behaviour, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1"
+
+
+def _ask(base_url: str, **options):
+    async def main():
+        async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
+            client = AsyncOpenRouterClient(http=http, base_url=base_url, api_key="k", max_retries=0, **options)
+            return await client.chat(model="fake/echo", messages=USER_HELLO)
+
+    return asyncio.run(main())
+
+
+def test_a_connection_dropped_before_the_answer_is_a_provider_failure_not_a_timeout():
+    def hang_up(connection):
+        connection.recv(65536)
+        connection.close()
+
+    listener, url = _server(hang_up)
+    try:
+        with pytest.raises(ProviderUnavailable) as raised:
+            _ask(url)
+        assert not isinstance(raised.value, ProviderTimeout)
+    finally:
+        listener.close()
+
+
+def test_a_silent_server_is_a_timeout_that_a_post_does_not_send_again():
+    def say_nothing(connection):
+        connection.recv(65536)
+        threading.Event().wait(5)
+        connection.close()
+
+    listener, url = _server(say_nothing)
+    try:
+        with pytest.raises(ProviderTimeout) as raised:
+            _ask(url, read_timeout=0.3)
+        assert raised.value.retryable is False  # the POST may be running at the provider
+    finally:
+        listener.close()
+
+
+def test_nothing_listening_is_a_failure_to_connect():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{probe.getsockname()[1]}/api/v1"
+    probe.close()
+    with pytest.raises(ProviderUnavailable) as raised:
+        _ask(url)
+    assert "reach the provider" in str(raised.value)
 
 
 def test_a_proxy_in_the_environment_keeps_httpx_own_pool(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    assert not isinstance(async_http_client()._transport, ShardedAsyncTransport)
+    assert not isinstance(async_http_client()._transport, AiohttpTransport)
     monkeypatch.delenv("HTTPS_PROXY")
     for name in ("HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
-    assert isinstance(async_http_client()._transport, ShardedAsyncTransport)
+    assert isinstance(async_http_client()._transport, AiohttpTransport)
