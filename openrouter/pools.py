@@ -139,6 +139,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": (answer.reason or "").encode()},
         )
 
+    def __del__(self) -> None:
+        # Dropped with its event loop, never closed (a test's loop, a process at exit):
+        # close the sockets quietly, as httpx's pool would, without aiohttp's warnings
+        # about an unclosed session (its ``_close`` is the sync half of ``close()``).
+        session = self._session
+        if session is None or session.closed:
+            return
+        connector = session.connector
+        session.detach()
+        if connector is not None:
+            with contextlib.suppress(Exception):
+                connector._close(abort_ssl=True)
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
