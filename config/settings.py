@@ -369,8 +369,17 @@ SIMPLE_JWT = {
 # Throttle counters and other small shared state: per process on the embedded setup,
 # Redis when one is configured (several web processes must share counters).
 CACHE_URL = env.str("CACHE_URL", default="")
+
+
+def _with_shared_redis_pool(config: dict) -> dict:
+    # Every request's cache object shares the process's Redis connections (core/cache.py).
+    if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        config.setdefault("OPTIONS", {})["pool_class"] = "core.cache.ProcessConnectionPool"
+    return config
+
+
 CACHES = {
-    "default": env.cache_url_config(CACHE_URL)
+    "default": _with_shared_redis_pool(env.cache_url_config(CACHE_URL))
     if CACHE_URL
     else {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

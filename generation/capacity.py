@@ -2,18 +2,21 @@
 and a deadline on every generation request, streaming included.
 
 The in-flight count lives in the cache (one process's memory on the embedded setup,
-Redis when several web processes share it). It expires on its own a while after the
+Redis when several web processes share it: one round trip to take a slot, one to give it
+back). It expires on its own a while after the
 deadline, so a process killed mid-request cannot leave anyone locked out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from contextlib import asynccontextmanager
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 
 from core.errors import DomainError, ErrorKind, TooManyRequests
 
@@ -29,9 +32,30 @@ def _key(user_id: int) -> str:
     return f"generation-in-flight:{user_id}"
 
 
+def _redis_client():
+    """The Redis client under the default cache when it is Redis, else None."""
+    backend = caches["default"]
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+
+
 def _acquire(user_id: int) -> int | None:
     """Take one of the user's slots; the count now held, or None when all are taken."""
     key, expiry = _key(user_id), settings.GENERATION_DEADLINE + COUNT_EXPIRY_MARGIN
+    client = _redis_client()
+    if client is not None:
+        # One round trip, atomic: the count (made at 1 if it had expired) and its expiry.
+        stored = cache.make_and_validate_key(key)
+        with client.pipeline(transaction=True) as pipe:
+            held, _ = pipe.incr(stored).expire(stored, math.ceil(expiry)).execute()
+    else:
+        held = _count_up(key, expiry)
+    if held > settings.GENERATION_MAX_IN_FLIGHT:
+        _release(user_id)
+        return None
+    return held
+
+
+def _count_up(key: str, expiry: int) -> int:
     cache.add(key, 0, expiry)
     try:
         held = cache.incr(key)
@@ -39,14 +63,16 @@ def _acquire(user_id: int) -> int | None:
         cache.add(key, 0, expiry)
         held = cache.incr(key)
     cache.touch(key, expiry)
-    if held > settings.GENERATION_MAX_IN_FLIGHT:
-        _release(user_id)
-        return None
     return held
 
 
 def _release(user_id: int) -> None:
     key = _key(user_id)
+    client = _redis_client()
+    if client is not None:
+        if client.decr(cache.make_and_validate_key(key)) < 0:  # expired and came back: never below zero
+            cache.set(key, 0, settings.GENERATION_DEADLINE + COUNT_EXPIRY_MARGIN)
+        return
     try:
         if cache.decr(key) < 0:  # the count expired and came back: never below zero
             cache.set(key, 0, settings.GENERATION_DEADLINE + COUNT_EXPIRY_MARGIN)

@@ -101,6 +101,9 @@ def escaped(text: str) -> str:
 # How long an answer's render is waited for before it is saved escaped instead.
 RENDER_SECONDS = 10.0
 RENDER_THREADS = 2
+# Answers this short are rendered on the event loop (at most about half a millisecond, a
+# code block included): handing them to a thread and back cost more.
+INLINE_RENDER_CHARS = 200
 _render_threads: ThreadPoolExecutor | None = None
 _render_threads_lock = threading.Lock()
 
@@ -114,10 +117,12 @@ def _render_pool() -> ThreadPoolExecutor:
 
 
 async def render_markdown_async(text: str) -> str:
-    """:func:`render_markdown` on the renderers' own threads, waited for at most
+    """:func:`render_markdown` on the renderers' own threads (a short text at once), waited for at most
     RENDER_SECONDS (past that the text is saved escaped; the render ends on its thread)."""
     if not text:
         return ""
+    if len(text) <= INLINE_RENDER_CHARS:
+        return render_markdown(text)
     future = asyncio.get_running_loop().run_in_executor(_render_pool(), render_markdown, text)
     try:
         return await asyncio.wait_for(asyncio.shield(future), RENDER_SECONDS)

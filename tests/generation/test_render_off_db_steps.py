@@ -1,5 +1,6 @@
-"""Markdown is rendered on threads of its own, never on the database-step pool, and a
-render that takes too long is not waited for (the answer is saved escaped)."""
+"""Markdown is rendered on threads of its own, never on the database-step pool (a short
+answer on the event loop, at once), and a render that takes too long is not waited for
+(the answer is saved escaped)."""
 
 import asyncio
 import base64
@@ -36,17 +37,28 @@ def render_threads(monkeypatch):
     return names
 
 
-def test_a_whole_answer_is_rendered_on_a_renderers_thread(catalogue, user_api, render_threads):
-    response = user_api.post(TEXT_URL, {"prompt": "some **bold**", "model": "fake/echo"}, format="json")
+LONG = " (and a tail to make it longer than what is rendered in place)" * 4
 
-    assert response.status_code == 200 and response.json()["html"] == "<p>some <strong>bold</strong></p>\n"
+
+def test_a_whole_answer_is_rendered_on_a_renderers_thread(catalogue, user_api, render_threads):
+    response = user_api.post(TEXT_URL, {"prompt": "some **bold**" + LONG, "model": "fake/echo"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["html"] == f"<p>some <strong>bold</strong>{LONG}</p>\n"
     assert len(render_threads) == 1 and render_threads[0].startswith("markdown")
 
 
-def test_a_streamed_answer_is_rendered_on_a_renderers_thread(catalogue, stream_post, render_threads):
-    status, _, body = stream_post(TEXT_URL, {"prompt": "a *b*", "model": "fake/echo", "stream": True})
+def test_a_short_answer_is_rendered_at_once_on_no_thread_of_its_own(catalogue, user_api, render_threads):
+    response = user_api.post(TEXT_URL, {"prompt": "some **bold**", "model": "fake/echo"}, format="json")
 
-    assert status == 200 and parse_events(body)[-1][1]["html"] == "<p>a <em>b</em></p>\n"
+    assert response.status_code == 200 and response.json()["html"] == "<p>some <strong>bold</strong></p>\n"
+    assert len(render_threads) == 1 and not render_threads[0].startswith(("markdown", "db-step"))
+
+
+def test_a_streamed_answer_is_rendered_on_a_renderers_thread(catalogue, stream_post, render_threads):
+    status, _, body = stream_post(TEXT_URL, {"prompt": "a *b*" + LONG, "model": "fake/echo", "stream": True})
+
+    assert status == 200 and parse_events(body)[-1][1]["html"] == f"<p>a <em>b</em>{LONG}</p>\n"
     assert len(render_threads) == 1 and render_threads[0].startswith("markdown")
 
 
@@ -62,7 +74,7 @@ def test_a_database_step_runs_while_a_long_render_holds_a_renderer(settings):
 
     async def both():
         with mock.patch.object(markdown, "render_markdown", slow):
-            render = asyncio.ensure_future(markdown.render_markdown_async("x"))
+            render = asyncio.ensure_future(markdown.render_markdown_async("x" * (markdown.INLINE_RENDER_CHARS + 1)))
             await asyncio.to_thread(rendering.wait, 10)
             started = time.monotonic()
             step = await in_db(lambda: threading.current_thread().name)()
@@ -88,6 +100,8 @@ def test_a_render_past_its_time_is_saved_escaped(catalogue, user_api, monkeypatc
         return real(text)
 
     monkeypatch.setattr(markdown, "render_markdown", slow)
+
+    monkeypatch.setattr(markdown, "INLINE_RENDER_CHARS", 0)
 
     response = user_api.post(TEXT_URL, {"prompt": "**x** <b>", "model": "fake/echo"}, format="json")
 
