@@ -204,6 +204,18 @@ def _key_with_owner(key_hash: str) -> ApiKey | None:
     return key
 
 
+def api_key_answers_from_memory(secret: str, *, now=None) -> bool:
+    """Whether :func:`api_key_authenticate` would read and write nothing for this secret:
+    its key is kept by this process and its use was noted within the minute."""
+    if not secret.startswith(KEY_PREFIX):
+        return True  # refused as it is
+    kept = _kept_keys.get(hash_secret(secret))
+    if kept is None:
+        return False
+    now = now or timezone.now()
+    return kept.last_used_at is not None and kept.last_used_at > now - LAST_USED_RESOLUTION
+
+
 def api_key_authenticate(secret: str, *, now=None) -> ApiKey:
     """The usable key with this secret (its user loaded); ApiKeyRefused (401) saying why
     otherwise. Notes the use, at most once a minute per key."""

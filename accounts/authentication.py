@@ -15,7 +15,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
-from accounts.api_keys import KEY_PREFIX, ApiKey, ApiKeyRefused, api_key_authenticate
+from accounts.api_keys import KEY_PREFIX, ApiKey, ApiKeyRefused, api_key_answers_from_memory, api_key_authenticate
 from accounts.models import User
 from accounts.tokens import STALE_VERSION_MESSAGE, VERSION_CLAIM
 from core.changes import Kept
@@ -123,7 +123,8 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     keyword = "Bearer"
 
-    def authenticate(self, request):
+    def _secret(self, request) -> str | None:
+        """The personal API key the request's Authorization header carries, if any."""
         header = get_authorization_header(request).split()
         if len(header) != 2 or header[0].lower() != self.keyword.lower().encode():
             return None
@@ -131,7 +132,11 @@ class ApiKeyAuthentication(BaseAuthentication):
             secret = header[1].decode("ascii")
         except UnicodeDecodeError:
             return None
-        if not secret.startswith(KEY_PREFIX):
+        return secret if secret.startswith(KEY_PREFIX) else None
+
+    def authenticate(self, request):
+        secret = self._secret(request)
+        if secret is None:
             return None
         view = (getattr(request, "parser_context", None) or {}).get("view")
         if not view_accepts_api_keys(view):
@@ -147,6 +152,12 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return f'{self.keyword} realm="api"'
+
+    def answers_from_memory(self, request) -> bool:
+        """Whether authenticate() would wait on no database (core.async_views then runs it
+        on the event loop): no key in the header, or a key this process keeps."""
+        secret = self._secret(request)
+        return secret is None or api_key_answers_from_memory(secret)
 
 
 def request_api_key(request) -> ApiKey | None:

@@ -158,9 +158,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = None
 
 
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        pass
+
+
+class CookielessAsyncClient(httpx.AsyncClient):
+    """An httpx client that keeps no cookies: the provider authenticates by API key, and
+    reading every answer's headers into a cookie jar was a tenth of httpx's share."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NoCookies()
+
+    @cookies.setter
+    def cookies(self, cookies) -> None:
+        pass
+
+
 def async_http_client() -> httpx.AsyncClient:
     """The async client's httpx client: over aiohttp's pool, or, when the environment
     names a proxy (HTTPS_PROXY and the like), httpx's own pool, which is what honours it."""
     if urllib.request.getproxies():
-        return httpx.AsyncClient(limits=POOL_LIMITS)
-    return httpx.AsyncClient(transport=AiohttpTransport())
+        return CookielessAsyncClient(limits=POOL_LIMITS)
+    return CookielessAsyncClient(transport=AiohttpTransport())

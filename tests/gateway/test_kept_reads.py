@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -215,3 +216,24 @@ def test_a_deactivated_users_token_is_refused_at_the_next_request(served, user):
     user.is_active = False
     user.save()
     assert generate().status_code == 401
+
+
+def test_a_kept_key_is_checked_on_the_event_loop_and_a_new_one_in_a_database_step(served, monkeypatch):
+    """Authentication that reads nothing (the key kept, its use noted within the minute,
+    throttles in this process's memory) is not handed to a database-step thread."""
+    from accounts import authentication
+
+    base, _, secret = served
+    threads: list[str] = []
+    real = authentication.api_key_authenticate
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(authentication, "api_key_authenticate", recording)
+    in_memory = settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    assert ask(base, secret).status_code == 200  # first read of the key: a database step
+    assert ask(base, secret).status_code == 200
+    assert threads[0].startswith("db-step")
+    assert not threads[1].startswith("db-step") if in_memory else threads[1].startswith("db-step")
