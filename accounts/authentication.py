@@ -70,6 +70,25 @@ class VersionedJWTAuthentication(JWTAuthentication):
             return
         self._read_before = (user_id, await _user_named_by_token(user_id))
 
+    def answers_from_memory(self, request) -> bool | None:
+        """For core.async_views: None when the request carries no token (or an API key),
+        True when authentication needs no read (aprepare read the user ahead, or the
+        token is refused as it is)."""
+        header = self.get_header(request)
+        raw_token = self.get_raw_token(header) if header is not None else None
+        if raw_token is None or raw_token.startswith(KEY_PREFIX.encode()):
+            return None
+        return not api_settings.CHECK_REVOKE_TOKEN and (
+            self._read_before is not None or not self._names_a_user(raw_token)
+        )
+
+    def _names_a_user(self, raw_token: bytes) -> bool:
+        try:
+            self.get_validated_token(raw_token)[api_settings.USER_ID_CLAIM]
+        except (AuthenticationFailed, InvalidToken, KeyError, TypeError, ValueError):
+            return False
+        return True
+
     def get_user(self, validated_token):
         # SimpleJWT loads the user row (and refuses inactive users); the version is on it,
         # so the check costs no query.
@@ -153,11 +172,12 @@ class ApiKeyAuthentication(BaseAuthentication):
     def authenticate_header(self, request):
         return f'{self.keyword} realm="api"'
 
-    def answers_from_memory(self, request) -> bool:
+    def answers_from_memory(self, request) -> bool | None:
         """Whether authenticate() would wait on no database (core.async_views then runs it
-        on the event loop): no key in the header, or a key this process keeps."""
+        on the event loop): None when the request carries no key (not this class's),
+        True for a key this process keeps."""
         secret = self._secret(request)
-        return secret is None or api_key_answers_from_memory(secret)
+        return None if secret is None else api_key_answers_from_memory(secret)
 
 
 def request_api_key(request) -> ApiKey | None:

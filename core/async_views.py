@@ -11,9 +11,11 @@ as every other view (core.http).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.handlers.asgi import ASGIRequest
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
 from core.db import in_db
@@ -52,15 +54,17 @@ class AsyncApiView(APIView):
         return self.response
 
     def _initial_answers_from_memory(self, request) -> bool:
-        """Whether authentication and throttles would wait on no database or cache: every
-        authentication class says so (``answers_from_memory``), and the throttles count in
-        this process's memory (the embedded setup's cache)."""
+        """Whether authentication and throttles would wait on no database or cache: the
+        throttles count in this process's memory (the embedded setup's cache), and the
+        authentication class that will take the request says it needs nothing else
+        (``answers_from_memory``: True, False, or None for a request it will not take)."""
         if self.get_throttles() and not isinstance(caches["default"], LocMemCache):
             return False
-        return all(
-            getattr(authenticator, "answers_from_memory", lambda _request: False)(request)
-            for authenticator in request.authenticators
-        )
+        for authenticator in request.authenticators:
+            verdict = _answers_from_memory(authenticator, request)
+            if verdict is not None:
+                return verdict
+        return True  # nobody takes it: anonymous, decided without a read
 
     async def _not_allowed(self, request, *args, **kwargs):
         self.http_method_not_allowed(request, *args, **kwargs)
@@ -81,3 +85,13 @@ def _render_here(response) -> None:
         return response
 
     response.render = rendered
+
+
+def _answers_from_memory(authenticator, request) -> bool | None:
+    method = getattr(authenticator, "answers_from_memory", None)
+    if method is not None:
+        return method(request)
+    if isinstance(authenticator, SessionAuthentication):
+        # The session is read from the database only when its cookie names one.
+        return None if settings.SESSION_COOKIE_NAME not in request.COOKIES else False
+    return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 
 from django.conf import settings
 from django.core.cache.backends.redis import RedisCache
@@ -11,8 +12,12 @@ from django.core.cache.backends.redis import RedisCache
 REDIS = os.environ.get("CACHE_URL") or "redis://127.0.0.1:6379/11"
 
 
+# Options of this test's own, so its pool is not the one the rest of the run has used.
+OWN = f"pool-test-{uuid.uuid4().hex[:8]}"
+
+
 def _cache() -> RedisCache:
-    return RedisCache(REDIS, {"OPTIONS": {"pool_class": "core.cache.ProcessConnectionPool"}})
+    return RedisCache(REDIS, {"OPTIONS": {"pool_class": "core.cache.ProcessConnectionPool", "client_name": OWN}})
 
 
 def test_cache_objects_of_concurrent_requests_share_one_pool_and_its_connections():

@@ -237,3 +237,30 @@ def test_a_kept_key_is_checked_on_the_event_loop_and_a_new_one_in_a_database_ste
     assert ask(base, secret).status_code == 200
     assert threads[0].startswith("db-step")
     assert not threads[1].startswith("db-step") if in_memory else threads[1].startswith("db-step")
+
+
+def test_a_token_whose_user_was_read_ahead_is_checked_on_the_event_loop(served, user, monkeypatch):
+    """A JWT's user is read ahead on the event loop (with concurrent requests' users), so
+    authentication itself reads nothing and is not handed to a database-step thread."""
+    from accounts.authentication import VersionedJWTAuthentication
+    from accounts.tokens import access_token_for
+
+    base, _, _ = served
+    token = str(access_token_for(user=user))
+    threads: list[str] = []
+    real = VersionedJWTAuthentication.authenticate
+
+    def recording(self, request):
+        threads.append(threading.current_thread().name)
+        return real(self, request)
+
+    monkeypatch.setattr(VersionedJWTAuthentication, "authenticate", recording)
+    answer = requests.post(
+        f"{base}/api/generate/text",
+        json={"model": MODEL, "prompt": "hi", "max_tokens": 8},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert answer.status_code in (200, 201), answer.text
+    in_memory = settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    assert threads and (not threads[0].startswith("db-step") if in_memory else threads[0].startswith("db-step"))
