@@ -25,7 +25,7 @@ def test_cache_objects_of_concurrent_requests_share_one_pool_and_its_connections
         # Django makes a cache object per async context: one per request.
         cache = _cache()
         await asyncio.to_thread(cache.set, f"pool-test-{number}", number)
-        return cache._cache._get_connection_pool(write=True)
+        return cache._cache.get_client(write=True).connection_pool
 
     async def many():
         return await asyncio.gather(*(request(number) for number in range(8)))
