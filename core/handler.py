@@ -43,9 +43,6 @@ class RequestThreads:
                 return
         executor.shutdown(wait=False)
 
-    def idle(self) -> int:
-        return len(self._idle)
-
 
 class PooledThreadsAsgiHandler(ASGIHandler):
     """ASGIHandler whose requests run their sync parts on a borrowed thread."""
