@@ -105,20 +105,21 @@ async def rounds(application, make_request, *, requests: int, rounds: int, clien
         await asyncio.gather(*(client() for _ in range(clients)))
 
     await run(max(50, requests // 4))  # warm up: connections, kept reads, threads
-    per_round = []
+    per_round, walls = [], []
     before = thread_cpu()
     for _ in range(rounds):
-        started = time.process_time()
+        started, wall = time.process_time(), time.perf_counter()
         if profile is not None:
             profile.enable()
         await run(requests)
         if profile is not None:
             profile.disable()
         per_round.append(1000 * (time.process_time() - started) / requests)
+        walls.append(1000 * (time.perf_counter() - wall) * clients / requests)
     after = thread_cpu()
     total = requests * rounds
     by_thread = {kind: 1000 * (after[kind] - before.get(kind, 0.0)) / total for kind in after}
-    return per_round, {kind: ms for kind, ms in by_thread.items() if ms >= 0.01}
+    return per_round, walls, {kind: ms for kind, ms in by_thread.items() if ms >= 0.01}
 
 
 def main() -> None:
@@ -178,7 +179,7 @@ def main() -> None:
             chat_figures = await rounds(application, chat, profile=profile, **options)
             return base, chat_figures
 
-        (base_rounds, base_threads), (chat_rounds, chat_threads) = uvloop.run(both())
+        (base_rounds, base_walls, base_threads), (chat_rounds, chat_walls, chat_threads) = uvloop.run(both())
     finally:
         stack.close()
         double.process.close()
@@ -189,12 +190,13 @@ def main() -> None:
     mode = "streamed" if args.stream else "whole"
     store = "PostgreSQL + Redis" if args.store == "postgres" else "DuckDB"
     print(f"{args.rounds} rounds of {args.requests} requests, {args.clients} clients, {store}, in one process")
-    for name, per_round, threads in (
-        ("GET /healthz", base_rounds, base_threads),
-        (f"chat completion ({mode})", chat_rounds, chat_threads),
+    for name, per_round, walls, threads in (
+        ("GET /healthz", base_rounds, base_walls, base_threads),
+        (f"chat completion ({mode})", chat_rounds, chat_walls, chat_threads),
     ):
         print(
-            f"{name:<28} CPU ms/request: median {median(per_round):.2f}, min {min(per_round):.2f}; by thread: "
+            f"{name:<28} CPU ms/request: median {median(per_round):.2f}, min {min(per_round):.2f}; "
+            f"wall ms/request per client: median {median(walls):.2f}; by thread: "
             + ", ".join(f"{kind} {ms:.2f}" for kind, ms in sorted(threads.items(), key=lambda item: -item[1]))
         )
     print(f"chat completion / healthz CPU (medians): x{median(chat_rounds) / median(base_rounds):.2f}")

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from csp import middleware as csp
+from csp import utils as csp_utils
 from django.conf import settings
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
+from django.contrib.messages.storage import default_storage
 from django.contrib.sessions import middleware as sessions
 from django.core import checks
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.middleware import clickjacking, common, csrf, security
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.module_loading import import_string
 from whitenoise.middleware import WhiteNoiseMiddleware
 
@@ -80,6 +85,30 @@ class CSPMiddleware(HooksOnTheLoop, csp.CSPMiddleware):
     pass
 
 
+# The policy of a response that no view changed and that used no nonce depends on the
+# settings only: built once (per change of the settings) instead of per response.
+_default_policies: dict[bool, str] = {}
+
+
+def _build_policy(config=None, update=None, replace=None, nonce=None, report_only=False) -> str:
+    if config is None and update is None and replace is None and nonce is None:
+        policy = _default_policies.get(report_only)
+        if policy is None:
+            policy = _default_policies[report_only] = csp_utils.build_policy(report_only=report_only)
+        return policy
+    return csp_utils.build_policy(config=config, update=update, replace=replace, nonce=nonce, report_only=report_only)
+
+
+# django-csp's middleware looks build_policy up in its module on every response.
+csp.build_policy = _build_policy
+
+
+@receiver(setting_changed)
+def _forget_default_policies(*, setting, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _default_policies.clear()
+
+
 class CommonMiddleware(HooksOnTheLoop, common.CommonMiddleware):
     pass
 
@@ -105,11 +134,27 @@ class SessionMiddleware(HooksOnTheLoop, sessions.SessionMiddleware):
 
 
 class MessageMiddleware(HooksOnTheLoop, messages.MessageMiddleware):
-    """Messages that were read or added are stored (in the cookie, or the session)."""
+    """Messages that were read or added are stored (in the cookie, or the session). The
+    storage is made when a request first reads or adds one (most answers, the API's,
+    never do)."""
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        if not _made(getattr(request, "_messages", None)):
+            return response
+        return super().process_response(request, response)
 
     def needs_thread(self, hook, request, response=None):
         storage = getattr(request, "_messages", None)
-        return hook == "process_response" and storage is not None and (storage.used or storage.added_new)
+        return hook == "process_response" and _made(storage) and (storage.used or storage.added_new)
+
+
+def _made(storage) -> bool:
+    if isinstance(storage, SimpleLazyObject):
+        return storage._wrapped is not empty
+    return storage is not None
 
 
 class CsrfViewMiddleware(HooksOnTheLoop, csrf.CsrfViewMiddleware):

@@ -60,6 +60,14 @@ _TEXT_ALIGN = re.compile(r"^text-align:(left|right|center)$")
 
 # Shared by every thread: parsing keeps its state per call, never on the parser.
 _parser = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+# Built once: nh3.clean() builds its sanitizer on every call (about 20 µs, where the
+# cleaning of an answer is a few).
+_cleaner = nh3.Cleaner(
+    tags=_ALLOWED_TAGS,
+    attributes=_ALLOWED_ATTRIBUTES,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer nofollow",
+)
 
 
 def render_markdown(text: str) -> str:
@@ -70,13 +78,7 @@ def render_markdown(text: str) -> str:
     tokens = _parser.parse(text)
     _as_allowed_markup(tokens)
     html = _parser.renderer.render(tokens, _parser.options, {})
-    return nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
+    return _cleaner.clean(html)
 
 
 def _as_allowed_markup(tokens) -> None:

@@ -294,14 +294,16 @@ def complete_texts(answers: list[TextAnswer]) -> list[Generation]:
             else markdown.render_markdown(readable_answer(answer.text, answer.tool_calls)),
             "provider_id": answer.provider_id[:200],
             "finish_reason": (answer.finish_reason or "")[:40],
-            # Every row of one UPDATE changes the same fields: params always.
-            "params": {
-                **answer.generation.params,
-                **({"tool_calls": list(answer.tool_calls)} if answer.tool_calls else {}),
-            },
             **usage_fields(answer.usage),
+            # Only an answer that called functions changes params (rewriting the JSON
+            # column costs DuckDB a fifth of the UPDATE).
+            **(
+                {"params": {**answer.generation.params, "tool_calls": list(answer.tool_calls)}}
+                if answer.tool_calls
+                else {}
+            ),
         }
-    written = update_rows(Generation, changes, where={"status": Status.PENDING})
+    written = _update_by_fields(changes)
     finished = []
     for answer in answers:
         generation, fields = answer.generation, changes[answer.generation.pk]
@@ -315,6 +317,17 @@ def complete_texts(answers: list[TextAnswer]) -> list[Generation]:
         finished.append(fresh)
     release_db_connection()
     return finished
+
+
+def _update_by_fields(changes: dict) -> set:
+    """update_rows for rows that change different fields: one UPDATE per set of fields."""
+    groups: dict[tuple, dict] = {}
+    for key, values in changes.items():
+        groups.setdefault(tuple(values), {})[key] = values
+    written: set = set()
+    for group in groups.values():
+        written |= update_rows(Generation, group, where={"status": Status.PENDING})
+    return written
 
 
 def record_failure(generation: Generation, exc: BaseException, *, detail: str | None = None, **fields) -> Generation:

@@ -123,3 +123,18 @@ def test_admin_and_browsable_api_need_no_inline_script(client):
         assert response.status_code == 200, path
         assert policy(response)["script-src"] == "'self'", path
         assert_no_inline_code(response.content.decode(), path)
+
+
+def test_the_policy_built_once_still_follows_views_and_settings(client, settings):
+    """The policy of an unchanged answer is kept between answers (core.middleware): a view's
+    own change still applies to its answers only, and a change of the setting at once."""
+    assert policy(client.get("/login"))["default-src"] == "'self'"
+    redoc = policy(client.get("/api/redoc/"))
+    assert redoc["worker-src"] == "'self' blob:"
+    assert "worker-src" not in policy(client.get("/login"))
+
+    settings.CONTENT_SECURITY_POLICY = {
+        **settings.CONTENT_SECURITY_POLICY,
+        "DIRECTIVES": {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "default-src": ["'none'"]},
+    }
+    assert policy(client.get("/login"))["default-src"] == "'none'"

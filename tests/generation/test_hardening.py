@@ -156,6 +156,31 @@ def test_finishing_a_row_renders_its_text(user, render_calls):
     assert finished.html == "<p><strong>x</strong></p>\n" and render_calls == ["**x**"]
 
 
+def test_rows_finished_together_keep_what_each_answer_changed(user):
+    """One batch of answers: an answer that called functions adds them to its row's
+    params, the others keep theirs, and every row is completed."""
+    plain, calling = (
+        Generation.objects.create(
+            owner=user, kind="text", model_id="fake/echo", prompt="p", params={"max_tokens": 9}, status="pending"
+        )
+        for _ in range(2)
+    )
+    call = {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
+
+    records.complete_texts(
+        [
+            records.TextAnswer(plain, "hi", "id-1", "stop", Usage(prompt_tokens=1)),
+            records.TextAnswer(calling, "", "id-2", "tool_calls", Usage(prompt_tokens=2), tool_calls=(call,)),
+        ]
+    )
+
+    plain.refresh_from_db()
+    calling.refresh_from_db()
+    assert (plain.status, plain.text, plain.params, plain.prompt_tokens) == ("completed", "hi", {"max_tokens": 9}, 1)
+    assert calling.status == "completed" and calling.finish_reason == "tool_calls"
+    assert calling.params == {"max_tokens": 9, "tool_calls": [call]} and calling.prompt_tokens == 2
+
+
 # ------------------------------------------------------------------ oversized provider images
 
 
