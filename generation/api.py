@@ -19,6 +19,7 @@ from core.async_views import AsyncApiView
 from core.db import in_db
 from core.errors import NotFound
 from core.files import stored_file_response
+from core.serializers import FieldsBuiltOnce
 from core.sse import EventStreamRenderer, event_stream_response, text_stream_events
 from core.throttles import GenerationThrottle
 from generation import selectors, services
@@ -83,7 +84,7 @@ class GenerationOut(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class TextOut(serializers.Serializer):
+class TextOut(FieldsBuiltOnce):
     id = serializers.IntegerField()
     model = serializers.CharField(source="model_id")
     status = serializers.CharField()
@@ -120,7 +121,7 @@ ERRORS = {
 # ------------------------------------------------------------------ text
 
 
-class TextIn(serializers.Serializer):
+class TextIn(FieldsBuiltOnce):
     prompt = serializers.CharField(trim_whitespace=True, allow_blank=True)
     model = serializers.CharField(allow_blank=True)
     system = serializers.CharField(required=False, allow_blank=True, default="")

@@ -43,3 +43,25 @@ def test_each_thread_builds_its_own():
     thread.start()
     thread.join()
     assert there[0] is not here and list(there[0]) == list(here)
+
+
+class AmountOut(serializers.Serializer):
+    total = serializers.IntegerField()
+
+
+class AnswerOut(FieldsBuiltOnce):
+    id = serializers.IntegerField()
+    label = serializers.SerializerMethodField()
+    amount = AmountOut()
+
+    def get_label(self, answer) -> str:
+        return f"{self.context['prefix']}{answer['id']}"
+
+
+def test_each_instance_represents_its_own_object_with_its_own_context():
+    first = AnswerOut({"id": 1, "amount": {"total": 10}}, context={"prefix": "a-"})
+    second = AnswerOut({"id": 2, "amount": {"total": 20}}, context={"prefix": "b-"})
+    assert first.data == {"id": 1, "label": "a-1", "amount": {"total": 10}}
+    assert second.data == {"id": 2, "label": "b-2", "amount": {"total": 20}}
+    assert AnswerOut({"id": 3, "amount": {"total": 0}}, context={"prefix": "c-"}).data["label"] == "c-3"
+    assert first.fields is second.fields
