@@ -51,17 +51,17 @@ class AmountOut(serializers.Serializer):
 
 class AnswerOut(FieldsBuiltOnce):
     id = serializers.IntegerField()
-    label = serializers.SerializerMethodField()
+    tag = serializers.SerializerMethodField()
     amount = AmountOut()
 
-    def get_label(self, answer) -> str:
+    def get_tag(self, answer) -> str:
         return f"{self.context['prefix']}{answer['id']}"
 
 
 def test_each_instance_represents_its_own_object_with_its_own_context():
     first = AnswerOut({"id": 1, "amount": {"total": 10}}, context={"prefix": "a-"})
     second = AnswerOut({"id": 2, "amount": {"total": 20}}, context={"prefix": "b-"})
-    assert first.data == {"id": 1, "label": "a-1", "amount": {"total": 10}}
-    assert second.data == {"id": 2, "label": "b-2", "amount": {"total": 20}}
-    assert AnswerOut({"id": 3, "amount": {"total": 0}}, context={"prefix": "c-"}).data["label"] == "c-3"
+    assert first.data == {"id": 1, "tag": "a-1", "amount": {"total": 10}}
+    assert second.data == {"id": 2, "tag": "b-2", "amount": {"total": 20}}
+    assert AnswerOut({"id": 3, "amount": {"total": 0}}, context={"prefix": "c-"}).data["tag"] == "c-3"
     assert first.fields is second.fields
