@@ -19,7 +19,9 @@ JWT access token with ``accounts.tokens.access_token_for`` (what login hands out
 than logging 125 users in through POST /api/auth/login with Argon2 on a 2-core machine.
 THROTTLE_GENERATION is raised for the run.
 
-Phase 1: one stream alone; its duration is the ideal. Phase 2: all streams at once, each
+Phase 1: one stream alone; its duration is the ideal. Phase 1b: the same burst sent
+straight to the double, nothing in front (its first pieces are the provider side's own
+share of phase 2's; printed beside phase 2's, and the difference). Phase 2: all streams at once, each
 ``POST /api/generate/text`` with ``"stream": true``, read as server-sent events to the end
 (a stream counts as completed only with its ``done`` event), from one asyncio loop
 over CLIENT_POOLS httpx clients, counting events from the raw bytes; meanwhile a prober,
@@ -340,6 +342,56 @@ async def run_streams(
     return results, started, ended, latencies, probe_failures
 
 
+async def one_straight_stream(client: httpx.AsyncClient, url: str, model: str, prompt: str) -> StreamResult:
+    """One stream asked of the double itself, in OpenAI's chunk format, read as one_stream reads."""
+    result = StreamResult()
+    started = result.started = time.monotonic()
+    try:
+        async with client.stream(
+            "POST",
+            url,
+            json={"model": model, "messages": [{"role": "user", "content": prompt}], "stream": True},
+            headers={"Authorization": "Bearer straight"},
+        ) as response:
+            buffer = b""
+            async for chunk in response.aiter_raw():
+                buffer += chunk
+                *blocks, buffer = buffer.split(b"\n\n")
+                for block in blocks:
+                    if block.startswith(b"data: [DONE]"):
+                        result.done = True
+                    elif b'"content"' in block:
+                        result.pieces += 1
+                        if result.first_piece is None:
+                            result.first_piece = time.monotonic() - started
+    except Exception as exc:  # noqa: BLE001 - every failure is a result
+        result.error = f"{type(exc).__name__}: {exc}"[:200]
+    finally:
+        result.duration = time.monotonic() - started
+    return result
+
+
+async def straight_to_the_double(fake: FakeOpenRouterProcess, model: str, streams: int, *, timeout: float):
+    """The same burst sent to the double with nothing in front: what the provider side
+    alone costs the first piece (the double serves each stream on a thread of its own)."""
+    per_pool = math.ceil(streams / CLIENT_POOLS) + 10
+    limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
+    timeouts = httpx.Timeout(connect=timeout, read=timeout, write=timeout, pool=timeout)
+    clients = [httpx.AsyncClient(limits=limits, timeout=timeouts) for _ in range(CLIENT_POOLS)]
+    try:
+        return await asyncio.gather(
+            *(
+                one_straight_stream(
+                    clients[i % CLIENT_POOLS], f"{fake.base_url}/chat/completions", model, f"stream {i}: a long story"
+                )
+                for i in range(streams)
+            )
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
 # ------------------------------------------------------------------ set-up
 
 
@@ -434,6 +486,15 @@ def main() -> None:
                 f"{alone.pieces} pieces) -> the ideal"
             )
 
+            straight = asyncio.run(straight_to_the_double(fake, model, args.streams, timeout=args.timeout))
+            straight_first = [r.first_piece for r in straight if r.first_piece is not None]
+            if straight_first:
+                print(
+                    f"phase 1b: {args.streams} streams at once straight to the double: "
+                    f"{sum(r.done for r in straight)} complete, first piece p50 "
+                    f"{ms(percentile(straight_first, 0.5))}, p95 {ms(percentile(straight_first, 0.95))}"
+                )
+
             time.sleep(1.0)
             before_at = time.monotonic()
             results, started, ended, latencies, probe_failures = asyncio.run(
@@ -478,6 +539,12 @@ def main() -> None:
             f"  first piece: p50 {ms(percentile(first, 0.5))}, p95 {ms(percentile(first, 0.95))}, "
             f"max {ms(max(first))} (alone: {ms(alone.first_piece or 0)})"
         )
+        if straight_first:
+            print(
+                f"  first piece added by Studio to the double's own (phase 1b): "
+                f"p50 {ms(percentile(first, 0.5) - percentile(straight_first, 0.5))}, "
+                f"p95 {ms(percentile(first, 0.95) - percentile(straight_first, 0.95))}"
+            )
     print(f"  peak streams receiving pieces at once: {peak_serving} of {args.streams}")
     for path in PROBED:
         values, failures = latencies[path], probe_failures[path]
