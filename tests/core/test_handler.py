@@ -65,7 +65,10 @@ def borrowed(monkeypatch):
     return taken
 
 
-def test_an_api_request_that_runs_no_sync_code_takes_no_thread(borrowed):
+def test_an_api_request_that_runs_no_sync_code_takes_no_thread(borrowed, settings):
+    # Throttles counting in this process's memory, as in the embedded setup (on a shared
+    # cache they are network calls, made on the request's thread).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     handler = PooledThreadsAsgiHandler()
     body = json.dumps({"model": "openai/gpt-4o-mini", "messages": []}).encode()
 
