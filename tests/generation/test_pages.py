@@ -150,6 +150,9 @@ def test_delete_from_the_page(catalogue, web, other_user):
 
     assert response.status_code == 302 and response["Location"] == "/history"
     assert list(Generation.objects.all()) == [theirs]
+    # The confirmation shows on the page it leads to, once.
+    assert "The generation and its files were deleted." in web.get("/history").content.decode()
+    assert "The generation and its files were deleted." not in web.get("/history").content.decode()
 
 
 def test_web_forms_share_the_generation_throttle(catalogue, web, settings):
