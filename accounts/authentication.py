@@ -5,15 +5,20 @@ API keys (ApiKeyAuthentication, for the generation, video and /v1/ APIs only).""
 from __future__ import annotations
 
 import copy
+import threading
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.translation import gettext as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import PermissionDenied
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from accounts.api_keys import KEY_PREFIX, ApiKey, ApiKeyRefused, api_key_answers_from_memory, api_key_authenticate
 from accounts.models import User
@@ -50,8 +55,52 @@ async def _user_named_by_token(user_id: int) -> User | None:
     return user
 
 
+# Access tokens this process validated, by their exact text: a token's signature and
+# claims are checked once (about 140 µs each time: PyJWT, SimpleJWT's claim checks), then
+# only its expiry on each use. What may change while a token lives (its user, its
+# "ver", a revocation) is checked per request as before (get_user). Forgotten when the
+# SIMPLE_JWT settings change.
+KEPT_TOKENS = 4096
+_validated_tokens: dict[bytes, Token] = {}
+_validated_lock = threading.Lock()
+
+
+def _kept_validation(raw_token: bytes) -> Token | None:
+    token = _validated_tokens.get(raw_token)
+    if token is None:
+        return None
+    try:
+        token.check_exp(current_time=aware_utcnow())
+    except TokenError:
+        with _validated_lock:
+            _validated_tokens.pop(raw_token, None)
+        return None
+    return token
+
+
+def _keep_validation(raw_token: bytes, token: Token) -> None:
+    with _validated_lock:
+        if len(_validated_tokens) >= KEPT_TOKENS:
+            del _validated_tokens[next(iter(_validated_tokens))]  # the oldest
+        _validated_tokens[raw_token] = token
+
+
+@receiver(setting_changed)
+def _forget_validated_tokens(*, setting, **kwargs) -> None:
+    if setting in ("SIMPLE_JWT", "SECRET_KEY"):
+        with _validated_lock:
+            _validated_tokens.clear()
+
+
 class VersionedJWTAuthentication(JWTAuthentication):
     _read_before: tuple | None = None
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        token = _kept_validation(raw_token)
+        if token is None:
+            token = super().get_validated_token(raw_token)  # raises InvalidToken
+            _keep_validation(raw_token, token)
+        return token
 
     async def aprepare(self, request) -> None:
         """Read the user a request's token names ahead of authentication, together with
