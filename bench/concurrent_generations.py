@@ -51,6 +51,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -213,6 +214,18 @@ def read_event(result: StreamResult, block: bytes, started: float) -> None:
             result.first_piece = time.monotonic() - started
 
 
+async def event_blocks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """A response's server-sent events, split on the blank line that ends each, from the
+    raw bytes: the load generator shares the machine's cores with the server, so it reads
+    as cheaply as it can (no line iterator, no decoding of the pieces)."""
+    buffer = b""
+    async for chunk in response.aiter_raw():
+        buffer += chunk
+        *blocks, buffer = buffer.split(b"\n\n")
+        for block in blocks:
+            yield block
+
+
 async def one_stream(client: httpx.AsyncClient, url: str, token: str, model: str, prompt: str) -> StreamResult:
     result = StreamResult()
     started = result.started = time.monotonic()
@@ -227,15 +240,8 @@ async def one_stream(client: httpx.AsyncClient, url: str, token: str, model: str
                 body = (await response.aread()).decode(errors="replace")
                 result.error = f"HTTP {response.status_code}: {body[:200]}"
                 return result
-            # Events are split on the blank line that ends each, from the raw bytes: the
-            # load generator shares the machine's cores with the server, so it reads as
-            # cheaply as it can (no line iterator, no decoding of the pieces).
-            buffer = b""
-            async for chunk in response.aiter_raw():
-                buffer += chunk
-                *blocks, buffer = buffer.split(b"\n\n")
-                for block in blocks:
-                    read_event(result, block, started)
+            async for block in event_blocks(response):
+                read_event(result, block, started)
             if not result.done and result.error is None:
                 result.error = f"stream ended without done after {result.pieces} pieces"
     except Exception as exc:  # noqa: BLE001 - every failure is a result
@@ -353,17 +359,13 @@ async def one_straight_stream(client: httpx.AsyncClient, url: str, model: str, p
             json={"model": model, "messages": [{"role": "user", "content": prompt}], "stream": True},
             headers={"Authorization": "Bearer straight"},
         ) as response:
-            buffer = b""
-            async for chunk in response.aiter_raw():
-                buffer += chunk
-                *blocks, buffer = buffer.split(b"\n\n")
-                for block in blocks:
-                    if block.startswith(b"data: [DONE]"):
-                        result.done = True
-                    elif b'"content"' in block:
-                        result.pieces += 1
-                        if result.first_piece is None:
-                            result.first_piece = time.monotonic() - started
+            async for block in event_blocks(response):
+                if block.startswith(b"data: [DONE]"):
+                    result.done = True
+                elif b'"content"' in block:
+                    result.pieces += 1
+                    if result.first_piece is None:
+                        result.first_piece = time.monotonic() - started
     except Exception as exc:  # noqa: BLE001 - every failure is a result
         result.error = f"{type(exc).__name__}: {exc}"[:200]
     finally:

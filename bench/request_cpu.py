@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gateway_throughput import Double, studio_keys  # noqa: E402
 
+from tests.support.asgi import http_scope  # noqa: E402
 from tests.support.stack import ROOT, Stack  # noqa: E402
 
 
@@ -50,23 +51,6 @@ def thread_cpu() -> dict[str, float]:
         kind = names.get(tid, comm).split(" (")[0].rstrip("0123456789_-")
         kinds[kind] = kinds.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
     return kinds
-
-
-def scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
 
 
 async def call(application, request_scope: dict, body: bytes = b"") -> int:
@@ -166,10 +150,10 @@ def main() -> None:
                 (b"authorization", f"Bearer {keys[number % len(keys)]}".encode()),
                 (b"content-length", str(len(body)).encode()),
             ]
-            return scope("POST", "/v1/chat/completions", headers), body
+            return http_scope("POST", "/v1/chat/completions", headers, host="127.0.0.1", port=8000), body
 
         def healthz(number: int):
-            return (scope("GET", "/healthz", []),)
+            return (http_scope("GET", "/healthz", host="127.0.0.1", port=8000),)
 
         profile = cProfile.Profile() if args.profile else None
         options = dict(requests=args.requests, rounds=args.rounds, clients=args.clients)

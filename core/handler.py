@@ -124,14 +124,14 @@ class PooledThreadsAsgiHandler(ASGIHandler):
             thread.give_back()
 
     async def handle(self, scope, receive, send):
-        """Django 5.2's ASGIHandler.handle, sending the two signals through
-        _request_started and _request_finished."""
+        """Django 5.2's ASGIHandler.handle, sending the two signals through _send and
+        closing the response through _close."""
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
         set_script_prefix(get_script_prefix(scope))
-        await self._request_started(scope)
+        await self._send(signals.request_started, TIDY_ON_START, scope=scope)
         request, error_response = self.create_request(scope, body_file)
         if request is None:
             body_file.close()
@@ -172,22 +172,16 @@ class PooledThreadsAsgiHandler(ASGIHandler):
         try:
             response = tasks[1].result()
         except asyncio.CancelledError:
-            await self._request_finished()
+            await self._send(signals.request_finished, TIDY_ON_FINISH)
         else:
             await self._close(response)
         body_file.close()
 
-    async def _request_started(self, scope) -> None:
-        if _on_the_loop(signals.request_started, TIDY_ON_START, self.__class__):
-            signals.request_started.send(sender=self.__class__, scope=scope)
+    async def _send(self, signal, tidy: set, **named) -> None:
+        if _on_the_loop(signal, tidy, self.__class__):
+            signal.send(sender=self.__class__, **named)
         else:
-            await signals.request_started.asend(sender=self.__class__, scope=scope)
-
-    async def _request_finished(self) -> None:
-        if _on_the_loop(signals.request_finished, TIDY_ON_FINISH, self.__class__):
-            signals.request_finished.send(sender=self.__class__)
-        else:
-            await signals.request_finished.asend(sender=self.__class__)
+            await signal.asend(sender=self.__class__, **named)
 
     async def _close(self, response) -> None:
         """response.close(): its resources, then request_finished (sent by close()). On

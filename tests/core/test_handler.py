@@ -12,6 +12,7 @@ from asgiref.sync import async_to_sync
 from django.core import signals
 
 from core.handler import PooledThreadsAsgiHandler, RequestThreads
+from tests.support.asgi import http_scope
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,20 +31,7 @@ def serve(handler, method: str, path: str, body: bytes = b"", headers=()) -> tup
         async def send(message):
             sent.append(message)
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()), *headers],
-            "client": ("127.0.0.1", 50000),
-            "server": ("testserver", 80),
-        }
+        scope = http_scope(method, path, [(b"content-length", str(len(body)).encode()), *headers])
         await handler(scope, receive, send)
 
     async_to_sync(run)()

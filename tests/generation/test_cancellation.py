@@ -18,6 +18,7 @@ from conversations import services as conversation_services
 from conversations.models import Conversation, Message
 from generation import capacity, services, validation
 from generation.models import Generation
+from tests.support.asgi import http_scope
 
 # Real commits: the steps of the request and the checks after it see the same rows.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -169,25 +170,15 @@ def _hang_up_after_the_row(monkeypatch, path: str, body: dict, authorization: st
         async def send(message):
             sent.append(message)
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [
-                (b"host", b"testserver"),
+        scope = http_scope(
+            "POST",
+            path,
+            [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
                 (b"authorization", authorization.encode()),
             ],
-            "client": ("127.0.0.1", 50000),
-            "server": ("testserver", 80),
-        }
+        )
         await ASGIHandler()(scope, receive, send)
 
     async_to_sync(serve)()

@@ -47,3 +47,21 @@ class AsgiTestServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def http_scope(method: str, path: str, headers=(), *, host: str = "testserver", port: int = 80) -> dict:
+    """The ASGI scope of an HTTP/1.1 request, for calling an ASGI application directly."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", host.encode()), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": (host, port),
+    }
