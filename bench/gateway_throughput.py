@@ -27,7 +27,10 @@ answer is checked (status 200; a stream ends with ``data: [DONE]``); after the r
 Studio request must have a completed history row, or the run says how many are missing.
 
 Also the CPU time (user + system, from /proc) each server's processes spent per answered
-request in the concurrent phase: steadier than the wall clock on a shared machine.
+request in the concurrent phase: steadier than the wall clock on a shared machine. Beside
+it, what every process of the run spent per answered request (the server, the double
+behind it, this load generator) and so the most requests a second the machine's cores
+could answer at that cost, whatever the server did with its time.
 Prints one table and Studio's ratios to the peer. Absolute figures on a shared machine
 are noisy: compare figures of the same run.
 """
@@ -165,10 +168,26 @@ class Figures:
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float | None = None  # the server's CPU time (user + system) in the concurrent phase
+    upstream_cpu_seconds: float = 0.0  # the double's, when it serves a gateway's upstream calls
+    client_cpu_seconds: float = 0.0  # this process's: the load generator
 
     @property
     def cpu_per_request(self) -> float | None:
         return self.cpu_seconds / self.completed if self.cpu_seconds is not None and self.completed else None
+
+    @property
+    def machine_cpu_per_request(self) -> float | None:
+        """The CPU every process of the run spent per answered request (the server, the
+        double behind it, the load generator): what bounds throughput on this machine."""
+        if self.cpu_per_request is None:
+            return None
+        return self.cpu_per_request + (self.upstream_cpu_seconds + self.client_cpu_seconds) / self.completed
+
+    @property
+    def machine_ceiling(self) -> float | None:
+        """Requests a second this machine's cores could answer at that CPU per request."""
+        total = self.machine_cpu_per_request
+        return (os.cpu_count() or 1) / total if total else None
 
     @property
     def throughput(self) -> float:
@@ -184,8 +203,9 @@ def check(payload: bytes, stream: bool) -> None:
 
 
 async def measure(
-    target: Target, *, stream: bool, requests: int, seconds: float, clients: int, profile=None
+    target: Target, *, stream: bool, requests: int, seconds: float, clients: int, profile=None, upstream=None
 ) -> Figures:
+    """``upstream``: the double's process id when ``target`` is a gateway in front of it."""
     parts = urlsplit(target.url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
     body = request_body(stream)
@@ -220,9 +240,14 @@ async def measure(
 
     profiler = profile(seconds) if profile else None
     cpu_before = tree_cpu_seconds(target.pid) if target.pid else None
+    upstream_before = tree_cpu_seconds(upstream) if upstream else 0.0
+    client_before = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(client(index) for index in range(clients)))
     figures.seconds = time.perf_counter() - started
+    figures.client_cpu_seconds = time.process_time() - client_before
+    if upstream:
+        figures.upstream_cpu_seconds = tree_cpu_seconds(upstream) - upstream_before
     if cpu_before is not None and target.pid:
         figures.cpu_seconds = tree_cpu_seconds(target.pid) - cpu_before
     if profiler is not None:
@@ -521,6 +546,7 @@ def main() -> None:
                         seconds=args.seconds,
                         clients=args.clients,
                         profile=profile(mode) if target.name == "studio" else None,
+                        upstream=None if target.name == "double" else targets[0].pid,
                     )
             if args.profile is not None:  # a second round of Studio alone, for the other kind of profile
                 for stream in (False, True):
@@ -583,6 +609,18 @@ def main() -> None:
             if cpu is not None and other.cpu_per_request:
                 line += f", CPU per request x{cpu / other.cpu_per_request:.2f}"
         print(line)
+    print(
+        f"machine CPU per answered request (the server + the double behind it + the load generator), "
+        f"and the most {os.cpu_count()} cores could answer at that cost:"
+    )
+    for (name, mode), figures in results.items():
+        total = figures.machine_cpu_per_request
+        if total is not None and figures.machine_ceiling is not None:
+            server = figures.cpu_per_request or 0.0
+            print(
+                f"  {name} {mode}: {ms(total)} ms = {ms(server)} + {ms(figures.upstream_cpu_seconds / figures.completed)} "
+                f"+ {ms(figures.client_cpu_seconds / figures.completed)} -> at most {figures.machine_ceiling:.0f} req/s"
+            )
     for (name, mode), figures in results.items():
         if figures.failures:
             print(f"{name} {mode}: first failure: {figures.failures[0]}")
