@@ -3,8 +3,9 @@
     .venv/bin/python bench/request_cpu.py [--requests 400] [--rounds 5] [--clients 16] [--stream]
         [--profile FILE]
 
-The served ASGI app (core.asgi, what uvicorn runs) is called in this process, without a
-socket in front of it, by ``--clients`` concurrent callers, on a fresh DuckDB installation
+The served ASGI app (core.asgi, what uvicorn runs) is started as uvicorn starts it (the
+lifespan protocol's startup) and called in this process, without a socket in front of
+it, by ``--clients`` concurrent callers, on a fresh DuckDB installation
 (tests/support/stack.py; ``--store postgres``: a fresh PostgreSQL database, the cache
 and broker on Redis) whose provider is the offline double in a process of its own
 (over real HTTP). For each round: the process's CPU time per request; then, over all
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gateway_throughput import Double, studio_keys  # noqa: E402
 
-from tests.support.asgi import http_scope  # noqa: E402
+from tests.support.asgi import http_scope, start_up  # noqa: E402
 from tests.support.stack import ROOT, Stack  # noqa: E402
 
 
@@ -159,6 +160,7 @@ def main() -> None:
         options = dict(requests=args.requests, rounds=args.rounds, clients=args.clients)
 
         async def both():
+            await start_up(application)  # as uvicorn does (--lifespan on), before any request
             base = await rounds(application, healthz, **options)
             chat_figures = await rounds(application, chat, profile=profile, **options)
             return base, chat_figures

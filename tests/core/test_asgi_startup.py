@@ -7,27 +7,7 @@ import asyncio
 import gc
 
 from core import asgi
-
-
-async def _start_up() -> list[dict]:
-    """Send lifespan.startup, wait for the answer, and leave (no shutdown: that would
-    close this process's database-step pool)."""
-    inbox: asyncio.Queue = asyncio.Queue()
-    sent: list[dict] = []
-    answered = asyncio.Event()
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-        answered.set()
-
-    await inbox.put({"type": "lifespan.startup"})
-    task = asyncio.create_task(asgi.application({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, send))
-    try:
-        await asyncio.wait_for(answered.wait(), 60)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    return sent
+from tests.support.asgi import start_up
 
 
 def test_start_up_sets_aside_what_starting_made_and_collects_young_objects_less_often():
@@ -35,7 +15,7 @@ def test_start_up_sets_aside_what_starting_made_and_collects_young_objects_less_
     gc.unfreeze()
     gc.set_threshold(700, *threshold[1:])
     try:
-        sent = asyncio.run(_start_up())
+        sent = asyncio.run(start_up(asgi.application))
 
         assert sent == [{"type": "lifespan.startup.complete"}]
         # The objects alive once the app and its URLconf are loaded are out of the

@@ -3,6 +3,7 @@ process, for browser tests: the same server `make run` uses, on the test databas
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -65,3 +66,25 @@ def http_scope(method: str, path: str, headers=(), *, host: str = "testserver", 
         "client": ("127.0.0.1", 50000),
         "server": (host, port),
     }
+
+
+async def start_up(application, timeout: float = 60) -> list[dict]:
+    """What an ASGI server does before it takes requests (uvicorn's ``--lifespan on``):
+    send ``lifespan.startup`` and wait for the answer; returns the messages the
+    application sent. No shutdown follows (Studio's closes the database-step pool)."""
+    inbox: asyncio.Queue = asyncio.Queue()
+    sent: list[dict] = []
+    answered = asyncio.Event()
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+        answered.set()
+
+    await inbox.put({"type": "lifespan.startup"})
+    task = asyncio.create_task(application({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, send))
+    try:
+        await asyncio.wait_for(answered.wait(), timeout)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    return sent
