@@ -1,5 +1,7 @@
-"""Studio's ASGI application served by uvicorn in a background thread of the test
-process, for browser tests: the same server `make run` uses, on the test database."""
+"""Studio's ASGI application in tests and benchmarks: served by uvicorn in a background
+thread of the test process, for browser tests (the same server `make run` uses, on the
+test database); started as a server starts it (the lifespan protocol); and the scope of
+an HTTP request, for calling it directly."""
 
 from __future__ import annotations
 
