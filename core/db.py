@@ -260,7 +260,7 @@ def _resolve(waiter: asyncio.Future, *, result=None, error: BaseException | None
         waiter.set_result(result)
 
 
-# On DuckDB the VALUES join costs about four single-row UPDATEs whatever the batch (it
+# On DuckDB the joined list costs about four single-row UPDATEs whatever the batch (it
 # plans a join): fewer rows than this are written one UPDATE each.
 VALUES_JOIN_FROM = 4
 
@@ -279,27 +279,42 @@ def update_rows(model, changes: dict, *, where: dict) -> set:
     row not matching them is left as it is). Returns the primary keys of the rows written.
 
     Django's bulk_update writes a CASE per field, which DuckDB answers no faster than one
-    UPDATE per row; this joins the table to a VALUES list of the rows instead (one
-    statement, on DuckDB about a seventh of the cost per row at 32 rows; PostgreSQL takes
-    the same SQL). On DuckDB fewer than VALUES_JOIN_FROM rows are written one UPDATE each."""
+    UPDATE per row; this joins the table to the rows instead, in one statement: on
+    PostgreSQL a VALUES list, on DuckDB one list per column, unnested (a VALUES list costs
+    DuckDB an expression per value: at 64 rows 34 ms against 12 ms, and a statement of its
+    own to parse for every row count). On DuckDB fewer than VALUES_JOIN_FROM rows are
+    written one UPDATE each."""
     if not changes:
         return set()
     names = list(next(iter(changes.values())))
     if any(list(values) != names for values in changes.values()):
         raise ValueError("every row must change the same fields, in the same order")
-    if len(changes) < VALUES_JOIN_FROM and connection.vendor == "duckdb":
+    duckdb = connection.vendor == "duckdb"
+    if len(changes) < VALUES_JOIN_FROM and duckdb:
         return _update_each(model, changes, where=where)
     meta = model._meta
     quote = connection.ops.quote_name
     pk = meta.pk
     fields = [meta.get_field(name) for name in names]
     columns = [pk, *fields]
-    row_sql = "(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in columns) + ")"
-    params: list = []
-    for key, values in changes.items():
-        params.append(pk.get_db_prep_value(key, connection))
-        params.extend(field.get_db_prep_save(values[field.name], connection) for field in fields)
     aliases = [f"c{index}" for index in range(len(columns))]
+    rows = [
+        [
+            pk.get_db_prep_value(key, connection),
+            *(field.get_db_prep_save(values[field.name], connection) for field in fields),
+        ]
+        for key, values in changes.items()
+    ]
+    if duckdb:
+        unnested = ", ".join(
+            f"unnest(%s::{field.cast_db_type(connection)}[]) AS {alias}" for field, alias in zip(columns, aliases)
+        )
+        source = f"(SELECT {unnested}) AS v"
+        params: list = [list(column) for column in zip(*rows)]
+    else:
+        row_sql = "(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in columns) + ")"
+        source = f"(VALUES {', '.join([row_sql] * len(rows))}) AS v({', '.join(aliases)})"
+        params = [value for row in rows for value in row]
     assignments = ", ".join(f"{quote(field.column)} = v.{alias}" for field, alias in zip(fields, aliases[1:]))
     conditions = [f"t.{quote(pk.column)} = v.{aliases[0]}"]
     for name, value in where.items():
@@ -308,8 +323,7 @@ def update_rows(model, changes: dict, *, where: dict) -> set:
         params.append(field.get_db_prep_value(value, connection))
     sql = (
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
-        f"FROM (VALUES {', '.join([row_sql] * len(changes))}) AS v({', '.join(aliases)}) "
-        f"WHERE {' AND '.join(conditions)} RETURNING t.{quote(pk.column)}"
+        f"FROM {source} WHERE {' AND '.join(conditions)} RETURNING t.{quote(pk.column)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -12,6 +12,9 @@ SQL compilers: Django's, with two DuckDB adjustments.
   as PostgreSQL does (it requires the ORDER BY to start with them), instead
   of the arbitrary order DuckDB would return; and the row DISTINCT ON keeps
   among equals is the one with the lowest primary key, not any of them.
+* A bulk INSERT of many rows sends one list per column and unnests them
+  (``INSERT ... SELECT unnest(?::T[]), ...``) instead of a VALUES row per
+  object: see SQLInsertCompiler.
 """
 
 import re
@@ -129,7 +132,41 @@ class SQLCompiler(DuckDBCompilerMixin, compiler.SQLCompiler):
     pass
 
 
-SQLInsertCompiler = compiler.SQLInsertCompiler
+# DuckDB binds every value of a VALUES list as an expression of its own: 64 rows of
+# 24 columns cost 27 ms, and parsing the statement 11 ms more for each new row
+# count, against 9 ms for the same rows as one list per column, unnested, whose
+# text does not depend on the row count. At a few rows the two cost the same.
+UNNEST_ROWS_FROM = 4
+
+
+class SQLInsertCompiler(compiler.SQLInsertCompiler):
+    def as_sql(self):
+        if len(self.query.objs) < UNNEST_ROWS_FROM or not self.query.fields or self.query.on_conflict:
+            return super().as_sql()
+        fields = self.query.fields
+        types = [field.cast_db_type(self.connection) for field in fields]
+        value_rows = [
+            [self.prepare_value(field, self.pre_save_val(field, obj)) for field in fields] for obj in self.query.objs
+        ]
+        placeholder_rows, param_rows = self.assemble_as_sql(fields, value_rows)
+        if None in types or any(placeholder != "%s" for row in placeholder_rows for placeholder in row):
+            # An expression among the values, or a column with no type to cast a list
+            # to: Django's VALUES rows (pre_save runs again; it only fills in values).
+            return super().as_sql()
+        qn = self.connection.ops.quote_name
+        sql = "%s %s (%s) SELECT %s" % (
+            self.connection.ops.insert_statement(),
+            qn(self.query.get_meta().db_table),
+            ", ".join(qn(field.column) for field in fields),
+            ", ".join("unnest(%%s::%s[])" % type_ for type_ in types),
+        )
+        params = [list(column) for column in zip(*param_rows)]
+        if self.returning_fields and self.connection.features.can_return_columns_from_insert:
+            returning_sql, self.returning_params = self.connection.ops.return_insert_columns(self.returning_fields)
+            if returning_sql:
+                sql = f"{sql} {returning_sql}"
+                params.extend(self.returning_params)
+        return [(sql, tuple(params))]
 
 
 class SQLDeleteCompiler(DuckDBCompilerMixin, compiler.SQLDeleteCompiler):

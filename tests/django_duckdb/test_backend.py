@@ -27,7 +27,7 @@ from django.db.models.functions import (
     TruncMonth,
     Upper,
 )
-from django.test.utils import register_lookup
+from django.test.utils import CaptureQueriesContext, register_lookup
 from django.utils import timezone
 
 from .conftest import duckdb_only
@@ -95,6 +95,55 @@ def test_every_field_type_round_trips(models):
     assert bytes(got.blob) == b"\x00\xffbytes"
     assert got.ip == "2001:db8::1"
     assert got.owner_id == owner.pk
+
+
+def test_bulk_create_of_many_rows_keeps_every_value_and_id(models):
+    """From UNNEST_ROWS_FROM rows a bulk INSERT sends one list per column: every type
+    arrives as it was, NULLs too, and each object gets the id of its own row."""
+    from django_duckdb.compiler import UNNEST_ROWS_FROM
+
+    owner = models.Owner.objects.create(name="ann")
+    moment = datetime.datetime(2024, 3, 1, 12, 30, 15, 123456, tzinfo=datetime.UTC)
+
+    def thing(i):
+        if i % 3 == 2:  # every nullable field empty
+            return models.Thing(name=f"n{i}")
+        return models.Thing(
+            name=f"n{i}",
+            slug=f"s-{i}",
+            text="t" * i,
+            flag=bool(i % 2),
+            small=-i,
+            big=2**62 + i,
+            positive=i,
+            positive_small=i,
+            positive_big=2**63 - 1 - i,
+            amount=decimal.Decimal(f"{i}.25"),
+            ratio=i / 10,
+            day=datetime.date(2024, 2, 1) + datetime.timedelta(days=i),
+            moment=moment + datetime.timedelta(seconds=i),
+            clock=datetime.time(23, 59, i % 60, 999999),
+            duration=datetime.timedelta(days=i, microseconds=5),
+            data={"i": i, "list": [1, None, "é"]},
+            blob=bytes([i % 256, 0, 255]),
+            ip=f"10.0.0.{i}",
+            owner=owner,
+        )
+
+    fields = [f.attname for f in models.Thing._meta.concrete_fields if f.attname != "id"]
+    for count in (UNNEST_ROWS_FROM - 1, UNNEST_ROWS_FROM, 40):
+        models.Thing.objects.all().delete()
+        objects = [thing(i) for i in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            made = models.Thing.objects.bulk_create(objects)
+        [insert] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+        assert ("unnest(" in insert) is (count >= UNNEST_ROWS_FROM)
+        assert len({obj.pk for obj in made}) == count
+        for obj in made:
+            got = models.Thing.objects.get(pk=obj.pk)
+            for name in fields:
+                value = getattr(got, name)
+                assert (bytes(value) if isinstance(value, memoryview) else value) == getattr(obj, name), name
 
 
 @pytest.mark.django_db(transaction=True)
