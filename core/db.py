@@ -262,7 +262,7 @@ def _resolve(waiter: asyncio.Future, *, result=None, error: BaseException | None
 
 # On DuckDB the joined list costs about four single-row UPDATEs whatever the batch (it
 # plans a join): fewer rows than this are written one UPDATE each.
-VALUES_JOIN_FROM = 4
+JOINED_UPDATE_FROM = 4
 
 
 def _update_each(model, changes: dict, *, where: dict) -> set:
@@ -282,7 +282,7 @@ def update_rows(model, changes: dict, *, where: dict) -> set:
     UPDATE per row; this joins the table to the rows instead, in one statement: on
     PostgreSQL a VALUES list, on DuckDB one list per column, unnested (a VALUES list costs
     DuckDB an expression per value: at 64 rows 34 ms against 12 ms, and a statement of its
-    own to parse for every row count). On DuckDB fewer than VALUES_JOIN_FROM rows are
+    own to parse for every row count). On DuckDB fewer than JOINED_UPDATE_FROM rows are
     written one UPDATE each."""
     if not changes:
         return set()
@@ -290,7 +290,7 @@ def update_rows(model, changes: dict, *, where: dict) -> set:
     if any(list(values) != names for values in changes.values()):
         raise ValueError("every row must change the same fields, in the same order")
     duckdb = connection.vendor == "duckdb"
-    if len(changes) < VALUES_JOIN_FROM and duckdb:
+    if len(changes) < JOINED_UPDATE_FROM and duckdb:
         return _update_each(model, changes, where=where)
     meta = model._meta
     quote = connection.ops.quote_name

@@ -161,11 +161,10 @@ class SQLInsertCompiler(compiler.SQLInsertCompiler):
             ", ".join("unnest(%%s::%s[])" % type_ for type_ in types),
         )
         params = [list(column) for column in zip(*param_rows)]
-        if self.returning_fields and self.connection.features.can_return_columns_from_insert:
+        if self.returning_fields:  # DuckDB returns the rows of a bulk INSERT
             returning_sql, self.returning_params = self.connection.ops.return_insert_columns(self.returning_fields)
-            if returning_sql:
-                sql = f"{sql} {returning_sql}"
-                params.extend(self.returning_params)
+            sql = f"{sql} {returning_sql}"
+            params.extend(self.returning_params)
         return [(sql, tuple(params))]
 
 

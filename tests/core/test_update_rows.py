@@ -75,7 +75,7 @@ def test_a_small_batch_on_duckdb_is_one_update_per_row_with_the_same_result():
         written = update_rows(Generation, changes, where={"status": "pending"})
 
     assert written == {rows[0].pk, rows[1].pk}
-    # A VALUES join costs DuckDB about four single-row UPDATEs; PostgreSQL takes the join.
+    # A join costs DuckDB about four single-row UPDATEs; PostgreSQL takes the join.
     assert len(queries.captured_queries) == (3 if connection.vendor == "duckdb" else 1)
     for index, row in enumerate(rows[:2]):
         row.refresh_from_db()
