@@ -62,6 +62,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.gateway_throughput import py_spy  # noqa: E402
 from tests.support.stack import ROOT, Stack, free_port, percentile  # noqa: E402
 
 BASE_MODEL = "fake/long-stream"
@@ -440,6 +441,14 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=None, help="users the streams are spread over (default streams/4)")
     parser.add_argument("--prober-interval", type=float, default=0.2, help="seconds between probes of each URL")
     parser.add_argument("--timeout", type=float, default=1800, help="client timeouts, seconds")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record py-spy (GIL-holding samples) of the web processes while the burst opens, into this folder",
+    )
+    parser.add_argument(
+        "--profile-seconds", type=float, default=5.0, help="how long --profile records from the burst's start"
+    )
     args = parser.parse_args()
 
     users = args.users or max(1, math.ceil(args.streams / 4))
@@ -505,6 +514,9 @@ def main() -> None:
                 )
 
             time.sleep(1.0)
+            if args.profile:
+                py_spy(web_pid, args.profile, "burst-gil", args.profile_seconds + 1)
+                time.sleep(0.5)  # py-spy attached before the first request
             before_at = time.monotonic()
             results, started, ended, latencies, probe_failures = asyncio.run(
                 run_streams(
@@ -519,6 +531,8 @@ def main() -> None:
             )
             time.sleep(0.5)
             sampler.stop()
+            if args.profile:
+                print(f"profile of the burst's first {args.profile_seconds:g} s: {args.profile / 'burst-gil.txt'}")
             web_log = stack.log_tail("web", chars=3000)
 
     before = sampler.between(before_at - 1.0, started)

@@ -25,6 +25,7 @@ from .core import ClientCache, ClientCore
 from .downloads import DownloadMeter, MemoryWriter
 from .errors import ProviderError
 from .types import ChatResult, EmbeddingResult, ImageResult, ImageRoute, ProviderImage, StreamEnd, StreamPiece, Usage
+from .urlguard import Target
 
 T = TypeVar("T")
 
@@ -38,13 +39,32 @@ class AsyncOpenRouterClient(ClientCore):
         self,
         config: ClientConfig | None = None,
         *,
-        http: httpx.AsyncClient | None = None,
+        http: pools.ProviderHttp | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         **options: Any,
     ) -> None:
         super().__init__(config, **options)
-        self.http = http or pools.async_http_client()
+        self.http = http or pools.ProviderHttp()
         self._sleep = sleep
+        self._request_timeout = pools.request_timeout(self.config)
+
+    async def _send(self, method: str, target: Target, json_body: dict | None, params: dict | None) -> pools.Answer:
+        """Send one request to the address the guard checked (the async half of
+        ``ClientCore._build_request`` and sending)."""
+        url, headers, extensions = self._request_parts(target)
+        body = None
+        if json_body is not None:
+            body = pools.json_bytes(json_body)
+            headers["Content-Type"] = "application/json"
+        return await self.http.send(
+            method,
+            str(url),
+            headers=headers,
+            body=body,
+            params=params,
+            timeout=self._request_timeout,
+            sni_hostname=extensions.get("sni_hostname"),
+        )
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
@@ -153,7 +173,7 @@ class AsyncChatStream:
     """The items of a streamed chat completion, for ``async for``. ``aclose()`` stops
     reading and closes the upstream connection, so the provider sees the stream abandoned."""
 
-    def __init__(self, response: httpx.Response, model: str) -> None:
+    def __init__(self, response: pools.Answer, model: str) -> None:
         self._response = response
         self._chunks = response.aiter_bytes()
         self._decoder = parsing.StreamDecoder(model)

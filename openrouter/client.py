@@ -17,11 +17,14 @@ from typing import IO, Any
 import httpx
 
 from . import catalogue as catalogue_parsers
-from . import exchange, parsing, payloads, pools
+from . import exchange, parsing, payloads
 from .config import ClientConfig
 from .core import ClientCache, ClientCore
 from .downloads import CountingWriter, DownloadMeter
 from .types import CatalogueModel, KeyInfo, VideoJobStatus, VideoSubmission
+
+# The worker's jobs and a command's downloads, a few at once at most.
+POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16)
 
 
 class OpenRouterClient(ClientCore):
@@ -38,7 +41,7 @@ class OpenRouterClient(ClientCore):
         **options: Any,
     ) -> None:
         super().__init__(config, **options)
-        self.http = http or httpx.Client(limits=pools.POOL_LIMITS)
+        self.http = http or httpx.Client(limits=POOL_LIMITS)
         self._sleep = sleep
 
     def close(self) -> None:

@@ -55,25 +55,21 @@ class ClientCore:
     def _url(self, path_or_url: str) -> str:
         return transport.resolve_url(self.config, path_or_url)
 
-    def _build_request(
-        self,
-        http: httpx.Client | httpx.AsyncClient,
-        method: str,
-        target: Target,
-        json_body: dict | None,
-        params: dict | None,
-    ) -> httpx.Request:
-        """The one place either client builds a request: headers for the URL's origin,
-        the timeouts, and the address the guard checked."""
+    def _request_parts(self, target: Target) -> tuple[str | httpx.URL, dict[str, str], dict[str, Any]]:
+        """The one place either client decides what a request carries: the address the
+        guard checked, the headers for the URL's origin, and (when pinned to an address)
+        the name TLS checks."""
         pinned = target.request_args()
+        headers = {**transport.headers_for(self.config, target.url), **pinned["headers"]}
+        return pinned["url"], headers, pinned["extensions"]
+
+    def _build_request(
+        self, http: httpx.Client, method: str, target: Target, json_body: dict | None, params: dict | None
+    ) -> httpx.Request:
+        """The sync client's request, with its timeouts."""
+        url, headers, extensions = self._request_parts(target)
         return http.build_request(
-            method,
-            pinned["url"],
-            json=json_body,
-            params=params,
-            headers={**transport.headers_for(self.config, target.url), **pinned["headers"]},
-            extensions=pinned["extensions"],
-            timeout=self._timeout,
+            method, url, json=json_body, params=params, headers=headers, extensions=extensions, timeout=self._timeout
         )
 
 

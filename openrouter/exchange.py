@@ -3,8 +3,8 @@ keeps ``authenticate`` and ``aauthenticate``), so a change to one half shows in 
 diff as the other.
 
 These functions only send, read, sleep and close. What they decide comes from the
-non-I/O modules, shared by both halves: the request from ``ClientCore._build_request``,
-retries from :class:`transport.RetryPolicy`, redirects from :func:`transport.redirect`
+non-I/O modules, shared by both halves: what a request carries from
+``ClientCore._request_parts``, retries from :class:`transport.RetryPolicy`, redirects from :func:`transport.redirect`
 and the URL guard, typed errors from :mod:`transport`, download limits from
 :class:`downloads.DownloadMeter`.
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import observe, transport
+from . import observe, pools, transport
 from .downloads import DownloadMeter
 from .errors import ProviderError
 from .urlguard import Target, UrlGuard
@@ -60,7 +60,7 @@ async def asend(
     json_body: dict | None = None,
     params: dict | None = None,
     stream: bool = False,
-) -> httpx.Response:
+) -> pools.Answer:
     """:func:`send` for the async client."""
     tries = client.retry_policy.start()
     while True:
@@ -99,12 +99,11 @@ def _exchange(
 
 async def _aexchange(
     client: AsyncOpenRouterClient, method: str, url: str, json_body: dict | None, params: dict | None, stream: bool
-) -> httpx.Response:
+) -> pools.Answer:
     """:func:`_exchange` for the async client; host look-ups run in a thread."""
     for _hop in range(transport.MAX_REDIRECTS + 1):
-        request = client._build_request(client.http, method, await _acheck(client.guard, url), json_body, params)
         try:
-            response = await client.http.send(request, stream=True)
+            response = await client._send(method, await _acheck(client.guard, url), json_body, params)
         except httpx.HTTPError as exc:
             raise transport.error_for_exception(exc, method) from exc
         hop = transport.redirect(response, method, json_body)
@@ -140,7 +139,7 @@ def _finish(response: httpx.Response, method: str, stream: bool) -> httpx.Respon
     return response
 
 
-async def _afinish(response: httpx.Response, method: str, stream: bool) -> httpx.Response:
+async def _afinish(response: pools.Answer, method: str, stream: bool) -> pools.Answer:
     """:func:`_finish` for the async client."""
     try:
         if response.status_code >= 400:
@@ -165,7 +164,7 @@ def _read_quietly(response: httpx.Response) -> bytes:
         return b""
 
 
-async def _aread_quietly(response: httpx.Response) -> bytes:
+async def _aread_quietly(response: pools.Answer) -> bytes:
     try:
         return await response.aread()
     except httpx.HTTPError:

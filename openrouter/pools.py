@@ -1,30 +1,39 @@
-"""The async client's connections: httpx's interface over aiohttp's connection pool.
+"""The async client's connections: one aiohttp session, spoken to directly.
 
-Requests are built and answers read through httpx (the sync client, the retry policy,
-the URL guard's pinned requests and every typed error stay as they are), but the
-sockets are aiohttp's: its HTTP/1.1 parser and per-host pool cost about a fifth of
-httpcore's CPU per request (bench/gateway_throughput.py's provider client was a
-quarter of a short /v1/ request's time), and it needs no walk over every connection
-when one is taken or given back, so hundreds of concurrent streams share one pool.
+aiohttp's HTTP/1.1 parser (in C) and per-host pool cost about a fifth of httpcore's CPU
+per request, and need no walk over every connection when one is taken or given back, so
+hundreds of concurrent streams share one pool. The requests go out as aiohttp's own:
+building an httpx request and response around each exchange was a tenth of the web
+process's CPU while 500 streams opened (docs/PERFORMANCE.md, sixth round). The sync
+client (the worker's) stays on httpx.
 
-aiohttp's failures are raised as httpx's, chosen so that ``transport.error_for_exception``
-keeps its meaning: only a failure to connect is a ConnectTimeout/ConnectError (safe to
-send again); a timeout or a dropped connection after the request went out is a read
-error, never retried for a POST.
+An answer (:class:`Answer`) offers what the clients' I/O reads of httpx's responses
+(``status_code``, ``reason_phrase``, ``headers``, ``content``, ``aread``, ``aiter_bytes``,
+``aclose``), so the decisions of :mod:`.transport` serve both clients. aiohttp's failures
+are raised as httpx's, chosen so that ``transport.error_for_exception`` keeps its
+meaning: only a failure to connect is a ConnectTimeout/ConnectError (safe to send
+again); a timeout or a dropped connection after the request went out is a read error,
+never retried for a POST.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
 
 import aiohttp
 import httpx
+from multidict import CIMultiDictProxy
+
+from .config import ClientConfig
 
 # Enough connections for hundreds of concurrent streams from one async client.
-POOL_LIMITS = httpx.Limits(max_connections=1024, max_keepalive_connections=64)
+MAX_CONNECTIONS = 1024
+KEEPALIVE_SECONDS = 5.0
 
 
 @contextlib.contextmanager
@@ -50,14 +59,45 @@ def httpx_errors(*, sent: bool) -> Iterator[None]:
         raise httpx.NetworkError(str(exc) or type(exc).__name__) from exc
 
 
-class _AnswerStream(httpx.AsyncByteStream):
-    """An aiohttp answer's body as httpx reads it: bytes as they arrive (a streamed
-    answer's events are not held back to fill a buffer)."""
+def request_timeout(config: ClientConfig) -> aiohttp.ClientTimeout:
+    """Connect timeout, and the read timeout for every wait on the provider's bytes
+    (made once per client: aiohttp's timeout objects are not free to build)."""
+    return aiohttp.ClientTimeout(
+        total=None, connect=config.connect_timeout, sock_connect=config.connect_timeout, sock_read=config.read_timeout
+    )
+
+
+def json_bytes(body: Mapping[str, Any]) -> bytes:
+    """A request body as JSON, as httpx's ``json=`` writes it."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+class Answer:
+    """An answer's status and headers, and its body read whole (``aread``, then
+    ``content``) or as it arrives (``aiter_bytes``). ``aclose`` gives a connection read
+    to its end back to the pool and closes one cut short, so the provider sees it."""
 
     def __init__(self, answer: aiohttp.ClientResponse) -> None:
         self._answer = answer
+        self.status_code = answer.status
+        self.reason_phrase = answer.reason or ""
+        self.headers: CIMultiDictProxy[str] = answer.headers
+        self._content: bytes | None = None
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    @property
+    def content(self) -> bytes:
+        if self._content is None:
+            raise httpx.ResponseNotRead()
+        return self._content
+
+    async def aread(self) -> bytes:
+        if self._content is None:
+            self._content = b"".join([chunk async for chunk in self.aiter_bytes()])
+        return self._content
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Bytes as they arrive (a streamed answer's events are not held back to fill a
+        buffer)."""
         content = self._answer.content
         with httpx_errors(sent=True):
             try:
@@ -89,55 +129,58 @@ def _unread(content: aiohttp.StreamReader) -> bytes:
     return b"".join(chunks)
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """An httpx transport sending through one aiohttp session (made on first use, on the
-    running loop). Honours the per-request timeouts httpx sets and the URL guard's
-    ``sni_hostname`` (TLS checks the name while the URL holds the checked address)."""
+class ProviderHttp:
+    """One aiohttp session (made on first use, on the running loop) for one async client.
 
-    def __init__(self, *, limits: httpx.Limits = POOL_LIMITS, verify: ssl.SSLContext | None = None) -> None:
-        self._limits = limits
+    ``headers`` go on every request (the tests' faults for the double); ``ssl_context``
+    replaces the system's CA bundle (a test's own certificate authority)."""
+
+    def __init__(self, *, headers: Mapping[str, str] | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._headers = dict(headers or {})
         # One TLS context for the session: building one loads the CA bundle.
-        self._tls = verify or httpx.create_ssl_context()
+        self._tls = ssl_context or httpx.create_ssl_context()
         self._session: aiohttp.ClientSession | None = None
+        self.is_closed = False
 
     def _session_now(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self._limits.max_connections or 0,
-                keepalive_timeout=self._limits.keepalive_expiry or 5.0,
-                ssl=self._tls,
+            connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS, ssl=self._tls)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),  # every request carries only what the client sets
+                headers=self._headers,
+                # A proxy named in the environment (HTTPS_PROXY and the like) is honoured;
+                # only then does the session look, as it reads the proxy settings and
+                # ~/.netrc again, in threads, for every request.
+                trust_env=bool(urllib.request.getproxies()),
             )
-            # No cookie jar: every request carries only what the client sets.
-            self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeout = request.extensions.get("timeout", {})
-        body = await request.aread()
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        params: Mapping[str, Any] | None,
+        timeout: aiohttp.ClientTimeout,
+        sni_hostname: str | None,
+    ) -> Answer:
+        """Send one request, its body whole; return the answer with its headers read
+        (the clients follow redirects themselves, through the URL guard)."""
         with httpx_errors(sent=False):
             answer = await self._session_now().request(
-                request.method,
-                str(request.url),
-                headers=request.headers.multi_items(),
-                data=body or None,
-                allow_redirects=False,  # the clients follow redirects themselves, through the URL guard
-                auto_decompress=False,  # httpx decodes, as it would its own answers
-                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=timeout.get("pool"),
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                ),
-                server_hostname=request.extensions.get("sni_hostname"),
+                method,
+                url,
+                headers=headers,
+                params=params,
+                data=body,
+                allow_redirects=False,
+                timeout=timeout,
+                server_hostname=sni_hostname,
             )
-        return httpx.Response(
-            status_code=answer.status,
-            headers=list(answer.raw_headers),
-            stream=_AnswerStream(answer),
-            request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (answer.reason or "").encode()},
-        )
+        return Answer(answer)
 
     def __del__(self) -> None:
         # Dropped with its event loop, never closed (a test's loop, a process at exit):
@@ -153,32 +196,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 connector._close(abort_ssl=True)
 
     async def aclose(self) -> None:
+        self.is_closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-
-class _NoCookies(httpx.Cookies):
-    def extract_cookies(self, response: httpx.Response) -> None:
-        pass
-
-
-class CookielessAsyncClient(httpx.AsyncClient):
-    """An httpx client that keeps no cookies: the provider authenticates by API key, and
-    reading every answer's headers into a cookie jar was a tenth of httpx's share."""
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return _NoCookies()
-
-    @cookies.setter
-    def cookies(self, cookies) -> None:
-        pass
-
-
-def async_http_client() -> httpx.AsyncClient:
-    """The async client's httpx client: over aiohttp's pool, or, when the environment
-    names a proxy (HTTPS_PROXY and the like), httpx's own pool, which is what honours it."""
-    if urllib.request.getproxies():
-        return CookielessAsyncClient(limits=POOL_LIMITS)
-    return CookielessAsyncClient(transport=AiohttpTransport())

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -117,6 +117,17 @@ def headers_for(config: ClientConfig, url: str) -> dict[str, str]:
     return headers
 
 
+class Answered(Protocol):
+    """What these decisions read of an answer: httpx's responses (the sync client) and
+    :class:`pools.Answer` (the async client) both have it."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
 class Hop(NamedTuple):
     """The next request of a redirect chain."""
 
@@ -125,7 +136,7 @@ class Hop(NamedTuple):
     json_body: dict | None
 
 
-def redirect(response: httpx.Response, method: str, json_body: dict | None) -> Hop | None:
+def redirect(response: Answered, method: str, json_body: dict | None) -> Hop | None:
     """Where a redirect answer sends us (303, and 301/302 after a POST, turn into a GET
     without a body, as browsers do), or None when the answer is not a redirect."""
     location = response.headers.get("Location")
@@ -136,7 +147,7 @@ def redirect(response: httpx.Response, method: str, json_body: dict | None) -> H
     return Hop(method, location, json_body)
 
 
-def media_type(response: httpx.Response) -> str:
+def media_type(response: Answered) -> str:
     """The answer's media type, without parameters ("" when it names none)."""
     return response.headers.get("Content-Type", "").split(";")[0].strip()
 

@@ -19,14 +19,14 @@ import pytest
 from openrouter.aclient import AsyncOpenRouterClient
 from openrouter.client import OpenRouterClient
 from openrouter.fake import FakeOpenRouter
-from openrouter.pools import AiohttpTransport
+from openrouter.pools import ProviderHttp
 from openrouter.urlguard import IPAddress, is_public
 
 
-def production_async_http(headers: dict | None = None) -> httpx.AsyncClient:
-    """An httpx client over the transport production's async client uses (aiohttp's
-    pool, openrouter.pools), with ``headers`` on every request (faults for the double)."""
-    return httpx.AsyncClient(headers=headers, transport=AiohttpTransport())
+def production_async_http(headers: dict | None = None) -> ProviderHttp:
+    """The connections production's async client uses (openrouter.pools), with
+    ``headers`` on every request (faults for the double)."""
+    return ProviderHttp(headers=headers)
 
 
 def public_or_loopback(ip: IPAddress) -> bool:

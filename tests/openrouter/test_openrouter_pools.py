@@ -1,4 +1,4 @@
-"""The async client's connections: httpx's interface over aiohttp's pool (openrouter.pools)."""
+"""The async client's connections: one aiohttp session (openrouter.pools)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,21 @@ import asyncio
 import socket
 import threading
 
-import httpx
 import pytest
 
 from openrouter.aclient import AsyncOpenRouterClient
 from openrouter.errors import ProviderTimeout, ProviderUnavailable
-from openrouter.pools import AiohttpTransport, async_http_client
+from openrouter.pools import ProviderHttp
 
 from .conftest import USER_HELLO
 
 
 def test_concurrent_requests_share_one_pool_and_are_all_answered(fake):
-    transport = AiohttpTransport()
+    http = ProviderHttp()
 
     async def main():
-        async with httpx.AsyncClient(transport=transport) as http:
-            client = AsyncOpenRouterClient(http=http, base_url=fake.base_url, api_key="test-key", max_retries=0)
+        client = AsyncOpenRouterClient(http=http, base_url=fake.base_url, api_key="test-key", max_retries=0)
+        try:
             first = await asyncio.gather(
                 *(
                     client.chat(model="fake/echo", messages=[{"role": "user", "content": f"hello {i}"}])
@@ -29,21 +28,27 @@ def test_concurrent_requests_share_one_pool_and_are_all_answered(fake):
                 )
             )
             again = await client.chat(model="fake/echo", messages=[{"role": "user", "content": "again"}])
-            return [result.text for result in first], again.text
+            connections = len(http._session_now().connector._conns[next(iter(http._session_now().connector._conns))])
+            return [result.text for result in first], again.text, connections
+        finally:
+            await client.aclose()
 
-    texts, again = asyncio.run(main())
+    texts, again, kept = asyncio.run(main())
     assert texts == [f"hello {i}" for i in range(8)] and again == "again"
-    assert transport._session is None  # closed with its client
+    assert 1 <= kept <= 8  # the connections went back to one pool, kept for the next request
+    assert http._session is None  # closed with its client
 
 
 def test_answers_come_back_whole_and_streamed_through_the_transport(fake):
     async def main():
-        async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
-            client = AsyncOpenRouterClient(http=http, base_url=fake.base_url, api_key="test-key", max_retries=0)
+        client = AsyncOpenRouterClient(base_url=fake.base_url, api_key="test-key", max_retries=0)
+        try:
             whole = await client.chat(model="fake/echo", messages=USER_HELLO)
             stream = await client.chat_stream(model="fake/echo", messages=USER_HELLO)
             pieces = [item async for item in stream]
             return whole, pieces
+        finally:
+            await client.aclose()
 
     whole, pieces = asyncio.run(main())
     assert whole.text == "hello there"
@@ -71,9 +76,11 @@ def _server(behaviour):
 
 def _ask(base_url: str, **options):
     async def main():
-        async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
-            client = AsyncOpenRouterClient(http=http, base_url=base_url, api_key="k", max_retries=0, **options)
+        client = AsyncOpenRouterClient(base_url=base_url, api_key="k", max_retries=0, **options)
+        try:
             return await client.chat(model="fake/echo", messages=USER_HELLO)
+        finally:
+            await client.aclose()
 
     return asyncio.run(main())
 
@@ -117,10 +124,29 @@ def test_nothing_listening_is_a_failure_to_connect():
     assert "reach the provider" in str(raised.value)
 
 
-def test_a_proxy_in_the_environment_keeps_httpx_own_pool(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    assert not isinstance(async_http_client()._transport, AiohttpTransport)
-    monkeypatch.delenv("HTTPS_PROXY")
-    for name in ("HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    assert isinstance(async_http_client()._transport, AiohttpTransport)
+def test_a_proxy_in_the_environment_is_honoured(monkeypatch):
+    """The provider is reached through the proxy HTTPS_PROXY names (a server here that
+    records the request line it is sent and answers as the provider would)."""
+    seen: list[bytes] = []
+    body = b'{"id":"x","model":"fake/echo","choices":[{"message":{"role":"assistant","content":"by proxy"},"finish_reason":"stop"}]}'
+
+    def proxy(connection):
+        seen.append(connection.recv(65536).split(b"\r\n", 1)[0])
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+            + body
+        )
+        connection.close()
+
+    listener, proxy_url = _server(proxy)
+    try:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("http_proxy", proxy_url.removesuffix("/api/v1"))
+        result = _ask("http://provider.example/api/v1")
+    finally:
+        listener.close()
+    assert result.text == "by proxy"
+    assert seen == [b"POST http://provider.example/api/v1/chat/completions HTTP/1.1"]

@@ -19,6 +19,7 @@ from openrouter.config import ClientConfig
 from openrouter.downloads import DownloadMeter, MemoryWriter
 from openrouter.errors import ProviderMalformedResponse, ProviderTimeout, ProviderUnsafeURL
 from openrouter.fake.media import png_bytes
+from openrouter.pools import ProviderHttp
 from openrouter.urlguard import UrlGuard
 
 from .conftest import content_url, fault_headers, public_or_loopback
@@ -206,14 +207,14 @@ def serve():
         server.server_close()
 
 
-def fetch(side: str, url: str, *, http_options: dict | None = None, **options) -> bytes:
+def fetch(side: str, url: str, *, trust: ssl.SSLContext | None = None, **options) -> bytes:
     """Download ``url`` with the sync or the async half of the clients' I/O (as video and
     image downloads do), for a provider elsewhere, so the URL is never on its origin."""
     meter = DownloadMeter("image", 1_000_000, 10.0)
     dest = MemoryWriter()
     options = {"base_url": "https://openrouter.ai/api/v1", "api_key": "k", "max_retries": 0, **options}
     if side == "sync":
-        client = OpenRouterClient(http=httpx.Client(**(http_options or {})), **options)
+        client = OpenRouterClient(http=httpx.Client(verify=trust or True), **options)
         try:
             exchange.download(client, url, dest, meter)
         finally:
@@ -221,7 +222,7 @@ def fetch(side: str, url: str, *, http_options: dict | None = None, **options) -
         return bytes(dest)
 
     async def run():
-        aclient = AsyncOpenRouterClient(http=httpx.AsyncClient(**(http_options or {})), **options)
+        aclient = AsyncOpenRouterClient(http=ProviderHttp(ssl_context=trust), **options)
         try:
             await exchange.adownload(aclient, url, dest, meter)
         finally:
@@ -280,9 +281,7 @@ def test_https_to_the_checked_address_keeps_the_name_for_sni_and_the_certificate
     trusting = ssl.create_default_context(cafile=str(cert))
 
     url = f"https://cdn.test:{server.server_address[1]}/a.png"
-    body = fetch(
-        side, url, http_options={"verify": trusting}, resolve=lambda host: ["127.0.0.1"], allow=public_or_loopback
-    )
+    body = fetch(side, url, trust=trusting, resolve=lambda host: ["127.0.0.1"], allow=public_or_loopback)
 
     # The certificate names cdn.test, not 127.0.0.1: it verified because TLS kept the name.
     assert body == _Recording.body and names == ["cdn.test"]
