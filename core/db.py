@@ -265,14 +265,6 @@ def _resolve(waiter: asyncio.Future, *, result=None, error: BaseException | None
 JOINED_UPDATE_FROM = 4
 
 
-def _update_each(model, changes: dict, *, where: dict) -> set:
-    written = set()
-    for key, values in changes.items():
-        if model._base_manager.filter(pk=key, **where).update(**values):
-            written.add(key)
-    return written
-
-
 def update_rows(model, changes: dict, *, where: dict) -> set:
     """Write each row's own values in one UPDATE: ``changes`` maps a primary key to the
     values of its row (every row the same fields), ``where`` adds equality conditions (a
@@ -283,21 +275,18 @@ def update_rows(model, changes: dict, *, where: dict) -> set:
     PostgreSQL a VALUES list, on DuckDB one list per column, unnested (a VALUES list costs
     DuckDB an expression per value: at 64 rows 34 ms against 12 ms, and a statement of its
     own to parse for every row count). On DuckDB fewer than JOINED_UPDATE_FROM rows are
-    written one UPDATE each."""
+    written one UPDATE each, one statement text for them all (QuerySet.update compiled
+    each anew: 1.59 against 1.30 ms of CPU per row). The values are prepared for the
+    database once, the same way for both forms."""
     if not changes:
         return set()
     names = list(next(iter(changes.values())))
     if any(list(values) != names for values in changes.values()):
         raise ValueError("every row must change the same fields, in the same order")
-    duckdb = connection.vendor == "duckdb"
-    if len(changes) < JOINED_UPDATE_FROM and duckdb:
-        return _update_each(model, changes, where=where)
     meta = model._meta
     quote = connection.ops.quote_name
     pk = meta.pk
     fields = [meta.get_field(name) for name in names]
-    columns = [pk, *fields]
-    aliases = [f"c{index}" for index in range(len(columns))]
     rows = [
         [
             pk.get_db_prep_value(key, connection),
@@ -305,6 +294,24 @@ def update_rows(model, changes: dict, *, where: dict) -> set:
         ]
         for key, values in changes.items()
     ]
+    conditions, condition_params = [], []
+    for name, value in where.items():
+        field = meta.get_field(name)
+        conditions.append(f"{quote(field.column)} = %s")
+        condition_params.append(field.get_db_prep_value(value, connection))
+    duckdb = connection.vendor == "duckdb"
+    if duckdb and len(rows) < JOINED_UPDATE_FROM:
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {' AND '.join([f'{quote(pk.column)} = %s', *conditions])}"
+        written = set()
+        with connection.cursor() as cursor:
+            for key, (prepared_key, *values) in zip(changes, rows):
+                cursor.execute(sql, [*values, prepared_key, *condition_params])
+                if cursor.rowcount:
+                    written.add(key)
+        return written
+    columns = [pk, *fields]
+    aliases = [f"c{index}" for index in range(len(columns))]
     if duckdb:
         unnested = ", ".join(
             f"unnest(%s::{field.cast_db_type(connection)}[]) AS {alias}" for field, alias in zip(columns, aliases)
@@ -316,15 +323,11 @@ def update_rows(model, changes: dict, *, where: dict) -> set:
         source = f"(VALUES {', '.join([row_sql] * len(rows))}) AS v({', '.join(aliases)})"
         params = [value for row in rows for value in row]
     assignments = ", ".join(f"{quote(field.column)} = v.{alias}" for field, alias in zip(fields, aliases[1:]))
-    conditions = [f"t.{quote(pk.column)} = v.{aliases[0]}"]
-    for name, value in where.items():
-        field = meta.get_field(name)
-        conditions.append(f"t.{quote(field.column)} = %s")
-        params.append(field.get_db_prep_value(value, connection))
+    joined = [f"t.{quote(pk.column)} = v.{aliases[0]}", *(f"t.{condition}" for condition in conditions)]
     sql = (
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
-        f"FROM {source} WHERE {' AND '.join(conditions)} RETURNING t.{quote(pk.column)}"
+        f"FROM {source} WHERE {' AND '.join(joined)} RETURNING t.{quote(pk.column)}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, *condition_params])
         return {row[0] for row in cursor.fetchall()}

@@ -51,8 +51,9 @@ def test_each_row_gets_its_own_values_in_one_statement():
     assert untouched.status == "pending" and untouched.text == "as it was"
 
 
-def test_json_and_null_values_arrive_as_they_were():
-    rows = [GenerationFactory(status="pending") for _ in range(4)]
+@pytest.mark.parametrize("count", [2, 4])  # on DuckDB, an UPDATE per row and the joined lists
+def test_json_and_null_values_arrive_as_they_were(count):
+    rows = [GenerationFactory(status="pending") for _ in range(count)]
     changes = {
         row.pk: {"params": {"i": i, "list": [1, None, "é"]} if i % 2 else [], "finished_at": None}
         for i, row in enumerate(rows)
