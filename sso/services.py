@@ -6,14 +6,17 @@ Refusals are raised outside atomic blocks (DuckDB has no savepoints)."""
 from __future__ import annotations
 
 import logging
+import random
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import User, normalize_email
+from core.db import CONFLICT_PAUSES, is_unique_clash
 from core.errors import Conflict, DomainError, ErrorKind, NotFound
 from sso.models import Identity
 from teams import services as teams
@@ -104,6 +107,7 @@ def _link(claims: ProviderClaims) -> Identity:
             "verify it there, then sign in again."
         )
     user = User.objects.filter(email=claims.email).first()
+    may_create, held = user is None, {}
     if user is None:
         mode = accounts.registration_mode()
         if mode == "closed":
@@ -111,7 +115,10 @@ def _link(claims: ProviderClaims) -> Identity:
                 f"There is no account for {claims.email} and registration is closed; ask an administrator to add you."
             )
         held = {"is_active": False, "approved_at": None} if mode == "approval" else {}
-    for attempt in (1, 2):
+    # Another tab finishing the same first sign-in may have linked the identity, or made
+    # the account, first. On DuckDB its keys clash with ours before it commits, so what it
+    # wrote may not be readable yet: look again after a pause, a few times.
+    for pause in (*CONFLICT_PAUSES, None):
         try:
             with transaction.atomic():
                 if user is None:
@@ -121,16 +128,18 @@ def _link(claims: ProviderClaims) -> Identity:
                 return Identity.objects.create(
                     user=user, issuer=claims.issuer, subject=claims.subject, email=claims.email
                 )
-        except IntegrityError:
-            # A second tab signing in at the same moment linked or created it first.
+        except (IntegrityError, OperationalError) as exc:
+            if not is_unique_clash(exc):
+                raise
             identity = (
                 Identity.objects.select_related("user").filter(issuer=claims.issuer, subject=claims.subject).first()
             )
             if identity is not None:
                 return identity
             user = User.objects.filter(email=claims.email).first()
-            if attempt == 2 or user is None:
+            if pause is None or (user is None and not may_create):
                 raise
+            time.sleep(pause * (1 + random.random()))
     raise AssertionError("unreachable")
 
 
