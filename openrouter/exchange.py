@@ -4,9 +4,9 @@ diff as the other.
 
 These functions only send, read, sleep and close. What they decide comes from the
 non-I/O modules, shared by both halves: what a request carries from
-``ClientCore._request_parts``, retries from :class:`transport.RetryPolicy`, redirects from :func:`transport.redirect`
-and the URL guard, typed errors from :mod:`transport`, download limits from
-:class:`downloads.DownloadMeter`.
+``ClientCore._request_parts``, retries from :class:`transport.RetryPolicy`, redirects
+from :func:`transport.redirect` and the URL guard, typed errors from :mod:`transport`,
+download limits from :class:`downloads.DownloadMeter`.
 """
 
 from __future__ import annotations
