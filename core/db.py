@@ -302,7 +302,8 @@ def update_rows(model, changes: dict, *, where: dict) -> set:
     duckdb = connection.vendor == "duckdb"
     if duckdb and len(rows) < JOINED_UPDATE_FROM:
         assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {' AND '.join([f'{quote(pk.column)} = %s', *conditions])}"
+        matching = " AND ".join([f"{quote(pk.column)} = %s", *conditions])
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {matching}"
         written = set()
         with connection.cursor() as cursor:
             for key, (prepared_key, *values) in zip(changes, rows):

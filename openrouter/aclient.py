@@ -50,7 +50,7 @@ class AsyncOpenRouterClient(ClientCore):
 
     async def _send(self, method: str, target: Target, json_body: dict | None, params: dict | None) -> pools.Answer:
         """Send one request to the address the guard checked (the async half of
-        ``ClientCore._build_request`` and sending)."""
+        ``OpenRouterClient._build_request`` and sending it)."""
         url, headers, extensions = self._request_parts(target)
         body = None
         if json_body is not None:

@@ -17,11 +17,12 @@ from typing import IO, Any
 import httpx
 
 from . import catalogue as catalogue_parsers
-from . import exchange, parsing, payloads
+from . import exchange, parsing, payloads, transport
 from .config import ClientConfig
 from .core import ClientCache, ClientCore
 from .downloads import CountingWriter, DownloadMeter
 from .types import CatalogueModel, KeyInfo, VideoJobStatus, VideoSubmission
+from .urlguard import Target
 
 # The worker's jobs and a command's downloads, a few at once at most.
 POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16)
@@ -43,6 +44,15 @@ class OpenRouterClient(ClientCore):
         super().__init__(config, **options)
         self.http = http or httpx.Client(limits=POOL_LIMITS)
         self._sleep = sleep
+        self._timeout = transport.timeouts(self.config)
+
+    def _build_request(self, method: str, target: Target, json_body: dict | None, params: dict | None) -> httpx.Request:
+        """One request to the address the guard checked, with its timeouts (the sync half
+        of ``AsyncOpenRouterClient._send``)."""
+        url, headers, extensions = self._request_parts(target)
+        return self.http.build_request(
+            method, url, json=json_body, params=params, headers=headers, extensions=extensions, timeout=self._timeout
+        )
 
     def close(self) -> None:
         """Close the pooled connections."""

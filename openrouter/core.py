@@ -38,7 +38,6 @@ class ClientCore:
         self.retry_policy = transport.RetryPolicy.from_config(self.config, clock=clock, rand=rand)
         self.guard = UrlGuard(self.config, resolve=resolve, allow=allow)
         self._clock = clock
-        self._timeout = transport.timeouts(self.config)
 
     @property
     def base_url(self) -> str:
@@ -62,15 +61,6 @@ class ClientCore:
         pinned = target.request_args()
         headers = {**transport.headers_for(self.config, target.url), **pinned["headers"]}
         return pinned["url"], headers, pinned["extensions"]
-
-    def _build_request(
-        self, http: httpx.Client, method: str, target: Target, json_body: dict | None, params: dict | None
-    ) -> httpx.Request:
-        """The sync client's request, with its timeouts."""
-        url, headers, extensions = self._request_parts(target)
-        return http.build_request(
-            method, url, json=json_body, params=params, headers=headers, extensions=extensions, timeout=self._timeout
-        )
 
 
 C = TypeVar("C", bound=ClientCore)

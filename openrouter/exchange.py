@@ -83,7 +83,7 @@ def _exchange(
     """One attempt: each hop of a redirect chain checked by the URL guard and sent to the
     address it checked; errors typed."""
     for _hop in range(transport.MAX_REDIRECTS + 1):
-        request = client._build_request(client.http, method, client.guard.check(url), json_body, params)
+        request = client._build_request(method, client.guard.check(url), json_body, params)
         try:
             response = client.http.send(request, stream=True)
         except httpx.HTTPError as exc:
