@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from catalogue.errors import UnknownModel
 from catalogue.models import ProviderModel
-from core.changes import changed, counter
+from core.changes import changed, counter_reading
 
 KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video", "embedding": "is_embedding"}
 
@@ -85,7 +85,7 @@ _entries_lock = threading.Lock()
 def _available_entry(model_id: str) -> ProviderModel | None:
     ttl = settings.CATALOGUE_CACHE_SECONDS if settings.KEEP_READS else 0
     now = time.monotonic()
-    stamp = counter().value()
+    stamp = counter_reading()
     if ttl > 0:
         with _entries_lock:
             kept = _entries.get(model_id)

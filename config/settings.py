@@ -372,8 +372,9 @@ CACHE_URL = env.str("CACHE_URL", default="")
 
 
 def _with_shared_redis_pool(config: dict) -> dict:
-    # Every request's cache object shares the process's Redis connections (core/cache.py).
+    # Every request's cache object shares the process's Redis connections and clients (core/cache.py).
     if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        config["BACKEND"] = "core.cache.RedisCache"
         config.setdefault("OPTIONS", {})["pool_class"] = "core.cache.ProcessConnectionPool"
     return config
 

@@ -16,6 +16,11 @@ machines share state, the counter is a Redis key (CHANGES_KEY): one GET per read
 change on any machine is seen by the next request on every other. A change moves it twice: at once (this process, and a test
 inside one transaction, see it) and again once the transaction commits, so that a process
 that read the old rows between the two cannot keep them under the new count.
+
+A request reads the counter once (:func:`request_began`), however many kept values it
+uses: with Redis each reading is a round trip, and a request used two or three. A change
+applies from the next request on, as before; a request that makes a change reads the
+counter afresh after it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import os
 import struct
 import threading
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -111,13 +117,45 @@ def counter() -> Counter:
     return _counter
 
 
+# The counter as the current request read it: empty until its first kept read. The list
+# is shared by the request's threads (each step runs in a copy of the request's context).
+_request_reading: ContextVar[list[int] | None] = ContextVar("changes_request_reading", default=None)
+
+
+def request_began() -> Token:
+    """A request begins (core.handler): its kept reads read the counter once, at the
+    first of them. ``request_ended(token)`` when it ends."""
+    return _request_reading.set([])
+
+
+def request_ended(token: Token) -> None:
+    _request_reading.reset(token)
+
+
+def counter_reading() -> int:
+    """The installation's counter, as the current request first read it."""
+    reading = _request_reading.get()
+    if reading is None:  # outside a request (a task, a command): read every time
+        return counter().value()
+    if not reading:
+        reading.append(counter().value())
+    return reading[0]
+
+
+def _move(shared: Counter) -> None:
+    shared.move()
+    reading = _request_reading.get()
+    if reading:  # this request's later reads see its own change
+        reading.clear()
+
+
 def changed(**_signal) -> None:
     """Something kept may have changed: every process forgets what it kept, now and, inside
     a transaction, again when it commits. Also a signal receiver."""
     shared = counter()
-    shared.move()
+    _move(shared)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(shared.move)
+        transaction.on_commit(lambda: _move(shared))
 
 
 class Kept(Generic[T]):
@@ -130,13 +168,13 @@ class Kept(Generic[T]):
 
     def stamp(self) -> int:
         """The counter before a read: store the value read under this stamp."""
-        return counter().value()
+        return counter_reading()
 
     def get(self, key: Hashable) -> T | None:
         kept = self._values.get(key)
         if kept is None or not settings.KEEP_READS:
             return None
-        if kept[0] != counter().value():
+        if kept[0] != counter_reading():
             self._values.pop(key, None)
             return None
         return kept[1]

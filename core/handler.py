@@ -35,6 +35,8 @@ from django.db import close_old_connections, reset_queries
 from django.http import HttpRequest
 from django.urls import set_script_prefix
 
+from core import changes
+
 # Idle executors kept for the next requests; past this many (after a burst) they stop.
 IDLE_REQUEST_THREADS = 64
 
@@ -113,6 +115,7 @@ class PooledThreadsAsgiHandler(ASGIHandler):
             return
         thread = RequestThread(self.request_threads)
         token = _request_thread.set(thread)
+        reading = changes.request_began()
         try:
             # A context given an executor hands it back untouched on exit; a task the
             # request left behind that later asks for the request's thread is refused
@@ -120,6 +123,7 @@ class PooledThreadsAsgiHandler(ASGIHandler):
             async with ThreadSensitiveContext(executor=thread):
                 await self.handle(scope, receive, send)
         finally:
+            changes.request_ended(reading)
             _request_thread.reset(token)
             thread.give_back()
 

@@ -108,7 +108,11 @@ def insert_pending(generations: list[Generation]) -> list[Generation]:
     budget reservation on its row. Safe to repeat for rows already written (a batch
     that failed after its INSERT): those only get their reservation noted."""
     unsaved = [generation for generation in generations if generation.pk is None]
-    if unsaved:
+    if len(unsaved) == 1:
+        # One statement is a transaction of its own: bulk_create's would add a BEGIN and a
+        # COMMIT (statements on DuckDB, round trips on PostgreSQL) to the most common case.
+        unsaved[0].save(force_insert=True)
+    elif unsaved:
         Generation.objects.bulk_create(unsaved)
     for generation in generations:
         billing.attach(budget_hold(generation), generation_id=generation.pk)

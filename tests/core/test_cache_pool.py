@@ -1,4 +1,5 @@
-"""core.cache.ProcessConnectionPool: every cache object of a process shares its Redis connections."""
+"""core.cache: every cache object of a process shares its Redis connections (ProcessConnectionPool)
+and one client per pool (RedisCache)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import os
 import uuid
 
 from django.conf import settings
-from django.core.cache.backends.redis import RedisCache
+
+from core.cache import RedisCache
 
 REDIS = os.environ.get("CACHE_URL") or "redis://127.0.0.1:6379/11"
 
@@ -43,4 +45,20 @@ def test_the_settings_use_it_for_a_redis_cache():
     if not settings.CACHE_URL:
         assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
         return
+    assert settings.CACHES["default"]["BACKEND"] == "core.cache.RedisCache"
     assert settings.CACHES["default"]["OPTIONS"]["pool_class"] == "core.cache.ProcessConnectionPool"
+
+
+def test_cache_objects_share_one_client_per_pool_and_it_answers_from_threads():
+    async def request(number: int):
+        cache = _cache()
+        await asyncio.to_thread(cache.set, f"client-test-{number}", number)
+        assert await asyncio.to_thread(cache.get, f"client-test-{number}") == number
+        return cache._cache.get_client(write=True)
+
+    async def many():
+        return await asyncio.gather(*(request(number) for number in range(8)))
+
+    clients = asyncio.run(many())
+    assert all(client is clients[0] for client in clients)
+    assert clients[0].connection_pool is _cache()._cache.get_client(write=True).connection_pool

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.db.backends import utils
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from accounts.api_keys import ApiKey, api_key_revoke
@@ -50,6 +52,17 @@ def ask(base: str, secret: str, *, stream: bool = False) -> requests.Response:
     return requests.post(
         f"{base}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {secret}"}, timeout=30
     )
+
+
+def ask_each_way(base: str, secret: str, *, emptying: list) -> Iterator[bool]:
+    """A whole request, then a streamed one, each once ``emptying`` is emptied; yields
+    (whether it streamed) when each has finished."""
+    for stream in (False, True):
+        emptying.clear()
+        answer = ask(base, secret, stream=stream)
+        assert answer.status_code == 200, answer.text
+        time.sleep(0.2)  # the streamed row is finished after the last event
+        yield stream
 
 
 def move_counter_from_another_process() -> None:
@@ -90,16 +103,68 @@ def statements():
 def test_a_request_after_the_first_reads_no_key_budget_or_catalogue_row(served, statements):
     base, _, secret = served
     assert ask(base, secret).status_code == 200
-    for stream in (False, True):
-        statements.clear()
-        answer = ask(base, secret, stream=stream)
-        assert answer.status_code == 200, answer.text
-        time.sleep(0.2)  # the streamed row is finished after the last event
+    for _ in ask_each_way(base, secret, emptying=statements):
         tables = [match[1] for sql in statements if (match := WRITE.match(sql))]
         reads = [sql for sql in statements if sql.startswith("SELECT")]
         assert reads == [], reads
         # What every request writes: its history row, pending then finished.
         assert tables == ["generations", "generations"], statements
+
+
+def test_a_lone_request_writes_its_rows_without_opening_a_transaction(served, monkeypatch) -> None:
+    """Each of its two writes is one statement, a transaction of its own: a BEGIN and a
+    COMMIT around it would cost two more statements (DuckDB) or round trips (PostgreSQL)."""
+    base, _, secret = served
+    assert ask(base, secret).status_code == 200
+    opened: list[str] = []
+    original = BaseDatabaseWrapper.set_autocommit
+
+    def noting(self, autocommit, *args, **kwargs):
+        if not autocommit:
+            opened.append(threading.current_thread().name)
+        return original(self, autocommit, *args, **kwargs)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "set_autocommit", noting)
+    for _ in ask_each_way(base, secret, emptying=opened):
+        assert opened == []
+
+
+@pytest.fixture
+def counter_readings(monkeypatch) -> list[int]:
+    """Every reading of the installation's change counter, on either store."""
+    readings: list[int] = []
+    for kind in (changes.SharedCounter, changes.RedisCounter):
+
+        def counting(self, original=kind.value):
+            value = original(self)
+            readings.append(value)
+            return value
+
+        monkeypatch.setattr(kind, "value", counting)
+    return readings
+
+
+def test_a_request_reads_the_change_counter_once(served, counter_readings):
+    base, _, secret = served
+    assert ask(base, secret).status_code == 200
+    for _ in ask_each_way(base, secret, emptying=counter_readings):
+        # The key's owner, the budget limits and the catalogue entry: kept, checked once.
+        assert len(counter_readings) == 1, counter_readings
+
+
+def test_a_request_that_changes_a_kept_value_reads_it_afresh_after_the_change(settings, tmp_path):
+    from accounts.api_keys import _kept_keys
+
+    token = changes.request_began()
+    try:
+        stamp = _kept_keys.stamp()
+        _kept_keys.put("a key", "its owner", stamp)
+        assert _kept_keys.get("a key") == "its owner"
+        changes.changed()  # outside a transaction: the counter moves once, at once
+        assert _kept_keys.get("a key") is None
+    finally:
+        changes.request_ended(token)
+        _kept_keys.clear()
 
 
 def test_a_revoked_key_is_refused_at_the_next_request(served, user):
