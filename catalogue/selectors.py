@@ -103,6 +103,22 @@ def _available_entry(model_id: str) -> ProviderModel | None:
     return copy.copy(entry)
 
 
+def entry_in_memory(model_id, user=None) -> bool:
+    """Whether :func:`catalogue_entry` would read nothing for ``model_id`` and ``user``: this
+    process keeps the entry (or its absence), fresh, and it is limited to no group (or
+    ``user`` is an administrator). Kept entries expire, so a caller that acts on the
+    answer must still expect a read (Django refuses one on the event loop)."""
+    ttl = settings.CATALOGUE_CACHE_SECONDS if settings.KEEP_READS else 0
+    if ttl <= 0 or not isinstance(model_id, str):
+        return False
+    with _entries_lock:
+        kept = _entries.get(model_id.strip())
+    if kept is None or time.monotonic() - kept[0] >= ttl or kept[1] != counter_reading():
+        return False
+    entry = kept[2]
+    return entry is None or not entry.group_ids or getattr(user, "is_admin", False)
+
+
 def catalogue_entries_changed(**_signal) -> None:
     """Forget the kept entries (after a change to the catalogue), in every process."""
     with _entries_lock:

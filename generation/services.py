@@ -20,7 +20,9 @@ messages beside the pending row). Images take the same steps, whole.
 
 These are coroutines for the web (ASGI): database steps run on the database-step
 threads (``core.db.in_db``), which give the connection back before the provider is
-awaited; markdown is rendered on threads of its own (``generation.markdown``). Each
+awaited; an opening that reads and writes nothing (a warm request of the embedded setup:
+:func:`_opens_in_memory`) runs on the event loop instead; markdown is rendered on threads
+of its own (``generation.markdown``). Each
 request holds one of its owner's in-flight slots and is bounded by GENERATION_DEADLINE
 (``generation.capacity``).
 """
@@ -38,11 +40,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import transaction
 from django.utils import timezone
 
 from billing import selectors as billing_selectors
 from billing import services as billing
+from catalogue import selectors as catalogue_selectors
 from core import db as core_db
 from core.changes import Kept
 from core.errors import DomainError, NotFound
@@ -415,7 +419,8 @@ async def _limits_of(user_id: int) -> billing_selectors.Limits:
 async def _open_rows(*, user, stream: bool, api_key, calls: int, validate, record, fields: dict) -> list[_Call]:
     limits = await _limits_of(user.pk)
     await _decode_images_ahead(fields)
-    opened = await in_db(_open_records)(
+    open_records = functools.partial(
+        _open_records,
         validate,
         functools.partial(_record_text, stream=stream, api_key=api_key, record=record),
         user=user,
@@ -423,6 +428,10 @@ async def _open_rows(*, user, stream: bool, api_key, calls: int, validate, recor
         calls=calls,
         **fields,
     )
+    if _opens_in_memory(user=user, validate=validate, record=record, limits=limits, fields=fields):
+        opened = await _open_here(open_records)
+    else:
+        opened = await in_db(open_records)()
     try:
         unsaved = [generation for _, generation in opened if generation.pk is None]
         await asyncio.gather(*(_insert_pending(generation) for generation in unsaved))
@@ -434,6 +443,32 @@ async def _open_rows(*, user, stream: bool, api_key, calls: int, validate, recor
             raise records.NotRecorded() from exc
         raise
     return [_Call(request, generation, user_id=user.pk) for request, generation in opened]
+
+
+def _opens_in_memory(*, user, validate, record, limits, fields: dict) -> bool:
+    """Whether opening a text request would wait on nothing: the default validation, of a
+    model whose entry this process keeps; no rows of the caller's to write; no budget to
+    reserve (a reservation is a row); slots counted in this process's memory (the embedded
+    setup's cache); no images to decode. Most requests on one machine, once warm."""
+    return (
+        validate is text_request_validate
+        and record is None
+        and not limits.applies
+        and capacity.counts_in_memory()
+        and not validation.sends_data_urls(fields)
+        and catalogue_selectors.entry_in_memory(fields.get("model"), user)
+    )
+
+
+async def _open_here(open_records: Callable[[], list]) -> list:
+    """Run an opening that reads nothing on the event loop: no hand-off to a database-step
+    thread and back, and no wait there behind the batched writes. If it needs the
+    database after all (its kept entry expired a moment ago), Django refuses the read
+    before it starts and the opening, having let go of what it took, runs as a step."""
+    try:
+        return open_records()
+    except SynchronousOnlyOperation:
+        return await in_db(open_records)()
 
 
 async def _decode_images_ahead(fields: dict) -> None:
