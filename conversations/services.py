@@ -349,6 +349,9 @@ class AnswerStream:
     def pieces(self):
         return self.text_stream.pieces()
 
+    def piece_ready(self) -> bool:
+        return self.text_stream.piece_ready()
+
     async def aclose(self, **kwargs) -> None:
         await self.text_stream.aclose(**kwargs)
 

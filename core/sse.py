@@ -64,18 +64,27 @@ async def relay_text(
     answer's row is final; a failure mid-stream is the one event ``failure(exc)`` (None:
     raised). The stream is closed on every path: cut short (client gone, server
     stopping), what arrived is saved as partial and the provider's stream closed. With
-    ``deltas``, ``piece`` gets the provider's items (text and tool-call deltas)."""
+    ``deltas``, ``piece`` gets the provider's items (text and tool-call deltas).
+
+    Pieces that arrived together (``stream.piece_ready()``: the next one is already
+    here) go out as one write: each write is a trip through the server and a system
+    call, and a provider often sends a burst of small events at once. A piece is never
+    held back waiting for another."""
+    waiting: list[str] = []  # events of pieces that arrived together, not sent yet
     try:
         for event in opening:
             yield event
         # Only a generation's own TextStream has deltas; other streams (a conversation's) yield text.
         async for item in stream.pieces(deltas=True) if deltas else stream.pieces():
-            yield piece(item)
+            waiting.append(piece(item))
+            if not stream.piece_ready():
+                yield "".join(waiting)
+                waiting.clear()
     except Exception as exc:
         refusal = failure(exc)
         if refusal is None:
             raise
-        yield refusal
+        yield "".join([*waiting, refusal])
         return
     finally:
         await stream.aclose()

@@ -277,6 +277,10 @@ class TextStream:
     def text(self) -> str:
         return "".join(self.received)
 
+    def piece_ready(self) -> bool:
+        """Whether the next piece has arrived already: a relay may send it with this one."""
+        return self._provider_stream.piece_ready()
+
     async def pieces(self, *, deltas: bool = False) -> AsyncIterator[Any]:
         """The answer's text pieces; with ``deltas``, the provider's StreamPiece items
         (text and tool-call deltas) instead."""

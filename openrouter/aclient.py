@@ -183,6 +183,10 @@ class AsyncChatStream:
     def __aiter__(self) -> AsyncIterator[StreamPiece | StreamEnd]:
         return self
 
+    def piece_ready(self) -> bool:
+        """Whether the next item is a piece that has arrived already (no wait for it)."""
+        return bool(self._pending) and isinstance(self._pending[0], StreamPiece)
+
     async def __anext__(self) -> StreamPiece | StreamEnd:
         while not self._pending:
             if self._finished:
