@@ -82,22 +82,35 @@ _entries: dict[str, tuple[float, int, ProviderModel | None]] = {}
 _entries_lock = threading.Lock()
 
 
+def _keeping_seconds() -> float:
+    return settings.CATALOGUE_CACHE_SECONDS if settings.KEEP_READS else 0
+
+
+def _kept(model_id: str, now: float) -> tuple[float, int, ProviderModel | None] | None:
+    """What this process keeps of ``model_id`` (read at, stamp, entry or None), while fresh."""
+    ttl = _keeping_seconds()
+    if ttl <= 0:
+        return None
+    with _entries_lock:
+        kept = _entries.get(model_id)
+    if kept is None or now - kept[0] >= ttl or kept[1] != counter_reading():
+        return None
+    return kept
+
+
 def _available_entry(model_id: str) -> ProviderModel | None:
-    ttl = settings.CATALOGUE_CACHE_SECONDS if settings.KEEP_READS else 0
     now = time.monotonic()
     stamp = counter_reading()
-    if ttl > 0:
-        with _entries_lock:
-            kept = _entries.get(model_id)
-        if kept is not None and now - kept[0] < ttl and kept[1] == stamp:
-            return copy.copy(kept[2])
+    kept = _kept(model_id, now)
+    if kept is not None:
+        return copy.copy(kept[2])
     entry = ProviderModel.objects.filter(pk=model_id, available=True).first()
     if entry is not None:
         # The groups the entry is limited to are kept with it (changing them clears the kept entries).
         entry.group_ids = tuple(
             _group_access().filter(providermodel_id=model_id).order_by("team_id").values_list("team_id", flat=True)
         )
-    if ttl > 0:
+    if _keeping_seconds() > 0:
         with _entries_lock:
             _entries[model_id] = (now, stamp, entry)
     return copy.copy(entry)
@@ -108,12 +121,8 @@ def entry_in_memory(model_id, user=None) -> bool:
     process keeps the entry (or its absence), fresh, and it is limited to no group (or
     ``user`` is an administrator). Kept entries expire, so a caller that acts on the
     answer must still expect a read (Django refuses one on the event loop)."""
-    ttl = settings.CATALOGUE_CACHE_SECONDS if settings.KEEP_READS else 0
-    if ttl <= 0 or not isinstance(model_id, str):
-        return False
-    with _entries_lock:
-        kept = _entries.get(model_id.strip())
-    if kept is None or time.monotonic() - kept[0] >= ttl or kept[1] != counter_reading():
+    kept = _kept(model_id.strip(), time.monotonic()) if isinstance(model_id, str) else None
+    if kept is None:
         return False
     entry = kept[2]
     return entry is None or not entry.group_ids or getattr(user, "is_admin", False)

@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -34,24 +33,14 @@ from catalogue.models import ProviderModel
 from catalogue.services import model_access_update
 from core import changes
 from tests.conftest import require_service
+from tests.support.v1 import PRICED_MODEL
+from tests.support.v1 import ask_chat as ask
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MODEL = "openai/gpt-4o-mini"  # priced: a budget applies to it
+MODEL = PRICED_MODEL
 ROOT = Path(__file__).resolve().parents[2]
 WRITE = re.compile(r'^(?:INSERT INTO|UPDATE) "(\w+)"')
-
-
-def ask(base: str, secret: str, *, stream: bool = False) -> requests.Response:
-    body: dict[str, Any] = {
-        "model": MODEL,
-        "messages": [{"role": "user", "content": "hi"}],
-        "max_tokens": 8,
-        "stream": stream,
-    }
-    return requests.post(
-        f"{base}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {secret}"}, timeout=30
-    )
 
 
 def ask_each_way(base: str, secret: str, *, emptying: list) -> Iterator[bool]:

@@ -11,32 +11,17 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Any
 
 import pytest
-import requests
 from django.core.cache import cache
 
 from billing.services import limits_update
 from catalogue import selectors as catalogue_selectors
 from generation import capacity, services
 from generation.models import Generation
+from tests.support.v1 import ask_chat as ask
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-MODEL = "openai/gpt-4o-mini"
-
-
-def ask(base: str, secret: str, *, stream: bool = False) -> requests.Response:
-    body: dict[str, Any] = {
-        "model": MODEL,
-        "messages": [{"role": "user", "content": "hi"}],
-        "max_tokens": 8,
-        "stream": stream,
-    }
-    return requests.post(
-        f"{base}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {secret}"}, timeout=30
-    )
 
 
 def _on_the_loop() -> bool:
