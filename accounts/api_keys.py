@@ -15,7 +15,6 @@ it expires and when its owner is deactivated; it is deleted with its owner.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import secrets
 from datetime import timedelta
@@ -26,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit import services as audit
-from core.changes import Kept, changed
+from core.changes import Kept, changed, own_copy
 from core.errors import DomainError, ErrorKind, InvalidInput, NotFound
 from core.parsing import int_or_none
 
@@ -199,8 +198,8 @@ def _key_with_owner(key_hash: str) -> ApiKey | None:
         if kept is None:
             return None
         _kept_keys.put(key_hash, kept, stamp)
-    key = copy.copy(kept)
-    key.user = copy.copy(kept.user)
+    key = own_copy(kept)
+    key.user = own_copy(kept.user)
     return key
 
 

@@ -4,7 +4,6 @@ API keys (ApiKeyAuthentication, for the generation, video and /v1/ APIs only).""
 
 from __future__ import annotations
 
-import copy
 import threading
 
 from django.core.signals import setting_changed
@@ -23,7 +22,7 @@ from rest_framework_simplejwt.utils import aware_utcnow
 from accounts.api_keys import KEY_PREFIX, ApiKey, ApiKeyRefused, api_key_answers_from_memory, api_key_authenticate
 from accounts.models import User
 from accounts.tokens import STALE_VERSION_MESSAGE, VERSION_CLAIM
-from core.changes import Kept
+from core.changes import Kept, own_copy
 from core.db import Coalesced
 
 
@@ -31,7 +30,7 @@ def _read_users(user_ids: list[int]) -> list[User | None]:
     """The users of ``user_ids`` (None where there is none), in one query; a user named
     twice is two objects, as two requests would each read their own."""
     found = User.objects.in_bulk(set(user_ids))
-    return [copy.copy(found[user_id]) if user_id in found else None for user_id in user_ids]
+    return [own_copy(found[user_id]) if user_id in found else None for user_id in user_ids]
 
 
 # The users that concurrent requests' tokens name, read in one query for all of them
@@ -47,11 +46,11 @@ async def _user_named_by_token(user_id: int) -> User | None:
     """The user a token names, a copy of its own for the request."""
     kept = _kept_users.get(user_id)
     if kept is not None:
-        return copy.copy(kept)
+        return own_copy(kept)
     stamp = _kept_users.stamp()
     user = await _users_read_together(user_id)
     if user is not None:
-        _kept_users.put(user_id, copy.copy(user), stamp)
+        _kept_users.put(user_id, own_copy(user), stamp)
     return user
 
 

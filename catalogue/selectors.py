@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 
@@ -11,7 +10,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from catalogue.errors import UnknownModel
 from catalogue.models import ProviderModel
-from core.changes import changed, counter_reading
+from core.changes import changed, counter_reading, own_copy
 
 KIND_FLAGS = {"text": "is_text", "image": "is_image", "video": "is_video", "embedding": "is_embedding"}
 
@@ -103,7 +102,7 @@ def _available_entry(model_id: str) -> ProviderModel | None:
     stamp = counter_reading()
     kept = _kept(model_id, now)
     if kept is not None:
-        return copy.copy(kept[2])
+        return None if kept[2] is None else own_copy(kept[2])
     entry = ProviderModel.objects.filter(pk=model_id, available=True).first()
     if entry is not None:
         # The groups the entry is limited to are kept with it (changing them clears the kept entries).
@@ -113,7 +112,7 @@ def _available_entry(model_id: str) -> ProviderModel | None:
     if _keeping_seconds() > 0:
         with _entries_lock:
             _entries[model_id] = (now, stamp, entry)
-    return copy.copy(entry)
+    return None if entry is None else own_copy(entry)
 
 
 def entry_in_memory(model_id, user=None) -> bool:

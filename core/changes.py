@@ -37,6 +37,8 @@ from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Model
+from django.db.models.base import ModelState
 
 COUNTER_FILE = "changes"
 _FORMAT = struct.Struct("<Q")
@@ -156,6 +158,22 @@ def changed(**_signal) -> None:
     _move(shared)
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(lambda: _move(shared))
+
+
+M = TypeVar("M", bound=Model)
+
+
+def own_copy(instance: M) -> M:
+    """A copy of a kept model instance for one request, as ``copy.copy`` makes it (its own
+    attributes and ``_state``, and its own cache of related objects), without the pickling
+    protocol's round trip: about a sixth of its cost, paid by every request for each kept
+    row it uses."""
+    clone = instance.__class__.__new__(instance.__class__)
+    clone.__dict__.update(instance.__dict__)
+    state = clone._state = ModelState.__new__(ModelState)
+    state.__dict__.update(instance._state.__dict__)
+    state.fields_cache = instance._state.fields_cache.copy()
+    return clone
 
 
 class Kept(Generic[T]):
