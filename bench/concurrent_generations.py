@@ -35,7 +35,8 @@ double: it is written to use as little of them as it can.
 Prints completed/failed streams (and the first error reasons), wall time against the
 ideal, time to the first piece, the web processes' CPU until the last stream's first
 piece (per stream opened: on one core, the last first piece can come no sooner than
-streams x that), probe latencies, RSS growth per stream in flight, and a
+streams x that) and beside it the double's and the load generator's (with all the
+machine's cores busy, the burst opens no faster than what the three spend per stream), probe latencies, RSS growth per stream in flight, and a
 "goal met/not met" line per goal. The exit code is 0 whether goals are met or not.
 """
 
@@ -171,10 +172,17 @@ def tree_rss_kib_and_cpu(root: int) -> tuple[int, float]:
     return rss, ticks / CLOCK_TICKS
 
 
-class TreeSampler(threading.Thread):
-    """Samples the web process tree's resident memory and CPU time every ``every`` seconds."""
+def own_rss_kib_and_cpu() -> tuple[int, float]:
+    """This process's resident memory (KiB) and CPU seconds, its children left out."""
+    times = os.times()
+    return 0, times.user + times.system
 
-    def __init__(self, pid: int, every: float = 0.2) -> None:
+
+class TreeSampler(threading.Thread):
+    """Samples the web process tree's resident memory and CPU time every ``every`` seconds
+    (``pid`` None: this process alone, the load generator)."""
+
+    def __init__(self, pid: int | None, every: float = 0.2) -> None:
         super().__init__(daemon=True)
         self.pid, self.every = pid, every
         self.samples: list[tuple[float, int, float]] = []
@@ -182,7 +190,8 @@ class TreeSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.samples.append((time.monotonic(), *tree_rss_kib_and_cpu(self.pid)))
+            reading = own_rss_kib_and_cpu() if self.pid is None else tree_rss_kib_and_cpu(self.pid)
+            self.samples.append((time.monotonic(), *reading))
             self._halt.wait(self.every)
 
     def stop(self) -> None:
@@ -488,6 +497,11 @@ def main() -> None:
 
             sampler = TreeSampler(web_pid)
             sampler.start()
+            # The double's and the load generator's CPU over the same instants: on a small
+            # machine the three share its cores while the streams open.
+            others = {"double": TreeSampler(fake.process.pid), "load generator": TreeSampler(None)}
+            for other in others.values():
+                other.start()
             # Warm up the pages, then the ideal: one stream alone.
             for path in PROBED:
                 httpx.get(stack.url(path), timeout=60)
@@ -531,6 +545,8 @@ def main() -> None:
             )
             time.sleep(0.5)
             sampler.stop()
+            for other in others.values():
+                other.stop()
             if args.profile:
                 print(f"profile of the burst's first {args.profile_seconds:g} s: {args.profile / 'burst-gil.txt'}")
             web_log = stack.log_tail("web", chars=3000)
@@ -577,6 +593,15 @@ def main() -> None:
             print(
                 f"  web CPU until the last first piece ({span:.1f} s): {cpu:.2f} s = {cpu / span:.2f} cores busy, "
                 f"{cpu / args.streams * 1000:.1f} ms per stream opened"
+            )
+            spent = {"web": cpu} | {
+                name: other.cpu_between(started, started + max(first))[0] for name, other in others.items()
+            }
+            cores = os.cpu_count() or 1
+            print(
+                "  machine CPU until then, per stream opened: "
+                + ", ".join(f"{name} {seconds / args.streams * 1000:.1f} ms" for name, seconds in spent.items())
+                + f"; {sum(spent.values()) / span:.2f} of the {cores} cores busy"
             )
     for path in PROBED:
         values, failures = latencies[path], probe_failures[path]
