@@ -36,8 +36,8 @@ Prints completed/failed streams (and the first error reasons), wall time against
 ideal, time to the first piece, the web processes' CPU until the last stream's first
 piece (per stream opened: on one core, the last first piece can come no sooner than
 streams x that) and beside it the double's and the load generator's (with all the
-machine's cores busy, the burst opens no faster than what the three spend per stream), probe latencies, RSS growth per stream in flight, and a
-"goal met/not met" line per goal. The exit code is 0 whether goals are met or not.
+machine's cores busy, the burst opens no faster than what the three spend per stream),
+probe latencies, RSS growth per stream in flight, and a "goal met/not met" line per goal. The exit code is 0 whether goals are met or not.
 """
 
 from __future__ import annotations
@@ -173,7 +173,8 @@ def tree_rss_kib_and_cpu(root: int) -> tuple[int, float]:
 
 
 def own_rss_kib_and_cpu() -> tuple[int, float]:
-    """This process's resident memory (KiB) and CPU seconds, its children left out."""
+    """This process's CPU seconds, its children left out, in tree_rss_kib_and_cpu's shape
+    (its resident memory is not read: 0)."""
     times = os.times()
     return 0, times.user + times.system
 

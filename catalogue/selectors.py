@@ -102,7 +102,7 @@ def _available_entry(model_id: str) -> ProviderModel | None:
     stamp = counter_reading()
     kept = _kept(model_id, now)
     if kept is not None:
-        return None if kept[2] is None else own_copy(kept[2])
+        return own_copy(kept[2])
     entry = ProviderModel.objects.filter(pk=model_id, available=True).first()
     if entry is not None:
         # The groups the entry is limited to are kept with it (changing them clears the kept entries).
@@ -112,7 +112,7 @@ def _available_entry(model_id: str) -> ProviderModel | None:
     if _keeping_seconds() > 0:
         with _entries_lock:
             _entries[model_id] = (now, stamp, entry)
-    return None if entry is None else own_copy(entry)
+    return own_copy(entry)
 
 
 def entry_in_memory(model_id, user=None) -> bool:

@@ -319,8 +319,8 @@ class TextStream:
     async def _next(self, iterator):
         """The provider's next item (None at its end), within the request's deadline. A
         piece that arrived already is taken without a timer: nothing waits for it (a
-        provider often sends several at once; a timer per piece was a tenth of a short
-        stream's event-loop time)."""
+        provider often sends several at once, and each timer is a task lookup and a timer
+        handle made and cancelled on the event loop)."""
         if self._provider_stream.piece_ready():
             return await anext(iterator)
         try:

@@ -22,6 +22,7 @@ def kept(user) -> ApiKey:
 def test_the_copy_has_the_same_values_and_related_rows(kept):
     mine = own_copy(kept)
     assert mine is not kept and mine.pk == kept.pk and mine.name == "kept"
+    assert own_copy(None) is None  # as copy.copy: a kept absence (an unknown model) stays one
     assert mine.user is kept.user  # as copy.copy: the related row until the caller copies it
     assert mine._state is not kept._state and mine._state.db == kept._state.db and not mine._state.adding
     # copy.copy's pickling protocol also notes Django's version on the copy.
